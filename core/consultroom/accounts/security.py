@@ -1,0 +1,93 @@
+"""Who is logged in, and what their role lets them do.
+
+A staff member is only recognised on their own organisation's subdomain and
+the hosting provider's superuser only on the console: a session cookie from
+one tenant means nothing on another.
+"""
+from pyramid.security import Allowed, Denied
+from pyramid.csrf import new_csrf_token
+
+from consultroom.accounts.models import Role, User
+from consultroom.tenancy.hosts import CONSOLE, ORGANISATION
+
+SESSION_USER = "user_id"
+SESSION_GENERATION = "user_generation"
+
+# permission -> roles that have it
+PERMISSIONS = {
+    "staff": {Role.org_admin, Role.dept_admin, Role.practitioner},
+    "department.manage": {Role.org_admin, Role.dept_admin},
+    "organisation.manage": {Role.org_admin},
+    "console": {Role.superuser},
+}
+
+
+def _belongs_here(request, user):
+    if user.is_superuser:
+        return request.site == CONSOLE
+    return request.site == ORGANISATION and user.organisation_id == request.organisation.id
+
+
+def load_user(request):
+    user_id = request.session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    user = request.dbsession.get(User, user_id)
+    if (
+        user is None
+        or not user.active
+        or user.session_generation != request.session.get(SESSION_GENERATION)
+        or not _belongs_here(request, user)
+    ):
+        return None
+    return user
+
+
+def log_in(request, user):
+    """Start a fresh session for ``user`` (a new session and CSRF token)."""
+    language = user.language
+    request.session.invalidate()
+    request.session[SESSION_USER] = user.id
+    request.session[SESSION_GENERATION] = user.session_generation
+    request.session["language"] = language
+    new_csrf_token(request)
+
+
+def log_out(request):
+    request.session.invalidate()
+
+
+class SecurityPolicy:
+    def identity(self, request):
+        return request.user
+
+    def authenticated_userid(self, request):
+        user = request.user
+        return user.id if user else None
+
+    def permits(self, request, context, permission):
+        user = request.user
+        if user is not None and user.role in PERMISSIONS.get(permission, ()):
+            return Allowed(f"role {user.role.value} has {permission}")
+        return Denied(f"{permission} needs one of {PERMISSIONS.get(permission)}")
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def can_manage_user(actor, user):
+    """Org admins manage all staff; department admins the practitioners of
+    their own department; nobody manages the other organisation."""
+    if actor.organisation_id != user.organisation_id:
+        return False
+    if actor.role is Role.org_admin:
+        return True
+    return (
+        actor.role is Role.dept_admin
+        and user.role is Role.practitioner
+        and user.department_id is not None
+        and user.department_id == actor.department_id
+    )

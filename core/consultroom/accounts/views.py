@@ -1,0 +1,342 @@
+"""Staff pages: log in and out, set a password from an e-mailed link, the
+profile, and staff management for organisation and department admins."""
+from pyramid.httpexceptions import HTTPFound, HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from consultroom.accounts import forms, service
+from consultroom.accounts.models import Role, User
+from consultroom.accounts.passwords import verify_password
+from consultroom.accounts.security import can_manage_user, log_in, log_out
+from consultroom.i18n import _
+from consultroom.ratelimit import limits_from_settings
+from consultroom.tenancy.models import Department
+from consultroom.web import flash
+from consultroom.web.images import ImageRejected, fit_image, read_upload
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_BOX = (256, 256)
+BOTH_SITES = ("organisation", "console")
+
+
+def _limits(request):
+    s = request.registry.settings
+    return {
+        "account": limits_from_settings(s, "login_account", 5, 15),
+        "address": limits_from_settings(s, "login_address", 20, 15),
+        "link": limits_from_settings(s, "link_request", 5, 60),
+        "token": limits_from_settings(s, "token_address", 20, 60),
+    }
+
+
+def _safe_next(request):
+    target = request.params.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return request.route_path("home")
+
+
+def _find_login_user(request, email):
+    query = select(User).where(User.email == email)
+    if request.site == "console":
+        query = query.where(User.organisation_id.is_(None))
+    else:
+        query = query.where(User.organisation_id == request.organisation.id)
+    return request.dbsession.scalar(query)
+
+
+@view_config(route_name="login", renderer="login.html")
+def login(request):
+    if request.identity is not None:
+        return HTTPFound(_safe_next(request))
+    form = forms.LoginForm(request)
+    if request.method == "POST" and form.validate():
+        limits = _limits(request)
+        db = request.dbsession
+        scope = request.organisation.id if request.organisation else "console"
+        account = f"{scope}:{form.email.data}"
+        address = request.client_addr or "unknown"
+        if limits["account"].exceeded(db, account) or limits["address"].exceeded(db, address):
+            form.add_error("email", _(
+                "Too many failed attempts. Wait ${minutes} minutes and try again.",
+                mapping={"minutes": int(limits["account"].window.total_seconds() // 60)},
+            ))
+        else:
+            user = _find_login_user(request, form.email.data)
+            if verify_password(user, form.password.data) and user.active:
+                limits["account"].clear(db, account)
+                log_in(request, user)
+                return HTTPSeeOther(_safe_next(request))
+            limits["account"].fail(db, account)
+            limits["address"].fail(db, address)
+            form.add_error("password", _("The e-mail address or the password is wrong."))
+    return {"form": form, "next": request.params.get("next", "")}
+
+
+@view_config(route_name="logout", request_method="POST")
+def logout(request):
+    log_out(request)
+    return HTTPSeeOther(request.route_path("login"))
+
+
+@view_config(route_name="set_password", renderer="set_password.html")
+def set_password(request):
+    limit = _limits(request)["token"]
+    address = request.client_addr or "unknown"
+    db = request.dbsession
+    if limit.exceeded(db, address):
+        return _invalid_link(request, too_many=True)
+    token = service.redeem_token(db, request.matchdict["token"])
+    if token is None or not _token_belongs_here(request, token.user):
+        limit.fail(db, address)
+        return _invalid_link(request)
+    form = forms.SetPasswordForm(request)
+    if request.method == "POST" and form.validate():
+        service.set_password(db, token.user, form.password.data)
+        log_in(request, token.user)
+        flash(request, _("Your password is set. Welcome!"), "success")
+        return HTTPSeeOther(request.route_path("home"))
+    return {"form": form, "user": token.user}
+
+
+def _token_belongs_here(request, user):
+    if user.is_superuser:
+        return request.site == "console"
+    return request.organisation is not None and user.organisation_id == request.organisation.id
+
+
+def _invalid_link(request, too_many=False):
+    response = render_to_response("link_invalid.html", {"too_many": too_many}, request=request)
+    response.status = 429 if too_many else 410
+    return response
+
+
+@view_config(route_name="new_link", renderer="new_link.html")
+def new_link(request):
+    form = forms.NewLinkForm(request)
+    if request.method == "POST" and form.validate():
+        limit = _limits(request)["link"]
+        db = request.dbsession
+        address = request.client_addr or "unknown"
+        if limit.exceeded(db, address) or limit.exceeded(db, form.email.data):
+            form.add_error("email", _("Too many requests. Try again in an hour."))
+            return {"form": form, "sent": False}
+        limit.fail(db, address)
+        limit.fail(db, form.email.data)
+        user = _find_login_user(request, form.email.data)
+        if user is not None and user.active:
+            service.send_link(request, user, "reset" if user.password_hash else "invite")
+        # The same answer whether or not the address has an account.
+        return {"form": form, "sent": True}
+    return {"form": form, "sent": False}
+
+
+def _department_choices(request, none_label=None):
+    departments = request.dbsession.scalars(
+        select(Department).where(Department.organisation_id == request.organisation.id)
+        .order_by(Department.name)
+    )
+    choices = [(0, none_label or _("No department"))]
+    return choices + [(d.id, d.name) for d in departments]
+
+
+def _department_or_none(value):
+    return value or None
+
+
+def _profile_form(request, bind):
+    user = request.identity
+    form = forms.ProfileForm(request, bind, obj=user, department_id=user.department_id or 0)
+    if user.role is Role.org_admin:
+        form.department_id.choices = _department_choices(request)
+    else:
+        del form.department_id  # others are placed by an administrator
+    return form
+
+
+def _profile_page(form, password_form, user):
+    return {"form": form, "password_form": password_form,
+            "may_move": user.role is Role.org_admin}
+
+
+@view_config(route_name="profile", renderer="profile.html", permission="staff")
+def profile(request):
+    user = request.identity
+    form = _profile_form(request, bind=True)
+    may_move = user.role is Role.org_admin
+    if request.method == "POST" and form.validate():
+        try:
+            photo = read_upload(request.POST.get("photo"), PHOTO_MAX_BYTES)
+            photo = fit_image(photo, PHOTO_BOX) if photo else None
+        except ImageRejected as exc:
+            form.add_error("photo", exc.args[0])
+        else:
+            user.name, user.phone, user.language = form.name.data, form.phone.data, form.language.data
+            if may_move:
+                user.department_id = _department_or_none(form.department_id.data)
+            if form.remove_photo.data:
+                user.photo = None
+            elif photo:
+                user.photo = photo
+            request.session["language"] = user.language
+            flash(request, _("Your profile is saved."), "success")
+            return HTTPSeeOther(request.route_path("profile"))
+    return _profile_page(form, forms.ChangePasswordForm(request, bind=False), user)
+
+
+@view_config(route_name="change_password", renderer="profile.html", permission="staff",
+             request_method="POST")
+def change_password(request):
+    user = request.identity
+    password_form = forms.ChangePasswordForm(request)
+    if password_form.validate():
+        if not verify_password(user, password_form.current.data):
+            password_form.add_error("current", _("This is not your current password."))
+        else:
+            service.set_password(request.dbsession, user, password_form.password.data)
+            flash(request, _("Your password is changed."), "success")
+            return HTTPSeeOther(request.route_path("profile"))
+    return _profile_page(_profile_form(request, bind=False), password_form, user)
+
+
+def _staff_in_org(request, user_id):
+    """A staff member of the request's organisation, or 404."""
+    user = request.dbsession.get(User, user_id)
+    if user is None or user.organisation_id != request.organisation.id:
+        raise HTTPNotFound()
+    return user
+
+
+def _int_id(request, key="id"):
+    try:
+        return int(request.matchdict[key])
+    except ValueError:
+        raise HTTPNotFound() from None
+
+
+@view_config(route_name="staff_photo", permission="staff")
+def staff_photo(request):
+    user = _staff_in_org(request, _int_id(request))
+    if not user.photo:
+        raise HTTPNotFound()
+    return Response(body=user.photo, content_type="image/png", cache_control="private, max-age=300")
+
+
+def visible_staff(request):
+    actor = request.identity
+    query = select(User).where(User.organisation_id == request.organisation.id)
+    if actor.role is not Role.org_admin:
+        query = query.where(User.department_id == actor.department_id)
+    return request.dbsession.scalars(query.order_by(User.name)).all()
+
+
+@view_config(route_name="staff", renderer="staff_list.html", permission="department.manage")
+def staff_list(request):
+    actor = request.identity
+    org = request.organisation
+    return {
+        "staff": visible_staff(request),
+        "can_manage": lambda u: can_manage_user(actor, u),
+        "count": service.staff_count(request.dbsession, org),
+        "limit": org.max_users,
+    }
+
+
+def _staff_form(request, **kw):
+    actor = request.identity
+    form = forms.StaffForm(request, **kw)
+    form.role.choices = forms.role_choices(actor.role)
+    if actor.role is Role.org_admin:
+        form.department_id.choices = _department_choices(request)
+    else:
+        # Department admins hire into their own department only.
+        form.department_id.choices = [
+            (d, n) for d, n in _department_choices(request) if d == actor.department_id
+        ]
+    return form
+
+
+@view_config(route_name="staff_new", renderer="staff_form.html", permission="department.manage")
+def staff_new(request):
+    actor = request.identity
+    form = _staff_form(request, department_id=actor.department_id or 0)
+    del form.active
+    if request.method == "POST" and form.validate():
+        try:
+            user = service.create_staff(
+                request, request.organisation, name=form.name.data, email=form.email.data,
+                role=Role(form.role.data), department_id=_department_or_none(form.department_id.data),
+                phone=form.phone.data, language=form.language.data,
+            )
+        except service.AccountError as exc:
+            form.add_error("email", exc.args[0])
+        else:
+            flash(request, _("${name} has been invited by e-mail.", mapping={"name": user.name}),
+                  "success")
+            return HTTPSeeOther(request.route_path("staff"))
+    return {"form": form, "member": None}
+
+
+@view_config(route_name="staff_edit", renderer="staff_form.html", permission="department.manage")
+def staff_edit(request):
+    actor = request.identity
+    member = _staff_in_org(request, _int_id(request))
+    if not can_manage_user(actor, member):
+        raise HTTPNotFound()
+    form = _staff_form(request, obj=member, department_id=member.department_id or 0,
+                       role=member.role.value)
+    if request.method == "POST" and form.validate():
+        other = service.find_staff(request.dbsession, request.organisation, form.email.data)
+        if other is not None and other.id != member.id:
+            form.add_error("email", _("There is already a staff member with this e-mail address."))
+        elif member.id == actor.id and (Role(form.role.data) is not actor.role or not form.active.data):
+            form.add_error("role", _("You cannot change your own role or deactivate yourself."))
+        else:
+            try:
+                _apply_staff_form(request, member, form)
+            except service.AccountError as exc:
+                form.add_error("active", exc.args[0])
+            else:
+                flash(request, _("Saved."), "success")
+                return HTTPSeeOther(request.route_path("staff"))
+    return {"form": form, "member": member}
+
+
+def _apply_staff_form(request, member, form):
+    if form.active.data and not member.active:
+        service.check_package_limit(request.dbsession, request.organisation)
+    if not form.active.data and member.active:
+        member.session_generation += 1  # ends the member's sessions
+    member.name, member.email, member.phone = form.name.data, form.email.data, form.phone.data
+    member.role = Role(form.role.data)
+    member.department_id = _department_or_none(form.department_id.data)
+    member.language, member.active = form.language.data, form.active.data
+
+
+@view_config(route_name="staff_invite", permission="department.manage", request_method="POST")
+def staff_invite(request):
+    member = _staff_in_org(request, _int_id(request))
+    if not can_manage_user(request.identity, member) or not member.active:
+        raise HTTPNotFound()
+    service.send_link(request, member, "reset" if member.password_hash else "invite")
+    flash(request, _("A new link has been sent to ${email}.", mapping={"email": member.email}),
+          "success")
+    return HTTPSeeOther(request.route_path("staff"))
+
+
+def includeme(config):
+    org = "organisation"
+    config.add_route("login", "/login", site=BOTH_SITES)
+    config.add_route("logout", "/logout", site=BOTH_SITES)
+    config.add_route("set_password", "/set-password/{token}", site=BOTH_SITES)
+    config.add_route("new_link", "/new-link", site=BOTH_SITES)
+    config.add_route("profile", "/profile", site=org)
+    config.add_route("change_password", "/profile/password", site=org)
+    config.add_route("staff", "/staff", site=org)
+    config.add_route("staff_new", "/staff/new", site=org)
+    config.add_route("staff_edit", "/staff/{id}", site=org)
+    config.add_route("staff_invite", "/staff/{id}/invite", site=org)
+    config.add_route("staff_photo", "/staff/{id}/photo", site=org)
+    config.scan(__name__)

@@ -1,0 +1,230 @@
+"""The ``consultroom`` command: database, organisations, users, plugins, the
+demo data and the background worker.
+
+Every command reads the application's ini file (``-c``, default
+``$CONSULTROOM_CONFIG`` or ``development.ini``) and runs inside one
+transaction, through the same services as the web pages.
+"""
+import argparse
+import getpass
+import os
+import sys
+import time
+from urllib.parse import urlsplit
+
+from pyramid.paster import bootstrap, get_appsettings, setup_logging
+from pyramid.request import Request, apply_request_extensions
+from sqlalchemy import select
+
+from consultroom import plugins as plugin_service
+from consultroom.accounts import service as accounts
+from consultroom.accounts.models import Role, User
+from consultroom.accounts.passwords import hash_password
+from consultroom.tenancy import service as tenancy
+from consultroom.tenancy.models import Department, Organisation
+
+
+class CommandError(Exception):
+    pass
+
+
+def _public_base(settings, subdomain=None):
+    parts = urlsplit(settings.get("consultroom.public_url", "http://localhost:6543"))
+    host = settings["consultroom.base_domain"]
+    if subdomain:
+        host = f"{subdomain}.{host}"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+class Environment:
+    """The application, and a request for the console or one organisation."""
+
+    def __init__(self, config_uri):
+        self.config_uri = config_uri
+        setup_logging(config_uri)
+        self.settings = get_appsettings(config_uri)
+        self._env = bootstrap(config_uri)
+        self.registry = self._env["registry"]
+
+    def request(self, subdomain=None):
+        request = Request.blank("/", base_url=_public_base(self.settings, subdomain))
+        request.registry = self.registry
+        apply_request_extensions(request)
+        return request
+
+    def run(self, action, subdomain=None):
+        """Call ``action(request)`` in one transaction, for the console or
+        the organisation at ``subdomain``."""
+        request = self.request(subdomain)
+        with request.tm:
+            if subdomain and request.organisation is None:
+                raise CommandError(f"no organisation with subdomain {subdomain!r}")
+            return action(request)
+
+
+def cmd_db_upgrade(env, args):
+    from consultroom.db import migrate
+
+    engine = env.registry["dbmaker"].kw["bind"]
+    migrate.upgrade(engine, env.registry.plugins)
+    print("database is up to date:", ", ".join(sorted(migrate.current_heads(engine, env.registry.plugins))))
+
+
+def cmd_orgs_create(env, args):
+    def action(request):
+        try:
+            org = tenancy.create_organisation(
+                request.dbsession, name=args.name, subdomain=args.subdomain,
+                max_users=args.max_users,
+            )
+        except tenancy.OrganisationError as exc:
+            raise CommandError(request.localizer.translate(exc.args[0])) from None
+        return org.subdomain
+    sub = env.run(action)
+    print(f"created {sub}: {_public_base(env.settings, sub)}/")
+
+
+def cmd_orgs_list(env, args):
+    def action(request):
+        return [(o.subdomain, o.name, o.max_users) for o in request.dbsession.scalars(
+            select(Organisation).order_by(Organisation.subdomain))]
+    for sub, name, limit in env.run(action):
+        print(f"{sub:20} {name:40} max users {limit}")
+
+
+def _password(args):
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return None
+
+
+def cmd_users_create(env, args):
+    password = _password(args)
+    if args.superuser:
+        def action(request):
+            request.dbsession.add(User(email=args.email, name=args.name, role=Role.superuser,
+                                       password_hash=hash_password(password or getpass.getpass())))
+        env.run(action)
+        print(f"superuser {args.email} created")
+        return
+
+    def action(request):
+        org = request.organisation
+        dept_id = None
+        if args.department:
+            dept_id = request.dbsession.scalar(select(Department.id).where(
+                Department.organisation_id == org.id, Department.name == args.department))
+            if dept_id is None:
+                raise CommandError(f"no department {args.department!r} in {org.subdomain}")
+        try:
+            accounts.create_staff(request, org, name=args.name, email=args.email.lower(),
+                                  role=Role(args.role), department_id=dept_id, password=password)
+        except accounts.AccountError as exc:
+            raise CommandError(request.localizer.translate(exc.args[0])) from None
+    env.run(action, args.org)
+    print(f"{args.email} created in {args.org}" + ("" if password else "; invitation queued"))
+
+
+def cmd_plugins_list(env, args):
+    for plugin in env.registry.plugins.plugins.values():
+        status = "ok" if plugin.usable else f"UNUSABLE: {plugin.problem}"
+        info = plugin.info
+        print(f"{plugin.id:16} {plugin.version:10} {plugin.name:30} {status}")
+        if info and info.description:
+            print(f"{'':16} {info.description}")
+    if not env.registry.plugins.plugins:
+        print("no plugins installed")
+
+
+def _switch(env, args, enabled):
+    def action(request):
+        try:
+            plugin_service.set_enabled(request, request.organisation, args.plugin, enabled)
+        except plugin_service.PluginUnavailable as exc:
+            raise CommandError(str(exc)) from None
+    env.run(action, args.org)
+    print(f"{args.plugin} {'enabled' if enabled else 'disabled'} for {args.org}")
+
+
+def cmd_demo(env, args):
+    from consultroom.demo import create_demo
+
+    create_demo(env)
+
+
+def cmd_worker(env, args):
+    from consultroom.ratelimit import prune
+
+    outbox = env.registry["outbox"]
+    while True:
+        sent = outbox.deliver_due()
+        env.run(lambda request: prune(request.dbsession))
+        if sent:
+            print(f"sent {sent} message(s)", flush=True)
+        if args.once:
+            return
+        time.sleep(args.interval)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="consultroom", description=__doc__.split("\n")[0])
+    parser.add_argument("-c", "--config",
+                        default=os.environ.get("CONSULTROOM_CONFIG", "development.ini"),
+                        help="the application's ini file")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(dest="sub", required=True)
+    db.add_parser("upgrade", help="run every migration branch to its head").set_defaults(
+        func=cmd_db_upgrade)
+
+    orgs = sub.add_parser("orgs", help="organisations").add_subparsers(dest="sub", required=True)
+    create = orgs.add_parser("create", help="create an organisation")
+    create.add_argument("--subdomain", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--max-users", type=int, default=10)
+    create.set_defaults(func=cmd_orgs_create)
+    orgs.add_parser("list", help="list organisations").set_defaults(func=cmd_orgs_list)
+
+    users = sub.add_parser("users", help="staff accounts").add_subparsers(dest="sub", required=True)
+    ucreate = users.add_parser("create", help="create a staff member (invited by e-mail"
+                               " unless --password-stdin) or a superuser")
+    ucreate.add_argument("--org", help="the organisation's subdomain")
+    ucreate.add_argument("--email", required=True)
+    ucreate.add_argument("--name", required=True)
+    ucreate.add_argument("--role", choices=[r.value for r in Role if r is not Role.superuser],
+                         default="practitioner")
+    ucreate.add_argument("--department")
+    ucreate.add_argument("--superuser", action="store_true", help="a hosting-provider account")
+    ucreate.add_argument("--password-stdin", action="store_true")
+    ucreate.set_defaults(func=cmd_users_create)
+
+    plugins = sub.add_parser("plugins", help="plugins").add_subparsers(dest="sub", required=True)
+    plugins.add_parser("list", help="installed plugins and their state").set_defaults(
+        func=cmd_plugins_list)
+    for name, enabled in (("enable", True), ("disable", False)):
+        p = plugins.add_parser(name, help=f"{name} a plugin for one organisation")
+        p.add_argument("--org", required=True, help="the organisation's subdomain")
+        p.add_argument("plugin")
+        p.set_defaults(func=lambda env, args, enabled=enabled: _switch(env, args, enabled))
+
+    sub.add_parser("demo", help="create the demo organisation and users").set_defaults(
+        func=cmd_demo)
+    worker = sub.add_parser("worker", help="deliver queued e-mail and run scheduled jobs")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    worker.add_argument("--interval", type=float, default=5.0)
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.command == "users" and not args.superuser and not args.org:
+        print("consultroom: error: --org is required (or --superuser)", file=sys.stderr)
+        return 2
+    try:
+        args.func(Environment(args.config), args)
+    except CommandError as exc:
+        print(f"consultroom: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,146 @@
+"""The hosting provider's console on the bare base domain: organisations,
+their package limits, and which plugins each has enabled."""
+import wtforms
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import select
+from wtforms import validators as v
+
+from consultroom import plugins as plugin_service
+from consultroom.accounts import service as accounts
+from consultroom.accounts.models import Role
+from consultroom.i18n import _
+from consultroom.plugins.models import PluginEnablement
+from consultroom.tenancy import service as tenancy
+from consultroom.tenancy.hosts import org_url
+from consultroom.tenancy.models import Organisation
+from consultroom.web import flash
+from consultroom.web.forms import Form
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class OrganisationForm(Form):
+    name = wtforms.StringField(_("Name"), [v.InputRequired(), v.Length(max=200)],
+                               filters=[_strip])
+    max_users = wtforms.IntegerField(_("Maximum staff members (package)"),
+                                     [v.InputRequired(), v.NumberRange(1, 100000)], default=10)
+
+
+class NewOrganisationForm(OrganisationForm):
+    subdomain = wtforms.StringField(_("Subdomain"), [v.InputRequired(), v.Length(max=63)],
+                                    filters=[lambda s: (s or "").strip().lower()])
+    admin_name = wtforms.StringField(_("First administrator's name"),
+                                     [v.InputRequired(), v.Length(max=200)], filters=[_strip])
+    admin_email = wtforms.EmailField(_("First administrator's e-mail"),
+                                     [v.InputRequired(), v.Email(), v.Length(max=254)],
+                                     filters=[lambda s: (s or "").strip().lower()])
+
+
+@view_config(route_name="console", renderer="console/index.html", permission="console")
+def index(request):
+    orgs = request.dbsession.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return {"organisations": orgs, "plugins": request.registry.plugins.plugins.values(),
+            "org_url": lambda o: org_url(request, o)}
+
+
+@view_config(route_name="console_org_new", renderer="console/org_new.html", permission="console")
+def org_new(request):
+    form = NewOrganisationForm(request)
+    if request.method == "POST" and form.validate():
+        problem = tenancy.subdomain_problem(request.dbsession, form.subdomain.data)
+        if problem:
+            form.add_error("subdomain", problem)
+        else:
+            org = tenancy.create_organisation(
+                request.dbsession, name=form.name.data, subdomain=form.subdomain.data,
+                max_users=form.max_users.data,
+            )
+            accounts.create_staff(request, org, name=form.admin_name.data,
+                                  email=form.admin_email.data, role=Role.org_admin)
+            flash(request, _("${name} is created; its administrator has been invited.",
+                             mapping={"name": org.name}), "success")
+            return HTTPSeeOther(request.route_path("console_org", id=org.id))
+    return {"form": form}
+
+
+def _org(request):
+    try:
+        org = request.dbsession.get(Organisation, int(request.matchdict["id"]))
+    except ValueError:
+        org = None
+    if org is None:
+        raise HTTPNotFound()
+    return org
+
+
+def _plugin_rows(request, org):
+    rows = {r.plugin: r for r in request.dbsession.scalars(
+        select(PluginEnablement).where(PluginEnablement.organisation_id == org.id))}
+    return [(p, rows.get(p.id)) for p in request.registry.plugins.plugins.values()]
+
+
+@view_config(route_name="console_org", renderer="console/org.html", permission="console")
+def org_detail(request):
+    org = _org(request)
+    form = OrganisationForm(request, obj=org)
+    if request.method == "POST" and form.validate():
+        org.name, org.max_users = form.name.data, form.max_users.data
+        flash(request, _("Saved."), "success")
+        return HTTPSeeOther(request.route_path("console_org", id=org.id))
+    return {"org": org, "form": form, "plugins": _plugin_rows(request, org),
+            "staff_count": accounts.staff_count(request.dbsession, org),
+            "org_url": org_url(request, org)}
+
+
+@view_config(route_name="console_org_plugin", permission="console", request_method="POST")
+def org_plugin(request):
+    org = _org(request)
+    plugin_id = request.matchdict["plugin"]
+    enable = request.POST.get("enabled") == "1"
+    try:
+        plugin_service.set_enabled(request, org, plugin_id, enable)
+    except plugin_service.PluginUnavailable as exc:
+        flash(request, _("Cannot enable: ${reason}", mapping={"reason": str(exc)}), "error")
+    else:
+        message = _("${plugin} is enabled.") if enable else _("${plugin} is disabled.")
+        flash(request, _(message, mapping={"plugin": plugin_id}), "success")
+    return HTTPSeeOther(request.route_path("console_org", id=org.id))
+
+
+@view_config(route_name="console_org_plugin_settings", renderer="console/plugin_settings.html",
+             permission="console")
+def org_plugin_settings(request):
+    org = _org(request)
+    plugin = request.registry.plugins.get(request.matchdict["plugin"])
+    if plugin is None or not plugin.usable or plugin.info.settings is None:
+        raise HTTPNotFound()
+    options = plugin.info.settings
+    row = plugin_service.enablement(request.dbsession, org, plugin.id)
+    form = options.form_class(Form)(request, data=options.values(row.settings if row else {}))
+    if request.method == "POST" and form.validate():
+        values = options.from_form(form)
+        problems = options.cross_check(values)
+        for key, message in problems.items():
+            form.add_error(key, message)
+        if not problems:
+            if row is None:
+                row = PluginEnablement(organisation_id=org.id, plugin=plugin.id, enabled=False)
+                request.dbsession.add(row)
+            row.settings = values
+            flash(request, _("Saved."), "success")
+            return HTTPSeeOther(request.route_path("console_org", id=org.id))
+    return {"org": org, "plugin": plugin, "form": form}
+
+
+def includeme(config):
+    console = "console"
+    config.add_route("console", "/", site=console)
+    config.add_route("console_org_new", "/organisations/new", site=console)
+    config.add_route("console_org", "/organisations/{id}", site=console)
+    config.add_route("console_org_plugin", "/organisations/{id}/plugins/{plugin}", site=console)
+    config.add_route("console_org_plugin_settings", "/organisations/{id}/plugins/{plugin}/settings",
+                     site=console)
+    config.scan(__name__)

@@ -1,0 +1,82 @@
+"""Database access: the declarative base, engines and the per-request session.
+
+``request.dbsession`` is joined to the request's transaction manager by
+zope.sqlalchemy, so a view never commits: pyramid_tm commits when the view
+succeeds and aborts when it raises, and pyramid_retry replays the request on
+a serialisation conflict.
+"""
+from datetime import datetime, timezone
+
+import zope.sqlalchemy
+from sqlalchemy import MetaData, engine_from_config, event
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+# Stable constraint names, so that Alembic migrations can refer to them on
+# every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _sqlite_transactions(engine):
+    """Give pysqlite real transactions and savepoints, and enforce foreign keys.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT;
+    the SQLAlchemy documentation recommends emitting BEGIN ourselves.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(settings, prefix="sqlalchemy."):
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions(engine)
+    return engine
+
+
+def make_session_factory(engine_or_connection, **kw):
+    return sessionmaker(bind=engine_or_connection, expire_on_commit=False, **kw)
+
+
+def request_session(dbmaker, transaction_manager):
+    """A session that commits and aborts with ``transaction_manager``."""
+    session = dbmaker()
+    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    return session
+
+
+def _dbsession(request):
+    return request_session(request.registry["dbmaker"], request.tm)
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    if "dbmaker" not in config.registry:
+        config.registry["dbmaker"] = make_session_factory(make_engine(settings))
+    config.add_request_method(_dbsession, "dbsession", reify=True)

@@ -1,0 +1,51 @@
+"""Demo data: one organisation with a user per role, and a superuser for the
+console. Running it again changes nothing."""
+from sqlalchemy import select
+
+from consultroom.accounts import service as accounts
+from consultroom.accounts.models import Role, User
+from consultroom.accounts.passwords import hash_password
+from consultroom.tenancy import service as tenancy
+
+DEMO_SUBDOMAIN = "demo"
+DEMO_PASSWORD = "consultroom-demo"
+DEMO_USERS = [
+    ("admin@demo.example", "Anna Admin", Role.org_admin, None),
+    ("deptadmin@demo.example", "Dirk Department", Role.dept_admin, "General practice"),
+    ("doctor@demo.example", "Dr. Petra Practitioner", Role.practitioner, "General practice"),
+]
+SUPERUSER = ("provider@localhost", "Hosting provider")
+
+
+def _ensure_provider_side(request):
+    db = request.dbsession
+    if db.scalar(select(User).where(User.email == SUPERUSER[0],
+                                    User.organisation_id.is_(None))) is None:
+        db.add(User(email=SUPERUSER[0], name=SUPERUSER[1], role=Role.superuser,
+                    password_hash=hash_password(DEMO_PASSWORD)))
+    if tenancy.by_subdomain(db, DEMO_SUBDOMAIN) is None:
+        tenancy.create_organisation(db, name="Demo Health Centre", subdomain=DEMO_SUBDOMAIN,
+                                    max_users=10, departments=("General practice", "Physiotherapy"))
+
+
+def _ensure_staff(request):
+    org = request.organisation
+    departments = {d.name: d.id for d in org.departments}
+    for email, name, role, dept in DEMO_USERS:
+        if accounts.find_staff(request.dbsession, org, email) is None:
+            accounts.create_staff(request, org, name=name, email=email, role=role,
+                                  department_id=departments.get(dept), password=DEMO_PASSWORD)
+
+
+def create_demo(env):
+    from consultroom.cli import _public_base
+
+    env.run(_ensure_provider_side)
+    env.run(_ensure_staff, DEMO_SUBDOMAIN)
+    console = _public_base(env.settings)
+    site = _public_base(env.settings, DEMO_SUBDOMAIN)
+    print(f"\nConsultroom demo is ready.\n\n  Organisation: {site}/\n  Console:      {console}/\n")
+    print(f"  Password for every demo login: {DEMO_PASSWORD}\n")
+    for email, _name, role, _dept in DEMO_USERS:
+        print(f"  {role.value:14} {email}   ({site}/login)")
+    print(f"  {'superuser':14} {SUPERUSER[0]}   ({console}/login)\n")

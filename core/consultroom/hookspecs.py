@@ -1,0 +1,108 @@
+"""The hook contract between Consultroom's core and its plugins.
+
+Plugins (bundled or third-party) and the core's own features implement these
+hooks with ``@hookimpl``. Every hook here is *tenant-scoped*: it is only ever
+called through ``request.hooks`` (or ``registry.plugins.hooks_for(org)`` when
+there is no request), which leaves out the plugins that the organisation has
+not enabled. A plugin therefore never runs for an organisation that did not
+switch it on.
+
+A hook implementation may accept any subset of the arguments a hook names.
+An implementation whose name is not declared here (a misspelling, say) stops
+the application at start-up with an error that names the plugin and the hook.
+
+Unless a hook says otherwise it is called with keyword arguments and returns a
+list with one result per implementation, ``None`` results left out.
+"""
+from dataclasses import dataclass
+
+import pluggy
+
+PROJECT = "consultroom"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One entry in the staff menu.
+
+    ``label`` is already translated; ``url`` is absolute or site-relative;
+    ``section`` groups entries ("main", "organisation", "profile");
+    ``order`` sorts them within a section (core entries use multiples of 10).
+    """
+
+    label: str
+    url: str
+    section: str = "main"
+    order: int = 100
+    icon: str = ""
+
+
+@hookspec
+def consultroom_menu_items(request):
+    """Return the staff menu entries this feature adds for ``request``.
+
+    Called on every staff page that renders the menu, after the user has
+    been authenticated. Return a list of :class:`MenuItem` (or ``None``);
+    check ``request.has_permission`` yourself so that each role sees only
+    what it may open. The results of all implementations are concatenated
+    and sorted by section and order.
+    """
+
+
+@hookspec
+def consultroom_template_slot(request, slot, context):
+    """Return HTML to place in the named ``slot`` of a page.
+
+    Called while a page template renders ``{{ slot("name") }}``. ``slot`` is
+    the slot's name (the core offers ``head``, ``dashboard``,
+    ``profile``, ``organisation_settings`` and ``footer``); ``context`` is a
+    dict of what the page shows (for example ``{"user": user}`` on the
+    profile page). Return a string of HTML, already escaped where it
+    contains user data (``markupsafe.Markup``/``escape`` or a rendered
+    template), or ``None``. Results are joined in registration order.
+    """
+
+
+@hookspec
+def consultroom_department_delete_blockers(request, department):
+    """Return reasons why ``department`` cannot be deleted now.
+
+    Called when an administrator asks to delete a department, inside the
+    request's transaction and before anything is changed. Return a list of
+    translated, human-readable sentences (for example "3 staff members still
+    belong to this department."), or ``None`` when nothing of yours depends
+    on the department. Any reason refuses the deletion and is shown.
+    """
+
+
+@hookspec
+def consultroom_staff_created(request, user):
+    """React to a new staff member of the request's organisation.
+
+    Called after the user row has been flushed and the invitation queued,
+    inside the same transaction: raising aborts the whole creation. Returns
+    nothing.
+    """
+
+
+@hookspec
+def consultroom_plugin_enabled(organisation, settings, dbsession):
+    """Prepare the plugin for an organisation that has just enabled it.
+
+    Called on the one plugin being enabled (never on the others), inside the
+    transaction that records the enablement; raising aborts it. ``settings``
+    is the plugin's settings dict for that organisation. Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_plugin_disabled(organisation, dbsession):
+    """Clean up after an organisation has disabled the plugin.
+
+    Called on the one plugin being disabled, inside the transaction that
+    records it. Data may be kept for a later re-enable; anything that must
+    stop (scheduled work, open sessions) should stop here. Returns nothing.
+    """

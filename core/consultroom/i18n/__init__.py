@@ -1,0 +1,50 @@
+"""Translations: the message factory, the supported languages and locale choice.
+
+The request's language is, in order: an explicit ``?_LOCALE_=`` switch
+(remembered in a cookie), the logged-in user's preference, the cookie, the
+browser's Accept-Language, and English.
+"""
+from pathlib import Path
+
+from pyramid.i18n import TranslationStringFactory
+
+_ = TranslationStringFactory("consultroom")
+
+LANGUAGES = {"en": "English", "nl": "Nederlands", "de": "Deutsch", "sv": "Svenska"}
+DEFAULT_LANGUAGE = "en"
+COOKIE = "_LOCALE_"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def negotiate_locale(request):
+    explicit = request.params.get(COOKIE)
+    if explicit in LANGUAGES:
+        return explicit
+    user = request.identity
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    cookie = request.cookies.get(COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_language.best_match(list(LANGUAGES), DEFAULT_LANGUAGE)
+
+
+def _remember_switch(event):
+    request = event.request
+    choice = request.params.get(COOKIE) if request.method == "GET" else None
+    if choice in LANGUAGES:
+        event.response.set_cookie(
+            COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+
+
+def translate(request, message, mapping=None):
+    return request.localizer.translate(_(message, mapping=mapping))
+
+
+def includeme(config):
+    from pyramid.events import NewResponse
+
+    config.set_locale_negotiator(negotiate_locale)
+    config.add_translation_dirs(str(LOCALE_DIR))
+    config.add_subscriber(_remember_switch, NewResponse)

@@ -1,0 +1,156 @@
+"""The e-mail outbox.
+
+``request.queue_mail(...)`` renders a message and stores it in the request's
+transaction. Only when that transaction commits is delivery attempted (in the
+background); a rolled-back change leaves no message. Messages that could not
+be delivered are retried with exponential backoff by ``consultroom worker``.
+Each delivery claims its row with a conditional update, so two workers never
+send the same message.
+"""
+import logging
+import threading
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from pyramid.renderers import render
+from sqlalchemy import or_, select, update
+
+from consultroom.db import utcnow
+from consultroom.mail.models import OutboxMessage
+from consultroom.mail.transports import make_transport
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempts):
+    """Delay before the next try after ``attempts`` failures: 30 s doubling, at most 6 h."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
+
+
+def build_message(sender, recipient, subject, text, html=None, attachments=()):
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip(">"))
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, subtype = content_type.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+class Outbox:
+    def __init__(self, settings, dbmaker):
+        self.sender = settings.get("mail.sender", "Consultroom <noreply@localhost>")
+        self.transport = make_transport(settings)
+        self.after_commit = settings.get("mail.deliver_after_commit", "thread")
+        self.dbmaker = dbmaker
+
+    def queue(self, dbsession, transaction_manager, recipient, subject, text,
+              html=None, attachments=(), organisation_id=None):
+        msg = build_message(self.sender, recipient, subject, text, html, attachments)
+        row = OutboxMessage(
+            organisation_id=organisation_id, recipient=recipient, subject=subject,
+            message=msg.as_bytes(),
+        )
+        dbsession.add(row)
+        dbsession.flush()
+        if self.after_commit != "off":
+            transaction_manager.get().addAfterCommitHook(self._after_commit, args=(row.id,))
+        return row
+
+    def _after_commit(self, committed, message_id):
+        if not committed:
+            return
+        if self.after_commit == "sync":
+            self.deliver_due(only_ids=[message_id])
+        else:
+            threading.Thread(
+                target=self.deliver_due, kwargs={"only_ids": [message_id]}, daemon=True
+            ).start()
+
+    def deliver_due(self, only_ids=None, limit=100):
+        """Send what is due; return how many were sent."""
+        now = utcnow()
+        query = select(OutboxMessage.id).where(
+            or_(OutboxMessage.status == "pending", OutboxMessage.status == "sending"),
+            OutboxMessage.next_attempt_at <= now,
+        ).order_by(OutboxMessage.next_attempt_at).limit(limit)
+        if only_ids is not None:
+            query = query.where(OutboxMessage.id.in_(only_ids))
+        with self.dbmaker.begin() as session:
+            ids = list(session.scalars(query))
+        return sum(self._deliver_one(message_id, now) for message_id in ids)
+
+    def _claim(self, message_id, now):
+        with self.dbmaker.begin() as session:
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status.in_(("pending", "sending")),
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .values(status="sending", next_attempt_at=now + LEASE)
+            ).rowcount
+            if not claimed:
+                return None
+            return session.get(OutboxMessage, message_id)
+
+    def _deliver_one(self, message_id, now):
+        row = self._claim(message_id, now)
+        if row is None:
+            return False  # another worker has it
+        try:
+            self.transport.send(row.message, row.recipient)
+        except Exception as exc:  # every transport failure is retried
+            self._failed(row, exc)
+            return False
+        with self.dbmaker.begin() as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                .values(status="sent", sent_at=utcnow(), attempts=row.attempts + 1)
+            )
+        return True
+
+    def _failed(self, row, exc):
+        attempts = row.attempts + 1
+        final = attempts >= MAX_ATTEMPTS
+        log.warning("mail %s to %s failed (attempt %s): %s",
+                    row.id, row.recipient, attempts, exc)
+        with self.dbmaker.begin() as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status="failed" if final else "pending",
+                    attempts=attempts,
+                    next_attempt_at=utcnow() + backoff(attempts),
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
+            )
+
+
+def queue_mail(request, recipient, template, context, subject, attachments=()):
+    """Render ``mail/<template>.txt`` with ``context`` and queue it in the
+    request's transaction. ``subject`` is a translation string."""
+    subject = request.localizer.translate(subject)
+    text = render(f"mail/{template}.txt", {**context, "subject": subject}, request=request)
+    org = request.organisation
+    return request.registry["outbox"].queue(
+        request.dbsession, request.tm, recipient, subject, text,
+        attachments=attachments, organisation_id=org.id if org else None,
+    )
+
+
+def includeme(config):
+    config.add_jinja2_renderer(".txt")
+    config.registry["outbox"] = Outbox(config.get_settings(), config.registry["dbmaker"])
+    config.add_request_method(queue_mail, "queue_mail")
+    config.include(".devpage")

@@ -1,0 +1,48 @@
+"""Where outgoing mail goes: an SMTP server, or a folder of .eml files for
+development (readable on the dev mail page without any mail server)."""
+import smtplib
+import ssl
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+
+class SMTPTransport:
+    def __init__(self, host, port, starttls=False, username="", password="", timeout=20):
+        self.host, self.port = host, int(port)
+        self.starttls, self.timeout = starttls, timeout
+        self.username, self.password = username, password
+
+    def send(self, data, recipient):
+        msg = message_from_bytes(data, policy=policy.SMTP)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(msg, to_addrs=[recipient])
+
+
+class FolderTransport:
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def send(self, data, recipient):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}.eml"
+        tmp = self.folder / (name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.rename(self.folder / name)  # readers never see half a file
+
+
+def make_transport(settings):
+    kind = settings.get("mail.transport", "smtp")
+    if kind == "folder":
+        return FolderTransport(settings["mail.folder"])
+    return SMTPTransport(
+        settings.get("mail.host", "localhost"),
+        settings.get("mail.port", 25),
+        starttls=settings.get("mail.starttls", "false").lower() == "true",
+        username=settings.get("mail.username", ""),
+        password=settings.get("mail.password", ""),
+    )

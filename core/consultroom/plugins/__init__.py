@@ -1,0 +1,54 @@
+"""Plugins: discovery, per-organisation enablement and gating."""
+from sqlalchemy import select
+
+from consultroom.plugins.models import PluginEnablement
+from consultroom.plugins.registry import Plugin, PluginInfo, PluginRegistry  # noqa: F401
+
+
+class PluginUnavailable(Exception):
+    """The plugin is not installed, or is broken or incompatible."""
+
+
+def enablement(dbsession, organisation, plugin_id):
+    return dbsession.scalar(
+        select(PluginEnablement).where(
+            PluginEnablement.organisation_id == organisation.id,
+            PluginEnablement.plugin == plugin_id,
+        )
+    )
+
+
+def set_enabled(request, organisation, plugin_id, enabled):
+    """Switch a plugin on or off for one organisation, in the current
+    transaction, calling the plugin's lifecycle hook when the state changes."""
+    plugins = request.registry.plugins
+    plugin = plugins.get(plugin_id)
+    if plugin is None:
+        raise PluginUnavailable(f"no plugin {plugin_id!r} is installed")
+    if enabled and not plugin.usable:
+        raise PluginUnavailable(f"plugin {plugin_id!r} {plugin.problem}")
+    dbsession = request.dbsession
+    row = enablement(dbsession, organisation, plugin_id)
+    if row is None:
+        row = PluginEnablement(organisation_id=organisation.id, plugin=plugin_id)
+        dbsession.add(row)
+    if bool(row.enabled) == enabled:
+        return row
+    row.enabled = enabled
+    dbsession.flush()
+    if plugin.usable:
+        if enabled:
+            plugins.call_lifecycle(
+                plugin_id, "consultroom_plugin_enabled", organisation=organisation,
+                settings=row.settings or {}, dbsession=dbsession,
+            )
+        else:
+            plugins.call_lifecycle(
+                plugin_id, "consultroom_plugin_disabled", organisation=organisation,
+                dbsession=dbsession,
+            )
+    return row
+
+
+def includeme(config):
+    config.include(".gating")

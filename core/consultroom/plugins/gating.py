@@ -1,0 +1,113 @@
+"""Per-organisation gating of plugins: the single enforcement point.
+
+* ``request.hooks`` calls tenant hooks with only the plugins the request's
+  organisation has enabled.
+* Plugin routes and static views carry the ``plugin`` route predicate, so
+  they do not match (404) for an organisation without the plugin.
+* After configuration, :func:`audit_plugin_views` refuses to start when a
+  plugin's view is reachable through a route without that predicate.
+"""
+from pyramid.exceptions import ConfigurationError
+from sqlalchemy import select
+
+from consultroom.plugins.models import PluginEnablement
+
+
+class PluginEnabledPredicate:
+    """Route predicate ``plugin="<id>"``: match only where <id> is enabled."""
+
+    def __init__(self, plugin_id, config):
+        self.plugin_id = plugin_id
+
+    def text(self):
+        return f"plugin = {self.plugin_id}"
+
+    phash = text
+
+    def __call__(self, info, request):
+        return self.plugin_id in request.enabled_plugin_ids
+
+
+def enabled_plugin_ids(request):
+    org = request.organisation
+    if org is None:
+        return frozenset()
+    rows = request.dbsession.scalars(
+        select(PluginEnablement.plugin).where(
+            PluginEnablement.organisation_id == org.id, PluginEnablement.enabled
+        )
+    )
+    usable = {p.id for p in request.registry.plugins.usable()}
+    return frozenset(rows) & usable
+
+
+def tenant_hooks(request):
+    return request.registry.plugins.hooks_for(request.enabled_plugin_ids)
+
+
+def _plugin_of(config):
+    plugin = config.registry.plugins.by_package(config.package_name)
+    if plugin is None:
+        raise ConfigurationError(
+            f"{config.package_name} is not an installed plugin: only a plugin's"
+            " includeme may add plugin routes"
+        )
+    return plugin
+
+
+def add_plugin_route(config, name, pattern, **kw):
+    """Add a route that only matches for organisations that enabled the plugin
+    whose ``includeme`` is running."""
+    config.add_route(name, pattern, plugin=_plugin_of(config).id, **kw)
+
+
+def add_plugin_static_view(config, name, path, **kw):
+    """Serve a plugin's static files, gated like its routes."""
+    config.add_static_view(name, path, plugin=_plugin_of(config).id, **kw)
+
+
+def _route_plugin(route):
+    for predicate in route.predicates:
+        if isinstance(predicate, PluginEnabledPredicate):
+            return predicate.plugin_id
+    return None
+
+
+def _view_package(intr):
+    view = intr["callable"]
+    if intr["route_name"] and intr["route_name"].startswith("__"):
+        # A static view: its files come from the asset spec's package.
+        spec = getattr(view, "package_name", None) or ""
+        return spec
+    module = getattr(view, "__module__", None) or type(view).__module__
+    return module or ""
+
+
+def audit_plugin_views(config):
+    """Refuse plugin views that a non-plugin-gated route could reach."""
+    introspector = config.registry.introspector
+    plugins = config.registry.plugins
+    routes = {
+        intr["name"]: intr["object"] for intr in introspector.get_category("routes", [])
+        for intr in [intr["introspectable"]]
+    }
+    for entry in introspector.get_category("views", []):
+        intr = entry["introspectable"]
+        plugin = plugins.by_package(_view_package(intr))
+        if plugin is None:
+            continue
+        route = routes.get(intr["route_name"])
+        if route is None or _route_plugin(route) != plugin.id:
+            raise ConfigurationError(
+                f"plugin {plugin.id!r} registers view {intr.title!r} on route"
+                f" {intr['route_name']!r}, which is not gated by"
+                f" plugin={plugin.id!r}: use config.add_plugin_route"
+            )
+
+
+def includeme(config):
+    config.add_route_predicate("plugin", PluginEnabledPredicate)
+    config.add_request_method(enabled_plugin_ids, "enabled_plugin_ids", reify=True)
+    config.add_request_method(tenant_hooks, "hooks", reify=True)
+    config.add_directive("add_plugin_route", add_plugin_route)
+    config.add_directive("add_plugin_static_view", add_plugin_static_view)

@@ -1,0 +1,21 @@
+"""Which plugins each organisation has switched on, with their settings."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consultroom.db import Base, utcnow
+
+
+class PluginEnablement(Base):
+    __tablename__ = "plugin_enablement"
+    __table_args__ = (UniqueConstraint("organisation_id", "plugin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    plugin: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(default=False)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,201 @@
+"""Plugin discovery, validation and the tenant-scoped hook caller.
+
+Plugins are found through the ``consultroom.plugins`` entry-point group: each
+entry point names a module holding ``plugin = PluginInfo(...)``, its hook
+implementations and, optionally, an ``includeme`` for its routes and views.
+The entry point's name is the plugin's id.
+"""
+import difflib
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points, version as dist_version
+from types import ModuleType
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from consultroom import hookspecs
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "consultroom.plugins"
+CORE_VERSION = dist_version("consultroom")
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What a plugin module declares about itself as ``plugin = PluginInfo(...)``.
+
+    ``requires_core`` is a PEP 440 specifier (">=0.1,<0.2") for the core
+    versions the plugin works with; ``settings`` is an
+    :class:`consultroom.tenancy.options.OptionSet` of per-organisation settings;
+    ``migrations`` an importable package holding the plugin's Alembic branch.
+    """
+
+    name: str
+    description: str = ""
+    author: str = ""
+    requires_core: str = ""
+    settings: object = None
+    migrations: str = ""
+
+
+@dataclass
+class Plugin:
+    id: str
+    version: str
+    module: ModuleType | None = None
+    info: PluginInfo | None = None
+    problem: str = ""  # why it cannot be used; empty when usable
+
+    @property
+    def usable(self):
+        return not self.problem
+
+    @property
+    def package(self):
+        return self.module.__name__.split(".")[0] if self.module else None
+
+    @property
+    def name(self):
+        return self.info.name if self.info else self.id
+
+
+class PluginHookError(Exception):
+    """A plugin implements a hook that the contract does not declare."""
+
+
+@dataclass
+class PluginRegistry:
+    """Every installed plugin, usable or not, and the hook manager."""
+
+    plugins: dict = field(default_factory=dict)
+    pm: pluggy.PluginManager = None
+    _callers: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self._spec_names = {
+            name for name in dir(hookspecs) if name.startswith(hookspecs.PROJECT + "_")
+        }
+
+    # -- discovery -------------------------------------------------------
+
+    @classmethod
+    def discover(cls, eps=None, only=None):
+        """Load the plugins named by entry points (installed ones by default).
+
+        ``only``, when given, is the set of plugin ids to consider: the
+        ``consultroom.plugins`` setting, for installations that hide some
+        installed distributions.
+        """
+        registry = cls()
+        if eps is None:
+            eps = entry_points(group=ENTRY_POINT_GROUP)
+        for ep in sorted(eps, key=lambda ep: ep.name):
+            if only is None or ep.name in only:
+                registry._load(ep)
+        return registry
+
+    def _load(self, ep):
+        version = ep.dist.version if ep.dist else "unknown"
+        plugin = Plugin(id=ep.name, version=version)
+        self.plugins[ep.name] = plugin
+        try:
+            plugin.module = ep.load()
+        except Exception as exc:  # any import error makes the plugin broken
+            plugin.problem = f"cannot be imported: {type(exc).__name__}: {exc}"
+            log.error("plugin %s %s", ep.name, plugin.problem)
+            return
+        info = getattr(plugin.module, "plugin", None)
+        if not isinstance(info, PluginInfo):
+            plugin.problem = "its module does not define `plugin = PluginInfo(...)`"
+        else:
+            plugin.info = info
+            plugin.problem = _compatibility_problem(info.requires_core)
+        if plugin.problem:
+            log.error("plugin %s %s", ep.name, plugin.problem)
+            return
+        self._check_hook_names(plugin)
+        self.pm.register(plugin.module, name=plugin.id)
+
+    def _check_hook_names(self, plugin):
+        for attr in dir(plugin.module):
+            impl = self.pm.parse_hookimpl_opts(plugin.module, attr)
+            if impl is not None and attr not in self._spec_names:
+                close = difflib.get_close_matches(attr, self._spec_names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise PluginHookError(
+                    f"plugin {plugin.id!r} implements unknown hook {attr!r}{hint}"
+                )
+
+    def register_core(self, module):
+        """Register one of the core's own hook modules: always enabled."""
+        self.pm.register(module, name="core:" + module.__name__)
+
+    # -- lookups -----------------------------------------------------------
+
+    def get(self, plugin_id):
+        return self.plugins.get(plugin_id)
+
+    def usable(self):
+        return [p for p in self.plugins.values() if p.usable]
+
+    def by_package(self, package_name):
+        top = package_name.split(".")[0]
+        for plugin in self.usable():
+            if plugin.package == top:
+                return plugin
+        return None
+
+    # -- calling hooks -------------------------------------------------------
+
+    def hooks_for(self, enabled_ids):
+        """The hook caller for an organisation that enabled ``enabled_ids``.
+
+        This is the one place where tenant hooks are called: plugins that are
+        not enabled are left out of every hook.
+        """
+        key = frozenset(enabled_ids)
+        caller = self._callers.get(key)
+        if caller is None:
+            left_out = [p.module for p in self.usable() if p.id not in key]
+            caller = self._callers[key] = TenantHooks(self.pm, left_out)
+        return caller
+
+    def call_lifecycle(self, plugin_id, hook, **kwargs):
+        """Call a lifecycle hook on one plugin only."""
+        others = [p.module for p in self.usable() if p.id != plugin_id]
+        others += [p for name, p in self.pm.list_name_plugin() if name.startswith("core:")]
+        return self.pm.subset_hook_caller(hook, others)(**kwargs)
+
+
+class TenantHooks:
+    """Hook callers restricted to the plugins of one set of enabled ids."""
+
+    def __init__(self, pm, left_out):
+        self._pm = pm
+        self._left_out = left_out
+        self._cache = {}
+
+    def __getattr__(self, name):
+        if not name.startswith(hookspecs.PROJECT + "_"):
+            raise AttributeError(name)
+        caller = self._cache.get(name)
+        if caller is None:
+            caller = self._cache[name] = self._pm.subset_hook_caller(name, self._left_out)
+        return caller
+
+
+def _compatibility_problem(requires_core):
+    if not requires_core:
+        return ""
+    try:
+        spec = SpecifierSet(requires_core)
+    except InvalidSpecifier:
+        return f"declares an invalid core requirement {requires_core!r}"
+    if not spec.contains(Version(CORE_VERSION), prereleases=True):
+        return f"requires core {requires_core}, this is {CORE_VERSION}"
+    return ""

@@ -1,0 +1,77 @@
+"""Organisations (the tenants) and their departments."""
+import hashlib
+import secrets
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consultroom.db import Base, utcnow
+from consultroom.tenancy.options import ADVANCED_SETTINGS
+
+API_KEY_PREFIX = "crk_"
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subdomain: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    max_users: Mapped[int] = mapped_column(default=10)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+
+    # What clients see: contact information and the practice's look.
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    contact_address: Mapped[str] = mapped_column(String(500), default="")
+    contact_website: Mapped[str] = mapped_column(String(500), default="")
+    primary_colour: Mapped[str] = mapped_column(String(7), default="#1f6f8b")
+    accent_colour: Mapped[str] = mapped_column(String(7), default="#f4a259")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+    # How practitioners are addressed, per language: {"nl": "dokter", ...}.
+    address_forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    api_key_hint: Mapped[str] = mapped_column(String(12), default="")
+
+    departments: Mapped[list["Department"]] = relationship(
+        back_populates="organisation", order_by="Department.name"
+    )
+
+    @property
+    def options(self):
+        """The advanced settings, typed, with defaults filled in."""
+        return ADVANCED_SETTINGS.values(self.settings)
+
+    def rotate_api_key(self):
+        """Make a new API key, store its hash and return it: shown only once."""
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        self.api_key_hash = hash_api_key(key)
+        self.api_key_hint = key[:8]
+        return key
+
+
+def hash_api_key(key):
+    # The key has 256 random bits, so a fast hash is safe and lets us look
+    # organisations up by it.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Department(Base):
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="departments")

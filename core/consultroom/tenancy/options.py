@@ -1,0 +1,186 @@
+"""Typed, validated settings stored as JSON: an organisation's advanced
+settings, and the settings a plugin declares for each organisation.
+
+Each option knows its type, default, label and how to become a form field, so
+one generic edit page serves every list of options.
+"""
+from dataclasses import dataclass, field
+
+import wtforms
+from wtforms import validators
+
+from consultroom.i18n import _
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    label: str
+    default: object = None
+    help: str = ""
+
+    def coerce(self, raw):
+        """The stored value as this option's type; the default if unusable."""
+        return self.default if raw is None else raw
+
+    def form_field(self):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BoolOption(Option):
+    default: bool = False
+
+    def coerce(self, raw):
+        return raw if isinstance(raw, bool) else self.default
+
+    def form_field(self):
+        return wtforms.BooleanField(self.label, description=self.help)
+
+
+@dataclass(frozen=True)
+class IntOption(Option):
+    default: int = 0
+    minimum: int = 0
+    maximum: int = 10**6
+
+    def coerce(self, raw):
+        ok = isinstance(raw, int) and not isinstance(raw, bool)
+        return raw if ok and self.minimum <= raw <= self.maximum else self.default
+
+    def form_field(self):
+        return wtforms.IntegerField(
+            self.label,
+            description=self.help,
+            validators=[
+                validators.InputRequired(),
+                validators.NumberRange(self.minimum, self.maximum),
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class ChoiceOption(Option):
+    choices: tuple = ()  # (value, label) pairs
+
+    def coerce(self, raw):
+        return raw if raw in dict(self.choices) else self.default
+
+    def form_field(self):
+        return wtforms.SelectField(
+            self.label, description=self.help, choices=list(self.choices)
+        )
+
+
+@dataclass(frozen=True)
+class TextOption(Option):
+    default: str = ""
+    max_length: int = 2000
+    multiline: bool = False
+    url: bool = False
+
+    def coerce(self, raw):
+        return raw if isinstance(raw, str) else self.default
+
+    def form_field(self):
+        checks = [validators.Optional(), validators.Length(max=self.max_length)]
+        if self.url:
+            checks.append(validators.URL(require_tld=False))
+        kind = wtforms.TextAreaField if self.multiline else wtforms.StringField
+        return kind(
+            self.label, description=self.help, validators=checks,
+            filters=[lambda v: (v or "").strip()],
+        )
+
+
+@dataclass(frozen=True)
+class OptionSet:
+    """An ordered list of options plus the rules that span several of them."""
+
+    options: tuple
+    rules: tuple = field(default=())  # callables (values) -> {key: message}
+
+    def values(self, stored):
+        stored = stored or {}
+        return {o.key: o.coerce(stored.get(o.key)) for o in self.options}
+
+    def form_class(self, base=wtforms.Form):
+        attrs = {o.key: o.form_field() for o in self.options}
+        return type("OptionsForm", (base,), attrs)
+
+    def from_form(self, form):
+        return {o.key: form[o.key].data for o in self.options}
+
+    def cross_check(self, values):
+        errors = {}
+        for rule in self.rules:
+            errors.update(rule(values))
+        return errors
+
+
+def _chat_keep_or_delete(values):
+    if values.get("chat_keep_after") and values.get("chat_delete_after"):
+        return {
+            "chat_delete_after": _(
+                "Messages cannot both stay open and be deleted after the"
+                " consultation: choose one."
+            )
+        }
+    return {}
+
+
+def _explainer_needs_video(values):
+    if values.get("explainer_animation") and not values.get("explainer_video_url"):
+        return {"explainer_video_url": _("Give the address of the explainer video.")}
+    return {}
+
+
+ADVANCED_SETTINGS = OptionSet(
+    options=(
+        BoolOption("strict_departments", _("Strictly segregated departments"),
+                   help=_("Practitioners and department admins see only the clients"
+                          " and appointments of their own departments.")),
+        BoolOption("strict_clients", _("Strictly segregated clients"),
+                   help=_("A practitioner sees only their own clients.")),
+        IntOption("anonymise_after_days", _("Anonymise appointments after (days)"),
+                  default=0, minimum=0, maximum=3650,
+                  help=_("0 keeps appointments. Otherwise client data is removed from"
+                         " appointments older than this; it cannot be recovered.")),
+        BoolOption("allow_remote_support", _("Allow remote support access"),
+                   help=_("The hosting provider's support may act as one of your"
+                          " staff members.")),
+        BoolOption("chat_in_waiting_room", _("Show messages in the waiting room")),
+        BoolOption("chat_keep_after", _("Keep messages open after the consultation")),
+        BoolOption("chat_delete_after", _("Delete messages after the consultation")),
+        BoolOption("file_sharing", _("Allow file sharing")),
+        BoolOption("screen_sharing", _("Allow screen sharing"), default=True),
+        ChoiceOption("video_fit", _("Frame video playback"), default="cover",
+                     choices=(("cover", _("Cover: fill the frame")),
+                              ("contain", _("Contain: show the whole picture")))),
+        BoolOption("settings_first", _("Always show the settings first")),
+        BoolOption("allow_resolution_change", _("Allow changing the resolution")),
+        BoolOption("force_start", _("Allow force start of appointments")),
+        BoolOption("stop_when_webcam_fails", _("Stop the consultation if the webcam"
+                                               " does not work")),
+        BoolOption("no_emails", _("Do not send e-mails")),
+        BoolOption("use_client_app", _("Use the client app")),
+        BoolOption("show_remaining_booking_options",
+                   _("Show number of remaining booking options")),
+        BoolOption("audio_alarm", _("Use audio alarm"), default=True),
+        BoolOption("background_effects", _("Allow background blur or replacement"),
+                   default=True),
+        BoolOption("background_warning", _("Warn about a replaced background")),
+        BoolOption("explainer_animation", _("Use explainer animation")),
+        TextOption("explainer_video_url", _("Explainer video address"), url=True),
+        TextOption("waiting_room_iframe_url", _("Own waiting-room iframe address"),
+                   url=True, help=_("Leave empty for none.")),
+        TextOption("evaluation_iframe_url", _("Evaluation iframe address"), url=True,
+                   help=_("Shown to the client after the consultation.")),
+        TextOption("disclaimer", _("Disclaimer"), multiline=True, max_length=10000,
+                   help=_("When filled in, clients must accept it before they enter"
+                          " the waiting room.")),
+        TextOption("custom_consulting_room_url", _("Custom consulting room address"),
+                   url=True),
+    ),
+    rules=(_chat_keep_or_delete, _explainer_needs_video),
+)

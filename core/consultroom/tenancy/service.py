@@ -1,0 +1,42 @@
+"""Creating organisations: shared by the console, the CLI and the demo."""
+import re
+
+from sqlalchemy import select
+
+from consultroom.i18n import _
+from consultroom.tenancy.models import Department, Organisation
+
+SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RESERVED = {"www", "api", "admin", "console", "static", "mail", "smtp", "ftp"}
+
+
+class OrganisationError(ValueError):
+    """Carries a translation string for the user."""
+
+
+def subdomain_problem(dbsession, subdomain):
+    if not SUBDOMAIN.match(subdomain or ""):
+        return _("Use 1 to 63 lowercase letters, digits and hyphens, not starting or"
+                 " ending with a hyphen.")
+    if subdomain in RESERVED:
+        return _("This subdomain is reserved.")
+    if dbsession.scalar(select(Organisation.id).where(Organisation.subdomain == subdomain)):
+        return _("This subdomain is already taken.")
+    return None
+
+
+def create_organisation(dbsession, *, name, subdomain, max_users=10, departments=()):
+    problem = subdomain_problem(dbsession, subdomain)
+    if problem:
+        raise OrganisationError(problem)
+    org = Organisation(name=name, subdomain=subdomain, max_users=max_users)
+    dbsession.add(org)
+    dbsession.flush()
+    for dept_name in departments:
+        dbsession.add(Department(organisation_id=org.id, name=dept_name))
+    dbsession.flush()
+    return org
+
+
+def by_subdomain(dbsession, subdomain):
+    return dbsession.scalar(select(Organisation).where(Organisation.subdomain == subdomain))

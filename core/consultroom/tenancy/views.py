@@ -1,0 +1,184 @@
+"""Organisation admin pages: the organisation's details and logo, its
+advanced settings, its API key, and departments."""
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from consultroom.accounts.models import Role
+from consultroom.i18n import _
+from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
+from consultroom.tenancy.models import Department
+from consultroom.tenancy.options import ADVANCED_SETTINGS
+from consultroom.web import flash
+from consultroom.web.forms import Form
+from consultroom.web.images import ImageRejected, fit_image, read_upload
+
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_BOX = (180, 50)
+ADDRESS_LANGUAGES = ("nl", "en", "de")
+
+
+@view_config(route_name="logo")
+def logo(request):
+    org = request.organisation
+    if not org.logo:
+        raise HTTPNotFound()
+    return Response(body=org.logo, content_type="image/png", cache_control="public, max-age=300")
+
+
+@view_config(route_name="organisation", renderer="organisation.html",
+             permission="organisation.manage")
+def organisation(request):
+    org = request.organisation
+    initial = {f"address_{lang}": org.address_forms.get(lang, "") for lang in ADDRESS_LANGUAGES}
+    form = OrganisationForm(request, obj=org, **initial)
+    if request.method == "POST" and form.validate():
+        try:
+            data = read_upload(request.POST.get("logo"), LOGO_MAX_BYTES)
+            new_logo = fit_image(data, LOGO_BOX) if data else None
+        except ImageRejected as exc:
+            form.add_error("logo", exc.args[0])
+        else:
+            for field in ("name", "language", "contact_email", "contact_phone",
+                          "contact_address", "contact_website"):
+                setattr(org, field, form[field].data or "")
+            org.primary_colour = form.primary_colour.data.lower()
+            org.accent_colour = form.accent_colour.data.lower()
+            org.address_forms = {
+                lang: form[f"address_{lang}"].data for lang in ADDRESS_LANGUAGES
+                if form[f"address_{lang}"].data
+            }
+            if form.remove_logo.data:
+                org.logo = None
+            elif new_logo:
+                org.logo = new_logo
+            flash(request, _("The organisation's details are saved."), "success")
+            return HTTPSeeOther(request.route_path("organisation"))
+    return {"form": form, "api_key": None}
+
+
+@view_config(route_name="api_key", renderer="organisation.html",
+             permission="organisation.manage", request_method="POST")
+def api_key(request):
+    org = request.organisation
+    key = org.rotate_api_key()
+    form = OrganisationForm(request, bind=False, obj=org)
+    # Shown once, in this response only: never stored in the session cookie.
+    return {"form": form, "api_key": key}
+
+
+@view_config(route_name="advanced_settings", renderer="advanced_settings.html",
+             permission="organisation.manage")
+def advanced_settings(request):
+    org = request.organisation
+    form_class = ADVANCED_SETTINGS.form_class(Form)
+    form = form_class(request, data=org.options)
+    if request.method == "POST" and form.validate():
+        values = ADVANCED_SETTINGS.from_form(form)
+        problems = ADVANCED_SETTINGS.cross_check(values)
+        for key, message in problems.items():
+            form.add_error(key, message)
+        if not problems:
+            org.settings = values
+            flash(request, _("The advanced settings are saved."), "success")
+            return HTTPSeeOther(request.route_path("advanced_settings"))
+    return {"form": form}
+
+
+def _departments_query(request):
+    query = select(Department).where(Department.organisation_id == request.organisation.id)
+    actor = request.identity
+    if actor.role is not Role.org_admin:
+        query = query.where(Department.id == actor.department_id)
+    return query.order_by(Department.name)
+
+
+def _department(request):
+    """The department in the URL, if this user may manage it; else 404."""
+    try:
+        dept_id = int(request.matchdict["id"])
+    except ValueError:
+        raise HTTPNotFound() from None
+    dept = request.dbsession.scalar(_departments_query(request).where(Department.id == dept_id))
+    if dept is None:
+        raise HTTPNotFound()
+    return dept
+
+
+def _name_taken(request, name, exclude_id=None):
+    query = select(Department.id).where(
+        Department.organisation_id == request.organisation.id, Department.name == name
+    )
+    if exclude_id is not None:
+        query = query.where(Department.id != exclude_id)
+    return request.dbsession.scalar(query) is not None
+
+
+@view_config(route_name="departments", renderer="departments.html",
+             permission="department.manage")
+def departments(request):
+    return {"departments": request.dbsession.scalars(_departments_query(request)).all(),
+            "can_create": request.has_permission("organisation.manage")}
+
+
+def _save_department(request, dept, form):
+    if _name_taken(request, form.name.data, exclude_id=dept.id):
+        form.add_error("name", _("There is already a department with this name."))
+        return None
+    dept.name = form.name.data
+    request.dbsession.add(dept)
+    flash(request, _("The department is saved."), "success")
+    return HTTPSeeOther(request.route_path("departments"))
+
+
+@view_config(route_name="department_new", renderer="department_form.html",
+             permission="organisation.manage")
+def department_new(request):
+    form = DepartmentForm(request)
+    if request.method == "POST" and form.validate():
+        saved = _save_department(request, Department(organisation_id=request.organisation.id), form)
+        if saved:
+            return saved
+    return {"form": form, "department": None}
+
+
+@view_config(route_name="department_edit", renderer="department_form.html",
+             permission="department.manage")
+def department_edit(request):
+    dept = _department(request)
+    form = DepartmentForm(request, obj=dept)
+    if request.method == "POST" and form.validate():
+        saved = _save_department(request, dept, form)
+        if saved:
+            return saved
+    return {"form": form, "department": dept}
+
+
+@view_config(route_name="department_delete", permission="organisation.manage",
+             request_method="POST")
+def department_delete(request):
+    dept = _department(request)
+    reasons = [r for result in request.hooks.consultroom_department_delete_blockers(
+        request=request, department=dept) for r in (result or [])]
+    if reasons:
+        for reason in reasons:
+            flash(request, reason, "error")
+        flash(request, _("${name} was not deleted.", mapping={"name": dept.name}), "error")
+    else:
+        request.dbsession.delete(dept)
+        flash(request, _("${name} is deleted.", mapping={"name": dept.name}), "success")
+    return HTTPSeeOther(request.route_path("departments"))
+
+
+def includeme(config):
+    org = "organisation"
+    config.add_route("logo", "/logo.png", site=org)
+    config.add_route("organisation", "/organisation", site=org)
+    config.add_route("api_key", "/organisation/api-key", site=org)
+    config.add_route("advanced_settings", "/organisation/advanced", site=org)
+    config.add_route("departments", "/departments", site=org)
+    config.add_route("department_new", "/departments/new", site=org)
+    config.add_route("department_edit", "/departments/{id}", site=org)
+    config.add_route("department_delete", "/departments/{id}/delete", site=org)
+    config.scan(__name__)

@@ -1,0 +1,24 @@
+"""Form handling on WTForms: translated built-in messages, and one helper for
+the common "show the form, validate the post, save or show errors" view."""
+import wtforms
+
+
+class Form(wtforms.Form):
+    """A form bound to a request; WTForms ships nl, de and sv messages."""
+
+    def __init__(self, request, bind=True, **kwargs):
+        """``bind=False`` shows the form empty even on a POST (for the second
+        form of a page that posted the first)."""
+        formdata = request.POST if bind and request.method == "POST" else None
+        meta = {"locales": [request.locale_name, "en"]}
+        super().__init__(formdata, meta=meta, **kwargs)
+        self.request = request
+
+    def add_error(self, field, message):
+        """Attach a (translation string) error to a field after validation."""
+        translated = self.request.localizer.translate(message)
+        getattr(self, field).errors = [*getattr(self, field).errors, translated]
+
+    @property
+    def problems(self):
+        return any(field.errors for field in self)
