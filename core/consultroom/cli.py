@@ -140,7 +140,8 @@ def cmd_plugins_list(env, args):
 def _switch(env, args, enabled):
     def action(request):
         try:
-            plugin_service.set_enabled(request, request.organisation, args.plugin, enabled)
+            plugin_service.set_enabled(request.registry.plugins, request.dbsession,
+                                       request.organisation, args.plugin, enabled)
         except plugin_service.PluginUnavailable as exc:
             raise CommandError(str(exc)) from None
     env.run(action, args.org)

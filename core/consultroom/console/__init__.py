@@ -101,7 +101,8 @@ def org_plugin(request):
     plugin_id = request.matchdict["plugin"]
     enable = request.POST.get("enabled") == "1"
     try:
-        plugin_service.set_enabled(request, org, plugin_id, enable)
+        plugin_service.set_enabled(request.registry.plugins, request.dbsession, org,
+                                   plugin_id, enable)
     except plugin_service.PluginUnavailable as exc:
         flash(request, _("Cannot enable: ${reason}", mapping={"reason": str(exc)}), "error")
     else:

@@ -26,7 +26,7 @@ def negotiate_locale(request):
     cookie = request.cookies.get(COOKIE)
     if cookie in LANGUAGES:
         return cookie
-    return request.accept_language.best_match(list(LANGUAGES), DEFAULT_LANGUAGE)
+    return request.accept_language.lookup(list(LANGUAGES), default=DEFAULT_LANGUAGE)
 
 
 def _remember_switch(event):

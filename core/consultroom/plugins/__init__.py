@@ -18,16 +18,17 @@ def enablement(dbsession, organisation, plugin_id):
     )
 
 
-def set_enabled(request, organisation, plugin_id, enabled):
+def set_enabled(plugins, dbsession, organisation, plugin_id, enabled):
     """Switch a plugin on or off for one organisation, in the current
-    transaction, calling the plugin's lifecycle hook when the state changes."""
-    plugins = request.registry.plugins
+    transaction, calling the plugin's lifecycle hook when the state changes.
+
+    ``plugins`` is the application's :class:`PluginRegistry`.
+    """
     plugin = plugins.get(plugin_id)
     if plugin is None:
         raise PluginUnavailable(f"no plugin {plugin_id!r} is installed")
     if enabled and not plugin.usable:
         raise PluginUnavailable(f"plugin {plugin_id!r} {plugin.problem}")
-    dbsession = request.dbsession
     row = enablement(dbsession, organisation, plugin_id)
     if row is None:
         row = PluginEnablement(organisation_id=organisation.id, plugin=plugin_id)

@@ -1,0 +1,232 @@
+"""pytest fixtures for testing Consultroom and its plugins.
+
+Installed as a pytest plugin (entry point ``pytest11``), so a plugin's own
+test suite gets these fixtures by installing ``consultroom[test]``:
+
+``app``             the WSGI application, with every installed plugin
+``webtest``         ``webtest("sub")``: a WebTest app for that subdomain
+                    (``webtest()`` is the hosting provider's console)
+``dbsession``       a session on the test's database transaction, rolled
+                    back after the test; the app's requests share it
+``make_organisation``, ``make_user``   factories
+``enable_plugin``   ``enable_plugin(org, "myplugin", enabled=True)``
+``login``           ``login(testapp, user)``: log in through the login form
+``smtp``            a real SMTP server on loopback; ``smtp.messages``
+
+The database is SQLite unless ``CONSULTROOM_TEST_DB`` names a PostgreSQL
+server (``postgresql+psycopg://root@127.0.0.1/postgres``): a fresh database
+is then created for the run and dropped afterwards. Migrations of the core and
+every installed plugin run once per session.
+"""
+import os
+import secrets
+import socket
+import threading
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from consultroom import make_config
+from consultroom.accounts.models import Role, User
+from consultroom.accounts.passwords import hash_password
+from consultroom.db import make_engine, make_session_factory, migrate
+from consultroom.plugins import set_enabled
+from consultroom.plugins.registry import PluginRegistry
+from consultroom.tenancy.models import Organisation
+
+BASE_DOMAIN = "consultroom.test"
+PASSWORD = "correct horse battery"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class CapturingSMTP:
+    """An in-process SMTP server (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(msg)
+        return "250 OK"
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = CapturingSMTP()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    smtp_server.messages.clear()
+    return smtp_server
+
+
+def _test_database(tmp_path_factory):
+    server = os.environ.get("CONSULTROOM_TEST_DB", "")
+    if not server or server == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        return f"sqlite:///{path}", lambda: None
+    name = f"consultroom_test_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def plugin_registry():
+    return PluginRegistry.discover()
+
+
+@pytest.fixture(scope="session")
+def app_settings(tmp_path_factory, smtp_server):
+    url, drop = _test_database(tmp_path_factory)
+    settings = {
+        "sqlalchemy.url": url,
+        "consultroom.base_domain": BASE_DOMAIN,
+        "session.secret": secrets.token_urlsafe(48),
+        "session.secure": "false",
+        "mail.transport": "smtp",
+        "mail.host": "127.0.0.1",
+        "mail.port": str(smtp_server.port),
+        "mail.sender": "Consultroom <noreply@consultroom.test>",
+        "mail.deliver_after_commit": "sync",
+    }
+    yield settings
+    drop()
+
+
+@pytest.fixture(scope="session")
+def db_engine(app_settings, plugin_registry):
+    engine = make_engine(app_settings)
+    migrate.upgrade(engine, plugin_registry)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _app_dbmaker():
+    # Bound to each test's connection by ``db_connection``.
+    return make_session_factory(None, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture(scope="session")
+def app(app_settings, plugin_registry, _app_dbmaker, db_engine):
+    return make_config(app_settings, plugins=plugin_registry, dbmaker=_app_dbmaker).make_wsgi_app()
+
+
+@pytest.fixture
+def db_connection(db_engine, _app_dbmaker):
+    connection = db_engine.connect()
+    outer = connection.begin()
+    _app_dbmaker.configure(bind=connection)
+    yield connection
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def dbsession(db_connection, _app_dbmaker):
+    session = _app_dbmaker()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def webtest(app, db_connection):
+    from webtest import TestApp
+
+    def make(subdomain=None):
+        host = f"{subdomain}.{BASE_DOMAIN}" if subdomain else BASE_DOMAIN
+        return TestApp(app, extra_environ={"HTTP_HOST": host, "REMOTE_ADDR": "192.0.2.10"})
+
+    return make
+
+
+@pytest.fixture
+def make_organisation(dbsession):
+    counter = iter(range(1, 10**6))
+
+    def make(subdomain=None, **kw):
+        n = next(counter)
+        org = Organisation(subdomain=subdomain or f"org{n}", name=kw.pop("name", f"Org {n}"), **kw)
+        dbsession.add(org)
+        dbsession.flush()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(dbsession):
+    counter = iter(range(1, 10**6))
+
+    def make(organisation, role=Role.practitioner, password=PASSWORD, **kw):
+        n = next(counter)
+        user = User(
+            organisation_id=organisation.id if organisation else None,
+            email=kw.pop("email", f"user{n}@example.org"),
+            name=kw.pop("name", f"User {n}"),
+            role=role,
+            password_hash=hash_password(password) if password else None,
+            **kw,
+        )
+        dbsession.add(user)
+        dbsession.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def enable_plugin(app, dbsession):
+    registry = app.registry
+
+    def enable(organisation, plugin_id, enabled=True):
+        row = set_enabled(registry.plugins, dbsession, organisation, plugin_id, enabled)
+        dbsession.flush()
+        return row
+
+    return enable
+
+
+@pytest.fixture
+def login():
+    def do(testapp, user, password=PASSWORD):
+        form = testapp.get("/login").forms[0]
+        form["email"] = user.email
+        form["password"] = password
+        response = form.submit()
+        assert response.status_int == 303, response.text
+        return response
+
+    return do

@@ -1,0 +1,1 @@
+"""The hello plugin's Alembic branch."""
