@@ -5,7 +5,7 @@ from wtforms import validators as v
 from consultroom.accounts.models import ROLE_LABELS, STAFF_ROLES, Role
 from consultroom.accounts.passwords import MIN_LENGTH
 from consultroom.i18n import LANGUAGES, _
-from consultroom.web.forms import Form
+from consultroom.web.forms import Form, options
 
 
 def _strip(value):
@@ -49,7 +49,7 @@ class ChangePasswordForm(Form):
 
 
 def _language_field():
-    return wtforms.SelectField(_("Language"), choices=list(LANGUAGES.items()))
+    return wtforms.SelectField(_("Language"), choices=options(LANGUAGES.items()))
 
 
 def _department_field():
@@ -83,4 +83,4 @@ class StaffForm(Form):
 def role_choices(actor_role):
     """The roles ``actor_role`` may hand out."""
     allowed = STAFF_ROLES if actor_role is Role.org_admin else (Role.practitioner,)
-    return [(r.value, ROLE_LABELS[r]) for r in allowed]
+    return options((r.value, ROLE_LABELS[r]) for r in allowed)

@@ -14,6 +14,7 @@ from consultroom.i18n import _
 from consultroom.ratelimit import limits_from_settings
 from consultroom.tenancy.models import Department
 from consultroom.web import flash
+from consultroom.web.forms import options
 from consultroom.web.images import ImageRejected, fit_image, read_upload
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
@@ -150,7 +151,7 @@ def _profile_form(request, bind):
     user = request.identity
     form = forms.ProfileForm(request, bind, obj=user, department_id=user.department_id or 0)
     if user.role is Role.org_admin:
-        form.department_id.choices = _department_choices(request)
+        form.department_id.choices = options(_department_choices(request))
     else:
         del form.department_id  # others are placed by an administrator
     return form
@@ -249,12 +250,12 @@ def _staff_form(request, **kw):
     form = forms.StaffForm(request, **kw)
     form.role.choices = forms.role_choices(actor.role)
     if actor.role is Role.org_admin:
-        form.department_id.choices = _department_choices(request)
+        form.department_id.choices = options(_department_choices(request))
     else:
         # Department admins hire into their own department only.
-        form.department_id.choices = [
+        form.department_id.choices = options(
             (d, n) for d, n in _department_choices(request) if d == actor.department_id
-        ]
+        )
     return form
 
 

@@ -10,6 +10,7 @@ import wtforms
 from wtforms import validators
 
 from consultroom.i18n import _
+from consultroom.web.forms import options
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ChoiceOption(Option):
 
     def form_field(self):
         return wtforms.SelectField(
-            self.label, description=self.help, choices=list(self.choices)
+            self.label, description=self.help, choices=options(self.choices)
         )
 
 

@@ -1,6 +1,12 @@
 """Form handling on WTForms: translated built-in messages, and one helper for
 the common "show the form, validate the post, save or show errors" view."""
 import wtforms
+from wtforms.fields.choices import SelectChoice
+
+
+def options(pairs):
+    """``(value, label)`` pairs as WTForms select choices."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 class Form(wtforms.Form):
