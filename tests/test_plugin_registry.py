@@ -68,6 +68,13 @@ def test_plugin_view_on_a_core_route_is_refused(app_settings, _app_dbmaker, db_c
         make_config(app_settings, plugins=discover("hijack"), dbmaker=_app_dbmaker)
 
 
+@pytest.mark.parametrize("name, route", [("rawstatic", "'__raw/'"), ("everywhere", "None")])
+def test_static_and_exception_views_of_plugins_are_audited_too(
+        name, route, app_settings, _app_dbmaker, db_connection):
+    with pytest.raises(ConfigurationError, match=f"plugin '{name}' registers view .* {route}"):
+        make_config(app_settings, plugins=discover(name), dbmaker=_app_dbmaker)
+
+
 def test_plugin_list_setting_hides_installed_plugins(app_settings, _app_dbmaker, db_connection):
     config = make_config({**app_settings, "consultroom.plugins": "other"}, dbmaker=_app_dbmaker)
     assert config.registry.plugins.get("hello") is None

@@ -73,35 +73,37 @@ def _route_plugin(route):
     return None
 
 
-def _view_package(intr):
-    view = intr["callable"]
-    if intr["route_name"] and intr["route_name"].startswith("__"):
-        # A static view: its files come from the asset spec's package.
-        spec = getattr(view, "package_name", None) or ""
-        return spec
-    module = getattr(view, "__module__", None) or type(view).__module__
-    return module or ""
+def _record_view_origin(view, info):
+    """View deriver: note which package registered each view (the package
+    whose includeme or scan added it), for :func:`audit_plugin_views`."""
+    info.registry.setdefault("view_origins", []).append(
+        (info.package.__name__, info.options.get("route_name"), info.options.get("view"))
+    )
+    return view
 
 
 def audit_plugin_views(config):
-    """Refuse plugin views that a non-plugin-gated route could reach."""
-    introspector = config.registry.introspector
+    """Refuse plugin views that a non-plugin-gated route could reach.
+
+    Covers every view a plugin package registered, however it did so
+    (``view_config``, ``add_view``, ``add_static_view``, notfound views).
+    """
     plugins = config.registry.plugins
     routes = {
-        intr["name"]: intr["object"] for intr in introspector.get_category("routes", [])
-        for intr in [intr["introspectable"]]
+        entry["introspectable"]["name"]: entry["introspectable"]["object"]
+        for entry in config.registry.introspector.get_category("routes", [])
     }
-    for entry in introspector.get_category("views", []):
-        intr = entry["introspectable"]
-        plugin = plugins.by_package(_view_package(intr))
+    for package, route_name, view in config.registry.get("view_origins", []):
+        plugin = plugins.by_package(package)
         if plugin is None:
             continue
-        route = routes.get(intr["route_name"])
+        route = routes.get(route_name)
         if route is None or _route_plugin(route) != plugin.id:
+            name = getattr(view, "__name__", type(view).__name__)
             raise ConfigurationError(
-                f"plugin {plugin.id!r} registers view {intr.title!r} on route"
-                f" {intr['route_name']!r}, which is not gated by"
-                f" plugin={plugin.id!r}: use config.add_plugin_route"
+                f"plugin {plugin.id!r} registers view {name!r} on route"
+                f" {route_name!r}, which is not gated by plugin={plugin.id!r}:"
+                " use config.add_plugin_route"
             )
 
 
@@ -111,3 +113,4 @@ def includeme(config):
     config.add_request_method(tenant_hooks, "hooks", reify=True)
     config.add_directive("add_plugin_route", add_plugin_route)
     config.add_directive("add_plugin_static_view", add_plugin_static_view)
+    config.add_view_deriver(_record_view_origin, "plugin_view_origin")
