@@ -75,6 +75,11 @@ def test_static_and_exception_views_of_plugins_are_audited_too(
         make_config(app_settings, plugins=discover(name), dbmaker=_app_dbmaker)
 
 
+def test_plugin_subscribers_are_refused(app_settings, _app_dbmaker, db_connection):
+    with pytest.raises(ConfigurationError, match="plugin 'listener' adds subscriber .*hook"):
+        make_config(app_settings, plugins=discover("listener"), dbmaker=_app_dbmaker)
+
+
 def test_plugin_list_setting_hides_installed_plugins(app_settings, _app_dbmaker, db_connection):
     config = make_config({**app_settings, "consultroom.plugins": "other"}, dbmaker=_app_dbmaker)
     assert config.registry.plugins.get("hello") is None

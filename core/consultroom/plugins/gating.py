@@ -105,6 +105,22 @@ def audit_plugin_views(config):
                 f" {route_name!r}, which is not gated by plugin={plugin.id!r}:"
                 " use config.add_plugin_route"
             )
+    _refuse_global_callbacks(config)
+
+
+def _refuse_global_callbacks(config):
+    """Subscribers and tweens run for every organisation: not for plugins."""
+    plugins = config.registry.plugins
+    introspector = config.registry.introspector
+    for category, key in (("subscribers", "subscriber"), ("tweens", "factory")):
+        for entry in introspector.get_category(category, []):
+            callback = entry["introspectable"][key]
+            plugin = plugins.by_package(getattr(callback, "__module__", "") or "")
+            if plugin is not None:
+                raise ConfigurationError(
+                    f"plugin {plugin.id!r} adds {category[:-1]} {entry['introspectable'].title!r},"
+                    " which would run for every organisation: implement a hook instead"
+                )
 
 
 def includeme(config):
