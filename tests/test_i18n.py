@@ -1,0 +1,197 @@
+"""Translations: the catalogues are complete and up to date with the sources,
+their placeholders match, and pages come out in the language asked for.
+
+After adding or changing a user-facing string, run ``scripts/update-translations``
+and translate the new and fuzzy entries of the nl, de and sv catalogues.
+"""
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from consultroom.i18n import LANGUAGES, LOCALE_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = "consultroom"
+POT = LOCALE_DIR / f"{DOMAIN}.pot"
+TRANSLATED = sorted(set(LANGUAGES) - {"en"})
+UPDATE = "run scripts/update-translations and translate the new or fuzzy entries"
+
+
+def read_catalogue(path):
+    with open(path, "rb") as f:
+        return read_po(f)
+
+
+def po_path(lang):
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def keys(catalogue):
+    """The (msgid, context) of every message, without the header."""
+    return {(m.id, m.context) for m in catalogue if m.id}
+
+
+def forms(value):
+    return value if isinstance(value, tuple) else (value,)
+
+
+# Pyramid interpolates ``${name}`` and ``$name`` (``$$`` is a literal dollar);
+# Jinja2's newstyle gettext applies ``%`` to every template string.
+DOLLAR = re.compile(r"(?<!\$)\$(?:\{([A-Za-z][-\w]*)\}|([A-Za-z][-\w]*))")
+PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
+
+
+def placeholders(text):
+    found = [f"${{{a or b}}}" for a, b in DOLLAR.findall(text)]
+    found += PERCENT.findall(text)
+    return Counter(found)
+
+
+def stray_percent(text):
+    return "%" in PERCENT.sub("", text)
+
+
+def from_template(message):
+    return any(not path.endswith(".py") for path, _line in message.locations)
+
+
+@pytest.fixture(scope="module", params=TRANSLATED)
+def catalogue(request):
+    path = po_path(request.param)
+    assert path.exists(), f"{path} is missing: {UPDATE}"
+    return request.param, read_catalogue(path)
+
+
+def test_every_message_is_translated(catalogue):
+    lang, cat = catalogue
+    untranslated = [m.id for m in cat if m.id and not all(s.strip() for s in forms(m.string))]
+    fuzzy = [m.id for m in cat if m.id and m.fuzzy]
+    assert not untranslated, f"{lang}: untranslated {untranslated}; {UPDATE}"
+    assert not fuzzy, (f"{lang}: fuzzy (check the translation, then remove the"
+                       f" '#, fuzzy' line) {fuzzy}")
+
+
+def test_catalogue_matches_the_template(catalogue):
+    lang, cat = catalogue
+    expected = keys(read_catalogue(POT))
+    present = keys(cat)
+    assert present == expected, (
+        f"{lang}: missing {sorted(expected - present)}, obsolete"
+        f" {sorted(present - expected)}; {UPDATE}"
+    )
+
+
+def test_translations_keep_the_placeholders(catalogue):
+    lang, cat = catalogue
+    problems = []
+    for m in cat:
+        if not m.id:
+            continue
+        wanted = placeholders(forms(m.id)[-1])
+        for text in forms(m.string):
+            if not text:
+                continue
+            got = placeholders(text)
+            if isinstance(m.id, tuple):
+                ok = set(got) <= set(wanted) | set(placeholders(m.id[0]))
+            else:
+                ok = got == wanted
+            if not ok:
+                problems.append(f"{m.id!r} -> {text!r}")
+            elif from_template(m) and stray_percent(text):
+                problems.append(f"{m.id!r} -> {text!r} (a lone % breaks the template;"
+                                " write %%)")
+    assert not problems, f"{lang}: placeholders differ:\n" + "\n".join(problems)
+
+
+def pybabel():
+    script = Path(sys.executable).with_name("pybabel")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "babel.messages.frontend"]
+
+
+def test_template_is_up_to_date_with_the_sources(tmp_path):
+    # The same extraction as scripts/update-translations (babel.cfg, keyword _).
+    fresh = tmp_path / "fresh.pot"
+    subprocess.run(
+        [*pybabel(), "-q", "extract", "-F", "babel.cfg", "-k", "_", "-o", str(fresh), "."],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )
+    expected = keys(read_catalogue(fresh))
+    committed = keys(read_catalogue(POT))
+    assert expected, "the extraction found no messages: is babel.cfg right?"
+    added, removed = sorted(expected - committed), sorted(committed - expected)
+    assert not (added or removed), (
+        f"{POT.relative_to(ROOT)} is out of date with the sources: new {added},"
+        f" gone {removed}. {UPDATE[0].upper()}{UPDATE[1:]}."
+    )
+
+
+# --- pages in the chosen language ---------------------------------------------
+
+
+def compiled_matches(lang):
+    mo = po_path(lang).with_suffix(".mo")
+    if not mo.exists():
+        return False
+    with open(mo, "rb") as f:
+        compiled = {(m.id, m.context): m.string for m in read_mo(f) if m.id}
+    source = read_catalogue(po_path(lang))
+    return compiled == {(m.id, m.context): m.string for m in source
+                        if m.id and m.string and not m.fuzzy}
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """The pages are translated from the .mo files, which are not committed."""
+    stale = [lang for lang in TRANSLATED if not compiled_matches(lang)]
+    if stale:
+        pytest.fail(f"the {stale} catalogues are not compiled, or changed since: run"
+                    f" scripts/bootstrap VENV, or pybabel compile -d"
+                    f" {LOCALE_DIR.relative_to(ROOT)} -D {DOMAIN}")
+
+
+@pytest.fixture
+def acme(make_organisation, compiled):
+    return make_organisation("acme", name="Acme Clinic")
+
+
+def assert_login_page(page, lang, *texts, absent="Forgot your password?"):
+    assert f'<html lang="{lang}">' in page.text
+    assert "Acme Clinic" in page.text
+    for text in texts:
+        assert text in page.text, f"{text!r} is not on the {lang} login page"
+    assert absent not in page.text
+
+
+def test_login_page_in_english_by_default(webtest, acme):
+    page = webtest("acme").get("/login")
+    assert_login_page(page, "en", "Log in", "E-mail address", "Forgot your password?",
+                      absent="Wachtwoord")
+
+
+def test_dutch_by_switch_and_remembered_in_a_cookie(webtest, acme):
+    app = webtest("acme")
+    page = app.get("/login", {"_LOCALE_": "nl"})
+    assert_login_page(page, "nl", "Inloggen", "E-mailadres", "Wachtwoord vergeten?")
+    assert app.cookies.get("_LOCALE_") == "nl"
+
+    page = app.get("/login")  # no switch: the cookie decides
+    assert_login_page(page, "nl", "Inloggen", "Wachtwoord vergeten?")
+
+
+def test_german_by_accept_language(webtest, acme):
+    page = webtest("acme").get("/login", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert_login_page(page, "de", "Anmelden", "E-Mail-Adresse", "Passwort vergessen?")
+
+
+def test_swedish_by_switch_beats_accept_language(webtest, acme):
+    app = webtest("acme")
+    page = app.get("/login?_LOCALE_=sv", headers={"Accept-Language": "de"})
+    assert_login_page(page, "sv", "Logga in", "E-postadress", "Glömt ditt lösenord?")
+    assert app.cookies.get("_LOCALE_") == "sv"
