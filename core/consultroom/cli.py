@@ -19,7 +19,7 @@ from sqlalchemy import select
 from consultroom import plugins as plugin_service
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import hash_password
+from consultroom.accounts.passwords import MIN_LENGTH, hash_password
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.models import Department, Organisation
 
@@ -46,6 +46,15 @@ class Environment:
         self.settings = get_appsettings(config_uri)
         self._env = bootstrap(config_uri)
         self.registry = self._env["registry"]
+        outbox = self.registry["outbox"]
+        if outbox.after_commit == "thread":
+            # A daemon thread dies with the command, maybe before the mail is
+            # out: deliver while committing instead.
+            outbox.after_commit = "sync"
+
+    def close(self):
+        """Pop bootstrap's thread-local request and registry."""
+        self._env["closer"]()
 
     def request(self, subdomain=None):
         request = Request.blank("/", base_url=_public_base(self.settings, subdomain))
@@ -94,19 +103,30 @@ def cmd_orgs_list(env, args):
 
 
 def _password(args):
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return None
+    if not args.password_stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\n")
+    # The same rule as the set-password form: an empty password would leave
+    # an account that can neither log in nor has been invited.
+    if len(password) < MIN_LENGTH:
+        raise CommandError(f"the password must have at least {MIN_LENGTH} characters")
+    return password
 
 
 def cmd_users_create(env, args):
     password = _password(args)
     if args.superuser:
+        email = args.email.lower()
+
         def action(request):
-            request.dbsession.add(User(email=args.email, name=args.name, role=Role.superuser,
+            # The unique constraint does not cover superusers: their organisation is NULL.
+            if request.dbsession.scalar(select(User.id).where(
+                    User.organisation_id.is_(None), User.email == email)):
+                raise CommandError(f"a superuser {email} already exists")
+            request.dbsession.add(User(email=email, name=args.name, role=Role.superuser,
                                        password_hash=hash_password(password or getpass.getpass())))
         env.run(action)
-        print(f"superuser {args.email} created")
+        print(f"superuser {email} created")
         return
 
     def action(request):
@@ -168,6 +188,17 @@ def cmd_worker(env, args):
         time.sleep(args.interval)
 
 
+def _subdomain(value):
+    return value.strip().lower()  # as the console's form does
+
+
+def _max_users(value):
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="consultroom", description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config",
@@ -181,9 +212,9 @@ def build_parser():
 
     orgs = sub.add_parser("orgs", help="organisations").add_subparsers(dest="sub", required=True)
     create = orgs.add_parser("create", help="create an organisation")
-    create.add_argument("--subdomain", required=True)
+    create.add_argument("--subdomain", required=True, type=_subdomain)
     create.add_argument("--name", required=True)
-    create.add_argument("--max-users", type=int, default=10)
+    create.add_argument("--max-users", type=_max_users, default=10)
     create.set_defaults(func=cmd_orgs_create)
     orgs.add_parser("list", help="list organisations").set_defaults(func=cmd_orgs_list)
 
@@ -223,9 +254,12 @@ def main(argv=None):
     if args.command == "users" and not args.superuser and not args.org:
         print("consultroom: error: --org is required (or --superuser)", file=sys.stderr)
         return 2
+    env = Environment(args.config)
     try:
-        args.func(Environment(args.config), args)
+        args.func(env, args)
     except CommandError as exc:
         print(f"consultroom: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        env.close()
     return 0

@@ -5,7 +5,7 @@ from wtforms import validators as v
 from consultroom.accounts.models import ROLE_LABELS, STAFF_ROLES, Role
 from consultroom.accounts.passwords import MIN_LENGTH
 from consultroom.i18n import LANGUAGES, _
-from consultroom.web.forms import Form, options
+from consultroom.web.forms import EmailAddress, Form, options
 
 
 def _strip(value):
@@ -24,7 +24,7 @@ class LoginForm(Form):
 
 class NewLinkForm(Form):
     email = wtforms.EmailField(_("E-mail address"),
-                               [v.InputRequired(), v.Email(), v.Length(max=254)],
+                               [v.InputRequired(), EmailAddress(), v.Length(max=254)],
                                filters=[_lower])
 
 
@@ -57,7 +57,8 @@ def _department_field():
 
 
 class ProfileForm(Form):
-    name = wtforms.StringField(_("Name"), [v.InputRequired(), v.Length(max=200)],
+    # DataRequired: it checks the stripped name, so only spaces is no name.
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
                                filters=[_strip])
     phone = wtforms.TelField(_("Phone"), [v.Optional(), v.Length(max=50),
                              v.Regexp(r"^[0-9 +()\-]*$", message=_("Use digits, spaces and + ( ) - only."))],
@@ -68,13 +69,19 @@ class ProfileForm(Form):
     remove_photo = wtforms.BooleanField(_("Remove the photo"))
 
 
+def _role_value(value):
+    # Editing fills the form from the member, whose role is a Role; without
+    # this no option would match and browsers would select the first one.
+    return value.value if isinstance(value, Role) else value
+
+
 class StaffForm(Form):
     name = ProfileForm.name
     email = wtforms.EmailField(_("E-mail address"),
-                               [v.InputRequired(), v.Email(), v.Length(max=254)],
+                               [v.InputRequired(), EmailAddress(), v.Length(max=254)],
                                filters=[_lower])
     phone = ProfileForm.phone
-    role = wtforms.SelectField(_("Role"))
+    role = wtforms.SelectField(_("Role"), coerce=_role_value)
     department_id = _department_field()
     language = _language_field()
     active = wtforms.BooleanField(_("Active"), default=True)

@@ -34,7 +34,11 @@ def _limits(request):
 
 def _safe_next(request):
     target = request.params.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers read "//host" and "/\\host" as another site, and drop tabs and
+    # newlines first (so "/<tab>/host" is one too); control characters would
+    # also make the Location header invalid.
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isascii() and target.isprintable()):
         return target
     return request.route_path("home")
 
@@ -99,7 +103,8 @@ def set_password(request):
         log_in(request, token.user)
         flash(request, _("Your password is set. Welcome!"), "success")
         return HTTPSeeOther(request.route_path("home"))
-    return {"form": form, "user": token.user}
+    # Not "user": that is the logged-in user, for whom the layout shows the menu.
+    return {"form": form, "account": token.user}
 
 
 def _token_belongs_here(request, user):
@@ -229,7 +234,9 @@ def visible_staff(request):
     actor = request.identity
     query = select(User).where(User.organisation_id == request.organisation.id)
     if actor.role is not Role.org_admin:
-        query = query.where(User.department_id == actor.department_id)
+        # Without a department, "== None" would list everyone not in one.
+        query = query.where(User.department_id == actor.department_id,
+                            User.department_id.is_not(None))
     return request.dbsession.scalars(query.order_by(User.name)).all()
 
 
@@ -286,8 +293,7 @@ def staff_edit(request):
     member = _staff_in_org(request, _int_id(request))
     if not can_manage_user(actor, member):
         raise HTTPNotFound()
-    form = _staff_form(request, obj=member, department_id=member.department_id or 0,
-                       role=member.role.value)
+    form = _staff_form(request, obj=member)
     if request.method == "POST" and form.validate():
         other = service.find_staff(request.dbsession, request.organisation, form.email.data)
         if other is not None and other.id != member.id:

@@ -14,8 +14,9 @@ from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import org_url
 from consultroom.tenancy.models import Organisation
+from consultroom.tenancy.views import ID
 from consultroom.web import flash
-from consultroom.web.forms import Form
+from consultroom.web.forms import EmailAddress, Form
 
 
 def _strip(value):
@@ -23,7 +24,8 @@ def _strip(value):
 
 
 class OrganisationForm(Form):
-    name = wtforms.StringField(_("Name"), [v.InputRequired(), v.Length(max=200)],
+    # DataRequired, not InputRequired: a name of only spaces is empty once stripped.
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
                                filters=[_strip])
     max_users = wtforms.IntegerField(_("Maximum staff members (package)"),
                                      [v.InputRequired(), v.NumberRange(1, 100000)], default=10)
@@ -33,9 +35,9 @@ class NewOrganisationForm(OrganisationForm):
     subdomain = wtforms.StringField(_("Subdomain"), [v.InputRequired(), v.Length(max=63)],
                                     filters=[lambda s: (s or "").strip().lower()])
     admin_name = wtforms.StringField(_("First administrator's name"),
-                                     [v.InputRequired(), v.Length(max=200)], filters=[_strip])
+                                     [v.DataRequired(), v.Length(max=200)], filters=[_strip])
     admin_email = wtforms.EmailField(_("First administrator's e-mail"),
-                                     [v.InputRequired(), v.Email(), v.Length(max=254)],
+                                     [v.InputRequired(), EmailAddress(), v.Length(max=254)],
                                      filters=[lambda s: (s or "").strip().lower()])
 
 
@@ -67,10 +69,7 @@ def org_new(request):
 
 
 def _org(request):
-    try:
-        org = request.dbsession.get(Organisation, int(request.matchdict["id"]))
-    except ValueError:
-        org = None
+    org = request.dbsession.get(Organisation, int(request.matchdict["id"]))
     if org is None:
         raise HTTPNotFound()
     return org
@@ -90,7 +89,9 @@ def org_detail(request):
         org.name, org.max_users = form.name.data, form.max_users.data
         flash(request, _("Saved."), "success")
         return HTTPSeeOther(request.route_path("console_org", id=org.id))
-    return {"org": org, "form": form, "plugins": _plugin_rows(request, org),
+    # Not "org": that is the page's own organisation (none on the console),
+    # whose colours, logo and contact details the layout shows.
+    return {"organisation": org, "form": form, "plugins": _plugin_rows(request, org),
             "staff_count": accounts.staff_count(request.dbsession, org),
             "org_url": org_url(request, org)}
 
@@ -133,15 +134,16 @@ def org_plugin_settings(request):
             row.settings = values
             flash(request, _("Saved."), "success")
             return HTTPSeeOther(request.route_path("console_org", id=org.id))
-    return {"org": org, "plugin": plugin, "form": form}
+    return {"organisation": org, "plugin": plugin, "form": form}
 
 
 def includeme(config):
     console = "console"
     config.add_route("console", "/", site=console)
     config.add_route("console_org_new", "/organisations/new", site=console)
-    config.add_route("console_org", "/organisations/{id}", site=console)
-    config.add_route("console_org_plugin", "/organisations/{id}/plugins/{plugin}", site=console)
-    config.add_route("console_org_plugin_settings", "/organisations/{id}/plugins/{plugin}/settings",
+    config.add_route("console_org", f"/organisations/{ID}", site=console)
+    config.add_route("console_org_plugin", f"/organisations/{ID}/plugins/{{plugin}}",
                      site=console)
+    config.add_route("console_org_plugin_settings",
+                     f"/organisations/{ID}/plugins/{{plugin}}/settings", site=console)
     config.scan(__name__)

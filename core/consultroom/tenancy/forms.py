@@ -3,7 +3,7 @@ import wtforms
 from wtforms import validators as v
 
 from consultroom.i18n import LANGUAGES, _
-from consultroom.web.forms import Form, options
+from consultroom.web.forms import EmailAddress, Form, options
 
 COLOUR = v.Regexp(r"^#[0-9a-fA-F]{6}$", message=_("Use a colour like #1f6f8b."))
 
@@ -18,10 +18,11 @@ def _text(label, max_length, *checks):
 
 
 class OrganisationForm(Form):
-    name = wtforms.StringField(_("Name"), [v.InputRequired(), v.Length(max=200)],
+    # DataRequired, not InputRequired: a name of only spaces is empty once stripped.
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
                                filters=[_strip])
     language = wtforms.SelectField(_("Default language"), choices=options(LANGUAGES.items()))
-    contact_email = _text(_("Contact e-mail"), 254, v.Email())
+    contact_email = _text(_("Contact e-mail"), 254, EmailAddress())
     contact_phone = _text(_("Contact phone"), 50)
     contact_address = wtforms.TextAreaField(_("Address"), [v.Optional(), v.Length(max=500)],
                                             filters=[_strip])
@@ -37,5 +38,5 @@ class OrganisationForm(Form):
 
 
 class DepartmentForm(Form):
-    name = wtforms.StringField(_("Name"), [v.InputRequired(), v.Length(max=200)],
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
                                filters=[_strip])

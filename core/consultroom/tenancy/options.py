@@ -39,6 +39,12 @@ class BoolOption(Option):
         return wtforms.BooleanField(self.label, description=self.help)
 
 
+def _stop_if_not_a_number(form, field):
+    # "abc" is not a valid integer; saying it is also out of range confuses.
+    if field.process_errors:
+        raise validators.StopValidation()
+
+
 @dataclass(frozen=True)
 class IntOption(Option):
     default: int = 0
@@ -55,6 +61,7 @@ class IntOption(Option):
             description=self.help,
             validators=[
                 validators.InputRequired(),
+                _stop_if_not_a_number,
                 validators.NumberRange(self.minimum, self.maximum),
             ],
         )

@@ -17,6 +17,9 @@ from consultroom.web.images import ImageRejected, fit_image, read_upload
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_BOX = (180, 50)
 ADDRESS_LANGUAGES = ("nl", "en", "de")
+# Ids in URLs: ASCII digits only (int() takes " 1" and "١"), and few enough
+# to fit the database's 64-bit integers instead of failing with a 500.
+ID = "{id:[0-9]{1,18}}"
 
 
 @view_config(route_name="logo")
@@ -27,12 +30,17 @@ def logo(request):
     return Response(body=org.logo, content_type="image/png", cache_control="public, max-age=300")
 
 
+def _organisation_form(request, bind=True):
+    org = request.organisation
+    initial = {f"address_{lang}": org.address_forms.get(lang, "") for lang in ADDRESS_LANGUAGES}
+    return OrganisationForm(request, bind=bind, obj=org, **initial)
+
+
 @view_config(route_name="organisation", renderer="organisation.html",
              permission="organisation.manage")
 def organisation(request):
     org = request.organisation
-    initial = {f"address_{lang}": org.address_forms.get(lang, "") for lang in ADDRESS_LANGUAGES}
-    form = OrganisationForm(request, obj=org, **initial)
+    form = _organisation_form(request)
     if request.method == "POST" and form.validate():
         try:
             data = read_upload(request.POST.get("logo"), LOGO_MAX_BYTES)
@@ -63,9 +71,10 @@ def organisation(request):
 def api_key(request):
     org = request.organisation
     key = org.rotate_api_key()
-    form = OrganisationForm(request, bind=False, obj=org)
-    # Shown once, in this response only: never stored in the session cookie.
-    return {"form": form, "api_key": key}
+    # Shown once, in this response only: never stored in the session cookie,
+    # nor kept by the browser's or a proxy's cache.
+    request.response.cache_control = "no-store"
+    return {"form": _organisation_form(request, bind=False), "api_key": key}
 
 
 @view_config(route_name="advanced_settings", renderer="advanced_settings.html",
@@ -96,10 +105,7 @@ def _departments_query(request):
 
 def _department(request):
     """The department in the URL, if this user may manage it; else 404."""
-    try:
-        dept_id = int(request.matchdict["id"])
-    except ValueError:
-        raise HTTPNotFound() from None
+    dept_id = int(request.matchdict["id"])  # the route allows only digits
     dept = request.dbsession.scalar(_departments_query(request).where(Department.id == dept_id))
     if dept is None:
         raise HTTPNotFound()
@@ -179,6 +185,6 @@ def includeme(config):
     config.add_route("advanced_settings", "/organisation/advanced", site=org)
     config.add_route("departments", "/departments", site=org)
     config.add_route("department_new", "/departments/new", site=org)
-    config.add_route("department_edit", "/departments/{id}", site=org)
-    config.add_route("department_delete", "/departments/{id}/delete", site=org)
+    config.add_route("department_edit", f"/departments/{ID}", site=org)
+    config.add_route("department_delete", f"/departments/{ID}/delete", site=org)
     config.scan(__name__)

@@ -28,3 +28,17 @@ class Form(wtforms.Form):
     @property
     def problems(self):
         return any(field.errors for field in self)
+
+
+class EmailAddress(wtforms.validators.Regexp):
+    """The shape of an e-mail address. WTForms' own ``Email`` needs the
+    optional ``email_validator`` package and fails at run time without it.
+    Single-label domains pass: the demo's superuser is provider@localhost."""
+
+    def __init__(self, message=None):
+        super().__init__(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)*$", message=message)
+
+    def __call__(self, form, field, message=None):
+        # WTForms' own message, so its nl and de catalogues translate it.
+        return super().__call__(form, field, message or self.message
+                                or field.gettext("Invalid email address."))

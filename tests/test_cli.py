@@ -1,0 +1,321 @@
+"""The ``consultroom`` command, run through ``main(argv)`` against its own
+ini file and SQLite database (not the shared test database)."""
+import io
+import re
+import sys
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from consultroom.accounts.models import Role, User
+from consultroom.accounts.passwords import verify_password
+from consultroom.cli import main
+from consultroom.mail.models import OutboxMessage
+from consultroom.plugins.models import PluginEnablement
+from consultroom.tenancy.models import Department, Organisation
+
+INI = """\
+[app:main]
+use = egg:consultroom
+consultroom.base_domain = consultroom.test
+consultroom.public_url = http://consultroom.test:6543
+sqlalchemy.url = sqlite:///{db}
+session.secret = cli-test-secret-0123456789-0123456789-0123456789
+session.secure = false
+mail.transport = folder
+mail.folder = {mail}
+mail.sender = Consultroom <noreply@consultroom.test>
+{extra}
+"""
+
+
+class CLI:
+    def __init__(self, tmp_path, capsys, extra=""):
+        self.db = tmp_path / "cli.sqlite"
+        self.mail = tmp_path / "mail"
+        self.ini = tmp_path / "cli.ini"
+        self.ini.write_text(INI.format(db=self.db, mail=self.mail, extra=extra))
+        self.capsys = capsys
+        self.engine = create_engine(f"sqlite:///{self.db}")
+
+    def __call__(self, *argv, stdin=None, code=0):
+        """Run the command; return its standard output (and check its exit code)."""
+        self.capsys.readouterr()
+        old_stdin = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            result = main(["-c", str(self.ini), *argv])
+        finally:
+            sys.stdin = old_stdin
+        out, err = self.capsys.readouterr()
+        assert result == code, (out, err)
+        self.err = err
+        return out
+
+    def session(self):
+        return Session(self.engine)
+
+    def mails(self):
+        return sorted(self.mail.glob("*.eml")) if self.mail.exists() else []
+
+    def close(self):
+        self.engine.dispose()
+
+
+@pytest.fixture
+def cli(tmp_path, capsys):
+    cli = CLI(tmp_path, capsys)
+    cli("db", "upgrade")
+    yield cli
+    cli.close()
+
+
+def read_mail(path):
+    return message_from_bytes(path.read_bytes(), policy=policy.default)
+
+
+def test_db_upgrade_creates_the_tables_and_can_run_again(tmp_path, capsys):
+    cli = CLI(tmp_path, capsys)
+    out = cli("db", "upgrade")
+    assert out.startswith("database is up to date:")
+    with cli.session() as db:
+        assert db.scalars(select(Organisation)).all() == []
+        assert db.scalars(select(PluginEnablement)).all() == []
+    assert cli("db", "upgrade") == out
+    cli.close()
+
+
+def test_orgs_create_and_list(cli):
+    out = cli("orgs", "create", "--subdomain", "acme", "--name", "Acme Care", "--max-users", "7")
+    assert out == "created acme: http://acme.consultroom.test:6543/\n"
+    cli("orgs", "create", "--subdomain", "beta", "--name", "Beta Practice")
+    lines = cli("orgs", "list").splitlines()
+    assert len(lines) == 2
+    assert lines[0].split() == ["acme", "Acme", "Care", "max", "users", "7"]
+    assert lines[1].split() == ["beta", "Beta", "Practice", "max", "users", "10"]
+    with cli.session() as db:
+        org = db.scalar(select(Organisation).where(Organisation.subdomain == "acme"))
+        assert (org.name, org.max_users) == ("Acme Care", 7)
+
+
+def test_orgs_create_lowercases_the_subdomain(cli):
+    cli("orgs", "create", "--subdomain", "Acme", "--name", "Acme Care")
+    assert cli("orgs", "list").split()[0] == "acme"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--subdomain", "bad_sub"], "lowercase letters, digits and hyphens"),
+    (["--subdomain", "www"], "This subdomain is reserved."),
+    (["--subdomain", "taken"], "This subdomain is already taken."),
+    (["--subdomain", "fine", "--max-users", "0"], "at least 1"),
+])
+def test_orgs_create_refuses_bad_input(cli, argv, message):
+    cli("orgs", "create", "--subdomain", "taken", "--name", "Taken")
+    argv = ["orgs", "create", "--name", "New", *argv]
+    if "--max-users" in argv:
+        with pytest.raises(SystemExit) as exc:
+            cli(*argv)
+        assert exc.value.code == 2
+        assert message in cli.capsys.readouterr().err
+    else:
+        cli(*argv, code=1)
+        assert cli.err.startswith("consultroom: error: ") and message in cli.err
+    assert cli("orgs", "list").split()[0::6] == ["taken"]
+
+
+def test_orgs_list_when_empty(cli):
+    assert cli("orgs", "list") == ""
+
+
+# -- users -----------------------------------------------------------------
+
+@pytest.fixture
+def acme(cli):
+    cli("orgs", "create", "--subdomain", "acme", "--name", "Acme Care", "--max-users", "3")
+    with cli.session() as db:
+        org = db.scalar(select(Organisation).where(Organisation.subdomain == "acme"))
+        db.add(Department(organisation_id=org.id, name="Physiotherapy"))
+        db.commit()
+    return "acme"
+
+
+def get_user(cli, email):
+    with cli.session() as db:
+        return db.scalar(select(User).where(User.email == email))
+
+
+def test_users_create_with_a_password_from_stdin(cli, acme):
+    out = cli("users", "create", "--org", "acme", "--email", "Anna@Acme.example",
+              "--name", "Anna Admin", "--role", "org_admin", "--department", "Physiotherapy",
+              "--password-stdin", stdin="a long enough password\n")
+    assert out == "Anna@Acme.example created in acme\n"
+    user = get_user(cli, "anna@acme.example")
+    assert (user.name, user.role) == ("Anna Admin", Role.org_admin)
+    assert user.department_id is not None
+    assert verify_password(user, "a long enough password")
+    assert cli.mails() == []
+
+
+def test_users_create_without_a_password_sends_an_invitation(cli, acme):
+    out = cli("users", "create", "--org", "acme", "--email", "piet@acme.example",
+              "--name", "Piet")
+    assert out == "piet@acme.example created in acme; invitation queued\n"
+    user = get_user(cli, "piet@acme.example")
+    assert user.role is Role.practitioner and user.password_hash is None
+    [path] = cli.mails()
+    msg = read_mail(path)
+    assert msg["To"] == "piet@acme.example" and "Acme Care" in msg["Subject"]
+    body = msg.get_body(("plain",)).get_content()
+    assert re.search(r"http://acme\.consultroom\.test:6543/set-password/[\w-]+", body)
+    with cli.session() as db:
+        assert db.scalar(select(OutboxMessage.status)) == "sent"
+
+
+@pytest.mark.parametrize("stdin", ["short\n", "\n", ""])
+def test_users_create_refuses_a_short_password(cli, acme, stdin):
+    cli("users", "create", "--org", "acme", "--email", "piet@acme.example", "--name", "Piet",
+        "--password-stdin", stdin=stdin, code=1)
+    assert "at least 10 characters" in cli.err
+    assert get_user(cli, "piet@acme.example") is None and cli.mails() == []
+
+
+def test_users_create_superuser(cli):
+    out = cli("users", "create", "--superuser", "--email", "Root@Provider.example",
+              "--name", "Provider", "--password-stdin", stdin="provider password 1\n")
+    assert out == "superuser root@provider.example created\n"
+    user = get_user(cli, "root@provider.example")
+    assert user.role is Role.superuser and user.organisation_id is None
+    assert verify_password(user, "provider password 1")
+
+    cli("users", "create", "--superuser", "--email", "root@provider.example",
+        "--name", "Again", "--password-stdin", stdin="provider password 2\n", code=1)
+    assert "already" in cli.err
+    with cli.session() as db:
+        assert len(db.scalars(select(User).where(User.role == Role.superuser)).all()) == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--org", "nope"], "no organisation with subdomain 'nope'"),
+    (["--org", "acme", "--department", "Nope"], "no department 'Nope' in acme"),
+])
+def test_users_create_errors(cli, acme, argv, message):
+    cli("users", "create", "--email", "x@acme.example", "--name", "X", *argv, code=1)
+    assert cli.err == f"consultroom: error: {message}\n"
+    assert get_user(cli, "x@acme.example") is None
+
+
+def test_users_create_needs_an_org_or_superuser(cli):
+    cli("users", "create", "--email", "x@acme.example", "--name", "X", code=2)
+    assert "--org is required" in cli.err
+
+
+def test_users_create_respects_the_package_limit(cli, acme):
+    for n in range(3):
+        cli("users", "create", "--org", "acme", "--email", f"u{n}@acme.example",
+            "--name", f"U{n}", "--password-stdin", stdin="a long enough password\n")
+    cli("users", "create", "--org", "acme", "--email", "u3@acme.example", "--name", "U3",
+        "--password-stdin", stdin="a long enough password\n", code=1)
+    assert "package allows 3 active staff members" in cli.err
+    assert get_user(cli, "u3@acme.example") is None
+
+
+def test_users_create_refuses_a_duplicate_email(cli, acme):
+    cli("users", "create", "--org", "acme", "--email", "u@acme.example", "--name", "U",
+        "--password-stdin", stdin="a long enough password\n")
+    cli("users", "create", "--org", "acme", "--email", "U@acme.example", "--name", "Again",
+        "--password-stdin", stdin="a long enough password\n", code=1)
+    assert "already a staff member with this e-mail address" in cli.err
+
+
+# -- plugins ---------------------------------------------------------------
+
+def test_plugins_list(cli):
+    out = cli("plugins", "list")
+    line = next(line for line in out.splitlines() if line.startswith("hello "))
+    assert line.split()[:3] == ["hello", "1.2.0", "Hello"] and line.split()[-1] == "ok"
+    assert "Greets the staff of organisations that enable it." in out
+
+
+def enablement(cli):
+    with cli.session() as db:
+        row = db.scalar(select(PluginEnablement))
+        return row and row.enabled
+
+
+def test_plugins_enable_and_disable(cli, acme):
+    assert cli("plugins", "enable", "--org", "acme", "hello") == "hello enabled for acme\n"
+    assert enablement(cli) is True
+    with cli.session() as db:
+        from consultroom_hello import Visit
+        assert [v.note for v in db.scalars(select(Visit))] == ["enabled"]
+    assert cli("plugins", "disable", "--org", "acme", "hello") == "hello disabled for acme\n"
+    assert enablement(cli) is False
+
+
+def test_plugins_enable_errors(cli, acme):
+    cli("plugins", "enable", "--org", "nope", "hello", code=1)
+    assert cli.err == "consultroom: error: no organisation with subdomain 'nope'\n"
+    cli("plugins", "enable", "--org", "acme", "nosuch", code=1)
+    assert cli.err == "consultroom: error: no plugin 'nosuch' is installed\n"
+    cli("plugins", "disable", "--org", "acme", "nosuch", code=1)
+    assert enablement(cli) is None
+
+
+# -- demo and worker -------------------------------------------------------
+
+def test_demo_is_idempotent(cli):
+    first = cli("demo")
+    assert "Organisation: http://demo.consultroom.test:6543/" in first
+    assert "Console:      http://consultroom.test:6543/" in first
+    assert "Password for every demo login: consultroom-demo" in first
+    for email in ("admin@demo.example", "deptadmin@demo.example", "doctor@demo.example"):
+        assert f"{email}   (http://demo.consultroom.test:6543/login)" in first
+    assert "provider@localhost   (http://consultroom.test:6543/login)" in first
+
+    def snapshot():
+        with cli.session() as db:
+            return (
+                sorted((u.email, u.role.value, u.organisation_id) for u in db.scalars(select(User))),
+                sorted(d.name for d in db.scalars(select(Department))),
+                db.scalars(select(Organisation.subdomain)).all(),
+            )
+
+    before = snapshot()
+    assert len(before[0]) == 4 and before[1] == ["General practice", "Physiotherapy"]
+    assert before[2] == ["demo"]
+    assert cli("demo") == first
+    assert snapshot() == before
+    with cli.session() as db:
+        doctor = db.scalar(select(User).where(User.email == "doctor@demo.example"))
+        assert doctor.department.name == "General practice"
+        assert verify_password(doctor, "consultroom-demo")
+    assert cli.mails() == []
+
+
+def test_worker_once_delivers_pending_mail(tmp_path, capsys):
+    cli = CLI(tmp_path, capsys, extra="mail.deliver_after_commit = off")
+    cli("db", "upgrade")
+    cli("orgs", "create", "--subdomain", "acme", "--name", "Acme Care")
+    cli("users", "create", "--org", "acme", "--email", "piet@acme.example", "--name", "Piet")
+    with cli.session() as db:
+        assert db.scalar(select(OutboxMessage.status)) == "pending"
+    assert cli.mails() == []
+    assert cli("worker", "--once") == "sent 1 message(s)\n"
+    [path] = cli.mails()
+    assert read_mail(path)["To"] == "piet@acme.example"
+    with cli.session() as db:
+        assert db.scalar(select(OutboxMessage.status)) == "sent"
+    assert cli("worker", "--once") == ""  # nothing left to send
+    assert len(cli.mails()) == 1
+    cli.close()
+
+
+def test_the_cli_leaves_no_pyramid_state_behind(cli):
+    from pyramid.threadlocal import manager
+    depth = len(manager.stack)
+    cli("orgs", "list")
+    cli("plugins", "enable", "--org", "nope", "hello", code=1)
+    assert len(manager.stack) == depth

@@ -1,0 +1,473 @@
+"""An organisation admin's own pages: details, colours, logo, advanced
+settings and the API key; and who may open them."""
+import base64
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+from webtest import Upload
+
+from consultroom.accounts.models import Role
+from consultroom.tenancy.models import Organisation, hash_api_key
+from consultroom.tenancy.options import ADVANCED_SETTINGS
+
+
+@pytest.fixture
+def org(make_organisation):
+    return make_organisation("acme", name="Acme Care")
+
+
+@pytest.fixture
+def admin_app(webtest, login, make_user, org):
+    app = webtest("acme")
+    login(app, make_user(org, role=Role.org_admin))
+    return app
+
+
+def image_bytes(size, fmt="PNG", colour=(200, 30, 30)):
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+def form_at(page, action=""):
+    """The page's form posting to ``action`` (the logout form comes first)."""
+    found = [f for f in page.forms.values() if f.action == action]
+    assert len(found) == 1, [f.action for f in page.forms.values()]
+    return found[0]
+
+
+def details_form(page):
+    return form_at(page, "/organisation")
+
+
+def fresh(dbsession, org):
+    dbsession.expire_all()
+    return dbsession.get(Organisation, org.id)
+
+
+def errors(response):
+    return response.html.select("p.error")
+
+
+def error_for(response, field_id):
+    """The error messages shown with one field, joined."""
+    help_ = response.html.find(id=f"{field_id}-help")
+    return " ".join(p.get_text() for p in help_.select("p.error")) if help_ else ""
+
+
+# -- details ---------------------------------------------------------------
+
+def test_admin_edits_name_contact_colours_and_address_forms(admin_app, dbsession, org):
+    form = details_form(admin_app.get("/organisation"))
+    form["name"] = "  Acme Health  "
+    form["language"] = "nl"
+    form["contact_email"] = "desk@acme.example"
+    form["contact_phone"] = "+31 20 123 4567"
+    form["contact_address"] = "Main Street 1\nAmsterdam"
+    form["contact_website"] = "https://acme.example/"
+    form["primary_colour"] = "#AA0011"
+    form["accent_colour"] = "#00bb22"
+    form["address_nl"] = "dokter"
+    form["address_en"] = "doctor"
+    form["address_de"] = "Arzt"
+    response = form.submit()
+    assert response.status_int == 303
+    saved = fresh(dbsession, org)
+    assert saved.name == "Acme Health"
+    assert saved.language == "nl"
+    assert (saved.contact_email, saved.contact_phone) == ("desk@acme.example", "+31 20 123 4567")
+    assert saved.contact_address == "Main Street 1\nAmsterdam"
+    assert saved.contact_website == "https://acme.example/"
+    assert (saved.primary_colour, saved.accent_colour) == ("#aa0011", "#00bb22")
+    assert saved.address_forms == {"nl": "dokter", "en": "doctor", "de": "Arzt"}
+
+    page = response.follow()
+    assert "The organisation" in page.text  # the success message
+    # The form shows what was saved, the address forms included.
+    again = details_form(page)
+    assert again["address_de"].value == "Arzt"
+    assert again["name"].value == "Acme Health"
+
+
+def test_emptying_an_address_form_removes_it(admin_app, dbsession, org):
+    org.address_forms = {"nl": "dokter", "en": "doctor"}
+    dbsession.flush()
+    form = details_form(admin_app.get("/organisation"))
+    assert form["address_nl"].value == "dokter"
+    form["address_nl"] = ""
+    form.submit(status=303)
+    assert fresh(dbsession, org).address_forms == {"en": "doctor"}
+
+
+def test_contact_info_is_in_the_footer_and_colours_are_css_variables(admin_app, webtest, org,
+                                                                      dbsession):
+    form = details_form(admin_app.get("/organisation"))
+    form["contact_email"] = "desk@acme.example"
+    form["contact_phone"] = "020-555 0101"
+    form["contact_website"] = "https://acme.example/"
+    form["contact_address"] = "Main Street 1, Utrecht"
+    form["primary_colour"] = "#123456"
+    form["accent_colour"] = "#abcdef"
+    form.submit(status=303)
+    for page in (admin_app.get("/"), webtest("acme").get("/login")):
+        footer = page.html.find("footer")
+        assert "020-555 0101" in footer.text
+        assert footer.find("a", href="mailto:desk@acme.example")
+        assert footer.find("a", href="https://acme.example/")
+        assert "Main Street 1, Utrecht" in footer.text
+        style = page.html.find("style").text
+        assert "--primary: #123456" in style and "--accent: #abcdef" in style
+
+
+@pytest.mark.parametrize("colour", ["red", "#12345", "#1234567", "123456", "#12345g",
+                                    "#123456;}body{"])
+def test_bad_colours_are_refused_and_nothing_is_saved(admin_app, dbsession, org, colour):
+    form = details_form(admin_app.get("/organisation"))
+    form["name"] = "Renamed"
+    form["primary_colour"] = colour
+    response = form.submit(status=200)
+    assert error_for(response, "primary_colour") == "Use a colour like #1f6f8b."
+    saved = fresh(dbsession, org)
+    assert saved.name == "Acme Care" and saved.primary_colour == "#1f6f8b"
+
+
+def test_bad_contact_details_are_refused(admin_app, dbsession, org):
+    form = details_form(admin_app.get("/organisation"))
+    form["contact_email"] = "not an address"
+    form["contact_website"] = "javascript://acme.example/%0aalert(1)"
+    form["name"] = "   "
+    response = form.submit(status=200)
+    assert error_for(response, "contact_email")
+    assert error_for(response, "contact_website")
+    assert error_for(response, "name")
+    assert fresh(dbsession, org).contact_email == ""
+
+
+# -- logo ------------------------------------------------------------------
+
+def upload_logo(app, data, filename="logo.png", content_type="image/png", **fields):
+    form = details_form(app.get("/organisation"))
+    form["logo"] = Upload(filename, data, content_type)
+    for key, value in fields.items():
+        form[key] = value
+    return form.submit()
+
+
+def served_logo(app):
+    response = app.get("/logo.png")
+    assert response.content_type == "image/png"
+    return Image.open(io.BytesIO(response.body))
+
+
+@pytest.mark.parametrize("size, fmt, expected", [
+    ((900, 100), "PNG", (180, 20)),
+    ((400, 400), "JPEG", (50, 50)),
+    ((100, 30), "PNG", (100, 30)),  # small logos are not enlarged
+])
+def test_logo_is_scaled_to_fit_and_shown_in_the_header(admin_app, webtest, dbsession, org,
+                                                       size, fmt, expected):
+    name = "logo.jpg" if fmt == "JPEG" else "logo.png"
+    response = upload_logo(admin_app, image_bytes(size, fmt), name, f"image/{fmt.lower()}")
+    assert response.status_int == 303
+    assert fresh(dbsession, org).logo
+    image = served_logo(webtest("acme"))  # public: the login page shows it too
+    assert image.format == "PNG" and image.size == expected
+    header = admin_app.get("/").html.find("header")
+    assert header.find("img", src="/logo.png")
+
+
+def test_no_logo_means_404_and_the_name_in_the_header(admin_app, org):
+    admin_app.get("/logo.png", status=404)
+    header = admin_app.get("/").html.find("header")
+    assert not header.find("img", src="/logo.png") and "Acme Care" in header.text
+
+
+@pytest.mark.parametrize("data, filename", [
+    (b"just some text, not an image", "notes.txt"),
+    (b"\x89PNG\r\n\x1a\n" + b"garbage" * 50, "logo.png"),
+    (image_bytes((40, 40))[:60], "truncated.png"),
+    (b"%PDF-1.4 not an image", "logo.png"),
+])
+def test_unreadable_logos_are_refused_and_the_old_one_kept(admin_app, dbsession, org,
+                                                           data, filename):
+    old = image_bytes((20, 10))
+    org.logo = old
+    dbsession.flush()
+    response = upload_logo(admin_app, data, filename, name="Should not be saved")
+    assert response.status_int == 200
+    assert "not an image we can read" in error_for(response, "logo") or \
+        "Upload a PNG" in error_for(response, "logo")
+    saved = fresh(dbsession, org)
+    assert saved.logo == old and saved.name == "Acme Care"
+
+
+def test_a_decompression_bomb_is_refused(admin_app, dbsession, org):
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, format="PNG")  # small file, 100 Mpixel
+    assert len(out.getvalue()) < 2 * 1024 * 1024
+    response = upload_logo(admin_app, out.getvalue())
+    assert response.status_int == 200
+    assert error_for(response, "logo") == "This file is not an image we can read."
+    assert fresh(dbsession, org).logo is None
+
+
+def test_other_image_formats_are_refused(admin_app, dbsession, org):
+    response = upload_logo(admin_app, image_bytes((20, 20), "BMP"), "logo.bmp", "image/bmp")
+    assert response.status_int == 200
+    assert error_for(response, "logo") == "Upload a PNG, JPEG, GIF or WebP image."
+    assert fresh(dbsession, org).logo is None
+
+
+def test_a_logo_over_2_mb_is_refused(admin_app, dbsession, org):
+    big = image_bytes((10, 10)) + b"\0" * (2 * 1024 * 1024)
+    response = upload_logo(admin_app, big)
+    assert response.status_int == 200
+    assert error_for(response, "logo") == "The file is larger than 2048 KB."
+    assert fresh(dbsession, org).logo is None
+
+
+def test_saving_without_a_file_keeps_the_logo(admin_app, dbsession, org):
+    org.logo = image_bytes((20, 10))
+    dbsession.flush()
+    form = details_form(admin_app.get("/organisation"))
+    form["name"] = "New name"
+    form.submit(status=303)
+    saved = fresh(dbsession, org)
+    assert saved.logo and saved.name == "New name"
+
+
+def test_remove_logo(admin_app, dbsession, org):
+    upload_logo(admin_app, image_bytes((60, 60)))
+    assert served_logo(admin_app).size == (50, 50)
+    form = details_form(admin_app.get("/organisation"))
+    form["remove_logo"] = True
+    form.submit(status=303)
+    assert fresh(dbsession, org).logo is None
+    admin_app.get("/logo.png", status=404)
+    assert not admin_app.get("/").html.find("img", src="/logo.png")
+
+
+# -- advanced settings -----------------------------------------------------
+
+def test_defaults_for_an_organisation_that_never_saved(org):
+    options = org.options
+    assert options == {o.key: o.default for o in ADVANCED_SETTINGS.options}
+    assert options["screen_sharing"] is True and options["video_fit"] == "cover"
+    assert options["anonymise_after_days"] == 0 and options["disclaimer"] == ""
+
+
+def test_unusable_stored_values_fall_back_to_defaults(org):
+    org.settings = {"anonymise_after_days": "abc", "video_fit": "sideways",
+                    "screen_sharing": "yes", "disclaimer": 5, "unknown": 1}
+    options = org.options
+    assert options["anonymise_after_days"] == 0
+    assert options["video_fit"] == "cover"
+    assert options["screen_sharing"] is True
+    assert options["disclaimer"] == ""
+    assert "unknown" not in options
+
+
+def test_advanced_form_shows_defaults(admin_app):
+    form = form_at(admin_app.get("/organisation/advanced"))
+    assert form["screen_sharing"].checked and not form["file_sharing"].checked
+    assert form["video_fit"].value == "cover"
+    assert form["anonymise_after_days"].value == "0"
+
+
+def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
+    form = form_at(admin_app.get("/organisation/advanced"))
+    bools = [o.key for o in ADVANCED_SETTINGS.options if type(o).__name__ == "BoolOption"]
+    # Flip every boolean, except that keep/delete exclude each other.
+    for key in bools:
+        form[key] = not form[key].checked
+    form["chat_delete_after"] = False
+    form["anonymise_after_days"] = "30"
+    form["video_fit"] = "contain"
+    form["explainer_video_url"] = "https://video.example/explainer.mp4"
+    form["waiting_room_iframe_url"] = "https://wait.example/"
+    form["evaluation_iframe_url"] = "http://intranet:8080/eval"
+    form["disclaimer"] = "  Read this first.\nLine two.  "
+    form["custom_consulting_room_url"] = "https://room.example/x"
+    response = form.submit()
+    assert response.status_int == 303, errors(response)
+    expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
+    expected.update(chat_delete_after=False, anonymise_after_days=30, video_fit="contain",
+                    explainer_video_url="https://video.example/explainer.mp4",
+                    waiting_room_iframe_url="https://wait.example/",
+                    evaluation_iframe_url="http://intranet:8080/eval",
+                    disclaimer="Read this first.\nLine two.",
+                    custom_consulting_room_url="https://room.example/x")
+    assert fresh(dbsession, org).options == expected
+    assert fresh(dbsession, org).settings == expected
+
+    # The form shows the saved values; saving it unchanged changes nothing.
+    again = form_at(response.follow())
+    assert again["anonymise_after_days"].value == "30"
+    assert again["video_fit"].value == "contain"
+    assert not again["screen_sharing"].checked and again["chat_keep_after"].checked
+    again.submit(status=303)
+    assert fresh(dbsession, org).options == expected
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("anonymise_after_days", "-1", "between 0 and 3650"),
+    ("anonymise_after_days", "99999", "between 0 and 3650"),
+    ("anonymise_after_days", "abc", "Not a valid integer"),
+    ("anonymise_after_days", "", "This field is required."),
+    ("waiting_room_iframe_url", "not a url", "Invalid URL"),
+    ("evaluation_iframe_url", "javascript:alert(1)", "Invalid URL"),
+    ("explainer_video_url", "javascript://x.example/%0aalert(1)", "Invalid URL"),
+    ("custom_consulting_room_url", "ftp://files.example/", "Invalid URL"),
+    ("disclaimer", "x" * 10001, "longer than 10000"),
+])
+def test_invalid_advanced_values_are_refused_per_field(admin_app, dbsession, org,
+                                                       field, value, message):
+    form = form_at(admin_app.get("/organisation/advanced"))
+    form["file_sharing"] = True
+    form[field] = value
+    response = form.submit(status=200)
+    assert message in error_for(response, field)
+    assert {p.find_parent(id=True)["id"] for p in errors(response)} == {f"{field}-help"}
+    if value != "":
+        assert len(errors(response)) == 1  # "abc" is not also "out of range"
+    assert fresh(dbsession, org).settings == {}
+
+
+def test_an_unknown_choice_is_refused(admin_app, dbsession, org):
+    page = admin_app.get("/organisation/advanced")
+    token = form_at(page)["csrf_token"].value
+    fields = {k: v for k, v in form_at(page).submit_fields()}
+    fields.update(csrf_token=token, video_fit="sideways", file_sharing="y")
+    response = admin_app.post("/organisation/advanced", fields, status=200)
+    assert "Not a valid choice" in error_for(response, "video_fit")
+    assert fresh(dbsession, org).settings == {}
+
+
+def test_rules_spanning_several_settings(admin_app, dbsession, org):
+    form = form_at(admin_app.get("/organisation/advanced"))
+    form["chat_keep_after"] = True
+    form["chat_delete_after"] = True
+    form["explainer_animation"] = True
+    response = form.submit(status=200)
+    assert "cannot both stay open and be deleted" in error_for(response, "chat_delete_after")
+    assert error_for(response, "explainer_video_url") == \
+        "Give the address of the explainer video."
+    assert fresh(dbsession, org).settings == {}
+
+    form = form_at(response)
+    form["chat_delete_after"] = False
+    form["explainer_video_url"] = "https://video.example/e.mp4"
+    form.submit(status=303)
+    options = fresh(dbsession, org).options
+    assert options["chat_keep_after"] and options["explainer_animation"]
+
+
+# -- API key ---------------------------------------------------------------
+
+def make_key(app):
+    page = app.get("/organisation")
+    return form_at(page, "/organisation/api-key").submit()
+
+
+def test_api_key_is_shown_once_and_only_its_hash_stored(admin_app, dbsession, org):
+    assert "No API key has been made yet." in admin_app.get("/organisation").text
+    response = make_key(admin_app)
+    assert response.status_int == 200
+    key = response.html.select_one("code.secret").text
+    assert key.startswith("crk_") and len(key) > 40
+    assert "no-store" in response.headers.get("Cache-Control", "")
+    saved = fresh(dbsession, org)
+    assert saved.api_key_hash == hash_api_key(key) and saved.api_key_hint == key[:8]
+    row = dbsession.execute(text("SELECT * FROM organisation WHERE id = :id"),
+                            {"id": org.id}).one()
+    assert not any(isinstance(v, str) and key in v for v in row)
+    cookie = admin_app.cookies["consultroom"].strip('"')
+    session = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4))
+    assert b"csrf" in session and key.encode() not in session
+
+    later = admin_app.get("/organisation")
+    assert key not in later.text and not later.html.select("code.secret")
+    assert f"A key starting with {key[:8]} is active." in later.text
+    assert key not in admin_app.get("/").text
+
+    second = make_key(admin_app).html.select_one("code.secret").text
+    assert second != key
+    rotated = fresh(dbsession, org)
+    assert rotated.api_key_hash == hash_api_key(second) != hash_api_key(key)
+
+
+def test_api_key_page_keeps_the_details_form_intact(admin_app, dbsession, org):
+    org.address_forms = {"nl": "dokter"}
+    org.contact_phone = "020-1"
+    dbsession.flush()
+    response = make_key(admin_app)
+    details = details_form(response)
+    assert details["address_nl"].value == "dokter"
+    assert details["contact_phone"].value == "020-1"
+    # Saving the details form from the key page loses nothing.
+    details.submit(status=303)
+    saved = fresh(dbsession, org)
+    assert saved.address_forms == {"nl": "dokter"} and saved.contact_phone == "020-1"
+
+
+def test_api_key_needs_a_post(admin_app):
+    admin_app.get("/organisation/api-key", status=404)
+
+
+# -- who may ---------------------------------------------------------------
+
+ADMIN_PAGES = ["/organisation", "/organisation/advanced"]
+
+
+@pytest.mark.parametrize("role", [Role.dept_admin, Role.practitioner])
+def test_only_org_admins_reach_the_organisation_pages(webtest, login, make_user, org,
+                                                      dbsession, role):
+    app = webtest("acme")
+    login(app, make_user(org, role=role))
+    home = app.get("/")
+    token = home.html.find("input", attrs={"name": "csrf_token"})["value"]
+    for path in ADMIN_PAGES:
+        app.get(path, status=403)
+        app.post(path, {"csrf_token": token, "name": "Hacked", "primary_colour": "#000000",
+                        "accent_colour": "#000000", "language": "en", "video_fit": "cover",
+                        "anonymise_after_days": "1"}, status=403)
+    app.post("/organisation/api-key", {"csrf_token": token}, status=403)
+    saved = fresh(dbsession, org)
+    assert saved.name == "Acme Care" and saved.api_key_hash is None and saved.settings == {}
+    assert 'href="/organisation"' not in home.text
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(webtest, org):
+    app = webtest("acme")
+    for path in ADMIN_PAGES:
+        assert "/login" in app.get(path, status=302).location
+    app.post("/organisation/api-key", status=403)
+
+
+def test_an_admin_of_another_organisation_gets_nothing(webtest, login, make_user,
+                                                       make_organisation, org):
+    other = make_organisation("other")
+    app = webtest("other")
+    login(app, make_user(other, role=Role.org_admin))
+    cookie = app.cookies["consultroom"]
+    acme = webtest("acme")
+    acme.set_cookie("consultroom", cookie)
+    assert "/login" in acme.get("/organisation", status=302).location
+
+
+@pytest.mark.parametrize("path, fields", [
+    ("/organisation", {"name": "Hacked", "primary_colour": "#000000",
+                       "accent_colour": "#000000", "language": "en"}),
+    ("/organisation/advanced", {"anonymise_after_days": "5", "video_fit": "cover"}),
+    ("/organisation/api-key", {}),
+])
+@pytest.mark.parametrize("token", [None, "wrong"])
+def test_forms_need_the_csrf_token(admin_app, dbsession, org, path, fields, token):
+    if token:
+        fields = {**fields, "csrf_token": token}
+    response = admin_app.post(path, fields, status=400)
+    assert "Form expired" in response.text
+    saved = fresh(dbsession, org)
+    assert saved.name == "Acme Care" and saved.settings == {} and saved.api_key_hash is None
