@@ -422,3 +422,23 @@ def test_failed_send_with_a_custom_outbox(app_settings, _app_dbmaker, db_connect
     assert [m["Subject"] for m in smtp.messages] == ["Subject"]
     dbsession.refresh(row)
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_mail_is_written_in_the_recipients_language(webtest, login, admin, smtp):
+    # The admin works in English; the new colleague chose Dutch.
+    invite(webtest, login, admin, email="nl@example.org", language="nl")
+    [message] = smtp.messages
+    assert message["Subject"].startswith("U bent uitgenodigd")
+    assert "Er is voor u een account aangemaakt" in message.get_content()
+    assert link_in(message)
+
+
+def test_changing_the_password_ends_other_sessions(webtest, login, admin):
+    here, elsewhere = webtest("acme"), webtest("acme")
+    login(here, admin)
+    login(elsewhere, admin)
+    form = here.get("/profile").forms[2]
+    form["current"], form["password"], form["confirm"] = PASSWORD, NEW_PASSWORD, NEW_PASSWORD
+    form.submit(status=303)
+    assert here.get("/profile").status_int == 200
+    assert "/login" in elsewhere.get("/profile", status=302).location

@@ -10,7 +10,6 @@ import getpass
 import os
 import sys
 import time
-from urllib.parse import urlsplit
 
 from pyramid.paster import bootstrap, get_appsettings, setup_logging
 from pyramid.request import Request, apply_request_extensions
@@ -21,20 +20,12 @@ from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import MIN_LENGTH, hash_password
 from consultroom.tenancy import service as tenancy
+from consultroom.tenancy.hosts import public_base
 from consultroom.tenancy.models import Department, Organisation
 
 
 class CommandError(Exception):
     pass
-
-
-def _public_base(settings, subdomain=None):
-    parts = urlsplit(settings.get("consultroom.public_url", "http://localhost:6543"))
-    host = settings["consultroom.base_domain"]
-    if subdomain:
-        host = f"{subdomain}.{host}"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
 
 
 class Environment:
@@ -57,7 +48,7 @@ class Environment:
         self._env["closer"]()
 
     def request(self, subdomain=None):
-        request = Request.blank("/", base_url=_public_base(self.settings, subdomain))
+        request = Request.blank("/", base_url=public_base(self.settings, subdomain))
         request.registry = self.registry
         apply_request_extensions(request)
         return request
@@ -91,7 +82,7 @@ def cmd_orgs_create(env, args):
             raise CommandError(request.localizer.translate(exc.args[0])) from None
         return org.subdomain
     sub = env.run(action)
-    print(f"created {sub}: {_public_base(env.settings, sub)}/")
+    print(f"created {sub}: {public_base(env.settings, sub)}/")
 
 
 def cmd_orgs_list(env, args):

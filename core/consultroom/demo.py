@@ -6,6 +6,7 @@ from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import hash_password
 from consultroom.tenancy import service as tenancy
+from consultroom.tenancy.hosts import public_base
 
 DEMO_SUBDOMAIN = "demo"
 DEMO_PASSWORD = "consultroom-demo"
@@ -38,12 +39,10 @@ def _ensure_staff(request):
 
 
 def create_demo(env):
-    from consultroom.cli import _public_base
-
     env.run(_ensure_provider_side)
     env.run(_ensure_staff, DEMO_SUBDOMAIN)
-    console = _public_base(env.settings)
-    site = _public_base(env.settings, DEMO_SUBDOMAIN)
+    console = public_base(env.settings)
+    site = public_base(env.settings, DEMO_SUBDOMAIN)
     print(f"\nConsultroom demo is ready.\n\n  Organisation: {site}/\n  Console:      {console}/\n")
     print(f"  Password for every demo login: {DEMO_PASSWORD}\n")
     for email, _name, role, _dept in DEMO_USERS:

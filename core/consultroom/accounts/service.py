@@ -81,7 +81,7 @@ def send_link(request, user, purpose):
     request.queue_mail(
         user.email, template,
         {"user": user, "url": url, "hours": int(lifetime.total_seconds() // 3600)},
-        subject=subject,
+        subject=subject, language=user.language,
     )
     return token
 
@@ -101,8 +101,10 @@ def redeem_token(dbsession, secret):
 
 
 def set_password(dbsession, user, password):
-    """Set the password and spend every outstanding link of the user."""
+    """Set the password, end the user's sessions elsewhere and spend every
+    outstanding link of the user. Log the current session in again after."""
     user.password_hash = hash_password(password)
+    user.session_generation += 1
     for token in dbsession.scalars(
         select(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
     ):

@@ -13,7 +13,7 @@ from consultroom.accounts.security import can_manage_user, log_in, log_out
 from consultroom.i18n import _
 from consultroom.ratelimit import limits_from_settings
 from consultroom.tenancy.models import Department
-from consultroom.web import flash
+from consultroom.web import ID, flash
 from consultroom.web.forms import options
 from consultroom.web.images import ImageRejected, fit_image, read_upload
 
@@ -202,29 +202,23 @@ def change_password(request):
             password_form.add_error("current", _("This is not your current password."))
         else:
             service.set_password(request.dbsession, user, password_form.password.data)
+            log_in(request, user)
             flash(request, _("Your password is changed."), "success")
             return HTTPSeeOther(request.route_path("profile"))
     return _profile_page(_profile_form(request, bind=False), password_form, user)
 
 
-def _staff_in_org(request, user_id):
-    """A staff member of the request's organisation, or 404."""
-    user = request.dbsession.get(User, user_id)
+def _staff_in_org(request):
+    """The staff member in the URL, of the request's organisation, or 404."""
+    user = request.dbsession.get(User, int(request.matchdict["id"]))
     if user is None or user.organisation_id != request.organisation.id:
         raise HTTPNotFound()
     return user
 
 
-def _int_id(request, key="id"):
-    try:
-        return int(request.matchdict[key])
-    except ValueError:
-        raise HTTPNotFound() from None
-
-
 @view_config(route_name="staff_photo", permission="staff")
 def staff_photo(request):
-    user = _staff_in_org(request, _int_id(request))
+    user = _staff_in_org(request)
     if not user.photo:
         raise HTTPNotFound()
     return Response(body=user.photo, content_type="image/png", cache_control="private, max-age=300")
@@ -290,7 +284,7 @@ def staff_new(request):
 @view_config(route_name="staff_edit", renderer="staff_form.html", permission="department.manage")
 def staff_edit(request):
     actor = request.identity
-    member = _staff_in_org(request, _int_id(request))
+    member = _staff_in_org(request)
     if not can_manage_user(actor, member):
         raise HTTPNotFound()
     form = _staff_form(request, obj=member)
@@ -324,7 +318,7 @@ def _apply_staff_form(request, member, form):
 
 @view_config(route_name="staff_invite", permission="department.manage", request_method="POST")
 def staff_invite(request):
-    member = _staff_in_org(request, _int_id(request))
+    member = _staff_in_org(request)
     if not can_manage_user(request.identity, member) or not member.active:
         raise HTTPNotFound()
     service.send_link(request, member, "reset" if member.password_hash else "invite")
@@ -343,7 +337,7 @@ def includeme(config):
     config.add_route("change_password", "/profile/password", site=org)
     config.add_route("staff", "/staff", site=org)
     config.add_route("staff_new", "/staff/new", site=org)
-    config.add_route("staff_edit", "/staff/{id}", site=org)
-    config.add_route("staff_invite", "/staff/{id}/invite", site=org)
-    config.add_route("staff_photo", "/staff/{id}/photo", site=org)
+    config.add_route("staff_edit", f"/staff/{ID}", site=org)
+    config.add_route("staff_invite", f"/staff/{ID}/invite", site=org)
+    config.add_route("staff_photo", f"/staff/{ID}/photo", site=org)
     config.scan(__name__)

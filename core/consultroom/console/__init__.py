@@ -14,8 +14,7 @@ from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import org_url
 from consultroom.tenancy.models import Organisation
-from consultroom.tenancy.views import ID
-from consultroom.web import flash
+from consultroom.web import ID, flash
 from consultroom.web.forms import EmailAddress, Form
 
 

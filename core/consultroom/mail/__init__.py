@@ -13,7 +13,11 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from pyramid.i18n import make_localizer
+from pyramid.interfaces import ITranslationDirectories
 from pyramid.renderers import render
+from pyramid.request import Request
+from pyramid.threadlocal import RequestContext
 from sqlalchemy import or_, select, update
 
 from consultroom.db import utcnow
@@ -137,11 +141,26 @@ class Outbox:
             )
 
 
-def queue_mail(request, recipient, template, context, subject, attachments=()):
-    """Render ``mail/<template>.txt`` with ``context`` and queue it in the
-    request's transaction. ``subject`` is a translation string."""
-    subject = request.localizer.translate(subject)
-    text = render(f"mail/{template}.txt", {**context, "subject": subject}, request=request)
+def _request_in(request, language):
+    """A request like ``request`` whose localizer speaks ``language``: mail
+    goes out in the recipient's language, not the sender's."""
+    mail_request = Request.blank("/", base_url=request.application_url)
+    mail_request.registry = request.registry
+    mail_request.localizer = make_localizer(
+        language, request.registry.queryUtility(ITranslationDirectories) or []
+    )
+    return mail_request
+
+
+def queue_mail(request, recipient, template, context, subject, language, attachments=()):
+    """Render ``mail/<template>.txt`` with ``context`` in ``language`` and
+    queue it in the request's transaction. ``subject`` is a translation string."""
+    mail_request = _request_in(request, language)
+    subject = mail_request.localizer.translate(subject)
+    # Templates translate through the current request, so make it the mail's.
+    with RequestContext(mail_request):
+        text = render(f"mail/{template}.txt", {**context, "subject": subject},
+                      request=mail_request)
     org = request.organisation
     return request.registry["outbox"].queue(
         request.dbsession, request.tm, recipient, subject, text,

@@ -1,6 +1,8 @@
 """Which site a request is for, from its Host: an organisation's subdomain
 under the base domain, the hosting provider's console on the bare base
 domain, or nothing we know."""
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 
 from consultroom.tenancy.models import Organisation
@@ -67,6 +69,17 @@ def org_url(request, organisation, path="/"):
     if port != default_port:
         netloc += f":{port}"
     return f"{request.scheme}://{netloc}{path}"
+
+
+def public_base(settings, subdomain=None):
+    """The console's (or a subdomain's) base URL where there is no request
+    to take it from: the CLI and the worker."""
+    parts = urlsplit(settings.get("consultroom.public_url", "http://localhost:6543"))
+    host = settings["consultroom.base_domain"]
+    if subdomain:
+        host = f"{subdomain}.{host}"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 def includeme(config):

@@ -10,16 +10,13 @@ from consultroom.i18n import _
 from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.options import ADVANCED_SETTINGS
-from consultroom.web import flash
+from consultroom.web import ID, flash
 from consultroom.web.forms import Form
 from consultroom.web.images import ImageRejected, fit_image, read_upload
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_BOX = (180, 50)
 ADDRESS_LANGUAGES = ("nl", "en", "de")
-# Ids in URLs: ASCII digits only (int() takes " 1" and "١"), and few enough
-# to fit the database's 64-bit integers instead of failing with a 500.
-ID = "{id:[0-9]{1,18}}"
 
 
 @view_config(route_name="logo")

@@ -12,6 +12,10 @@ from consultroom.i18n import LANGUAGES
 
 DEFAULT_THEMES_DIR = Path(__file__).resolve().parents[3] / "themes"
 
+# An object id in a route pattern: ASCII digits only (int() takes " 1" and
+# "١"), and few enough to fit the database's 64-bit integers.
+ID = "{id:[0-9]{1,18}}"
+
 
 def theme_dir(settings):
     root = Path(settings.get("consultroom.themes_dir") or DEFAULT_THEMES_DIR)
@@ -41,8 +45,8 @@ def flash(request, message, kind="info"):
 
 def _template_globals(event):
     request = event["request"]
-    if request is None:
-        return
+    if request is None or event["renderer_name"].startswith("mail/"):
+        return  # e-mail has no page around it
     event.update(
         org=request.organisation,
         user=request.identity,

@@ -1,6 +1,7 @@
 """Checked image uploads: a size cap, a real decode with Pillow (the file
 name and declared type are not trusted), and scaling to fit a box."""
 import io
+import warnings
 
 from PIL import Image, UnidentifiedImageError
 
@@ -31,13 +32,21 @@ def read_upload(upload, max_bytes):
 def fit_image(data, box):
     """Decode ``data``, shrink it to fit ``box`` (width, height) and return PNG bytes."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ACCEPTED_FORMATS:
-                raise ImageRejected(_("Upload a PNG, JPEG, GIF or WebP image."))
-            image.load()
-            image.thumbnail(box)
-            out = io.BytesIO()
-            image.convert("RGBA").save(out, format="PNG")
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _fit(data, box)
+    except (UnidentifiedImageError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning, OSError, SyntaxError):
         raise ImageRejected(_("This file is not an image we can read.")) from None
+
+
+def _fit(data, box):
+    with Image.open(io.BytesIO(data)) as image:
+        if image.format not in ACCEPTED_FORMATS:
+            raise ImageRejected(_("Upload a PNG, JPEG, GIF or WebP image."))
+        image.load()
+        image.thumbnail(box)
+        out = io.BytesIO()
+        image.convert("RGBA").save(out, format="PNG")
     return out.getvalue()
