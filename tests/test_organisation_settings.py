@@ -284,6 +284,8 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
         form[key] = not form[key].checked
     form["chat_delete_after"] = False
     form["anonymise_after_days"] = "30"
+    form["link_open_before_minutes"] = "15"
+    form["link_open_after_minutes"] = "0"
     form["video_fit"] = "contain"
     form["explainer_video_url"] = "https://video.example/explainer.mp4"
     form["waiting_room_iframe_url"] = "https://wait.example/"
@@ -294,6 +296,7 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     assert response.status_int == 303, errors(response)
     expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
     expected.update(chat_delete_after=False, anonymise_after_days=30, video_fit="contain",
+                    link_open_before_minutes=15, link_open_after_minutes=0,
                     explainer_video_url="https://video.example/explainer.mp4",
                     waiting_room_iframe_url="https://wait.example/",
                     evaluation_iframe_url="http://intranet:8080/eval",

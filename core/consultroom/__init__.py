@@ -19,6 +19,13 @@ FEATURES = [
     "consultroom.mail",
     "consultroom.dashboard",
     "consultroom.console",
+    "consultroom.clients",
+    "consultroom.clientmail",
+    "consultroom.appointments",
+    "consultroom.scheduling",
+    "consultroom.waitingroom",
+    "consultroom.widgets",
+    "consultroom.api",
 ]
 
 DEFAULTS = {

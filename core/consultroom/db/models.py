@@ -8,6 +8,12 @@ CORE_MODEL_MODULES = [
     "consultroom.plugins.models",
     "consultroom.mail.models",
     "consultroom.ratelimit.models",
+    "consultroom.clients.models",
+    "consultroom.appointments.models",
+    "consultroom.scheduling.models",
+    "consultroom.clientmail.models",
+    "consultroom.waitingroom.models",
+    "consultroom.widgets.models",
 ]
 
 

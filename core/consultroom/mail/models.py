@@ -25,3 +25,6 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the message is about ("appointment:12"), for whoever must hear
+    # that the server refused the address.
+    ref: Mapped[str] = mapped_column(String(100), default="")

@@ -3,6 +3,7 @@ import wtforms
 from wtforms import validators as v
 
 from consultroom.i18n import LANGUAGES, _
+from consultroom.tenancy.timezones import ZONES
 from consultroom.web.forms import EmailAddress, Form, options
 
 COLOUR = v.Regexp(r"^#[0-9a-fA-F]{6}$", message=_("Use a colour like #1f6f8b."))
@@ -22,6 +23,7 @@ class OrganisationForm(Form):
     name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
                                filters=[_strip])
     language = wtforms.SelectField(_("Default language"), choices=options(LANGUAGES.items()))
+    timezone = wtforms.SelectField(_("Time zone"), choices=options((z, z) for z in ZONES))
     contact_email = _text(_("Contact e-mail"), 254, EmailAddress())
     contact_phone = _text(_("Contact phone"), 50)
     contact_address = wtforms.TextAreaField(_("Address"), [v.Optional(), v.Length(max=500)],

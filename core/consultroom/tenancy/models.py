@@ -4,7 +4,7 @@ import secrets
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
@@ -36,6 +36,10 @@ class Organisation(Base):
     # How practitioners are addressed, per language: {"nl": "dokter", ...}.
     address_forms: Mapped[dict] = mapped_column(JSON, default=dict)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Shown to clients who are on time; *|placeholders|* are filled in.
+    waiting_room_text: Mapped[str] = mapped_column(Text, default="")
+    # Sites allowed to embed the booking and walk-in widgets in an iframe.
+    embed_origins: Mapped[list] = mapped_column(JSON, default=list)
 
     api_key_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     api_key_hint: Mapped[str] = mapped_column(String(12), default="")

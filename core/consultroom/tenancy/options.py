@@ -154,6 +154,12 @@ ADVANCED_SETTINGS = OptionSet(
                   default=0, minimum=0, maximum=3650,
                   help=_("0 keeps appointments. Otherwise client data is removed from"
                          " appointments older than this; it cannot be recovered.")),
+        IntOption("link_open_before_minutes", _("Clients may enter before the appointment"
+                                                 " (minutes)"),
+                  default=60, minimum=0, maximum=1440),
+        IntOption("link_open_after_minutes", _("Clients may enter after the appointment ended"
+                                                " (minutes)"),
+                  default=60, minimum=0, maximum=1440),
         BoolOption("allow_remote_support", _("Allow remote support access"),
                    help=_("The hosting provider's support may act as one of your"
                           " staff members.")),

@@ -45,7 +45,7 @@ def organisation(request):
         except ImageRejected as exc:
             form.add_error("logo", exc.args[0])
         else:
-            for field in ("name", "language", "contact_email", "contact_phone",
+            for field in ("name", "language", "timezone", "contact_email", "contact_phone",
                           "contact_address", "contact_website"):
                 setattr(org, field, form[field].data or "")
             org.primary_colour = form.primary_colour.data.lower()

@@ -1,0 +1,5 @@
+"""Clients, groups and external participants."""
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,1 @@
+"""Scheduled jobs run by ``consultroom worker``: reminders, anonymisation."""

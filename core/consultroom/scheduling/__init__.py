@@ -1,0 +1,5 @@
+"""Practitioners' availability, the slots it gives, and the booking widget."""
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,5 @@
+"""The walk-in widget and the origins allowed to embed widgets."""
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,13 @@
+"""The migrations build exactly the schema the models describe."""
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from consultroom.db import Base
+from consultroom.db.models import import_all_models
+
+
+def test_models_and_migrations_agree(db_engine):
+    import_all_models()
+    with db_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
