@@ -5,12 +5,21 @@ session against organisation B: on B's subdomain, and on A's own subdomain
 with B's object IDs in the URL. Neither may succeed. Every protected route is
 also requested without a session. New routes are covered automatically.
 """
+import itertools
 import re
+from datetime import time, timedelta
 
 import pytest
 
 from consultroom.accounts.models import Role
+from consultroom.appointments.models import Appointment
+from consultroom.clientmail.models import TemplateSet
+from consultroom.clients.models import Client, Group, Participant
+from consultroom.db import utcnow
+from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
+from consultroom.waitingroom.models import ServiceMessage
+from consultroom.widgets.models import WalkInWidget
 
 PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 STAR = re.compile(r"\*\w+")
@@ -34,43 +43,67 @@ def _permission(introspector, view):
     return related[0] if related else None
 
 
-def _fill(pattern, values):
-    """Every URL the pattern gives with each of ``values``."""
+def _fill(pattern, b):
+    """Every URL the pattern gives with B's values for its placeholders."""
     pattern = "/" + STAR.sub("x", pattern).lstrip("/")
     names = PLACEHOLDER.findall(pattern)
-    if not names:
-        return [pattern]
+    choices = [b.get(name, ["1"]) for name in names]
     urls = []
-    for value in values:
-        urls.append(PLACEHOLDER.sub(lambda m: str(value(m.group(1))), pattern))
+    for combination in itertools.product(*choices):
+        values = iter(combination)
+        urls.append(PLACEHOLDER.sub(lambda m: str(next(values)), pattern))
     return urls
+
+
+def _a_few(kind, organisation, fields):
+    """Two objects of ``kind`` in ``organisation``; ``fields(n)`` gives the rest."""
+    return [kind(organisation_id=organisation.id, **fields(n)) for n in range(2)]
 
 
 @pytest.fixture
 def world(make_organisation, make_user, enable_plugin, dbsession):
     a = make_organisation("alpha")
-    b = make_organisation("beta")
+    b = make_organisation("beta", settings={"strict_departments": True})
     for org in (a, b):
         dbsession.add(Department(organisation_id=org.id, name="Care"))
         enable_plugin(org, "hello")
     dbsession.flush()
     a_admin = make_user(a, role=Role.org_admin)
-    b_dept = dbsession.query(Department).filter_by(organisation_id=b.id).one()
-    # B's objects are complete (photos too), so that a leak shows as a 200.
+    a_ids = {a.id, a_admin.id, *(d.id for d in a.departments)}
+    b_dept = b.departments[0]
+    # B has one of everything, complete (photos too), so a leak shows as a 200.
     b_users = [make_user(b, role=role, department_id=b_dept.id, photo=PNG)
                for role in (Role.org_admin, Role.dept_admin, Role.practitioner)]
     b.logo = PNG
+    clients = _a_few(Client, b, lambda n: {"last_name": f"Client {n}", "email": "c@example.org",
+                                             "departments": [b_dept]})
+    groups = _a_few(Group, b, lambda n: {"name": f"Group {n}"})
+    participants = _a_few(Participant, b, lambda n: {"last_name": f"P {n}", "groups": groups})
+    appointments = [Appointment(organisation_id=b.id, client=c, practitioner=b_users[2],
+                                starts_at=utcnow() + timedelta(minutes=5), duration_minutes=20)
+                    for c in clients]
+    blocks = _a_few(AvailabilityBlock, b, lambda n: {
+        "practitioner_id": b_users[2].id, "weekday": n, "start_time": time(9),
+        "end_time": time(12)})
+    template_sets = _a_few(TemplateSet, b, lambda n: {"name": f"Set {n}", "language": "en"})
+    notices = _a_few(ServiceMessage, b, lambda n: {"text": f"Notice {n}"})
+    widgets = _a_few(WalkInWidget, b, lambda n: {"name": f"Widget {n}", "logo": PNG,
+                                                 "background": PNG})
+    dbsession.add_all([*clients, *groups, *participants, *appointments, *blocks,
+                       *template_sets, *notices, *widgets])
+    dbsession.flush()
+    objects = [b, b_dept, *b_users, *clients, *groups, *participants, *appointments, *blocks,
+               *template_sets, *notices, *widgets]
+    b_values = {
+        # An id that happens to be one of A's own (in another table) is left
+        # out: A opening its own object is no leak. There are two of each kind.
+        "id": sorted({o.id for o in objects} - a_ids),
+        "token": [x.token for x in appointments] + [c.portal_token for c in clients],
+        "public_id": [w.public_id for w in widgets],
+        "plugin": ["hello"],
+    }
     superuser = make_user(None, role=Role.superuser)
-    b_ids = [b.id, b_dept.id, *[u.id for u in b_users]]
-    return a, b, a_admin, superuser, b_ids
-
-
-def _values_for(b_ids):
-    """One substitution per object ID of B, for any placeholder name."""
-    def make(object_id):
-        special = {"plugin": "hello", "token": "x" * 43, "name": "1"}
-        return lambda name: special.get(name, object_id)
-    return [make(i) for i in b_ids]
+    return a, b, a_admin, superuser, b_values
 
 
 class Visitor:
@@ -115,14 +148,14 @@ def _succeeded(response):
     return not (300 <= response.status_int < 400 and "/login" in location)
 
 
-def _urls(app, b_ids):
+def _urls(app, b_values):
     for _name, pattern, perms in _routes(app.registry):
-        for url in _fill(pattern, _values_for(b_ids)):
+        for url in _fill(pattern, b_values):
             yield pattern, perms, url
 
 
 def test_organisation_a_gets_nothing_of_organisation_b(app, webtest, login, world):
-    a, b, a_admin, superuser, b_ids = world
+    a, b, a_admin, superuser, b_values = world
     app_a = webtest("alpha")
     login(app_a, a_admin)
     a_on_b = Visitor(webtest("beta"), session_from=app_a)
@@ -132,7 +165,7 @@ def test_organisation_a_gets_nothing_of_organisation_b(app, webtest, login, worl
     a_at_home = Visitor(app_a, session_from=app_a)
     successes = []
     checked = 0
-    for pattern, _perms, url in _urls(app, b_ids):
+    for pattern, _perms, url in _urls(app, b_values):
         for method in ("GET", "POST"):
             # A's session on B's subdomain or the console gets what an anonymous visitor gets.
             for visitor, anonymous in ((a_on_b, anonymous_b), (a_on_console, anonymous_console)):
@@ -149,13 +182,13 @@ def test_organisation_a_gets_nothing_of_organisation_b(app, webtest, login, worl
 
 
 def test_superuser_session_means_nothing_on_an_organisation(app, webtest, login, world):
-    a, b, a_admin, superuser, b_ids = world
+    a, b, a_admin, superuser, b_values = world
     console = webtest()
     login(console, superuser)
     su_on_b = Visitor(webtest("beta"), session_from=console)
     anonymous_b = Visitor(webtest("beta"))
     differences = []
-    for _pattern, _perms, url in _urls(app, b_ids):
+    for _pattern, _perms, url in _urls(app, b_values):
         for method in ("GET", "POST"):
             got, baseline = su_on_b(method, url), anonymous_b(method, url)
             if got.status_int != baseline.status_int:
@@ -164,11 +197,11 @@ def test_superuser_session_means_nothing_on_an_organisation(app, webtest, login,
 
 
 def test_protected_routes_need_a_session(app, webtest, world):
-    a, b, a_admin, superuser, b_ids = world
+    a, b, a_admin, superuser, b_values = world
     visitors = [Visitor(webtest("beta")), Visitor(webtest())]
     successes = []
     protected = set()
-    for pattern, perms, url in _urls(app, b_ids):
+    for pattern, perms, url in _urls(app, b_values):
         if perms <= {None}:
             continue  # a public page: login, set-password link, static files
         protected.add(pattern)

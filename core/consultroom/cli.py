@@ -166,6 +166,7 @@ def cmd_demo(env, args):
 
 
 def cmd_worker(env, args):
+    from consultroom import jobs
     from consultroom.ratelimit import prune
 
     outbox = env.registry["outbox"]
@@ -174,6 +175,9 @@ def cmd_worker(env, args):
         env.run(lambda request: prune(request.dbsession))
         if sent:
             print(f"sent {sent} message(s)", flush=True)
+        done = jobs.run_due(env.registry)
+        if any(done.values()):
+            print(", ".join(f"{name}: {n}" for name, n in done.items()), flush=True)
         if args.once:
             return
         time.sleep(args.interval)

@@ -106,3 +106,21 @@ def consultroom_plugin_disabled(organisation, dbsession):
     records it. Data may be kept for a later re-enable; anything that must
     stop (scheduled work, open sessions) should stop here. Returns nothing.
     """
+
+
+@hookspec
+def consultroom_mail_refused(request, message, reason):
+    """React to an e-mail that the mail server refused for good.
+
+    Called by the outbox (outside any web request) when the server
+    permanently refused a recipient (a 5xx reply): the message is not retried
+    and its row is already marked "refused". ``request`` is built for the
+    message's organisation, with its own transaction: anything queued
+    through it (a notice to an administrator, say) is sent when that
+    transaction commits. ``message`` is the
+    :class:`~consultroom.mail.models.OutboxMessage` (``recipient``,
+    ``subject``, and ``ref``, what the message was about, e.g.
+    ``"appointment:12"``); ``reason`` is the server's reply, such as
+    ``"550 no such user"``. Raising is logged and otherwise ignored.
+    Returns nothing.
+    """

@@ -6,7 +6,8 @@ browser's Accept-Language, and English.
 """
 from pathlib import Path
 
-from pyramid.i18n import TranslationStringFactory
+from pyramid.i18n import TranslationStringFactory, make_localizer
+from pyramid.interfaces import ITranslationDirectories
 
 _ = TranslationStringFactory("consultroom")
 
@@ -36,6 +37,20 @@ def _remember_switch(event):
         event.response.set_cookie(
             COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
+
+
+def localizer_for(registry, language):
+    """A localizer for ``language``, whatever the current request speaks."""
+    return make_localizer(language, registry.queryUtility(ITranslationDirectories) or [])
+
+
+def speak(request, language):
+    """Render this request's page in ``language`` (a client's), unless the
+    visitor chose a language themselves."""
+    if COOKIE in request.params or COOKIE in request.cookies:
+        return
+    request.locale_name = language
+    request.localizer = localizer_for(request.registry, language)
 
 
 def translate(request, message, mapping=None):

@@ -5,24 +5,28 @@ transaction. Only when that transaction commits is delivery attempted (in the
 background); a rolled-back change leaves no message. Messages that could not
 be delivered are retried with exponential backoff by ``consultroom worker``.
 Each delivery claims its row with a conditional update, so two workers never
-send the same message.
+send the same message. A recipient the server refuses for good (a 5xx reply)
+is not retried: the row becomes "refused" and the organisation's
+``consultroom_mail_refused`` hook is told.
 """
 import logging
+import smtplib
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from pyramid.i18n import make_localizer
-from pyramid.interfaces import ITranslationDirectories
 from pyramid.renderers import render
-from pyramid.request import Request
+from pyramid.request import Request, apply_request_extensions
 from pyramid.threadlocal import RequestContext
 from sqlalchemy import or_, select, update
 
 from consultroom.db import utcnow
+from consultroom.i18n import localizer_for
 from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import make_transport
+from consultroom.tenancy.hosts import public_base
+from consultroom.tenancy.models import Organisation
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +55,43 @@ def build_message(sender, recipient, subject, text, html=None, attachments=()):
     return msg
 
 
+def refusal(exc):
+    """The server's reason when ``exc`` is a permanent refusal of the
+    recipient or the message (5xx), else None (worth retrying). Our own
+    login or sender address being refused is a configuration problem, not
+    the recipient's: that is retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = list(exc.recipients.values())
+        if replies and all(500 <= code < 600 for code, _text in replies):
+            return "; ".join(f"{code} {_text_of(text)}" for code, text in replies)
+        return None
+    if isinstance(exc, (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused)):
+        return None
+    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
+        return f"{exc.smtp_code} {_text_of(exc.smtp_error)}"
+    return None
+
+
+def _text_of(reply):
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
 class Outbox:
-    def __init__(self, settings, dbmaker):
+    def __init__(self, settings, dbmaker, registry=None):
         self.sender = settings.get("mail.sender", "Consultroom <noreply@localhost>")
         self.transport = make_transport(settings)
         self.after_commit = settings.get("mail.deliver_after_commit", "thread")
         self.dbmaker = dbmaker
+        # To tell the organisation about refused addresses; None: nobody is told.
+        self.registry = registry
+        self.settings = settings
 
     def queue(self, dbsession, transaction_manager, recipient, subject, text,
-              html=None, attachments=(), organisation_id=None):
+              html=None, attachments=(), organisation_id=None, ref=""):
         msg = build_message(self.sender, recipient, subject, text, html, attachments)
         row = OutboxMessage(
             organisation_id=organisation_id, recipient=recipient, subject=subject,
-            message=msg.as_bytes(),
+            message=msg.as_bytes(), ref=ref,
         )
         dbsession.add(row)
         dbsession.flush()
@@ -115,7 +143,7 @@ class Outbox:
             return False  # another worker has it
         try:
             self.transport.send(row.message, row.recipient)
-        except Exception as exc:  # every transport failure is retried
+        except Exception as exc:  # retried, unless the server refused for good
             self._failed(row, exc)
             return False
         with self.dbmaker.begin() as session:
@@ -126,6 +154,10 @@ class Outbox:
         return True
 
     def _failed(self, row, exc):
+        reason = refusal(exc)
+        if reason is not None:
+            self._refused(row, reason)
+            return
         attempts = row.attempts + 1
         final = attempts >= MAX_ATTEMPTS
         log.warning("mail %s to %s failed (attempt %s): %s",
@@ -140,21 +172,50 @@ class Outbox:
                 )
             )
 
+    def _refused(self, row, reason):
+        log.warning("mail %s to %s refused: %s", row.id, row.recipient, reason)
+        with self.dbmaker.begin() as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status="refused", attempts=row.attempts + 1, last_error=reason[:2000])
+            )
+        try:
+            self._announce_refused(row, reason)
+        except Exception:  # the refusal is recorded; one report must not stop the outbox
+            log.exception("could not report the refusal of mail %s", row.id)
+
+    def _announce_refused(self, row, reason):
+        """Call the organisation's ``consultroom_mail_refused`` hook in a
+        transaction of its own, with a request for the organisation's site
+        (as the command line builds one: delivery runs outside requests)."""
+        if self.registry is None or row.organisation_id is None:
+            return
+        with self.dbmaker() as session:
+            subdomain = session.scalar(
+                select(Organisation.subdomain).where(Organisation.id == row.organisation_id))
+        if subdomain is None:
+            return
+        request = Request.blank("/", base_url=public_base(self.settings, subdomain))
+        request.registry = self.registry
+        apply_request_extensions(request)
+        with request.tm:
+            request.hooks.consultroom_mail_refused(request=request, message=row, reason=reason)
+
 
 def _request_in(request, language):
     """A request like ``request`` whose localizer speaks ``language``: mail
     goes out in the recipient's language, not the sender's."""
     mail_request = Request.blank("/", base_url=request.application_url)
     mail_request.registry = request.registry
-    mail_request.localizer = make_localizer(
-        language, request.registry.queryUtility(ITranslationDirectories) or []
-    )
+    mail_request.localizer = localizer_for(request.registry, language)
     return mail_request
 
 
-def queue_mail(request, recipient, template, context, subject, language, attachments=()):
+def queue_mail(request, recipient, template, context, subject, language, attachments=(),
+               ref=""):
     """Render ``mail/<template>.txt`` with ``context`` in ``language`` and
-    queue it in the request's transaction. ``subject`` is a translation string."""
+    queue it in the request's transaction. ``subject`` is a translation string;
+    ``ref`` says what the message is about ("appointment:12")."""
     mail_request = _request_in(request, language)
     subject = mail_request.localizer.translate(subject)
     # Templates translate through the current request, so make it the mail's.
@@ -164,12 +225,13 @@ def queue_mail(request, recipient, template, context, subject, language, attachm
     org = request.organisation
     return request.registry["outbox"].queue(
         request.dbsession, request.tm, recipient, subject, text,
-        attachments=attachments, organisation_id=org.id if org else None,
+        attachments=attachments, organisation_id=org.id if org else None, ref=ref,
     )
 
 
 def includeme(config):
     config.add_jinja2_renderer(".txt")
-    config.registry["outbox"] = Outbox(config.get_settings(), config.registry["dbmaker"])
+    config.registry["outbox"] = Outbox(config.get_settings(), config.registry["dbmaker"],
+                                       registry=config.registry)
     config.add_request_method(queue_mail, "queue_mail")
     config.include(".devpage")

@@ -13,8 +13,8 @@ from consultroom.i18n import LANGUAGES
 DEFAULT_THEMES_DIR = Path(__file__).resolve().parents[3] / "themes"
 
 # An object id in a route pattern: ASCII digits only (int() takes " 1" and
-# "١"), and few enough to fit the database's 64-bit integers.
-ID = "{id:[0-9]{1,18}}"
+# "١"), and few enough to fit PostgreSQL's 32-bit integer columns.
+ID = "{id:[0-9]{1,9}}"
 
 
 def theme_dir(settings):

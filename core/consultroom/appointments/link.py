@@ -1,0 +1,64 @@
+"""The client's link, /c/<token>: the door to the waiting room, open from a
+while before the appointment to a while after it (organisation settings),
+shown in the client's language and the organisation's time zone."""
+from datetime import timedelta
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from consultroom.appointments.models import Appointment
+from consultroom.appointments.service import link_state, link_window
+from consultroom.clientmail.compose import format_local, language_of
+from consultroom.db import utcnow
+from consultroom.i18n import speak
+
+# A client arriving up to this long after the start still counts as on time.
+ON_TIME = timedelta(minutes=5)
+
+
+def _appointment(request):
+    appointment = request.dbsession.scalar(select(Appointment).where(
+        Appointment.organisation_id == request.organisation.id,
+        Appointment.token == request.matchdict["token"]))
+    if appointment is None:
+        raise HTTPNotFound()
+    return appointment
+
+
+def arrival(appointment, now):
+    """"early", "on_time" or "late", for the waiting list's colours."""
+    if now < appointment.starts_at:
+        return "early"
+    return "on_time" if now <= appointment.starts_at + ON_TIME else "late"
+
+
+@view_config(route_name="client_link")
+def client_link(request):
+    org = request.organisation
+    appointment = _appointment(request)
+    language = language_of(appointment.client, org)
+    speak(request, language)
+    # The token is in the address: keep it out of caches and Referer headers.
+    request.response.cache_control = "no-store"
+    request.response.headers["Referrer-Policy"] = "no-referrer"
+    now = utcnow()
+    state = link_state(appointment, org, now)
+    if state != "open":
+        opens, _closes = link_window(appointment, org)
+        date, time = format_local(appointment.starts_at, org, request.locale_name)
+        opens_on, opens_at = format_local(opens, org, request.locale_name)
+        return render_to_response("appointments/link_closed.html", {
+            "state": state, "date": date, "time": time, "opens_at": opens_at,
+            # Only named when the link opens the day before (a start just after midnight).
+            "opens_on": opens_on if opens_on != date else None,
+        }, request=request, response=request.response)
+    return render_to_response("waitingroom/waiting.html", {
+        "appointment": appointment, "organisation": org, "state": arrival(appointment, now),
+    }, request=request, response=request.response)
+
+
+def includeme(config):
+    config.add_route("client_link", "/c/{token}", site="organisation")
+    config.scan(__name__)

@@ -1,0 +1,133 @@
+"""Creating, changing and cancelling appointments: the one path used by the
+staff pages, the booking and walk-in widgets and the API, so that every
+appointment is validated, stored and announced the same way."""
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from consultroom.appointments.models import Appointment, Kind, Status
+from consultroom.clientmail import send_client_mail
+from consultroom.db import utcnow
+from consultroom.i18n import _
+
+MAX_DURATION = 8 * 60
+
+
+class AppointmentError(ValueError):
+    """Carries a translation string for the user (or API caller)."""
+
+
+class SlotTaken(AppointmentError):
+    pass
+
+
+def _check(organisation, *, client, practitioner, department, duration_minutes,
+           participants=(), new_practitioner=True):
+    """Refuse what no caller may store. ``new_practitioner`` is False when an
+    update keeps the practitioner: one deactivated since the booking must not
+    block changing the message."""
+    if practitioner is None and department is None:
+        raise AppointmentError(_("Choose a practitioner or a department."))
+    if department is not None and practitioner is None \
+            and not organisation.options["strict_departments"]:
+        raise AppointmentError(_(
+            "Appointments with a department need strictly segregated departments."))
+    for thing in (client, practitioner, department, *participants):
+        if thing is not None and thing.organisation_id != organisation.id:
+            raise AppointmentError(_("Not found."))  # another tenant's object
+    if practitioner is not None and new_practitioner and not practitioner.active:
+        raise AppointmentError(_("This practitioner is not active."))
+    if not 5 <= duration_minutes <= MAX_DURATION:
+        raise AppointmentError(_("The duration must be between 5 and ${max} minutes.",
+                                 mapping={"max": MAX_DURATION}))
+
+
+def _store(dbsession, appointment, changes=None):
+    """Apply ``changes`` and flush inside a savepoint, so that a lost race
+    leaves the transaction usable and the appointment as it was stored (the
+    rollback expires what changed). The changes must be made inside the
+    savepoint: ``begin_nested`` first flushes pending changes outside it."""
+    try:
+        with dbsession.begin_nested():
+            for key, value in (changes or {}).items():
+                setattr(appointment, key, value)
+            dbsession.add(appointment)
+            dbsession.flush()
+    except IntegrityError:
+        raise SlotTaken(_("This time was just taken by someone else. Choose another."))\
+            from None
+
+
+def create_appointment(request, *, client, starts_at, duration_minutes, practitioner=None,
+                       department=None, message="", participants=(), kind=Kind.appointment,
+                       notify=True):
+    """Store a new appointment (``starts_at`` in naive UTC) and queue the
+    client's invitation. Raises AppointmentError or SlotTaken."""
+    organisation = request.organisation
+    _check(organisation, client=client, practitioner=practitioner, department=department,
+           duration_minutes=duration_minutes, participants=participants)
+    appointment = Appointment(
+        organisation_id=organisation.id, client=client, practitioner=practitioner,
+        department=department, starts_at=starts_at, duration_minutes=duration_minutes,
+        message=message, participants=list(participants), kind=kind,
+    )
+    _store(request.dbsession, appointment)
+    if notify:
+        send_client_mail(request, appointment, "invitation")
+    return appointment
+
+
+def update_appointment(request, appointment, **changes):
+    """Change an appointment's time, duration, practitioner, department,
+    message or participants; the client is told when the time changed."""
+    if appointment.status is Status.cancelled:
+        raise AppointmentError(_("This appointment has been cancelled."))
+    fields = {"client", "practitioner", "department", "starts_at", "duration_minutes",
+              "message", "participants"}
+    unknown = set(changes) - fields
+    assert not unknown, unknown
+    merged = {f: changes.get(f, getattr(appointment, f)) for f in
+              ("client", "practitioner", "department", "duration_minutes", "participants")}
+    _check(request.organisation, **merged,
+           new_practitioner=merged["practitioner"] is not appointment.practitioner)
+    moved = any(k in changes and changes[k] != getattr(appointment, k)
+                for k in ("starts_at", "duration_minutes", "practitioner", "department"))
+    changes = {k: list(v) if k == "participants" else v for k, v in changes.items()}
+    if moved:
+        # A new iCalendar version, and a new reminder for the new time.
+        changes.update(sequence=appointment.sequence + 1, reminder_sent_at=None)
+    _store(request.dbsession, appointment, changes)
+    if moved:
+        send_client_mail(request, appointment, "change")
+    return appointment
+
+
+def cancel_appointment(request, appointment):
+    if appointment.status is Status.cancelled:
+        return appointment
+    appointment.status = Status.cancelled
+    appointment.sequence += 1
+    request.dbsession.flush()
+    send_client_mail(request, appointment, "cancellation")
+    return appointment
+
+
+def link_window(appointment, organisation):
+    """``(opens, closes)`` in naive UTC: when the client's link admits them."""
+    options = organisation.options
+    opens = appointment.starts_at - timedelta(minutes=options["link_open_before_minutes"])
+    closes = appointment.ends_at + timedelta(minutes=options["link_open_after_minutes"])
+    return opens, closes
+
+
+def link_state(appointment, organisation, now=None):
+    """"cancelled", "too_early", "open" or "passed" for the client's link."""
+    if appointment.status is Status.cancelled:
+        return "cancelled"
+    now = now or utcnow()
+    opens, closes = link_window(appointment, organisation)
+    if now < opens:
+        return "too_early"
+    if now > closes:
+        return "passed"
+    return "open"

@@ -1,0 +1,59 @@
+"""The iCalendar attachment: one event per appointment, kept up to date in the
+client's calendar by its fixed UID and rising SEQUENCE."""
+from datetime import timezone
+from email.utils import parseaddr
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from consultroom.db import utcnow
+from consultroom.i18n import _
+
+PRODID = "-//Consultroom//Consultroom//EN"
+FILENAME = "invite.ics"
+CONTENT_TYPE = "text/calendar"
+
+
+def _utc(naive):
+    return naive.replace(tzinfo=timezone.utc)
+
+
+def _address(email, name, **params):
+    address = vCalAddress(f"mailto:{email}")
+    address.params["cn"] = vText(name)
+    address.params.update(params)
+    return address
+
+
+def organiser_address(request):
+    """The organisation's contact address, or else the platform's sender."""
+    org = request.organisation
+    return org.contact_email or parseaddr(request.registry["outbox"].sender)[1]
+
+
+def calendar(request, appointment, kind, link, localizer):
+    """The .ics bytes for ``kind`` of ``appointment`` (a cancellation cancels
+    the event; everything else requests it)."""
+    org, client = request.organisation, appointment.client
+    cancelled = kind == "cancellation"
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", appointment.ical_uid)
+    event.add("sequence", appointment.sequence)
+    event.add("dtstamp", _utc(utcnow()))
+    event.add("dtstart", _utc(appointment.starts_at))
+    event.add("dtend", _utc(appointment.ends_at))
+    event.add("summary", localizer.translate(
+        _("Video consultation with ${organisation}", mapping={"organisation": org.name})))
+    event.add("description", localizer.translate(
+        _("Enter the waiting room with this link: ${link}", mapping={"link": link})))
+    event.add("url", link)
+    event.add("location", link)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("organizer", _address(organiser_address(request), org.name))
+    event.add("attendee", _address(client.email, client.display_name, role="REQ-PARTICIPANT",
+                                   partstat="NEEDS-ACTION", rsvp="FALSE"))
+    cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,124 @@
+"""Administrators' pages: the waiting-room text and service messages."""
+import wtforms
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import delete
+from wtforms import validators as v
+from zope.sqlalchemy import mark_changed
+
+from consultroom.accounts.models import Role
+from consultroom.clientmail.placeholders import problem_messages
+from consultroom.i18n import _
+from consultroom.tenancy.timezones import exists_locally, local_now, to_local, to_utc
+from consultroom.waitingroom.messages import manageable
+from consultroom.waitingroom.models import ServiceMessage
+from consultroom.waitingroom.page import WAITING_ROOM_PLACEHOLDERS
+from consultroom.web import ID, flash
+from consultroom.web.forms import Form, options
+
+WHOLE_ORGANISATION = 0
+
+
+class ServiceMessageForm(Form):
+    text = wtforms.TextAreaField(_("Message"), [v.DataRequired(), v.Length(max=1000)],
+                                 filters=[lambda s: (s or "").strip()])
+    department_id = wtforms.SelectField(_("Shown in"), coerce=int)
+    expires_at = wtforms.DateTimeLocalField(
+        _("Remove automatically at"), [v.Optional()], format="%Y-%m-%dT%H:%M",
+        description=_("In your organisation's time zone. Leave empty to keep it until you"
+                      " delete it."))
+
+
+def _scope_choices(request):
+    user = request.identity
+    departments = request.organisation.departments
+    if user.role is Role.org_admin:
+        return [(WHOLE_ORGANISATION, _("The whole organisation"))] + [
+            (d.id, d.name) for d in departments]
+    return [(d.id, d.name) for d in departments if d.id == user.department_id]
+
+
+def _expiry_problem(request, local):
+    org = request.organisation
+    if not exists_locally(local, org):
+        return _("This time does not exist here: the clocks change then.")
+    if local <= local_now(org).replace(tzinfo=None):
+        return _("Choose a time in the future.")
+    return None
+
+
+@view_config(route_name="service_messages", renderer="waitingroom/service_messages.html",
+             permission="department.manage")
+def service_messages(request):
+    form = ServiceMessageForm(request)
+    form.department_id.choices = options(_scope_choices(request))
+    if request.method == "POST" and form.validate():
+        local = form.expires_at.data
+        problem = _expiry_problem(request, local) if local else None
+        if problem:
+            form.add_error("expires_at", problem)
+        else:
+            request.dbsession.add(ServiceMessage(
+                organisation_id=request.organisation.id,
+                department_id=form.department_id.data or None,
+                text=form.text.data,
+                expires_at=to_utc(local, request.organisation) if local else None,
+            ))
+            flash(request, _("The message is shown in the waiting room."), "success")
+            return HTTPSeeOther(request.route_path("service_messages"))
+    messages = request.dbsession.scalars(manageable(request)).all()
+    return {"form": form, "messages": messages,
+            "local": lambda dt: to_local(dt, request.organisation)}
+
+
+@view_config(route_name="service_message_delete", permission="department.manage",
+             request_method="POST")
+def service_message_delete(request):
+    message = request.dbsession.scalar(
+        manageable(request).where(ServiceMessage.id == int(request.matchdict["id"])))
+    if message is None:
+        raise HTTPNotFound()
+    request.dbsession.delete(message)
+    flash(request, _("The message is deleted."), "success")
+    return HTTPSeeOther(request.route_path("service_messages"))
+
+
+@view_config(route_name="service_messages_delete_all", permission="department.manage",
+             request_method="POST")
+def service_messages_delete_all(request):
+    ids = [m.id for m in request.dbsession.scalars(manageable(request))]
+    if ids:
+        request.dbsession.execute(delete(ServiceMessage).where(ServiceMessage.id.in_(ids)))
+        mark_changed(request.dbsession)
+    flash(request, _("${n} message(s) deleted.", mapping={"n": len(ids)}), "success")
+    return HTTPSeeOther(request.route_path("service_messages"))
+
+
+class WaitingRoomTextForm(Form):
+    text = wtforms.TextAreaField(_("Text for clients who are on time"), [v.Length(max=5000)],
+                                 filters=[lambda s: (s or "").strip()])
+
+
+@view_config(route_name="waiting_room_text", renderer="waitingroom/text.html",
+             permission="organisation.manage")
+def waiting_room_text(request):
+    org = request.organisation
+    form = WaitingRoomTextForm(request, text=org.waiting_room_text)
+    if request.method == "POST" and form.validate():
+        wrong = problem_messages(form.text.data, WAITING_ROOM_PLACEHOLDERS)
+        for message in wrong:
+            form.add_error("text", message)
+        if not wrong:
+            org.waiting_room_text = form.text.data
+            flash(request, _("The waiting-room text is saved."), "success")
+            return HTTPSeeOther(request.route_path("waiting_room_text"))
+    return {"form": form, "placeholders": WAITING_ROOM_PLACEHOLDERS}
+
+
+def includeme(config):
+    org = "organisation"
+    config.add_route("waiting_room_text", "/waiting-room-text", site=org)
+    config.add_route("service_messages", "/service-messages", site=org)
+    config.add_route("service_messages_delete_all", "/service-messages/delete-all", site=org)
+    config.add_route("service_message_delete", f"/service-messages/{ID}/delete", site=org)
+    config.scan(__name__)

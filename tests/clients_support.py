@@ -1,0 +1,83 @@
+"""Shared helpers of the clients, segregation and participants tests."""
+import csv
+import io
+from functools import cache
+
+from consultroom.accounts.passwords import hash_password
+from consultroom.clients.models import Client, Group, Participant
+from consultroom.testing import PASSWORD
+
+
+@cache
+def _password_hash():
+    return hash_password(PASSWORD)
+
+
+def quick_user(make_user, dbsession, org, **kw):
+    """``make_user`` without hashing the password each time: hashing is slow
+    on purpose, and these tests make many users."""
+    user = make_user(org, password=None, **kw)
+    user.password_hash = _password_hash()
+    dbsession.flush()
+    return user
+
+
+def csrf(app):
+    return app.get("/profile").html.find("input", attrs={"name": "csrf_token"})["value"]
+
+
+def post(app, url, data, **kw):
+    """POST ``data`` (lists for multi-selects) with a valid CSRF token, the
+    way a browser (or someone crafting requests) would send it."""
+    fields = [("csrf_token", csrf(app))]
+    for name, value in data.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            fields.append((name, str(item)))
+    return app.post(url, fields, **kw)
+
+
+def make_client(dbsession, org, last_name, departments=(), practitioners=(), **kw):
+    client = Client(organisation_id=org.id, last_name=last_name, departments=list(departments),
+                    practitioners=list(practitioners), **kw)
+    dbsession.add(client)
+    dbsession.flush()
+    return client
+
+
+def make_group(dbsession, org, name):
+    group = Group(organisation_id=org.id, name=name)
+    dbsession.add(group)
+    dbsession.flush()
+    return group
+
+
+def make_participant(dbsession, org, last_name, groups=(), **kw):
+    person = Participant(organisation_id=org.id, last_name=last_name, groups=list(groups), **kw)
+    dbsession.add(person)
+    dbsession.flush()
+    return person
+
+
+def listed(page):
+    """The names in the first column of a list page's table."""
+    return [row.find("td").get_text(strip=True) for row in page.html.select("tbody tr")]
+
+
+def errors(page):
+    """{field id: [error texts]} of a form page."""
+    found = {}
+    for help_block in page.html.select("div[id$='-help']"):
+        texts = [p.get_text() for p in help_block.select("p.error")]
+        if texts:
+            found[help_block["id"][:-len("-help")]] = texts
+    return found
+
+
+def flashes(page):
+    return [p.get_text() for p in page.html.select("p.flash")]
+
+
+def export(app, **params):
+    response = app.get("/clients/export.csv", params=params)
+    text = response.body.decode("utf-8-sig")
+    return response, list(csv.reader(io.StringIO(text)))
