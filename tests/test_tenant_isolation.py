@@ -1,9 +1,10 @@
 """Tenant isolation, walked over the whole route table.
 
 Every route (core and plugin) is requested with organisation A's staff
-session against organisation B: on B's subdomain, and on A's own subdomain
-with B's object IDs in the URL. Neither may succeed. Every protected route is
-also requested without a session. New routes are covered automatically.
+session, and again with A's API key, against organisation B: on B's
+subdomain, and on A's own subdomain with B's object IDs in the URL. Neither
+may succeed. Every protected route is also requested without a session. New
+routes are covered automatically.
 """
 import itertools
 import re
@@ -27,15 +28,21 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64  # served as stored; never decoded
 
 
 def _routes(registry):
-    """(name, pattern, permissions of its views) for every route."""
+    """(name, pattern, permissions of its views, methods to try) for every route."""
     introspector = registry.introspector
     result = []
     for intr in introspector.get_category("routes"):
         route = intr["introspectable"]
         views = [r for r in introspector.related(route) if r.category_name == "views"]
+        methods = {"GET", "POST"}.union(*(_methods(view) for view in views))
         result.append((route["name"], route["pattern"],
-                       {_permission(introspector, view) for view in views}))
+                       {_permission(introspector, view) for view in views}, sorted(methods)))
     return result
+
+
+def _methods(view):
+    declared = view["request_methods"] or ()
+    return {declared} if isinstance(declared, str) else set(declared)
 
 
 def _permission(introspector, view):
@@ -123,18 +130,26 @@ class Visitor:
         else:  # any logged-in page: the logout form carries the token
             page = source.get("/" if _is_console(source) else "/profile")
         self.csrf = page.forms[0]["csrf_token"].value
-        self.cookie = f"consultroom={source.cookies['consultroom']}"
+        self.headers = {"Cookie": f"consultroom={source.cookies['consultroom']}"}
         testapp.reset()
 
     def __call__(self, method, url):
-        headers = {"Cookie": self.cookie}
+        headers = self.headers
+        send = getattr(self.testapp, method.lower())
         try:
-            if method == "GET":
-                return self.testapp.get(url, headers=headers, expect_errors=True)
-            return self.testapp.post(url, {"csrf_token": self.csrf}, headers=headers,
-                                     expect_errors=True)
+            if method in ("GET", "HEAD"):
+                return send(url, headers=headers, expect_errors=True)
+            return send(url, {"csrf_token": self.csrf}, headers=headers, expect_errors=True)
         finally:
             self.testapp.reset()
+
+
+class KeyVisitor(Visitor):
+    """An anonymous visitor that also sends an organisation's API key."""
+
+    def __init__(self, testapp, key):
+        super().__init__(testapp)
+        self.headers = {**self.headers, "Authorization": f"Bearer {key}"}
 
 
 def _is_console(testapp):
@@ -149,12 +164,13 @@ def _succeeded(response):
 
 
 def _urls(app, b_values):
-    for _name, pattern, perms in _routes(app.registry):
+    for _name, pattern, perms, methods in _routes(app.registry):
         for url in _fill(pattern, b_values):
-            yield pattern, perms, url
+            for method in methods:
+                yield pattern, perms, url, method
 
 
-def test_organisation_a_gets_nothing_of_organisation_b(app, webtest, login, world):
+def test_organisation_a_gets_nothing_of_organisation_b(app, webtest, login, world, dbsession):
     a, b, a_admin, superuser, b_values = world
     app_a = webtest("alpha")
     login(app_a, a_admin)
@@ -163,20 +179,28 @@ def test_organisation_a_gets_nothing_of_organisation_b(app, webtest, login, worl
     a_on_console = Visitor(webtest(), session_from=app_a)
     anonymous_console = Visitor(webtest())
     a_at_home = Visitor(app_a, session_from=app_a)
+    a_key = a.rotate_api_key()
+    dbsession.flush()
+    a_key_on_b = KeyVisitor(webtest("beta"), a_key)
+    a_key_at_home = KeyVisitor(webtest("alpha"), a_key)
+    assert a_key_at_home("GET", "/api/v1/clients").status_int == 200  # the key works at home
     successes = []
     checked = 0
-    for pattern, _perms, url in _urls(app, b_values):
-        for method in ("GET", "POST"):
-            # A's session on B's subdomain or the console gets what an anonymous visitor gets.
-            for visitor, anonymous in ((a_on_b, anonymous_b), (a_on_console, anonymous_console)):
-                got, baseline = visitor(method, url), anonymous(method, url)
-                if got.status_int != baseline.status_int:
-                    successes.append((method, visitor.testapp.extra_environ["HTTP_HOST"], url,
-                                      got.status_int, baseline.status_int))
-            # B's IDs in A's own URLs.
-            if PLACEHOLDER.search(pattern) and _succeeded(a_at_home(method, url)):
-                successes.append((method, "alpha", url))
-            checked += 1
+    for pattern, _perms, url, method in _urls(app, b_values):
+        # A's session or API key on B's subdomain (or the console) gets what
+        # an anonymous visitor gets.
+        for visitor, anonymous in ((a_on_b, anonymous_b), (a_on_console, anonymous_console),
+                                   (a_key_on_b, anonymous_b)):
+            got, baseline = visitor(method, url), anonymous(method, url)
+            if got.status_int != baseline.status_int:
+                successes.append((method, visitor.testapp.extra_environ["HTTP_HOST"], url,
+                                  got.status_int, baseline.status_int))
+        # B's IDs in A's own URLs.
+        if PLACEHOLDER.search(pattern):
+            for visitor in (a_at_home, a_key_at_home):
+                if _succeeded(visitor(method, url)):
+                    successes.append((method, "alpha", url, sorted(visitor.headers)))
+        checked += 1
     assert checked > 40
     assert successes == []
 
@@ -188,11 +212,10 @@ def test_superuser_session_means_nothing_on_an_organisation(app, webtest, login,
     su_on_b = Visitor(webtest("beta"), session_from=console)
     anonymous_b = Visitor(webtest("beta"))
     differences = []
-    for _pattern, _perms, url in _urls(app, b_values):
-        for method in ("GET", "POST"):
-            got, baseline = su_on_b(method, url), anonymous_b(method, url)
-            if got.status_int != baseline.status_int:
-                differences.append((method, url, got.status_int, baseline.status_int))
+    for _pattern, _perms, url, method in _urls(app, b_values):
+        got, baseline = su_on_b(method, url), anonymous_b(method, url)
+        if got.status_int != baseline.status_int:
+            differences.append((method, url, got.status_int, baseline.status_int))
     assert differences == []
 
 
@@ -201,13 +224,12 @@ def test_protected_routes_need_a_session(app, webtest, world):
     visitors = [Visitor(webtest("beta")), Visitor(webtest())]
     successes = []
     protected = set()
-    for pattern, perms, url in _urls(app, b_values):
+    for pattern, perms, url, method in _urls(app, b_values):
         if perms <= {None}:
             continue  # a public page: login, set-password link, static files
         protected.add(pattern)
         for visitor in visitors:
-            for method in ("GET", "POST"):
-                if _succeeded(visitor(method, url)):
-                    successes.append((method, visitor.testapp.extra_environ["HTTP_HOST"], url))
+            if _succeeded(visitor(method, url)):
+                successes.append((method, visitor.testapp.extra_environ["HTTP_HOST"], url))
     assert len(protected) > 15
     assert successes == []

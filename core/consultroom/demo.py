@@ -9,7 +9,7 @@ from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import public_base
 
 DEMO_SUBDOMAIN = "demo"
-DEMO_PASSWORD = "consultroom-demo"
+DEMO_PASSWORD = "consultroom-demo"  # the documented demo login  # nosec B105
 DEMO_USERS = [
     ("admin@demo.example", "Anna Admin", Role.org_admin, None),
     ("deptadmin@demo.example", "Dirk Department", Role.dept_admin, "General practice"),

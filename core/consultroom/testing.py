@@ -37,7 +37,7 @@ from consultroom.plugins.registry import PluginRegistry
 from consultroom.tenancy.models import Organisation
 
 BASE_DOMAIN = "consultroom.test"
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # test accounts only  # nosec B105
 
 
 def free_port():
@@ -226,7 +226,7 @@ def login():
         form["email"] = user.email
         form["password"] = password
         response = form.submit()
-        assert response.status_int == 303, response.text
+        assert response.status_int == 303, response.text  # a test fixture  # nosec B101
         return response
 
     return do

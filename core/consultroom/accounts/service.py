@@ -45,7 +45,8 @@ def create_staff(request, organisation, *, name, email, role, department_id=None
                  phone="", language="en", password=None):
     """Create a staff member and send an invitation (unless a password is
     given, as the CLI and the demo do)."""
-    assert role in STAFF_ROLES
+    if role not in STAFF_ROLES:
+        raise ValueError(f"{role} is not a staff role")
     dbsession = request.dbsession
     check_package_limit(dbsession, organisation)
     if find_staff(dbsession, organisation, email) is not None:

@@ -59,11 +59,11 @@ def login(request):
     form = forms.LoginForm(request)
     if request.method == "POST" and form.validate():
         limits = _limits(request)
-        db = request.dbsession
         scope = request.organisation.id if request.organisation else "console"
         account = f"{scope}:{form.email.data}"
         address = request.client_addr or "unknown"
-        if limits["account"].exceeded(db, account) or limits["address"].exceeded(db, address):
+        if (limits["account"].exceeded(request, account)
+                or limits["address"].exceeded(request, address)):
             form.add_error("email", _(
                 "Too many failed attempts. Wait ${minutes} minutes and try again.",
                 mapping={"minutes": int(limits["account"].window.total_seconds() // 60)},
@@ -71,11 +71,11 @@ def login(request):
         else:
             user = _find_login_user(request, form.email.data)
             if verify_password(user, form.password.data) and user.active:
-                limits["account"].clear(db, account)
+                limits["account"].clear(request, account)
                 log_in(request, user)
                 return HTTPSeeOther(_safe_next(request))
-            limits["account"].fail(db, account)
-            limits["address"].fail(db, address)
+            limits["account"].fail(request, account)
+            limits["address"].fail(request, address)
             form.add_error("password", _("The e-mail address or the password is wrong."))
     return {"form": form, "next": request.params.get("next", "")}
 
@@ -91,11 +91,11 @@ def set_password(request):
     limit = _limits(request)["token"]
     address = request.client_addr or "unknown"
     db = request.dbsession
-    if limit.exceeded(db, address):
+    if limit.exceeded(request, address):
         return _invalid_link(request, too_many=True)
     token = service.redeem_token(db, request.matchdict["token"])
     if token is None or not _token_belongs_here(request, token.user):
-        limit.fail(db, address)
+        limit.fail(request, address)
         return _invalid_link(request)
     form = forms.SetPasswordForm(request)
     if request.method == "POST" and form.validate():
@@ -124,13 +124,12 @@ def new_link(request):
     form = forms.NewLinkForm(request)
     if request.method == "POST" and form.validate():
         limit = _limits(request)["link"]
-        db = request.dbsession
         address = request.client_addr or "unknown"
-        if limit.exceeded(db, address) or limit.exceeded(db, form.email.data):
+        if limit.exceeded(request, address) or limit.exceeded(request, form.email.data):
             form.add_error("email", _("Too many requests. Try again in an hour."))
             return {"form": form, "sent": False}
-        limit.fail(db, address)
-        limit.fail(db, form.email.data)
+        limit.fail(request, address)
+        limit.fail(request, form.email.data)
         user = _find_login_user(request, form.email.data)
         if user is not None and user.active:
             service.send_link(request, user, "reset" if user.password_hash else "invite")

@@ -77,13 +77,12 @@ def authenticate(request):
 
 def _by_key(request, key):
     limit, address = _limit(request), request.client_addr or "unknown"
-    db = request.dbsession
-    if limit.exceeded(db, address):
+    if limit.exceeded(request, address):
         raise Refused(error_response(request, 429, _(
             "Too many failed attempts. Wait ${minutes} minutes and try again.",
             mapping={"minutes": int(limit.window.total_seconds() // 60)})))
     if not _key_matches(request.organisation, key):
-        limit.fail(db, address)
+        limit.fail(request, address)
         raise Refused(error_response(request, 401, _("This API key is not valid here."),
                                      headers=CHALLENGE))
     return Caller(None)

@@ -85,7 +85,8 @@ def update_appointment(request, appointment, **changes):
     fields = {"client", "practitioner", "department", "starts_at", "duration_minutes",
               "message", "participants"}
     unknown = set(changes) - fields
-    assert not unknown, unknown
+    if unknown:
+        raise TypeError(f"not appointment fields: {sorted(unknown)}")
     merged = {f: changes.get(f, getattr(appointment, f)) for f in
               ("client", "practitioner", "department", "duration_minutes", "participants")}
     _check(request.organisation, **merged,

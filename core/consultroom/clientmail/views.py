@@ -179,7 +179,9 @@ def sample_values(request, language):
     localizer = localizer_for(request.registry, language)
     appointment = _SampleAppointment(
         starts_at=to_utc(tomorrow.replace(hour=10, minute=0, second=0, microsecond=0), org),
-        client=SimpleNamespace(display_name="J. Jansen", portal_token="example-portal"),
+        # A preview's sample link, not a secret.
+        client=SimpleNamespace(display_name="J. Jansen",
+                               portal_token="example-portal"),  # nosec B106
         practitioner=SimpleNamespace(name=request.identity.name,
                                      department=request.identity.department),
         message=localizer.translate(_("Please have your medication list at hand.")),

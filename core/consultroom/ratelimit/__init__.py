@@ -20,21 +20,21 @@ class Limit:
     def _key(self, part):
         return f"{self.name}:{part}"
 
-    def exceeded(self, dbsession, part):
+    def exceeded(self, request, part):
         since = utcnow() - self.window
-        count = dbsession.scalar(
+        count = request.dbsession.scalar(
             select(func.count()).select_from(Failure).where(
                 Failure.key == self._key(part), Failure.at > since
             )
         )
         return count >= self.max_failures
 
-    def fail(self, dbsession, part):
-        dbsession.add(Failure(key=self._key(part)))
+    def fail(self, request, part):
+        request.dbsession.add(Failure(key=self._key(part)))
 
-    def clear(self, dbsession, part):
-        dbsession.execute(delete(Failure).where(Failure.key == self._key(part)))
-        mark_changed(dbsession)
+    def clear(self, request, part):
+        request.dbsession.execute(delete(Failure).where(Failure.key == self._key(part)))
+        mark_changed(request.dbsession)
 
 
 def limits_from_settings(settings, name, max_default, minutes_default):

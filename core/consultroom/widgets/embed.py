@@ -18,7 +18,7 @@ from pyramid.exceptions import BadCSRFToken
 from consultroom.i18n import _
 
 MAX_ORIGINS = 20
-TOKEN_FIELD = "form_token"
+TOKEN_FIELD = "form_token"  # a field name  # nosec B105
 TOKEN_SECONDS = 3 * 60 * 60
 
 

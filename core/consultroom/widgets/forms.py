@@ -20,7 +20,8 @@ INTAKE_LABELS = {
     "phone": _("Phone"),
     "client_number": _("Client number"),
 }
-assert set(INTAKE_LABELS) == set(INTAKE_FIELDS)
+if set(INTAKE_LABELS) != set(INTAKE_FIELDS):
+    raise RuntimeError("every intake field needs a label")
 
 # What would end our <style> element or fetch another stylesheet. Removed
 # until none is left, so that "@im@importport" cannot reassemble one.
