@@ -1,6 +1,7 @@
 """Logging in and out: CSRF, passwords, rate limits, redirects, tenants,
 the console's superuser, inactive accounts and the idle timeout."""
-import pyramid.session
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from consultroom.accounts.models import Role
@@ -369,30 +370,13 @@ def test_deactivated_user_is_logged_out(webtest, org, make_user, login, dbsessio
     assert_logged_out(app)
 
 
-# --- idle timeout ---------------------------------------------------------------
-
-
-class _Clock:
-    """Stands in for the ``time`` module pyramid's session reads."""
-
-    def __init__(self):
-        import time
-
-        self._time = time
-        self.offset = 0
-
-    def time(self):
-        return self._time.time() + self.offset
-
-    def __getattr__(self, name):
-        return getattr(self._time, name)
+# --- idle timeout (more in test_sessions.py) ---------------------------------------
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    clock = _Clock()
-    monkeypatch.setattr(pyramid.session, "time", clock)
-    return clock
+def clock(time_machine):
+    time_machine.move_to(datetime.now(timezone.utc), tick=False)
+    return time_machine
 
 
 def test_session_idle_for_longer_than_the_timeout_is_refused(webtest, org, make_user,
@@ -400,7 +384,7 @@ def test_session_idle_for_longer_than_the_timeout_is_refused(webtest, org, make_
     user = make_user(org)
     app = webtest("acme")
     login(app, user)
-    clock.offset = 31 * 60
+    clock.shift(timedelta(minutes=31))
     assert_logged_out(app)
 
 
@@ -409,13 +393,13 @@ def test_active_session_is_kept_alive(webtest, org, make_user, login, clock):
     app = webtest("acme")
     login(app, user)
     # Each visit within the idle time renews the session.
-    for minutes in (29, 58, 87):
-        clock.offset = minutes * 60
+    for _ in range(3):
+        clock.shift(timedelta(minutes=29))
         assert_logged_in(app, user)
 
 
-def test_idle_minutes_setting_is_used(app_settings, _app_dbmaker, db_connection,
-                                      make_organisation, make_user, clock):
+def test_console_idle_minutes_setting_is_used(app_settings, _app_dbmaker, db_connection,
+                                              make_user, clock):
     from webtest import TestApp
 
     from consultroom import make_config
@@ -424,10 +408,10 @@ def test_idle_minutes_setting_is_used(app_settings, _app_dbmaker, db_connection,
     settings = {**app_settings, "session.idle_minutes": "5"}
     wsgi = make_config(settings, plugins=PluginRegistry.discover(),
                        dbmaker=_app_dbmaker).make_wsgi_app()
-    user = make_user(make_organisation("short"))
-    app = TestApp(wsgi, extra_environ={"HTTP_HOST": "short.consultroom.test"})
-    submit_login(app, user.email, PASSWORD, status=303)
-    clock.offset = 4 * 60
-    assert_logged_in(app, user)
-    clock.offset = 4 * 60 + 6 * 60
-    assert_logged_out(app)
+    superuser = make_user(None, role=Role.superuser)
+    app = TestApp(wsgi, extra_environ={"HTTP_HOST": "consultroom.test"})
+    submit_login(app, superuser.email, PASSWORD, status=303)
+    clock.shift(timedelta(minutes=4))
+    assert app.get("/", status=200)
+    clock.shift(timedelta(minutes=6))
+    assert "/login" in app.get("/", status=302).location

@@ -73,8 +73,8 @@ def count(dbsession, model):
 
 def test_choose_list_and_book(app, practitioner, dbsession, smtp):
     page = app.get("/book")
-    assert page.headers["Content-Security-Policy"] == \
-        "frame-ancestors 'self' https://www.acme.example"
+    assert "frame-ancestors 'self' https://www.acme.example" in \
+        page.headers["Content-Security-Policy"].split("; ")
     page = page.click("Dr Jansen")
     slots = [a.get_text() for a in page.html.select("ul.slots a")]
     assert slots == ["09:00", "09:30", "10:00", "10:30"]

@@ -1,14 +1,16 @@
 """An organisation admin's own pages: details, colours, logo, advanced
 settings and the API key; and who may open them."""
-import base64
 import io
+import json
 
 import pytest
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import select, text
 from webtest import Upload
 
 from consultroom.accounts.models import Role
+from consultroom.audit.models import AuditEntry
+from consultroom.sessions.models import StoredSession
 from consultroom.tenancy.models import Organisation, hash_api_key
 from consultroom.tenancy.options import ADVANCED_SETTINGS
 
@@ -292,6 +294,13 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     form["evaluation_iframe_url"] = "http://intranet:8080/eval"
     form["disclaimer"] = "  Read this first.\nLine two.  "
     form["custom_consulting_room_url"] = "https://room.example/x"
+    # Not "require": this admin would then be sent to enrol first.
+    form["two_factor"] = "allow"
+    form["session_idle_minutes"] = "45"
+    form["follow_up_text"] = "Thank you. Your prescription follows by e-mail."
+    form["stun_urls"] = "stun:stun.example.org:3478"
+    form["turn_urls"] = "turns:turn.example.org:5349?transport=tcp"
+    form["turn_secret"] = "s3cret-of-coturn"
     response = form.submit()
     assert response.status_int == 303, errors(response)
     expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
@@ -301,7 +310,12 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
                     waiting_room_iframe_url="https://wait.example/",
                     evaluation_iframe_url="http://intranet:8080/eval",
                     disclaimer="Read this first.\nLine two.",
-                    custom_consulting_room_url="https://room.example/x")
+                    custom_consulting_room_url="https://room.example/x",
+                    two_factor="allow", session_idle_minutes=45,
+                    follow_up_text="Thank you. Your prescription follows by e-mail.",
+                    stun_urls="stun:stun.example.org:3478",
+                    turn_urls="turns:turn.example.org:5349?transport=tcp",
+                    turn_secret="s3cret-of-coturn")
     assert fresh(dbsession, org).options == expected
     assert fresh(dbsession, org).settings == expected
 
@@ -310,8 +324,21 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     assert again["anonymise_after_days"].value == "30"
     assert again["video_fit"].value == "contain"
     assert not again["screen_sharing"].checked and again["chat_keep_after"].checked
+    # The secret is not shown again, and an empty field keeps it.
+    assert again["turn_secret"].value == "" and "s3cret-of-coturn" not in again.text
     again.submit(status=303)
     assert fresh(dbsession, org).options == expected
+
+
+def test_a_secret_setting_is_audited_by_name_only(admin_app, dbsession, org):
+    form = form_at(admin_app.get("/organisation/advanced"))
+    form["turn_secret"] = "s3cret-of-coturn"
+    form.submit(status=303)
+    dbsession.expire_all()
+    entry = dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.organisation_id == org.id,
+        AuditEntry.action == "organisation.settings_update")).one()
+    assert entry.detail["changed"] == {"turn_secret": "(changed)"}
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -386,9 +413,9 @@ def test_api_key_is_shown_once_and_only_its_hash_stored(admin_app, dbsession, or
     row = dbsession.execute(text("SELECT * FROM organisation WHERE id = :id"),
                             {"id": org.id}).one()
     assert not any(isinstance(v, str) and key in v for v in row)
-    cookie = admin_app.cookies["consultroom"].strip('"')
-    session = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4))
-    assert b"csrf" in session and key.encode() not in session
+    dbsession.expire_all()
+    sessions = [json.dumps(s.data) for s in dbsession.scalars(select(StoredSession))]
+    assert any("csrf" in data for data in sessions) and not any(key in d for d in sessions)
 
     later = admin_app.get("/organisation")
     assert key not in later.text and not later.html.select("code.secret")

@@ -103,8 +103,8 @@ def test_public_page_lists_who_is_available(webtest, org, staff, widget, dbsessi
     dbsession.flush()
     app = webtest("acme")
     page = app.get(f"/walk-in/{widget.public_id}")
-    assert page.headers["Content-Security-Policy"] == \
-        "frame-ancestors 'self' https://www.acme.example http://localhost:8080"
+    assert "frame-ancestors 'self' https://www.acme.example http://localhost:8080" in \
+        page.headers["Content-Security-Policy"].split("; ")
     assert [a.get_text() for a in page.html.select(".walk-in-list a")] == \
         ["Paul Physio", "Pia Physio"]
     assert "Mondays 9–12" in page.text
@@ -295,7 +295,9 @@ def test_stored_bad_origin_cannot_inject_a_directive(webtest, org, widget, dbses
     org.embed_origins = ["https://ok.example", "https://x.org; script-src *"]
     dbsession.flush()
     page = webtest("acme").get(f"/walk-in/{widget.public_id}")
-    assert page.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://ok.example"
+    policy = page.headers["Content-Security-Policy"].split("; ")
+    assert "frame-ancestors 'self' https://ok.example" in policy
+    assert "script-src 'self'" in policy and "script-src *" not in policy
     with pytest.raises(OriginRejected):
         parse_origin("ftp://x.org")
 

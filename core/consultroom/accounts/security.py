@@ -44,7 +44,9 @@ def load_user(request):
 
 
 def log_in(request, user):
-    """Start a fresh session for ``user`` (a new session and CSRF token)."""
+    """Start a fresh session for ``user``: a new session id (the old one's
+    row is deleted, so a cookie planted before login is worthless) and a new
+    CSRF token."""
     language = user.language
     request.session.invalidate()
     request.session[SESSION_USER] = user.id
@@ -54,6 +56,7 @@ def log_in(request, user):
 
 
 def log_out(request):
+    """End this session on the server: its cookie, if stolen, is worthless."""
     request.session.invalidate()
 
 

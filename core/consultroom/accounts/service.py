@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from consultroom.accounts.models import STAFF_ROLES, User, UserToken, hash_token
 from consultroom.accounts.passwords import hash_password
+from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.tenancy.hosts import org_url
@@ -58,6 +59,8 @@ def create_staff(request, organisation, *, name, email, role, department_id=None
     )
     dbsession.add(user)
     dbsession.flush()
+    record(request, "staff.create", "user", user.id, organisation=organisation,
+           role=role.value, department_id=department_id)
     if password is None:
         send_link(request, user, "invite")
     request.hooks.consultroom_staff_created(request=request, user=user)

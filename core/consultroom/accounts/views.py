@@ -10,9 +10,13 @@ from consultroom.accounts import forms, service
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import verify_password
 from consultroom.accounts.security import can_manage_user, log_in, log_out
+from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
-from consultroom.ratelimit import limits_from_settings
+from consultroom.ratelimit import Limit, limits_from_settings
+from consultroom.sessions import end_sessions
 from consultroom.tenancy.models import Department
+from consultroom.twofactor import service as two_factor
+from consultroom.twofactor.login import start_login
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
 from consultroom.web.images import ImageRejected, fit_image, read_upload
@@ -62,26 +66,32 @@ def login(request):
         scope = request.organisation.id if request.organisation else "console"
         account = f"{scope}:{form.email.data}"
         address = request.client_addr or "unknown"
-        if (limits["account"].exceeded(request, account)
-                or limits["address"].exceeded(request, address)):
-            form.add_error("email", _(
-                "Too many failed attempts. Wait ${minutes} minutes and try again.",
-                mapping={"minutes": int(limits["account"].window.total_seconds() // 60)},
-            ))
+        locked = (limits["account"].exceeded(request, account)
+                  or limits["address"].exceeded(request, address))
+        if locked:
+            form.add_error("email", Limit.message(locked))
+            record(request, "login.blocked", email=form.email.data)
         else:
             user = _find_login_user(request, form.email.data)
             if verify_password(user, form.password.data) and user.active:
                 limits["account"].clear(request, account)
-                log_in(request, user)
-                return HTTPSeeOther(_safe_next(request))
+                pending = two_factor.is_enabled(request.dbsession, user)
+                target = start_login(request, user, _safe_next(request))
+                record(request, "login.password_ok" if pending else "login.success", "user",
+                       user.id, actor=user)
+                return HTTPSeeOther(target)
             limits["account"].fail(request, account)
             limits["address"].fail(request, address)
+            record(request, "login.failure", "user" if user else None, user and user.id,
+                   email=form.email.data)
             form.add_error("password", _("The e-mail address or the password is wrong."))
     return {"form": form, "next": request.params.get("next", "")}
 
 
 @view_config(route_name="logout", request_method="POST")
 def logout(request):
+    if request.identity is not None:
+        record(request, "logout", "user", request.identity.id)
     log_out(request)
     return HTTPSeeOther(request.route_path("login"))
 
@@ -91,8 +101,9 @@ def set_password(request):
     limit = _limits(request)["token"]
     address = request.client_addr or "unknown"
     db = request.dbsession
-    if limit.exceeded(request, address):
-        return _invalid_link(request, too_many=True)
+    locked = limit.exceeded(request, address)
+    if locked:
+        return _invalid_link(request, locked=locked)
     token = service.redeem_token(db, request.matchdict["token"])
     if token is None or not _token_belongs_here(request, token.user):
         limit.fail(request, address)
@@ -100,9 +111,11 @@ def set_password(request):
     form = forms.SetPasswordForm(request)
     if request.method == "POST" and form.validate():
         service.set_password(db, token.user, form.password.data)
-        log_in(request, token.user)
+        end_sessions(request, token.user)
+        # A reset link proves the mailbox, not the second factor.
+        target = start_login(request, token.user, request.route_path("home"))
         flash(request, _("Your password is set. Welcome!"), "success")
-        return HTTPSeeOther(request.route_path("home"))
+        return HTTPSeeOther(target)
     # Not "user": that is the logged-in user, for whom the layout shows the menu.
     return {"form": form, "account": token.user}
 
@@ -113,9 +126,12 @@ def _token_belongs_here(request, user):
     return request.organisation is not None and user.organisation_id == request.organisation.id
 
 
-def _invalid_link(request, too_many=False):
-    response = render_to_response("link_invalid.html", {"too_many": too_many}, request=request)
-    response.status = 429 if too_many else 410
+def _invalid_link(request, locked=None):
+    """The "link no longer works" page; ``locked``: how long the address is
+    locked out for trying too many."""
+    minutes = Limit.minutes(locked) if locked else None
+    response = render_to_response("link_invalid.html", {"minutes": minutes}, request=request)
+    response.status = 429 if locked else 410
     return response
 
 
@@ -125,11 +141,15 @@ def new_link(request):
     if request.method == "POST" and form.validate():
         limit = _limits(request)["link"]
         address = request.client_addr or "unknown"
-        if limit.exceeded(request, address) or limit.exceeded(request, form.email.data):
-            form.add_error("email", _("Too many requests. Try again in an hour."))
+        scope = request.organisation.id if request.organisation else "console"
+        account = f"{scope}:{form.email.data}"
+        locked = limit.exceeded(request, address) or limit.exceeded(request, account)
+        if locked:
+            form.add_error("email", _("Too many requests. Try again in ${minutes} minutes.",
+                                      mapping={"minutes": Limit.minutes(locked)}))
             return {"form": form, "sent": False}
         limit.fail(request, address)
-        limit.fail(request, form.email.data)
+        limit.fail(request, account)
         user = _find_login_user(request, form.email.data)
         if user is not None and user.active:
             service.send_link(request, user, "reset" if user.password_hash else "invite")
@@ -201,6 +221,7 @@ def change_password(request):
             password_form.add_error("current", _("This is not your current password."))
         else:
             service.set_password(request.dbsession, user, password_form.password.data)
+            end_sessions(request, user)
             log_in(request, user)
             flash(request, _("Your password is changed."), "success")
             return HTTPSeeOther(request.route_path("profile"))
@@ -301,18 +322,21 @@ def staff_edit(request):
             else:
                 flash(request, _("Saved."), "success")
                 return HTTPSeeOther(request.route_path("staff"))
-    return {"form": form, "member": member}
+    resettable = member.id != actor.id and two_factor.is_enabled(request.dbsession, member)
+    return {"form": form, "member": member, "two_factor": resettable}
 
 
 def _apply_staff_form(request, member, form):
     if form.active.data and not member.active:
         service.check_package_limit(request.dbsession, request.organisation)
     if not form.active.data and member.active:
-        member.session_generation += 1  # ends the member's sessions
+        end_sessions(request, member)
     member.name, member.email, member.phone = form.name.data, form.email.data, form.phone.data
     member.role = Role(form.role.data)
     member.department_id = _department_or_none(form.department_id.data)
     member.language, member.active = form.language.data, form.active.data
+    record(request, "staff.update", "user", member.id, changed=changed_fields(member),
+           active=member.active)
 
 
 @view_config(route_name="staff_invite", permission="department.manage", request_method="POST")
@@ -324,6 +348,22 @@ def staff_invite(request):
     flash(request, _("A new link has been sent to ${email}.", mapping={"email": member.email}),
           "success")
     return HTTPSeeOther(request.route_path("staff"))
+
+
+@view_config(route_name="staff_two_factor_reset", permission="department.manage",
+             request_method="POST")
+def staff_two_factor_reset(request):
+    """Switch off a staff member's two-factor authentication (a lost phone);
+    they can log in with their password and set it up again."""
+    member = _staff_in_org(request)
+    # Not one's own: that needs a code or the password, on the profile page.
+    if (not can_manage_user(request.identity, member) or member.id == request.identity.id
+            or not two_factor.is_enabled(request.dbsession, member)):
+        raise HTTPNotFound()
+    two_factor.disable(request, member, action="two_factor.reset")
+    flash(request, _("Two-factor authentication of ${name} is off.",
+                     mapping={"name": member.name}), "success")
+    return HTTPSeeOther(request.route_path("staff_edit", id=member.id))
 
 
 def includeme(config):
@@ -338,5 +378,6 @@ def includeme(config):
     config.add_route("staff_new", "/staff/new", site=org)
     config.add_route("staff_edit", f"/staff/{ID}", site=org)
     config.add_route("staff_invite", f"/staff/{ID}/invite", site=org)
+    config.add_route("staff_two_factor_reset", f"/staff/{ID}/two-factor/reset", site=org)
     config.add_route("staff_photo", f"/staff/{ID}/photo", site=org)
     config.scan(__name__)

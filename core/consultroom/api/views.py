@@ -18,6 +18,7 @@ from consultroom.api.errors import ApiError, detail, validation_details
 from consultroom.appointments import service
 from consultroom.appointments.access import appointment_or_404, visible_appointments
 from consultroom.appointments.models import Appointment, Status
+from consultroom.audit import record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.listing import search_clients
 from consultroom.clients.models import Client, Participant
@@ -96,10 +97,11 @@ def _path_id(request):
     return object_id
 
 
-def _page(request, query, paging, out):
+def _page(request, query, paging, out, object_type):
     total = request.dbsession.scalar(
         select(func.count()).select_from(query.order_by(None).subquery()))
     rows = request.dbsession.scalars(query.limit(paging.limit).offset(paging.offset)).all()
+    record(request, f"{object_type}.list", object_type, ids=[row.id for row in rows], via="api")
     return {"items": [out.of(row).model_dump(mode="json") for row in rows], "total": total,
             "limit": paging.limit, "offset": paging.offset}
 
@@ -161,7 +163,7 @@ def list_clients(request):
     query = parse_query(request, schemas.ClientQuery)
     found = search_clients(_client_query(request), query.q).order_by(
         Client.last_name, Client.initials, Client.id)
-    return _page(request, found, query, schemas.ClientOut)
+    return _page(request, found, query, schemas.ClientOut, "client")
 
 
 @view_config(route_name="api.clients", request_method="POST", **API)
@@ -172,12 +174,15 @@ def create_client(request):
     _own_by_default(request, client, data.model_fields_set)
     request.dbsession.add(client)
     _must_see_client(request, client)
+    record(request, "client.create", "client", client.id, via="api")
     return _created(request, schemas.ClientOut.of(client).model_dump(mode="json"))
 
 
 @view_config(route_name="api.client", request_method="GET", **API)
 def get_client(request):
-    return schemas.ClientOut.of(_client_or_404(request)).model_dump(mode="json")
+    client = _client_or_404(request)
+    record(request, "client.read", "client", client.id, via="api")
+    return schemas.ClientOut.of(client).model_dump(mode="json")
 
 
 @view_config(route_name="api.client", request_method="PATCH", **API)
@@ -186,13 +191,17 @@ def update_client(request):
     data = parse_body(request, schemas.ClientUpdate)
     _apply_client(request, client, data, data.model_fields_set)
     _must_see_client(request, client)
+    record(request, "client.update", "client", client.id, changed=sorted(data.model_fields_set),
+           via="api")
     return schemas.ClientOut.of(client).model_dump(mode="json")
 
 
 @view_config(route_name="api.client", request_method="DELETE", **API)
 def delete_client(request):
     """The client's appointments stay, without their client (as when anonymised)."""
-    request.dbsession.delete(_client_or_404(request))
+    client = _client_or_404(request)
+    record(request, "client.delete", "client", client.id, via="api")
+    request.dbsession.delete(client)
     request.dbsession.flush()
     return Response(status=204)
 
@@ -265,7 +274,7 @@ def list_appointments(request):
     query = parse_query(request, schemas.AppointmentQuery)
     found = _filter(_appointment_query(request), query).order_by(
         Appointment.starts_at, Appointment.id)
-    return _page(request, found, query, schemas.AppointmentOut)
+    return _page(request, found, query, schemas.AppointmentOut, "appointment")
 
 
 @view_config(route_name="api.appointments", request_method="POST", **API)
@@ -279,7 +288,9 @@ def create_appointment(request):
 
 @view_config(route_name="api.appointment", request_method="GET", **API)
 def get_appointment(request):
-    return _appointment_out(_appointment_or_404(request))
+    appointment = _appointment_or_404(request)
+    record(request, "appointment.read", "appointment", appointment.id, via="api")
+    return _appointment_out(appointment)
 
 
 @view_config(route_name="api.appointment", request_method="PATCH", **API)

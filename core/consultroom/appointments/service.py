@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from consultroom.appointments.models import Appointment, Kind, Status
+from consultroom.audit import record
 from consultroom.clientmail import send_client_mail
 from consultroom.db import utcnow
 from consultroom.i18n import _
@@ -72,6 +73,8 @@ def create_appointment(request, *, client, starts_at, duration_minutes, practiti
         message=message, participants=list(participants), kind=kind,
     )
     _store(request.dbsession, appointment)
+    record(request, "appointment.create", "appointment", appointment.id,
+           client_id=client.id if client else None, kind=kind.value)
     if notify:
         send_client_mail(request, appointment, "invitation")
     return appointment
@@ -94,10 +97,12 @@ def update_appointment(request, appointment, **changes):
     moved = any(k in changes and changes[k] != getattr(appointment, k)
                 for k in ("starts_at", "duration_minutes", "practitioner", "department"))
     changes = {k: list(v) if k == "participants" else v for k, v in changes.items()}
+    changed = sorted(k for k, v in changes.items() if v != getattr(appointment, k))
     if moved:
         # A new iCalendar version, and a new reminder for the new time.
         changes.update(sequence=appointment.sequence + 1, reminder_sent_at=None)
     _store(request.dbsession, appointment, changes)
+    record(request, "appointment.update", "appointment", appointment.id, changed=changed)
     if moved:
         send_client_mail(request, appointment, "change")
     return appointment
@@ -109,6 +114,7 @@ def cancel_appointment(request, appointment):
     appointment.status = Status.cancelled
     appointment.sequence += 1
     request.dbsession.flush()
+    record(request, "appointment.cancel", "appointment", appointment.id)
     send_client_mail(request, appointment, "cancellation")
     return appointment
 

@@ -21,6 +21,7 @@ from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.appointments.service import (AppointmentError, SlotTaken, cancel_appointment,
                                               create_appointment, link_window,
                                               update_appointment)
+from consultroom.audit import record
 from consultroom.clientmail import client_mail_enabled
 from consultroom.clientmail.compose import consult_link, with_name
 from consultroom.clients.access import visible_clients
@@ -285,6 +286,7 @@ def _mail_notice(organisation, client):
 def appointment_detail(request):
     org = request.organisation
     appointment = appointment_or_404(request, _id(request))
+    record(request, "appointment.read", "appointment", appointment.id)
     opens, closes = link_window(appointment, org)
     request.response.cache_control = "no-store"  # the page carries the client's link
     return {"appointment": appointment, "starts": to_local(appointment.starts_at, org),
@@ -345,6 +347,8 @@ def appointment_list(request):
         form.date_from.data = local_now(request.organisation).date()  # upcoming by default
     _filter_choices(request, form)
     page = paginate(request.dbsession, _filtered(request, form), page_number(request))
+    record(request, "appointment.list", "appointment", ids=[a.id for a in page.items],
+           page=page.number)
     org = request.organisation
     query = [(k, v) for k, v in request.GET.items() if k != "page"]
     return {"form": form, "page": page, "query": query,
@@ -362,6 +366,8 @@ def appointments_today(request):
         visible_appointments(request).options(*_LOADED)
         .where(Appointment.starts_at >= start, Appointment.starts_at < end)
         .order_by(Appointment.starts_at, Appointment.id)).all()
+    record(request, "appointment.list", "appointment", ids=[a.id for a in appointments],
+           page="today")
     rows = [(a, to_local(a.starts_at, org), owner(a, by)) for a in appointments]
     legend = {o.key: o for _a, _t, o in rows}
     return {"rows": rows, "legend": list(legend.values()), "by": by, "today": today}

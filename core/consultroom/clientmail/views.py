@@ -12,6 +12,7 @@ from consultroom.clientmail.compose import language_of, render, texts, values
 from consultroom.clientmail.defaults import default_texts
 from consultroom.clientmail.forms import (KIND_LABELS, TemplateSetForm, body_field,
                                           subject_field)
+from consultroom.audit import record
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
 from consultroom.clientmail.placeholders import PLACEHOLDERS, problem_messages
 from consultroom.i18n import LANGUAGES, _, localizer_for
@@ -93,6 +94,7 @@ def _check_departments(request, form, template_set):
 
 def _save(request, form, template_set):
     org = request.organisation
+    action = "mail_templates.create" if template_set.id is None else "mail_templates.update"
     template_set.organisation_id = org.id
     template_set.name = form.name.data
     template_set.language = form.language.data
@@ -107,6 +109,8 @@ def _save(request, form, template_set):
             template_set.templates.append(template)
     request.dbsession.add(template_set)
     request.dbsession.flush()
+    record(request, action, "mail_template_set", template_set.id, name=template_set.name,
+           language=template_set.language)
     if template_set.is_default:  # only one default per language
         for other in request.dbsession.scalars(_sets(request).where(
                 TemplateSet.language == template_set.language, TemplateSet.is_default,
@@ -149,6 +153,8 @@ def template_set_edit(request):
 @view_config(route_name="mail_template_delete", permission=PERMISSION, request_method="POST")
 def template_set_delete(request):
     template_set = _template_set(request)
+    record(request, "mail_templates.delete", "mail_template_set", template_set.id,
+           name=template_set.name)
     request.dbsession.delete(template_set)
     flash(request, _("The template set ${name} is deleted.", mapping={"name": template_set.name}),
           "success")

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from consultroom.audit import changed_fields, record
 from consultroom.clients.forms import GroupForm, ParticipantForm
 from consultroom.clients.listing import page_number, paginate, search
 from consultroom.clients.models import Group, Participant
@@ -45,6 +46,7 @@ def _saved(request, group, name):
     """Rename or add ``group``; False when the organisation has another group
     of that name. The unique constraint decides, so that two people saving
     the same name at once cannot both succeed (nor get an error page)."""
+    action = "group.create" if group.id is None else "group.update"
     try:
         with request.dbsession.begin_nested():
             group.name = name
@@ -52,6 +54,7 @@ def _saved(request, group, name):
             request.dbsession.flush()
     except IntegrityError:
         return False
+    record(request, action, "group", group.id, name=name)
     return True
 
 
@@ -81,6 +84,7 @@ def group_edit(request):
 @view_config(route_name="group_delete", permission="department.manage", request_method="POST")
 def group_delete(request):
     group = _of_organisation(request, Group)
+    record(request, "group.delete", "group", group.id, name=group.name)
     request.dbsession.delete(group)  # its participants stay, in their other groups
     flash(request, _("${name} is deleted.", mapping={"name": group.name}), "success")
     return HTTPSeeOther(request.route_path("groups"))
@@ -100,6 +104,8 @@ def participant_list(request):
                    request.params.get("q")).order_by(
         func.lower(Participant.last_name), func.lower(Participant.initials), Participant.id)
     page = paginate(request.dbsession, query, page_number(request))
+    record(request, "participant.list", "participant", ids=[p.id for p in page.items],
+           searched=bool(request.params.get("q")), page=page.number)
     return {"page": page, "q": request.params.get("q", "")}
 
 
@@ -113,7 +119,11 @@ def _participant_form_page(request, participant):
     if request.method == "POST" and form.validate():
         form.apply_to(participant)
         participant.groups = [groups[i] for i in form.group_ids.data]
+        changed = changed_fields(participant)
         request.dbsession.add(participant)
+        request.dbsession.flush()
+        record(request, "participant.create" if is_new else "participant.update",
+               "participant", participant.id, changed=changed)
         flash(request, _("${name} is saved.", mapping={"name": participant.display_name}),
               "success")
         return HTTPSeeOther(request.route_path("participants"))
@@ -129,12 +139,16 @@ def participant_new(request):
 @view_config(route_name="participant_edit", renderer="clients/participant_form.html",
              permission="staff")
 def participant_edit(request):
-    return _participant_form_page(request, _of_organisation(request, Participant))
+    participant = _of_organisation(request, Participant)
+    if request.method == "GET":
+        record(request, "participant.read", "participant", participant.id)
+    return _participant_form_page(request, participant)
 
 
 @view_config(route_name="participant_delete", permission="staff", request_method="POST")
 def participant_delete(request):
     participant = _of_organisation(request, Participant)
+    record(request, "participant.delete", "participant", participant.id)
     request.dbsession.delete(participant)
     flash(request, _("${name} is deleted.", mapping={"name": participant.display_name}),
           "success")

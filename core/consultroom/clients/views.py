@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import STAFF_ROLES, Role, User
 from consultroom.appointments.access import visible_appointments
+from consultroom.audit import changed_fields, record
 from consultroom.appointments.models import Appointment, Status
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.forms import ClientForm
@@ -43,12 +44,17 @@ def _found_clients(request):
 @view_config(route_name="clients", renderer="clients/list.html", permission="staff")
 def client_list(request):
     page = paginate(request.dbsession, _found_clients(request), page_number(request))
+    # Which clients were shown, not what was searched for (that may be a name).
+    record(request, "client.list", "client", ids=[c.id for c in page.items],
+           searched=bool(request.params.get("q")), page=page.number)
     return {"page": page, "q": request.params.get("q", ""), "book_url": book_url}
 
 
 @view_config(route_name="client_export", permission="staff")
 def client_export(request):
     clients = request.dbsession.scalars(_found_clients(request)).all()
+    record(request, "client.export", "client", ids=[c.id for c in clients],
+           searched=bool(request.params.get("q")))
     rows = ([c.client_number, c.initials, c.last_name,
              c.date_of_birth.isoformat() if c.date_of_birth else "", c.email, c.phone,
              c.language, "; ".join(d.name for d in c.departments),
@@ -64,6 +70,7 @@ def client_export(request):
 @view_config(route_name="client", renderer="clients/detail.html", permission="staff")
 def client_detail(request):
     client = client_or_404(request, int(request.matchdict["id"]))
+    record(request, "client.read", "client", client.id)
     appointments = request.dbsession.scalars(
         visible_appointments(request).where(Appointment.client_id == client.id)
         .order_by(Appointment.starts_at.desc())).all()
@@ -141,11 +148,14 @@ def _keeps_actor_in_sight(request, form, is_new):
 
 
 def _save_client(request, client, form, departments, practitioners):
+    action = "client.create" if client.id is None else "client.update"
     form.apply_to(client)
     client.departments = [departments[i] for i in form.department_ids.data]
     client.practitioners = [practitioners[i] for i in form.practitioner_ids.data]
+    changed = changed_fields(client)
     request.dbsession.add(client)
     request.dbsession.flush()
+    record(request, action, "client", client.id, changed=changed)
     flash(request, _("${name} is saved.", mapping={"name": client.display_name}), "success")
     return HTTPSeeOther(request.route_path("client", id=client.id))
 
@@ -166,7 +176,10 @@ def client_new(request):
 
 @view_config(route_name="client_edit", renderer="clients/form.html", permission="staff")
 def client_edit(request):
-    return _client_form_page(request, client_or_404(request, int(request.matchdict["id"])))
+    client = client_or_404(request, int(request.matchdict["id"]))
+    if request.method == "GET":
+        record(request, "client.read", "client", client.id, page="edit")
+    return _client_form_page(request, client)
 
 
 @view_config(route_name="client_delete", permission="staff", request_method="POST")
@@ -183,6 +196,7 @@ def client_delete(request):
         flash(request, _("${name} has ${n} upcoming appointment(s): cancel them first.",
                          mapping={"name": client.display_name, "n": upcoming}), "error")
         return HTTPSeeOther(request.route_path("client", id=client.id))
+    record(request, "client.delete", "client", client.id)
     request.dbsession.delete(client)
     flash(request, _("${name} is deleted.", mapping={"name": client.display_name}), "success")
     return HTTPSeeOther(request.route_path("clients"))

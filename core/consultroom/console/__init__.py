@@ -9,6 +9,8 @@ from wtforms import validators as v
 from consultroom import plugins as plugin_service
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role
+from consultroom.audit import record
+from consultroom.audit.support import support_staff
 from consultroom.i18n import _
 from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy import service as tenancy
@@ -59,6 +61,8 @@ def org_new(request):
                 request.dbsession, name=form.name.data, subdomain=form.subdomain.data,
                 max_users=form.max_users.data,
             )
+            record(request, "organisation.create", "organisation", org.id, organisation=org,
+                   subdomain=org.subdomain, max_users=org.max_users)
             accounts.create_staff(request, org, name=form.admin_name.data,
                                   email=form.admin_email.data, role=Role.org_admin)
             flash(request, _("${name} is created; its administrator has been invited.",
@@ -85,6 +89,9 @@ def org_detail(request):
     org = _org(request)
     form = OrganisationForm(request, obj=org)
     if request.method == "POST" and form.validate():
+        record(request, "organisation.package_update", "organisation", org.id,
+               organisation=org, old={"name": org.name, "max_users": org.max_users},
+               new={"name": form.name.data, "max_users": form.max_users.data})
         org.name, org.max_users = form.name.data, form.max_users.data
         flash(request, _("Saved."), "success")
         return HTTPSeeOther(request.route_path("console_org", id=org.id))
@@ -92,7 +99,7 @@ def org_detail(request):
     # whose colours, logo and contact details the layout shows.
     return {"organisation": org, "form": form, "plugins": _plugin_rows(request, org),
             "staff_count": accounts.staff_count(request.dbsession, org),
-            "org_url": org_url(request, org)}
+            "org_url": org_url(request, org), "support_staff": support_staff(request, org)}
 
 
 @view_config(route_name="console_org_plugin", permission="console", request_method="POST")
@@ -106,6 +113,8 @@ def org_plugin(request):
     except plugin_service.PluginUnavailable as exc:
         flash(request, _("Cannot enable: ${reason}", mapping={"reason": str(exc)}), "error")
     else:
+        record(request, "plugin.enable" if enable else "plugin.disable", "plugin", plugin_id,
+               organisation=org)
         message = _("${plugin} is enabled.") if enable else _("${plugin} is disabled.")
         flash(request, _(message, mapping={"plugin": plugin_id}), "success")
     return HTTPSeeOther(request.route_path("console_org", id=org.id))
@@ -122,7 +131,7 @@ def org_plugin_settings(request):
     row = plugin_service.enablement(request.dbsession, org, plugin.id)
     form = options.form_class(Form)(request, data=options.values(row.settings if row else {}))
     if request.method == "POST" and form.validate():
-        values = options.from_form(form)
+        values = options.from_form(form, row.settings if row else {})
         problems = options.cross_check(values)
         for key, message in problems.items():
             form.add_error(key, message)
@@ -130,6 +139,9 @@ def org_plugin_settings(request):
             if row is None:
                 row = PluginEnablement(organisation_id=org.id, plugin=plugin.id, enabled=False)
                 request.dbsession.add(row)
+            # The names only: a plugin's settings may hold its own secrets.
+            record(request, "plugin.settings_update", "plugin", plugin.id, organisation=org,
+                   changed=sorted(k for k in values if values[k] != (row.settings or {}).get(k)))
             row.settings = values
             flash(request, _("Saved."), "success")
             return HTTPSeeOther(request.route_path("console_org", id=org.id))

@@ -19,6 +19,8 @@ class Option:
     label: str
     default: object = None
     help: str = ""
+    # A secret is never shown back in the form nor written to the audit trail.
+    secret: bool = False
 
     def coerce(self, raw):
         """The stored value as this option's type; the default if unusable."""
@@ -94,7 +96,8 @@ class TextOption(Option):
         checks = [validators.Optional(), validators.Length(max=self.max_length)]
         if self.url:
             checks.append(validators.URL(require_tld=False))
-        kind = wtforms.TextAreaField if self.multiline else wtforms.StringField
+        kind = (wtforms.PasswordField if self.secret
+                else wtforms.TextAreaField if self.multiline else wtforms.StringField)
         return kind(
             self.label, description=self.help, validators=checks,
             filters=[lambda v: (v or "").strip()],
@@ -116,8 +119,17 @@ class OptionSet:
         attrs = {o.key: o.form_field() for o in self.options}
         return type("OptionsForm", (base,), attrs)
 
-    def from_form(self, form):
-        return {o.key: form[o.key].data for o in self.options}
+    def from_form(self, form, stored=None):
+        """The submitted values; an empty secret field keeps the stored secret."""
+        kept = self.values(stored)
+        return {o.key: kept[o.key] if o.secret and not form[o.key].data else form[o.key].data
+                for o in self.options}
+
+    def changes(self, old, new):
+        """{key: [old, new]} of what changed, for the audit trail; secrets only by name."""
+        secret = {o.key for o in self.options if o.secret}
+        return {k: "(changed)" if k in secret else [old.get(k), v]
+                for k, v in new.items() if old.get(k) != v}
 
     def cross_check(self, values):
         errors = {}
@@ -160,6 +172,15 @@ ADVANCED_SETTINGS = OptionSet(
         IntOption("link_open_after_minutes", _("Clients may enter after the appointment ended"
                                                 " (minutes)"),
                   default=60, minimum=0, maximum=1440),
+        ChoiceOption("two_factor", _("Two-factor authentication"), default="off",
+                     choices=(("off", _("Off")),
+                              ("allow", _("Allowed: staff are asked to turn it on after"
+                                          " logging in")),
+                              ("require", _("Required: staff must turn it on")))),
+        IntOption("session_idle_minutes", _("Log staff out after this many idle minutes"),
+                  default=30, minimum=5, maximum=480,
+                  help=_("A staff member who has not used Consultroom for this long is"
+                         " logged out; a warning comes two minutes before.")),
         BoolOption("allow_remote_support", _("Allow remote support access"),
                    help=_("The hosting provider's support may act as one of your"
                           " staff members.")),
@@ -195,6 +216,18 @@ ADVANCED_SETTINGS = OptionSet(
                           " the waiting room.")),
         TextOption("custom_consulting_room_url", _("Custom consulting room address"),
                    url=True),
+        TextOption("follow_up_text", _("Message to the client after the consultation"),
+                   multiline=True, max_length=2000,
+                   help=_("Shown to the client when the practitioner ends the consultation.")),
+        TextOption("stun_urls", _("Own STUN servers"), max_length=1000,
+                   help=_("Space-separated, like stun:stun.example.org:3478. Leave empty to"
+                          " use the installation's.")),
+        TextOption("turn_urls", _("Own TURN servers"), max_length=1000,
+                   help=_("Space-separated, like turns:turn.example.org:5349?transport=tcp."
+                          " Needs the shared secret below.")),
+        TextOption("turn_secret", _("Shared secret of your TURN servers"), max_length=200,
+                   secret=True,
+                   help=_("The static-auth-secret of your coturn servers (use-auth-secret).")),
     ),
     rules=(_chat_keep_or_delete, _explainer_needs_video),
 )

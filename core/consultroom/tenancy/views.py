@@ -6,6 +6,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role
+from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
 from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
 from consultroom.tenancy.models import Department
@@ -58,6 +59,8 @@ def organisation(request):
                 org.logo = None
             elif new_logo:
                 org.logo = new_logo
+            record(request, "organisation.update", "organisation", org.id,
+                   changed=changed_fields(org))
             flash(request, _("The organisation's details are saved."), "success")
             return HTTPSeeOther(request.route_path("organisation"))
     return {"form": form, "api_key": None}
@@ -68,6 +71,8 @@ def organisation(request):
 def api_key(request):
     org = request.organisation
     key = org.rotate_api_key()
+    record(request, "organisation.api_key_rotate", "organisation", org.id,
+           hint=org.api_key_hint)
     # Shown once, in this response only: never stored in the session cookie,
     # nor kept by the browser's or a proxy's cache.
     request.response.cache_control = "no-store"
@@ -81,11 +86,13 @@ def advanced_settings(request):
     form_class = ADVANCED_SETTINGS.form_class(Form)
     form = form_class(request, data=org.options)
     if request.method == "POST" and form.validate():
-        values = ADVANCED_SETTINGS.from_form(form)
+        values = ADVANCED_SETTINGS.from_form(form, org.settings)
         problems = ADVANCED_SETTINGS.cross_check(values)
         for key, message in problems.items():
             form.add_error(key, message)
         if not problems:
+            record(request, "organisation.settings_update", "organisation", org.id,
+                   changed=ADVANCED_SETTINGS.changes(org.options, values))
             org.settings = values
             flash(request, _("The advanced settings are saved."), "success")
             return HTTPSeeOther(request.route_path("advanced_settings"))
@@ -129,8 +136,11 @@ def _save_department(request, dept, form):
     if _name_taken(request, form.name.data, exclude_id=dept.id):
         form.add_error("name", _("There is already a department with this name."))
         return None
+    action = "department.create" if dept.id is None else "department.update"
     dept.name = form.name.data
     request.dbsession.add(dept)
+    request.dbsession.flush()
+    record(request, action, "department", dept.id, name=dept.name)
     flash(request, _("The department is saved."), "success")
     return HTTPSeeOther(request.route_path("departments"))
 
@@ -169,6 +179,7 @@ def department_delete(request):
             flash(request, reason, "error")
         flash(request, _("${name} was not deleted.", mapping={"name": dept.name}), "error")
     else:
+        record(request, "department.delete", "department", dept.id, name=dept.name)
         request.dbsession.delete(dept)
         flash(request, _("${name} is deleted.", mapping={"name": dept.name}), "success")
     return HTTPSeeOther(request.route_path("departments"))

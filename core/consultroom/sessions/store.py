@@ -1,0 +1,252 @@
+"""``request.session``: a dict loaded from its ``server_session`` row and
+written back in the request's own transaction (a before-commit hook), so a
+session changes exactly when the request's other changes are committed.
+
+The cookie carries 256 random bits and nothing else; it is sent only after
+the commit that stored its row. An unused session ends after the idle timeout
+of its site (the organisation's "session_idle_minutes", the console's
+``session.idle_minutes`` setting) and any session after ``session.max_hours``.
+"""
+import hashlib
+import secrets
+from datetime import timedelta, timezone
+
+from pyramid.interfaces import ISession
+from sqlalchemy import delete, insert, update
+from transaction.interfaces import NoTransaction
+from zope.interface import implementer
+
+from consultroom.accounts.security import SESSION_USER
+from consultroom.db import utcnow
+from consultroom.sessions.models import StoredSession
+
+COOKIE = "consultroom"
+CSRF_KEY = "_csrft_"
+FLASH_KEY = "_f_"
+# An unchanged session's last_seen is written at most this often.
+TOUCH_EVERY = timedelta(minutes=1)
+_CLEAR = object()
+
+
+def hash_id(session_id):
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def idle_timeout(settings, organisation):
+    if organisation is not None:
+        minutes = organisation.options["session_idle_minutes"]
+    else:
+        minutes = int(settings.get("session.idle_minutes", 30))
+    return timedelta(minutes=minutes)
+
+
+def max_age(settings):
+    return timedelta(hours=int(settings.get("session.max_hours", 12)))
+
+
+def _site_organisation_id(request):
+    organisation = request.organisation
+    return organisation.id if organisation is not None else None
+
+
+@implementer(ISession)
+class Session(dict):
+    """One browser's session. Mutations mark it changed; reading does not."""
+
+    def __init__(self, request, row=None, had_cookie=False):
+        super().__init__(row.data if row is not None else {})
+        self._request = request
+        self._hash = row.id_hash if row is not None else None
+        self._had_cookie = had_cookie
+        now = utcnow()
+        self._created_at = row.created_at if row is not None else now
+        self._last_seen = row.last_seen if row is not None else now
+        self.new = row is None
+        self._ended = []     # hashes of rows to delete when saving
+        self._changed = False
+        self._extend = True  # whether this request counts as activity
+        self._touch_now = False
+        self._cookie = None  # after commit: a new session id, or _CLEAR
+        self._committed = False
+
+    # --- ISession ------------------------------------------------------------------
+
+    @property
+    def created(self):
+        return self._created_at.replace(tzinfo=timezone.utc).timestamp()
+
+    def changed(self):
+        self._changed = True
+
+    def invalidate(self):
+        if self._hash is not None:
+            self._ended.append(self._hash)
+        self._hash = None
+        self._created_at = utcnow()
+        self.new = True
+        super().clear()
+        self.changed()
+
+    def flash(self, msg, queue="", allow_duplicate=True):
+        storage = self.setdefault(FLASH_KEY + queue, [])
+        if allow_duplicate or msg not in storage:
+            storage.append(msg)
+            self.changed()
+
+    def pop_flash(self, queue=""):
+        return self.pop(FLASH_KEY + queue, [])
+
+    def peek_flash(self, queue=""):
+        return self.get(FLASH_KEY + queue, [])
+
+    def new_csrf_token(self):
+        token = secrets.token_hex(20)
+        self[CSRF_KEY] = token
+        return token
+
+    def get_csrf_token(self):
+        return self.get(CSRF_KEY) or self.new_csrf_token()
+
+    # --- dict methods that change the session ---------------------------------------
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.changed()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.changed()
+
+    def clear(self):
+        super().clear()
+        self.changed()
+
+    def update(self, *args, **kw):
+        super().update(*args, **kw)
+        self.changed()
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self.changed()
+        return super().setdefault(key, default)
+
+    def pop(self, key, *default):
+        if key in self:
+            self.changed()
+        return super().pop(key, *default)
+
+    def popitem(self):
+        self.changed()
+        return super().popitem()
+
+    # --- idle time ---------------------------------------------------------------------
+
+    def remaining(self):
+        """How long until this session ends if unused from now on."""
+        settings = self._request.registry.settings
+        return self._expires_at(self._last_seen, settings) - utcnow()
+
+    def keep_alive(self):
+        """Count this request as activity even if a minute has not passed."""
+        self._last_seen = utcnow()
+        self._touch_now = True
+
+    def without_extending(self):
+        """Do not count this request as activity (a status check)."""
+        self._extend = False
+
+    def _expires_at(self, last_seen, settings):
+        idle = idle_timeout(settings, self._request.organisation)
+        return min(last_seen + idle, self._created_at + max_age(settings))
+
+    # --- saving ---------------------------------------------------------------------
+
+    def _save(self):
+        db = self._request.dbsession
+        for old in self._ended:
+            db.execute(delete(StoredSession).where(StoredSession.id_hash == old))
+        if not self:
+            if self._hash is not None:
+                db.execute(delete(StoredSession).where(StoredSession.id_hash == self._hash))
+            if self._had_cookie:
+                self._cookie = _CLEAR
+            return
+        now = utcnow()
+        settings = self._request.registry.settings
+        values = {}
+        if self._hash is None or self._extend and (
+                self._touch_now or now - self._last_seen >= TOUCH_EVERY):
+            values.update(last_seen=now, expires_at=self._expires_at(now, settings))
+        if self._changed or self._hash is None:
+            values.update(data=dict(self), user_id=self.get(SESSION_USER))
+        if self._hash is None:
+            session_id = secrets.token_urlsafe(32)
+            db.execute(insert(StoredSession).values(
+                id_hash=hash_id(session_id), created_at=self._created_at,
+                organisation_id=_site_organisation_id(self._request), **values,
+            ))
+            self._cookie = session_id
+        elif values:
+            result = db.execute(
+                update(StoredSession).where(StoredSession.id_hash == self._hash).values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 0:
+                # Ended meanwhile (logged out everywhere): not brought back.
+                self._cookie = _CLEAR
+
+    def _after_commit(self, success):
+        self._committed = success
+
+    def _send_cookie(self, request, response):
+        if not self._committed or self._cookie is None:
+            return
+        if self._cookie is _CLEAR:
+            response.delete_cookie(COOKIE, path="/")
+            return
+        secure = request.registry.settings.get("session.secure", "true").lower() != "false"
+        response.set_cookie(COOKIE, self._cookie, path="/", secure=secure, httponly=True,
+                            samesite="Lax")
+
+
+def _stored_row(request, session_id):
+    """The row of the cookie's session id on this site, or None.
+
+    The cookie is host-only, so only a copied cookie arrives on another site;
+    there it finds nothing, so it can neither read nor end (log out) the
+    session it was copied from."""
+    if not (0 < len(session_id) <= 64 and session_id.isascii()):
+        return None
+    row = request.dbsession.get(StoredSession, hash_id(session_id))
+    if row is None or row.organisation_id != _site_organisation_id(request):
+        return None
+    return row
+
+
+def _has_ended(request, row):
+    # Also checked against the current setting: lowering an organisation's
+    # idle time applies to sessions stored before the change.
+    settings = request.registry.settings
+    now = utcnow()
+    return (now >= row.expires_at
+            or now - row.last_seen >= idle_timeout(settings, request.organisation)
+            or now - row.created_at >= max_age(settings))
+
+
+def session_factory(request):
+    try:
+        transaction = request.tm.get()
+    except NoTransaction:
+        # Outside a transaction (an error page after a failed commit): an
+        # empty session that is never stored.
+        return Session(request)
+    session_id = request.cookies.get(COOKIE)
+    row = _stored_row(request, session_id) if session_id else None
+    ended = row is not None and _has_ended(request, row)
+    session = Session(request, None if ended else row, had_cookie=session_id is not None)
+    if ended:
+        session._ended.append(row.id_hash)
+    transaction.addBeforeCommitHook(session._save)
+    transaction.addAfterCommitHook(session._after_commit)
+    request.add_response_callback(session._send_cookie)
+    return session

@@ -1,0 +1,97 @@
+"""Security headers on every response: page, redirect, error page, static
+file, JSON.
+
+The Content-Security-Policy allows scripts, styles, images, media and
+connections from the page's own site only; inline scripts and event
+handlers are refused. Inline ``<style>`` elements need the request's nonce
+(``<style nonce="{{ request.csp_nonce }}">``). Style *attributes* are
+allowed (``style-src-attr 'unsafe-inline'``): pages colour rows with
+per-practitioner custom properties (``style="--who: hsl(...)"``); an
+attribute has no selectors, so it cannot read the page the way an injected
+stylesheet can, and ``img-src`` keeps its ``url()`` on this site.
+
+A view may set its own Content-Security-Policy (a partial one): its
+directives replace these, the rest are kept. The embeddable widget pages do
+so with ``frame-ancestors``; every other page may not be framed at all.
+
+HSTS only with ``security.hsts = true`` (production, behind HTTPS).
+"""
+import re
+import secrets
+
+from pyramid.events import NewResponse
+
+HEADER = "Content-Security-Policy"
+# A Host header safe to repeat inside the policy.
+_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?", re.IGNORECASE)
+PERMISSIONS = ", ".join([
+    "camera=(self)", "microphone=(self)", "display-capture=(self)", "fullscreen=(self)",
+    "geolocation=()", "payment=()", "usb=()",
+])
+
+
+def _policy(request):
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "style-src-attr": "'unsafe-inline'",
+        "img-src": "'self' data:",
+        "media-src": "'self' blob:",
+        "connect-src": " ".join(["'self'", *_websocket_sources(request)]),
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    nonce = request.__dict__.get("csp_nonce")  # only if the page used one
+    if nonce is not None:
+        directives["style-src"] += f" 'nonce-{nonce}'"
+    return directives
+
+
+def _websocket_sources(request):
+    # Older browsers do not count ws(s): as 'self'. Plain ws: only where
+    # cookies may travel without HTTPS (development, tests).
+    host = request.host
+    if not _HOST.fullmatch(host):
+        return []
+    sources = [f"wss://{host}"]
+    if request.registry.settings.get("session.secure", "true").lower() == "false":
+        sources.append(f"ws://{host}")
+    return sources
+
+
+def _parse(header):
+    directives = {}
+    for part in header.split(";"):
+        name, _space, value = part.strip().partition(" ")
+        if name:
+            directives[name.lower()] = value.strip()
+    return directives
+
+
+def _add_headers(event):
+    request, response = event.request, event.response
+    own = _parse(response.headers.get(HEADER, ""))
+    directives = {**own, **{k: v for k, v in _policy(request).items() if k not in own}}
+    response.headers[HEADER] = "; ".join(
+        f"{name} {value}".strip() for name, value in directives.items())
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    # Pages with a token in their address set no-referrer themselves.
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers["Permissions-Policy"] = PERMISSIONS
+    if directives["frame-ancestors"] == "'none'":
+        headers["X-Frame-Options"] = "DENY"  # for browsers without CSP level 2
+    if request.registry.settings.get("security.hsts", "false").lower() == "true":
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+
+def _nonce(request):
+    return secrets.token_urlsafe(16)
+
+
+def includeme(config):
+    config.add_request_method(_nonce, "csp_nonce", reify=True)
+    config.add_subscriber(_add_headers, NewResponse)
