@@ -26,6 +26,12 @@ FEATURES = [
     "consultroom.waitingroom",
     "consultroom.widgets",
     "consultroom.api",
+    "consultroom.audit",
+    "consultroom.sessions",
+    "consultroom.twofactor",
+    "consultroom.realtime",
+    "consultroom.room",
+    "consultroom.media",
 ]
 
 DEFAULTS = {

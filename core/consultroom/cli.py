@@ -1,5 +1,5 @@
 """The ``consultroom`` command: database, organisations, users, plugins, the
-demo data and the background worker.
+demo data, the background worker and the media server.
 
 Every command reads the application's ini file (``-c``, default
 ``$CONSULTROOM_CONFIG`` or ``development.ini``) and runs inside one
@@ -19,6 +19,7 @@ from consultroom import plugins as plugin_service
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import MIN_LENGTH, hash_password
+from consultroom.audit import record
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import public_base
 from consultroom.tenancy.models import Department, Organisation
@@ -155,6 +156,8 @@ def _switch(env, args, enabled):
                                        request.organisation, args.plugin, enabled)
         except plugin_service.PluginUnavailable as exc:
             raise CommandError(str(exc)) from None
+        record(request, "plugin.enable" if enabled else "plugin.disable", "plugin", args.plugin,
+               via="command line")
     env.run(action, args.org)
     print(f"{args.plugin} {'enabled' if enabled else 'disabled'} for {args.org}")
 
@@ -165,22 +168,52 @@ def cmd_demo(env, args):
     create_demo(env)
 
 
+def cmd_audit_verify(env, args):
+    from consultroom.audit.chain import verify
+
+    result = env.run(lambda request: verify(request.dbsession))
+    if result.problem:
+        raise CommandError(f"audit trail broken: {result.problem}")
+    print(f"OK: {result.entries} audit entries in {result.chains} chain(s) verified")
+
+
 def cmd_worker(env, args):
     from consultroom import jobs
-    from consultroom.ratelimit import prune
+    from consultroom.ratelimit import prune as prune_failures
+    from consultroom.room.files import sweep as sweep_room_files
+    from consultroom.sessions import prune as prune_sessions
 
     outbox = env.registry["outbox"]
     while True:
         sent = outbox.deliver_due()
-        env.run(lambda request: prune(request.dbsession))
+        env.run(lambda request: prune_failures(request.dbsession))
+        env.run(lambda request: prune_sessions(request.dbsession))
         if sent:
             print(f"sent {sent} message(s)", flush=True)
         done = jobs.run_due(env.registry)
+        done["room files removed"] = sweep_room_files(env.registry)
         if any(done.values()):
             print(", ".join(f"{name}: {n}" for name, n in done.items()), flush=True)
         if args.once:
             return
         time.sleep(args.interval)
+
+
+def cmd_media(config_uri):
+    """The media server: an asyncio process that needs the settings, not the
+    application."""
+    from consultroom.media.config import media_settings
+    from consultroom.media.server import run
+
+    setup_logging(config_uri)
+    media = media_settings(get_appsettings(config_uri))
+    if not media.enabled:
+        raise CommandError("set media.url (e.g. http://127.0.0.1:8765) to run the media server")
+    try:
+        host, port = media.bind
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    run(media, host, port)
 
 
 def _subdomain(value):
@@ -235,12 +268,19 @@ def build_parser():
         p.add_argument("plugin")
         p.set_defaults(func=lambda env, args, enabled=enabled: _switch(env, args, enabled))
 
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="sub",
+                                                                          required=True)
+    audit.add_parser("verify", help="check every hash chain; fail naming the first bad"
+                     " entry").set_defaults(func=cmd_audit_verify)
+
     sub.add_parser("demo", help="create the demo organisation and users").set_defaults(
         func=cmd_demo)
     worker = sub.add_parser("worker", help="deliver queued e-mail and run scheduled jobs")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.add_argument("--interval", type=float, default=5.0)
     worker.set_defaults(func=cmd_worker)
+    sub.add_parser("media", help="the echo peer of the network test (an asyncio process)"
+                   " on media.url")
     return parser
 
 
@@ -249,12 +289,20 @@ def main(argv=None):
     if args.command == "users" and not args.superuser and not args.org:
         print("consultroom: error: --org is required (or --superuser)", file=sys.stderr)
         return 2
-    env = Environment(args.config)
     try:
-        args.func(env, args)
+        if args.command == "media":
+            cmd_media(args.config)
+        else:
+            _with_environment(args)
     except CommandError as exc:
         print(f"consultroom: error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _with_environment(args):
+    env = Environment(args.config)
+    try:
+        args.func(env, args)
     finally:
         env.close()
-    return 0

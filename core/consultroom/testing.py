@@ -85,11 +85,17 @@ def smtp(smtp_server):
 
 
 def _test_database(tmp_path_factory):
-    server = os.environ.get("CONSULTROOM_TEST_DB", "")
+    return scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""),
+                            tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+def scratch_database(server, sqlite_path, prefix="consultroom_test"):
+    """A new, empty database and a function that drops it: a SQLite file at
+    ``sqlite_path`` when ``server`` is empty or "sqlite", else a database of
+    its own on that PostgreSQL server (for tests and benchmarks)."""
     if not server or server == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "test.sqlite"
-        return f"sqlite:///{path}", lambda: None
-    name = f"consultroom_test_{secrets.token_hex(4)}"
+        return f"sqlite:///{sqlite_path}", lambda: None
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -13,6 +13,7 @@ from consultroom.appointments.service import link_state, link_window
 from consultroom.clientmail.compose import format_local, language_of
 from consultroom.db import utcnow
 from consultroom.i18n import speak
+from consultroom.realtime.pages import page_config
 
 # A client arriving up to this long after the start still counts as on time.
 ON_TIME = timedelta(minutes=5)
@@ -54,8 +55,10 @@ def client_link(request):
             # Only named when the link opens the day before (a start just after midnight).
             "opens_on": opens_on if opens_on != date else None,
         }, request=request, response=request.response)
+    hello = {"type": "hello", "role": "client", "token": appointment.token}
     return render_to_response("waitingroom/waiting.html", {
         "appointment": appointment, "organisation": org, "state": arrival(appointment, now),
+        "realtime": page_config(request, hello),
     }, request=request, response=request.response)
 
 

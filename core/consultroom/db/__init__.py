@@ -5,6 +5,7 @@ zope.sqlalchemy, so a view never commits: pyramid_tm commits when the view
 succeeds and aborts when it raises, and pyramid_retry replays the request on
 a serialisation conflict.
 """
+import sqlite3
 from datetime import datetime, timezone
 
 import zope.sqlalchemy
@@ -68,13 +69,45 @@ def request_session(dbmaker, transaction_manager):
     return session
 
 
+def after_commit(request, function, *args):
+    """Call ``function(*args)`` once the request's transaction has committed
+    (not at all when it is aborted)."""
+    def call(committed):
+        if committed:
+            function(*args)
+
+    request.tm.get().addAfterCommitHook(call)
+
+
 def _dbsession(request):
     return request_session(request.registry["dbmaker"], request.tm)
+
+
+def _sqlite_lock_is_retryable():
+    """SQLite (development, tests) refuses a transaction that read and then
+    wants to write while another connection commits ("database is locked"),
+    without waiting. Let pyramid_retry replay the request then, as it does
+    for a PostgreSQL serialization failure."""
+    from zope.sqlalchemy import datamanager
+
+    entry = (sqlite3.OperationalError, lambda e: "database is locked" in str(e))
+    if all(kind is not sqlite3.OperationalError for kind, _test in datamanager._retryable_errors):
+        datamanager._retryable_errors.append(entry)
+
+
+def in_request_transaction(request):
+    """pyramid_tm's activate hook: every request runs in one transaction,
+    except a websocket, which lives for hours. Holding a transaction (and a
+    pooled connection) that long would starve the pool, so the websocket
+    opens one short transaction per message itself (consultroom.realtime)."""
+    return "wsgi.websocket" not in request.environ
 
 
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings["tm.activate_hook"] = in_request_transaction
+    _sqlite_lock_is_retryable()
     config.include("pyramid_tm")
     config.include("pyramid_retry")
     if "dbmaker" not in config.registry:

@@ -14,6 +14,10 @@ CORE_MODEL_MODULES = [
     "consultroom.clientmail.models",
     "consultroom.waitingroom.models",
     "consultroom.widgets.models",
+    "consultroom.twofactor.models",
+    "consultroom.audit.models",
+    "consultroom.sessions.models",
+    "consultroom.realtime.models",
 ]
 
 

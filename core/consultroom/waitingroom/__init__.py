@@ -1,5 +1,5 @@
-"""The waiting room's texts: the organisation's "you are on time" text and
-service messages, edited by administrators and shown to waiting clients."""
+"""The waiting room: its texts (the organisation's "you are on time" text and
+service messages) and the live waiting lists of staff (``live``)."""
 from consultroom.waitingroom import hooks
 
 
@@ -7,3 +7,4 @@ def includeme(config):
     config.registry.plugins.register_core(hooks)
     config.include(".views")
     config.include(".page")
+    config.include(".live_views")

@@ -7,9 +7,12 @@ from wtforms import validators as v
 from zope.sqlalchemy import mark_changed
 
 from consultroom.accounts.models import Role
+from consultroom.audit import record
 from consultroom.clientmail.placeholders import problem_messages
 from consultroom.i18n import _
+from consultroom.realtime import client_channel, publish_after_commit
 from consultroom.tenancy.timezones import exists_locally, local_now, to_local, to_utc
+from consultroom.waitingroom.live import waiting_appointment_ids
 from consultroom.waitingroom.messages import manageable
 from consultroom.waitingroom.models import ServiceMessage
 from consultroom.waitingroom.page import WAITING_ROOM_PLACEHOLDERS
@@ -47,6 +50,12 @@ def _expiry_problem(request, local):
     return None
 
 
+def _tell_waiting_clients(request):
+    """Waiting clients see service messages come and go without a reload."""
+    for appointment_id in waiting_appointment_ids(request.dbsession, request.organisation.id):
+        publish_after_commit(request, client_channel(appointment_id), {"type": "_resync"})
+
+
 @view_config(route_name="service_messages", renderer="waitingroom/service_messages.html",
              permission="department.manage")
 def service_messages(request):
@@ -58,12 +67,17 @@ def service_messages(request):
         if problem:
             form.add_error("expires_at", problem)
         else:
-            request.dbsession.add(ServiceMessage(
+            message = ServiceMessage(
                 organisation_id=request.organisation.id,
                 department_id=form.department_id.data or None,
                 text=form.text.data,
                 expires_at=to_utc(local, request.organisation) if local else None,
-            ))
+            )
+            request.dbsession.add(message)
+            request.dbsession.flush()
+            record(request, "service_message.create", "service_message", message.id,
+                   department_id=message.department_id)
+            _tell_waiting_clients(request)
             flash(request, _("The message is shown in the waiting room."), "success")
             return HTTPSeeOther(request.route_path("service_messages"))
     messages = request.dbsession.scalars(manageable(request)).all()
@@ -78,7 +92,9 @@ def service_message_delete(request):
         manageable(request).where(ServiceMessage.id == int(request.matchdict["id"])))
     if message is None:
         raise HTTPNotFound()
+    record(request, "service_message.delete", "service_message", message.id)
     request.dbsession.delete(message)
+    _tell_waiting_clients(request)
     flash(request, _("The message is deleted."), "success")
     return HTTPSeeOther(request.route_path("service_messages"))
 
@@ -90,6 +106,8 @@ def service_messages_delete_all(request):
     if ids:
         request.dbsession.execute(delete(ServiceMessage).where(ServiceMessage.id.in_(ids)))
         mark_changed(request.dbsession)
+        record(request, "service_message.delete", "service_message", ids=ids)
+        _tell_waiting_clients(request)
     flash(request, _("${n} message(s) deleted.", mapping={"n": len(ids)}), "success")
     return HTTPSeeOther(request.route_path("service_messages"))
 
@@ -109,6 +127,8 @@ def waiting_room_text(request):
         for message in wrong:
             form.add_error("text", message)
         if not wrong:
+            record(request, "organisation.waiting_room_text_update", "organisation", org.id,
+                   changed=org.waiting_room_text != form.text.data)
             org.waiting_room_text = form.text.data
             flash(request, _("The waiting-room text is saved."), "success")
             return HTTPSeeOther(request.route_path("waiting_room_text"))

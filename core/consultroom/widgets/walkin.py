@@ -11,6 +11,7 @@ from consultroom.appointments.service import AppointmentError, create_appointmen
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import _
+from consultroom.realtime.models import WalkInSwitch
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.scheduling.slots import block_days
 from consultroom.tenancy.timezones import local_now
@@ -32,20 +33,24 @@ def _covers(block, local):
 
 def available_now(dbsession, organisation, widget, now=None):
     """The practitioners the walk-in widget lists at this moment: active staff
-    of the widget's departments (all, when it names none) with an
-    availability block covering now (``now``: aware UTC, for tests).
+    of the widget's departments (all, when it names none) who switched
+    "available for walk-ins" on in their room, or else have an availability
+    block covering now (``now``: aware UTC, for tests).
 
-    The realtime issue extends this with the practitioner's own walk-in
-    switch; keep every "who may a walk-in visitor see" rule here.
+    Keep every "who may a walk-in visitor see" rule here.
     """
     local = local_now(organisation, now)
-    query = select(User).join(AvailabilityBlock, AvailabilityBlock.practitioner_id == User.id) \
-        .where(User.organisation_id == organisation.id, User.active,
-               User.role.in_(STAFF_ROLES), AvailabilityBlock.organisation_id == organisation.id)
+    staff = select(User).where(User.organisation_id == organisation.id, User.active,
+                               User.role.in_(STAFF_ROLES))
     if widget.departments:
-        query = query.where(User.department_id.in_([d.id for d in widget.departments]))
-    rows = dbsession.execute(query.add_columns(AvailabilityBlock)).all()
-    seen = {}
+        staff = staff.where(User.department_id.in_([d.id for d in widget.departments]))
+    seen = {user.id: user for user in dbsession.scalars(
+        staff.join(WalkInSwitch, WalkInSwitch.user_id == User.id)
+        .where(WalkInSwitch.available))}
+    rows = dbsession.execute(
+        staff.join(AvailabilityBlock, AvailabilityBlock.practitioner_id == User.id)
+        .where(AvailabilityBlock.organisation_id == organisation.id)
+        .add_columns(AvailabilityBlock)).all()
     for user, block in rows:
         if user.id not in seen and _covers(block, local):
             seen[user.id] = user
@@ -71,6 +76,19 @@ def walk_in(request):
     widget = _widget(request)
     return _page(widget, available=available_now(request.dbsession, request.organisation,
                                                  widget))
+
+
+@view_config(route_name="walk_in_available", renderer="json")
+def walk_in_available(request):
+    """Who is available now, for the widget page to refresh its list while
+    it is open (practitioners switch walk-ins on and off in their room)."""
+    embeddable(request)
+    widget = _widget(request)
+    request.response.cache_control = "no-store"
+    return {"available": [
+        {"id": user.id, "name": user.name,
+         "url": request.route_path("walk_in_intake", public_id=widget.public_id, id=user.id)}
+        for user in available_now(request.dbsession, request.organisation, widget)]}
 
 
 def _image(request, name):
@@ -143,6 +161,7 @@ def includeme(config):
     org = "organisation"
     public_id = "{public_id:[A-Za-z0-9_-]{1,20}}"
     config.add_route("walk_in", f"/walk-in/{public_id}", site=org)
+    config.add_route("walk_in_available", f"/walk-in/{public_id}/available.json", site=org)
     config.add_route("walk_in_logo", f"/walk-in/{public_id}/logo.png", site=org)
     config.add_route("walk_in_background", f"/walk-in/{public_id}/background.png", site=org)
     config.add_route("walk_in_intake", f"/walk-in/{public_id}/{ID}", site=org)

@@ -1,0 +1,39 @@
+"""What browser tests and benchmarks share: Debian's Chromium with the flags
+that let two headless pages call each other with fake camera and microphone,
+a script that records a page's peer connections for getStats(), and the
+check that real WebRTC runs only in a loopback-only network namespace."""
+import os
+import socket
+
+CHROMIUM = os.environ.get("CONSULTROOM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    # getDisplayMedia picks the (fake) screen without asking.
+    "--auto-select-desktop-capture-source=Entire screen",
+    # Autoplay of remote audio without a click.
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+# Keeps every RTCPeerConnection a page makes in window.__peerConnections.
+RECORD_CONNECTIONS_JS = """(() => {
+  const Original = window.RTCPeerConnection;
+  window.__peerConnections = [];
+  window.RTCPeerConnection = function RTCPeerConnection(...args) {
+    const pc = new Original(...args);
+    window.__peerConnections.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Original);
+})();"""
+
+
+def only_loopback():
+    """Whether this process's network namespace holds nothing but ``lo``.
+
+    /sys/class/net shows the namespace sysfs was mounted in, not ours: ask
+    the kernel about the current one."""
+    return [name for _index, name in socket.if_nameindex()] == ["lo"]

@@ -1,0 +1,71 @@
+"""Realtime: websockets and the message bus between app processes.
+
+``request.registry["bus"]`` is the bus (``realtime.bus = memory | redis``);
+channel names are made by the functions below. ``kick_user`` closes a user's
+open sockets in every process. The protocol is in docs/realtime.md.
+"""
+from consultroom.db import after_commit
+from consultroom.realtime.bus import make_bus
+
+
+def user_channel(user_id):
+    return f"user:{user_id}"
+
+
+def department_channel(department_id):
+    return f"dept:{department_id}"
+
+
+def unassigned_channel(organisation_id):
+    """Visits with neither practitioner nor department: the organisation admins'."""
+    return f"unassigned:{organisation_id}"
+
+
+def room_channel(room_id):
+    return f"room:{room_id}"
+
+
+def peer_channel(peer):
+    return f"peer:{peer}"
+
+
+def client_channel(appointment_id):
+    """The waiting client's sockets (keyed by appointment: known before the
+    visit exists)."""
+    return f"client:{appointment_id}"
+
+
+def kick_user(registry, user_id):
+    """Close every open websocket of user ``user_id``, in every process
+    (the user was disabled, or logged out everywhere)."""
+    registry["bus"].publish(user_channel(user_id), {"type": "_kick"})
+
+
+def publish_after_commit(request, channel, message):
+    """Publish ``message`` on the bus once the request's transaction commits:
+    sockets hear only of changes that happened."""
+    after_commit(request, request.registry["bus"].publish, channel, message)
+
+
+def _resync_all(registry):
+    def resync():
+        for connection in list(registry["realtime_connections"]):
+            connection.resync()
+
+    return resync
+
+
+def includeme(config):
+    from consultroom.realtime.connection import Limits
+
+    settings = config.get_settings()
+    registry = config.registry
+    if "bus" not in registry:
+        registry["bus"] = make_bus(settings)
+    registry["realtime_limits"] = Limits.from_settings(settings)
+    # This process's open sockets, told to resync after a Redis reconnect.
+    registry["realtime_connections"] = set()
+    registry["bus"].on_reconnect(_resync_all(registry))
+    config.add_tween("consultroom.realtime.views.websocket_tween_factory")
+    config.add_route("realtime_ws", "/ws", site="organisation")
+    config.scan(".views")

@@ -1,0 +1,321 @@
+"""One websocket: reading with limits, writing, heartbeat, flood control,
+bus subscriptions and short transactions.
+
+Four greenlets per socket: the reader (socket → inbox, with the size limit
+and the flood throttle), the writer (outbox → socket; the only one that
+writes), the heartbeat, and the handler (the view's own greenlet), which
+takes socket messages and bus messages from one inbox in order, so that a
+role's state never sees two messages at once.
+"""
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+import gevent
+from gevent.event import Event
+from gevent.queue import Empty, Queue
+from sqlalchemy.exc import OperationalError
+from transaction.interfaces import NoTransaction
+
+from consultroom.i18n import _
+from consultroom.realtime import frames, peer_channel
+from consultroom.realtime.throttle import TokenBucket
+from consultroom.tenancy.models import Organisation
+from consultroom.waitingroom.live import Events, section_message
+
+log = logging.getLogger(__name__)
+
+HELLO_SECONDS = 10
+MAX_DROPPED = 200  # consecutive throttled messages before the socket is closed
+MAX_OUTBOX = 500   # messages queued for a client that does not read
+
+CLOSE_UNAUTHORISED = 4401
+CLOSE_KICKED = 4403
+CLOSE_REPLACED = 4409
+CLOSE_FLOOD = 4429
+CLOSE_IDLE = 1001
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 65536
+    hard_limit: int = 16 * 1024 * 1024
+    ping_seconds: float = 20
+    idle_seconds: float = 60
+    rate: float = 20
+    burst: int = 40
+    grace_seconds: float = 30
+
+    @classmethod
+    def from_settings(cls, settings):
+        def number(name, default, kind=float):
+            return kind(settings.get(f"realtime.{name}", default))
+
+        return cls(max_bytes=number("max_message_bytes", cls.max_bytes, int),
+                   ping_seconds=number("ping_seconds", cls.ping_seconds),
+                   idle_seconds=number("idle_seconds", cls.idle_seconds),
+                   rate=number("rate", cls.rate), burst=number("burst", cls.burst, int),
+                   grace_seconds=number("grace_seconds", cls.grace_seconds))
+
+
+class Refused(Exception):
+    """A message the socket may not send now: answered with an error."""
+
+    def __init__(self, code, message):
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+class Connection:
+    def __init__(self, ws, request, limits):
+        self.ws = ws
+        self.request = request
+        self.registry = request.registry
+        self.bus = request.registry["bus"]
+        self.limits = limits
+        self.organisation_id = request.organisation.id
+        self.peer = secrets.token_hex(12)
+        self.inbox = Queue()
+        self.outbox = Queue()
+        self.done = Event()
+        self.closing = False
+        self.channels = set()
+        self.last_received = time.monotonic()
+        self.bucket = TokenBucket(limits.rate, limits.burst)
+        self.dropped = 0
+        self.last_flood_error = 0.0
+
+    # -- output -------------------------------------------------------------
+
+    def send(self, message):
+        if self.closing:
+            return
+        if self.outbox.qsize() > MAX_OUTBOX:
+            log.info("realtime: closing a socket that does not read")
+            self.close(CLOSE_IDLE)
+            return
+        self.outbox.put(json.dumps(message, separators=(",", ":")))
+
+    def error(self, code, message):
+        self.send({"type": "error", "code": code,
+                   "message": self.request.localizer.translate(message)})
+
+    def close(self, code=1000):
+        if not self.closing:
+            self.closing = True
+            self.outbox.put(code)
+
+    def _writer(self):
+        try:
+            while True:
+                item = self.outbox.get()
+                if isinstance(item, int):
+                    frames.close(self.ws, item)
+                    return
+                self.ws.send(item)
+        except Exception:
+            log.debug("realtime: write failed", exc_info=True)
+        finally:
+            self.done.set()
+
+    # -- input --------------------------------------------------------------
+
+    def _reader(self):
+        limits = self.limits
+        try:
+            while True:
+                message = frames.receive(self.ws, limits.max_bytes, limits.hard_limit)
+                if message is None:
+                    return
+                self.last_received = time.monotonic()
+                if not self._admit_by_rate():
+                    continue
+                if message is frames.TOO_LARGE:
+                    self.error("too_large", _("The message is too large."))
+                else:
+                    self.inbox.put(("socket", message))
+        finally:
+            self.done.set()
+
+    def _admit_by_rate(self):
+        if self.bucket.take():
+            self.dropped = 0
+            return True
+        self.dropped += 1
+        if self.dropped > MAX_DROPPED:
+            self.close(CLOSE_FLOOD)
+        elif time.monotonic() - self.last_flood_error >= 1:
+            self.last_flood_error = time.monotonic()
+            self.error("rate_limited", _("Too many messages: slow down."))
+        return False
+
+    def _heartbeat(self):
+        while not self.done.is_set():
+            gevent.sleep(self.limits.ping_seconds)
+            if time.monotonic() - self.last_received > self.limits.idle_seconds:
+                self.close(CLOSE_IDLE)
+                return
+            self.send({"type": "ping"})
+
+    def next_socket_message(self, timeout):
+        """The next raw socket message (for the hello), or None."""
+        try:
+            source, message = self.inbox.get(timeout=timeout)
+        except Empty:
+            return None
+        return message if source == "socket" else None
+
+    # -- bus ----------------------------------------------------------------
+
+    def subscribe(self, channel):
+        if channel not in self.channels:
+            self.channels.add(channel)
+            self.bus.subscribe(channel, self._from_bus)
+
+    def unsubscribe(self, channel):
+        if channel in self.channels:
+            self.channels.discard(channel)
+            self.bus.unsubscribe(channel, self._from_bus)
+
+    def _from_bus(self, message):
+        # Runs in the bus's thread: only queue.
+        if isinstance(message, dict):
+            self.inbox.put(("bus", message))
+
+    def resync(self):
+        self.inbox.put(("bus", {"type": "_resync"}))
+
+    # -- transactions -------------------------------------------------------
+
+    def transaction(self, action, attempts=3):
+        """``action(dbsession, events)`` in one short transaction of its own;
+        the events are published after the commit. SQLite's "database is
+        locked" (a concurrent writer) is retried."""
+        request = self.request
+        for attempt in range(attempts):
+            events = Events()
+            try:
+                with request.tm:
+                    result = action(request.dbsession, events)
+                    self._add_sections(request.dbsession, events)
+                break
+            except OperationalError:
+                _abandon(request.tm)
+                if attempt == attempts - 1:
+                    raise
+                gevent.sleep(0.05 * (attempt + 1))
+            except BaseException:
+                _abandon(request.tm)
+                raise
+        for channel, message in events.messages:
+            self.bus.publish(channel, message)
+        return result
+
+    def _add_sections(self, dbsession, events):
+        for organisation_id, key in sorted(events.sections):
+            organisation = dbsession.get(Organisation, organisation_id)
+            events.add(key, section_message(dbsession, organisation, key,
+                                            self.limits.grace_seconds))
+
+    # -- life ---------------------------------------------------------------
+
+    def serve(self, authenticate):
+        """Run until the socket closes. ``authenticate(connection, hello)``
+        returns the role object (consultroom.realtime.roles) or raises
+        Refused."""
+        greenlets = [gevent.spawn(self._writer), gevent.spawn(self._reader),
+                     gevent.spawn(self._heartbeat)]
+        role = None
+        try:
+            role = self._hello(authenticate)
+            if role is not None:
+                self.registry["realtime_connections"].add(self)
+                self.subscribe(peer_channel(self.peer))
+                self._handle(role)
+        finally:
+            self.registry["realtime_connections"].discard(self)
+            for channel in list(self.channels):
+                self.unsubscribe(channel)
+            if role is not None:
+                self._safely(role.stop)
+            self.close()
+            self.done.wait(timeout=2)
+            gevent.killall(greenlets, timeout=2)
+
+    def _hello(self, authenticate):
+        raw = self.next_socket_message(HELLO_SECONDS)
+        hello = parse(raw) if isinstance(raw, str) else None
+        if hello is None or hello.get("type") != "hello":
+            self.error("unauthorized", _("Say hello first."))
+            self.close(CLOSE_UNAUTHORISED)
+            return None
+        try:
+            role = authenticate(self, hello)
+        except Refused as exc:
+            self.error(exc.code, exc.message)
+            self.close(CLOSE_UNAUTHORISED)
+            return None
+        self.send({"type": "welcome", "peer": self.peer, "role": role.name})
+        try:
+            role.start()
+        except Refused as exc:
+            self.error(exc.code, exc.message)
+            self.close(CLOSE_UNAUTHORISED)
+            return None
+        return role
+
+    def _handle(self, role):
+        while not self.done.is_set():
+            try:
+                source, raw = self.inbox.get(timeout=1)
+            except Empty:
+                continue
+            if source == "bus":
+                self._safely(role.on_bus, raw)
+            else:
+                self._from_socket(role, raw)
+
+    def _from_socket(self, role, raw):
+        message = parse(raw) if isinstance(raw, str) else None
+        if message is None:
+            self.error("malformed", _("The message is not a JSON object with a type."))
+            return
+        kind = message["type"]
+        if kind == "pong":
+            return
+        if kind == "ping":
+            self.send({"type": "pong"})
+            return
+        self._safely(role.handle, message)
+
+    def _safely(self, method, *args):
+        try:
+            method(*args)
+        except Refused as exc:
+            self.error(exc.code, exc.message)
+        except Exception:
+            log.exception("realtime: handling a message failed")
+            self.error("internal", _("Something went wrong. Please try again."))
+
+
+def _abandon(manager):
+    """Drop a transaction that failed in its commit: the manager keeps it,
+    and the next ``begin`` would fail."""
+    try:
+        manager.abort()
+    except NoTransaction:
+        pass
+
+
+def parse(raw):
+    """A message object with a string type, or None."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return None
+    return message

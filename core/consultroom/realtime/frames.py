@@ -1,0 +1,98 @@
+"""Reading websocket messages with a size limit.
+
+gevent-websocket reads a frame of any announced length into memory. This
+reader looks at each frame header first: a message over the limit is read
+and thrown away in small pieces (so the stream stays in step and the socket
+keeps working), and one over ``hard_limit`` closes the socket (1009).
+It relies on gevent-websocket's frame API (Header, raw_read, send_frame).
+"""
+import struct
+
+from geventwebsocket.exceptions import ProtocolError, WebSocketError
+from geventwebsocket.websocket import Header
+
+CHUNK = 65536
+TOO_LARGE = object()  # returned instead of a message that was over the limit
+
+
+def _discard(ws, length):
+    while length:
+        data = ws.raw_read(min(length, CHUNK))
+        if not data:
+            raise WebSocketError("Unexpected EOF reading frame payload")
+        length -= len(data)
+
+
+def _read_message(ws, max_bytes, hard_limit):
+    opcode = None
+    parts = []
+    size = 0
+    while True:
+        header = Header.decode_header(ws.stream)
+        if header.flags:
+            raise ProtocolError()
+        if header.opcode in (ws.OPCODE_PING, ws.OPCODE_PONG, ws.OPCODE_CLOSE):
+            payload = ws.raw_read(header.length) if header.length else b""
+            payload = header.unmask_payload(payload) if header.mask else payload
+            if header.opcode == ws.OPCODE_PING:
+                ws.handle_ping(header, payload)
+                continue
+            if header.opcode == ws.OPCODE_CLOSE:
+                ws.handle_close(header, payload)
+                return None
+            continue
+        if header.opcode in (ws.OPCODE_TEXT, ws.OPCODE_BINARY):
+            if opcode is not None:
+                raise ProtocolError()
+            opcode = header.opcode
+        elif header.opcode != ws.OPCODE_CONTINUATION or opcode is None:
+            raise ProtocolError()
+        size += header.length
+        if size > hard_limit:
+            close(ws, 1009)
+            return None
+        if size > max_bytes or parts is None:
+            _discard(ws, header.length)
+            parts = None
+        elif header.length:
+            payload = ws.raw_read(header.length)
+            if len(payload) != header.length:
+                raise WebSocketError("Unexpected EOF reading frame payload")
+            parts.append(header.unmask_payload(payload) if header.mask else payload)
+        if header.fin:
+            break
+    if parts is None:
+        return TOO_LARGE
+    data = b"".join(parts)
+    if opcode == ws.OPCODE_BINARY:
+        return bytes(data)
+    return data.decode("utf-8")
+
+
+def close(ws, code):
+    """Close with ``code``: gevent-websocket's own close() drops the code."""
+    if ws.closed:
+        return
+    try:
+        ws.send_frame(struct.pack("!H", code), ws.OPCODE_CLOSE)
+    except (WebSocketError, OSError):
+        pass
+    finally:
+        ws.closed = True
+        ws.stream = ws.raw_write = ws.raw_read = ws.environ = None
+
+
+def receive(ws, max_bytes, hard_limit):
+    """The next message (str, or bytes for a binary one), TOO_LARGE, or
+    None when the socket closed."""
+    if ws.closed:
+        return None
+    try:
+        return _read_message(ws, max_bytes, hard_limit)
+    except UnicodeDecodeError:
+        close(ws, 1007)
+    except ProtocolError:
+        close(ws, 1002)
+    except (WebSocketError, OSError):
+        close(ws, 1011)
+    return None

@@ -1,0 +1,134 @@
+"""Consultation rooms: who may enter, who is in them, and their end.
+
+Like consultroom.waitingroom.live, these functions work in the caller's
+transaction and add the bus messages to publish after the commit to an
+``Events``.
+"""
+from sqlalchemy import select, update
+from zope.sqlalchemy import mark_changed
+
+from consultroom.db import utcnow
+from consultroom.realtime import room_channel, client_channel
+from consultroom.realtime.models import Room, RoomInvite, RoomMember, SharedFile
+from consultroom.waitingroom.live import end_visit
+
+MAX_PEERS = 6
+
+
+def open_room_of(dbsession, organisation_id, room_id):
+    """Room ``room_id`` of this organisation if it is still open, else None."""
+    if not isinstance(room_id, str) or len(room_id) > 43:
+        return None
+    return dbsession.scalar(select(Room).where(
+        Room.id == room_id, Room.organisation_id == organisation_id, Room.ended_at.is_(None)))
+
+
+def may_enter(room, user_id):
+    """Staff enter a room they opened or one of their own appointments'."""
+    appointment = room.appointment
+    return room.created_by_id == user_id or (
+        appointment is not None and appointment.practitioner_id == user_id)
+
+
+def invite_by_token(dbsession, organisation_id, token):
+    """The invitation with ``token`` into an open room of this organisation."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        return None
+    return dbsession.scalar(select(RoomInvite).join(Room).where(
+        RoomInvite.token == token, Room.organisation_id == organisation_id,
+        Room.ended_at.is_(None)))
+
+
+def present_members(dbsession, room_id):
+    return dbsession.scalars(select(RoomMember).where(
+        RoomMember.room_id == room_id, RoomMember.left_at.is_(None))
+        .order_by(RoomMember.joined_at)).all()
+
+
+def peer_info(member):
+    return {"peer": member.peer, "name": member.name, "role": member.role}
+
+
+class RoomFull(Exception):
+    pass
+
+
+def _same_person(member, role, user_id):
+    """Whether ``member`` is an earlier socket of whoever joins now: the room's
+    one client, or the same staff member (a reload, or a process that died
+    without marking its sockets as gone)."""
+    if role == "client":
+        return member.role == "client"
+    return user_id is not None and member.user_id == user_id
+
+
+def join(dbsession, room, peer, role, name, user_id, events):
+    """Admit socket ``peer`` into ``room``; the peers already there."""
+    others = []
+    for member in present_members(dbsession, room.id):
+        if member.peer == peer:
+            continue
+        if _same_person(member, role, user_id):
+            member.left_at = utcnow()
+            events.add(room_channel(room.id), {"type": "peer_left", "peer": member.peer})
+        else:
+            others.append(member)
+    if len(others) >= MAX_PEERS:
+        raise RoomFull()
+    member = dbsession.get(RoomMember, peer)
+    if member is None:
+        member = RoomMember(peer=peer, room_id=room.id, role=role, name=name, user_id=user_id,
+                            joined_at=utcnow())
+        dbsession.add(member)
+    member.left_at = None
+    dbsession.flush()
+    events.add(room_channel(room.id), {"type": "peer_joined", **peer_info(member)})
+    return [peer_info(m) for m in others]
+
+
+def leave(dbsession, peer, events):
+    """Socket ``peer`` left its room (closed, sent back, or the room ended)."""
+    result = dbsession.execute(
+        update(RoomMember).where(RoomMember.peer == peer, RoomMember.left_at.is_(None))
+        .values(left_at=utcnow()).returning(RoomMember.room_id))
+    mark_changed(dbsession)
+    for room_id in result.scalars():
+        events.add(room_channel(room_id), {"type": "peer_left", "peer": peer})
+
+
+def files_of(dbsession, room_id):
+    return dbsession.scalars(select(SharedFile).where(SharedFile.room_id == room_id)
+                             .order_by(SharedFile.id)).all()
+
+
+def file_info(shared):
+    return {"id": shared.id, "name": shared.name, "size": shared.size,
+            "url": f"/room/{shared.room_id}/files/{shared.id}"}
+
+
+def end(dbsession, room, follow_up, events):
+    """End the consultation in ``room``. Returns the paths of its files, to
+    delete from disk after the commit (their rows go now)."""
+    now = utcnow()
+    room.ended_at = now
+    visit = end_visit(dbsession, room.id, events)
+    dbsession.execute(update(RoomMember).where(RoomMember.room_id == room.id,
+                                               RoomMember.left_at.is_(None))
+                      .values(left_at=now))
+    paths = remove_files(dbsession, room)
+    message = {"type": "_ended", "room": room.id, "follow_up": follow_up}
+    events.add(room_channel(room.id), message)
+    if visit is not None:
+        events.add(client_channel(visit.appointment_id), message)
+    return paths
+
+
+def remove_files(dbsession, room):
+    """Delete the rows of ``room``'s files; their paths, for the disk."""
+    files = files_of(dbsession, room.id)
+    for shared in files:
+        dbsession.delete(shared)
+    room.cleaned_at = utcnow()
+    dbsession.flush()
+    mark_changed(dbsession)
+    return [shared.path for shared in files]

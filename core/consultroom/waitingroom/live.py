@@ -1,0 +1,339 @@
+"""The live waiting room: who waits in which list, and what staff do with them.
+
+Every function works inside the caller's transaction and returns what changed
+plus the bus messages to publish once it commits (``Events``). Waiting lists
+are split into sections, one per bus channel: a practitioner's own
+appointments (``user:<id>``), a department's appointments (``dept:<id>``,
+seen by all its members) and appointments with neither (``unassigned:<org>``,
+seen by organisation admins). A staff socket listens to its sections and
+shows their union.
+
+Claiming is a conditional UPDATE (``... WHERE state = 'waiting'``) as the
+transaction's first statement, so of two simultaneous "call in" clicks
+exactly one updates the row; the other is told who won.
+"""
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, false, or_, select, update
+from zope.sqlalchemy import mark_changed
+
+from consultroom.accounts.models import Role, User
+from consultroom.appointments.link import arrival
+from consultroom.appointments.models import Appointment, Kind, Status
+from consultroom.db import utcnow
+from consultroom.i18n import _
+from consultroom.realtime import (department_channel, unassigned_channel, user_channel,
+                                  client_channel)
+from consultroom.realtime.models import CALLED, ENDED, IN_ROOM, WAITING, Room, Visit
+from consultroom.tenancy.timezones import local_now, to_utc
+
+DEFAULT_GRACE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The acting staff member as plain values: a socket outlives the
+    transaction its User was loaded in."""
+
+    id: int
+    organisation_id: int
+    department_id: int | None
+    role: str
+    name: str
+
+    @classmethod
+    def of(cls, user):
+        return cls(user.id, user.organisation_id, user.department_id, user.role.value,
+                   user.name)
+
+
+@dataclass
+class Events:
+    """Bus messages to publish after the commit, in order."""
+
+    messages: list = field(default_factory=list)
+    sections: set = field(default_factory=set)
+
+    def add(self, channel, message):
+        self.messages.append((channel, message))
+
+    def touch(self, visit):
+        """The waiting list section of ``visit`` changed."""
+        self.sections.add((visit.organisation_id, section_key(visit)))
+
+
+class LiveError(Exception):
+    """A refused action: ``code`` (docs/realtime.md) and a translation string."""
+
+    def __init__(self, code, message):
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+class ClaimLost(Exception):
+    """Someone else called the client in first (``by``: their name)."""
+
+    def __init__(self, by):
+        super().__init__(by)
+        self.by = by
+
+
+def section_key(visit):
+    if visit.practitioner_id:
+        return user_channel(visit.practitioner_id)
+    if visit.department_id:
+        return department_channel(visit.department_id)
+    return unassigned_channel(visit.organisation_id)
+
+
+def sections_of(staff):
+    """The section keys (bus channels) of ``staff``'s waiting list."""
+    keys = [user_channel(staff.id)]
+    if staff.department_id:
+        keys.append(department_channel(staff.department_id))
+    if staff.role == Role.org_admin.value:
+        keys.append(unassigned_channel(staff.organisation_id))
+    return keys
+
+
+def _section_condition(organisation_id, key):
+    kind, _colon, value = key.partition(":")
+    number = int(value)
+    if kind == "user":
+        return Visit.practitioner_id == number
+    if kind == "dept":
+        return and_(Visit.practitioner_id.is_(None), Visit.department_id == number)
+    return and_(Visit.practitioner_id.is_(None), Visit.department_id.is_(None),
+                Visit.organisation_id == number)
+
+
+def visible_to(staff):
+    """SQL condition: visits in ``staff``'s waiting list sections."""
+    return and_(Visit.organisation_id == staff.organisation_id,
+                or_(*(_section_condition(staff.organisation_id, k) for k in sections_of(staff))))
+
+
+def _appointment_visible_to(staff):
+    own = Appointment.practitioner_id == staff.id
+    department = and_(Appointment.practitioner_id.is_(None),
+                      Appointment.department_id == staff.department_id) \
+        if staff.department_id else false()
+    unassigned = and_(Appointment.practitioner_id.is_(None),
+                      Appointment.department_id.is_(None)) \
+        if staff.role == Role.org_admin.value else false()
+    return and_(Appointment.organisation_id == staff.organisation_id,
+                or_(own, department, unassigned))
+
+
+def _present(grace, now):
+    """SQL condition: the client is connected, or left less than ``grace`` ago."""
+    return or_(Visit.connected, Visit.left_at > now - timedelta(seconds=grace))
+
+
+def _iso(dt):
+    return dt.isoformat() + "Z" if dt else None
+
+
+def _arrival_of(appointment, now):
+    return "walk_in" if appointment.kind is Kind.walk_in else arrival(appointment, now)
+
+
+def client_name(appointment):
+    return appointment.client.display_name if appointment.client else ""
+
+
+def entries(dbsession, organisation, key, grace, now=None):
+    """The waiting list section ``key``: present, waiting visits by arrival."""
+    now = now or utcnow()
+    visits = dbsession.scalars(
+        select(Visit).where(Visit.organisation_id == organisation.id, Visit.state == WAITING,
+                            _section_condition(organisation.id, key), _present(grace, now))
+        .order_by(Visit.arrived_at, Visit.id)).all()
+    return [_entry(visit, organisation) for visit in visits]
+
+
+def _entry(visit, organisation):
+    appointment = visit.appointment
+    department = appointment.department or (
+        appointment.practitioner.department if appointment.practitioner else None)
+    return {
+        "id": visit.id, "appointment_id": appointment.id, "name": client_name(appointment),
+        "starts_at": _iso(appointment.starts_at),
+        "arrival": visit.arrival, "department": department.name if department else None,
+        "connected": visit.connected, "arrived_at": _iso(visit.arrived_at),
+        "note": visit.note,
+    }
+
+
+def section_message(dbsession, organisation, key, grace):
+    return {"type": "_section", "key": key, "at": time.time(),
+            "entries": entries(dbsession, organisation, key, grace)}
+
+
+def waiting_appointment_ids(dbsession, organisation_id):
+    """The appointments whose clients are in the waiting room now."""
+    return dbsession.scalars(select(Visit.appointment_id).where(
+        Visit.organisation_id == organisation_id, Visit.state == WAITING)).all()
+
+
+def waiting_count(dbsession, staff, grace):
+    """How many clients wait in ``staff``'s list (the menu's count)."""
+    return len(dbsession.scalars(select(Visit.id).where(
+        visible_to(staff), Visit.state == WAITING, _present(grace, utcnow()))).all())
+
+
+def upcoming(dbsession, staff, organisation, grace, now=None):
+    """Today's appointments of ``staff`` whose client is not here (yet): what
+    force start can open."""
+    now = now or utcnow()
+    today = local_now(organisation).replace(hour=0, minute=0, second=0, microsecond=0,
+                                            tzinfo=None)
+    start, end = to_utc(today, organisation), to_utc(today + timedelta(days=1), organisation)
+    rows = dbsession.execute(
+        select(Appointment).outerjoin(Visit, Visit.appointment_id == Appointment.id)
+        .where(_appointment_visible_to(staff), Appointment.status == Status.scheduled,
+               Appointment.starts_at >= start, Appointment.starts_at < end,
+               or_(Visit.id.is_(None),
+                   and_(Visit.state == WAITING, ~_present(grace, now))))
+        .order_by(Appointment.starts_at)).scalars().all()
+    return [{"appointment_id": a.id, "name": client_name(a), "starts_at": _iso(a.starts_at)}
+            for a in rows]
+
+
+def arrive(dbsession, appointment, peer, events, now=None):
+    """The client's socket ``peer`` is here: its visit, created or taken
+    over (an older socket of the same client is closed)."""
+    now = now or utcnow()
+    visit = dbsession.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
+    if visit is None:
+        visit = Visit(organisation_id=appointment.organisation_id, appointment=appointment,
+                      practitioner_id=appointment.practitioner_id,
+                      department_id=appointment.department_id, state=WAITING,
+                      arrival=_arrival_of(appointment, now), arrived_at=now)
+        dbsession.add(visit)
+    elif visit.arrived_at is None:  # force-started before the client came
+        visit.arrival, visit.arrived_at = _arrival_of(appointment, now), now
+    visit.connected, visit.left_at, visit.last_seen = True, None, now
+    previous, visit.peer = visit.peer, peer
+    dbsession.flush()
+    if previous and previous != peer:
+        events.add(client_channel(visit.appointment_id), {"type": "_replaced", "peer": peer})
+    if visit.state == WAITING:
+        events.touch(visit)
+    return visit
+
+
+def leave(dbsession, visit_id, peer, events, now=None):
+    """The client's socket ``peer`` closed; a newer socket keeps the visit."""
+    now = now or utcnow()
+    result = dbsession.execute(
+        update(Visit).where(Visit.id == visit_id, Visit.peer == peer)
+        .values(connected=False, left_at=now, last_seen=now)
+        .execution_options(synchronize_session=False))
+    mark_changed(dbsession)
+    if result.rowcount:
+        visit = dbsession.get(Visit, visit_id)
+        if visit.state == WAITING:
+            events.touch(visit)
+
+
+def open_room(dbsession, appointment, staff):
+    """The appointment's open room, or a new one."""
+    room = dbsession.scalar(select(Room).where(
+        Room.appointment_id == appointment.id, Room.ended_at.is_(None)))
+    if room is None:
+        room = Room(organisation_id=appointment.organisation_id, appointment_id=appointment.id,
+                    created_by_id=staff.id, started_at=utcnow())
+        dbsession.add(room)
+        dbsession.flush()
+    return room
+
+
+def _admit(dbsession, visit, staff, events):
+    room = open_room(dbsession, visit.appointment, staff)
+    visit.state, visit.room_id, visit.claimed_by_id, visit.note = IN_ROOM, room.id, staff.id, None
+    dbsession.flush()
+    events.add(client_channel(visit.appointment_id), {"type": "_admit", "room": room.id})
+    events.touch(visit)
+    return room
+
+
+def call_in(dbsession, staff, visit_id, events):
+    """Claim waiting visit ``visit_id`` for ``staff`` and open its room.
+    Returns the Room; raises ClaimLost naming the winner (or nobody, when
+    the client left), or LiveError when the visit is not in their list."""
+    claimed = dbsession.execute(
+        update(Visit).where(Visit.id == visit_id, Visit.state == WAITING, visible_to(staff))
+        .values(state=CALLED, claimed_by_id=staff.id)
+        .execution_options(synchronize_session=False))
+    mark_changed(dbsession)
+    if claimed.rowcount != 1:
+        seen = dbsession.execute(
+            select(Visit.state, User.name).outerjoin(User, Visit.claimed_by_id == User.id)
+            .where(visible_to(staff), Visit.id == visit_id)).first()
+        if seen is None:
+            raise LiveError("not_found", _("This client is no longer waiting."))
+        raise ClaimLost(seen.name or "")
+    visit = dbsession.get(Visit, visit_id)
+    return _admit(dbsession, visit, staff, events)
+
+
+def force_start(dbsession, staff, appointment_id, events):
+    """Open the room of one of ``staff``'s appointments, client or not."""
+    appointment = dbsession.scalar(select(Appointment).where(
+        Appointment.id == appointment_id, _appointment_visible_to(staff),
+        Appointment.status == Status.scheduled))
+    if appointment is None:
+        raise LiveError("not_found", _("This appointment is not in your list."))
+    visit = dbsession.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
+    if visit is None:
+        visit = Visit(organisation_id=appointment.organisation_id, appointment=appointment,
+                      practitioner_id=appointment.practitioner_id,
+                      department_id=appointment.department_id, state=CALLED)
+        dbsession.add(visit)
+        dbsession.flush()
+        return _admit(dbsession, visit, staff, events)
+    if visit.state == IN_ROOM:
+        return dbsession.get(Room, visit.room_id)
+    if visit.state == WAITING:
+        return call_in(dbsession, staff, visit.id, events)
+    visit.state = CALLED  # ended before: a new consultation
+    return _admit(dbsession, visit, staff, events)
+
+
+def send_back(dbsession, room_id, events):
+    """The client in room ``room_id`` goes back to the waiting room."""
+    visit = dbsession.scalar(select(Visit).where(Visit.room_id == room_id,
+                                                 Visit.state == IN_ROOM))
+    if visit is None:
+        raise LiveError("not_found", _("The client is not in this room."))
+    visit.state, visit.room_id, visit.claimed_by_id = WAITING, None, None
+    events.add(client_channel(visit.appointment_id), {"type": "_sent_back", "room": room_id})
+    events.touch(visit)
+    return visit
+
+
+def note(dbsession, staff, visit_id, text, events):
+    """A one-line message to a waiting client ("running 10 minutes late")."""
+    visit = dbsession.scalar(select(Visit).where(Visit.id == visit_id, visible_to(staff),
+                                                 Visit.state == WAITING))
+    if visit is None:
+        raise LiveError("not_found", _("This client is no longer waiting."))
+    visit.note = text
+    events.add(client_channel(visit.appointment_id), {"type": "note", "text": text})
+    events.touch(visit)
+
+
+def end_visit(dbsession, room_id, events):
+    """The room's consultation ended: its visit is over."""
+    visit = dbsession.scalar(select(Visit).where(Visit.room_id == room_id))
+    if visit is not None:
+        was_waiting = visit.state == WAITING
+        visit.state = ENDED
+        if was_waiting:
+            events.touch(visit)
+    return visit
+

@@ -1,0 +1,395 @@
+"""A real Consultroom server for the realtime tests: ``pserve`` with the
+gevent-websocket runner on a free loopback port, its own database (a SQLite
+file, or a fresh PostgreSQL database when CONSULTROOM_TEST_DB names a
+server), and helpers to make data in that database and to talk to the server
+over HTTP and websockets (websocket-client)."""
+import json
+import os
+import queue
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import websocket
+
+from consultroom.accounts.models import Role, User
+from consultroom.accounts.passwords import hash_password
+from consultroom.appointments.models import Appointment, Kind
+from consultroom.clients.models import Client
+from consultroom.db import make_engine, make_session_factory, utcnow
+from consultroom.tenancy.models import Department, Organisation
+from consultroom.testing import free_port, scratch_database
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+BASE_DOMAIN = "consultroom.test"
+PASSWORD = "correct horse battery"
+
+INI = """
+[app:main]
+use = egg:consultroom
+consultroom.base_domain = {base}
+consultroom.public_url = http://{base}:{port}
+sqlalchemy.url = {url}
+session.secret = {secret}
+session.secure = false
+mail.transport = folder
+mail.folder = {here}/mail
+mail.sender = Consultroom <noreply@consultroom.test>
+mail.deliver_after_commit = off
+files.dir = {here}/files
+files.max_bytes = 200000
+realtime.bus = {bus}
+redis.url = {redis_url}
+realtime.redis_channel = {channel}
+realtime.grace_seconds = 2
+realtime.ping_seconds = 1
+realtime.idle_seconds = 4
+realtime.rate = 20
+realtime.burst = 40
+turn.urls = turn:turn.consultroom.test:3478 turns:turn.consultroom.test:5349
+stun.urls = stun:turn.consultroom.test:3478
+turn.secret = {turn_secret}
+turn.ttl_seconds = 600
+
+[server:main]
+use = egg:consultroom#gevent_websocket
+host = 127.0.0.1
+port = {port}
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+"""
+
+
+def database_url(here):
+    return scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""),
+                            f"{here}/realtime.sqlite", prefix="consultroom_rt")
+
+
+class Server:
+    """One or more ``pserve`` processes sharing one database."""
+
+    def __init__(self, here, url, bus="memory", processes=1,
+                 redis_url="redis://127.0.0.1:6379/0"):
+        self.here = Path(here)
+        self.redis_url = redis_url
+        self.url = url
+        self.turn_secret = secrets.token_hex(16)
+        self.channel = f"consultroom:test:{secrets.token_hex(4)}"
+        self.secret = secrets.token_urlsafe(48)
+        self.bus = bus
+        self.ports = [free_port() for _ in range(processes)]
+        self.processes = []
+        self.engine = make_engine({"sqlalchemy.url": url})
+        self.dbmaker = make_session_factory(self.engine)
+
+    @property
+    def port(self):
+        return self.ports[0]
+
+    def ini(self, port):
+        path = self.here / f"server-{port}.ini"
+        path.write_text(INI.format(base=BASE_DOMAIN, port=port, url=self.url,
+                                   secret=self.secret, here=self.here, bus=self.bus,
+                                   channel=self.channel, turn_secret=self.turn_secret,
+                                   redis_url=self.redis_url))
+        return path
+
+    def start(self):
+        subprocess.run([BIN / "consultroom", "-c", self.ini(self.port), "db", "upgrade"],
+                       check=True, capture_output=True)
+        for port in self.ports:
+            log = open(self.here / f"server-{port}.log", "w")
+            self.processes.append(subprocess.Popen(
+                [BIN / "pserve", self.ini(port)], stdout=log, stderr=subprocess.STDOUT))
+        for port in self.ports:
+            wait_for_port(port)
+        return self
+
+    def stop(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(10)
+        self.engine.dispose()
+
+    def log(self):
+        return "\n".join((self.here / f"server-{p}.log").read_text() for p in self.ports)
+
+    # -- data -----------------------------------------------------------------
+
+    def add(self, *objects):
+        with self.dbmaker() as session:
+            session.add_all(objects)
+            session.commit()
+        return objects[0] if len(objects) == 1 else objects
+
+    def organisation(self, **settings):
+        sub = f"o{secrets.token_hex(4)}"
+        return self.add(Organisation(subdomain=sub, name=f"Org {sub}", settings=settings))
+
+    def set_options(self, organisation, **settings):
+        with self.dbmaker() as session:
+            org = session.get(Organisation, organisation.id)
+            org.settings = {**(org.settings or {}), **settings}
+            session.commit()
+
+    def department(self, organisation, name="Physio"):
+        return self.add(Department(organisation_id=organisation.id, name=name))
+
+    def user(self, organisation, role=Role.practitioner, department=None, name=None):
+        n = secrets.token_hex(3)
+        return self.add(User(organisation_id=organisation.id, email=f"u{n}@example.org",
+                             name=name or f"Doctor {n}", role=role,
+                             password_hash=hash_password(PASSWORD),
+                             department_id=department.id if department else None))
+
+    def appointment(self, organisation, practitioner=None, department=None, minutes=0,
+                    kind=Kind.quick, name="Jansen"):
+        client = Client(organisation_id=organisation.id, initials="J.", last_name=name,
+                        email="client@example.org")
+        appointment = Appointment(
+            organisation_id=organisation.id, client=client,
+            practitioner_id=practitioner.id if practitioner else None,
+            department_id=department.id if department else None, kind=kind,
+            starts_at=(utcnow() + timedelta(minutes=minutes)).replace(second=0, microsecond=0),
+            duration_minutes=20)
+        return self.add(client, appointment)[1]
+
+    def query(self, statement):
+        with self.dbmaker() as session:
+            return session.execute(statement).all()
+
+
+def wait_for_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/main.css", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A cookie-keeping HTTP client for one organisation's subdomain."""
+
+    def __init__(self, port, organisation):
+        self.port = port
+        self.host = f"{organisation.subdomain}.{BASE_DOMAIN}:{port}"
+        self.origin = f"http://{self.host}"
+        self.cookies = {}
+        self.opener = urllib.request.build_opener(NoRedirect)
+
+    def request(self, path, data=None, headers=None, method=None):
+        all_headers = {"Host": self.host, **(headers or {})}
+        if self.cookies:
+            all_headers["Cookie"] = self.cookie_header()
+        if isinstance(data, dict):
+            data = urllib.parse.urlencode(data).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
+                                     headers=all_headers, method=method)
+        try:
+            response = urllib.request.build_opener(NoRedirect).open(req, timeout=10)
+        except urllib.error.HTTPError as exc:
+            response = exc
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        return response.status, response.headers, response.read()
+
+    def cookie_header(self):
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def log_in(self, user):
+        status, _headers, page = self.request("/login")
+        assert status == 200, page
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+        status, _headers, page = self.request(
+            "/login", {"csrf_token": token, "email": user.email, "password": PASSWORD})
+        assert status == 303, page
+        return self
+
+    def csrf_token(self):
+        status, _headers, page = self.request("/waiting-room")
+        assert status == 200, page
+        config = re.search(rb'"csrf": "([^"]+)"', page) or re.search(
+            rb'name="csrf_token" value="([^"]+)"', page)
+        return config.group(1).decode()
+
+    def socket(self, origin=None, cookies=True):
+        return Socket(self, origin or self.origin, cookies)
+
+
+class Socket:
+    """A websocket client that keeps every message it received. A thread
+    reads all the time and answers pings (like the pages' JavaScript) unless
+    ``auto_pong`` is off."""
+
+    def __init__(self, browser, origin, cookies):
+        self.ws = websocket.create_connection(
+            f"ws://127.0.0.1:{browser.port}/ws", host=browser.host, origin=origin,
+            cookie=browser.cookie_header() if cookies and browser.cookies else None,
+            timeout=None)
+        self.received = []
+        self.peer = None
+        self.auto_pong = True
+        self.inbox = queue.Queue()
+        self.closed_with = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        code = None
+        try:
+            while True:
+                opcode, frame = self.ws.recv_data_frame(True)
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    data = frame.data
+                    code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                    return
+                if opcode != websocket.ABNF.OPCODE_TEXT:
+                    continue
+                message = json.loads(frame.data)
+                if message["type"] == "ping" and self.auto_pong:
+                    self.send({"type": "pong"})
+                self.inbox.put(message)
+        except Exception:
+            return
+        finally:
+            self.closed_with.put(code)
+            self.inbox.put(None)
+
+    def send(self, message):
+        self.ws.send(message if isinstance(message, str) else json.dumps(message))
+
+    def recv(self, timeout=5):
+        message = self.inbox.get(timeout=max(timeout, 0.01))
+        if message is None:
+            self.inbox.put(None)
+            raise ConnectionError("closed")
+        self.received.append(message)
+        return message
+
+    def expect(self, kind, timeout=5):
+        """The next message of type ``kind``; the others are kept in
+        ``received`` and skipped."""
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            try:
+                if left <= 0:
+                    raise queue.Empty()
+                message = self.recv(left)
+            except queue.Empty:
+                raise AssertionError(
+                    f"no {kind!r}; got {[m['type'] for m in self.received]}") from None
+            if message["type"] == kind:
+                return message
+
+    def hello(self, role, token=None):
+        message = {"type": "hello", "role": role}
+        if token:
+            message["token"] = token
+        self.send(message)
+        welcome = self.expect("welcome")
+        self.peer = welcome["peer"]
+        return welcome
+
+    def drain(self, seconds=0.3):
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                self.recv(end - time.time())
+            except (queue.Empty, ConnectionError):
+                if self.closed_with.qsize():
+                    return
+
+    def close_code(self, timeout=5):
+        """Wait until the server closes; the close code."""
+        code = self.closed_with.get(timeout=timeout)
+        self.closed_with.put(code)
+        while True:
+            try:
+                self.recv(0.01)
+            except (queue.Empty, ConnectionError):
+                return code
+
+    def close(self):
+        self.ws.close()
+
+
+# -- fixtures and shortcuts ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    here = tmp_path_factory.mktemp("realtime")
+    url, drop = database_url(here)
+    server = Server(here, url).start()
+    yield server
+    server.stop()
+    drop()
+
+
+@pytest.fixture
+def clinic(server):
+    org = server.organisation(force_start=True, file_sharing=True,
+                              follow_up_text="Thank you, see you next week.")
+    doctor = server.user(org, name="Dr Who")
+    return org, doctor
+
+
+def staff_socket(server, org, user):
+    browser = Browser(server.port, org).log_in(user)
+    socket = browser.socket()
+    socket.hello("staff")
+    return browser, socket
+
+
+def client_socket(server, org, appointment):
+    socket = Browser(server.port, org).socket()
+    socket.hello("client", appointment.token)
+    return socket
+
+
+def refused(socket):
+    error = socket.expect("error")
+    assert error["code"] == "unauthorized"
+    assert socket.close_code() == 4401
+
+

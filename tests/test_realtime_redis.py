@@ -1,0 +1,224 @@
+"""The Redis bus: delivery between bus instances, two app processes serving
+one organisation, and kick_user reaching a socket in another process.
+Needs Redis at 127.0.0.1:6379; under CI=true its absence is a failure."""
+import os
+import secrets
+import shutil
+import subprocess
+import time
+
+import pytest
+import redis
+
+from consultroom.realtime import kick_user, user_channel
+from consultroom.realtime.bus import RedisBus
+from realtime_support import Browser, Server, database_url, free_port
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable():
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_redis():
+    if not redis_reachable():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis must be reachable at 127.0.0.1:6379 under CI")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+
+
+@pytest.fixture
+def buses():
+    channel = f"consultroom:test:{secrets.token_hex(4)}"
+    pair = [RedisBus(REDIS_URL, channel=channel) for _ in range(2)]
+    for bus in pair:
+        assert bus.wait_ready()
+    yield pair
+    for bus in pair:
+        bus.close()
+
+
+def wait_until(predicate, timeout=5):
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_message_reaches_the_other_bus_once_and_the_own_subscribers_directly(buses):
+    first, second = buses
+    got_first, got_second = [], []
+    first.subscribe("room:abc", got_first.append)
+    second.subscribe("room:abc", got_second.append)
+    second.subscribe("room:other", got_second.append)
+    first.publish("room:abc", {"type": "peer_joined", "peer": "p1"})
+    wait_until(lambda: got_second)
+    time.sleep(0.2)
+    assert got_first == [{"type": "peer_joined", "peer": "p1"}]
+    assert got_second == [{"type": "peer_joined", "peer": "p1"}]
+    second.unsubscribe("room:abc", got_second.append)
+    first.publish("room:abc", {"type": "x"})
+    time.sleep(0.2)
+    assert len(got_second) == 1
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    here = tmp_path_factory.mktemp("realtime-redis")
+    url, drop = database_url(here)
+    server = Server(here, url, bus="redis", processes=2).start()
+    yield server
+    server.stop()
+    drop()
+
+
+def test_client_and_practitioner_on_different_processes(two_processes):
+    server = two_processes
+    org = server.organisation()
+    doctor = server.user(org)
+    appointment = server.appointment(org, doctor)
+    on_a, on_b = (Browser(port, org) for port in server.ports)
+    client = on_a.socket()
+    client.hello("client", appointment.token)
+    client.expect("waiting")
+    on_b.log_in(doctor)
+    staff = on_b.socket()
+    staff.hello("staff")
+    listing = staff.expect("waiting_list")
+    if not listing["count"]:
+        listing = staff.expect("waiting_list")
+    staff.send({"type": "call_in", "visit": listing["entries"][0]["id"]})
+    room = staff.expect("claimed")["room"]
+    assert client.expect("admitted")["room"] == room
+    staff.send({"type": "join", "room": room})
+    assert [p["peer"] for p in staff.expect("room")["peers"]] == [client.peer]
+    staff.send({"type": "signal", "to": client.peer, "data": {"sdp": {"type": "offer"}}})
+    assert client.expect("signal")["from"] == staff.peer
+    client.send({"type": "signal", "to": staff.peer, "data": {"sdp": {"type": "answer"}}})
+    assert staff.expect("signal")["data"] == {"sdp": {"type": "answer"}}
+
+
+def test_kick_user_closes_the_users_sockets_in_every_process(two_processes):
+    server = two_processes
+    org = server.organisation()
+    doctor = server.user(org)
+    sockets = []
+    for port in server.ports:
+        browser = Browser(port, org).log_in(doctor)
+        socket = browser.socket()
+        socket.hello("staff")
+        socket.expect("waiting_list")
+        sockets.append(socket)
+    bus = RedisBus(REDIS_URL, channel=server.channel)
+    try:
+        assert bus.wait_ready()
+        kick_user({"bus": bus}, doctor.id)
+        assert [s.close_code() for s in sockets] == [4403, 4403]
+    finally:
+        bus.close()
+
+
+def test_kick_user_publishes_on_the_users_channel(buses):
+    first, second = buses
+    got = []
+    second.subscribe(user_channel(7), got.append)
+    kick_user({"bus": first}, 7)
+    wait_until(lambda: got)
+    assert got == [{"type": "_kick"}]
+
+
+class OwnRedis:
+    """A redis-server of this test's own, to restart at will."""
+
+    def __init__(self, here):
+        self.here = here
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.here)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: self._up(), timeout=10)
+
+    def _up(self):
+        try:
+            return redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+        except redis.RedisError:
+            return False
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_the_bus_reconnects_and_resubscribes_after_a_redis_restart(own_redis):
+    first, second = (RedisBus(own_redis.url, channel="consultroom:test") for _ in range(2))
+    try:
+        resynced, got = [], []
+        second.on_reconnect(lambda: resynced.append(True))
+        second.subscribe("room:r", got.append)
+        assert first.wait_ready() and second.wait_ready()
+        own_redis.stop()
+        time.sleep(0.5)
+        own_redis.start()
+        restarted = time.time()
+        while not got:
+            assert time.time() - restarted < 5, "no delivery within 5 s of the restart"
+            first.publish("room:r", {"type": "peer_left", "peer": "p"})
+            time.sleep(0.1)
+        assert resynced
+    finally:
+        first.close()
+        second.close()
+
+
+def test_signalling_between_two_processes_resumes_after_a_redis_restart(own_redis, tmp_path):
+    url, drop = database_url(tmp_path)
+    server = Server(tmp_path, url, bus="redis", processes=2, redis_url=own_redis.url).start()
+    try:
+        org = server.organisation(force_start=True)
+        doctor = server.user(org)
+        appointment = server.appointment(org, doctor)
+        client = Browser(server.ports[0], org).socket()
+        client.hello("client", appointment.token)
+        client.expect("waiting")
+        staff = Browser(server.ports[1], org).log_in(doctor).socket()
+        staff.hello("staff")
+        staff.send({"type": "force_start", "appointment": appointment.id})
+        room = staff.expect("started")["room"]
+        client.expect("admitted")
+        staff.send({"type": "join", "room": room})
+        staff.expect("room")
+        own_redis.stop()
+        time.sleep(0.5)
+        own_redis.start()
+        restarted = time.time()
+        while True:
+            staff.send({"type": "signal", "to": client.peer, "data": {"candidate": {}}})
+            try:
+                client.expect("signal", timeout=0.3)
+                break
+            except AssertionError:
+                assert time.time() - restarted < 5, "signalling did not resume within 5 s"
+    finally:
+        server.stop()
+        drop()

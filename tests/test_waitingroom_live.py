@@ -1,0 +1,270 @@
+"""The live waiting room over real websockets: arrival in the right list,
+the call-in race, send back, notes, force start, the grace period, the
+walk-in switch, and organisations kept apart."""
+import json
+import threading
+import time
+
+from sqlalchemy import select
+
+from consultroom.accounts.models import Role
+from consultroom.appointments.models import Kind
+from consultroom.realtime.models import Visit, WalkInSwitch
+from realtime_support import (Browser, client_socket, clinic, server,  # noqa: F401
+                              staff_socket)
+
+
+def entry_of(listing, appointment):
+    return next(e for e in listing["entries"] if e["appointment_id"] == appointment.id)
+
+
+def wait_for_list(socket, predicate, timeout=5):
+    deadline = time.time() + timeout
+    while True:
+        listing = socket.expect("waiting_list", timeout=max(0.1, deadline - time.time()))
+        if predicate(listing):
+            return listing
+
+
+def test_a_client_appears_in_the_practitioners_list_live(server, clinic):
+    org, doctor = clinic
+    _browser, staff = staff_socket(server, org, doctor)
+    assert staff.expect("waiting_list")["count"] == 0
+    appointment = server.appointment(org, doctor, minutes=-10)
+    client = client_socket(server, org, appointment)
+    waiting = client.expect("waiting")
+    assert waiting["arrival"] == "late" and waiting["note"] is None
+    listing = wait_for_list(staff, lambda m: m["count"] == 1)
+    entry = entry_of(listing, appointment)
+    assert entry["name"] == "J. Jansen" and entry["arrival"] == "late" and entry["connected"]
+
+
+def test_department_appointments_reach_every_member_and_walk_ins_are_marked(server, clinic):
+    org, _doctor = clinic
+    physio = server.department(org, "Physio")
+    members = [server.user(org, department=physio) for _ in range(2)]
+    outsider = server.user(org)
+    sockets = [staff_socket(server, org, u)[1] for u in (*members, outsider)]
+    for socket in sockets:
+        socket.expect("waiting_list")
+    appointment = server.appointment(org, department=physio)
+    walk_in = server.appointment(org, members[0], kind=Kind.walk_in, name="Visitor")
+    client_socket(server, org, appointment).expect("waiting")
+    client_socket(server, org, walk_in).expect("waiting")
+    first = wait_for_list(sockets[0], lambda m: m["count"] == 2)
+    assert entry_of(first, walk_in)["arrival"] == "walk_in"
+    assert entry_of(first, appointment)["department"] == "Physio"
+    second = wait_for_list(sockets[1], lambda m: m["count"] == 1)
+    assert entry_of(second, appointment)
+    sockets[2].drain(0.5)
+    assert all(m["count"] == 0 for m in sockets[2].received if m["type"] == "waiting_list")
+
+
+def test_two_simultaneous_call_ins_have_exactly_one_winner(server, clinic):
+    org, _doctor = clinic
+    team = server.department(org, "Team")
+    users = [server.user(org, department=team, name=f"Doc {n}") for n in range(2)]
+    sockets = [staff_socket(server, org, u)[1] for u in users]
+    appointment = server.appointment(org, department=team)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    visit = entry_of(wait_for_list(sockets[0], lambda m: m["count"] == 1), appointment)["id"]
+    wait_for_list(sockets[1], lambda m: m["count"] == 1)
+    barrier = threading.Barrier(2)
+
+    def click(socket):
+        barrier.wait()
+        socket.send({"type": "call_in", "visit": visit})
+
+    threads = [threading.Thread(target=click, args=(s,)) for s in sockets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    answers = []
+    for socket in sockets:
+        deadline = time.time() + 5
+        while True:
+            message = socket.recv(deadline - time.time())
+            if message["type"] in ("claimed", "claim_lost"):
+                answers.append(message)
+                break
+    assert sorted(a["type"] for a in answers) == ["claim_lost", "claimed"]
+    winner = next(a for a in answers if a["type"] == "claimed")
+    loser = next(a for a in answers if a["type"] == "claim_lost")
+    assert loser["by"] in ("Doc 0", "Doc 1") and winner["url"] == f"/room/{winner['room']}"
+    assert client.expect("admitted")["room"] == winner["room"]
+    [(state, claimed_by)] = server.query(select(Visit.state, Visit.claimed_by_id)
+                                         .where(Visit.id == visit))
+    assert state == "in_room" and claimed_by in {u.id for u in users}
+
+
+def test_call_in_send_back_note_and_end(server, clinic):
+    org, doctor = clinic
+    _browser, staff = staff_socket(server, org, doctor)
+    staff.expect("waiting_list")
+    appointment = server.appointment(org, doctor)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    visit = entry_of(wait_for_list(staff, lambda m: m["count"] == 1), appointment)["id"]
+    staff.send({"type": "note", "visit": visit, "text": "Running 10 minutes late"})
+    assert client.expect("note")["text"] == "Running 10 minutes late"
+    staff.send({"type": "note", "visit": visit, "text": "two\nlines"})
+    assert staff.expect("error")["code"] == "malformed"
+    staff.send({"type": "call_in", "visit": visit})
+    room = staff.expect("claimed")["room"]
+    client.expect("admitted")
+    staff.send({"type": "join", "room": room})
+    assert [p["role"] for p in staff.expect("room")["peers"]] == ["client"]
+    staff.send({"type": "send_back", "room": room})
+    client.expect("sent_back")
+    assert client.expect("waiting")["visit"] == visit
+    wait_for_list(staff, lambda m: m["count"] == 1)
+    staff.drain(0.3)
+    assert {"type": "peer_left", "peer": client.peer} in staff.received
+    staff.send({"type": "call_in", "visit": visit})
+    assert staff.expect("claimed")["room"] == room  # the same open room
+    client.expect("admitted")
+    staff.expect("peer_joined")
+    staff.send({"type": "end", "room": room})
+    assert client.expect("ended")["follow_up"] == "Thank you, see you next week."
+    assert staff.expect("ended")["url"] == "/waiting-room"
+    [(state,)] = server.query(select(Visit.state).where(Visit.id == visit))
+    assert state == "ended"
+    # Coming back after the end shows the end again, not the waiting room.
+    again = client_socket(server, org, appointment)
+    assert again.expect("ended")["follow_up"] == "Thank you, see you next week."
+
+
+def test_force_start_then_the_client_goes_straight_in(server, clinic):
+    org, doctor = clinic
+    appointment = server.appointment(org, doctor, minutes=30)
+    _browser, staff = staff_socket(server, org, doctor)
+    listing = staff.expect("waiting_list")
+    assert appointment.id in [u["appointment_id"] for u in listing["upcoming"]]
+    staff.send({"type": "force_start", "appointment": appointment.id})
+    room = staff.expect("started")["room"]
+    staff.send({"type": "join", "room": room})
+    assert staff.expect("room")["peers"] == []
+    client = Browser(server.port, org).socket()
+    client.hello("client", appointment.token)
+    first = client.recv()
+    assert first["type"] == "admitted" and first["room"] == room
+    joined = staff.expect("peer_joined")
+    assert joined["role"] == "client" and joined["name"] == "J. Jansen"
+
+
+def test_force_start_needs_the_organisation_setting(server):
+    org = server.organisation()
+    doctor = server.user(org)
+    appointment = server.appointment(org, doctor)
+    _browser, staff = staff_socket(server, org, doctor)
+    staff.send({"type": "force_start", "appointment": appointment.id})
+    assert staff.expect("error")["code"] == "forbidden"
+
+
+def test_a_closed_tab_leaves_the_list_after_the_grace_period_and_returns(server, clinic):
+    org, doctor = clinic
+    _browser, staff = staff_socket(server, org, doctor)
+    staff.expect("waiting_list")
+    first = server.appointment(org, doctor, name="First")
+    second = server.appointment(org, doctor, minutes=1, name="Second")
+    one = client_socket(server, org, first)
+    one.expect("waiting")
+    wait_for_list(staff, lambda m: m["count"] == 1)
+    client_socket(server, org, second).expect("waiting")
+    wait_for_list(staff, lambda m: m["count"] == 2)
+    one.close()
+    listing = wait_for_list(staff, lambda m: not entry_of(m, first)["connected"])
+    assert listing["count"] == 2  # still there during the grace period (2 s here)
+    listing = wait_for_list(staff, lambda m: m["count"] == 1, timeout=6)
+    assert [e["appointment_id"] for e in listing["entries"]] == [second.id]
+    back = client_socket(server, org, first)
+    back.expect("waiting")
+    listing = wait_for_list(staff, lambda m: m["count"] == 2)
+    assert [e["appointment_id"] for e in listing["entries"]] == [first.id, second.id]
+
+
+def test_a_second_tab_replaces_the_first(server, clinic):
+    org, doctor = clinic
+    appointment = server.appointment(org, doctor)
+    old = client_socket(server, org, appointment)
+    old.expect("waiting")
+    new = client_socket(server, org, appointment)
+    new.expect("waiting")
+    assert old.close_code() == 4409
+
+
+def test_the_walk_in_switch_feeds_the_widget(server, clinic):
+    org, doctor = clinic
+    browser, staff = staff_socket(server, org, doctor)
+    assert staff.expect("waiting_list")["walk_in_available"] is False
+    from consultroom.widgets.models import WalkInWidget
+
+    widget = server.add(WalkInWidget(organisation_id=org.id, name="Walk in", opening_hours="",
+                                     absence_text="Nobody", terms_text="", custom_css="",
+                                     intake_fields=["last_name"], primary_colour="#1f6f8b",
+                                     background_colour="#ffffff"))
+    visitor = Browser(server.port, org)
+    _status, _headers, page = visitor.request(f"/walk-in/{widget.public_id}")
+    assert b"Dr Who" not in page
+    staff.send({"type": "walk_in_available", "on": True})
+    assert staff.expect("walk_in")["on"] is True
+    _status, _headers, page = visitor.request(f"/walk-in/{widget.public_id}")
+    assert b"Dr Who" in page
+    _status, _headers, data = visitor.request(f"/walk-in/{widget.public_id}/available.json")
+    assert [a["name"] for a in json.loads(data)["available"]] == ["Dr Who"]
+    staff.send({"type": "walk_in_available", "on": False})
+    staff.expect("walk_in")
+    [(available,)] = server.query(select(WalkInSwitch.available)
+                                  .where(WalkInSwitch.user_id == doctor.id))
+    assert available is False
+
+
+def test_staff_of_another_organisation_cannot_touch_its_visits_or_rooms(server, clinic):
+    org, doctor = clinic
+    appointment = server.appointment(org, doctor)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    _browser, owner = staff_socket(server, org, doctor)
+    visit = entry_of(wait_for_list(owner, lambda m: m["count"] == 1), appointment)["id"]
+    other = server.organisation(force_start=True)
+    stranger = server.user(other, role=Role.org_admin)
+    browser, intruder = staff_socket(server, other, stranger)
+    intruder.expect("waiting_list")
+    intruder.send({"type": "call_in", "visit": visit})
+    assert intruder.expect("error")["code"] == "not_found"
+    intruder.send({"type": "force_start", "appointment": appointment.id})
+    assert intruder.expect("error")["code"] == "not_found"
+    intruder.send({"type": "note", "visit": visit, "text": "hello"})
+    assert intruder.expect("error")["code"] == "not_found"
+    owner.send({"type": "call_in", "visit": visit})
+    room = owner.expect("claimed")["room"]
+    intruder.send({"type": "join", "room": room})
+    assert intruder.expect("error")["code"] == "not_found"
+    assert browser.request(f"/room/{room}")[0] == 404
+    [(state,)] = server.query(select(Visit.state).where(Visit.id == visit))
+    assert state == "in_room"
+
+
+def test_the_menu_shows_the_waiting_count(server, clinic):
+    org, doctor = clinic
+    appointment = server.appointment(org, doctor)
+    client_socket(server, org, appointment).expect("waiting")
+    browser = Browser(server.port, org).log_in(doctor)
+    _status, _headers, page = browser.request("/waiting-room")
+    assert b"Waiting room (1)" in page
+
+
+def test_a_new_service_message_reaches_waiting_clients_live(server, clinic):
+    org, doctor = clinic
+    admin = server.user(org, role=Role.org_admin)
+    appointment = server.appointment(org, doctor)
+    client = client_socket(server, org, appointment)
+    assert client.expect("waiting")["service_messages"] == []
+    browser = Browser(server.port, org).log_in(admin)
+    status, _headers, _page = browser.request("/service-messages", {
+        "csrf_token": browser.csrf_token(), "text": "Phones are down until 11:00",
+        "department_id": "0"})
+    assert status == 303
+    assert client.expect("waiting")["service_messages"] == ["Phones are down until 11:00"]

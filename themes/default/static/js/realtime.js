@@ -1,0 +1,152 @@
+// The websocket to the organisation's realtime endpoint (docs/realtime.md):
+// says hello for its role, answers the server's heartbeat, reconnects with
+// backoff, and hands every message to the handlers registered for its type.
+
+// The server pings every 20 s; this long without any message means the
+// connection is dead even if the browser has not noticed.
+const SILENCE_MS = 50000;
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 15000;
+// Closed on purpose by the server: reconnecting would not help.
+const FINAL_CLOSE_CODES = new Set([4401, 4403, 4409]);
+
+export function readJSON(id) {
+  const element = document.getElementById(id);
+  return element ? JSON.parse(element.textContent) : null;
+}
+
+export class Realtime {
+  constructor(config) {
+    this.config = config;
+    this.handlers = new Map();
+    this.socket = null;
+    this.retryMs = FIRST_RETRY_MS;
+    this.silenceTimer = null;
+    this.stopped = false;
+    this.peer = null;
+  }
+
+  on(type, handler) {
+    if (!this.handlers.has(type)) this.handlers.set(type, []);
+    this.handlers.get(type).push(handler);
+    return this;
+  }
+
+  emit(type, message) {
+    for (const handler of this.handlers.get(type) || []) handler(message);
+  }
+
+  connect() {
+    this.stopped = false;
+    this.emit("status", { state: "connecting" });
+    const url = new URL(this.config.ws, window.location.href);
+    url.protocol = { "https:": "wss:", "http:": "ws:" }[url.protocol] || url.protocol;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      socket.send(JSON.stringify(this.config.hello));
+      this.watchSilence();
+    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
+    socket.addEventListener("close", (event) => this.closed(socket, event));
+  }
+
+  receive(data) {
+    this.watchSilence();
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch (error) {
+      return;
+    }
+    if (message.type === "ping") {
+      this.send({ type: "pong" });
+      return;
+    }
+    if (message.type === "welcome") {
+      this.peer = message.peer;
+      this.retryMs = FIRST_RETRY_MS;
+      this.emit("status", { state: "online" });
+    }
+    this.emit(message.type, message);
+  }
+
+  send(message) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  watchSilence() {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => this.socket && this.socket.close(), SILENCE_MS);
+  }
+
+  closed(socket, event) {
+    if (socket !== this.socket) return;
+    clearTimeout(this.silenceTimer);
+    this.socket = null;
+    this.peer = null;
+    if (this.stopped || FINAL_CLOSE_CODES.has(event.code)) {
+      this.emit("status", { state: "closed", code: event.code });
+      return;
+    }
+    this.emit("status", { state: "offline", code: event.code });
+    // Jitter spreads the reconnects of many pages after a server restart.
+    const delay = this.retryMs * (0.75 + Math.random() / 2);
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    setTimeout(() => this.stopped || this.connect(), delay);
+  }
+
+  close() {
+    this.stopped = true;
+    if (this.socket) this.socket.close(1000);
+  }
+}
+
+// The organisation's local time of a UTC instant, in the page's language:
+// the same "short" time the server renders with Babel.
+export function localTime(iso, config) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    timeStyle: "short", timeZone: config.timezone,
+  }).format(new Date(iso));
+}
+
+// Fills "{name}" placeholders in a translated string from the template.
+export function format(text, values) {
+  return text.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? values[key] : whole));
+}
+
+// Shows the connection state in an element with data-status-* texts.
+export function showStatus(realtime, element) {
+  if (!element) return;
+  realtime.on("status", ({ state }) => {
+    element.dataset.state = state;
+    element.textContent = element.dataset[`status${state[0].toUpperCase()}${state.slice(1)}`] || "";
+  });
+}
+
+// The number on the waiting-room entry of the main menu, which the server
+// renders as "Waiting room (2)"; staff pages keep it live.
+export function showWaitingCount(config, count) {
+  const link = document.querySelector(`nav.menu a[href$="${config.waiting_url}"]`);
+  if (!link) return;
+  const label = link.textContent.replace(/\s*\(\d+\)\s*$/, "");
+  link.textContent = count ? `${label} (${count})` : label;
+}
+
+// The staff member's "available for walk-in clients" switch: sent on change,
+// set from the server's state (also when changed in another tab).
+export function bindWalkInSwitch(realtime, input) {
+  if (!input) return;
+  const set = (on) => {
+    if (typeof on === "boolean") input.checked = on;
+  };
+  realtime.on("walk_in", (message) => set(message.on));
+  realtime.on("waiting_list", (message) => set(message.walk_in_available));
+  input.addEventListener("change", () => {
+    const sent = realtime.send({ type: "walk_in_available", on: input.checked });
+    if (!sent) input.checked = !input.checked;
+  });
+}

@@ -1,0 +1,99 @@
+// The client's waiting page (templates/waitingroom/waiting.html): the
+// disclaimer to accept, the camera and microphone check, the live arrival
+// state, note and service messages; once admitted the same page becomes the
+// consultation room, and after the end it shows the follow-up message.
+import { Realtime, format, localTime, readJSON, showStatus } from "./realtime.js";
+import { DeviceCheck, Room, bindSettingsDialog } from "./room.js";
+
+const page = document.querySelector("[data-waiting-page]");
+const config = readJSON("realtime-config");
+const strings = readJSON("waiting-strings");
+const realtime = new Realtime(config);
+const room = new Room(page.querySelector("[data-room]"), realtime, config);
+const devices = new DeviceCheck(page.querySelector("[data-devices]"));
+const waitingPart = page.querySelector("[data-waiting-part]");
+const deviceCard = page.querySelector("[data-device-card]");
+
+showStatus(realtime, page.querySelector("[data-connection]"));
+
+function showWaiting(message) {
+  const card = page.querySelector("[data-waiting]");
+  card.className = `card waiting waiting-${message.arrival}`;
+  const when = page.querySelector("[data-when]");
+  const text = strings[message.arrival] || strings.on_time;
+  when.textContent = format(text, { time: localTime(message.starts_at, config) });
+  showNote(message.note);
+  const list = page.querySelector("[data-messages]");
+  const texts = message.service_messages || [];
+  list.replaceChildren(...texts.map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  }));
+  page.querySelector("[data-service-messages]").hidden = texts.length === 0;
+}
+
+function showNote(text) {
+  const note = page.querySelector("[data-note]");
+  note.textContent = text || "";
+  note.hidden = !text;
+}
+
+// Resolves once the camera check has its stream (or failed): the room
+// needs it before it makes its offers.
+let mediaReady = Promise.resolve();
+
+async function admitted(message) {
+  waitingPart.hidden = true;
+  await mediaReady;
+  if (devices.stream) room.setStream(devices.release());
+  room.enter(message);
+}
+
+function sentBack() {
+  room.leave();
+  room.stopMedia();
+  waitingPart.hidden = false;
+  deviceCard.append(devices.root);
+  mediaReady = devices.start();
+}
+
+function ended(message) {
+  room.leave();
+  room.stopMedia();
+  devices.stop();
+  realtime.close();
+  waitingPart.hidden = true;
+  const card = page.querySelector("[data-ended]");
+  card.querySelector("[data-follow-up]").textContent = message.follow_up || strings.follow_up;
+  card.hidden = false;
+}
+
+realtime.on("waiting", showWaiting);
+realtime.on("note", (message) => showNote(message.text));
+realtime.on("admitted", admitted);
+realtime.on("sent_back", sentBack);
+realtime.on("ended", ended);
+
+bindSettingsDialog(page, devices, room);
+
+function enter() {
+  devices.root.hidden = false;
+  mediaReady = devices.start();
+  realtime.connect();
+}
+
+// With a disclaimer the client enters the waiting room (and the staff's list)
+// only after accepting it.
+const accept = page.querySelector("[data-accept]");
+if (accept) {
+  deviceCard.hidden = true;
+  accept.addEventListener("submit", (event) => {
+    event.preventDefault();
+    page.querySelector("[data-disclaimer-card]").hidden = true;
+    deviceCard.hidden = false;
+    enter();
+  });
+} else {
+  enter();
+}

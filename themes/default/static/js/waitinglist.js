@@ -1,0 +1,131 @@
+// The staff's live waiting list (templates/waitingroom/list.html): entries
+// with their arrival colour and exact time, the doorbell, the count on the
+// menu, call in / notes / force start, and the walk-in availability switch.
+import {
+  Realtime, bindWalkInSwitch, format, localTime, readJSON, showStatus, showWaitingCount,
+} from "./realtime.js";
+
+const page = document.querySelector("[data-waiting-list-page]");
+const config = readJSON("realtime-config");
+const strings = readJSON("waiting-list-strings");
+const realtime = new Realtime(config);
+const entries = page.querySelector("[data-entries]");
+const entryTemplate = page.querySelector("[data-entry-template]");
+const doorbell = page.querySelector("[data-doorbell]");
+const notice = page.querySelector("[data-notice]");
+// Visits already shown: the bell rings only for new ones, also across reconnects.
+let seen = null;
+
+showStatus(realtime, page.querySelector("[data-connection]"));
+bindWalkInSwitch(realtime, page.querySelector("[data-walk-in]"));
+
+function showNotice(text) {
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+function ring() {
+  doorbell.currentTime = 0;
+  doorbell.play().catch(() => {
+    // Browsers refuse sound before the user has touched the page.
+  });
+}
+
+function renderEntry(entry) {
+  const item = entryTemplate.content.firstElementChild.cloneNode(true);
+  item.dataset.visit = entry.id;
+  item.classList.add(`arrival-${entry.arrival}`);
+  item.querySelector("[data-name]").textContent = entry.name;
+  const time = item.querySelector("[data-time]");
+  time.textContent = localTime(entry.starts_at, config);
+  time.dateTime = entry.starts_at || "";
+  const arrival = item.querySelector("[data-arrival]");
+  arrival.textContent = arrival.dataset[entry.arrival] || "";
+  item.querySelector("[data-department]").textContent = entry.department || "";
+  item.querySelector("[data-offline]").hidden = entry.connected !== false;
+  const note = item.querySelector("[data-note-form]");
+  note.elements.text.value = entry.note || "";
+  note.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = note.elements.text.value.replace(/\s+/g, " ").trim();
+    if (realtime.send({ type: "note", visit: entry.id, text })) {
+      note.querySelector("[data-note-status]").textContent = strings.note_sent;
+    }
+  });
+  const callIn = item.querySelector("[data-call-in]");
+  callIn.addEventListener("click", () => {
+    callIn.disabled = true;
+    showNotice("");
+    if (!realtime.send({ type: "call_in", visit: entry.id })) callIn.disabled = false;
+  });
+  return item;
+}
+
+// Re-rendering would wipe a note being typed: keep the entries that are
+// unchanged and the focused one.
+function showList(message) {
+  const fresh = new Map(message.entries.map((entry) => [String(entry.id), entry]));
+  for (const item of [...entries.children]) {
+    if (!fresh.has(item.dataset.visit)) item.remove();
+  }
+  let previous = null;
+  for (const [id, entry] of fresh) {
+    const key = JSON.stringify(entry);
+    let item = entries.querySelector(`[data-visit="${CSS.escape(id)}"]`);
+    if (item && item.dataset.key !== key && !item.contains(document.activeElement)) {
+      item.remove();
+      item = null;
+    }
+    if (!item) {
+      item = renderEntry(entry);
+      item.dataset.key = key;
+    }
+    if (previous) previous.after(item);
+    else entries.prepend(item);
+    previous = item;
+  }
+  const count = message.count ?? message.entries.length;
+  page.querySelector("[data-count]").textContent = String(count);
+  page.querySelector("[data-empty]").hidden = count > 0;
+  showWaitingCount(config, count);
+  const arrived = [...fresh.keys()].filter((id) => seen && !seen.has(id));
+  if (arrived.length && message.audio_alarm !== false && config.audio_alarm !== false) ring();
+  seen = new Set(fresh.keys());
+  showUpcoming(message.upcoming || []);
+}
+
+function showUpcoming(upcoming) {
+  const card = page.querySelector("[data-upcoming-card]");
+  if (!card) return;
+  const template = page.querySelector("[data-upcoming-template]");
+  card.hidden = upcoming.length === 0;
+  card.querySelector("[data-upcoming]").replaceChildren(...upcoming.map((appointment) => {
+    const item = template.content.firstElementChild.cloneNode(true);
+    item.querySelector("[data-name]").textContent = appointment.name;
+    item.querySelector("[data-time]").textContent = localTime(appointment.starts_at, config);
+    const button = item.querySelector("[data-force-start]");
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      realtime.send({ type: "force_start", appointment: appointment.appointment_id });
+    });
+    return item;
+  }));
+}
+
+realtime.on("waiting_list", showList);
+realtime.on("claimed", (message) => window.location.assign(message.url));
+realtime.on("started", (message) => window.location.assign(message.url));
+realtime.on("claim_lost", (message) => {
+  const entry = entries.querySelector(`[data-visit="${CSS.escape(String(message.visit))}"]`);
+  const button = entry && entry.querySelector("[data-call-in]");
+  if (button) button.disabled = false;
+  showNotice(message.by ? format(strings.claim_lost, { name: message.by }) : strings.gone);
+});
+realtime.on("error", (message) => {
+  for (const button of page.querySelectorAll("[data-call-in], [data-force-start]")) {
+    button.disabled = false;
+  }
+  showNotice(message.message || "");
+});
+
+realtime.connect();
