@@ -6,6 +6,7 @@ subdomain, and on A's own subdomain with B's object IDs in the URL. Neither
 may succeed. Every protected route is also requested without a session. New
 routes are covered automatically.
 """
+import hashlib
 import itertools
 import re
 from datetime import time, timedelta
@@ -14,9 +15,11 @@ import pytest
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
+from consultroom.audit.models import SupportToken
 from consultroom.clientmail.models import TemplateSet
 from consultroom.clients.models import Client, Group, Participant
 from consultroom.db import utcnow
+from consultroom.realtime.models import Room, RoomInvite, SharedFile
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
 from consultroom.waitingroom.models import ServiceMessage
@@ -68,7 +71,7 @@ def _a_few(kind, organisation, fields):
 
 
 @pytest.fixture
-def world(make_organisation, make_user, enable_plugin, dbsession):
+def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     a = make_organisation("alpha")
     b = make_organisation("beta", settings={"strict_departments": True})
     for org in (a, b):
@@ -99,18 +102,47 @@ def world(make_organisation, make_user, enable_plugin, dbsession):
     dbsession.add_all([*clients, *groups, *participants, *appointments, *blocks,
                        *template_sets, *notices, *widgets])
     dbsession.flush()
+    superuser = make_user(None, role=Role.superuser)
+    rooms, invites, files = _consultations(dbsession, b, appointments, b_users[2], tmp_path)
+    support_tokens = ["support-token-of-beta-0000", "support-token-of-beta-0001"]
+    dbsession.add_all(SupportToken(
+        organisation_id=b.id, user_id=b_users[0].id, support_user_id=superuser.id,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=utcnow() + timedelta(minutes=2)) for token in support_tokens)
+    dbsession.flush()
     objects = [b, b_dept, *b_users, *clients, *groups, *participants, *appointments, *blocks,
-               *template_sets, *notices, *widgets]
+               *template_sets, *notices, *widgets, *files]
     b_values = {
         # An id that happens to be one of A's own (in another table) is left
         # out: A opening its own object is no leak. There are two of each kind.
         "id": sorted({o.id for o in objects} - a_ids),
-        "token": [x.token for x in appointments] + [c.portal_token for c in clients],
+        "token": ([x.token for x in appointments] + [c.portal_token for c in clients]
+                  + [i.token for i in invites] + support_tokens),
         "public_id": [w.public_id for w in widgets],
         "plugin": ["hello"],
+        "room": [r.id for r in rooms],
+        "user_id": [u.id for u in b_users],
     }
-    superuser = make_user(None, role=Role.superuser)
     return a, b, a_admin, superuser, b_values
+
+
+def _consultations(dbsession, b, appointments, practitioner, tmp_path):
+    """B's consultations in progress: rooms with a guest invite and a shared
+    file on disk each (so that a leaked download would be a 200)."""
+    rooms = [Room(organisation_id=b.id, appointment_id=a.id, created_by_id=practitioner.id)
+             for a in appointments]
+    dbsession.add_all(rooms)
+    dbsession.flush()
+    invites = [RoomInvite(room_id=r.id, name="Guest", email="guest@example.org") for r in rooms]
+    files = []
+    for n, room in enumerate(rooms):
+        path = tmp_path / f"shared-{n}.txt"
+        path.write_text("B's shared file")
+        files.append(SharedFile(room_id=room.id, name=path.name, size=15,
+                                content_type="text/plain", path=str(path)))
+    dbsession.add_all([*invites, *files])
+    dbsession.flush()
+    return rooms, invites, files
 
 
 class Visitor:
