@@ -2,7 +2,14 @@
 client arriving later goes straight in), "always show the settings first",
 video fit, resolution change; and full screen, picture in picture, changing
 the camera during the call, and muting."""
+import time
+from datetime import timedelta
+
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from consultroom.db import utcnow
+from consultroom.sessions.models import StoredSession
 
 LOCAL_VIDEO = "document.querySelector('[data-self]').srcObject.getVideoTracks()[0]"
 LOCAL_AUDIO = "document.querySelector('[data-self]').srcObject.getAudioTracks()[0]"
@@ -106,3 +113,38 @@ def test_settings_first_video_fit_resolution_and_mute(
     camera.click()
     expect(camera).to_have_attribute("aria-pressed", "true")
     assert staff.evaluate(f"{LOCAL_VIDEO}.enabled") is False
+
+
+def test_a_running_consultation_keeps_the_staff_session_alive(
+        live_data, live_db, live_server, staff_context, log_in):
+    org = live_data.organisation(name="Clinic", options={"force_start": True,
+                                                         "session_idle_minutes": 5})
+    doctor = live_data.user(org, name="Dr. Jansen")
+    live_data.appointment(org, practitioner=doctor,
+                          client=live_data.client(org, last_name="Peters"))
+    staff = staff_context.new_page()
+    staff.clock.install()
+    _staff_list(staff, log_in, live_server, org, doctor)
+    staff.locator("[data-upcoming] li", has_text="Peters").locator("[data-force-start]").click()
+    staff.wait_for_url("**/room/**")
+    expect(staff.locator("[data-alone]")).to_be_visible()
+
+    # Four of the five idle minutes pass without a request (a video call
+    # makes none); the page's warning time comes.
+    session = live_db.scalars(select(StoredSession).where(
+        StoredSession.user_id == doctor.id)).one()
+    session.last_seen = utcnow() - timedelta(minutes=4)
+    live_db.commit()
+    staff.clock.fast_forward("03:01")
+
+    # Instead of asking "are you still there?", the page extends the session.
+    def extended():
+        live_db.expire_all()
+        return live_db.get(StoredSession, session.id_hash).last_seen > utcnow() - timedelta(
+            seconds=30)
+
+    deadline = time.monotonic() + 10
+    while not extended():
+        assert time.monotonic() < deadline, "the session was not kept alive"
+        staff.wait_for_timeout(200)
+    expect(staff.locator("#idle-dialog")).not_to_have_attribute("open", "")
