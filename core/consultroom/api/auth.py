@@ -16,7 +16,7 @@ from pyramid.csrf import check_csrf_origin, check_csrf_token
 from consultroom.accounts.models import User
 from consultroom.api.errors import error_response
 from consultroom.i18n import _
-from consultroom.ratelimit import limits_from_settings
+from consultroom.ratelimit import Limit, limits_from_settings
 from consultroom.tenancy.models import hash_api_key
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -77,10 +77,9 @@ def authenticate(request):
 
 def _by_key(request, key):
     limit, address = _limit(request), request.client_addr or "unknown"
-    if limit.exceeded(request, address):
-        raise Refused(error_response(request, 429, _(
-            "Too many failed attempts. Wait ${minutes} minutes and try again.",
-            mapping={"minutes": int(limit.window.total_seconds() // 60)})))
+    locked = limit.exceeded(request, address)
+    if locked:
+        raise Refused(error_response(request, 429, Limit.message(locked)))
     if not _key_matches(request.organisation, key):
         limit.fail(request, address)
         raise Refused(error_response(request, 401, _("This API key is not valid here."),

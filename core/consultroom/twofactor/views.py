@@ -9,7 +9,7 @@ from consultroom.accounts.security import log_in
 from consultroom.accounts.views import BOTH_SITES, _safe_next
 from consultroom.audit import record
 from consultroom.i18n import _
-from consultroom.ratelimit import limits_from_settings
+from consultroom.ratelimit import Limit, limits_from_settings
 from consultroom.sessions import end_sessions
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import PENDING, pending_login, policy
@@ -27,11 +27,9 @@ def _limits(request):
 def _locked_out(request, user):
     """The lockout message when this account or address failed too often, else None."""
     limits = _limits(request)
-    if (limits["account"].exceeded(request, str(user.id))
-            or limits["address"].exceeded(request, request.client_addr or "unknown")):
-        return _("Too many failed attempts. Wait ${minutes} minutes and try again.",
-                 mapping={"minutes": int(limits["account"].window.total_seconds() // 60)})
-    return None
+    locked = (limits["account"].exceeded(request, str(user.id))
+              or limits["address"].exceeded(request, request.client_addr or "unknown"))
+    return Limit.message(locked) if locked else None
 
 
 def _failed(request, user):
