@@ -22,7 +22,7 @@ import gevent
 import gevent.pool
 import websocket
 
-from consultroom.testing import free_port
+from consultroom.testing import free_port, stop_process, wait_for_port
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -40,30 +40,6 @@ def rss_kb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def wait_for_port(port, process, timeout=30):
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
-
-
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 class Socket:
@@ -139,7 +115,7 @@ class BaselineServer:
         return Socket(f"ws://127.0.0.1:{self.port}{path}")
 
     def stop(self):
-        stop(self.process)
+        stop_process(self.process)
 
 
 class AppServer:
@@ -296,7 +272,7 @@ class AppServer:
 
     def stop(self):
         for process in self.processes:
-            stop(process)
+            stop_process(process)
         self.db.close()
         self.engine.dispose()
         self._drop()

@@ -27,7 +27,7 @@ from consultroom.appointments.models import Appointment, Kind
 from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, utcnow
 from consultroom.tenancy.models import Department, Organisation
-from consultroom.testing import free_port, scratch_database
+from consultroom.testing import free_port, scratch_database, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -137,9 +137,7 @@ class Server:
 
     def stop(self):
         for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(10)
+            stop_process(process)
         self.engine.dispose()
 
     def log(self):
@@ -188,17 +186,6 @@ class Server:
     def query(self, statement):
         with self.dbmaker() as session:
             return session.execute(statement).all()
-
-
-def wait_for_port(port, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/main.css", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server on port {port} did not start")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

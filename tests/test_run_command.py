@@ -4,7 +4,6 @@ over real HTTP."""
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from consultroom.demo import DEMO_PASSWORD, DEMO_USERS, SUPERUSER
-from consultroom.testing import free_port
+from consultroom.testing import free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -45,16 +44,9 @@ def server(tmp_path_factory):
     assert f"http://demo.localhost:{port}/" in done.stdout
     process = subprocess.Popen([BIN / "pserve", config], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/main.css", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
+    wait_for_port(port, process, timeout=20)
     yield port
-    process.terminate()
-    process.wait(10)
+    stop_process(process)
 
 
 class Browser:

@@ -21,7 +21,9 @@ every installed plugin run once per session.
 import os
 import secrets
 import socket
+import subprocess  # only to stop test servers  # nosec B404
 import threading
+import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -44,6 +46,31 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_port(port, process=None, timeout=30):
+    """Wait until something listens on 127.0.0.1:``port``; fail early when
+    ``process`` (the server being started) exits instead."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def stop_process(process):
+    """Terminate a server process, killing it when it does not stop."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class CapturingSMTP:

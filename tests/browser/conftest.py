@@ -45,7 +45,6 @@ Fixtures (names are stable; other test modules rely on them):
 """
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -65,6 +64,7 @@ from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, migrate, utcnow
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.tenancy.models import Department, Organisation
+from consultroom.testing import free_port, stop_process, wait_for_port
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "correct horse battery"
@@ -96,25 +96,6 @@ def private_network():
                     " (scripts/test does this)", pytrace=False)
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port, process, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the app server did not listen on {port} within {timeout} s")
-
-
 @dataclass
 class LiveServer:
     port: int
@@ -128,12 +109,7 @@ class LiveServer:
         return f"http://{host}:{self.port}{path}"
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 @pytest.fixture(scope="session")
@@ -168,12 +144,12 @@ def start_live_server(live_settings, live_engine, tmp_path_factory):
         tmp = Path(live_settings["mail.folder"]).parent
         path = tmp_path_factory.mktemp("server") / "settings.json"
         path.write_text(json.dumps(settings))
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [sys.executable, str(HERE / "live_server.py"), str(path), str(port)])
         server = LiveServer(port=port, settings=settings, tmp=tmp, process=process)
         servers.append(server)
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         return server
 
     yield start

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from consultroom.testing import free_port
+from consultroom.testing import free_port, stop_process
 
 COMMAND = Path(sys.executable).parent / "consultroom"
 
@@ -60,9 +60,4 @@ def media_server(folder, timeout=20, **settings):
         _wait_until_up(media, timeout)
         yield media
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
