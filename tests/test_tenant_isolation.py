@@ -6,143 +6,9 @@ subdomain, and on A's own subdomain with B's object IDs in the URL. Neither
 may succeed. Every protected route is also requested without a session. New
 routes are covered automatically.
 """
-import hashlib
-import itertools
-import re
-from datetime import time, timedelta
-
 import pytest
 
-from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment
-from consultroom.audit.models import SupportToken
-from consultroom.clientmail.models import TemplateSet
-from consultroom.clients.models import Client, Group, Participant
-from consultroom.db import utcnow
-from consultroom.realtime.models import Room, RoomInvite, SharedFile
-from consultroom.scheduling.models import AvailabilityBlock
-from consultroom.tenancy.models import Department
-from consultroom.waitingroom.models import ServiceMessage
-from consultroom.widgets.models import WalkInWidget
-
-PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
-STAR = re.compile(r"\*\w+")
-PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64  # served as stored; never decoded
-
-
-def _routes(registry):
-    """(name, pattern, permissions of its views, methods to try) for every route."""
-    introspector = registry.introspector
-    result = []
-    for intr in introspector.get_category("routes"):
-        route = intr["introspectable"]
-        views = [r for r in introspector.related(route) if r.category_name == "views"]
-        methods = {"GET", "POST"}.union(*(_methods(view) for view in views))
-        result.append((route["name"], route["pattern"],
-                       {_permission(introspector, view) for view in views}, sorted(methods)))
-    return result
-
-
-def _methods(view):
-    declared = view["request_methods"] or ()
-    return {declared} if isinstance(declared, str) else set(declared)
-
-
-def _permission(introspector, view):
-    related = [r["value"] for r in introspector.related(view) if r.category_name == "permissions"]
-    return related[0] if related else None
-
-
-def _fill(pattern, b):
-    """Every URL the pattern gives with B's values for its placeholders."""
-    pattern = "/" + STAR.sub("x", pattern).lstrip("/")
-    names = PLACEHOLDER.findall(pattern)
-    choices = [b.get(name, ["1"]) for name in names]
-    urls = []
-    for combination in itertools.product(*choices):
-        values = iter(combination)
-        urls.append(PLACEHOLDER.sub(lambda m: str(next(values)), pattern))
-    return urls
-
-
-def _a_few(kind, organisation, fields):
-    """Two objects of ``kind`` in ``organisation``; ``fields(n)`` gives the rest."""
-    return [kind(organisation_id=organisation.id, **fields(n)) for n in range(2)]
-
-
-@pytest.fixture
-def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
-    a = make_organisation("alpha")
-    b = make_organisation("beta", settings={"strict_departments": True})
-    for org in (a, b):
-        dbsession.add(Department(organisation_id=org.id, name="Care"))
-        enable_plugin(org, "hello")
-    dbsession.flush()
-    a_admin = make_user(a, role=Role.org_admin)
-    a_ids = {a.id, a_admin.id, *(d.id for d in a.departments)}
-    b_dept = b.departments[0]
-    # B has one of everything, complete (photos too), so a leak shows as a 200.
-    b_users = [make_user(b, role=role, department_id=b_dept.id, photo=PNG)
-               for role in (Role.org_admin, Role.dept_admin, Role.practitioner)]
-    b.logo = PNG
-    clients = _a_few(Client, b, lambda n: {"last_name": f"Client {n}", "email": "c@example.org",
-                                             "departments": [b_dept]})
-    groups = _a_few(Group, b, lambda n: {"name": f"Group {n}"})
-    participants = _a_few(Participant, b, lambda n: {"last_name": f"P {n}", "groups": groups})
-    appointments = [Appointment(organisation_id=b.id, client=c, practitioner=b_users[2],
-                                starts_at=utcnow() + timedelta(minutes=5), duration_minutes=20)
-                    for c in clients]
-    blocks = _a_few(AvailabilityBlock, b, lambda n: {
-        "practitioner_id": b_users[2].id, "weekday": n, "start_time": time(9),
-        "end_time": time(12)})
-    template_sets = _a_few(TemplateSet, b, lambda n: {"name": f"Set {n}", "language": "en"})
-    notices = _a_few(ServiceMessage, b, lambda n: {"text": f"Notice {n}"})
-    widgets = _a_few(WalkInWidget, b, lambda n: {"name": f"Widget {n}", "logo": PNG,
-                                                 "background": PNG})
-    dbsession.add_all([*clients, *groups, *participants, *appointments, *blocks,
-                       *template_sets, *notices, *widgets])
-    dbsession.flush()
-    superuser = make_user(None, role=Role.superuser)
-    rooms, invites, files = _consultations(dbsession, b, appointments, b_users[2], tmp_path)
-    support_tokens = ["support-token-of-beta-0000", "support-token-of-beta-0001"]
-    dbsession.add_all(SupportToken(
-        organisation_id=b.id, user_id=b_users[0].id, support_user_id=superuser.id,
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
-        expires_at=utcnow() + timedelta(minutes=2)) for token in support_tokens)
-    dbsession.flush()
-    objects = [b, b_dept, *b_users, *clients, *groups, *participants, *appointments, *blocks,
-               *template_sets, *notices, *widgets, *files]
-    b_values = {
-        # An id that happens to be one of A's own (in another table) is left
-        # out: A opening its own object is no leak. There are two of each kind.
-        "id": sorted({o.id for o in objects} - a_ids),
-        "token": ([x.token for x in appointments] + [c.portal_token for c in clients]
-                  + [i.token for i in invites] + support_tokens),
-        "public_id": [w.public_id for w in widgets],
-        "plugin": ["hello"],
-        "room": [r.id for r in rooms],
-        "user_id": [u.id for u in b_users],
-    }
-    return a, b, a_admin, superuser, b_values
-
-
-def _consultations(dbsession, b, appointments, practitioner, tmp_path):
-    """B's consultations in progress: rooms with a guest invite and a shared
-    file on disk each (so that a leaked download would be a 200)."""
-    rooms = [Room(organisation_id=b.id, appointment_id=a.id, created_by_id=practitioner.id)
-             for a in appointments]
-    dbsession.add_all(rooms)
-    dbsession.flush()
-    invites = [RoomInvite(room_id=r.id, name="Guest", email="guest@example.org") for r in rooms]
-    files = []
-    for n, room in enumerate(rooms):
-        path = tmp_path / f"shared-{n}.txt"
-        path.write_text("B's shared file")
-        files.append(SharedFile(room_id=room.id, name=path.name, size=15,
-                                content_type="text/plain", path=str(path)))
-    dbsession.add_all([*invites, *files])
-    dbsession.flush()
-    return rooms, invites, files
+from route_walk import PLACEHOLDER, fill, routes, world  # noqa: F401
 
 
 class Visitor:
@@ -209,9 +75,9 @@ def _differs(got, baseline):
 
 
 def _urls(app, b_values):
-    routes = sorted(_routes(app.registry), key=lambda route: route[0] in SESSION_ENDING)
-    for _name, pattern, perms, methods in routes:
-        for url in _fill(pattern, b_values):
+    walk = sorted(routes(app.registry), key=lambda route: route[0] in SESSION_ENDING)
+    for _name, pattern, perms, methods in walk:
+        for url in fill(pattern, b_values):
             for method in methods:
                 yield pattern, perms, url, method
 
