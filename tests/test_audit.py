@@ -1,20 +1,27 @@
 """The audit trail: what is recorded (client reads and changes, settings,
 plugin switches, logins, the API), the hash chain and ``consultroom audit
-verify`` (which names an edited, deleted or inserted row), concurrent
+verify`` (which names an edited, deleted or inserted row), the signed
+checkpoints that show a chain recomputed after a change, concurrent
 writers, and the organisation admin's page and CSV export."""
 import csv
+import importlib
 import io
+import json
+import os
 import threading
 
 import pytest
+from pyramid.exceptions import ConfigurationError
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from clients_support import make_client, post, quick_user
 from consultroom.accounts.models import Role
-from consultroom.audit.chain import append, verify
+from consultroom.audit.anchor import AnchorError, from_settings
+from consultroom.audit.chain import append, entry_hash, verify
 from consultroom.audit.models import AuditChain, AuditEntry
 from consultroom.db import utcnow
+from consultroom.testing import scratch_database
 from consultroom.tenancy.models import Organisation
 from test_cli import CLI
 
@@ -53,6 +60,35 @@ def without_append_only_guard(dbsession):
     else:
         dbsession.execute(text("DROP TRIGGER audit_entry_no_update"))
         dbsession.execute(text("DROP TRIGGER audit_entry_no_delete"))
+
+
+def with_append_only_guard(dbsession):
+    """The guard back as it was, leaving no trace of having been off."""
+    if dbsession.get_bind().dialect.name == "postgresql":
+        dbsession.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
+    else:
+        migration = importlib.import_module("consultroom.migrations.versions.0004_audit_trail")
+        for statement in migration.APPEND_ONLY["sqlite"]:
+            dbsession.execute(text(statement))
+
+
+def recompute_after_editing(dbsession, organisation_id, seq, **changes):
+    """What someone with write access to the database can do beyond editing
+    a row: recompute every later hash and the chain head with the project's
+    own hash function, so that the chain verifies again."""
+    without_append_only_guard(dbsession)
+    later = dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.organisation_id == organisation_id, AuditEntry.seq >= seq)
+        .order_by(AuditEntry.seq).execution_options(populate_existing=True)).all()
+    for name, value in changes.items():
+        setattr(later[0], name, value)
+    previous = later[0].prev_hash
+    for entry in later:
+        entry.prev_hash = previous
+        entry.hash = previous = entry_hash(entry)
+    dbsession.get(AuditChain, organisation_id).head_hash = previous
+    dbsession.flush()
+    with_append_only_guard(dbsession)
 
 
 # ---- what is recorded
@@ -212,7 +248,9 @@ def test_audit_verify_command_names_the_edited_row(tmp_path, capsys):
         for _ in range(2):
             cli("plugins", "enable", "--org", "acme", "hello")
             cli("plugins", "disable", "--org", "acme", "hello")
-        assert cli("audit", "verify") == "OK: 4 audit entries in 1 chain(s) verified\n"
+        first, second = cli("audit", "verify").splitlines()
+        assert first == "OK: 4 audit entries in 1 chain(s) verified"
+        assert second.startswith("No anchor checked")
         with cli.engine.begin() as connection:
             connection.exec_driver_sql("DROP TRIGGER audit_entry_no_update")
             victim = connection.exec_driver_sql(
@@ -224,6 +262,225 @@ def test_audit_verify_command_names_the_edited_row(tmp_path, capsys):
         assert "edited" in cli.err
     finally:
         cli.close()
+
+
+# ---- the anchor: signed checkpoints outside the database
+
+ANCHOR_KEY = "anchor-test-key-0123456789-0123456789"
+
+
+def anchor_at(path, key=ANCHOR_KEY):
+    return from_settings({"audit.anchor_key": key, "audit.anchor_file": str(path)})
+
+
+@pytest.fixture
+def anchor(tmp_path):
+    return anchor_at(tmp_path / "anchor.jsonl")
+
+
+@pytest.fixture
+def reads(admin_app, dbsession, org):
+    """Appends ``n`` entries to the organisation's chain."""
+    client = make_client(dbsession, org, "Jansen")
+
+    def read(n):
+        for _ in range(n):
+            admin_app.get(f"/clients/{client.id}")
+    return read
+
+
+def anchored_verify(dbsession, anchor):
+    return verify(dbsession, anchor.read()[0]).problem
+
+
+def test_an_untampered_chain_matches_every_checkpoint(reads, dbsession, org, anchor):
+    for _ in range(3):
+        reads(2)
+        anchor.checkpoint(dbsession)
+    reads(1)  # not anchored yet: fine
+    marks, checkpoints = anchor.read()
+    assert checkpoints == 3
+    assert {seq for organisation_id, seq in marks if organisation_id == org.id} == {
+        len(entries(dbsession, org)) - 1 - 2 * n for n in range(3)}
+    assert verify(dbsession, marks).problem is None
+
+
+def test_a_chain_recomputed_after_a_checkpoint_fails_only_with_the_anchor(reads, dbsession, org,
+                                                                           anchor):
+    reads(3)
+    checkpoint = anchor.checkpoint(dbsession)
+    reads(2)
+    anchored, = [c for c in checkpoint["chains"] if c["organisation_id"] == org.id]
+    recompute_after_editing(dbsession, org.id, 2, address="198.51.100.1")
+
+    assert verify(dbsession).problem is None  # the chain alone cannot tell
+    victim = entries(dbsession, org)[anchored["length"] - 1]
+    problem = anchored_verify(dbsession, anchor)
+    assert problem.startswith(f"entry {victim.id} (seq {anchored['length']}, organisation"
+                              f" {org.id} (acme)): its hash is not the one the checkpoint of"
+                              f" {checkpoint['at']} (line 1 of {anchor.path}) recorded")
+    assert "recomputed" in problem
+
+
+def test_a_change_after_the_last_checkpoint_is_left_to_the_next(reads, dbsession, org, anchor):
+    reads(2)
+    anchor.checkpoint(dbsession)
+    reads(2)
+    recompute_after_editing(dbsession, org.id, len(entries(dbsession, org)),
+                            address="198.51.100.1")
+    assert anchored_verify(dbsession, anchor) is None
+
+
+def test_entries_deleted_with_the_head_rewritten_are_missed(reads, dbsession, org, anchor):
+    reads(3)
+    anchor.checkpoint(dbsession)
+    trail = entries(dbsession, org)
+    without_append_only_guard(dbsession)
+    dbsession.execute(delete(AuditEntry).where(AuditEntry.id == trail[-1].id))
+    head = dbsession.get(AuditChain, org.id)
+    head.length, head.head_hash = len(trail) - 1, trail[-2].hash
+    dbsession.flush()
+    assert verify(dbsession).problem is None
+    assert f"recorded seq {len(trail)}, which the database no longer has" in \
+        anchored_verify(dbsession, anchor)
+
+
+def test_a_checkpoint_edited_to_match_a_recomputed_chain_is_refused(reads, dbsession, org,
+                                                                     anchor):
+    reads(3)
+    anchor.checkpoint(dbsession)
+    recompute_after_editing(dbsession, org.id, 2, address="198.51.100.1")
+    forged = json.loads(anchor.path.read_text())
+    forged["chains"] = [{**c, "head_hash": dbsession.get(AuditChain, org.id).head_hash}
+                        if c["organisation_id"] == org.id else c for c in forged["chains"]]
+    anchor.path.write_text(json.dumps(forged) + "\n")
+    with pytest.raises(AnchorError, match=f"line 1 of {anchor.path}: its signature was not"
+                       " made with audit.anchor_key"):
+        anchor.read()
+
+
+def test_checkpoints_that_disagree_show_a_recomputation_between_them(reads, dbsession, org,
+                                                                     anchor):
+    reads(2)
+    anchor.checkpoint(dbsession)
+    recompute_after_editing(dbsession, org.id, 1, address="198.51.100.1")
+    anchor.checkpoint(dbsession)  # signs the recomputed head: the same seq, another hash
+    with pytest.raises(AnchorError, match="line 1 .* and .*line 2 .* record different hashes"):
+        anchor.read()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    ("not json\n", "line 1 of .* is not a checkpoint"),
+    ('{"at": "2031-01-01T00:00:00Z", "chains": []}\n', "line 1 of .* is not a checkpoint"),
+])
+def test_a_missing_or_unreadable_anchor_file_is_an_error(anchor, content, message):
+    if content is not None:
+        anchor.path.write_text(content)
+    with pytest.raises(AnchorError, match=message):
+        anchor.read()
+
+
+def test_the_anchor_key_rotates(reads, dbsession, tmp_path):
+    old, new = ANCHOR_KEY, "new-" + ANCHOR_KEY
+    reads(1)
+    anchor_at(tmp_path / "anchor.jsonl", old).checkpoint(dbsession)
+    anchor_at(tmp_path / "anchor.jsonl", f"{new} {old}").checkpoint(dbsession)
+    assert anchor_at(tmp_path / "anchor.jsonl", f"{new} {old}").read()[1] == 2
+    with pytest.raises(AnchorError, match="line 1 of .*signature"):
+        anchor_at(tmp_path / "anchor.jsonl", new).read()
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"audit.anchor_key": ANCHOR_KEY}, "set both audit.anchor_key and audit.anchor_file"),
+    ({"audit.anchor_file": "/tmp/anchor.jsonl"}, "set both"),
+    ({"audit.anchor_key": f"{ANCHOR_KEY} CHANGE-ME", "audit.anchor_file": "/tmp/a.jsonl"},
+     "at least 32 characters"),
+    ({"audit.anchor_key": ANCHOR_KEY, "audit.anchor_file": "/tmp/a.jsonl",
+      "audit.anchor_minutes": "0"}, "audit.anchor_minutes"),
+])
+def test_anchor_settings_are_checked(settings, message):
+    with pytest.raises(ConfigurationError, match=message):
+        from_settings(settings)
+    assert from_settings({}) is None
+
+
+@pytest.fixture
+def command_database(tmp_path):
+    """An empty database for the commands, on the server the tests use."""
+    url, drop = scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""),
+                                 tmp_path / "cli.sqlite")
+    yield url
+    drop()
+
+
+def cli_in(directory, capsys, url, extra=""):
+    directory.mkdir()
+    return CLI(directory, capsys, extra=extra, url=url)
+
+
+@pytest.fixture
+def commands(tmp_path, capsys, command_database):
+    """The command line with and without the anchor, on one database with
+    four entries in acme's chain."""
+    anchor_file = tmp_path / "anchor.jsonl"
+    with_anchor = cli_in(tmp_path / "anchored", capsys, command_database,
+                         f"audit.anchor_key = {ANCHOR_KEY}\naudit.anchor_file = {anchor_file}")
+    without = cli_in(tmp_path / "plain", capsys, command_database)
+    try:
+        with_anchor("db", "upgrade")
+        with_anchor("orgs", "create", "--subdomain", "acme", "--name", "Acme")
+        for _ in range(2):
+            with_anchor("plugins", "enable", "--org", "acme", "hello")
+            with_anchor("plugins", "disable", "--org", "acme", "hello")
+        yield with_anchor, without, anchor_file
+    finally:
+        with_anchor.close()
+        without.close()
+
+
+def test_audit_verify_command_finds_a_recomputed_chain_with_the_anchor(commands):
+    cli, without, anchor_file = commands
+    assert cli("audit", "checkpoint") == f"checkpoint of 1 chain(s) appended to {anchor_file}\n"
+    assert cli("audit", "verify").splitlines() == [
+        "OK: 4 audit entries in 1 chain(s) verified",
+        f"OK: 1 signed checkpoint(s) in {anchor_file} match the chains"]
+    with Session(cli.engine) as session, session.begin():
+        organisation_id = session.scalar(select(Organisation.id))
+        recompute_after_editing(session, organisation_id, 2, action="plugin.enable")
+
+    assert without("audit", "verify").startswith("OK: 4 audit entries in 1 chain(s) verified\n"
+                                                 "No anchor checked")
+    cli("audit", "verify", code=1)
+    assert f"(seq 4, organisation {organisation_id} (acme)): its hash is not the one the" \
+        " checkpoint of" in cli.err
+    assert "recomputed" in cli.err
+
+
+def test_audit_verify_command_refuses_a_missing_or_forged_anchor(commands):
+    cli, without, anchor_file = commands
+    cli("audit", "verify", code=1)
+    assert f"audit anchor broken: {anchor_file} does not exist" in cli.err
+    cli("audit", "checkpoint")
+    anchor_file.write_text(anchor_file.read_text().replace('"length":4', '"length":3'))
+    cli("audit", "verify", code=1)
+    assert "signature was not made with audit.anchor_key" in cli.err
+    without("audit", "checkpoint", code=1)
+    assert "set audit.anchor_key and audit.anchor_file" in without.err
+
+
+def test_the_worker_writes_a_checkpoint_every_anchor_minutes(commands):
+    cli, without, anchor_file = commands
+    assert without("worker", "--once") == ""  # without the anchor: none
+    assert cli("worker", "--once") == ("reminders: 0, anonymised: 0, room files removed: 0,"
+                                       " audit checkpoints: 1\n")
+    assert cli("worker", "--once") == ""  # the next is due in an hour
+    an_hour_ago = anchor_file.stat().st_mtime - 3600
+    os.utime(anchor_file, (an_hour_ago, an_hour_ago))
+    cli("worker", "--once")
+    assert len(anchor_file.read_text().splitlines()) == 2
+    assert cli("audit", "verify").endswith("2 signed checkpoint(s) in"
+                                           f" {anchor_file} match the chains\n")
 
 
 @pytest.mark.skipif("sqlite" in __import__("os").environ.get("CONSULTROOM_TEST_DB", "sqlite"),

@@ -168,13 +168,43 @@ def cmd_demo(env, args):
     create_demo(env)
 
 
+def _anchor_marks(anchor):
+    """The anchor's marks and number of checkpoints; none without an anchor."""
+    from consultroom.audit.anchor import AnchorError
+
+    if anchor is None:
+        return {}, 0
+    try:
+        return anchor.read()
+    except AnchorError as exc:
+        raise CommandError(f"audit anchor broken: {exc}") from None
+
+
 def cmd_audit_verify(env, args):
     from consultroom.audit.chain import verify
 
-    result = env.run(lambda request: verify(request.dbsession))
+    anchor = env.registry["audit_anchor"]
+    marks, checkpoints = _anchor_marks(anchor)
+    result = env.run(lambda request: verify(request.dbsession, marks))
     if result.problem:
         raise CommandError(f"audit trail broken: {result.problem}")
     print(f"OK: {result.entries} audit entries in {result.chains} chain(s) verified")
+    if anchor is None:
+        print("No anchor checked: without audit.anchor_key and audit.anchor_file, a chain"
+              " recomputed by someone with access to the database passes")
+    else:
+        print(f"OK: {checkpoints} signed checkpoint(s) in {anchor.path} match the chains")
+
+
+def cmd_audit_checkpoint(env, args):
+    anchor = env.registry["audit_anchor"]
+    if anchor is None:
+        raise CommandError("set audit.anchor_key and audit.anchor_file to write checkpoints")
+    try:
+        checkpoint = env.run(lambda request: anchor.checkpoint(request.dbsession))
+    except OSError as exc:
+        raise CommandError(f"cannot append to {anchor.path}: {exc.strerror}") from None
+    print(f"checkpoint of {len(checkpoint['chains'])} chain(s) appended to {anchor.path}")
 
 
 def cmd_worker(env, args):
@@ -184,6 +214,7 @@ def cmd_worker(env, args):
     from consultroom.sessions import prune as prune_sessions
 
     outbox = env.registry["outbox"]
+    anchor = env.registry["audit_anchor"]
     while True:
         sent = outbox.deliver_due()
         env.run(lambda request: prune_failures(request.dbsession))
@@ -192,6 +223,8 @@ def cmd_worker(env, args):
             print(f"sent {sent} message(s)", flush=True)
         done = jobs.run_due(env.registry)
         done["room files removed"] = sweep_room_files(env.registry)
+        if anchor is not None:
+            done["audit checkpoints"] = anchor.checkpoint_if_due(env.registry["dbmaker"])
         if any(done.values()):
             print(", ".join(f"{name}: {n}" for name, n in done.items()), flush=True)
         if args.once:
@@ -270,8 +303,12 @@ def build_parser():
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="sub",
                                                                           required=True)
-    audit.add_parser("verify", help="check every hash chain; fail naming the first bad"
-                     " entry").set_defaults(func=cmd_audit_verify)
+    audit.add_parser("verify", help="check every hash chain, and against the signed"
+                     " checkpoints in audit.anchor_file; fail naming the first bad entry"
+                     ).set_defaults(func=cmd_audit_verify)
+    audit.add_parser("checkpoint", help="append a signed checkpoint of every chain head to"
+                     " audit.anchor_file (the worker writes one every audit.anchor_minutes)"
+                     ).set_defaults(func=cmd_audit_checkpoint)
 
     sub.add_parser("demo", help="create the demo organisation and users").set_defaults(
         func=cmd_demo)

@@ -89,3 +89,4 @@ def includeme(config):
     config.registry.plugins.register_core(hooks)
     config.include(".views")
     config.include(".support")
+    config.include(".anchor")

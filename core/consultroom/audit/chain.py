@@ -5,6 +5,9 @@ An entry's hash is SHA-256 over a canonical JSON serialisation of its
 columns and the previous entry's hash. Changing a row breaks its own hash;
 removing or inserting one breaks the sequence numbers and the link of the
 entry after it; removing the last ones no longer matches the chain's head.
+Whoever can write to the database can also recompute every hash after a
+change: ``verify`` then compares the entries with hashes recorded outside
+the database (see ``consultroom.audit.anchor``).
 """
 import hashlib
 import json
@@ -73,6 +76,13 @@ class Result:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class Mark:
+    """An entry's hash as recorded outside the database, and where."""
+    hash: str
+    source: str
+
+
 class _Broken(Exception):
     pass
 
@@ -84,8 +94,9 @@ def _where(entry, names):
 class _ChainCheck:
     """Walks one organisation's entries in order."""
 
-    def __init__(self, organisation_id, head, names):
+    def __init__(self, organisation_id, head, names, marks):
         self.organisation_id, self.head, self.names = organisation_id, head, names
+        self.marks = marks  # shared by every chain: each one takes out its own
         self.previous = None
 
     def add(self, entry):
@@ -99,6 +110,12 @@ class _ChainCheck:
                      else "the start of the chain")
             raise _Broken(f"{where} does not follow {after}: an entry between them was"
                           " deleted or inserted, or one of them was edited")
+        mark = self.marks.pop((entry.organisation_id, entry.seq), None)
+        if mark is not None and mark.hash != entry.hash:
+            # Each hash covers every entry before it: a change anywhere up
+            # to here, even with the later hashes recomputed, shows here.
+            raise _Broken(f"{where}: its hash is not the one {mark.source} recorded: this"
+                          " entry or one before it was changed and the chain recomputed")
         self.previous = entry
 
     def finish(self):
@@ -124,9 +141,20 @@ def _namer(dbsession):
     return name
 
 
-def verify(dbsession):
-    """Check every chain; the Result names the first broken row, if any."""
+def _missing(marks, names):
+    """Recorded entries the walk did not meet: the database no longer has them."""
+    if marks:
+        (organisation_id, seq), mark = min(marks.items())
+        raise _Broken(f"{names(organisation_id)}: {mark.source} recorded seq {seq}, which the"
+                      " database no longer has: entries were deleted (and the chain head"
+                      " changed)")
+
+
+def verify(dbsession, marks=None):
+    """Check every chain, and its entries against ``marks``, Marks by
+    ``(organisation_id, seq)``; the Result names the first broken row, if any."""
     names = _namer(dbsession)
+    marks = dict(marks or {})
     heads = {c.organisation_id: c for c in dbsession.scalars(
         select(AuditChain).execution_options(populate_existing=True))}
     result = Result()
@@ -141,14 +169,15 @@ def verify(dbsession):
                 if check is not None:
                     check.finish()
                 check = _ChainCheck(entry.organisation_id,
-                                    heads.pop(entry.organisation_id, None), names)
+                                    heads.pop(entry.organisation_id, None), names, marks)
                 result.chains += 1
             check.add(entry)
             result.entries += 1
         if check is not None:
             check.finish()
         for organisation_id, head in sorted(heads.items()):  # chains left without entries
-            _ChainCheck(organisation_id, head, names).finish()
+            _ChainCheck(organisation_id, head, names, marks).finish()
+        _missing(marks, names)
     except _Broken as broken:
         result.problem = str(broken)
     return result
