@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyramid.exceptions import ConfigurationError
@@ -46,7 +46,7 @@ def _signature(key, checkpoint):
 
 @dataclass(frozen=True)
 class Anchor:
-    keys: tuple  # of bytes; the first signs
+    keys: tuple = field(repr=False)  # of bytes; the first signs; never logged
     path: Path
     minutes: float  # between the worker's checkpoints
 
