@@ -99,8 +99,9 @@ class Server:
     """One or more ``pserve`` processes sharing one database."""
 
     def __init__(self, here, url, bus="memory", processes=1,
-                 redis_url="redis://127.0.0.1:6379/0"):
+                 redis_url="redis://127.0.0.1:6379/0", runner="pserve"):
         self.here = Path(here)
+        self.runner = runner
         self.redis_url = redis_url
         self.url = url
         self.turn_secret = secrets.token_hex(16)
@@ -130,10 +131,19 @@ class Server:
         for port in self.ports:
             log = open(self.here / f"server-{port}.log", "w")
             self.processes.append(subprocess.Popen(
-                [BIN / "pserve", self.ini(port)], stdout=log, stderr=subprocess.STDOUT))
+                self.command(port), stdout=log, stderr=subprocess.STDOUT))
         for port in self.ports:
             wait_for_port(port)
         return self
+
+    def command(self, port):
+        """pserve with our runner, or gunicorn with gevent-websocket's
+        worker as production.ini suggests."""
+        if self.runner == "gunicorn":
+            return [BIN / "gunicorn", "--paste", self.ini(port), "--workers", "1",
+                    "--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                    "--bind", f"127.0.0.1:{port}"]
+        return [BIN / "pserve", self.ini(port)]
 
     def stop(self):
         for process in self.processes:

@@ -402,7 +402,7 @@ def test_console_idle_minutes_setting_is_used(app_settings, _app_dbmaker, db_con
                                               make_user, clock):
     from webtest import TestApp
 
-    from consultroom import make_config
+    from consultroom.app import make_config
     from consultroom.plugins.registry import PluginRegistry
 
     settings = {**app_settings, "session.idle_minutes": "5"}

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from webtest import TestApp
 
-from consultroom import make_config
+from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from consultroom import make_config
+from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client

@@ -78,7 +78,7 @@ def test_folder_transport_and_dev_page(app_settings, _app_dbmaker, db_connection
                                        make_organisation):
     from webtest import TestApp
 
-    from consultroom import make_config
+    from consultroom.app import make_config
     from consultroom.plugins.registry import PluginRegistry
 
     settings = {**app_settings, "consultroom.dev": "true", "mail.transport": "folder",

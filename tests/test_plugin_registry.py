@@ -5,7 +5,7 @@ from importlib.metadata import EntryPoint
 import pytest
 from pyramid.exceptions import ConfigurationError
 
-from consultroom import make_config
+from consultroom.app import make_config
 from consultroom.plugins import PluginUnavailable, set_enabled
 from consultroom.plugins.registry import PluginHookError, PluginRegistry
 

@@ -1,73 +1,28 @@
 """Consultroom: online video consultations between care providers and clients.
 
-``main`` is the Pyramid application factory. The application is one flat,
-ordered list of feature packages, each with its own ``includeme``; installed
-plugins are included after them.
+The package's entry points patch the standard library for gevent before
+anything imports Pyramid, the transaction manager or the database driver
+(see :mod:`consultroom.patching`), so this module imports none of them:
+``main`` is the PasteDeploy application factory (pserve, gunicorn --paste),
+``command`` the ``consultroom`` command. The application is assembled in
+:mod:`consultroom.app`.
 """
-from pyramid.config import Configurator
-
-from consultroom.plugins.gating import audit_plugin_views
-from consultroom.plugins.registry import PluginRegistry
-
-FEATURES = [
-    "consultroom.db",
-    "consultroom.i18n",
-    "consultroom.web",
-    "consultroom.tenancy",
-    "consultroom.plugins",
-    "consultroom.accounts",
-    "consultroom.mail",
-    "consultroom.dashboard",
-    "consultroom.console",
-    "consultroom.clients",
-    "consultroom.clientmail",
-    "consultroom.appointments",
-    "consultroom.scheduling",
-    "consultroom.waitingroom",
-    "consultroom.widgets",
-    "consultroom.api",
-    "consultroom.audit",
-    "consultroom.sessions",
-    "consultroom.twofactor",
-    "consultroom.realtime",
-    "consultroom.room",
-    "consultroom.media",
-]
-
-DEFAULTS = {
-    "consultroom.base_domain": "localhost",
-    "consultroom.theme": "default",
-    "pyramid.default_locale_name": "en",
-    "retry.attempts": "3",
-}
-
-
-def _plugin_filter(settings):
-    """The ``consultroom.plugins`` setting: ``*`` (all installed) or a list of ids."""
-    value = settings.get("consultroom.plugins", "*").split()
-    return None if value == ["*"] else set(value)
-
-
-def make_config(settings, plugins=None, dbmaker=None):
-    """The configured (committed, audited) Configurator.
-
-    ``plugins`` and ``dbmaker`` let tests supply a plugin registry and a
-    session factory bound to their own connection.
-    """
-    settings = {**DEFAULTS, **settings}
-    config = Configurator(settings=settings)
-    config.registry.plugins = plugins or PluginRegistry.discover(only=_plugin_filter(settings))
-    if dbmaker is not None:
-        config.registry["dbmaker"] = dbmaker
-    for feature in FEATURES:
-        config.include(feature)
-    for plugin in config.registry.plugins.usable():
-        if hasattr(plugin.module, "includeme"):
-            config.include(plugin.module)
-    config.commit()
-    audit_plugin_views(config)
-    return config
+from consultroom import patching
 
 
 def main(global_config, **settings):
+    """The WSGI application for an ini file's ``[app:main]``."""
+    patching.patch()
+    patching.ensure()
+    from consultroom.app import make_config
+
     return make_config(settings).make_wsgi_app()
+
+
+def command(argv=None):
+    """The ``consultroom`` command line."""
+    patching.patch()
+    patching.ensure()
+    from consultroom.cli import main as run
+
+    return run(argv)

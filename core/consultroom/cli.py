@@ -11,14 +11,16 @@ import os
 import sys
 import time
 
-from pyramid.paster import bootstrap, get_appsettings, setup_logging
+from pyramid.paster import get_appsettings, setup_logging
 from pyramid.request import Request, apply_request_extensions
+from pyramid.scripting import prepare
 from sqlalchemy import select
 
 from consultroom import plugins as plugin_service
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import MIN_LENGTH, hash_password
+from consultroom.app import make_config
 from consultroom.audit import record
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import public_base
@@ -36,8 +38,10 @@ class Environment:
         self.config_uri = config_uri
         setup_logging(config_uri)
         self.settings = get_appsettings(config_uri)
-        self._env = bootstrap(config_uri)
-        self.registry = self._env["registry"]
+        # Not through the ini file's application factory, which is for
+        # servers: commands also run inside other programs (the tests).
+        self.registry = make_config(self.settings).registry
+        self._env = prepare(registry=self.registry)
         outbox = self.registry["outbox"]
         if outbox.after_commit == "thread":
             # A daemon thread dies with the command, maybe before the mail is
@@ -45,7 +49,7 @@ class Environment:
             outbox.after_commit = "sync"
 
     def close(self):
-        """Pop bootstrap's thread-local request and registry."""
+        """Pop prepare's thread-local request and registry."""
         self._env["closer"]()
 
     def request(self, subdomain=None):

@@ -1,19 +1,28 @@
 """The PasteDeploy server runner that serves HTTP and websockets.
 
 ``use = egg:consultroom#gevent_websocket`` in an ini file's ``[server:main]``.
-pserve loads the server before the application, so importing this module
-patches the standard library for gevent before psycopg and the application
-are imported (patching later makes every database call block the process).
+pserve loads the application (``consultroom.main``, which patches the
+standard library for gevent first) before this runner; the runner refuses to
+serve if the patch came too late.
 """
-from gevent import monkey
+import socket
 
-monkey.patch_all()
+from gevent.pywsgi import WSGIServer
+from geventwebsocket.handler import WebSocketHandler
 
-from gevent.pywsgi import WSGIServer  # noqa: E402
-from geventwebsocket.handler import WebSocketHandler  # noqa: E402
+from consultroom import patching
+
+
+class _Handler(WebSocketHandler):
+    def __init__(self, sock, *args, **kw):
+        # Without it a keep-alive response waits ~40 ms for a delayed ACK.
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(sock, *args, **kw)
 
 
 def serve(wsgi_app, global_conf, host="127.0.0.1", port="6543", **kw):
-    server = WSGIServer((host, int(port)), wsgi_app, handler_class=WebSocketHandler)
+    patching.ensure()
+    server = WSGIServer((host, int(port)), wsgi_app, handler_class=_Handler)
     print(f"Serving on http://{host}:{port}", flush=True)
     server.serve_forever()

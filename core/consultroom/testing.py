@@ -30,7 +30,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from consultroom import make_config
+from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import hash_password
 from consultroom.db import make_engine, make_session_factory, migrate
@@ -146,6 +146,7 @@ def app_settings(tmp_path_factory, smtp_server):
     settings = {
         "sqlalchemy.url": url,
         "consultroom.base_domain": BASE_DOMAIN,
+        "consultroom.public_url": f"http://{BASE_DOMAIN}",
         "session.secret": secrets.token_urlsafe(48),
         "session.secure": "false",
         "mail.transport": "smtp",

@@ -2,16 +2,16 @@
 (gevent's WSGIServer with the websocket handler) in its own process.
 
 ``python live_server.py <settings.json> <port>``. gevent patches the standard
-library before the application is imported, as in ``consultroom.server``.
+library before the application is imported, as ``consultroom.main`` does.
 """
-from gevent import monkey
+from consultroom import patching
 
-monkey.patch_all()
+patching.patch()
 
 import json  # noqa: E402
 import sys  # noqa: E402
 
-from consultroom import make_config  # noqa: E402
+from consultroom.app import make_config  # noqa: E402
 from consultroom.server import serve  # noqa: E402
 
 
