@@ -167,7 +167,9 @@ class AppServer:
         """One more application process on the same database."""
         port = free_port()
         lines = ["[app:main]", "use = egg:consultroom"]
-        lines += [f"{k} = {v}" for k, v in {**self.settings, **settings}.items()]
+        # Links and the websocket's same-origin check use the public address.
+        public = {"consultroom.public_url": f"http://{BASE_DOMAIN}:{port}"}
+        lines += [f"{k} = {v}" for k, v in {**public, **self.settings, **settings}.items()]
         lines += ["", "[server:main]", "use = egg:consultroom#gevent_websocket",
                   "host = 127.0.0.1", f"port = {port}"]
         ini = self.tmp / f"app-{port}.ini"

@@ -1,6 +1,7 @@
 """The booking widget: choose, see free slots, book with the client's details;
 a taken slot gives "just taken" and saves nothing; frame-ancestors from the
 organisation's embed origins; never another organisation's practitioner."""
+import re
 from datetime import date, datetime, time
 
 import pytest
@@ -257,3 +258,15 @@ def test_weeks_can_be_paged_and_bad_dates_are_ignored(app, practitioner):
     assert page.html.select("ul.slots a")
     for bad in ("junk", "1999-01-01", "9999-12-31", "2030-02-30"):
         app.get(f"/book/practitioner/{practitioner.id}?from={bad}", status=200)
+
+
+def test_the_mailed_links_come_from_the_configuration(app, practitioner, smtp, monkeypatch):
+    monkeypatch.setitem(app.app.registry.settings, "consultroom.public_url",
+                        "https://consultroom.test:8443")
+    fill(details_page(app, practitioner).forms[0]).submit(
+        extra_environ={"HTTP_HOST": "acme.consultroom.test:1234"})
+    body = smtp.messages[0].get_body(("plain",)).get_content()
+    links = set(re.findall(r"https?://[^/\s]+/(?:c|portal)/", body))
+    assert "https://acme.consultroom.test:8443/c/" in links
+    assert links <= {"https://acme.consultroom.test:8443/c/",
+                     "https://acme.consultroom.test:8443/portal/"}

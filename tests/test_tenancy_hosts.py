@@ -13,6 +13,12 @@ from consultroom.tenancy.hosts import CONSOLE, ORGANISATION, UNKNOWN, subdomain_
     ("evil.com", (UNKNOWN, None)),
     ("notlocalhost", (UNKNOWN, None)),
     (".localhost", (UNKNOWN, None)),
+    ("demo.localhost:6543@evil.example", (UNKNOWN, None)),
+    ("demo.localhost#.evil.example", (UNKNOWN, None)),
+    ("demo.localhost:", (UNKNOWN, None)),
+    ("demo.localhost:123456", (UNKNOWN, None)),
+    ("[::1]:6543", (UNKNOWN, None)),
+    ("", (UNKNOWN, None)),
 ])
 def test_subdomain_of(host, expected):
     assert subdomain_of(host, "localhost") == expected
@@ -30,10 +36,10 @@ def test_unknown_subdomain_is_a_clear_404(webtest):
     assert "There is no organisation at this address" in page.text
 
 
-def test_foreign_host_is_404(app, db_connection):
+def test_foreign_host_is_400(app, db_connection):
     from webtest import TestApp
 
-    TestApp(app, extra_environ={"HTTP_HOST": "example.com"}).get("/login", status=404)
+    TestApp(app, extra_environ={"HTTP_HOST": "example.com"}).get("/login", status=400)
 
 
 def test_console_home_needs_superuser(webtest):

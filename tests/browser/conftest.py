@@ -118,7 +118,6 @@ def live_settings(tmp_path_factory):
     return {
         "sqlalchemy.url": f"sqlite:///{tmp / 'consultroom.sqlite'}",
         "consultroom.base_domain": "localhost",
-        "consultroom.public_url": "http://localhost",
         "session.secret": secrets.token_urlsafe(48),
         "session.secure": "false",
         "mail.transport": "folder",
@@ -140,11 +139,12 @@ def start_live_server(live_settings, live_engine, tmp_path_factory):
     servers = []
 
     def start(**extra):
-        settings = {**live_settings, **extra}
+        port = free_port()
+        settings = {**live_settings, "consultroom.public_url": f"http://localhost:{port}",
+                    **extra}
         tmp = Path(live_settings["mail.folder"]).parent
         path = tmp_path_factory.mktemp("server") / "settings.json"
         path.write_text(json.dumps(settings))
-        port = free_port()
         process = subprocess.Popen(
             [sys.executable, str(HERE / "live_server.py"), str(path), str(port)])
         server = LiveServer(port=port, settings=settings, tmp=tmp, process=process)

@@ -25,7 +25,7 @@ from consultroom.audit import SUPPORT_USER, record
 from consultroom.audit.models import SupportToken
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.tenancy.hosts import ORGANISATION, org_url
+from consultroom.tenancy.hosts import ORGANISATION, org_url, public_base
 from consultroom.tenancy.models import Organisation
 from consultroom.web import ID, flash
 
@@ -126,8 +126,7 @@ def end(request):
         return HTTPSeeOther(request.route_path("home"))
     organisation = _end(request, "ended")
     console = request.route_url("console_org", id=organisation.id,
-                                _host=request.registry.settings["consultroom.base_domain"],
-                                _port=request.host_port)
+                                _app_url=public_base(request.registry.settings))
     return HTTPSeeOther(console)
 
 

@@ -66,6 +66,8 @@ def includeme(config):
     # This process's open sockets, told to resync after a Redis reconnect.
     registry["realtime_connections"] = set()
     registry["bus"].on_reconnect(_resync_all(registry))
-    config.add_tween("consultroom.realtime.views.websocket_tween_factory")
+    # Under the Host check: the socket must not read the site of a foreign Host.
+    config.add_tween("consultroom.realtime.views.websocket_tween_factory",
+                     under="consultroom.tenancy.hosts.host_tween_factory")
     config.add_route("realtime_ws", "/ws", site="organisation")
     config.scan(".views")

@@ -1,8 +1,20 @@
 """Which site a request is for, from its Host: an organisation's subdomain
 under the base domain, the hosting provider's console on the bare base
-domain, or nothing we know."""
+domain, or nothing we know; and the absolute URLs of those sites.
+
+Absolute URLs (mailed links, redirects) come from the configuration
+(``consultroom.base_domain`` and the scheme and port of
+``consultroom.public_url``), never from the request: a request whose Host
+is not exactly the console host or one label under it is refused with 400
+before anything reads it, and the Host and scheme of an accepted request are
+replaced by the configured ones, so that ``route_url`` and
+``application_url`` build public URLs too.
+"""
+import re
 from urllib.parse import urlsplit
 
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.tweens import INGRESS
 from sqlalchemy import select
 
 from consultroom.tenancy.models import Organisation
@@ -12,17 +24,22 @@ ORGANISATION = "organisation"
 UNKNOWN = "unknown"
 
 
+# A DNS name (with an optional trailing dot) and an optional port.
+_HOST = re.compile(r"(?P<name>[a-z0-9-]+(?:\.[a-z0-9-]+)*)\.?(?::[0-9]{1,5})?", re.IGNORECASE)
+
+
 def subdomain_of(host, base_domain):
-    """``(site, subdomain)`` for a Host header value."""
-    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    host = host.lower().rstrip(".")
-    if host == base_domain:
+    """``(site, subdomain)`` for a Host header value; ``UNKNOWN`` for
+    anything but the base domain or one label under it."""
+    match = _HOST.fullmatch(host)
+    if match is None:
+        return UNKNOWN, None
+    name = match["name"].lower()
+    if name == base_domain:
         return CONSOLE, None
-    suffix = "." + base_domain
-    if host.endswith(suffix):
-        sub = host[: -len(suffix)]
-        if sub and "." not in sub:
-            return ORGANISATION, sub
+    sub, _dot, rest = name.partition(".")
+    if rest == base_domain:
+        return ORGANISATION, sub
     return UNKNOWN, None
 
 
@@ -62,24 +79,38 @@ class SitePredicate:
 
 def org_url(request, organisation, path="/"):
     """An absolute URL on an organisation's own subdomain."""
-    settings = request.registry.settings
-    port = request.host_port
-    default_port = {"http": "80", "https": "443"}[request.scheme]
-    netloc = f"{organisation.subdomain}.{settings['consultroom.base_domain']}"
-    if port != default_port:
-        netloc += f":{port}"
-    return f"{request.scheme}://{netloc}{path}"
+    return public_base(request.registry.settings, organisation.subdomain) + path
 
 
-def public_base(settings, subdomain=None):
-    """The console's (or a subdomain's) base URL where there is no request
-    to take it from: the CLI and the worker."""
+def _public_netloc(settings, subdomain=None):
     parts = urlsplit(settings.get("consultroom.public_url", "http://localhost:6543"))
     host = settings["consultroom.base_domain"]
     if subdomain:
         host = f"{subdomain}.{host}"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
+    return parts.scheme, host + (f":{parts.port}" if parts.port else "")
+
+
+def public_base(settings, subdomain=None):
+    """The console's (or a subdomain's) public base URL."""
+    scheme, netloc = _public_netloc(settings, subdomain)
+    return f"{scheme}://{netloc}"
+
+
+def host_tween_factory(handler, registry):
+    """Refuse a foreign or malformed Host (400) and put the configured Host
+    and scheme in its place."""
+    settings = registry.settings
+
+    def host_tween(request):
+        site, sub = subdomain_of(request.environ.get("HTTP_HOST", ""),
+                                 settings["consultroom.base_domain"])
+        if site == UNKNOWN:
+            return HTTPBadRequest(body="Unknown host.", content_type="text/plain")
+        scheme, netloc = _public_netloc(settings, sub)
+        request.environ.update({"HTTP_HOST": netloc, "wsgi.url_scheme": scheme})
+        return handler(request)
+
+    return host_tween
 
 
 def includeme(config):
@@ -87,3 +118,4 @@ def includeme(config):
     config.add_request_method(site, "site", reify=True)
     config.add_request_method(organisation, "organisation", reify=True)
     config.add_route_predicate("site", SitePredicate)
+    config.add_tween("consultroom.tenancy.hosts.host_tween_factory", under=INGRESS)

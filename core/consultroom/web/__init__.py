@@ -83,3 +83,4 @@ def includeme(config):
     config.add_static_view("static", str(theme_dir(settings) / "static"), cache_max_age=3600)
     config.add_subscriber(_template_globals, BeforeRender)
     config.include(".errors")
+    config.include(".proxies")
