@@ -4,11 +4,14 @@ walk-in switch, and organisations kept apart."""
 import json
 import threading
 import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Kind
+from consultroom.appointments.models import Appointment, Kind
+from consultroom.clients.models import Client
+from consultroom.db import utcnow
 from consultroom.realtime.models import Visit, WalkInSwitch
 from realtime_support import (Browser, client_socket, clinic, server,  # noqa: F401
                               staff_socket)
@@ -268,3 +271,28 @@ def test_a_new_service_message_reaches_waiting_clients_live(server, clinic):
         "department_id": "0"})
     assert status == 303
     assert client.expect("waiting")["service_messages"] == ["Phones are down until 11:00"]
+
+
+def test_the_link_window_governs_entering_not_being_called_in(server, clinic):
+    """A client who entered the waiting room in time may still be called in
+    after the link window closed (the practitioner runs late); once gone,
+    the link no longer lets them back in."""
+    org, doctor = clinic
+    server.set_options(org, link_open_after_minutes=0)
+    client = Client(organisation_id=org.id, initials="K.", last_name="Late",
+                    email="late@example.org")
+    closes = utcnow() + timedelta(seconds=3)
+    appointment = server.add(client, Appointment(
+        organisation_id=org.id, client=client, practitioner_id=doctor.id, kind=Kind.appointment,
+        starts_at=closes - timedelta(minutes=20), duration_minutes=20))[1]
+    _browser, staff = staff_socket(server, org, doctor)
+    waiting = client_socket(server, org, appointment)
+    waiting.expect("waiting")
+    visit = entry_of(wait_for_list(staff, lambda m: m["count"] == 1), appointment)["id"]
+    time.sleep(max(0.0, (closes - utcnow()).total_seconds()) + 0.5)
+    staff.send({"type": "call_in", "visit": visit})
+    staff.expect("claimed")
+    waiting.expect("admitted")
+    latecomer = Browser(server.port, org).socket()
+    latecomer.send({"type": "hello", "role": "client", "token": appointment.token})
+    assert latecomer.expect("error")["code"] == "unauthorized"
