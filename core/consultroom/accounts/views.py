@@ -12,7 +12,8 @@ from consultroom.accounts.passwords import verify_password
 from consultroom.accounts.security import can_manage_user, log_in, log_out
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
-from consultroom.ratelimit import Limit, limits_from_settings
+from consultroom.ratelimit import (Attempt, Limit, client_address, limits_from_settings,
+                                   token_limit)
 from consultroom.sessions import end_sessions
 from consultroom.tenancy.models import Department
 from consultroom.twofactor import service as two_factor
@@ -32,7 +33,7 @@ def _limits(request):
         "account": limits_from_settings(s, "login_account", 5, 15),
         "address": limits_from_settings(s, "login_address", 20, 15),
         "link": limits_from_settings(s, "link_request", 5, 60),
-        "token": limits_from_settings(s, "token_address", 20, 60),
+        "token": token_limit(s),
     }
 
 
@@ -65,23 +66,21 @@ def login(request):
         limits = _limits(request)
         scope = request.organisation.id if request.organisation else "console"
         account = f"{scope}:{form.email.data}"
-        address = request.client_addr or "unknown"
-        locked = (limits["account"].exceeded(request, account)
-                  or limits["address"].exceeded(request, address))
-        if locked:
-            form.add_error("email", Limit.message(locked))
+        attempt = Attempt(request, (limits["account"], account),
+                          (limits["address"], client_address(request)))
+        if attempt.locked:
+            form.add_error("email", Limit.message(attempt.locked))
             record(request, "login.blocked", email=form.email.data)
         else:
             user = _find_login_user(request, form.email.data)
             if verify_password(user, form.password.data) and user.active:
+                attempt.refund()
                 limits["account"].clear(request, account)
                 pending = two_factor.is_enabled(request.dbsession, user)
                 target = start_login(request, user, _safe_next(request))
                 record(request, "login.password_ok" if pending else "login.success", "user",
                        user.id, actor=user)
                 return HTTPSeeOther(target)
-            limits["account"].fail(request, account)
-            limits["address"].fail(request, address)
             record(request, "login.failure", "user" if user else None, user and user.id,
                    email=form.email.data)
             form.add_error("password", _("The e-mail address or the password is wrong."))
@@ -98,16 +97,14 @@ def logout(request):
 
 @view_config(route_name="set_password", renderer="set_password.html")
 def set_password(request):
-    limit = _limits(request)["token"]
-    address = request.client_addr or "unknown"
     db = request.dbsession
-    locked = limit.exceeded(request, address)
-    if locked:
-        return _invalid_link(request, locked=locked)
+    attempt = Attempt(request, (_limits(request)["token"], client_address(request)))
+    if attempt.locked:
+        return _invalid_link(request, locked=attempt.locked)
     token = service.redeem_token(db, request.matchdict["token"])
     if token is None or not _token_belongs_here(request, token.user):
-        limit.fail(request, address)
         return _invalid_link(request)
+    attempt.refund()
     form = forms.SetPasswordForm(request)
     if request.method == "POST" and form.validate():
         service.set_password(db, token.user, form.password.data)
@@ -140,16 +137,14 @@ def new_link(request):
     form = forms.NewLinkForm(request)
     if request.method == "POST" and form.validate():
         limit = _limits(request)["link"]
-        address = request.client_addr or "unknown"
         scope = request.organisation.id if request.organisation else "console"
         account = f"{scope}:{form.email.data}"
-        locked = limit.exceeded(request, address) or limit.exceeded(request, account)
-        if locked:
+        # Every request counts, whether or not a link is sent.
+        attempt = Attempt(request, (limit, client_address(request)), (limit, account))
+        if attempt.locked:
             form.add_error("email", _("Too many requests. Try again in ${minutes} minutes.",
-                                      mapping={"minutes": Limit.minutes(locked)}))
+                                      mapping={"minutes": Limit.minutes(attempt.locked)}))
             return {"form": form, "sent": False}
-        limit.fail(request, address)
-        limit.fail(request, account)
         user = _find_login_user(request, form.email.data)
         if user is not None and user.active:
             service.send_link(request, user, "reset" if user.password_hash else "invite")

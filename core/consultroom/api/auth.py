@@ -16,8 +16,8 @@ from pyramid.csrf import check_csrf_origin, check_csrf_token
 from consultroom.accounts.models import User
 from consultroom.api.errors import error_response
 from consultroom.i18n import _
-from consultroom.ratelimit import Limit, limits_from_settings
-from consultroom.tenancy.models import hash_api_key
+from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
+from consultroom.tenancy.models import API_KEY_HINT_LENGTH, hash_api_key
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
@@ -76,15 +76,18 @@ def authenticate(request):
 
 
 def _by_key(request, key):
-    limit, address = _limit(request), request.client_addr or "unknown"
-    locked = limit.exceeded(request, address)
-    if locked:
-        raise Refused(error_response(request, 429, Limit.message(locked)))
-    if not _key_matches(request.organisation, key):
-        limit.fail(request, address)
-        raise Refused(error_response(request, 401, _("This API key is not valid here."),
-                                     headers=CHALLENGE))
-    return Caller(None)
+    # A key has 256 random bits: the limit stops floods of wrong keys, not
+    # guesses that could succeed. So the (cheap) check comes first, and a
+    # valid key is never refused for failures of others; wrong ones count
+    # per key prefix (the part an organisation's hint shows) and address.
+    if _key_matches(request.organisation, key):
+        return Caller(None)
+    attempt = Attempt(request, (_limit(request),
+                                f"{key[:API_KEY_HINT_LENGTH]}:{client_address(request)}"))
+    if attempt.locked:
+        raise Refused(error_response(request, 429, Limit.message(attempt.locked)))
+    raise Refused(error_response(request, 401, _("This API key is not valid here."),
+                                 headers=CHALLENGE))
 
 
 def api_auth(view):

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 
 import zope.sqlalchemy
 from sqlalchemy import MetaData, engine_from_config, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 # Stable constraint names, so that Alembic migrations can refer to them on
@@ -49,6 +51,13 @@ def _sqlite_transactions(engine):
     @event.listens_for(engine, "begin")
     def _begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+
+def upsert(dbsession, model):
+    """An INSERT into ``model``'s table that takes ``on_conflict_do_nothing``
+    and ``on_conflict_do_update``, for the session's database."""
+    dialect = dbsession.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def make_engine(settings, prefix="sqlalchemy."):

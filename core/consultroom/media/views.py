@@ -12,7 +12,7 @@ from consultroom.clientmail.compose import language_of
 from consultroom.i18n import _, speak
 from consultroom.media.config import media_settings
 from consultroom.media.forward import MediaError, forward_offer
-from consultroom.ratelimit import Limit, limits_from_settings
+from consultroom.ratelimit import Attempt, Limit, limits_from_settings
 
 MAX_OFFER_BYTES = 64 * 1024
 
@@ -57,11 +57,10 @@ def answer_offer(request, who):
     if offer is None:
         return _error(request, "bad_offer")
     limit = limits_from_settings(request.registry.settings, "network_test", 20, 15)
-    remaining = limit.exceeded(request, who)
-    if remaining:
-        return _error(request, "rate_limited", minutes=Limit.minutes(remaining))
     # Every test counts (it costs the media server an encoder for a minute).
-    limit.fail(request, who)
+    attempt = Attempt(request, (limit, who))
+    if attempt.locked:
+        return _error(request, "rate_limited", minutes=Limit.minutes(attempt.locked))
     try:
         return forward_offer(media, offer)
     except MediaError as exc:

@@ -5,6 +5,13 @@ failure that reaches ``max`` locks the key for one whole window from then
 (``exceeded`` says for how long, ``message`` says it to the user), and a
 success may ``clear`` it.
 
+A secret is checked as an ``Attempt``: the try is counted as a failure
+first, in one atomic step that refuses it instead when the key is locked
+out, and is taken back (``refund``) when the secret was right. Checking the
+limit, then verifying, then counting would let a burst of concurrent guesses
+all pass the check before the first of them is counted; counting first also
+keeps the slow verification (argon2) out of reach once the limit is reached.
+
 Where the counts live: in Redis when ``redis.url`` is set, so that every
 application process shares them and they expire by themselves; otherwise as
 rows in the request's transaction (``Failure``), pruned by the worker. Redis
@@ -14,6 +21,13 @@ failures at the end of one window and ``max`` more at the start of the next,
 and the sliding window gives both backends the same meaning. If Redis cannot
 be reached the database is used, so a Redis outage neither stops logins nor
 lifts the limits.
+
+The atomic step: in Redis one Lua script (Redis runs a script alone); in the
+database, writing the key's ``LimitedKey`` row before reading its failures,
+so that a concurrent attempt on the same key waits until this request's
+transaction ends (a row lock on PostgreSQL; SQLite has one writer anyway).
+A failed attempt is counted in that transaction, so it counts when the
+request commits: a wrong secret is answered with a page, never raised.
 """
 import logging
 import math
@@ -23,12 +37,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
+from zope.sqlalchemy import mark_changed
 
-from consultroom.db import utcnow
+from consultroom.db import upsert, utcnow
 from consultroom.i18n import _
-from consultroom.ratelimit.models import Failure
+from consultroom.ratelimit.models import Failure, LimitedKey
 
 log = logging.getLogger(__name__)
+
+
+def lockout(times, limit, now):
+    """How long failures at ``times`` (oldest first) lock ``limit``'s key at
+    ``now`` (a timedelta), or None."""
+    if len(times) < limit.max_failures:
+        return None
+    locked_from = times[-1]
+    if locked_from - times[-limit.max_failures] >= limit.window:
+        return None  # the last failures were spread over more than a window
+    remaining = locked_from + limit.window - now
+    return remaining if remaining > timedelta(0) else None
 
 
 @dataclass(frozen=True)
@@ -43,16 +70,20 @@ class Limit:
     def exceeded(self, request, part):
         """How long ``part`` is still locked out (a timedelta), or None."""
         times = request.registry["ratelimit"].recent_failures(request, self._key(part), self)
-        if len(times) < self.max_failures:
-            return None
-        locked_from = times[-1]
-        if locked_from - times[-self.max_failures] >= self.window:
-            return None  # the last failures were spread over more than a window
-        remaining = locked_from + self.window - utcnow()
-        return remaining if remaining > timedelta(0) else None
+        return lockout(times, self, utcnow())
 
     def fail(self, request, part):
         request.registry["ratelimit"].fail(request, self._key(part), self)
+
+    def reserve(self, request, part):
+        """Count a failure for ``part`` now unless it is locked out, in one
+        atomic step: ``(ticket, None)``, the ticket to ``refund`` it with, or
+        ``(None, remaining)`` when locked out (and nothing is counted)."""
+        return request.registry["ratelimit"].reserve(request, self._key(part), self)
+
+    def refund(self, request, part, ticket):
+        """Take back the failure that ``reserve`` counted."""
+        request.registry["ratelimit"].refund(request, self._key(part), ticket)
 
     def clear(self, request, part):
         request.registry["ratelimit"].clear(request, self._key(part))
@@ -69,12 +100,50 @@ class Limit:
                  mapping={"minutes": cls.minutes(remaining)})
 
 
+class Attempt:
+    """One try at a secret, under one or more ``(limit, part)`` pairs: counted
+    as a failure under each of them before the secret is checked.
+
+    ``locked`` is how long the first locked-out pair still is, and then
+    nothing is counted (the try must be refused, even with the right
+    secret); else None. Call ``refund()`` when the secret was right."""
+
+    def __init__(self, request, *limits):
+        self.request = request
+        self.locked = None
+        self._tickets = []
+        for limit, part in limits:
+            ticket, locked = limit.reserve(request, part)
+            if locked:
+                self.locked = locked
+                self.refund()
+                return
+            self._tickets.append((limit, part, ticket))
+
+    def refund(self):
+        """The try was no failure: take back what it counted."""
+        for limit, part, ticket in self._tickets:
+            limit.refund(self.request, part, ticket)
+        self._tickets = []
+
+
 def limits_from_settings(settings, name, max_default, minutes_default):
     return Limit(
         name,
         int(settings.get(f"ratelimit.{name}.max", max_default)),
         timedelta(minutes=int(settings.get(f"ratelimit.{name}.minutes", minutes_default))),
     )
+
+
+def token_limit(settings):
+    """Invalid links and tokens per client address: password links over HTTP,
+    appointment and invitation tokens over the websocket."""
+    return limits_from_settings(settings, "token_address", 20, 60)
+
+
+def client_address(request):
+    """The address that limits per address count under."""
+    return request.client_addr or "unknown"
 
 
 class DatabaseCounter:
@@ -90,8 +159,56 @@ class DatabaseCounter:
     def fail(self, request, key, limit):
         request.dbsession.add(Failure(key=key))
 
+    def reserve(self, request, key, limit):
+        dbsession, now = request.dbsession, utcnow()
+        _take_key(dbsession, key, now)
+        remaining = lockout(self.recent_failures(request, key, limit), limit, now)
+        if remaining:
+            return None, remaining
+        failure = Failure(key=key, at=now)
+        dbsession.add(failure)
+        dbsession.flush()
+        return failure.id, None
+
+    def refund(self, request, key, ticket):
+        request.dbsession.execute(delete(Failure).where(Failure.id == ticket,
+                                                        Failure.key == key))
+
     def clear(self, request, key):
         request.dbsession.execute(delete(Failure).where(Failure.key == key))
+
+
+def _take_key(dbsession, key, now):
+    """Write ``key``'s row, so that no other transaction reads or counts the
+    key's failures until this one ends."""
+    dbsession.execute(upsert(dbsession, LimitedKey).values(key=key, touched_at=now)
+                      .on_conflict_do_update(index_elements=[LimitedKey.key],
+                                             set_={"touched_at": now}))
+    # A Core statement: without this, zope.sqlalchemy would not commit it.
+    mark_changed(dbsession)
+
+
+# Counts a failure, in one step that Redis runs alone. KEYS[1]: the key's
+# sorted set. ARGV: now and the window (in seconds), max, the member to add,
+# and "1" to refuse instead while the key is locked out (see ``lockout``).
+# Returns the milliseconds the key stays locked out (nothing counted), or 0.
+_COUNT_SCRIPT = """
+local now, window, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[5] == "1" then
+  local last = redis.call("ZRANGE", KEYS[1], -max, -1, "WITHSCORES")
+  if #last == 2 * max then
+    local oldest, newest = tonumber(last[2]), tonumber(last[#last])
+    if newest - oldest < window and now < newest + window then
+      return math.ceil((newest + window - now) * 1000)
+    end
+  end
+end
+redis.call("ZADD", KEYS[1], ARGV[1], ARGV[4])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+redis.call("ZREMRANGEBYRANK", KEYS[1], 0, -max - 1)
+redis.call("PEXPIRE", KEYS[1], math.ceil(window * 1000))
+return 0
+"""
 
 
 class RedisCounter:
@@ -106,6 +223,7 @@ class RedisCounter:
         self.prefix = prefix
         self.fallback = fallback
         self._errors = redis.RedisError
+        self._count = client.register_script(_COUNT_SCRIPT)
 
     @classmethod
     def from_settings(cls, settings):
@@ -129,19 +247,37 @@ class RedisCounter:
         return [datetime.fromtimestamp(score, timezone.utc).replace(tzinfo=None)
                 for _member, score in scores]
 
-    def fail(self, request, key, limit):
+    def _run(self, key, limit, check):
+        """Run the script; ``(member, locked for)``. Raises RedisError."""
         now = time.time()
-        name = self.prefix + key
-        pipe = self.client.pipeline()
-        pipe.zadd(name, {f"{now:.6f}:{secrets.token_hex(4)}": now})
-        pipe.zremrangebyscore(name, "-inf", now - limit.window.total_seconds())
-        pipe.zremrangebyrank(name, 0, -limit.max_failures - 1)
-        pipe.pexpire(name, math.ceil(limit.window.total_seconds() * 1000))
+        member = f"{now:.6f}:{secrets.token_hex(4)}"
+        milliseconds = self._count(keys=[self.prefix + key], args=[
+            now, limit.window.total_seconds(), limit.max_failures, member, int(check)])
+        return member, (timedelta(milliseconds=milliseconds) if milliseconds else None)
+
+    def fail(self, request, key, limit):
         try:
-            pipe.execute()
+            self._run(key, limit, check=False)
         except self._errors as exc:
             self._down(exc)
             self.fallback.fail(request, key, limit)
+
+    def reserve(self, request, key, limit):
+        try:
+            member, locked = self._run(key, limit, check=True)
+        except self._errors as exc:
+            self._down(exc)
+            return self.fallback.reserve(request, key, limit)
+        return (None, locked) if locked else (member, None)
+
+    def refund(self, request, key, ticket):
+        if isinstance(ticket, int):  # counted in the database while Redis was down
+            self.fallback.refund(request, key, ticket)
+            return
+        try:
+            self.client.zrem(self.prefix + key, ticket)
+        except self._errors as exc:
+            self._down(exc)
 
     def clear(self, request, key):
         try:
@@ -158,8 +294,11 @@ def make_counter(settings):
 
 
 def prune(dbsession, older_than=timedelta(days=1)):
-    """Forget failures older than any window; run by the worker."""
-    dbsession.execute(delete(Failure).where(Failure.at < utcnow() - older_than))
+    """Forget failures (and keys without any) older than any window; run by
+    the worker."""
+    cutoff = utcnow() - older_than
+    dbsession.execute(delete(Failure).where(Failure.at < cutoff))
+    dbsession.execute(delete(LimitedKey).where(LimitedKey.touched_at < cutoff))
 
 
 def includeme(config):

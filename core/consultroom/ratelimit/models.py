@@ -1,4 +1,5 @@
-"""Recorded failures (logins, tokens) that rate limits count."""
+"""Recorded failures (logins, tokens) that rate limits count, and the row
+per limited key that serialises checking and counting its failures."""
 from datetime import datetime
 
 from sqlalchemy import Index, String
@@ -14,3 +15,14 @@ class Failure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LimitedKey(Base):
+    """Written (and so locked until commit) by a request before it reads and
+    counts the key's failures: a concurrent request for the same key waits
+    for it on PostgreSQL, and SQLite has one writer at a time anyway."""
+
+    __tablename__ = "rate_limit_key"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

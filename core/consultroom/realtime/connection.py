@@ -103,17 +103,17 @@ class Connection:
         self.send({"type": "error", "code": code,
                    "message": self.request.localizer.translate(message)})
 
-    def close(self, code=1000):
+    def close(self, code=1000, reason=""):
         if not self.closing:
             self.closing = True
-            self.outbox.put(code)
+            self.outbox.put((code, reason))
 
     def _writer(self):
         try:
             while True:
                 item = self.outbox.get()
-                if isinstance(item, int):
-                    frames.close(self.ws, item)
+                if isinstance(item, tuple):
+                    frames.close(self.ws, *item)
                     return
                 self.ws.send(item)
         except Exception:
@@ -249,23 +249,24 @@ class Connection:
         raw = self.next_socket_message(HELLO_SECONDS)
         hello = parse(raw) if isinstance(raw, str) else None
         if hello is None or hello.get("type") != "hello":
-            self.error("unauthorized", _("Say hello first."))
-            self.close(CLOSE_UNAUTHORISED)
-            return None
+            return self._refuse(Refused("unauthorized", _("Say hello first.")))
         try:
             role = authenticate(self, hello)
         except Refused as exc:
-            self.error(exc.code, exc.message)
-            self.close(CLOSE_UNAUTHORISED)
-            return None
+            return self._refuse(exc)
         self.send({"type": "welcome", "peer": self.peer, "role": role.name})
         try:
             role.start()
         except Refused as exc:
-            self.error(exc.code, exc.message)
-            self.close(CLOSE_UNAUTHORISED)
-            return None
+            return self._refuse(exc)
         return role
+
+    def _refuse(self, refused):
+        """Say why, and close: the error's code is the close reason too
+        ("unauthorized", or "rate_limited" when the address tried too many
+        tokens)."""
+        self.error(refused.code, refused.message)
+        self.close(CLOSE_UNAUTHORISED, refused.code)
 
     def _handle(self, role):
         while not self.done.is_set():

@@ -69,12 +69,13 @@ def _read_message(ws, max_bytes, hard_limit):
     return data.decode("utf-8")
 
 
-def close(ws, code):
-    """Close with ``code``: gevent-websocket's own close() drops the code."""
+def close(ws, code, reason=""):
+    """Close with ``code`` and an ASCII ``reason``: gevent-websocket's own
+    close() drops the code."""
     if ws.closed:
         return
     try:
-        ws.send_frame(struct.pack("!H", code), ws.OPCODE_CLOSE)
+        ws.send_frame(struct.pack("!H", code) + reason.encode("ascii")[:123], ws.OPCODE_CLOSE)
     except (WebSocketError, OSError):
         pass
     finally:

@@ -3,6 +3,10 @@
 The request runs outside pyramid_tm (consultroom.db's activate hook); the
 tween below resolves the site, session and user in a short transaction of
 its own, and the socket then opens one transaction per message.
+
+A client's or guest's token is limited like an invalid link over HTTP: per
+address, counted before it is looked up and kept when it matches nothing;
+while the address is locked out, even a valid token is refused.
 """
 from urllib.parse import urlsplit
 
@@ -15,6 +19,7 @@ from consultroom.accounts.models import STAFF_ROLES
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
 from consultroom.i18n import _
+from consultroom.ratelimit import Attempt, Limit, client_address, token_limit
 from consultroom.realtime import frames
 from consultroom.realtime.connection import Connection, Refused
 from consultroom.realtime.roles import ClientRole, GuestRole, StaffRole
@@ -56,31 +61,62 @@ def _staff(connection):
     return StaffRole(connection, Staff.of(user))
 
 
-def _client(connection, token):
-    request = connection.request
-    organisation = request.organisation
-    appointment = request.dbsession.scalar(select(Appointment).where(
-        Appointment.organisation_id == organisation.id, Appointment.token == token))
-    if appointment is None or link_state(appointment, organisation) != "open":
-        raise Refused("unauthorized", _("This link does not open the waiting room now."))
+CLIENT_REFUSED = _("This link does not open the waiting room now.")
+GUEST_REFUSED = _("This invitation is no longer valid.")
+
+
+def _appointment(connection, token):
+    return connection.request.dbsession.scalar(select(Appointment).where(
+        Appointment.organisation_id == connection.organisation_id, Appointment.token == token))
+
+
+def _client(connection, appointment):
+    if link_state(appointment, connection.request.organisation) != "open":
+        raise Refused("unauthorized", CLIENT_REFUSED)
     return ClientRole(connection, appointment.id, client_name(appointment))
 
 
-def _guest(connection, token):
-    invite = invite_by_token(connection.request.dbsession, connection.organisation_id, token)
-    if invite is None:
-        raise Refused("unauthorized", _("This invitation is no longer valid."))
+def _invite(connection, token):
+    return invite_by_token(connection.request.dbsession, connection.organisation_id, token)
+
+
+def _guest(connection, invite):
     return GuestRole(connection, invite.id, invite.room_id, invite.name)
+
+
+# Per role with a token: what finds the token's object, what makes the role
+# of it (or refuses), and the refusal of a token that matches nothing.
+TOKEN_ROLES = {"client": (_appointment, _client, CLIENT_REFUSED),
+               "guest": (_invite, _guest, GUEST_REFUSED)}
+
+
+def _by_token(connection, role, token):
+    """The role for a token, or Refused; the try counts until the token is
+    found (and commits, so that it stays counted when it is not)."""
+    find, make, not_found = TOKEN_ROLES[role]
+    request = connection.request
+    with request.tm:
+        attempt = Attempt(request, (token_limit(request.registry.settings),
+                                    client_address(request)))
+        if attempt.locked:
+            refusal = Refused("rate_limited", Limit.message(attempt.locked))
+        else:
+            found = find(connection, token)
+            if found is not None:
+                attempt.refund()
+                return make(connection, found)
+            refusal = Refused("unauthorized", not_found)
+    raise refusal
 
 
 def authenticate(connection, hello):
     """The role for the hello message, or Refused."""
     role, token = hello.get("role"), hello.get("token")
-    with connection.request.tm:
-        if role == "staff":
+    if role == "staff":
+        with connection.request.tm:
             return _staff(connection)
-        if role in ("client", "guest") and isinstance(token, str) and len(token) <= 64:
-            return (_client if role == "client" else _guest)(connection, token)
+    if role in TOKEN_ROLES and isinstance(token, str) and len(token) <= 64:
+        return _by_token(connection, role, token)
     raise Refused("unauthorized", _("Unknown role or token."))
 
 

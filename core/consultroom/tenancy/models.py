@@ -11,6 +11,7 @@ from consultroom.db import Base, utcnow
 from consultroom.tenancy.options import ADVANCED_SETTINGS
 
 API_KEY_PREFIX = "crk_"
+API_KEY_HINT_LENGTH = 8  # the start of a key that is kept, to recognise it by
 
 
 class Organisation(Base):
@@ -57,7 +58,7 @@ class Organisation(Base):
         """Make a new API key, store its hash and return it: shown only once."""
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         self.api_key_hash = hash_api_key(key)
-        self.api_key_hint = key[:8]
+        self.api_key_hint = key[:API_KEY_HINT_LENGTH]
         return key
 
 

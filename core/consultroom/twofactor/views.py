@@ -9,7 +9,7 @@ from consultroom.accounts.security import log_in
 from consultroom.accounts.views import BOTH_SITES, _safe_next
 from consultroom.audit import record
 from consultroom.i18n import _
-from consultroom.ratelimit import Limit, limits_from_settings
+from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
 from consultroom.sessions import end_sessions
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import PENDING, pending_login, policy
@@ -24,18 +24,13 @@ def _limits(request):
     }
 
 
-def _locked_out(request, user):
-    """The lockout message when this account or address failed too often, else None."""
+def _attempt(request, user):
+    """A try at the user's second factor, counted as a failure of the account
+    and the address until it proves right (``refund``); ``locked`` when
+    either failed too often."""
     limits = _limits(request)
-    locked = (limits["account"].exceeded(request, str(user.id))
-              or limits["address"].exceeded(request, request.client_addr or "unknown"))
-    return Limit.message(locked) if locked else None
-
-
-def _failed(request, user):
-    limits = _limits(request)
-    limits["account"].fail(request, str(user.id))
-    limits["address"].fail(request, request.client_addr or "unknown")
+    return Attempt(request, (limits["account"], str(user.id)),
+                   (limits["address"], client_address(request)))
 
 
 def _no_store(response):
@@ -58,20 +53,20 @@ def second_factor(request):
     user, next_url = pending
     form = forms.LoginCodeForm(request)
     if request.method == "POST" and form.validate():
-        lockout = _locked_out(request, user)
-        if lockout:
-            form.add_error("code", lockout)
+        attempt = _attempt(request, user)
+        if attempt.locked:
+            form.add_error("code", Limit.message(attempt.locked))
             record(request, "login.blocked", "user", user.id, actor=user)
         else:
             kind = service.check_second_factor(request, user, form.code.data)
             if kind is not None:
+                attempt.refund()
                 _limits(request)["account"].clear(request, str(user.id))
                 log_in(request, user)
                 record(request, "login.success", "user", user.id, actor=user, second_factor=kind)
                 if kind == "recovery":
                     _warn_recovery_codes_left(request, user)
                 return HTTPSeeOther(next_url)
-            _failed(request, user)
             record(request, "login.second_factor_failure", "user", user.id, actor=user)
             form.add_error("code", WRONG_CODE)
     return {"form": form}
@@ -130,15 +125,15 @@ def _proof_checked(request, user, proof, password_too=False):
     """Whether ``proof`` is a current code from the user's app (or, with
     ``password_too``, their password). Failures count towards the lockout of
     the second factor, and are flashed."""
-    lockout = _locked_out(request, user)
-    if lockout:
-        flash(request, lockout, "error")
+    attempt = _attempt(request, user)
+    if attempt.locked:
+        flash(request, Limit.message(attempt.locked), "error")
         return False
     row = service.two_factor_of(request.dbsession, user)
     if service.accept_totp(request, row, proof) or (
             password_too and verify_password(user, proof)):
+        attempt.refund()
         return True
-    _failed(request, user)
     flash(request, _("This is neither a current code from your app nor your password.")
           if password_too else WRONG_CODE, "error")
     return False
