@@ -1,6 +1,7 @@
 """Walking the whole route table: every route with its views' permissions
-and methods, its patterns filled with real object ids, and the world they
-come from (organisation B with one of everything, organisation A beside it).
+and methods, its patterns filled with real object ids, the world they come
+from (organisation B with one of everything, organisation A beside it), and
+visitors that request them as someone.
 
 Shared by the tenant isolation walk and the bad-input fuzz walk; import the
 ``world`` fixture into a test module to use it.
@@ -143,3 +144,48 @@ def _consultations(dbsession, b, appointments, practitioner, tmp_path):
     dbsession.add_all([*invites, *files])
     dbsession.flush()
     return rooms, invites, files
+
+
+class Visitor:
+    """Requests on one host, as anonymous or with someone's session cookie.
+
+    Anonymous visitors carry their own valid CSRF token, so that a POST is
+    compared with one that passed the CSRF check too. The cookie is sent
+    explicitly and the cookie jar emptied after each request, so that a
+    response (a logout, say) cannot change who the next request is from.
+    """
+
+    def __init__(self, testapp, session_from=None):
+        self.testapp = testapp
+        source = session_from or testapp
+        if session_from is None:
+            page = source.get("/login")
+        else:  # any logged-in page: the logout form carries the token
+            page = source.get("/" if _is_console(source) else "/profile")
+        self.csrf = page.forms[0]["csrf_token"].value
+        self.headers = {"Cookie": f"consultroom={source.cookies['consultroom']}"}
+        testapp.reset()
+
+    def __call__(self, method, url, params=None, headers=None, **kw):
+        """The response, whatever its status; a POST's ``params`` default to
+        the CSRF token alone."""
+        headers = {**self.headers, **(headers or {})}
+        send = getattr(self.testapp, method.lower())
+        if params is None and method not in ("GET", "HEAD"):
+            params = {"csrf_token": self.csrf}
+        try:
+            return send(url, params, headers=headers, expect_errors=True, **kw)
+        finally:
+            self.testapp.reset()
+
+
+class KeyVisitor(Visitor):
+    """An anonymous visitor that also sends an organisation's API key."""
+
+    def __init__(self, testapp, key):
+        super().__init__(testapp)
+        self.headers = {**self.headers, "Authorization": f"Bearer {key}"}
+
+
+def _is_console(testapp):
+    return testapp.extra_environ["HTTP_HOST"].count(".") == 1

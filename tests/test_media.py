@@ -154,6 +154,7 @@ def test_without_a_media_server_the_page_keeps_the_preview(staff, media_url):
 @pytest.mark.parametrize("body", [
     "not json", json.dumps([1]), json.dumps({"type": "answer", "sdp": "v=0"}),
     json.dumps({"type": "offer", "sdp": 1}), json.dumps({"type": "offer", "sdp": "x" * 70000}),
+    "[" * 50_000,  # nested too deeply to parse
 ])
 def test_malformed_offers_are_refused_before_forwarding(staff, media_url, body):
     media_url(f"http://127.0.0.1:{free_port()}")

@@ -8,50 +8,7 @@ routes are covered automatically.
 """
 import pytest
 
-from route_walk import PLACEHOLDER, fill, routes, world  # noqa: F401
-
-
-class Visitor:
-    """Requests on one host, as anonymous or with someone's session cookie.
-
-    Anonymous visitors carry their own valid CSRF token, so that a POST is
-    compared with one that passed the CSRF check too. The cookie is sent
-    explicitly and the cookie jar emptied after each request, so that a
-    response (a logout, say) cannot change who the next request is from.
-    """
-
-    def __init__(self, testapp, session_from=None):
-        self.testapp = testapp
-        source = session_from or testapp
-        if session_from is None:
-            page = source.get("/login")
-        else:  # any logged-in page: the logout form carries the token
-            page = source.get("/" if _is_console(source) else "/profile")
-        self.csrf = page.forms[0]["csrf_token"].value
-        self.headers = {"Cookie": f"consultroom={source.cookies['consultroom']}"}
-        testapp.reset()
-
-    def __call__(self, method, url):
-        headers = self.headers
-        send = getattr(self.testapp, method.lower())
-        try:
-            if method in ("GET", "HEAD"):
-                return send(url, headers=headers, expect_errors=True)
-            return send(url, {"csrf_token": self.csrf}, headers=headers, expect_errors=True)
-        finally:
-            self.testapp.reset()
-
-
-class KeyVisitor(Visitor):
-    """An anonymous visitor that also sends an organisation's API key."""
-
-    def __init__(self, testapp, key):
-        super().__init__(testapp)
-        self.headers = {**self.headers, "Authorization": f"Bearer {key}"}
-
-
-def _is_console(testapp):
-    return testapp.extra_environ["HTTP_HOST"].count(".") == 1
+from route_walk import PLACEHOLDER, KeyVisitor, Visitor, fill, routes, world  # noqa: F401
 
 
 def _succeeded(response):

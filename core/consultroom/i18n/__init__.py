@@ -17,8 +17,17 @@ COOKIE = "_LOCALE_"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 
+def _switch(request):
+    """The ``?_LOCALE_=`` value as sent, or None: also when the query or form
+    is not UTF-8 (the error page for that still needs a language)."""
+    try:
+        return request.params.get(COOKIE)
+    except UnicodeDecodeError:
+        return None
+
+
 def negotiate_locale(request):
-    explicit = request.params.get(COOKIE)
+    explicit = _switch(request)
     if explicit in LANGUAGES:
         return explicit
     user = request.identity
@@ -32,7 +41,7 @@ def negotiate_locale(request):
 
 def _remember_switch(event):
     request = event.request
-    choice = request.params.get(COOKIE) if request.method == "GET" else None
+    choice = _switch(request) if request.method == "GET" else None
     if choice in LANGUAGES:
         event.response.set_cookie(
             COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
@@ -47,7 +56,7 @@ def localizer_for(registry, language):
 def speak(request, language):
     """Render this request's page in ``language`` (a client's), unless the
     visitor chose a language themselves."""
-    if COOKIE in request.params or COOKIE in request.cookies:
+    if _switch(request) is not None or COOKIE in request.cookies:
         return
     request.locale_name = language
     request.localizer = localizer_for(request.registry, language)

@@ -13,6 +13,7 @@ from consultroom.i18n import _, speak
 from consultroom.media.config import media_settings
 from consultroom.media.forward import MediaError, forward_offer
 from consultroom.ratelimit import Attempt, Limit, limits_from_settings
+from consultroom.web.inputs import parse_json
 
 MAX_OFFER_BYTES = 64 * 1024
 
@@ -38,7 +39,7 @@ def _offer(request):
     if (request.content_length or 0) > MAX_OFFER_BYTES:
         return None
     try:
-        body = request.json_body
+        body = parse_json(request.body)
     except ValueError:
         return None
     if (isinstance(body, dict) and body.get("type") == "offer"

@@ -24,6 +24,7 @@ from consultroom.realtime import frames, peer_channel
 from consultroom.realtime.throttle import TokenBucket
 from consultroom.tenancy.models import Organisation
 from consultroom.waitingroom.live import Events, section_message
+from consultroom.web.inputs import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,7 @@ def _abandon(manager):
 def parse(raw):
     """A message object with a string type, or None."""
     try:
-        message = json.loads(raw)
+        message = parse_json(raw)
     except ValueError:
         return None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):

@@ -1,6 +1,6 @@
 """Page rendering: the theme's Jinja2 templates and static files, the values
-every template can use (menu, plugin slots, CSRF token, organisation), and
-the error pages."""
+every template can use (menu, plugin slots, CSRF token, organisation), the
+error pages, and bad input refused before any view runs (inputs.py)."""
 from pathlib import Path
 
 from markupsafe import Markup
@@ -83,4 +83,5 @@ def includeme(config):
     config.add_static_view("static", str(theme_dir(settings) / "static"), cache_max_age=3600)
     config.add_subscriber(_template_globals, BeforeRender)
     config.include(".errors")
+    config.include(".inputs")
     config.include(".proxies")

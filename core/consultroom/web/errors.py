@@ -1,9 +1,11 @@
 """Error pages: unknown organisation or page (404), not allowed (403 or the
-login page), an expired form (400). Never a traceback for the user."""
+login page), an expired form, bad input or an address that is not UTF-8
+(400). Never a traceback for the user."""
 from pyramid.csrf import get_csrf_token
-from pyramid.exceptions import BadCSRFToken
+from pyramid.exceptions import BadCSRFToken, URLDecodeError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound
 from pyramid.renderers import render_to_response
+from pyramid.traversal import DefaultRootFactory
 from pyramid.view import forbidden_view_config, notfound_view_config, view_config
 
 from consultroom.i18n import _
@@ -47,6 +49,20 @@ def bad_csrf(request):
 @view_config(context=HTTPBadRequest)
 def bad_request(exc, request):
     return _page(request, 400, _("Invalid request"), exc.detail or _("Invalid request"))
+
+
+@view_config(context=URLDecodeError)
+def bad_address(request):
+    # Routing failed before it chose a context, and the page around the
+    # message reads the path (the menu, the login link): give it the context
+    # of an address no route matches, and the path with the bytes that are
+    # not UTF-8 replaced.
+    request.context = DefaultRootFactory(request)
+    raw = request.environ.get("PATH_INFO", "").encode("latin-1")
+    request.path_info = raw.decode("utf-8", "replace")
+    return _page(request, 400, _("Invalid address"),
+                 _("This address contains characters that cannot be used. Check the link"
+                   " you were given."))
 
 
 def includeme(config):

@@ -1,7 +1,21 @@
 """Form handling on WTForms: translated built-in messages, and one helper for
-the common "show the form, validate the post, save or show errors" view."""
+the common "show the form, validate the post, save or show errors" view.
+
+Every form refuses dates outside the years 1900 to 2200 and whole numbers
+beyond a database integer, whatever its fields' own validators say: near
+the ends of the calendar (years 1 and 9999) converting a date between time
+zones or adding a day to it overflows, and PostgreSQL refuses an integer
+column a larger number.
+"""
+from datetime import date
+
 import wtforms
 from wtforms.fields.choices import SelectChoice
+
+from consultroom.i18n import _
+
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+MAX_INTEGER = 2**31 - 1  # PostgreSQL's integer
 
 
 def options(pairs):
@@ -25,9 +39,28 @@ class Form(wtforms.Form):
         translated = self.request.localizer.translate(message)
         getattr(self, field).errors = [*getattr(self, field).errors, translated]
 
+    def validate(self, extra_validators=None):
+        """Validate every field, and every field's value as storable."""
+        extra = extra_validators or {}
+        return super().validate({name: [*extra.get(name, ()), storable] for name in self._fields})
+
     @property
     def problems(self):
         return any(field.errors for field in self)
+
+
+def storable(form, field):
+    """A date in a plausible year, a whole number a database column holds
+    (unless the field's own validators refused the value already)."""
+    data = field.data
+    if field.errors:
+        return
+    if isinstance(data, date) and not FIRST_YEAR <= data.year <= LAST_YEAR:
+        raise wtforms.validators.ValidationError(_(
+            "Check the year: enter a date between ${first} and ${last}.",
+            mapping={"first": FIRST_YEAR, "last": LAST_YEAR}))
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_INTEGER:
+        raise wtforms.validators.ValidationError(_("This number is too large."))
 
 
 class EmailAddress(wtforms.validators.Regexp):
