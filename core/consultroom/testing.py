@@ -26,10 +26,12 @@ import threading
 import time
 from email import message_from_bytes, policy
 
+import pkg_resources
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import consultroom
 from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import hash_password
@@ -40,6 +42,12 @@ from consultroom.tenancy.models import Organisation
 
 BASE_DOMAIN = "consultroom.test"
 PASSWORD = "correct horse battery"  # test accounts only  # nosec B105
+
+# This module is a pytest plugin, so pytest imports the consultroom package
+# through its assertion-rewriting loader, which pkg_resources does not know.
+# Pyramid reads asset specs (the bundled theme, consultroom:themes/default)
+# through pkg_resources: tell it that loader's files are ordinary files.
+pkg_resources.register_loader_type(type(consultroom.__loader__), pkg_resources.DefaultProvider)
 
 
 def free_port():

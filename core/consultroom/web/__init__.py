@@ -6,20 +6,55 @@ from pathlib import Path
 from markupsafe import Markup
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
+from pyramid.path import AssetResolver
 from translationstring import TranslationString
 
 from consultroom.i18n import LANGUAGES
 
-DEFAULT_THEMES_DIR = Path(__file__).resolve().parents[3] / "themes"
+# The bundled themes are package data (consultroom/themes links to the
+# top-level themes/), found the same way in a checkout and in a wheel.
+BUNDLED_THEMES = "consultroom:themes"
+DEFAULT_THEME = f"{BUNDLED_THEMES}/default"
 
 # An object id in a route pattern: ASCII digits only (int() takes " 1" and
 # "١"), and few enough to fit PostgreSQL's 32-bit integer columns.
 ID = "{id:[0-9]{1,9}}"
 
 
-def theme_dir(settings):
-    root = Path(settings.get("consultroom.themes_dir") or DEFAULT_THEMES_DIR)
-    return root / settings.get("consultroom.theme", "default")
+def theme_chain(settings):
+    """The themes a page's templates and static files are looked up in, as
+    asset specs or absolute paths; the first that has a file wins. The
+    configured theme comes first, the default theme last.
+
+    ``consultroom.theme`` names a theme in ``consultroom.themes_dir`` (or,
+    without it, a bundled theme), or is the asset spec of a theme shipped in
+    a distribution of its own (``mytheme:theme``).
+    """
+    name = settings.get("consultroom.theme") or "default"
+    if ":" in name:
+        theme = name
+    elif settings.get("consultroom.themes_dir"):
+        theme = str(Path(settings["consultroom.themes_dir"]).resolve() / name)
+    else:
+        theme = f"{BUNDLED_THEMES}/{name}"
+    return list(dict.fromkeys([theme, DEFAULT_THEME]))
+
+
+def theme_parts(chain, part):
+    """``part`` ("templates", "static") of each theme in the chain that has it."""
+    resolver = AssetResolver()
+    return [f"{theme}/{part}" for theme in chain
+            if resolver.resolve(f"{theme}/{part}").isdir()]
+
+
+def add_theme_static(config, chain):
+    """``/static/``: the default theme's files, each overridden by the first
+    theme before it in the chain that has the same file (Pyramid's asset
+    overrides; a later override is tried first)."""
+    base, *overrides = reversed(theme_parts(chain, "static"))
+    config.add_static_view("static", base, cache_max_age=3600)
+    for directory in overrides:
+        config.override_asset(to_override=f"{base}/", override_with=f"{directory}/")
 
 
 def menu(request):
@@ -70,8 +105,8 @@ def translate_any(request, text):
 
 def includeme(config):
     settings = config.get_settings()
-    templates = theme_dir(settings) / "templates"
-    settings.setdefault("jinja2.directories", str(templates))
+    chain = theme_chain(settings)
+    settings.setdefault("jinja2.directories", "\n".join(theme_parts(chain, "templates")))
     settings.setdefault("jinja2.extensions", "jinja2.ext.i18n")
     settings.setdefault("jinja2.i18n.domain", "consultroom")
     settings.setdefault("jinja2.autoescape", "true")
@@ -80,7 +115,7 @@ def includeme(config):
     settings.setdefault("jinja2.lstrip_blocks", "true")
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".html")
-    config.add_static_view("static", str(theme_dir(settings) / "static"), cache_max_age=3600)
+    add_theme_static(config, chain)
     config.add_subscriber(_template_globals, BeforeRender)
     config.include(".errors")
     config.include(".inputs")
