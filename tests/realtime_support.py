@@ -51,6 +51,7 @@ files.max_bytes = 200000
 realtime.bus = {bus}
 redis.url = {redis_url}
 realtime.redis_channel = {channel}
+ratelimit.prefix = {channel}:ratelimit:
 realtime.grace_seconds = 2
 realtime.ping_seconds = 1
 realtime.idle_seconds = 4
@@ -60,6 +61,7 @@ turn.urls = turn:turn.consultroom.test:3478 turns:turn.consultroom.test:5349
 stun.urls = stun:turn.consultroom.test:3478
 turn.secret = {turn_secret}
 turn.ttl_seconds = 600
+{extra}
 
 [server:main]
 use = egg:consultroom#gevent_websocket
@@ -96,11 +98,14 @@ def database_url(here):
 
 
 class Server:
-    """One or more ``pserve`` processes sharing one database."""
+    """One or more ``pserve`` processes sharing one database. ``settings``:
+    more of the app's settings (name: value); rate limits count in Redis
+    unless ``redis_url`` is empty."""
 
     def __init__(self, here, url, bus="memory", processes=1,
-                 redis_url="redis://127.0.0.1:6379/0", runner="pserve"):
+                 redis_url="redis://127.0.0.1:6379/0", runner="pserve", settings=None):
         self.here = Path(here)
+        self.settings = settings or {}
         self.runner = runner
         self.redis_url = redis_url
         self.url = url
@@ -122,7 +127,8 @@ class Server:
         path.write_text(INI.format(base=BASE_DOMAIN, port=port, url=self.url,
                                    secret=self.secret, here=self.here, bus=self.bus,
                                    channel=self.channel, turn_secret=self.turn_secret,
-                                   redis_url=self.redis_url))
+                                   redis_url=self.redis_url,
+                                   extra="\n".join(f"{k} = {v}" for k, v in self.settings.items())))
         return path
 
     def start(self):
@@ -268,6 +274,7 @@ class Socket:
         self.auto_pong = True
         self.inbox = queue.Queue()
         self.closed_with = queue.Queue()
+        self.close_reason = None
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -278,6 +285,7 @@ class Socket:
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     data = frame.data
                     code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                    self.close_reason = data[2:].decode()
                     return
                 if opcode != websocket.ABNF.OPCODE_TEXT:
                     continue

@@ -1,8 +1,10 @@
 """Rate limits, on both backends (the database, and Redis when ``redis.url``
 is set): lockout after the configured failures for one window with a message
-saying how long, the sliding window, login / password-link / set-password
-token / API key limits per account and per address, Redis key expiry and
-the fallback to the database when Redis is down.
+saying how long, the sliding window, a try counted before it is checked and
+taken back when right, login / password-link / set-password token limits per
+account and per address, API keys per key prefix and address, Redis key
+expiry and the fallback to the database when Redis is down. (Concurrent
+bursts against a real server: test_ratelimit_live.py.)
 
 The Redis tests need a server at 127.0.0.1:6379 (``CONSULTROOM_TEST_REDIS``
 to use another); under CI=true it must be there."""
@@ -16,9 +18,9 @@ from pyramid.scripting import prepare
 from sqlalchemy import func, select
 from webtest import TestApp
 
-from consultroom.ratelimit import (DatabaseCounter, Limit, RedisCounter, limits_from_settings,
-                                   make_counter, prune)
-from consultroom.ratelimit.models import Failure
+from consultroom.ratelimit import (Attempt, DatabaseCounter, Limit, RedisCounter,
+                                   limits_from_settings, make_counter, prune)
+from consultroom.ratelimit.models import Failure, LimitedKey
 from consultroom.testing import PASSWORD, free_port
 
 REDIS_URL = os.environ.get("CONSULTROOM_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -126,6 +128,40 @@ def test_clear_forgets_the_failures(backend, limit_request):
     assert LIMIT.exceeded(limit_request, "k") is None
 
 
+def test_a_try_counts_before_it_is_checked_and_a_right_one_is_taken_back(backend,
+                                                                         limit_request, clock):
+    right = Attempt(limit_request, (LIMIT, "k"))
+    assert right.locked is None
+    for _ in range(2):
+        assert Attempt(limit_request, (LIMIT, "k")).locked is None  # wrong: kept
+    assert LIMIT.exceeded(limit_request, "k") == timedelta(minutes=10)
+    right.refund()
+    assert LIMIT.exceeded(limit_request, "k") is None
+
+
+def test_a_locked_out_try_is_refused_and_not_counted(backend, limit_request, clock):
+    for _ in range(3):
+        Attempt(limit_request, (LIMIT, "k"))
+    clock.shift(timedelta(minutes=4))
+    for _ in range(5):
+        assert Attempt(limit_request, (LIMIT, "k")).locked == timedelta(minutes=6)
+    clock.shift(timedelta(minutes=6))
+    # Had the refused tries counted, the key would still be locked.
+    assert Attempt(limit_request, (LIMIT, "k")).locked is None
+
+
+def test_a_try_locked_out_under_one_limit_is_taken_back_under_the_others(backend,
+                                                                        limit_request, clock):
+    other = Limit("other", 3, timedelta(minutes=10))
+    for _ in range(3):
+        other.fail(limit_request, "address")
+    for _ in range(3):
+        assert Attempt(limit_request, (LIMIT, "account"),
+                       (other, "address")).locked == timedelta(minutes=10)
+    assert LIMIT.exceeded(limit_request, "account") is None
+    assert Attempt(limit_request, (LIMIT, "account")).locked is None
+
+
 def test_limits_follow_the_settings():
     limit = limits_from_settings({"ratelimit.x.max": "7", "ratelimit.x.minutes": "3"},
                                  "x", 5, 15)
@@ -218,6 +254,31 @@ def test_api_keys_are_limited_per_address(backend, app, org, monkeypatch):
                       status=429).json["error"].startswith("Too many")
 
 
+def test_a_valid_api_key_is_never_refused_for_wrong_keys_of_others(backend, app, org,
+                                                                  make_organisation, dbsession):
+    beta = make_organisation("beta")
+    acme_key, beta_key = org.rotate_api_key(), beta.rotate_api_key()
+    dbsession.flush()
+    caller = visitor(app)
+    wrong = {"Authorization": "Bearer crk_wrong"}
+    for _ in range(20):
+        caller.get("/api/v1/clients", headers=wrong, status=401)
+    caller.get("/api/v1/clients", headers=wrong, status=429)
+    # Counted per key prefix and address: another prefix, or another address, is not locked.
+    caller.get("/api/v1/clients", headers={"Authorization": "Bearer crk_other"}, status=401)
+    visitor(app, "203.0.113.5").get("/api/v1/clients", headers=wrong, status=401)
+    # Valid keys from the same address, of this organisation and of another.
+    caller.get("/api/v1/clients", headers={"Authorization": f"Bearer {acme_key}"}, status=200)
+    visitor(app, host="beta.consultroom.test").get(
+        "/api/v1/clients", headers={"Authorization": f"Bearer {beta_key}"}, status=200)
+    # Wrong keys that start like the valid one lock themselves out, not it.
+    same_start = {"Authorization": f"Bearer {acme_key[:8]}wrong"}
+    for _ in range(20):
+        caller.get("/api/v1/clients", headers=same_start, status=401)
+    caller.get("/api/v1/clients", headers=same_start, status=429)
+    caller.get("/api/v1/clients", headers={"Authorization": f"Bearer {acme_key}"}, status=200)
+
+
 # --- the Redis backend ---------------------------------------------------------------------
 
 
@@ -246,6 +307,19 @@ def test_without_redis_the_database_counts(app, limit_request, monkeypatch, cloc
     assert LIMIT.exceeded(limit_request, "k") == timedelta(minutes=10)
     LIMIT.clear(limit_request, "k")
     assert LIMIT.exceeded(limit_request, "k") is None
+    tries = [Attempt(limit_request, (LIMIT, "k")) for _ in range(3)]
+    assert Attempt(limit_request, (LIMIT, "k")).locked == timedelta(minutes=10)
+    tries[0].refund()
+    assert LIMIT.exceeded(limit_request, "k") is None
+
+
+def test_the_database_counts_a_try_in_the_key_row_s_lock(limit_request):
+    counter = DatabaseCounter()
+    ticket, locked = counter.reserve(limit_request, "test:k", LIMIT)
+    assert locked is None
+    db = limit_request.dbsession
+    assert db.scalars(select(LimitedKey.key)).all() == ["test:k"]
+    assert db.scalars(select(Failure.id).where(Failure.key == "test:k")).all() == [ticket]
 
 
 # --- pruning ---------------------------------------------------------------------------------
@@ -254,8 +328,11 @@ def test_without_redis_the_database_counts(app, limit_request, monkeypatch, cloc
 def test_worker_prunes_old_database_failures(limit_request, dbsession, clock):
     counter = DatabaseCounter()
     counter.fail(limit_request, "old", LIMIT)
+    counter.reserve(limit_request, "old key", LIMIT)
     limit_request.dbsession.flush()
     clock.shift(timedelta(days=1, minutes=1))
     counter.fail(limit_request, "new", LIMIT)
+    counter.reserve(limit_request, "new key", LIMIT)
     prune(limit_request.dbsession)
-    assert limit_request.dbsession.scalars(select(Failure.key)).all() == ["new"]
+    assert sorted(limit_request.dbsession.scalars(select(Failure.key))) == ["new", "new key"]
+    assert limit_request.dbsession.scalars(select(LimitedKey.key)).all() == ["new key"]
