@@ -111,6 +111,31 @@ def test_a_flood_is_throttled_then_closed(server, clinic):
     assert socket.close_code() == 4429
 
 
+def test_frames_after_the_server_closed_the_socket_are_dropped_quietly(server, clinic):
+    org, doctor = clinic
+    _browser, socket = staff_socket(server, org, doctor)
+    socket.expect("waiting_list")
+    logged = len(server.log())
+    for _ in range(400):
+        socket.send({"type": "ping"})
+    assert socket.close_code() == 4429
+    for _ in range(3):  # the reader was waiting for a frame when the writer closed
+        socket.send({"type": "ping"})
+        time.sleep(0.2)
+    assert "Traceback" not in server.log()[logged:]
+
+
+def test_a_close_reason_that_is_not_utf8_closes_with_1007_quietly(server, clinic):
+    org, doctor = clinic
+    _browser, socket = staff_socket(server, org, doctor)
+    socket.expect("waiting_list")
+    logged = len(server.log())
+    socket.ws.send_close(1000, b"\xff\xfe")
+    assert socket.close_code() == 1007
+    time.sleep(0.2)
+    assert "Traceback" not in server.log()[logged:]
+
+
 def test_heartbeat_pings_and_an_idle_socket_is_closed(server, clinic):
     org, doctor = clinic
     _browser, socket = staff_socket(server, org, doctor)

@@ -5,6 +5,11 @@ reader looks at each frame header first: a message over the limit is read
 and thrown away in small pieces (so the stream stays in step and the socket
 keeps working), and one over ``hard_limit`` closes the socket (1009).
 It relies on gevent-websocket's frame API (Header, raw_read, send_frame).
+
+The socket may be closed by another greenlet (the writer, for a flood or an
+idle client) while the reader waits for a frame: the frame that then comes
+is read to its end and dropped, not read through the references close()
+let go of.
 """
 import struct
 
@@ -15,24 +20,25 @@ CHUNK = 65536
 TOO_LARGE = object()  # returned instead of a message that was over the limit
 
 
-def _discard(ws, length):
+def _discard(read, length):
     while length:
-        data = ws.raw_read(min(length, CHUNK))
+        data = read(min(length, CHUNK))
         if not data:
             raise WebSocketError("Unexpected EOF reading frame payload")
         length -= len(data)
 
 
 def _read_message(ws, max_bytes, hard_limit):
+    stream, read = ws.stream, ws.raw_read  # close() sets them to None
     opcode = None
     parts = []
     size = 0
     while True:
-        header = Header.decode_header(ws.stream)
+        header = Header.decode_header(stream)
         if header.flags:
             raise ProtocolError()
         if header.opcode in (ws.OPCODE_PING, ws.OPCODE_PONG, ws.OPCODE_CLOSE):
-            payload = ws.raw_read(header.length) if header.length else b""
+            payload = read(header.length) if header.length else b""
             payload = header.unmask_payload(payload) if header.mask else payload
             if header.opcode == ws.OPCODE_PING:
                 ws.handle_ping(header, payload)
@@ -52,10 +58,10 @@ def _read_message(ws, max_bytes, hard_limit):
             close(ws, 1009)
             return None
         if size > max_bytes or parts is None:
-            _discard(ws, header.length)
+            _discard(read, header.length)
             parts = None
         elif header.length:
-            payload = ws.raw_read(header.length)
+            payload = read(header.length)
             if len(payload) != header.length:
                 raise WebSocketError("Unexpected EOF reading frame payload")
             parts.append(header.unmask_payload(payload) if header.mask else payload)
@@ -89,8 +95,9 @@ def receive(ws, max_bytes, hard_limit):
     if ws.closed:
         return None
     try:
-        return _read_message(ws, max_bytes, hard_limit)
-    except UnicodeDecodeError:
+        message = _read_message(ws, max_bytes, hard_limit)
+        return None if ws.closed else message  # closed while it was read
+    except UnicodeError:  # a text message, or a close reason, that is not UTF-8
         close(ws, 1007)
     except ProtocolError:
         close(ws, 1002)
