@@ -191,7 +191,8 @@ def _take_key(dbsession, key, now):
 # Counts a failure, in one step that Redis runs alone. KEYS[1]: the key's
 # sorted set. ARGV: now and the window (in seconds), max, the member to add,
 # and "1" to refuse instead while the key is locked out (see ``lockout``).
-# Returns the milliseconds the key stays locked out (nothing counted), or 0.
+# Returns the milliseconds (at least 1) the key stays locked out, and then
+# counts nothing; else 0.
 _COUNT_SCRIPT = """
 local now, window, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 if ARGV[5] == "1" then
@@ -199,7 +200,7 @@ if ARGV[5] == "1" then
   if #last == 2 * max then
     local oldest, newest = tonumber(last[2]), tonumber(last[#last])
     if newest - oldest < window and now < newest + window then
-      return math.ceil((newest + window - now) * 1000)
+      return math.max(1, math.floor((newest + window - now) * 1000 + 0.5))
     end
   end
 end
@@ -277,7 +278,7 @@ class RedisCounter:
         try:
             self.client.zrem(self.prefix + key, ticket)
         except self._errors as exc:
-            self._down(exc)
+            log.warning("rate limits: Redis unavailable (%s); a right try stays counted", exc)
 
     def clear(self, request, key):
         try:
