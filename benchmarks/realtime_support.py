@@ -195,12 +195,12 @@ class AppServer:
 
     def staff(self, name="Dr. Bench", department=None):
         from consultroom.accounts.models import Role, User
-        from consultroom.accounts.passwords import hash_password
+        from consultroom.testing import password_hash
 
         return self._save(User(
             organisation_id=self.org.id, role=Role.practitioner, name=name,
             email=f"{secrets.token_hex(5)}@bench.example",
-            password_hash=hash_password(PASSWORD),
+            password_hash=password_hash(PASSWORD),
             department_id=department.id if department else None))
 
     def appointment(self, practitioner=None, department=None):

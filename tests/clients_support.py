@@ -1,25 +1,8 @@
 """Shared helpers of the clients, segregation and participants tests."""
 import csv
 import io
-from functools import cache
 
-from consultroom.accounts.passwords import hash_password
 from consultroom.clients.models import Client, Group, Participant
-from consultroom.testing import PASSWORD
-
-
-@cache
-def _password_hash():
-    return hash_password(PASSWORD)
-
-
-def quick_user(make_user, dbsession, org, **kw):
-    """``make_user`` without hashing the password each time: hashing is slow
-    on purpose, and these tests make many users."""
-    user = make_user(org, password=None, **kw)
-    user.password_hash = _password_hash()
-    dbsession.flush()
-    return user
 
 
 def csrf(app):

@@ -22,12 +22,12 @@ import pytest
 import websocket
 
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import hash_password
 from consultroom.appointments.models import Appointment, Kind
 from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, utcnow
 from consultroom.tenancy.models import Department, Organisation
-from consultroom.testing import free_port, scratch_database, stop_process, wait_for_port
+from consultroom.testing import (free_port, password_hash, scratch_database, stop_process,
+                                 wait_for_port)
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -42,6 +42,7 @@ consultroom.public_url = http://{base}:{port}
 sqlalchemy.url = {url}
 session.secret = {secret}
 session.secure = false
+passwords.argon2_profile = CHEAPEST
 mail.transport = folder
 mail.folder = {here}/mail
 mail.sender = Consultroom <noreply@consultroom.test>
@@ -184,7 +185,7 @@ class Server:
         n = secrets.token_hex(3)
         return self.add(User(organisation_id=organisation.id, email=f"u{n}@example.org",
                              name=name or f"Doctor {n}", role=role,
-                             password_hash=hash_password(PASSWORD),
+                             password_hash=password_hash(PASSWORD),
                              department_id=department.id if department else None))
 
     def appointment(self, organisation, practitioner=None, department=None, minutes=0,

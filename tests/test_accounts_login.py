@@ -415,3 +415,43 @@ def test_console_idle_minutes_setting_is_used(app_settings, _app_dbmaker, db_con
     assert app.get("/", status=200)
     clock.shift(timedelta(minutes=6))
     assert "/login" in app.get("/", status=302).location
+
+
+def test_production_hashes_passwords_at_full_cost(app_settings, _app_dbmaker, db_engine):
+    """The test suite hashes cheaply (``passwords.argon2_profile``); without the
+    setting, argon2-cffi's recommended parameters (RFC 9106, low memory) apply."""
+    from argon2 import extract_parameters, profiles
+
+    from consultroom.accounts.passwords import password_hasher
+    from consultroom.app import make_config
+    from consultroom.plugins.registry import PluginRegistry
+
+    settings = {k: v for k, v in app_settings.items() if k != "passwords.argon2_profile"}
+    registry = make_config(settings, plugins=PluginRegistry.discover(),
+                           dbmaker=_app_dbmaker).registry
+    stored = password_hasher(registry).hash("a password")
+    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
+    assert (profiles.RFC_9106_LOW_MEMORY.time_cost, profiles.RFC_9106_LOW_MEMORY.memory_cost) \
+        == (3, 65536)
+
+
+def test_an_unknown_hashing_profile_stops_the_start(app_settings, _app_dbmaker):
+    from consultroom.app import make_config
+    from consultroom.plugins.registry import PluginRegistry
+
+    with pytest.raises(ValueError, match="passwords.argon2_profile"):
+        make_config({**app_settings, "passwords.argon2_profile": "FAST"},
+                    plugins=PluginRegistry.discover(), dbmaker=_app_dbmaker)
+
+
+def test_a_login_rehashes_a_password_hashed_with_other_parameters(webtest, make_user, login,
+                                                                 make_organisation, dbsession):
+    from argon2 import PasswordHasher, extract_parameters, profiles
+
+    user = make_user(make_organisation("acme"), password=None)
+    user.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(
+        PASSWORD)
+    dbsession.flush()
+    login(webtest("acme"), user)
+    dbsession.refresh(user)
+    assert extract_parameters(user.password_hash) == profiles.CHEAPEST

@@ -5,12 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import hash_password
 from consultroom.mail.models import OutboxMessage
-from consultroom.testing import PASSWORD
 from consultroom.tenancy.models import Department
-
-HASH = hash_password(PASSWORD)
 
 
 @pytest.fixture
@@ -27,25 +23,21 @@ def depts(org, dbsession):
 
 
 @pytest.fixture
-def staff(org, depts, make_user, dbsession):
+def staff(org, depts, make_user):
     """One of each role; the department admin and ``prac`` are in Cardio."""
     cardio, derma = depts["Cardio"], depts["Derma"]
     made = {
-        "admin": make_user(org, role=Role.org_admin, password=None, name="Olga Admin"),
+        "admin": make_user(org, role=Role.org_admin, name="Olga Admin"),
         "dept_admin": make_user(org, role=Role.dept_admin, department_id=cardio.id,
-                                password=None, name="Dirk Deptadmin"),
+                                name="Dirk Deptadmin"),
         "prac": make_user(org, role=Role.practitioner, department_id=cardio.id,
-                          password=None, name="Piet Cardio"),
+                          name="Piet Cardio"),
         "other_prac": make_user(org, role=Role.practitioner, department_id=derma.id,
-                                password=None, name="Pam Derma"),
-        "loose_prac": make_user(org, role=Role.practitioner, password=None,
-                                name="Lou Nodept"),
+                                name="Pam Derma"),
+        "loose_prac": make_user(org, role=Role.practitioner, name="Lou Nodept"),
         "other_dept_admin": make_user(org, role=Role.dept_admin, department_id=cardio.id,
-                                      password=None, name="Dora Deptadmin"),
+                                      name="Dora Deptadmin"),
     }
-    for user in made.values():
-        user.password_hash = HASH  # hashing once keeps the tests quick
-    dbsession.flush()
     return made
 
 

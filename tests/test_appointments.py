@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from clients_support import (errors, flashes, make_client, make_group, make_participant, post,
-                             quick_user)
+from clients_support import (errors, flashes, make_client, make_group, make_participant,
+                             post)
 from consultroom.accounts.models import Role
 from consultroom.appointments.display import colour
 from consultroom.appointments.models import Appointment, Kind, Status
@@ -40,17 +40,17 @@ def depts(dbsession, org):
 
 @pytest.fixture
 def admin(make_user, dbsession, org):
-    return quick_user(make_user, dbsession, org, role=Role.org_admin, name="Ada Admin")
+    return make_user(org, role=Role.org_admin, name="Ada Admin")
 
 
 @pytest.fixture
 def doctor(make_user, dbsession, org, depts):
-    return quick_user(make_user, dbsession, org, name="Dr. Jansen", department_id=depts[0].id)
+    return make_user(org, name="Dr. Jansen", department_id=depts[0].id)
 
 
 @pytest.fixture
 def other_doctor(make_user, dbsession, org, depts):
-    return quick_user(make_user, dbsession, org, name="Dr. Peters", department_id=depts[1].id)
+    return make_user(org, name="Dr. Peters", department_id=depts[1].id)
 
 
 @pytest.fixture

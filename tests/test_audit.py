@@ -15,7 +15,7 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from clients_support import make_client, post, quick_user
+from clients_support import make_client, post
 from consultroom.accounts.models import Role
 from consultroom.audit.anchor import AnchorError, from_settings
 from consultroom.audit.chain import append, entry_hash, verify
@@ -33,7 +33,7 @@ def org(make_organisation):
 
 @pytest.fixture
 def admin(make_user, dbsession, org):
-    return quick_user(make_user, dbsession, org, role=Role.org_admin, name="Ada Admin")
+    return make_user(org, role=Role.org_admin, name="Ada Admin")
 
 
 @pytest.fixture
@@ -579,7 +579,7 @@ def test_the_export_is_the_filtered_list_and_is_recorded(admin_app, dbsession, o
 def test_only_organisation_admins_see_the_trail(webtest, login, make_user, dbsession, org,
                                                 admin_app):
     assert "/organisation/audit" in [a["href"] for a in admin_app.get("/").html.select("nav a")]
-    practitioner = quick_user(make_user, dbsession, org, role=Role.practitioner)
+    practitioner = make_user(org, role=Role.practitioner)
     app = webtest("acme")
     login(app, practitioner)
     app.get("/organisation/audit", status=403)
@@ -590,7 +590,7 @@ def test_another_organisations_entries_are_never_shown(admin_app, webtest, login
                                                        make_organisation, dbsession, org):
     make_organisation("other", name="Other Care")
     other = dbsession.scalar(select(Organisation).where(Organisation.subdomain == "other"))
-    stranger = quick_user(make_user, dbsession, other, role=Role.org_admin, name="Otto Other")
+    stranger = make_user(other, role=Role.org_admin, name="Otto Other")
     other_app = webtest("other")
     login(other_app, stranger)
     secret = make_client(dbsession, other, "Geheim")

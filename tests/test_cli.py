@@ -10,11 +10,11 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import verify_password
 from consultroom.cli import main
 from consultroom.mail.models import OutboxMessage
 from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy.models import Department, Organisation
+from consultroom.testing import password_matches
 
 INI = """\
 [app:main]
@@ -155,7 +155,7 @@ def test_users_create_with_a_password_from_stdin(cli, acme):
     user = get_user(cli, "anna@acme.example")
     assert (user.name, user.role) == ("Anna Admin", Role.org_admin)
     assert user.department_id is not None
-    assert verify_password(user, "a long enough password")
+    assert password_matches(user, "a long enough password")
     assert cli.mails() == []
 
 
@@ -188,7 +188,7 @@ def test_users_create_superuser(cli):
     assert out == "superuser root@provider.example created\n"
     user = get_user(cli, "root@provider.example")
     assert user.role is Role.superuser and user.organisation_id is None
-    assert verify_password(user, "provider password 1")
+    assert password_matches(user, "provider password 1")
 
     cli("users", "create", "--superuser", "--email", "root@provider.example",
         "--name", "Again", "--password-stdin", stdin="provider password 2\n", code=1)
@@ -291,7 +291,7 @@ def test_demo_is_idempotent(cli):
     with cli.session() as db:
         doctor = db.scalar(select(User).where(User.email == "doctor@demo.example"))
         assert doctor.department.name == "General practice"
-        assert verify_password(doctor, "consultroom-demo")
+        assert password_matches(doctor, "consultroom-demo")
     assert cli.mails() == []
 
 

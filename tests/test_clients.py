@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from clients_support import errors, export, flashes, listed, make_client, post, quick_user
+from clients_support import errors, export, flashes, listed, make_client, post
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
@@ -28,7 +28,7 @@ def depts(dbsession, org):
 
 @pytest.fixture
 def admin(make_user, dbsession, org):
-    return quick_user(make_user, dbsession, org, role=Role.org_admin, name="Ada Admin")
+    return make_user(org, role=Role.org_admin, name="Ada Admin")
 
 
 @pytest.fixture
@@ -336,7 +336,7 @@ def test_a_department_with_clients_is_not_deleted(admin_app, dbsession, org, dep
 
 def test_every_staff_member_has_the_menu_entries(webtest, login, make_user, dbsession, org):
     app = webtest("acme")
-    login(app, quick_user(make_user, dbsession, org, role=Role.practitioner))
+    login(app, make_user(org, role=Role.practitioner))
     menu = [a.get_text() for a in app.get("/").html.select("nav.menu a")]
     assert {"Clients", "Groups", "Participants"} <= set(menu)
 

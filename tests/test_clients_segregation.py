@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from clients_support import errors, export, listed, make_client, post, quick_user
+from clients_support import errors, export, listed, make_client, post
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
@@ -29,7 +29,7 @@ class World:
         dbsession.add_all([self.x, self.y])
         dbsession.flush()
         def user(role, dept=None):
-            return quick_user(make_user, dbsession, self.org, role=role,
+            return make_user(self.org, role=role,
                               department_id=dept and dept.id)
 
         self.pia = user(Role.practitioner, self.x)
@@ -179,7 +179,7 @@ def test_strict_departments_preselects_and_requires_the_creators_department(
 def test_strict_departments_staff_without_a_department_cannot_create(
         world, app_for, dbsession, make_user):
     world.strict(departments=True)
-    loner = quick_user(make_user, dbsession, world.org, role=Role.dept_admin)
+    loner = make_user(world.org, role=Role.dept_admin)
     page = post(app_for(loner), "/clients/new", {"last_name": "New", "language": "en",
                                                  "department_ids": world.x.id})
     assert "You are in no department" in errors(page)["department_ids"][0]

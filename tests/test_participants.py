@@ -4,8 +4,7 @@ refused with a message; another organisation's ids are 404."""
 import pytest
 from sqlalchemy import func, select
 
-from clients_support import (errors, flashes, listed, make_group, make_participant, post,
-                             quick_user)
+from clients_support import errors, flashes, listed, make_group, make_participant, post
 from consultroom.accounts.models import Role
 from consultroom.clients.models import Group, Participant
 
@@ -19,7 +18,7 @@ def org(make_organisation):
 def staff_app(webtest, login, make_user, dbsession, org):
     def make(role):
         app = webtest("acme")
-        login(app, quick_user(make_user, dbsession, org, role=role))
+        login(app, make_user(org, role=role))
         return app
     return make
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from clients_support import make_client, post, quick_user
+from clients_support import make_client, post
 from consultroom.accounts.models import Role
 from consultroom.audit.models import AuditEntry, SupportToken
 from consultroom.db import utcnow
@@ -21,7 +21,7 @@ def org(make_organisation):
 
 @pytest.fixture
 def member(make_user, dbsession, org):
-    return quick_user(make_user, dbsession, org, role=Role.org_admin, name="Dr Doe")
+    return make_user(org, role=Role.org_admin, name="Dr Doe")
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_a_link_issued_before_permission_was_withdrawn_no_longer_works(
 
 def test_an_organisation_admin_cannot_act_as_anyone(webtest, login, dbsession, org, member,
                                                     make_user):
-    colleague = quick_user(make_user, dbsession, org, role=Role.practitioner)
+    colleague = make_user(org, role=Role.practitioner)
     app = webtest("acme")
     login(app, member)
     post(app, f"/organisations/{org.id}/support/{colleague.id}", {}, status=404)

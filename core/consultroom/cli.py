@@ -19,7 +19,7 @@ from sqlalchemy import select
 from consultroom import plugins as plugin_service
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import MIN_LENGTH, hash_password
+from consultroom.accounts.passwords import MIN_LENGTH
 from consultroom.app import make_config
 from consultroom.audit import record
 from consultroom.tenancy import service as tenancy
@@ -120,7 +120,8 @@ def cmd_users_create(env, args):
                     User.organisation_id.is_(None), User.email == email)):
                 raise CommandError(f"a superuser {email} already exists")
             request.dbsession.add(User(email=email, name=args.name, role=Role.superuser,
-                                       password_hash=hash_password(password or getpass.getpass())))
+                                       password_hash=request.passwords.hash(
+                                           password or getpass.getpass())))
         env.run(action)
         print(f"superuser {email} created")
         return

@@ -4,7 +4,6 @@ from sqlalchemy import select
 
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import hash_password
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import public_base
 
@@ -23,7 +22,7 @@ def _ensure_provider_side(request):
     if db.scalar(select(User).where(User.email == SUPERUSER[0],
                                     User.organisation_id.is_(None))) is None:
         db.add(User(email=SUPERUSER[0], name=SUPERUSER[1], role=Role.superuser,
-                    password_hash=hash_password(DEMO_PASSWORD)))
+                    password_hash=request.passwords.hash(DEMO_PASSWORD)))
     if tenancy.by_subdomain(db, DEMO_SUBDOMAIN) is None:
         tenancy.create_organisation(db, name="Demo Health Centre", subdomain=DEMO_SUBDOMAIN,
                                     max_users=10, departments=("General practice", "Physiotherapy"))

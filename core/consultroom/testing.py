@@ -8,7 +8,8 @@ test suite gets these fixtures by installing ``consultroom[test]``:
                     (``webtest()`` is the hosting provider's console)
 ``dbsession``       a session on the test's database transaction, rolled
                     back after the test; the app's requests share it
-``make_organisation``, ``make_user``   factories
+``make_organisation``, ``make_user``   factories (passwords hashed with
+                    argon2's cheapest parameters, as the test app is set up)
 ``enable_plugin``   ``enable_plugin(org, "myplugin", enabled=True)``
 ``login``           ``login(testapp, user)``: log in through the login form
 ``smtp``            a real SMTP server on loopback; ``smtp.messages``
@@ -28,13 +29,15 @@ from email import message_from_bytes, policy
 
 import pkg_resources
 import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import consultroom
 from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import hash_password
+from consultroom.accounts.passwords import Argon2Hasher
 from consultroom.db import make_engine, make_session_factory, migrate
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
@@ -42,6 +45,22 @@ from consultroom.tenancy.models import Organisation
 
 BASE_DOMAIN = "consultroom.test"
 PASSWORD = "correct horse battery"  # test accounts only  # nosec B105
+# Argon2 at full cost takes a quarter of a second per hash and per login.
+CHEAP_PASSWORDS = {"passwords.argon2_profile": "CHEAPEST"}
+_cheap_hasher = Argon2Hasher("CHEAPEST")
+
+
+def password_hash(password=PASSWORD):
+    """A hash of ``password`` that costs nothing to make or to verify."""
+    return _cheap_hasher.hash(password)
+
+
+def password_matches(user, password):
+    """Whether ``password`` is ``user``'s (never rehashes, unlike a login)."""
+    try:
+        return PasswordHasher().verify(user.password_hash, password)
+    except VerifyMismatchError:
+        return False
 
 # This module is a pytest plugin, so pytest imports the consultroom package
 # through its assertion-rewriting loader, which pkg_resources does not know.
@@ -162,6 +181,7 @@ def app_settings(tmp_path_factory, smtp_server):
         "mail.port": str(smtp_server.port),
         "mail.sender": "Consultroom <noreply@consultroom.test>",
         "mail.deliver_after_commit": "sync",
+        **CHEAP_PASSWORDS,
     }
     yield settings
     drop()
@@ -239,7 +259,7 @@ def make_user(dbsession):
             email=kw.pop("email", f"user{n}@example.org"),
             name=kw.pop("name", f"User {n}"),
             role=role,
-            password_hash=hash_password(password) if password else None,
+            password_hash=password_hash(password) if password else None,
             **kw,
         )
         dbsession.add(user)

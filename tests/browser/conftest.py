@@ -56,7 +56,6 @@ import pytest
 from sqlalchemy import create_engine
 
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import hash_password
 from consultroom.appointments.models import Appointment
 from consultroom.browser_testing import (CHROMIUM, CHROMIUM_FLAGS, RECORD_CONNECTIONS_JS,
                                          only_loopback)
@@ -64,7 +63,8 @@ from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, migrate, utcnow
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.tenancy.models import Department, Organisation
-from consultroom.testing import free_port, stop_process, wait_for_port
+from consultroom.testing import (CHEAP_PASSWORDS, free_port, password_hash, stop_process,
+                                 wait_for_port)
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "correct horse battery"
@@ -120,6 +120,7 @@ def live_settings(tmp_path_factory):
         "consultroom.base_domain": "localhost",
         "session.secret": secrets.token_urlsafe(48),
         "session.secure": "false",
+        **CHEAP_PASSWORDS,
         "mail.transport": "folder",
         "mail.folder": str(tmp / "mail"),
         "files.dir": str(tmp / "files"),
@@ -200,7 +201,7 @@ class LiveData:
 
     def user(self, org, role=Role.practitioner, **kw):
         return self._save(User(
-            organisation_id=org.id, role=role, password_hash=hash_password(PASSWORD),
+            organisation_id=org.id, role=role, password_hash=password_hash(PASSWORD),
             email=kw.pop("email", f"{secrets.token_hex(4)}@example.org"),
             name=kw.pop("name", "Dr. Jansen"), **kw))
 

@@ -8,6 +8,7 @@ from consultroom.accounts.security import SecurityPolicy, load_user
 
 def includeme(config):
     config.include("consultroom.ratelimit")
+    config.include(".passwords")
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.add_request_method(load_user, "user", reify=True)

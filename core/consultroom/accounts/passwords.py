@@ -1,27 +1,72 @@
-"""Argon2 password hashing (argon2-cffi's recommended parameters)."""
-from argon2 import PasswordHasher
+"""Password hashing with argon2, as a service (``IPasswordHasher``).
+
+Production uses argon2-cffi's recommended parameters (RFC 9106, low
+memory: about a quarter of a second per hash here). ``passwords.argon2_profile``
+names another of ``argon2.profiles``; a test suite sets ``CHEAPEST`` so
+that thousands of logins cost nothing. A hash carries its parameters, so
+every hash verifies whatever the profile; a successful login rehashes one
+made with other parameters.
+
+Views use ``request.passwords``; code without a request
+``password_hasher(registry)``; a test or a plugin swaps the implementation by
+registering another ``IPasswordHasher`` utility.
+"""
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from zope.interface import Interface, implementer
 
-_hasher = PasswordHasher()
-# Verified against when the account does not exist, so that a wrong e-mail
-# address takes as long as a wrong password.
-_DUMMY = _hasher.hash("not a real password")
 MIN_LENGTH = 10
+SETTING = "passwords.argon2_profile"
+DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
+PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 
 
-def hash_password(password):
-    return _hasher.hash(password)
+class IPasswordHasher(Interface):
+    def hash(password):
+        """The hash to store for ``password``."""
+
+    def verify(user, password):
+        """True when ``password`` is ``user``'s (``user`` may be None: the
+        answer is False, in the time a wrong password takes); rehashes the
+        stored hash in place when the parameters changed."""
 
 
-def verify_password(user, password):
-    """True when ``password`` is right; rehashes in place when parameters changed."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY
-    try:
-        _hasher.verify(stored, password)
-    except (VerifyMismatchError, InvalidHashError):
-        return False
-    if user is None or not user.password_hash:
-        return False
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
-    return True
+@implementer(IPasswordHasher)
+class Argon2Hasher:
+    def __init__(self, profile=DEFAULT_PROFILE):
+        if profile not in PROFILES:
+            raise ValueError(f"{SETTING}: one of {', '.join(PROFILES)}, not {profile!r}")
+        self.parameters = getattr(profiles, profile)
+        self._hasher = PasswordHasher.from_parameters(self.parameters)
+        # Verified against when the account does not exist, so that a wrong
+        # e-mail address takes as long as a wrong password.
+        self._dummy = self._hasher.hash("not a real password")
+
+    def hash(self, password):
+        return self._hasher.hash(password)
+
+    def verify(self, user, password):
+        stored = user.password_hash if user is not None and user.password_hash else self._dummy
+        try:
+            self._hasher.verify(stored, password)
+        except (VerifyMismatchError, InvalidHashError):
+            return False
+        if user is None or not user.password_hash:
+            return False
+        if self._hasher.check_needs_rehash(stored):
+            user.password_hash = self._hasher.hash(password)
+        return True
+
+
+def password_hasher(registry):
+    return registry.getUtility(IPasswordHasher)
+
+
+def _request_hasher(request):
+    return password_hasher(request.registry)
+
+
+def includeme(config):
+    hasher = Argon2Hasher(config.get_settings().get(SETTING, DEFAULT_PROFILE))
+    config.registry.registerUtility(hasher, IPasswordHasher)
+    config.add_request_method(_request_hasher, "passwords", reify=True)

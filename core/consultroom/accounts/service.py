@@ -4,7 +4,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import STAFF_ROLES, User, UserToken, hash_token
-from consultroom.accounts.passwords import hash_password
 from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.i18n import _
@@ -55,7 +54,7 @@ def create_staff(request, organisation, *, name, email, role, department_id=None
     user = User(
         organisation_id=organisation.id, name=name, email=email, role=role,
         department_id=department_id, phone=phone, language=language,
-        password_hash=hash_password(password) if password else None,
+        password_hash=request.passwords.hash(password) if password else None,
     )
     dbsession.add(user)
     dbsession.flush()
@@ -104,10 +103,11 @@ def redeem_token(dbsession, secret):
     return token
 
 
-def set_password(dbsession, user, password):
+def set_password(request, user, password):
     """Set the password, end the user's sessions elsewhere and spend every
     outstanding link of the user. Log the current session in again after."""
-    user.password_hash = hash_password(password)
+    dbsession = request.dbsession
+    user.password_hash = request.passwords.hash(password)
     user.session_generation += 1
     for token in dbsession.scalars(
         select(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))

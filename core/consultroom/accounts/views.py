@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from consultroom.accounts import forms, service
 from consultroom.accounts.models import Role, User
-from consultroom.accounts.passwords import verify_password
 from consultroom.accounts.security import can_manage_user, log_in, log_out
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
@@ -73,7 +72,7 @@ def login(request):
             record(request, "login.blocked", email=form.email.data)
         else:
             user = _find_login_user(request, form.email.data)
-            if verify_password(user, form.password.data) and user.active:
+            if request.passwords.verify(user, form.password.data) and user.active:
                 attempt.refund()
                 limits["account"].clear(request, account)
                 pending = two_factor.is_enabled(request.dbsession, user)
@@ -107,7 +106,7 @@ def set_password(request):
     attempt.refund()
     form = forms.SetPasswordForm(request)
     if request.method == "POST" and form.validate():
-        service.set_password(db, token.user, form.password.data)
+        service.set_password(request, token.user, form.password.data)
         end_sessions(request, token.user)
         # A reset link proves the mailbox, not the second factor.
         target = start_login(request, token.user, request.route_path("home"))
@@ -212,10 +211,10 @@ def change_password(request):
     user = request.identity
     password_form = forms.ChangePasswordForm(request)
     if password_form.validate():
-        if not verify_password(user, password_form.current.data):
+        if not request.passwords.verify(user, password_form.current.data):
             password_form.add_error("current", _("This is not your current password."))
         else:
-            service.set_password(request.dbsession, user, password_form.password.data)
+            service.set_password(request, user, password_form.password.data)
             end_sessions(request, user)
             log_in(request, user)
             flash(request, _("Your password is changed."), "success")

@@ -4,7 +4,6 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
-from consultroom.accounts.passwords import verify_password
 from consultroom.accounts.security import log_in
 from consultroom.accounts.views import BOTH_SITES, _safe_next
 from consultroom.audit import record
@@ -131,7 +130,7 @@ def _proof_checked(request, user, proof, password_too=False):
         return False
     row = service.two_factor_of(request.dbsession, user)
     if service.accept_totp(request, row, proof) or (
-            password_too and verify_password(user, proof)):
+            password_too and request.passwords.verify(user, proof)):
         attempt.refund()
         return True
     flash(request, _("This is neither a current code from your app nor your password.")
