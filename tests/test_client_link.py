@@ -1,6 +1,7 @@
 """The client's link: admitted from link_open_before_minutes before the start
 to link_open_after_minutes after the end, to the second; clear pages outside
-that window, in the client's language and the organisation's time zone."""
+that window, in the client's language and the organisation's time zone.
+Guessing tokens in addresses (/c/, /portal/, /join/) is limited per address."""
 from datetime import datetime
 
 import pytest
@@ -98,3 +99,17 @@ def test_waiting_room_shows_text_messages_and_disclaimer(webtest, appointment, o
     assert "De telefoon is stuk" in page.text
     assert "Geen opnames maken." in page.text
     assert page.headers["Cache-Control"] == "no-store"
+
+
+# --- tokens in addresses --------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/c/", "/portal/", "/join/"])
+def test_guessing_tokens_in_addresses_is_rate_limited(webtest, org, app, monkeypatch, path):
+    monkeypatch.setitem(app.registry.settings, "ratelimit.token_address.max", "3")
+    guesser = webtest("clinic")
+    for n in range(3):
+        guesser.get(f"{path}{'x' * 42}{n}", status=404)
+    page = guesser.get(f"{path}{'x' * 42}9", status=429)
+    assert "Too many failed attempts" in page.text
+    webtest("clinic").get(f"{path}{'x' * 43}", status=404,
+                        extra_environ={"REMOTE_ADDR": "192.0.2.99"})  # another address

@@ -144,3 +144,4 @@ def test_a_trusted_proxy_without_the_header_is_the_client(webtest, org, behind_p
         guess(app, n, peer="10.0.0.1")
     guess(app, 3, peer="10.0.0.1", status=429)
     guess(app, 4, peer="10.0.0.2")
+

@@ -3,7 +3,6 @@ while before the appointment to a while after it (organisation settings),
 shown in the client's language and the organisation's time zone."""
 from datetime import timedelta
 
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -13,19 +12,18 @@ from consultroom.appointments.service import link_state, link_window
 from consultroom.clientmail.compose import format_local, language_of
 from consultroom.db import utcnow
 from consultroom.i18n import speak
+from consultroom.ratelimit import find_by_token
 from consultroom.realtime.pages import page_config
+from consultroom.web.errors import not_found
 
 # A client arriving up to this long after the start still counts as on time.
 ON_TIME = timedelta(minutes=5)
 
 
 def _appointment(request):
-    appointment = request.dbsession.scalar(select(Appointment).where(
+    return find_by_token(request, lambda: request.dbsession.scalar(select(Appointment).where(
         Appointment.organisation_id == request.organisation.id,
-        Appointment.token == request.matchdict["token"]))
-    if appointment is None:
-        raise HTTPNotFound()
-    return appointment
+        Appointment.token == request.matchdict["token"])))
 
 
 def arrival(appointment, now):
@@ -39,6 +37,8 @@ def arrival(appointment, now):
 def client_link(request):
     org = request.organisation
     appointment = _appointment(request)
+    if appointment is None:
+        return not_found(request)
     language = language_of(appointment.client, org)
     speak(request, language)
     # The token is in the address: keep it out of caches and Referer headers.

@@ -3,7 +3,6 @@ client e-mail, listing their upcoming appointments with this organisation
 and the link to each one's waiting room."""
 from datetime import timedelta
 
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -13,6 +12,8 @@ from consultroom.clientmail.compose import format_local, language_of
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import speak
+from consultroom.ratelimit import find_by_token
+from consultroom.web.errors import not_found
 
 
 def _client(request):
@@ -20,18 +21,17 @@ def _client(request):
 
     The token is the client's credential here: nobody is logged in, so the
     staff segregation of clients/access.py does not apply."""
-    client = request.dbsession.scalar(select(Client).where(
+    return find_by_token(request, lambda: request.dbsession.scalar(select(Client).where(
         Client.organisation_id == request.organisation.id,
-        Client.portal_token == request.matchdict["token"]))
-    if client is None:
-        raise HTTPNotFound()
-    return client
+        Client.portal_token == request.matchdict["token"])))
 
 
 @view_config(route_name="client_portal", renderer="clientmail/portal.html")
 def portal(request):
     org = request.organisation
     client = _client(request)
+    if client is None:
+        return not_found(request)
     language = language_of(client, org)
     speak(request, language)
     now = utcnow()

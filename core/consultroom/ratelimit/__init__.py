@@ -146,6 +146,29 @@ def client_address(request):
     return request.client_addr or "unknown"
 
 
+class TooManyTries(Exception):
+    """A try refused because its key is locked out for ``remaining`` more;
+    the error pages answer it with 429."""
+
+    def __init__(self, remaining):
+        super().__init__(remaining)
+        self.remaining = remaining
+
+
+def find_by_token(request, find):
+    """``find()`` (the object a token in the address opens, or None) under
+    the limit on invalid tokens per address. A miss counts: answer it with a
+    response rather than an exception, or the transaction that holds the
+    count is aborted. Raises ``TooManyTries`` while the address is locked."""
+    attempt = Attempt(request, (token_limit(request.registry.settings), client_address(request)))
+    if attempt.locked:
+        raise TooManyTries(attempt.locked)
+    found = find()
+    if found is not None:
+        attempt.refund()
+    return found
+
+
 class DatabaseCounter:
     """Failures as rows, written in the request's transaction."""
 

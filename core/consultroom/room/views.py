@@ -14,6 +14,7 @@ from consultroom.appointments.models import Appointment
 from consultroom.audit import record
 from consultroom.clients.models import Participant
 from consultroom.i18n import _
+from consultroom.ratelimit import find_by_token
 from consultroom.realtime import publish_after_commit, room_channel
 from consultroom.realtime.models import IN_ROOM, Room, RoomInvite, SharedFile, Visit
 from consultroom.room import files
@@ -21,6 +22,7 @@ from consultroom.realtime.pages import page_config, room_settings
 from consultroom.room.service import file_info, invite_by_token, may_enter
 from consultroom.tenancy.hosts import org_url
 from consultroom.web import ID
+from consultroom.web.errors import not_found
 from consultroom.web.forms import EmailAddress, Form
 
 ROOM_ID = "{room:[A-Za-z0-9_-]{20,43}}"
@@ -70,10 +72,10 @@ def room_page(request):
 
 @view_config(route_name="room_join", renderer="room/room.html")
 def join_page(request):
-    invite = invite_by_token(request.dbsession, request.organisation.id,
-                             request.matchdict["token"])
+    invite = find_by_token(request, lambda: invite_by_token(
+        request.dbsession, request.organisation.id, request.matchdict["token"]))
     if invite is None:
-        raise HTTPNotFound()
+        return not_found(request)
     hello = {"type": "hello", "role": "guest", "token": invite.token}
     return {**_room_page(request, invite.room, "guest", invite.name, hello),
             "participants": [], "invite_url": None}

@@ -9,6 +9,7 @@ from pyramid.traversal import DefaultRootFactory
 from pyramid.view import forbidden_view_config, notfound_view_config, view_config
 
 from consultroom.i18n import _
+from consultroom.ratelimit import Limit, TooManyTries
 from consultroom.tenancy.hosts import UNKNOWN
 
 
@@ -44,6 +45,11 @@ def bad_csrf(request):
     return _page(request, 400, _("Form expired"),
                  _("This form was open too long or came from elsewhere. Go back,"
                    " reload the page and try again."))
+
+
+@view_config(context=TooManyTries)
+def too_many_tries(exc, request):
+    return _page(request, 429, _("Too many attempts"), Limit.message(exc.remaining))
 
 
 @view_config(context=HTTPBadRequest)
