@@ -45,7 +45,7 @@ class Clinic:
 
 
 @pytest.fixture
-def clinic(make_organisation, make_user, dbsession):
+def clinic_oost(make_organisation, make_user, dbsession):
     org = make_organisation("clinic", name="Clinic Oost", timezone="Europe/Amsterdam")
     gp, physio = Department(organisation_id=org.id, name="GP"), \
         Department(organisation_id=org.id, name="Physio")

@@ -10,8 +10,7 @@ import pytest
 from pyramid.interfaces import IRoutesMapper
 from sqlalchemy import select
 
-from clientmail_support import (START, body_of, book, clinic, event_of,  # noqa: F401
-                                ics_of, load, org_request, path_on)
+from clientmail_support import START, body_of, book, event_of, ics_of, load, org_request, path_on
 from consultroom.appointments.service import cancel_appointment, update_appointment
 from consultroom.clientmail import send_client_mail
 from consultroom.clientmail.compose import compose
@@ -33,8 +32,8 @@ def _rows(dbsession, appointment_id):
 # -- the invitation --------------------------------------------------------------
 
 
-def test_booking_sends_an_invitation_with_link_and_ics(app, clinic, smtp, dbsession):
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id,
+def test_booking_sends_an_invitation_with_link_and_ics(app, clinic_oost, smtp, dbsession):
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
                           message="Please have your medication list at hand.")
     [message] = smtp.messages
     assert message["To"] == "a.devries@example.org"
@@ -71,8 +70,8 @@ def test_booking_sends_an_invitation_with_link_and_ics(app, clinic, smtp, dbsess
     assert row.status == "sent"
 
 
-def test_the_invitation_link_opens_the_appointment_page(app, clinic, smtp, webtest):
-    book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+def test_the_invitation_link_opens_the_appointment_page(app, clinic_oost, smtp, webtest):
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [link] = LINK.findall(body_of(smtp.messages[0]))
     mapper = app.registry.queryUtility(IRoutesMapper)
     if not any(route.pattern.startswith("/c/") for route in mapper.get_routes()):
@@ -83,10 +82,10 @@ def test_the_invitation_link_opens_the_appointment_page(app, clinic, smtp, webte
     webtest("other").get(path_on(link, "clinic"), status=404)
 
 
-def test_the_portal_link_lists_upcoming_appointments(app, clinic, smtp, webtest,
+def test_the_portal_link_lists_upcoming_appointments(app, clinic_oost, smtp, webtest,
                                                      make_organisation):
-    first = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
-    book(app, "clinic", clinic.client.id, clinic.physio_practitioner.id,
+    first = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id,
          starts_at=START + timedelta(days=1))
     with org_request(app, "clinic") as request:
         cancel_appointment(request, load(request, first))
@@ -103,10 +102,10 @@ def test_the_portal_link_lists_upcoming_appointments(app, clinic, smtp, webtest,
     webtest("clinic").get("/portal/" + "x" * 43, status=404)
 
 
-def test_the_portal_speaks_the_clients_language(app, clinic, smtp, webtest, dbsession):
-    clinic.client.language = "nl"
+def test_the_portal_speaks_the_clients_language(app, clinic_oost, smtp, webtest, dbsession):
+    clinic_oost.client.language = "nl"
     dbsession.flush()
-    book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [portal] = PORTAL.findall(body_of(smtp.messages[0]))
     page = webtest("clinic").get(path_on(portal, "clinic"))
     assert '<html lang="nl">' in page.text and "dinsdag 5 maart 2030" in page.text
@@ -118,8 +117,8 @@ def test_the_portal_speaks_the_clients_language(app, clinic, smtp, webtest, dbse
 # -- changes and cancellation --------------------------------------------------------
 
 
-def test_change_and_cancellation_keep_the_uid_with_a_higher_sequence(app, clinic, smtp):
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+def test_change_and_cancellation_keep_the_uid_with_a_higher_sequence(app, clinic_oost, smtp):
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     with org_request(app, "clinic") as request:
         update_appointment(request, load(request, appointment_id),
                            starts_at=START + timedelta(hours=2))
@@ -142,15 +141,15 @@ def test_change_and_cancellation_keep_the_uid_with_a_higher_sequence(app, clinic
     assert not LINK.findall(body_of(cancellation))
 
 
-def test_a_change_of_message_only_sends_nothing(app, clinic, smtp):
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+def test_a_change_of_message_only_sends_nothing(app, clinic_oost, smtp):
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     with org_request(app, "clinic") as request:
         update_appointment(request, load(request, appointment_id), message="New text")
     assert len(smtp.messages) == 1
 
 
-def test_reminder_is_sent_as_a_calendar_request(app, clinic, smtp):
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id,
+def test_reminder_is_sent_as_a_calendar_request(app, clinic_oost, smtp):
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
                           notify=False)
     with org_request(app, "clinic") as request:
         send_client_mail(request, load(request, appointment_id), "reminder")
@@ -174,21 +173,21 @@ def _template_set(dbsession, org, name, language, default=False, departments=(),
     return template_set
 
 
-def test_the_clients_language_picks_texts_and_date_format(app, clinic, smtp, dbsession):
-    clinic.client.language = "nl"
+def test_the_clients_language_picks_texts_and_date_format(app, clinic_oost, smtp, dbsession):
+    clinic_oost.client.language = "nl"
     dbsession.flush()
-    book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [message] = smtp.messages
     assert "dinsdag 5 maart 2030" in message["Subject"] and "10:00" in message["Subject"]
     assert "dinsdag 5 maart 2030" in body_of(message)
 
 
-def test_template_set_of_the_department_then_default_then_built_in(app, clinic, dbsession):
-    _template_set(dbsession, clinic.org, "Org default", "en", default=True)
-    _template_set(dbsession, clinic.org, "GP set", "en", departments=[clinic.gp])
-    _template_set(dbsession, clinic.org, "Dutch GP", "nl", departments=[clinic.gp])
-    gp = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id, notify=False)
-    physio = book(app, "clinic", clinic.client.id, clinic.physio_practitioner.id, notify=False,
+def test_template_set_of_the_department_then_default_then_built_in(app, clinic_oost, dbsession):
+    _template_set(dbsession, clinic_oost.org, "Org default", "en", default=True)
+    _template_set(dbsession, clinic_oost.org, "GP set", "en", departments=[clinic_oost.gp])
+    _template_set(dbsession, clinic_oost.org, "Dutch GP", "nl", departments=[clinic_oost.gp])
+    gp = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id, notify=False)
+    physio = book(app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id, notify=False,
                   starts_at=START + timedelta(days=1))
     with org_request(app, "clinic") as request:
         # The practitioner's department decides when the appointment has none.
@@ -198,23 +197,23 @@ def test_template_set_of_the_department_then_default_then_built_in(app, clinic, 
         # No set for Physio: the organisation's default in the client's language.
         mail = compose(request, load(request, physio), "reminder")
         assert mail.subject == "Org default reminder Wednesday, March 6, 2030"
-    clinic.client.language = "de"
+    clinic_oost.client.language = "de"
     dbsession.flush()
     with org_request(app, "clinic") as request:
         # No German set at all: the built-in texts, in German date format.
         mail = compose(request, load(request, physio), "invitation")
         assert "Donnerstag" not in mail.subject and "Mittwoch, 6. März 2030" in mail.subject
         assert "*|" not in mail.body and "Dr. Smit" in mail.body
-    clinic.client.language = "nl"
+    clinic_oost.client.language = "nl"
     dbsession.flush()
     with org_request(app, "clinic") as request:
         assert compose(request, load(request, gp), "change").subject.startswith("Dutch GP change")
 
 
-def test_the_appointments_own_department_wins(app, clinic, dbsession):
-    clinic.org.settings = {"strict_departments": True}
-    _template_set(dbsession, clinic.org, "Physio set", "en", departments=[clinic.physio])
-    appointment_id = book(app, "clinic", clinic.client.id, department_id=clinic.physio.id,
+def test_the_appointments_own_department_wins(app, clinic_oost, dbsession):
+    clinic_oost.org.settings = {"strict_departments": True}
+    _template_set(dbsession, clinic_oost.org, "Physio set", "en", departments=[clinic_oost.physio])
+    appointment_id = book(app, "clinic", clinic_oost.client.id, department_id=clinic_oost.physio.id,
                           notify=False)
     with org_request(app, "clinic") as request:
         mail = compose(request, load(request, appointment_id), "invitation")
@@ -223,17 +222,17 @@ def test_the_appointments_own_department_wins(app, clinic, dbsession):
         assert mail.values["practitioner_name"] == "Physio"
 
 
-def test_a_set_missing_a_kind_falls_back_to_the_built_in_text(app, clinic, dbsession):
-    _template_set(dbsession, clinic.org, "Partial", "en", default=True, kinds=("invitation",))
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id,
+def test_a_set_missing_a_kind_falls_back_to_the_built_in_text(app, clinic_oost, dbsession):
+    _template_set(dbsession, clinic_oost.org, "Partial", "en", default=True, kinds=("invitation",))
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
                           notify=False)
     with org_request(app, "clinic") as request:
         assert compose(request, load(request, appointment_id),
                        "reminder").subject.startswith("Reminder:")
 
 
-def test_the_personal_message_is_not_read_as_placeholders(app, clinic, smtp):
-    book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id,
+def test_the_personal_message_is_not_read_as_placeholders(app, clinic_oost, smtp):
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
          message="Literally *|time|* and *|unknown|*")
     assert "Literally *|time|* and *|unknown|*" in body_of(smtp.messages[0])
 
@@ -241,10 +240,10 @@ def test_the_personal_message_is_not_read_as_placeholders(app, clinic, smtp):
 # -- when nothing is sent ----------------------------------------------------------------
 
 
-def test_no_emails_option_sends_nothing(app, clinic, smtp, dbsession):
-    clinic.org.settings = {"no_emails": True}
+def test_no_emails_option_sends_nothing(app, clinic_oost, smtp, dbsession):
+    clinic_oost.org.settings = {"no_emails": True}
     dbsession.flush()
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     with org_request(app, "clinic") as request:
         appointment = load(request, appointment_id)
         assert send_client_mail(request, appointment, "reminder") is None
@@ -253,10 +252,10 @@ def test_no_emails_option_sends_nothing(app, clinic, smtp, dbsession):
 
 
 def test_a_client_without_address_or_an_anonymised_appointment_gets_nothing(
-        app, clinic, smtp, dbsession):
-    clinic.client.email = ""
+        app, clinic_oost, smtp, dbsession):
+    clinic_oost.client.email = ""
     dbsession.flush()
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     with org_request(app, "clinic") as request:
         appointment = load(request, appointment_id)
         appointment.client = None
@@ -264,8 +263,8 @@ def test_a_client_without_address_or_an_anonymised_appointment_gets_nothing(
     assert smtp.messages == []
 
 
-def test_an_unknown_kind_is_a_programming_error(app, clinic):
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id,
+def test_an_unknown_kind_is_a_programming_error(app, clinic_oost):
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
                           notify=False)
     with org_request(app, "clinic") as request:
         with pytest.raises(ValueError):
@@ -315,10 +314,10 @@ def refusing(app, refusing_server, monkeypatch):
     return refusing_server
 
 
-def test_refused_address_is_reported_to_the_department_admin(app, clinic, refusing, dbsession):
-    clinic.client.email = "nobody@bounce.example"
+def test_refused_address_is_reported_to_the_department_admin(app, clinic_oost, refusing, dbsession):
+    clinic_oost.client.email = "nobody@bounce.example"
     dbsession.flush()
-    appointment_id = book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [notice] = refusing.messages  # to the GP department's admin only
     assert notice["To"] == "gp-admin@example.org"
     assert "A. de Vries" in notice["Subject"]
@@ -336,23 +335,23 @@ def test_refused_address_is_reported_to_the_department_admin(app, clinic, refusi
 
 
 def test_refused_address_goes_to_the_organisation_admin_without_department_admin(
-        app, clinic, refusing, dbsession):
-    clinic.client.email = "nobody@bounce.example"
+        app, clinic_oost, refusing, dbsession):
+    clinic_oost.client.email = "nobody@bounce.example"
     dbsession.flush()
-    book(app, "clinic", clinic.client.id, clinic.physio_practitioner.id)  # Physio: no admin
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id)  # Physio: no admin
     assert [m["To"] for m in refusing.messages] == ["org-admin@example.org"]
     assert "550 no such user" in body_of(refusing.messages[0])
 
 
-def test_a_refused_staff_mail_reports_nothing(app, clinic, refusing, dbsession):
+def test_a_refused_staff_mail_reports_nothing(app, clinic_oost, refusing, dbsession):
     # Only client mail about an appointment is reported (and never in a loop).
-    clinic.gp_admin.email = "gone@bounce.example"
-    clinic.client.email = "nobody@bounce.example"
+    clinic_oost.gp_admin.email = "gone@bounce.example"
+    clinic_oost.client.email = "nobody@bounce.example"
     dbsession.flush()
-    book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     assert refusing.messages == []
     statuses = dbsession.scalars(select(OutboxMessage.status).where(
-        OutboxMessage.organisation_id == clinic.org.id)).all()
+        OutboxMessage.organisation_id == clinic_oost.org.id)).all()
     assert statuses == ["refused", "refused"]
 
 

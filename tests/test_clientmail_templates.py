@@ -5,14 +5,14 @@ language; edit, delete, preview; and a saved set is what clients get."""
 import pytest
 from sqlalchemy import func, select
 
-from clientmail_support import body_of, book, clinic  # noqa: F401
+from clientmail_support import body_of, book
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
 
 
 @pytest.fixture
-def admin_app(webtest, login, clinic):
+def admin_app(webtest, login, clinic_oost):
     app = webtest("clinic")
-    login(app, clinic.org_admin)
+    login(app, clinic_oost.org_admin)
     return app
 
 
@@ -34,8 +34,8 @@ def _sets(dbsession):
     return dbsession.scalars(select(TemplateSet).order_by(TemplateSet.id)).all()
 
 
-def test_only_organisation_admins_manage_templates(webtest, login, clinic):
-    for user in (clinic.gp_admin, clinic.gp_practitioner):
+def test_only_organisation_admins_manage_templates(webtest, login, clinic_oost):
+    for user in (clinic_oost.gp_admin, clinic_oost.gp_practitioner):
         app = webtest("clinic")
         login(app, user)
         app.get("/mail-templates", status=403)
@@ -52,10 +52,10 @@ def test_a_new_set_starts_from_the_built_in_texts(admin_app):
     assert _form(admin_app.get("/mail-templates/new?language=sv"))["language"].value == "sv"
 
 
-def test_saving_a_set_stores_every_kind_and_its_departments(admin_app, clinic, dbsession):
+def test_saving_a_set_stores_every_kind_and_its_departments(admin_app, clinic_oost, dbsession):
     form = _new(admin_app, "GP texts", is_default=True,
                 invitation_subject="Hello *|client_name|*, see you *|date|*")
-    form["departments"] = [str(clinic.gp.id)]
+    form["departments"] = [str(clinic_oost.gp.id)]
     form.submit(status=303).follow()
     [saved] = _sets(dbsession)
     assert (saved.name, saved.language, saved.is_default) == ("GP texts", "en", True)
@@ -97,17 +97,17 @@ def test_one_default_per_language(admin_app, dbsession):
     assert defaults == {"First": False, "Dutch": True, "Second": True}
 
 
-def test_a_department_has_one_set_per_language(admin_app, clinic, dbsession):
+def test_a_department_has_one_set_per_language(admin_app, clinic_oost, dbsession):
     form = _new(admin_app, "GP one")
-    form["departments"] = [str(clinic.gp.id)]
+    form["departments"] = [str(clinic_oost.gp.id)]
     form.submit(status=303)
     form = _new(admin_app, "GP two")
-    form["departments"] = [str(clinic.gp.id), str(clinic.physio.id)]
+    form["departments"] = [str(clinic_oost.gp.id), str(clinic_oost.physio.id)]
     page = form.submit(status=200)
     assert "GP already has the set GP one in this language." in page.text
     # Another language is fine.
     form = _new(admin_app, "GP Dutch", language="nl")
-    form["departments"] = [str(clinic.gp.id)]
+    form["departments"] = [str(clinic_oost.gp.id)]
     form.submit(status=303)
     assert [s.name for s in _sets(dbsession)] == ["GP one", "GP Dutch"]
 
@@ -126,7 +126,7 @@ def test_another_organisations_department_cannot_be_chosen(admin_app, dbsession,
     assert _sets(dbsession) == []
 
 
-def test_edit_preview_and_delete(admin_app, clinic, dbsession):
+def test_edit_preview_and_delete(admin_app, clinic_oost, dbsession):
     _new(admin_app, "Standard", invitation_subject="Welcome *|client_name|*").submit(status=303)
     [saved] = _sets(dbsession)
     form = _form(admin_app.get(f"/mail-templates/{saved.id}"))
@@ -153,14 +153,14 @@ def test_edit_preview_and_delete(admin_app, clinic, dbsession):
     admin_app.get(f"/mail-templates/{set_id}", status=404)
 
 
-def test_a_saved_set_is_what_the_client_receives(app, admin_app, clinic, smtp, dbsession):
+def test_a_saved_set_is_what_the_client_receives(app, admin_app, clinic_oost, smtp, dbsession):
     form = _new(admin_app, "GP texts",
                 invitation_subject="*|organisation_name|*: *|date|* *|time|*",
                 invitation_body="Dear *|client_name|*, come at *|time|*: *|consult_deeplink|*")
-    form["departments"] = [str(clinic.gp.id)]
+    form["departments"] = [str(clinic_oost.gp.id)]
     form.submit(status=303)
     smtp.messages.clear()
-    book(app, "clinic", clinic.client.id, clinic.gp_practitioner.id)
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [message] = smtp.messages
     assert message["Subject"] == "Clinic Oost: Tuesday, March 5, 2030 10:00 AM"
     assert body_of(message).startswith("Dear A. de Vries, come at 10:00 AM: http://clinic.")

@@ -11,8 +11,7 @@ import time
 
 from consultroom.accounts.models import Role
 from consultroom.realtime.turn import turn_credential
-from realtime_support import (Browser, client_socket, clinic, refused, server,  # noqa: F401
-                              staff_socket)
+from realtime_support import Browser, client_socket, refused, staff_socket
 
 WEBRTC_WORDS = ("sdp", "candidate", "ice_servers", "credential", "username")
 

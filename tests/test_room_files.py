@@ -15,8 +15,7 @@ from consultroom.clients.models import Participant
 from consultroom.db import utcnow
 from consultroom.realtime.models import Room, RoomInvite, SharedFile
 from consultroom.room.files import sweep
-from realtime_support import (Browser, client_socket, clinic, server,  # noqa: F401
-                              staff_socket)
+from realtime_support import Browser, client_socket, staff_socket
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

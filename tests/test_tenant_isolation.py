@@ -8,7 +8,7 @@ routes are covered automatically.
 """
 import pytest
 
-from route_walk import PLACEHOLDER, KeyVisitor, Visitor, fill, routes, world  # noqa: F401
+from route_walk import PLACEHOLDER, KeyVisitor, Visitor, fill, routes
 
 
 def _succeeded(response):

@@ -13,8 +13,7 @@ from consultroom.appointments.models import Appointment, Kind
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.realtime.models import Visit, WalkInSwitch
-from realtime_support import (Browser, client_socket, clinic, server,  # noqa: F401
-                              staff_socket)
+from realtime_support import Browser, client_socket, staff_socket
 
 
 def entry_of(listing, appointment):
