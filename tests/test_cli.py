@@ -16,6 +16,9 @@ from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy.models import Department, Organisation
 from consultroom.testing import password_matches
 
+# Each test migrates a SQLite database of its own.
+pytestmark = pytest.mark.sqlite_only
+
 INI = """\
 [app:main]
 use = egg:consultroom

@@ -4,6 +4,11 @@ cannot drift from working code."""
 import re
 from pathlib import Path
 
+import pytest
+
+# No database.
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", re.S)
 

@@ -68,6 +68,7 @@ def catalogue(request):
     return request.param, read_catalogue(path)
 
 
+@pytest.mark.sqlite_only
 def test_every_message_is_translated(catalogue):
     lang, cat = catalogue
     untranslated = [m.id for m in cat if m.id and not all(s.strip() for s in forms(m.string))]
@@ -77,6 +78,7 @@ def test_every_message_is_translated(catalogue):
                        f" '#, fuzzy' line) {fuzzy}")
 
 
+@pytest.mark.sqlite_only
 def test_catalogue_matches_the_template(catalogue):
     lang, cat = catalogue
     expected = keys(read_catalogue(POT))
@@ -87,6 +89,7 @@ def test_catalogue_matches_the_template(catalogue):
     )
 
 
+@pytest.mark.sqlite_only
 def test_translations_keep_the_placeholders(catalogue):
     lang, cat = catalogue
     problems = []
@@ -115,6 +118,7 @@ def pybabel():
     return [str(script)] if script.exists() else [sys.executable, "-m", "babel.messages.frontend"]
 
 
+@pytest.mark.sqlite_only
 def test_template_is_up_to_date_with_the_sources(tmp_path):
     # The same extraction as scripts/update-translations (babel.cfg, keyword _).
     fresh = tmp_path / "fresh.pot"

@@ -27,6 +27,7 @@ def python(code):
                           timeout=60)
 
 
+@pytest.mark.sqlite_only
 def test_the_command_patches_before_pyramid_is_imported():
     result = python("from consultroom import command\n"
                     "try:\n    command(['--help'])\nexcept SystemExit:\n    pass\n"
@@ -35,6 +36,7 @@ def test_the_command_patches_before_pyramid_is_imported():
     assert "usage: consultroom" in result.stdout
 
 
+@pytest.mark.sqlite_only
 def test_the_application_factory_patches_before_pyramid_is_imported():
     result = python("import consultroom\n"
                     "try:\n    consultroom.main({})\nexcept KeyError:\n    pass\n"
@@ -42,6 +44,7 @@ def test_the_application_factory_patches_before_pyramid_is_imported():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("module", ["pyramid.threadlocal", "transaction", "psycopg",
                                     "zope.sqlalchemy"])
 @pytest.mark.parametrize("entry", ["consultroom.main({})", "consultroom.command(['--help'])"])
@@ -52,6 +55,7 @@ def test_an_entry_point_refuses_to_run_after_a_too_early_import(module, entry):
     assert module in result.stderr.splitlines()[-1]
 
 
+@pytest.mark.sqlite_only
 def test_the_installed_command_runs():
     result = subprocess.run([BIN / "consultroom", "--help"], capture_output=True, text=True,
                             timeout=60)

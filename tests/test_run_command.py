@@ -14,6 +14,9 @@ import pytest
 from consultroom.demo import DEMO_PASSWORD, DEMO_USERS, SUPERUSER
 from consultroom.testing import free_port, stop_process, wait_for_port
 
+# The development set-up: SQLite in its own folder.
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 

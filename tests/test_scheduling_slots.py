@@ -4,7 +4,12 @@ changes on the last Sundays of March and October)."""
 from datetime import date, datetime, time
 from types import SimpleNamespace
 
+import pytest
+
 from consultroom.scheduling.slots import booked_key, free_slots, slot_count
+
+# No database.
+pytestmark = pytest.mark.sqlite_only
 
 AMS = "Europe/Amsterdam"
 LONG_AGO = datetime(2000, 1, 1)

@@ -4,6 +4,7 @@ import pytest
 from consultroom.tenancy.hosts import CONSOLE, ORGANISATION, UNKNOWN, subdomain_of
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("host, expected", [
     ("localhost", (CONSOLE, None)),
     ("localhost:6543", (CONSOLE, None)),

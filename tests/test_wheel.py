@@ -23,6 +23,9 @@ from consultroom.tenancy.models import Organisation
 from consultroom.testing import free_port, stop_process, wait_for_port
 from realtime_support import BASE_DOMAIN, PASSWORD, Browser
 
+# The installed wheel serves a SQLite database of its own.
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SUBDOMAIN = "wheel"
