@@ -6,7 +6,6 @@ from pyramid.view import notfound_view_config, view_config
 from translationstring import TranslationString
 
 from consultroom.i18n import _
-from consultroom.web.inputs import BadInput
 
 # Clearer words for the validation problems callers meet most.
 MESSAGES = {
@@ -57,12 +56,6 @@ def error_response(request, status, message, details=(), headers=None):
 @view_config(context=ApiError)
 def api_error(exc, request):
     return error_response(request, exc.status, exc.message, exc.details)
-
-
-@view_config(context=BadInput, path_info=r"^/api/")
-def api_bad_input(exc, request):
-    # Only for addresses that routed: routing decoded the path already.
-    return error_response(request, 400, exc.detail)
 
 
 @notfound_view_config(path_info=r"^/api/")

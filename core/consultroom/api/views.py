@@ -26,8 +26,10 @@ from consultroom.i18n import _
 from consultroom.tenancy.models import Department
 
 MAX_BODY = 64 * 1024
-# The session or the key is checked (and CSRF for sessions) by api_auth.
-API = {"renderer": "json", "require_csrf": False, "decorator": api_auth}
+# The session or the key is checked (and CSRF for sessions) by api_auth;
+# every input by the pydantic models (not by consultroom.web.inputs).
+API = {"renderer": "json", "require_csrf": False, "decorator": api_auth,
+       "checks_own_input": True}
 INVALID = _("Some fields are not valid.")
 
 

@@ -1,11 +1,12 @@
 """Form handling on WTForms: translated built-in messages, and one helper for
 the common "show the form, validate the post, save or show errors" view.
 
-Every form refuses dates outside the years 1900 to 2200 and whole numbers
-beyond a database integer, whatever its fields' own validators say: near
-the ends of the calendar (years 1 and 9999) converting a date between time
-zones or adding a day to it overflows, and PostgreSQL refuses an integer
-column a larger number.
+Every form refuses control characters other than tab and line breaks in
+text, dates outside the years 1900 to 2200 and whole numbers beyond a
+database integer, whatever its fields' own validators say: PostgreSQL
+refuses NUL in text and an integer column a larger number, and near the ends
+of the calendar (years 1 and 9999) converting a date between time zones or
+adding a day to it overflows.
 """
 from datetime import date
 
@@ -13,6 +14,7 @@ import wtforms
 from wtforms.fields.choices import SelectChoice
 
 from consultroom.i18n import _
+from consultroom.web.inputs import CONTROL
 
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 MAX_INTEGER = 2**31 - 1  # PostgreSQL's integer
@@ -50,11 +52,15 @@ class Form(wtforms.Form):
 
 
 def storable(form, field):
-    """A date in a plausible year, a whole number a database column holds
-    (unless the field's own validators refused the value already)."""
+    """Text without control characters, a date in a plausible year, a whole
+    number a database column holds (unless the field's own validators
+    refused the value already)."""
     data = field.data
     if field.errors:
         return
+    if isinstance(data, str) and CONTROL.search(data):
+        raise wtforms.validators.ValidationError(
+            _("Remove the special (control) characters from this field."))
     if isinstance(data, date) and not FIRST_YEAR <= data.year <= LAST_YEAR:
         raise wtforms.validators.ValidationError(_(
             "Check the year: enter a date between ${first} and ${last}.",

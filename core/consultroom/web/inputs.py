@@ -1,12 +1,18 @@
 """Bad input refused before any view runs, so that no view has to.
 
-Every view (core and plugin, pages and API) is wrapped by a view deriver
-that checks the request's query string and form fields: text that is not
-UTF-8, or holds control characters other than tab and line breaks (NUL
-above all: PostgreSQL refuses it outright), is answered with a 400. File
-parts of an upload are not text and are not checked. An address that is
-not UTF-8 never reaches a view: routing itself fails (URLDecodeError), and
+Every view (core and plugin) is wrapped by a view deriver that answers with
+a 400 a query string or form body that is not UTF-8, and a path segment (as
+routing decoded it) that holds a control character: no view can use either,
+and NUL above all reaches PostgreSQL as an error. An address that is not
+UTF-8 never reaches a view: routing itself fails (URLDecodeError), and
 errors.py answers that with a 400 too.
+
+Control characters in a query or form value are left to the view, which can
+say which field is wrong: every WTForms form refuses them (web/forms.py), and
+a search drops them. A view that checks all its input itself says so with
+``checks_own_input=True``: the REST API, whose per-field answers serve a
+program better than one 400. File parts of an upload are not text and are
+not checked.
 
 ``parse_json`` is ``json.loads`` for input: JSON nested too deeply for the
 parser is a ValueError like any other bad JSON, not a RecursionError.
@@ -26,7 +32,7 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class BadInput(HTTPBadRequest):
-    """The query or form held text no view should see."""
+    """The address, query or form held bytes no view should see."""
 
     def __init__(self):
         super().__init__(_("The address or the form contained characters that cannot be"
@@ -42,33 +48,38 @@ def parse_json(data):
         raise ValueError("JSON nested too deeply") from None
 
 
-def _fields(request):
-    """Every (name, value) of the query and the form, strictly decoded."""
-    fields = list(request.GET.items())  # decodes strictly: UnicodeDecodeError
-    if request.content_type == FORM:
-        # webob replaces bytes that are not UTF-8 in a form body; read it
-        # again, strictly (both raw and %-escaped bytes).
-        fields += parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
-                            encoding="utf-8", errors="strict")
-    else:
-        fields += request.POST.items()  # a multipart form: files are not str
-    return fields
+def _decodes(request):
+    """Whether the query and the form body are UTF-8 (strictly: webob would
+    replace what is not UTF-8 in a form body)."""
+    try:
+        request.GET  # noqa: B018  (decodes the query strictly)
+        if request.content_type == FORM:
+            parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
+                      encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _clean_path(request):
+    for value in (request.matchdict or {}).values():
+        segments = value if isinstance(value, tuple) else (value,)  # *subpath: a tuple
+        if any(CONTROL.search(segment) for segment in segments):
+            return False
+    return True
 
 
 def check(request):
-    """Raise BadInput unless the query and form are clean text."""
-    try:
-        fields = _fields(request)
-    except UnicodeDecodeError:
-        raise BadInput() from None
-    for name, value in fields:
-        if CONTROL.search(name) or (isinstance(value, str) and CONTROL.search(value)):
-            raise BadInput()
+    """Raise BadInput unless the path, query and form can be read as text."""
+    if not (_decodes(request) and _clean_path(request)):
+        raise BadInput()
 
 
 def clean_input_view(view, info):
     """The view deriver: check, then run the view. Exception views (the
     error pages) are not checked: they answer whatever came in."""
+    if info.options.get("checks_own_input"):
+        return view
 
     def wrapper(context, request):
         if request.exception is None:
@@ -76,6 +87,9 @@ def clean_input_view(view, info):
         return view(context, request)
 
     return wrapper
+
+
+clean_input_view.options = ("checks_own_input",)
 
 
 def includeme(config):
