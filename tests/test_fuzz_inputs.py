@@ -26,8 +26,7 @@ from consultroom.api import schemas
 from consultroom.realtime.connection import parse
 from consultroom.tenancy.models import Department
 from consultroom.web.forms import Form
-from route_walk import (PLACEHOLDER, STAR, KeyVisitor, Visitor, fill, routes,  # noqa: F401
-                        world)
+from route_walk import PLACEHOLDER, STAR, KeyVisitor, Visitor, fill, routes
 
 INVALID_UTF8 = b"\xff\xfe\xc0\x80"
 BAD_TEXT = ["\x00", "a\x00b", INVALID_UTF8, "\x1b[31m\x07\x08", "a\r\nBcc: x@example.org",
