@@ -13,7 +13,7 @@ from sqlalchemy import select
 from consultroom.accounts import service
 from consultroom.accounts.models import Role, User, UserToken
 from consultroom.db import request_session, utcnow
-from consultroom.mail import Outbox
+from consultroom.mail import Outbox, mail_outbox
 from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import SMTPTransport
 from consultroom.testing import PASSWORD, free_port
@@ -374,7 +374,7 @@ def test_queue_in_an_aborted_transaction_sends_nothing(app_settings, _app_dbmake
 
 def test_failed_invitation_is_retried_later(webtest, login, admin, smtp, dbsession, app,
                                             monkeypatch):
-    outbox = app.registry["outbox"]
+    outbox = mail_outbox(app.registry)
     working = outbox.transport
     monkeypatch.setattr(outbox, "transport", SMTPTransport("127.0.0.1", free_port(), timeout=2))
     response = invite(webtest, login, admin)

@@ -15,7 +15,7 @@ from consultroom.appointments.service import cancel_appointment, update_appointm
 from consultroom.clientmail import send_client_mail
 from consultroom.clientmail.compose import compose
 from consultroom.clientmail.models import Template, TemplateSet
-from consultroom.mail import refusal
+from consultroom.mail import mail_outbox, refusal
 from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import SMTPTransport
 from consultroom.testing import free_port
@@ -309,7 +309,7 @@ def refusing_server():
 @pytest.fixture
 def refusing(app, refusing_server, monkeypatch):
     refusing_server.messages.clear()
-    monkeypatch.setattr(app.registry["outbox"], "transport",
+    monkeypatch.setattr(mail_outbox(app.registry), "transport",
                         SMTPTransport("127.0.0.1", refusing_server.port))
     return refusing_server
 
@@ -330,7 +330,7 @@ def test_refused_address_is_reported_to_the_department_admin(app, clinic_oost, r
     assert row.status == "refused" and row.attempts == 1 and "550" in row.last_error
     # Not retried: the worker finds nothing due.
     dbsession.expire_all()
-    assert app.registry["outbox"].deliver_due(only_ids=[row.id]) == 0
+    assert mail_outbox(app.registry).deliver_due(only_ids=[row.id]) == 0
     assert len(refusing.messages) == 1
 
 

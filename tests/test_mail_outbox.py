@@ -7,7 +7,7 @@ import transaction
 from sqlalchemy import select, update
 
 from consultroom.db import request_session, utcnow
-from consultroom.mail import MAX_ATTEMPTS, Outbox, backoff
+from consultroom.mail import MAX_ATTEMPTS, Outbox, backoff, mail_outbox
 from consultroom.mail.models import OutboxMessage
 from consultroom.testing import free_port
 
@@ -84,7 +84,7 @@ def test_folder_transport_and_dev_page(app_settings, _app_dbmaker, db_connection
     settings = {**app_settings, "consultroom.dev": "true", "mail.transport": "folder",
                 "mail.folder": str(tmp_path), "mail.deliver_after_commit": "sync"}
     app = make_config(settings, plugins=PluginRegistry(), dbmaker=_app_dbmaker).make_wsgi_app()
-    queue(app.registry["outbox"])
+    queue(mail_outbox(app.registry))
     assert len(list(tmp_path.glob("*.eml"))) == 1  # delivered right after commit
     console = TestApp(app, extra_environ={"HTTP_HOST": "consultroom.test"})
     listing = console.get("/_dev/mail")

@@ -18,8 +18,8 @@ from pyramid.scripting import prepare
 from sqlalchemy import func, select
 from webtest import TestApp
 
-from consultroom.ratelimit import (Attempt, DatabaseCounter, Limit, RedisCounter,
-                                   limits_from_settings, make_counter, prune)
+from consultroom.ratelimit import (Attempt, DatabaseCounter, IRateLimitCounter, Limit,
+                                   RedisCounter, limits_from_settings, make_counter, prune)
 from consultroom.ratelimit.models import Failure, LimitedKey
 from consultroom.testing import PASSWORD, free_port
 
@@ -52,11 +52,10 @@ def redis_counter():
 
 
 @pytest.fixture(params=["database", "redis"])
-def backend(request, app, monkeypatch):
+def backend(request, swap_service):
     counter = DatabaseCounter() if request.param == "database" \
         else request.getfixturevalue("redis_counter")
-    monkeypatch.setitem(app.registry, "ratelimit", counter)
-    return counter
+    return swap_service(IRateLimitCounter, counter)
 
 
 @pytest.fixture
@@ -287,9 +286,9 @@ def test_redis_is_used_when_configured(redis_counter):
     assert isinstance(make_counter({}), DatabaseCounter)
 
 
-def test_redis_keys_expire_and_keep_only_the_last_failures(app, redis_counter, limit_request,
-                                                           dbsession, monkeypatch):
-    monkeypatch.setitem(app.registry, "ratelimit", redis_counter)
+def test_redis_keys_expire_and_keep_only_the_last_failures(swap_service, redis_counter,
+                                                           limit_request, dbsession):
+    swap_service(IRateLimitCounter, redis_counter)
     for _ in range(5):
         LIMIT.fail(limit_request, "k")
     key = redis_counter.prefix + "test:k"
@@ -299,9 +298,9 @@ def test_redis_keys_expire_and_keep_only_the_last_failures(app, redis_counter, l
     assert dbsession.scalar(select(func.count()).select_from(Failure)) == 0
 
 
-def test_without_redis_the_database_counts(app, limit_request, monkeypatch, clock):
+def test_without_redis_the_database_counts(swap_service, limit_request, clock):
     down = RedisCounter.from_settings({"redis.url": f"redis://127.0.0.1:{free_port()}/0"})
-    monkeypatch.setitem(app.registry, "ratelimit", down)
+    swap_service(IRateLimitCounter, down)
     for _ in range(3):
         LIMIT.fail(limit_request, "k")
     assert LIMIT.exceeded(limit_request, "k") == timedelta(minutes=10)

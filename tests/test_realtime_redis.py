@@ -9,12 +9,20 @@ import time
 
 import pytest
 import redis
+from pyramid.registry import Registry
 
 from consultroom.realtime import kick_user, user_channel
-from consultroom.realtime.bus import RedisBus
+from consultroom.realtime.bus import IMessageBus, RedisBus
 from realtime_support import Browser, Server, database_url, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def registry_with(bus):
+    """A registry whose message bus is ``bus``: what ``kick_user`` needs."""
+    registry = Registry()
+    registry.registerUtility(bus, IMessageBus)
+    return registry
 
 
 def redis_reachable():
@@ -117,7 +125,7 @@ def test_kick_user_closes_the_users_sockets_in_every_process(two_processes):
     bus = RedisBus(REDIS_URL, channel=server.channel)
     try:
         assert bus.wait_ready()
-        kick_user({"bus": bus}, doctor.id)
+        kick_user(registry_with(bus), doctor.id)
         assert [s.close_code() for s in sockets] == [4403, 4403]
     finally:
         bus.close()
@@ -127,7 +135,7 @@ def test_kick_user_publishes_on_the_users_channel(buses):
     first, second = buses
     got = []
     second.subscribe(user_channel(7), got.append)
-    kick_user({"bus": first}, 7)
+    kick_user(registry_with(first), 7)
     wait_until(lambda: got)
     assert got == [{"type": "_kick"}]
 

@@ -22,6 +22,7 @@ from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import MIN_LENGTH
 from consultroom.app import make_config
 from consultroom.audit import record
+from consultroom.mail import mail_outbox
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.hosts import public_base
 from consultroom.tenancy.models import Department, Organisation
@@ -29,6 +30,15 @@ from consultroom.tenancy.models import Department, Organisation
 
 class CommandError(Exception):
     pass
+
+
+def _command_settings(settings):
+    """``settings`` for a command: mail is delivered while committing, not
+    in a daemon thread, which dies with the command, maybe before the mail
+    is out."""
+    if settings.get("mail.deliver_after_commit", "thread") != "thread":
+        return settings
+    return {**settings, "mail.deliver_after_commit": "sync"}
 
 
 class Environment:
@@ -40,13 +50,8 @@ class Environment:
         self.settings = get_appsettings(config_uri)
         # Not through the ini file's application factory, which is for
         # servers: commands also run inside other programs (the tests).
-        self.registry = make_config(self.settings).registry
+        self.registry = make_config(_command_settings(self.settings)).registry
         self._env = prepare(registry=self.registry)
-        outbox = self.registry["outbox"]
-        if outbox.after_commit == "thread":
-            # A daemon thread dies with the command, maybe before the mail is
-            # out: deliver while committing instead.
-            outbox.after_commit = "sync"
 
     def close(self):
         """Pop prepare's thread-local request and registry."""
@@ -218,7 +223,7 @@ def cmd_worker(env, args):
     from consultroom.room.files import sweep as sweep_room_files
     from consultroom.sessions import prune as prune_sessions
 
-    outbox = env.registry["outbox"]
+    outbox = mail_outbox(env.registry)
     anchor = env.registry["audit_anchor"]
     while True:
         sent = outbox.deliver_due()

@@ -13,6 +13,8 @@ test suite gets these fixtures by installing ``consultroom[test]``:
 ``enable_plugin``   ``enable_plugin(org, "myplugin", enabled=True)``
 ``login``           ``login(testapp, user)``: log in through the login form
 ``smtp``            a real SMTP server on loopback; ``smtp.messages``
+``swap_service``    ``swap_service(IOutbox, fake)``: the app uses ``fake``
+                    for that service until the test ends
 
 The database is SQLite unless ``CONSULTROOM_TEST_DB`` names a PostgreSQL
 server (``postgresql+psycopg://root@127.0.0.1/postgres``): a fresh database
@@ -279,6 +281,24 @@ def enable_plugin(app, dbsession):
         return row
 
     return enable
+
+
+@pytest.fixture
+def swap_service(app):
+    """Register a fake for one of the app's services (``IOutbox``,
+    ``IMessageBus``, ...); the originals come back after the test, since the
+    app serves the whole test session."""
+    registry = app.registry
+    originals = []
+
+    def swap(interface, fake):
+        originals.append((interface, registry.getUtility(interface)))
+        registry.registerUtility(fake, interface)
+        return fake
+
+    yield swap
+    for interface, original in reversed(originals):
+        registry.registerUtility(original, interface)
 
 
 @pytest.fixture

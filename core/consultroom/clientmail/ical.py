@@ -7,6 +7,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from consultroom.db import utcnow
 from consultroom.i18n import _
+from consultroom.mail import mail_outbox
 
 PRODID = "-//Consultroom//Consultroom//EN"
 FILENAME = "invite.ics"
@@ -27,7 +28,7 @@ def _address(email, name, **params):
 def organiser_address(request):
     """The organisation's contact address, or else the platform's sender."""
     org = request.organisation
-    return org.contact_email or parseaddr(request.registry["outbox"].sender)[1]
+    return org.contact_email or parseaddr(mail_outbox(request.registry).sender)[1]
 
 
 def calendar(request, appointment, kind, link, localizer):

@@ -8,6 +8,10 @@ Each delivery claims its row with a conditional update, so two workers never
 send the same message. A recipient the server refuses for good (a 5xx reply)
 is not retried: the row becomes "refused" and the organisation's
 ``consultroom_mail_refused`` hook is told.
+
+The outbox is a service (``IOutbox``): code finds it with
+``mail_outbox(registry)``; a test or a plugin swaps the implementation by
+registering another ``IOutbox`` utility.
 """
 import logging
 import smtplib
@@ -20,6 +24,7 @@ from pyramid.renderers import render
 from pyramid.request import Request, apply_request_extensions
 from pyramid.threadlocal import RequestContext
 from sqlalchemy import or_, select, update
+from zope.interface import Attribute, Interface, implementer
 
 from consultroom.db import utcnow
 from consultroom.i18n import localizer_for
@@ -76,6 +81,27 @@ def _text_of(reply):
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
+class IOutbox(Interface):
+    sender = Attribute("The From address of every message "
+                       "(``mail.sender``: 'Name <address>').")
+
+    def queue(dbsession, transaction_manager, recipient, subject, text, html=None,
+              attachments=(), organisation_id=None, ref=""):
+        """Store a message to ``recipient`` in ``dbsession``, inside the
+        caller's transaction, and return its ``OutboxMessage`` row. Delivery
+        is tried once ``transaction_manager``'s transaction commits; nothing
+        is sent when it aborts. ``attachments``: ``(filename, content type,
+        bytes)``; ``organisation_id`` is told of a refusal; ``ref`` says what
+        the message is about ("appointment:12")."""
+
+    def deliver_due(only_ids=None, limit=100):
+        """Send up to ``limit`` messages that are due (of ``only_ids`` when
+        given), each claimed first so that two workers never send one twice;
+        return how many were sent. Called by ``consultroom worker`` for the
+        retries, and after a commit for what it queued."""
+
+
+@implementer(IOutbox)
 class Outbox:
     def __init__(self, settings, dbmaker, registry=None):
         self.sender = settings.get("mail.sender", "Consultroom <noreply@localhost>")
@@ -223,15 +249,19 @@ def queue_mail(request, recipient, template, context, subject, language, attachm
         text = render(f"mail/{template}.txt", {**context, "subject": subject},
                       request=mail_request)
     org = request.organisation
-    return request.registry["outbox"].queue(
+    return mail_outbox(request.registry).queue(
         request.dbsession, request.tm, recipient, subject, text,
         attachments=attachments, organisation_id=org.id if org else None, ref=ref,
     )
 
 
+def mail_outbox(registry):
+    return registry.getUtility(IOutbox)
+
+
 def includeme(config):
     config.add_jinja2_renderer(".txt")
-    config.registry["outbox"] = Outbox(config.get_settings(), config.registry["dbmaker"],
-                                       registry=config.registry)
+    outbox = Outbox(config.get_settings(), config.registry["dbmaker"], registry=config.registry)
+    config.registry.registerUtility(outbox, IOutbox)
     config.add_request_method(queue_mail, "queue_mail")
     config.include(".devpage")

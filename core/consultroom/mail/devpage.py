@@ -1,10 +1,11 @@
 """Development only: read the messages the folder transport wrote, on the
 bare base domain at /_dev/mail. Not registered unless ``consultroom.dev``
-is on and mail goes to a folder."""
+is on and the core's outbox sends mail to a folder."""
 from email import message_from_bytes, policy
 
 from pyramid.httpexceptions import HTTPNotFound
 
+from consultroom.mail import mail_outbox
 from consultroom.mail.transports import FolderTransport
 
 
@@ -23,12 +24,12 @@ def _parse(path):
 
 
 def mail_list(request):
-    transport = request.registry["outbox"].transport
+    transport = mail_outbox(request.registry).transport
     return {"messages": [_parse(p) for p in _messages(transport)[:200]]}
 
 
 def mail_detail(request):
-    transport = request.registry["outbox"].transport
+    transport = mail_outbox(request.registry).transport
     name = request.matchdict["name"]
     path = transport.folder / f"{name}.eml"
     if not name.isdigit() or not path.exists():
@@ -39,7 +40,7 @@ def mail_detail(request):
 def includeme(config):
     settings = config.get_settings()
     dev = settings.get("consultroom.dev", "false").lower() == "true"
-    if not dev or not isinstance(config.registry["outbox"].transport, FolderTransport):
+    if not dev or not isinstance(mail_outbox(config.registry).transport, FolderTransport):
         return
     config.add_route("dev_mail", "/_dev/mail", site="console")
     config.add_route("dev_mail_detail", "/_dev/mail/{name}", site="console")

@@ -28,6 +28,10 @@ so that a concurrent attempt on the same key waits until this request's
 transaction ends (a row lock on PostgreSQL; SQLite has one writer anyway).
 A failed attempt is counted in that transaction, so it counts when the
 request commits: a wrong secret is answered with a page, never raised.
+
+The counts are kept by a service (``IRateLimitCounter``), found with
+``rate_limit_counter(registry)``; a test or a plugin swaps the backend by
+registering another ``IRateLimitCounter`` utility.
 """
 import logging
 import math
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
+from zope.interface import Interface, implementer
 from zope.sqlalchemy import mark_changed
 
 from consultroom.db import upsert, utcnow
@@ -58,6 +63,38 @@ def lockout(times, limit, now):
     return remaining if remaining > timedelta(0) else None
 
 
+class IRateLimitCounter(Interface):
+    """Where ``Limit`` counts failures. ``key`` is the limit's name and the
+    part it limits ("login_address:192.0.2.10"); ``limit`` the ``Limit`` (its
+    ``max_failures`` and ``window``); ``request`` the request counting."""
+
+    def recent_failures(request, key, limit):
+        """The times of ``key``'s last failures (naive UTC datetimes, oldest
+        first, at most ``limit.max_failures``), to tell whether it is locked
+        out (``Limit.exceeded``)."""
+
+    def fail(request, key, limit):
+        """Count a failure of ``key`` now (``Limit.fail``)."""
+
+    def reserve(request, key, limit):
+        """Count a failure of ``key`` now unless it is locked out, in one
+        atomic step (an ``Attempt``): ``(ticket, None)``, the ticket for
+        ``refund``, or ``(None, remaining)`` when locked out for
+        ``remaining`` more (a timedelta), and then nothing is counted."""
+
+    def refund(request, key, ticket):
+        """Take back the failure that ``reserve`` counted under ``ticket``:
+        the secret was right."""
+
+    def clear(request, key):
+        """Forget every failure of ``key``: a login that succeeded clears
+        the account's earlier failures."""
+
+
+def rate_limit_counter(registry):
+    return registry.getUtility(IRateLimitCounter)
+
+
 @dataclass(frozen=True)
 class Limit:
     name: str
@@ -69,24 +106,24 @@ class Limit:
 
     def exceeded(self, request, part):
         """How long ``part`` is still locked out (a timedelta), or None."""
-        times = request.registry["ratelimit"].recent_failures(request, self._key(part), self)
+        times = rate_limit_counter(request.registry).recent_failures(request, self._key(part), self)
         return lockout(times, self, utcnow())
 
     def fail(self, request, part):
-        request.registry["ratelimit"].fail(request, self._key(part), self)
+        rate_limit_counter(request.registry).fail(request, self._key(part), self)
 
     def reserve(self, request, part):
         """Count a failure for ``part`` now unless it is locked out, in one
         atomic step: ``(ticket, None)``, the ticket to ``refund`` it with, or
         ``(None, remaining)`` when locked out (and nothing is counted)."""
-        return request.registry["ratelimit"].reserve(request, self._key(part), self)
+        return rate_limit_counter(request.registry).reserve(request, self._key(part), self)
 
     def refund(self, request, part, ticket):
         """Take back the failure that ``reserve`` counted."""
-        request.registry["ratelimit"].refund(request, self._key(part), ticket)
+        rate_limit_counter(request.registry).refund(request, self._key(part), ticket)
 
     def clear(self, request, part):
-        request.registry["ratelimit"].clear(request, self._key(part))
+        rate_limit_counter(request.registry).clear(request, self._key(part))
 
     @staticmethod
     def minutes(remaining):
@@ -169,6 +206,7 @@ def find_by_token(request, find):
     return found
 
 
+@implementer(IRateLimitCounter)
 class DatabaseCounter:
     """Failures as rows, written in the request's transaction."""
 
@@ -235,6 +273,7 @@ return 0
 """
 
 
+@implementer(IRateLimitCounter)
 class RedisCounter:
     """Failures as a sorted set per key (score: the time), trimmed to the
     last ``max`` and expiring a window after the last failure. Written at
@@ -326,4 +365,4 @@ def prune(dbsession, older_than=timedelta(days=1)):
 
 
 def includeme(config):
-    config.registry["ratelimit"] = make_counter(config.get_settings())
+    config.registry.registerUtility(make_counter(config.get_settings()), IRateLimitCounter)

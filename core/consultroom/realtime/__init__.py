@@ -1,11 +1,12 @@
 """Realtime: websockets and the message bus between app processes.
 
-``request.registry["bus"]`` is the bus (``realtime.bus = memory | redis``);
-channel names are made by the functions below. ``kick_user`` closes a user's
-open sockets in every process. The protocol is in docs/realtime.md.
+``message_bus(registry)`` is the bus (an ``IMessageBus``; ``realtime.bus =
+memory | redis``); channel names are made by the functions below.
+``kick_user`` closes a user's open sockets in every process. The protocol is
+in docs/realtime.md.
 """
 from consultroom.db import after_commit
-from consultroom.realtime.bus import make_bus
+from consultroom.realtime.bus import IMessageBus, make_bus, message_bus
 
 
 def user_channel(user_id):
@@ -38,13 +39,13 @@ def client_channel(appointment_id):
 def kick_user(registry, user_id):
     """Close every open websocket of user ``user_id``, in every process
     (the user was disabled, or logged out everywhere)."""
-    registry["bus"].publish(user_channel(user_id), {"type": "_kick"})
+    message_bus(registry).publish(user_channel(user_id), {"type": "_kick"})
 
 
 def publish_after_commit(request, channel, message):
     """Publish ``message`` on the bus once the request's transaction commits:
     sockets hear only of changes that happened."""
-    after_commit(request, request.registry["bus"].publish, channel, message)
+    after_commit(request, message_bus(request.registry).publish, channel, message)
 
 
 def _resync_all(registry):
@@ -55,17 +56,24 @@ def _resync_all(registry):
     return resync
 
 
+def _set_up_bus(registry, settings):
+    if registry.queryUtility(IMessageBus) is None:
+        registry.registerUtility(make_bus(settings), IMessageBus)
+    message_bus(registry).on_reconnect(_resync_all(registry))
+
+
 def includeme(config):
     from consultroom.realtime.connection import Limits
 
     settings = config.get_settings()
     registry = config.registry
-    if "bus" not in registry:
-        registry["bus"] = make_bus(settings)
+    # At commit, after the plugins' includeme: a bus a plugin registered is
+    # the one used and told to resync, and the configured one is not started.
+    config.action(None, _set_up_bus, args=(registry, settings))
+    # Internal state, not services: kept under plain keys.
     registry["realtime_limits"] = Limits.from_settings(settings)
     # This process's open sockets, told to resync after a Redis reconnect.
     registry["realtime_connections"] = set()
-    registry["bus"].on_reconnect(_resync_all(registry))
     # Under the Host check: the socket must not read the site of a foreign Host.
     config.add_tween("consultroom.realtime.views.websocket_tween_factory",
                      under="consultroom.tenancy.hosts.host_tween_factory")

@@ -10,6 +10,10 @@ greenlet under gevent) and must not block: a socket's callback only queues.
 The database, not the bus, is the authoritative state: a message lost while
 Redis restarts is made good by the ``on_reconnect`` callbacks, which make
 every socket resync from the database.
+
+The bus is a service (``IMessageBus``): code finds it with
+``message_bus(registry)``; a test or a plugin swaps the implementation by
+registering another ``IMessageBus`` utility.
 """
 import json
 import logging
@@ -17,9 +21,33 @@ import secrets
 import threading
 from collections import defaultdict
 
+from zope.interface import Interface, implementer
+
 log = logging.getLogger(__name__)
 
 
+class IMessageBus(Interface):
+    def publish(channel, message):
+        """Deliver ``message`` (a dict of JSON values) to every callback
+        subscribed to ``channel``, in every process. Never raises for the
+        transport: a message it loses is made good by ``on_reconnect``."""
+
+    def subscribe(channel, callback):
+        """Call ``callback(message)`` for every message on ``channel`` from
+        now on (a socket joining a channel). It runs in the bus's thread and
+        must not block."""
+
+    def unsubscribe(channel, callback):
+        """Stop calling ``callback`` for ``channel`` (a socket leaving it or
+        closing); nothing happens when it was not subscribed."""
+
+    def on_reconnect(callback):
+        """Call ``callback()`` whenever messages may have been lost (the bus
+        got its connection back), so that every socket resyncs from the
+        database. Called once, when the realtime feature is set up."""
+
+
+@implementer(IMessageBus)
 class MemoryBus:
     """Delivers within this process, synchronously."""
 
@@ -153,6 +181,10 @@ class RedisBus(MemoryBus):
         self._thread.join(timeout=3)
         self._publisher.close()
         super().close()
+
+
+def message_bus(registry):
+    return registry.getUtility(IMessageBus)
 
 
 def make_bus(settings):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from transaction.interfaces import NoTransaction
 
 from consultroom.i18n import _
-from consultroom.realtime import frames, peer_channel
+from consultroom.realtime import frames, message_bus, peer_channel
 from consultroom.realtime.throttle import TokenBucket
 from consultroom.tenancy.models import Organisation
 from consultroom.waitingroom.live import Events, section_message
@@ -75,7 +75,7 @@ class Connection:
         self.ws = ws
         self.request = request
         self.registry = request.registry
-        self.bus = request.registry["bus"]
+        self.bus = message_bus(request.registry)
         self.limits = limits
         self.organisation_id = request.organisation.id
         self.peer = secrets.token_hex(12)

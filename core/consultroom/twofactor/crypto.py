@@ -6,6 +6,10 @@ rotated by putting a new one in front. Without the setting a key is derived
 from ``session.secret`` with HKDF, so that a database dump alone does not
 reveal the secrets; a separate key is still better (changing the session
 secret would then not make every secret unreadable).
+
+The box is a service (``ISecretBox``): code finds it with
+``secret_box(registry)``; a test or a plugin swaps it (a key held elsewhere)
+by registering another ``ISecretBox`` utility.
 """
 import base64
 
@@ -13,10 +17,28 @@ from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pyramid.exceptions import ConfigurationError
+from zope.interface import Interface, implementer
 
 SETTING = "security.encryption_key"
 # Binds the derived key to this use: the same session secret signs cookies.
 HKDF_INFO = b"consultroom/security.encryption_key"
+
+
+class ISecretBox(Interface):
+    def encrypt(data):
+        """``data`` (bytes) encrypted and authenticated: the token (bytes)
+        to store, when a second factor is enrolled."""
+
+    def decrypt(token):
+        """The bytes that ``encrypt`` made ``token`` from, when a code is
+        checked or the secret is shown for enrolment; raises
+        ``cryptography.fernet.InvalidToken`` for a token that none of the
+        keys made or that was altered."""
+
+
+@implementer(ISecretBox)
+class SecretBox(MultiFernet):
+    """Fernet with key rotation: the first key encrypts, every key decrypts."""
 
 
 def _derived_key(session_secret):
@@ -27,10 +49,10 @@ def _derived_key(session_secret):
 
 
 def box_from_settings(settings):
-    """The MultiFernet that encrypts and decrypts secrets for these settings."""
+    """The box that encrypts and decrypts secrets for these settings."""
     keys = settings.get(SETTING, "").split() or [_derived_key(settings["session.secret"])]
     try:
-        return MultiFernet([Fernet(key) for key in keys])
+        return SecretBox([Fernet(key) for key in keys])
     except ValueError as exc:
         raise ConfigurationError(
             f"{SETTING}: each key must be 32 url-safe base64-encoded bytes"
@@ -39,13 +61,17 @@ def box_from_settings(settings):
         ) from exc
 
 
+def secret_box(registry):
+    return registry.getUtility(ISecretBox)
+
+
 def encrypt(request, text):
-    return request.registry["secret_box"].encrypt(text.encode()).decode()
+    return secret_box(request.registry).encrypt(text.encode()).decode()
 
 
 def decrypt(request, token):
-    return request.registry["secret_box"].decrypt(token.encode()).decode()
+    return secret_box(request.registry).decrypt(token.encode()).decode()
 
 
 def includeme(config):
-    config.registry["secret_box"] = box_from_settings(config.get_settings())
+    config.registry.registerUtility(box_from_settings(config.get_settings()), ISecretBox)
