@@ -10,6 +10,7 @@ from sqlalchemy import Enum, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department, Organisation
 
@@ -34,11 +35,12 @@ ROLE_LABELS = {
 STAFF_ROLES = (Role.org_admin, Role.dept_admin, Role.practitioner)
 
 
-class User(Base):
+class User(OrganisationScoped, Base):
     __tablename__ = "user_account"
     __table_args__ = (UniqueConstraint("organisation_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL for the hosting provider's superusers.
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )

@@ -95,7 +95,9 @@ def _org_name(user):
 
 def redeem_token(dbsession, secret):
     """The unused, unexpired token for ``secret``, or ``None``."""
-    token = dbsession.scalar(select(UserToken).where(UserToken.token_hash == hash_token(secret)))
+    # Joined to its user, so that the organisation's scope hides another's tokens.
+    token = dbsession.scalar(select(UserToken).join(UserToken.user)
+                             .where(UserToken.token_hash == hash_token(secret)))
     if token is None or token.used_at is not None or token.expires_at < utcnow():
         return None
     if not token.user.active:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consultroom.accounts.models import User
 from consultroom.clients.models import Client, Participant, new_token
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 appointment_participant = Table(
@@ -34,7 +35,7 @@ class Status(enum.Enum):
 _BOOKED = "status = 'scheduled' AND kind = 'appointment'"
 
 
-class Appointment(Base):
+class Appointment(OrganisationScoped, Base):
     __tablename__ = "appointment"
     __table_args__ = (
         Index("uq_appointment_practitioner_slot", "practitioner_id", "starts_at", unique=True,
@@ -46,6 +47,7 @@ class Appointment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Indexed with starts_at (ix_appointment_org_start), not alone.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     # NULL once anonymised: the appointment keeps only time and practitioner.
     client_id: Mapped[int | None] = mapped_column(

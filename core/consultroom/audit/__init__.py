@@ -13,6 +13,7 @@ from consultroom.accounts.models import User
 from consultroom.audit.chain import append
 from consultroom.audit.models import CONSOLE_CHAIN, AuditEntry
 from consultroom.db import utcnow
+from consultroom.db.scope import organisation_scope
 
 SUPPORT_USER = "support_user_id"  # session key: the support user acting as this session's user
 
@@ -75,10 +76,17 @@ def _pending(request):
         return entries
 
 
+def support_account(dbsession, user_id):
+    """A user of the hosting provider (a superuser: of no organisation), which
+    an organisation's scope hides; None if there is no such superuser."""
+    with organisation_scope(dbsession, None):
+        return dbsession.get(User, user_id)
+
+
 def _support_user(request):
     """The hosting provider's user acting as this session's staff member, or None."""
     user_id = request.session.get(SUPPORT_USER)
-    return request.dbsession.get(User, user_id) if user_id is not None else None
+    return support_account(request.dbsession, user_id) if user_id is not None else None
 
 
 def includeme(config):

@@ -7,13 +7,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 
 # The chain of the hosting provider's own events, which concern no organisation.
 CONSOLE_CHAIN = 0
 GENESIS = "0" * 64
 
 
-class AuditEntry(Base):
+class AuditEntry(OrganisationScoped, Base):
     """One event. ``hash`` covers every other column (but ``id``) and the
     previous entry's hash, so that changing, removing or inserting a row
     breaks the chain of its organisation."""
@@ -62,15 +63,13 @@ class AuditChain(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
 
-class SupportToken(Base):
+class SupportToken(OrganisationScoped, Base):
     """Lets the hosting provider's support user start one session as a staff
     member, shortly after asking on the console. Only the hash is stored."""
 
     __tablename__ = "support_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
     support_user_id: Mapped[int] = mapped_column(

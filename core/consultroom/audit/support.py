@@ -21,9 +21,10 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.accounts.models import STAFF_ROLES, User
 from consultroom.accounts.security import log_in, log_out
-from consultroom.audit import SUPPORT_USER, record
+from consultroom.audit import SUPPORT_USER, record, support_account
 from consultroom.audit.models import SupportToken
 from consultroom.db import utcnow
+from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
 from consultroom.tenancy.hosts import ORGANISATION, org_url, public_base
 from consultroom.tenancy.models import Organisation
@@ -56,9 +57,12 @@ def support_staff(request, organisation):
 @view_config(route_name="console_support", permission="console", request_method="POST")
 def act_as(request):
     organisation = request.dbsession.get(Organisation, int(request.matchdict["id"]))
-    member = request.dbsession.get(User, int(request.matchdict["user_id"]))
-    if (organisation is None or member is None or member.organisation_id != organisation.id
-            or not member.active):
+    if organisation is None:
+        raise HTTPNotFound()
+    # The console's page about one organisation: its staff, and no other's.
+    with organisation_scope(request.dbsession, organisation.id):
+        member = request.dbsession.get(User, int(request.matchdict["user_id"]))
+    if member is None or member.organisation_id != organisation.id or not member.active:
         raise HTTPNotFound()
     if not allowed(organisation):
         flash(request, _("${name} does not allow remote support.",
@@ -92,10 +96,10 @@ def _redeem(request, token):
 
 
 def _may_start(request, token):
-    member, support = token.user, token.support_user
+    member, support = token.user, support_account(request.dbsession, token.support_user_id)
     return (allowed(request.organisation) and member.active
             and member.organisation_id == request.organisation.id
-            and support.is_superuser and support.active)
+            and support is not None and support.is_superuser and support.active)
 
 
 @view_config(route_name="support_enter")
@@ -106,7 +110,7 @@ def enter(request):
         response.status = 410
         return response
     log_in(request, token.user)
-    request.session[SUPPORT_USER] = token.support_user.id
+    request.session[SUPPORT_USER] = token.support_user_id
     record(request, "support.start", "user", token.user.id, actor=token.user)
     response = HTTPSeeOther(request.route_path("home"))
     response.headers["Referrer-Policy"] = "no-referrer"

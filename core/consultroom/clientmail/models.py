@@ -4,6 +4,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 template_set_department = Table(
@@ -16,7 +17,7 @@ template_set_department = Table(
 KINDS = ("invitation", "reminder", "change", "cancellation")
 
 
-class TemplateSet(Base):
+class TemplateSet(OrganisationScoped, Base):
     """Subject and body for each kind of client e-mail, in one language.
 
     A set assigned to departments is used for their appointments; otherwise
@@ -27,8 +28,6 @@ class TemplateSet(Base):
     __tablename__ = "mail_template_set"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(5))
     is_default: Mapped[bool] = mapped_column(default=False)

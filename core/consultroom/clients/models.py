@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 client_department = Table(
@@ -48,12 +49,10 @@ class Person:
         return f"{self.initials} {self.last_name}".strip()
 
 
-class Client(Person, Base):
+class Client(OrganisationScoped, Person, Base):
     __tablename__ = "client"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The client's own link to their portal (upcoming appointments).
     portal_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -62,30 +61,26 @@ class Client(Person, Base):
     practitioners: Mapped[list[User]] = relationship(secondary=client_practitioner)
 
 
-class Group(Base):
+class Group(OrganisationScoped, Base):
     """A named group of external participants ("Family", "Home care")."""
 
     __tablename__ = "participant_group_def"
     __table_args__ = (UniqueConstraint("organisation_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
 
     participants: Mapped[list["Participant"]] = relationship(
         secondary=participant_group, back_populates="groups")
 
 
-class Participant(Person, Base):
+class Participant(OrganisationScoped, Person, Base):
     """Someone who joins consultations without being the client: family,
     an interpreter, a home-care nurse."""
 
     __tablename__ = "participant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(

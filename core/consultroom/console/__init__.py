@@ -1,5 +1,12 @@
 """The hosting provider's console on the bare base domain: organisations,
-their package limits, and which plugins each has enabled."""
+their package limits, and which plugins each has enabled.
+
+A console request has no organisation in scope (``consultroom.db.scope``):
+a page about one organisation reads that organisation's rows inside
+``organisation_scope`` (``_about_organisation``), and no other's.
+"""
+import functools
+
 import wtforms
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
@@ -11,6 +18,7 @@ from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role
 from consultroom.audit import record
 from consultroom.audit.support import support_staff
+from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
 from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy import service as tenancy
@@ -63,8 +71,10 @@ def org_new(request):
             )
             record(request, "organisation.create", "organisation", org.id, organisation=org,
                    subdomain=org.subdomain, max_users=org.max_users)
-            accounts.create_staff(request, org, name=form.admin_name.data,
-                                  email=form.admin_email.data, role=Role.org_admin)
+            # Its first staff member: as on a page about the organisation.
+            with organisation_scope(request.dbsession, org.id):
+                accounts.create_staff(request, org, name=form.admin_name.data,
+                                      email=form.admin_email.data, role=Role.org_admin)
             flash(request, _("${name} is created; its administrator has been invited.",
                              mapping={"name": org.name}), "success")
             return HTTPSeeOther(request.route_path("console_org", id=org.id))
@@ -78,6 +88,20 @@ def _org(request):
     return org
 
 
+def _about_organisation(view):
+    """A view of the organisation in the address, called as ``view(request,
+    org)``: it reads that organisation's rows (its staff, its plugins), as a
+    request on the organisation's own site would, and still no other's."""
+
+    @functools.wraps(view)
+    def about(request):
+        org = _org(request)
+        with organisation_scope(request.dbsession, org.id):
+            return view(request, org)
+
+    return about
+
+
 def _plugin_rows(request, org):
     rows = {r.plugin: r for r in request.dbsession.scalars(
         select(PluginEnablement).where(PluginEnablement.organisation_id == org.id))}
@@ -85,8 +109,8 @@ def _plugin_rows(request, org):
 
 
 @view_config(route_name="console_org", renderer="console/org.html", permission="console")
-def org_detail(request):
-    org = _org(request)
+@_about_organisation
+def org_detail(request, org):
     form = OrganisationForm(request, obj=org)
     if request.method == "POST" and form.validate():
         record(request, "organisation.package_update", "organisation", org.id,
@@ -103,8 +127,8 @@ def org_detail(request):
 
 
 @view_config(route_name="console_org_plugin", permission="console", request_method="POST")
-def org_plugin(request):
-    org = _org(request)
+@_about_organisation
+def org_plugin(request, org):
     plugin_id = request.matchdict["plugin"]
     enable = request.POST.get("enabled") == "1"
     try:
@@ -122,8 +146,8 @@ def org_plugin(request):
 
 @view_config(route_name="console_org_plugin_settings", renderer="console/plugin_settings.html",
              permission="console")
-def org_plugin_settings(request):
-    org = _org(request)
+@_about_organisation
+def org_plugin_settings(request, org):
     plugin = request.registry.plugins.get(request.matchdict["plugin"])
     if plugin is None or not plugin.usable or plugin.info.settings is None:
         raise HTTPNotFound()

@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from consultroom.db.scope import follow_request
+
 # Stable constraint names, so that Alembic migrations can refer to them on
 # every backend.
 NAMING_CONVENTION = {
@@ -89,7 +91,10 @@ def after_commit(request, function, *args):
 
 
 def _dbsession(request):
-    return request_session(request.registry["dbmaker"], request.tm)
+    session = request_session(request.registry["dbmaker"], request.tm)
+    # Only the request's organisation's rows, even where a query forgets it.
+    follow_request(session, request)
+    return session
 
 
 def _sqlite_lock_is_retryable():

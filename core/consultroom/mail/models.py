@@ -5,13 +5,15 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 
 
-class OutboxMessage(Base):
+class OutboxMessage(OrganisationScoped, Base):
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL for the console's mail; kept (NULL) when the organisation is deleted.
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
     )

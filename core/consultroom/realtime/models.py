@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consultroom.accounts.models import User
 from consultroom.appointments.models import Appointment
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 
 # Visit states. A visit is "called" only inside the transaction that claims
 # it; "in_room" once the room is open for the client.
@@ -32,7 +33,7 @@ def new_invite_token():
     return secrets.token_urlsafe(32)
 
 
-class Visit(Base):
+class Visit(OrganisationScoped, Base):
     """A client's presence for one appointment: waiting, in the room, ended.
 
     ``practitioner_id`` and ``department_id`` are copied from the appointment
@@ -45,6 +46,7 @@ class Visit(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Indexed with state (ix_visit_org_state), not alone.
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"))
     appointment_id: Mapped[int] = mapped_column(
@@ -73,15 +75,13 @@ class Visit(Base):
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
 
 
-class Room(Base):
+class Room(OrganisationScoped, Base):
     """A consultation room: open from ``started_at`` until ``ended_at``.
     Its id is in the staff's address, so it is random, never a counter."""
 
     __tablename__ = "room"
 
     id: Mapped[str] = mapped_column(String(43), primary_key=True, default=new_room_id)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(
@@ -146,14 +146,12 @@ class SharedFile(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WalkInSwitch(Base):
+class WalkInSwitch(OrganisationScoped, Base):
     """A staff member's "available for walk-ins" switch in the room."""
 
     __tablename__ = "walk_in_switch"
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     available: Mapped[bool] = mapped_column(default=False)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)

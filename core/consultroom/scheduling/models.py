@@ -6,10 +6,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 
-class AvailabilityBlock(Base):
+class AvailabilityBlock(OrganisationScoped, Base):
     """A stretch of bookable time in the organisation's time zone: weekly on
     ``weekday`` (0 = Monday) between ``valid_from`` and ``valid_until``, or
     once ``on_date``. It is cut into slots of ``slot_minutes`` with
@@ -25,8 +26,6 @@ class AvailabilityBlock(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     practitioner_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     department_id: Mapped[int | None] = mapped_column(

@@ -5,6 +5,7 @@ from sqlalchemy import delete
 
 from consultroom.accounts.security import SESSION_USER
 from consultroom.db import after_commit, utcnow
+from consultroom.db.scope import all_organisations
 from consultroom.realtime import kick_user
 from consultroom.sessions.models import StoredSession
 from consultroom.sessions.store import idle_timeout, session_factory
@@ -27,7 +28,10 @@ def end_sessions(request, user):
 
 def prune(dbsession):
     """Delete the rows of ended sessions; run by the worker."""
-    dbsession.execute(delete(StoredSession).where(StoredSession.expires_at <= utcnow()))
+    # Of every site: the worker's request is the console's, whose scope
+    # would keep this to the console's own sessions.
+    with all_organisations(dbsession):
+        dbsession.execute(delete(StoredSession).where(StoredSession.expires_at <= utcnow()))
 
 
 def _idle_timeout(request):

@@ -8,9 +8,10 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 
 
-class StoredSession(Base):
+class StoredSession(OrganisationScoped, Base):
     __tablename__ = "server_session"
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -4,10 +4,11 @@ import secrets
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.options import ADVANCED_SETTINGS
 
 API_KEY_PREFIX = "crk_"
@@ -68,14 +69,11 @@ def hash_api_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class Department(Base):
+class Department(OrganisationScoped, Base):
     __tablename__ = "department"
     __table_args__ = (UniqueConstraint("organisation_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
-    )
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,18 +6,17 @@ from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 
-class ServiceMessage(Base):
+class ServiceMessage(OrganisationScoped, Base):
     """A notice shown in the waiting room ("Phones are down until 11:00"),
     for the whole organisation or one department, until it expires."""
 
     __tablename__ = "service_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("department.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Table, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
+from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 walk_in_widget_department = Table(
@@ -21,12 +22,10 @@ def _public_id():
     return secrets.token_urlsafe(9)
 
 
-class WalkInWidget(Base):
+class WalkInWidget(OrganisationScoped, Base):
     __tablename__ = "walk_in_widget"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     # In the public iframe URL instead of the id, so widgets cannot be enumerated.
     public_id: Mapped[str] = mapped_column(String(20), unique=True, default=_public_id)
     name: Mapped[str] = mapped_column(String(200))

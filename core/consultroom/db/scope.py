@@ -1,0 +1,200 @@
+"""Defence in depth for tenancy: a session in a request reads only the
+request's organisation's rows, even where a query forgets to say so.
+
+Every query is still scoped by hand (``Model.organisation_id ==
+request.organisation.id``); this is the second wall behind it. A model
+whose rows belong to one organisation inherits ``OrganisationScoped``. A
+session that follows a request (``request.dbsession``: web pages, the API,
+websockets, the command line and the worker's jobs, which all go through a
+request for a site) is *in scope*, and then every ORM statement it runs:
+
+* on an organisation's site, gets ``organisation_id = <that organisation>``
+  added for every scoped entity in it (``with_loader_criteria``: joins,
+  subqueries, aliases, ``select(Model.column)``, bulk UPDATE and DELETE),
+  and ``Organisation.id = <that organisation>``; relationships lazily
+  loaded from the rows read that way are filtered too;
+* on the console (or a site we do not know), which is "organisation NULL":
+  gets ``organisation_id IS NULL`` for the scoped models whose rows may
+  belong to no organisation (``User``: the superusers; ``StoredSession``:
+  console sessions; ``OutboxMessage``: the console's mail), and raises
+  ``UnscopedQuery`` when it touches any other scoped model.
+
+Code that must see every organisation (the console's pages about an
+organisation, the audit chain's verification, the worker's pruning) says so
+with ``with all_organisations(session):``, each with a comment why: grep
+for it to review them all.
+
+What the wall does not cover, and why that is acceptable:
+
+* INSERTs are not checked: their values say whose rows they are, and they
+  are written by code, not found by ids from a request.
+* ``text()`` SQL and Core statements on a scoped model's ``__table__``
+  (rather than on the model) are not filtered: the core uses neither.
+* Objects already in the session's identity map are returned by
+  ``Session.get`` without a query (they were read under a scope already),
+  and expired attributes are refreshed without the criteria (the row is
+  one the session already holds).
+* Rows of models without an ``organisation_id`` of their own hang off a
+  scoped parent and are only reached through it (see ``UNSCOPED`` in
+  ``consultroom.db.models``).
+* A session that follows no request (the test's own session, the mail
+  outbox's delivery, migrations, the worker's sweep of room files) is not
+  in scope: that code is cross-organisation by nature.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import ForeignKey, Table, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
+from sqlalchemy.sql.visitors import iterate
+
+SCOPE = "consultroom.organisation_scope"
+ALL_ORGANISATIONS = "consultroom.all_organisations"
+
+
+class OrganisationScoped:
+    """A model whose every row belongs to one organisation.
+
+    The usual ``organisation_id`` is declared here; a model whose column
+    differs (nullable for rows of the console, no foreign key, another index)
+    declares its own. ``tests/test_tenancy_scope`` checks that every model
+    with an ``organisation_id`` is scoped.
+    """
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+
+
+class UnscopedQuery(Exception):
+    """A query on organisations' rows where no organisation is in scope."""
+
+
+class _Scope:
+    """The organisation a session may read, found on first use: from a
+    request, that is when its site is first looked up."""
+
+    def __init__(self, find_organisation_id):
+        self._find = find_organisation_id
+        self._resolving = False
+
+    @property
+    def resolving(self):
+        return self._resolving
+
+    def organisation_id(self):
+        self._resolving = True
+        try:
+            return self._find()
+        finally:
+            self._resolving = False
+
+
+def _request_organisation_id(request):
+    organisation = request.organisation
+    return organisation.id if organisation is not None else None
+
+
+@contextmanager
+def _scoped(session, scope):
+    previous = session.info.get(SCOPE)
+    session.info[SCOPE] = scope
+    try:
+        yield session
+    finally:
+        _restore(session, previous)
+
+
+def _restore(session, previous):
+    if previous is None:
+        session.info.pop(SCOPE, None)
+    else:
+        session.info[SCOPE] = previous
+
+
+def organisation_scope(session, organisation_id):
+    """Keep ``session`` to ``organisation_id`` (None: the console) in the
+    block, as if it were a request for that site."""
+    return _scoped(session, _Scope(lambda: organisation_id))
+
+
+def follow_request(session, request):
+    """Keep ``session`` to ``request``'s organisation until the request
+    has finished; the session is as it was afterwards."""
+    previous = session.info.get(SCOPE)
+    session.info[SCOPE] = _Scope(lambda: _request_organisation_id(request))
+    # The session may outlive the request (a test's), the scope must not.
+    request.add_finished_callback(lambda _request: _restore(session, previous))
+
+
+@contextmanager
+def all_organisations(session):
+    """Let ``session`` read every organisation's rows in the block: the
+    explicit opt-out. Say at each use why it is needed."""
+    session.info[ALL_ORGANISATIONS] = session.info.get(ALL_ORGANISATIONS, 0) + 1
+    try:
+        yield session
+    finally:
+        session.info[ALL_ORGANISATIONS] -= 1
+
+
+def in_scope(session):
+    """Whether ``session``'s statements are kept to one organisation now."""
+    return SCOPE in session.info and not session.info.get(ALL_ORGANISATIONS)
+
+
+def _scoped_tables():
+    """``{table: nullable}`` for every scoped model's table."""
+    from consultroom.db import Base
+
+    return {mapper.local_table: mapper.local_table.c.organisation_id.nullable
+            for mapper in Base.registry.mappers if issubclass(mapper.class_, OrganisationScoped)}
+
+
+def _tables_in(statement):
+    found = set()
+    for element in iterate(statement):
+        if isinstance(element, Table):
+            found.add(element)
+    return found
+
+
+def _console_criteria(state):
+    """No organisation in scope: only rows of no organisation, and only of
+    the models that have such rows."""
+    scoped = _scoped_tables()
+    touched = _tables_in(state.statement) & scoped.keys()
+    refused = sorted(table.name for table in touched if not scoped[table])
+    if refused:
+        raise UnscopedQuery(
+            f"a query on {', '.join(refused)} without an organisation in scope; wrap it in"
+            " all_organisations(session) if it is meant to see every organisation")
+    return (with_loader_criteria(OrganisationScoped, lambda cls: cls.organisation_id.is_(None),
+                                 include_aliases=True),)
+
+
+def _organisation_criteria(organisation_id):
+    from consultroom.tenancy.models import Organisation
+
+    return (with_loader_criteria(OrganisationScoped,
+                                 lambda cls: cls.organisation_id == organisation_id,
+                                 include_aliases=True),
+            with_loader_criteria(Organisation, lambda cls: cls.id == organisation_id,
+                                 include_aliases=True))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _keep_to_scope(state):
+    if not in_scope(state.session):
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return  # an INSERT's values say whose row it is
+    if state.is_column_load or state.is_relationship_load:
+        # Refreshing a row the session holds; relationships of rows read in
+        # scope carry the criteria of the statement that read them.
+        return
+    scope = state.session.info[SCOPE]
+    if scope.resolving:
+        return  # finding the organisation by its subdomain
+    organisation_id = scope.organisation_id()
+    criteria = (_console_criteria(state) if organisation_id is None
+                else _organisation_criteria(organisation_id))
+    state.statement = state.statement.options(*criteria)
