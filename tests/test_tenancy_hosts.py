@@ -46,3 +46,12 @@ def test_foreign_host_is_400(app, db_connection):
 def test_console_home_needs_superuser(webtest):
     response = webtest().get("/", status=302)
     assert "/login" in response.location
+
+
+def test_a_foreign_host_gets_a_page_that_names_no_foreign_link(app, db_connection):
+    from webtest import TestApp
+
+    page = TestApp(app, extra_environ={"HTTP_HOST": "a.b.consultroom.test"}).get(
+        "/login", status=400, headers={"Accept-Language": "nl"})
+    assert "Op dit adres is geen organisatie te vinden" in page.text
+    assert "a.b.consultroom.test" not in page.text

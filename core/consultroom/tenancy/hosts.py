@@ -17,6 +17,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.tweens import INGRESS
 from sqlalchemy import select
 
+from consultroom.i18n import _
 from consultroom.tenancy.models import Organisation
 
 CONSOLE = "console"
@@ -104,10 +105,14 @@ def host_tween_factory(handler, registry):
     def host_tween(request):
         site, sub = subdomain_of(request.environ.get("HTTP_HOST", ""),
                                  settings["consultroom.base_domain"])
-        if site == UNKNOWN:
-            return HTTPBadRequest(body="Unknown host.", content_type="text/plain")
+        # The error page is rendered as the console's: its links must not
+        # repeat the foreign Host either.
         scheme, netloc = _public_netloc(settings, sub)
         request.environ.update({"HTTP_HOST": netloc, "wsgi.url_scheme": scheme})
+        if site == UNKNOWN:
+            refusal = HTTPBadRequest(_("There is no organisation at this address. Check the"
+                                       " link you were given."))
+            return request.invoke_exception_view((HTTPBadRequest, refusal, None))
         return handler(request)
 
     return host_tween
