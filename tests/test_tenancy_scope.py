@@ -2,6 +2,7 @@
 ``organisation_id`` still reads only the request's organisation's rows; on
 the console it refuses, unless it opts out; and the scope ends with the
 request. The queries here are unfiltered on purpose."""
+
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,14 @@ from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
 from consultroom.db import Base, utcnow
 from consultroom.db.models import UNSCOPED, import_all_models
-from consultroom.db.scope import (SCOPE, OrganisationScoped, UnscopedQuery, all_organisations,
-                                  organisation_scope)
+from consultroom.db.scope import (
+    SCOPE,
+    OrganisationScoped,
+    UnscopedQuery,
+    all_organisations,
+    organisation_scope,
+)
+from consultroom.plugins.registry import PluginRegistry
 from consultroom.sessions import prune
 from consultroom.sessions.models import StoredSession
 from consultroom.tenancy.models import Organisation
@@ -29,12 +36,14 @@ class World:
 
     def __init__(self, dbsession, make_organisation, make_user):
         self.a, self.b = make_organisation("alpha"), make_organisation("beta")
-        self.a_client, self.b_client = (Client(organisation_id=org.id, last_name=org.name)
-                                        for org in (self.a, self.b))
+        self.a_client, self.b_client = (
+            Client(organisation_id=org.id, last_name=org.name) for org in (self.a, self.b)
+        )
         dbsession.add_all([self.a_client, self.b_client])
         dbsession.flush()
-        self.crossed = Appointment(organisation_id=self.a.id, client_id=self.b_client.id,
-                                   starts_at=utcnow())
+        self.crossed = Appointment(
+            organisation_id=self.a.id, client_id=self.b_client.id, starts_at=utcnow()
+        )
         dbsession.add(self.crossed)
         self.a_user = make_user(self.a)
         self.superuser = make_user(None, role=Role.superuser)
@@ -66,8 +75,9 @@ def _core_tables():
 
 def test_every_table_is_scoped_or_says_why_not():
     import_all_models()
-    scoped = {m.local_table for m in Base.registry.mappers
-              if issubclass(m.class_, OrganisationScoped)}
+    scoped = {
+        m.local_table for m in Base.registry.mappers if issubclass(m.class_, OrganisationScoped)
+    }
     core = {table.name: table for table in _core_tables()}
     for name, table in core.items():
         assert (table in scoped) != (name in UNSCOPED), name
@@ -105,11 +115,15 @@ def test_lazy_loads_are_filtered(world, dbsession):
 
 def test_bulk_updates_and_deletes_touch_only_the_organisations_rows(world, dbsession):
     with organisation_scope(dbsession, world.a.id):
-        changed = dbsession.execute(update(Client).values(language="nl")
-                                    .execution_options(synchronize_session=False))
+        changed = dbsession.execute(
+            update(Client).values(language="nl").execution_options(synchronize_session=False)
+        )
         assert changed.rowcount == 1
-        gone = dbsession.execute(delete(Client).where(Client.id == world.b_client.id)
-                                 .execution_options(synchronize_session=False))
+        gone = dbsession.execute(
+            delete(Client)
+            .where(Client.id == world.b_client.id)
+            .execution_options(synchronize_session=False)
+        )
         assert gone.rowcount == 0
     languages = dict(dbsession.execute(select(Client.id, Client.language)).all())
     assert (languages[world.a_client.id], languages[world.b_client.id]) == ("nl", "en")
@@ -120,8 +134,13 @@ def test_bulk_updates_and_deletes_touch_only_the_organisations_rows(world, dbses
 
 def test_without_an_organisation_a_query_of_organisations_rows_raises(world, dbsession):
     with organisation_scope(dbsession, None):
-        for statement in (select(Client), select(Client.id), update(Client).values(language="nl"),
-                          select(Organisation).join(Client, Client.organisation_id == Organisation.id)):
+        joined = select(Organisation).join(Client, Client.organisation_id == Organisation.id)
+        for statement in (
+            select(Client),
+            select(Client.id),
+            joined,
+            update(Client).values(language="nl"),
+        ):
             with pytest.raises(UnscopedQuery, match="client"):
                 dbsession.execute(statement)
         # The console's own rows: the superusers, not the staff.
@@ -136,8 +155,12 @@ def test_without_an_organisation_a_query_of_organisations_rows_raises(world, dbs
 
 def test_the_workers_pruning_reaches_every_site(world, dbsession):
     ended = utcnow() - timedelta(minutes=1)
-    dbsession.add_all([StoredSession(id_hash=f"{n}" * 64, organisation_id=org, expires_at=ended)
-                       for n, org in ((1, world.a.id), (2, None))])
+    dbsession.add_all(
+        [
+            StoredSession(id_hash=f"{n}" * 64, organisation_id=org, expires_at=ended)
+            for n, org in ((1, world.a.id), (2, None))
+        ]
+    )
     dbsession.flush()
     with organisation_scope(dbsession, None):  # the worker's request is the console's
         prune(dbsession)
@@ -148,7 +171,7 @@ def test_the_workers_pruning_reaches_every_site(world, dbsession):
 
 
 @pytest.fixture(scope="module")
-def probed(app_settings, plugin_registry, _app_dbmaker, db_engine):
+def probed(app_settings, _app_dbmaker, db_engine):
     """The application with two throw-away views that forget the
     organisation; ``probed.sessions``: the sessions their requests used."""
     sessions = []
@@ -156,9 +179,12 @@ def probed(app_settings, plugin_registry, _app_dbmaker, db_engine):
     def organisation_view(request):
         sessions.append(request.dbsession)
         appointment = request.dbsession.get(Appointment, int(request.GET["appointment"]))
-        return {"clients": sorted(request.dbsession.scalars(select(Client.id))),
-                "lazy": appointment and appointment.client_id and (
-                    appointment.client.id if appointment.client else None)}
+        return {
+            "clients": sorted(request.dbsession.scalars(select(Client.id))),
+            "lazy": appointment
+            and appointment.client_id
+            and (appointment.client.id if appointment.client else None),
+        }
 
     def console_view(request):
         sessions.append(request.dbsession)
@@ -172,9 +198,11 @@ def probed(app_settings, plugin_registry, _app_dbmaker, db_engine):
             clients = sorted(request.dbsession.scalars(select(Client.id)))
         return {"refused": refused, "clients": clients}
 
-    config = make_config(app_settings, plugins=plugin_registry, dbmaker=_app_dbmaker)
-    for name, view, site in (("probe_org", organisation_view, "organisation"),
-                             ("probe_console", console_view, "console")):
+    config = make_config(app_settings, plugins=PluginRegistry(), dbmaker=_app_dbmaker)
+    for name, view, site in (
+        ("probe_org", organisation_view, "organisation"),
+        ("probe_console", console_view, "console"),
+    ):
         config.add_route(name, f"/_probe/{name}", site=site)
         config.add_view(view, route_name=name, renderer="json")
     app = config.make_wsgi_app()
@@ -192,8 +220,7 @@ def _get(app, subdomain, path):
 def test_an_organisations_request_reads_only_its_rows(probed, db_connection, world, dbsession):
     got = _get(probed, "alpha", f"/_probe/probe_org?appointment={world.crossed.id}")
     assert got == {"clients": [world.a_client.id], "lazy": None}
-    assert _get(probed, "beta", "/_probe/probe_org?appointment=0")["clients"] == [
-        world.b_client.id]
+    assert _get(probed, "beta", "/_probe/probe_org?appointment=0")["clients"] == [world.b_client.id]
 
 
 def test_a_console_request_must_opt_out(probed, db_connection, world, dbsession):

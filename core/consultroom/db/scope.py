@@ -33,7 +33,8 @@ What the wall does not cover, and why that is acceptable:
 * Objects already in the session's identity map are returned by
   ``Session.get`` without a query (they were read under a scope already),
   and expired attributes are refreshed without the criteria (the row is
-  one the session already holds).
+  one the session already holds). Relationships of objects the session
+  made itself, or read under ``all_organisations``, load unfiltered.
 * Rows of models without an ``organisation_id`` of their own hang off a
   scoped parent and are only reached through it (see ``UNSCOPED`` in
   ``consultroom.db.models``).
@@ -41,6 +42,7 @@ What the wall does not cover, and why that is acceptable:
   outbox's delivery, migrations, the worker's sweep of room files) is not
   in scope: that code is cross-organisation by nature.
 """
+
 from contextlib import contextmanager
 
 from sqlalchemy import ForeignKey, Table, event
@@ -61,7 +63,8 @@ class OrganisationScoped:
     """
 
     organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
 
 
 class UnscopedQuery(Exception):
@@ -74,18 +77,15 @@ class _Scope:
 
     def __init__(self, find_organisation_id):
         self._find = find_organisation_id
-        self._resolving = False
-
-    @property
-    def resolving(self):
-        return self._resolving
+        self.resolving = False
 
     def organisation_id(self):
-        self._resolving = True
+        # Looking the organisation up runs a query of its own, on this session.
+        self.resolving = True
         try:
             return self._find()
         finally:
-            self._resolving = False
+            self.resolving = False
 
 
 def _request_organisation_id(request):
@@ -137,7 +137,7 @@ def all_organisations(session):
 
 
 def in_scope(session):
-    """Whether ``session``'s statements are kept to one organisation now."""
+    """Whether ``session``'s statements are kept to a scope now."""
     return SCOPE in session.info and not session.info.get(ALL_ORGANISATIONS)
 
 
@@ -145,8 +145,11 @@ def _scoped_tables():
     """``{table: nullable}`` for every scoped model's table."""
     from consultroom.db import Base
 
-    return {mapper.local_table: mapper.local_table.c.organisation_id.nullable
-            for mapper in Base.registry.mappers if issubclass(mapper.class_, OrganisationScoped)}
+    return {
+        mapper.local_table: mapper.local_table.c.organisation_id.nullable
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, OrganisationScoped)
+    }
 
 
 def _tables_in(statement):
@@ -166,19 +169,28 @@ def _console_criteria(state):
     if refused:
         raise UnscopedQuery(
             f"a query on {', '.join(refused)} without an organisation in scope; wrap it in"
-            " all_organisations(session) if it is meant to see every organisation")
-    return (with_loader_criteria(OrganisationScoped, lambda cls: cls.organisation_id.is_(None),
-                                 include_aliases=True),)
+            " all_organisations(session) if it is meant to see every organisation"
+        )
+    return (
+        with_loader_criteria(
+            OrganisationScoped, lambda cls: cls.organisation_id.is_(None), include_aliases=True
+        ),
+    )
 
 
 def _organisation_criteria(organisation_id):
     from consultroom.tenancy.models import Organisation
 
-    return (with_loader_criteria(OrganisationScoped,
-                                 lambda cls: cls.organisation_id == organisation_id,
-                                 include_aliases=True),
-            with_loader_criteria(Organisation, lambda cls: cls.id == organisation_id,
-                                 include_aliases=True))
+    return (
+        with_loader_criteria(
+            OrganisationScoped,
+            lambda cls: cls.organisation_id == organisation_id,
+            include_aliases=True,
+        ),
+        with_loader_criteria(
+            Organisation, lambda cls: cls.id == organisation_id, include_aliases=True
+        ),
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -195,6 +207,9 @@ def _keep_to_scope(state):
     if scope.resolving:
         return  # finding the organisation by its subdomain
     organisation_id = scope.organisation_id()
-    criteria = (_console_criteria(state) if organisation_id is None
-                else _organisation_criteria(organisation_id))
+    criteria = (
+        _console_criteria(state)
+        if organisation_id is None
+        else _organisation_criteria(organisation_id)
+    )
     state.statement = state.statement.options(*criteria)
