@@ -6,6 +6,7 @@
 channel of the project's message bus (``consultroom.realtime.bus``) and
 publishes every message it receives there, so every ``/fanout`` socket gets it.
 """
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -55,8 +56,9 @@ def make_app(bus):
 
 def main(port, bus_kind="memory"):
     bus = make_bus({"realtime.bus": bus_kind})
-    WSGIServer(("127.0.0.1", int(port)), make_app(bus), handler_class=WebSocketHandler,
-               log=None).serve_forever()
+    WSGIServer(
+        ("127.0.0.1", int(port)), make_app(bus), handler_class=WebSocketHandler, log=None
+    ).serve_forever()
 
 
 if __name__ == "__main__":

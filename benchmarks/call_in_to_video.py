@@ -15,16 +15,20 @@ loopback (it refuses otherwise), with Debian's Chromium installed:
     unshare -n bash -c 'ip link set lo up;
         .venv-test/bin/python benchmarks/call_in_to_video.py [--rounds 5]'
 """
+
 import argparse
 import statistics
 import sys
 import time
 
-from realtime_support import AppServer, PASSWORD
+from consultroom.browser_testing import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    RECORD_CONNECTIONS_JS,
+    only_loopback,
+)
 
-from consultroom.browser_testing import (CHROMIUM, CHROMIUM_FLAGS, RECORD_CONNECTIONS_JS,
-                                         only_loopback)
-
+from realtime_support import PASSWORD, AppServer
 
 ROOM_DECODES = """() => Promise.all((window.__peerConnections || []).map((pc) => pc.getStats()))
 .then((all) => all.some((stats) => {
@@ -117,17 +121,20 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     if not only_loopback():
-        sys.exit("run this in a private network namespace holding only loopback:\n"
-                 "  unshare -n bash -c 'ip link set lo up; .venv-test/bin/python"
-                 " benchmarks/call_in_to_video.py'")
+        sys.exit(
+            "run this in a private network namespace holding only loopback:\n"
+            "  unshare -n bash -c 'ip link set lo up; .venv-test/bin/python"
+            " benchmarks/call_in_to_video.py'"
+        )
     from playwright.sync_api import sync_playwright
 
     app = AppServer()
     try:
         practitioner = app.staff()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                 args=CHROMIUM_FLAGS)
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            )
             base = baseline(app, browser, args.rounds)
             real = [one_call(app, browser, practitioner) for _ in range(args.rounds)]
             browser.close()
@@ -136,8 +143,10 @@ def main(argv=None):
     print(f"rounds: {args.rounds}")
     for name, figure in (("median", statistics.median), ("worst", max)):
         b, r = figure(base), figure(real)
-        print(f"{name:6}: two peer connections in one page (baseline) {b:7.0f} ms"
-              f"   call in to video on both sides {r:7.0f} ms   ratio {r / b:.2f}")
+        print(
+            f"{name:6}: two peer connections in one page (baseline) {b:7.0f} ms"
+            f"   call in to video on both sides {r:7.0f} ms   ratio {r / b:.2f}"
+        )
 
 
 if __name__ == "__main__":

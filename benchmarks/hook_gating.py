@@ -8,6 +8,7 @@ plugins (a cache miss).
 
     .venv/bin/python benchmarks/hook_gating.py [--plugins 20]
 """
+
 import argparse
 import timeit
 import types
@@ -32,8 +33,9 @@ def build(count):
     registry = PluginRegistry()
     for n in range(count):
         module = synthetic_plugin(n)
-        registry.plugins[f"p{n}"] = Plugin(id=f"p{n}", version="1", module=module,
-                                           info=module.plugin)
+        registry.plugins[f"p{n}"] = Plugin(
+            id=f"p{n}", version="1", module=module, info=module.plugin
+        )
         registry.pm.register(module, name=f"p{n}")
     return registry
 
@@ -61,12 +63,18 @@ def main():
     cold_us = per_call(cold, 2000)
     print(f"plugins installed: {args.plugins}, enabled: {len(enabled)}")
     print(f"ungated pluggy call (baseline, all plugins): {baseline:8.2f} us")
-    print(f"gated call (enabled plugins only):           {gated_us:8.2f} us"
-          f"   ratio {gated_us / baseline:.2f}")
-    print(f"per-request lookup of the gated caller:      {lookup_us:8.2f} us"
-          f"   ratio {lookup_us / baseline:.2f}")
-    print(f"first call for a new set of enabled plugins: {cold_us:8.2f} us"
-          f"   ratio {cold_us / baseline:.2f}")
+    print(
+        f"gated call (enabled plugins only):           {gated_us:8.2f} us"
+        f"   ratio {gated_us / baseline:.2f}"
+    )
+    print(
+        f"per-request lookup of the gated caller:      {lookup_us:8.2f} us"
+        f"   ratio {lookup_us / baseline:.2f}"
+    )
+    print(
+        f"first call for a new set of enabled plugins: {cold_us:8.2f} us"
+        f"   ratio {cold_us / baseline:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ application); websocket clients; percentiles and a process's memory.
 The benchmarks import this after ``gevent.monkey.patch_all()``, so that
 hundreds of websocket clients in one process are cooperative greenlets.
 """
+
 import http.client
 import itertools
 import json
@@ -46,8 +47,9 @@ class Socket:
     """A websocket client speaking JSON."""
 
     def __init__(self, url, host=None, origin=None, cookie=None, timeout=30):
-        self.ws = websocket.create_connection(url, host=host, origin=origin, cookie=cookie,
-                                              timeout=timeout, enable_multithread=True)
+        self.ws = websocket.create_connection(
+            url, host=host, origin=origin, cookie=cookie, timeout=timeout, enable_multithread=True
+        )
 
     def send(self, message):
         self.ws.send(json.dumps(message))
@@ -108,7 +110,8 @@ class BaselineServer:
     def __init__(self, bus="memory"):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "baseline_server.py"), str(self.port), bus])
+            [sys.executable, str(HERE / "baseline_server.py"), str(self.port), bus]
+        )
         wait_for_port(self.port, self.process)
 
     def socket(self, path):
@@ -170,13 +173,17 @@ class AppServer:
         # Links and the websocket's same-origin check use the public address.
         public = {"consultroom.public_url": f"http://{BASE_DOMAIN}:{port}"}
         lines += [f"{k} = {v}" for k, v in {**public, **self.settings, **settings}.items()]
-        lines += ["", "[server:main]", "use = egg:consultroom#gevent_websocket",
-                  "host = 127.0.0.1", f"port = {port}"]
+        lines += [
+            "",
+            "[server:main]",
+            "use = egg:consultroom#gevent_websocket",
+            "host = 127.0.0.1",
+            f"port = {port}",
+        ]
         ini = self.tmp / f"app-{port}.ini"
         ini.write_text("\n".join(lines) + "\n")
         log = (self.tmp / f"app-{port}.log").open("w")
-        process = subprocess.Popen([BIN / "pserve", str(ini)], stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen([BIN / "pserve", str(ini)], stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(port, process)
         self.processes.append(process)
         self.ports.append(port)
@@ -197,27 +204,41 @@ class AppServer:
         from consultroom.accounts.models import Role, User
         from consultroom.testing import password_hash
 
-        return self._save(User(
-            organisation_id=self.org.id, role=Role.practitioner, name=name,
-            email=f"{secrets.token_hex(5)}@bench.example",
-            password_hash=password_hash(PASSWORD),
-            department_id=department.id if department else None))
+        return self._save(
+            User(
+                organisation_id=self.org.id,
+                role=Role.practitioner,
+                name=name,
+                email=f"{secrets.token_hex(5)}@bench.example",
+                password_hash=password_hash(PASSWORD),
+                department_id=department.id if department else None,
+            )
+        )
 
     def appointment(self, practitioner=None, department=None):
         from consultroom.appointments.models import Appointment
         from consultroom.clients.models import Client
         from consultroom.db import utcnow
 
-        client = self._save(Client(organisation_id=self.org.id, initials="B.",
-                                   last_name=f"Client {secrets.token_hex(3)}",
-                                   email="client@bench.example"))
-        return self._save(Appointment(
-            organisation_id=self.org.id, client_id=client.id,
-            practitioner_id=practitioner.id if practitioner else None,
-            department_id=department.id if department else None,
-            # A department has one appointment per start time.
-            starts_at=utcnow().replace(microsecond=0) + timedelta(seconds=next(self._starts)),
-            duration_minutes=30))
+        client = self._save(
+            Client(
+                organisation_id=self.org.id,
+                initials="B.",
+                last_name=f"Client {secrets.token_hex(3)}",
+                email="client@bench.example",
+            )
+        )
+        return self._save(
+            Appointment(
+                organisation_id=self.org.id,
+                client_id=client.id,
+                practitioner_id=practitioner.id if practitioner else None,
+                department_id=department.id if department else None,
+                # A department has one appointment per start time.
+                starts_at=utcnow().replace(microsecond=0) + timedelta(seconds=next(self._starts)),
+                duration_minutes=30,
+            )
+        )
 
     def _save(self, obj):
         self.db.add(obj)
@@ -238,11 +259,17 @@ class AppServer:
         page = response.read().decode()
         cookies = _cookies(response)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        body = (f"csrf_token={token}&email={user.email.replace('@', '%40')}"
-                f"&password={PASSWORD}")
-        connection.request("POST", "/login", body=body, headers={
-            "Host": host, "Cookie": cookies,
-            "Content-Type": "application/x-www-form-urlencoded"})
+        body = f"csrf_token={token}&email={user.email.replace('@', '%40')}&password={PASSWORD}"
+        connection.request(
+            "POST",
+            "/login",
+            body=body,
+            headers={
+                "Host": host,
+                "Cookie": cookies,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         response = connection.getresponse()
         response.read()
         if response.status != 303:
@@ -253,8 +280,12 @@ class AppServer:
     def raw_socket(self, cookie=None, port=None):
         """A websocket to /ws that has not said hello yet."""
         port = port or self.port
-        return Socket(f"ws://127.0.0.1:{port}/ws", host=self.host(port),
-                      origin=f"http://{self.host(port)}", cookie=cookie)
+        return Socket(
+            f"ws://127.0.0.1:{port}/ws",
+            host=self.host(port),
+            origin=f"http://{self.host(port)}",
+            cookie=cookie,
+        )
 
     def socket(self, hello, cookie=None, port=None):
         """A websocket, said hello to; returns it and the welcome message."""
@@ -269,8 +300,9 @@ class AppServer:
         return self.socket({"type": "hello", "role": "staff"}, cookie=cookie, port=port)
 
     def client_socket(self, appointment, port=None):
-        return self.socket({"type": "hello", "role": "client", "token": appointment.token},
-                           port=port)
+        return self.socket(
+            {"type": "hello", "role": "client", "token": appointment.token}, port=port
+        )
 
     def stop(self):
         for process in self.processes:
@@ -281,8 +313,11 @@ class AppServer:
 
 
 def _cookies(response):
-    return "; ".join(value.split(";", 1)[0] for name, value in response.getheaders()
-                     if name.lower() == "set-cookie")
+    return "; ".join(
+        value.split(";", 1)[0]
+        for name, value in response.getheaders()
+        if name.lower() == "set-cookie"
+    )
 
 
 def call_in(staff_sock, client_sock, visit_id):

@@ -15,6 +15,7 @@ database or, with ``--db``, a fresh database on that PostgreSQL server).
     .venv-test/bin/python benchmarks/signalling_latency.py [--idle 1000] [--messages 2000]
         [--db postgresql+psycopg://root@127.0.0.1:5432/postgres] [--bus memory|redis]
 """
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -22,11 +23,21 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import time  # noqa: E402
 
-from realtime_support import (AppServer, BaselineServer, Crowd, call_in,  # noqa: E402
-                              percentile, raise_open_files_limit, waiting_visit)
+from realtime_support import (  # noqa: E402
+    AppServer,
+    BaselineServer,
+    Crowd,
+    call_in,
+    percentile,
+    raise_open_files_limit,
+    waiting_visit,
+)
 
-CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
-             "sdpMid": "0", "sdpMLineIndex": 0}
+CANDIDATE = {
+    "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+}
 WARM_UP = 50
 
 
@@ -47,8 +58,9 @@ def baseline(idle, messages):
     try:
         crowd = Crowd(lambda: server.socket("/echo"), idle)
         sock = server.socket("/echo")
-        times = timed(lambda: sock.send({"type": "signal", "data": CANDIDATE}), sock.receive,
-                      messages)
+        times = timed(
+            lambda: sock.send({"type": "signal", "data": CANDIDATE}), sock.receive, messages
+        )
         sock.close()
         crowd.close()
         return times
@@ -67,9 +79,11 @@ def relay(idle, messages, db, bus):
         visit = waiting_visit(client_sock)
         _, client_peer = call_in(staff_sock, client_sock, visit)
         signal = {"type": "signal", "to": client_peer, "data": {"candidate": CANDIDATE}}
-        times = timed(lambda: staff_sock.send(signal),
-                      lambda: client_sock.receive_until(lambda m: m["type"] == "signal"),
-                      messages)
+        times = timed(
+            lambda: staff_sock.send(signal),
+            lambda: client_sock.receive_until(lambda m: m["type"] == "signal"),
+            messages,
+        )
         staff_sock.close()
         client_sock.close()
         crowd.close()
@@ -88,12 +102,16 @@ def main(argv=None):
     raise_open_files_limit()
     base = baseline(args.idle, args.messages)
     real = relay(args.idle, args.messages, args.db, args.bus)
-    print(f"idle sockets: {args.idle}, messages: {args.messages}, bus: {args.bus},"
-          f" database: {'PostgreSQL' if args.db else 'SQLite'}")
+    print(
+        f"idle sockets: {args.idle}, messages: {args.messages}, bus: {args.bus},"
+        f" database: {'PostgreSQL' if args.db else 'SQLite'}"
+    )
     for p in (50, 99):
         b, r = percentile(base, p), percentile(real, p)
-        print(f"p{p}: plain websocket echo (baseline) {b:7.3f} ms   signalling relay {r:7.3f} ms"
-              f"   ratio {r / b:.2f}")
+        print(
+            f"p{p}: plain websocket echo (baseline) {b:7.3f} ms   signalling relay {r:7.3f} ms"
+            f"   ratio {r / b:.2f}"
+        )
 
 
 if __name__ == "__main__":

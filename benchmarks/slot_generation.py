@@ -10,9 +10,10 @@ slots without removing the booked ones.
 
     .venv/bin/python benchmarks/slot_generation.py [--practitioners 100]
 """
+
 import argparse
 import timeit
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,22 @@ LONG_AGO = datetime(2000, 1, 1)
 
 
 def blocks_for(practitioner_id):
-    return [SimpleNamespace(practitioner_id=practitioner_id, department_id=None, weekday=day,
-                            on_date=None, valid_from=None, valid_until=None,
-                            start_time=start, end_time=end, slot_minutes=20, gap_minutes=10)
-            for day in range(5) for start, end in ((time(9), time(12)), (time(13), time(17)))]
+    return [
+        SimpleNamespace(
+            practitioner_id=practitioner_id,
+            department_id=None,
+            weekday=day,
+            on_date=None,
+            valid_from=None,
+            valid_until=None,
+            start_time=start,
+            end_time=end,
+            slot_minutes=20,
+            gap_minutes=10,
+        )
+        for day in range(5)
+        for start, end in ((time(9), time(12)), (time(13), time(17)))
+    ]
 
 
 def naive_slots(blocks, first_day, last_day):
@@ -43,7 +56,7 @@ def naive_slots(blocks, first_day, last_day):
             end = datetime.combine(day, block.end_time)
             while at + timedelta(minutes=block.slot_minutes) <= end:
                 aware = at.replace(tzinfo=ZONE)
-                utc = aware.astimezone(timezone.utc)
+                utc = aware.astimezone(UTC)
                 if utc.astimezone(ZONE).replace(tzinfo=None) == at:
                     start = utc.replace(tzinfo=None)
                     result.append((start, start + timedelta(minutes=block.slot_minutes)))
@@ -60,8 +73,12 @@ def main():
     booked = set()
     for n, blocks in practitioners.items():
         every = list(free_slots(blocks, ZONE, FIRST_DAY, LAST_DAY, now=LONG_AGO))
-        booked.update(booked_key(SimpleNamespace(practitioner_id=n, department_id=None,
-                                                 starts_at=s.starts_at)) for s in every[::4])
+        booked.update(
+            booked_key(
+                SimpleNamespace(practitioner_id=n, department_id=None, starts_at=s.starts_at)
+            )
+            for s in every[::4]
+        )
     sample = practitioners[1]
     free = list(free_slots(sample, ZONE, FIRST_DAY, LAST_DAY, booked, now=LONG_AGO))
     everything = naive_slots(sample, FIRST_DAY, LAST_DAY)
@@ -79,11 +96,14 @@ def main():
     count = len(practitioners)
     ours_ms = min(timeit.repeat(ours, number=1, repeat=5)) / count * 1000
     naive_ms = min(timeit.repeat(baseline, number=1, repeat=5)) / count * 1000
-    print(f"practitioners: {count}, slots per practitioner-year: {len(everything)}"
-          f" ({len(free)} free)")
+    print(
+        f"practitioners: {count}, slots per practitioner-year: {len(everything)} ({len(free)} free)"
+    )
     print(f"naive loop, no booked filtering (baseline): {naive_ms:8.3f} ms per practitioner-year")
-    print(f"free_slots with booked filtering:           {ours_ms:8.3f} ms per practitioner-year"
-          f"   ratio {ours_ms / naive_ms:.2f}")
+    print(
+        f"free_slots with booked filtering:           {ours_ms:8.3f} ms per practitioner-year"
+        f"   ratio {ours_ms / naive_ms:.2f}"
+    )
     print(f"all {count} practitioners, one year:         {ours_ms * count:8.1f} ms")
 
 

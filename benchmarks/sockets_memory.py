@@ -10,6 +10,7 @@ figure "sockets per GB" extrapolates the per-socket memory.
     .venv-test/bin/python benchmarks/sockets_memory.py [--sockets 1000]
         [--db postgresql+psycopg://root@127.0.0.1:5432/postgres] [--bus memory|redis]
 """
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -19,8 +20,7 @@ import time  # noqa: E402
 
 import gevent  # noqa: E402
 
-from realtime_support import (AppServer, BaselineServer, Crowd,  # noqa: E402
-                              raise_open_files_limit, rss_kb)
+from realtime_support import AppServer, BaselineServer, Crowd, raise_open_files_limit, rss_kb  # noqa: E402
 
 SETTLE_SECONDS = 1.0
 
@@ -56,9 +56,11 @@ def measure(pid, open_socket, count, ping, is_reply):
 
 def report(name, count, before, after, alive):
     per_socket = (after - before) / count
-    print(f"{name:32} {count} sockets ({alive} answered): RSS {before / 1024:6.1f} ->"
-          f" {after / 1024:6.1f} MB, {per_socket:6.1f} KB per socket,"
-          f" {1024 * 1024 / max(per_socket, 0.1):8.0f} sockets per GB")
+    print(
+        f"{name:32} {count} sockets ({alive} answered): RSS {before / 1024:6.1f} ->"
+        f" {after / 1024:6.1f} MB, {per_socket:6.1f} KB per socket,"
+        f" {1024 * 1024 / max(per_socket, 0.1):8.0f} sockets per GB"
+    )
     return per_socket
 
 
@@ -72,16 +74,26 @@ def main(argv=None):
 
     server = BaselineServer()
     try:
-        base = measure(server.process.pid, lambda: server.socket("/echo"), args.sockets,
-                       {"type": "probe"}, lambda m: m.get("type") == "probe")
+        base = measure(
+            server.process.pid,
+            lambda: server.socket("/echo"),
+            args.sockets,
+            {"type": "probe"},
+            lambda m: m.get("type") == "probe",
+        )
     finally:
         server.stop()
 
     app = AppServer(db=args.db, **{"realtime.bus": args.bus})
     try:
         cookie = app.log_in(app.staff())
-        real = measure(app.pid, lambda: app.staff_socket(cookie)[0], args.sockets,
-                       {"type": "ping"}, lambda m: m.get("type") == "pong")
+        real = measure(
+            app.pid,
+            lambda: app.staff_socket(cookie)[0],
+            args.sockets,
+            {"type": "ping"},
+            lambda m: m.get("type") == "pong",
+        )
     finally:
         app.stop()
 

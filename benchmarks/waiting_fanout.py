@@ -17,6 +17,7 @@ cost of building each watcher's list.
         [--arrivals 20] [--db postgresql+psycopg://root@127.0.0.1:5432/postgres]
         [--bus memory|redis]
 """
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -27,8 +28,7 @@ import time  # noqa: E402
 
 import gevent.event  # noqa: E402
 
-from realtime_support import (AppServer, BaselineServer, Crowd,  # noqa: E402
-                              percentile, raise_open_files_limit)
+from realtime_support import AppServer, BaselineServer, Crowd, percentile, raise_open_files_limit  # noqa: E402
 
 TIMEOUT = 120
 
@@ -80,8 +80,10 @@ def baseline(watchers, arrivals, bus):
 
 
 def _lists(appointment_id):
-    return lambda m: (m.get("type") == "waiting_list" and any(
-        e.get("appointment_id") == appointment_id for e in m.get("entries", ())))
+    return lambda m: (
+        m.get("type") == "waiting_list"
+        and any(e.get("appointment_id") == appointment_id for e in m.get("entries", ()))
+    )
 
 
 def waiting_room(watchers, staff, arrivals, db, bus):
@@ -92,8 +94,9 @@ def waiting_room(watchers, staff, arrivals, db, bus):
         appointments = [app.appointment(department=department) for _ in range(arrivals)]
         rounds = Rounds(watchers)
         users = iter(range(watchers))
-        crowd = Crowd(lambda: app.staff_socket(cookies[next(users) % staff])[0], watchers,
-                      rounds.on_message)
+        crowd = Crowd(
+            lambda: app.staff_socket(cookies[next(users) % staff])[0], watchers, rounds.on_message
+        )
         clients = []
         results = []
         for appointment in appointments:
@@ -113,8 +116,12 @@ def waiting_room(watchers, staff, arrivals, db, bus):
 def summary(results):
     p95s = [percentile(r, 95) for r in results]
     every = [t for r in results for t in r]
-    return {"median p95": statistics.median(p95s), "worst p95": max(p95s),
-            "p50 all": percentile(every, 50), "p95 all": percentile(every, 95)}
+    return {
+        "median p95": statistics.median(p95s),
+        "worst p95": max(p95s),
+        "p50 all": percentile(every, 50),
+        "p95 all": percentile(every, 95),
+    }
 
 
 def main(argv=None):
@@ -128,12 +135,16 @@ def main(argv=None):
     raise_open_files_limit()
     base = summary(baseline(args.watchers, args.arrivals, args.bus))
     real = summary(waiting_room(args.watchers, args.staff, args.arrivals, args.db, args.bus))
-    print(f"watchers: {args.watchers} sockets of {args.staff} practitioners, arrivals:"
-          f" {args.arrivals}, bus: {args.bus}, database: {'PostgreSQL' if args.db else 'SQLite'}")
+    print(
+        f"watchers: {args.watchers} sockets of {args.staff} practitioners, arrivals:"
+        f" {args.arrivals}, bus: {args.bus}, database: {'PostgreSQL' if args.db else 'SQLite'}"
+    )
     for name in base:
-        print(f"{name:10}: trivial message over the bus (baseline) {base[name]:8.2f} ms"
-              f"   arrival to every waiting list {real[name]:8.2f} ms"
-              f"   ratio {real[name] / base[name]:.2f}")
+        print(
+            f"{name:10}: trivial message over the bus (baseline) {base[name]:8.2f} ms"
+            f"   arrival to every waiting list {real[name]:8.2f} ms"
+            f"   ratio {real[name] / base[name]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Shared setup of the client e-mail tests: an organisation with two
 departments and their staff, clients, and requests made outside the web
 (as the command line and the worker make them)."""
+
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +15,8 @@ from consultroom.accounts.models import Role, User
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import create_appointment
 from consultroom.clients.models import Client
-from consultroom.testing import BASE_DOMAIN
 from consultroom.tenancy.models import Department
+from consultroom.testing import BASE_DOMAIN
 
 # 10:00 in Amsterdam (winter time): 09:00 UTC.
 START = datetime(2030, 3, 5, 9, 0)
@@ -47,22 +48,37 @@ class Clinic:
 @pytest.fixture
 def clinic_oost(make_organisation, make_user, dbsession):
     org = make_organisation("clinic", name="Clinic Oost", timezone="Europe/Amsterdam")
-    gp, physio = Department(organisation_id=org.id, name="GP"), \
-        Department(organisation_id=org.id, name="Physio")
+    gp, physio = (
+        Department(organisation_id=org.id, name="GP"),
+        Department(organisation_id=org.id, name="Physio"),
+    )
     dbsession.add_all([gp, physio])
     dbsession.flush()
-    client = Client(organisation_id=org.id, initials="A.", last_name="de Vries",
-                    email="a.devries@example.org", language="en")
+    client = Client(
+        organisation_id=org.id,
+        initials="A.",
+        last_name="de Vries",
+        email="a.devries@example.org",
+        language="en",
+    )
     dbsession.add(client)
     dbsession.flush()
     return Clinic(
-        org=org, gp=gp, physio=physio,
+        org=org,
+        gp=gp,
+        physio=physio,
         gp_practitioner=make_user(org, name="Dr. Bakker", department_id=gp.id),
         physio_practitioner=make_user(org, name="Dr. Smit", department_id=physio.id),
-        gp_admin=make_user(org, role=Role.dept_admin, name="GP Admin", department_id=gp.id,
-                           email="gp-admin@example.org"),
-        org_admin=make_user(org, role=Role.org_admin, name="Org Admin",
-                            email="org-admin@example.org"),
+        gp_admin=make_user(
+            org,
+            role=Role.dept_admin,
+            name="GP Admin",
+            department_id=gp.id,
+            email="gp-admin@example.org",
+        ),
+        org_admin=make_user(
+            org, role=Role.org_admin, name="Org Admin", email="org-admin@example.org"
+        ),
         client=client,
     )
 
@@ -73,10 +89,14 @@ def book(app, subdomain, client_id, practitioner_id=None, department_id=None, **
     with org_request(app, subdomain) as request:
         db = request.dbsession
         appointment = create_appointment(
-            request, client=db.get(Client, client_id),
+            request,
+            client=db.get(Client, client_id),
             practitioner=db.get(User, practitioner_id) if practitioner_id else None,
             department=db.get(Department, department_id) if department_id else None,
-            starts_at=kw.pop("starts_at", START), duration_minutes=kw.pop("duration", 20), **kw)
+            starts_at=kw.pop("starts_at", START),
+            duration_minutes=kw.pop("duration", 20),
+            **kw,
+        )
         return appointment.id
 
 

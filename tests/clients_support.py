@@ -1,4 +1,5 @@
 """Shared helpers of the clients, segregation and participants tests."""
+
 import csv
 import io
 
@@ -20,8 +21,13 @@ def post(app, url, data, **kw):
 
 
 def make_client(dbsession, org, last_name, departments=(), practitioners=(), **kw):
-    client = Client(organisation_id=org.id, last_name=last_name, departments=list(departments),
-                    practitioners=list(practitioners), **kw)
+    client = Client(
+        organisation_id=org.id,
+        last_name=last_name,
+        departments=list(departments),
+        practitioners=list(practitioners),
+        **kw,
+    )
     dbsession.add(client)
     dbsession.flush()
     return client
@@ -52,7 +58,7 @@ def errors(page):
     for help_block in page.html.select("div[id$='-help']"):
         texts = [p.get_text() for p in help_block.select("p.error")]
         if texts:
-            found[help_block["id"][:-len("-help")]] = texts
+            found[help_block["id"][: -len("-help")]] = texts
     return found
 
 

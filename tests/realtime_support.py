@@ -3,6 +3,7 @@ gevent-websocket runner on a free loopback port, its own database (a SQLite
 file, or a fresh PostgreSQL database when CONSULTROOM_TEST_DB names a
 server), and helpers to make data in that database and to talk to the server
 over HTTP and websockets (websocket-client)."""
+
 import json
 import os
 import queue
@@ -26,8 +27,13 @@ from consultroom.appointments.models import Appointment, Kind
 from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, utcnow
 from consultroom.tenancy.models import Department, Organisation
-from consultroom.testing import (free_port, password_hash, scratch_database, stop_process,
-                                 wait_for_port)
+from consultroom.testing import (
+    free_port,
+    password_hash,
+    scratch_database,
+    stop_process,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -94,8 +100,11 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
 
 
 def database_url(here):
-    return scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""),
-                            f"{here}/realtime.sqlite", prefix="consultroom_rt")
+    return scratch_database(
+        os.environ.get("CONSULTROOM_TEST_DB", ""),
+        f"{here}/realtime.sqlite",
+        prefix="consultroom_rt",
+    )
 
 
 class Server:
@@ -103,8 +112,16 @@ class Server:
     more of the app's settings (name: value); rate limits count in Redis
     unless ``redis_url`` is empty."""
 
-    def __init__(self, here, url, bus="memory", processes=1,
-                 redis_url="redis://127.0.0.1:6379/0", runner="pserve", settings=None):
+    def __init__(
+        self,
+        here,
+        url,
+        bus="memory",
+        processes=1,
+        redis_url="redis://127.0.0.1:6379/0",
+        runner="pserve",
+        settings=None,
+    ):
         self.here = Path(here)
         self.settings = settings or {}
         self.runner = runner
@@ -125,20 +142,33 @@ class Server:
 
     def ini(self, port):
         path = self.here / f"server-{port}.ini"
-        path.write_text(INI.format(base=BASE_DOMAIN, port=port, url=self.url,
-                                   secret=self.secret, here=self.here, bus=self.bus,
-                                   channel=self.channel, turn_secret=self.turn_secret,
-                                   redis_url=self.redis_url,
-                                   extra="\n".join(f"{k} = {v}" for k, v in self.settings.items())))
+        path.write_text(
+            INI.format(
+                base=BASE_DOMAIN,
+                port=port,
+                url=self.url,
+                secret=self.secret,
+                here=self.here,
+                bus=self.bus,
+                channel=self.channel,
+                turn_secret=self.turn_secret,
+                redis_url=self.redis_url,
+                extra="\n".join(f"{k} = {v}" for k, v in self.settings.items()),
+            )
+        )
         return path
 
     def start(self):
-        subprocess.run([BIN / "consultroom", "-c", self.ini(self.port), "db", "upgrade"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [BIN / "consultroom", "-c", self.ini(self.port), "db", "upgrade"],
+            check=True,
+            capture_output=True,
+        )
         for port in self.ports:
             log = open(self.here / f"server-{port}.log", "w")
-            self.processes.append(subprocess.Popen(
-                self.command(port), stdout=log, stderr=subprocess.STDOUT))
+            self.processes.append(
+                subprocess.Popen(self.command(port), stdout=log, stderr=subprocess.STDOUT)
+            )
         for port in self.ports:
             wait_for_port(port)
         return self
@@ -147,9 +177,17 @@ class Server:
         """pserve with our runner, or gunicorn with gevent-websocket's
         worker as production.ini suggests."""
         if self.runner == "gunicorn":
-            return [BIN / "gunicorn", "--paste", self.ini(port), "--workers", "1",
-                    "--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-                    "--bind", f"127.0.0.1:{port}"]
+            return [
+                BIN / "gunicorn",
+                "--paste",
+                self.ini(port),
+                "--workers",
+                "1",
+                "--worker-class",
+                "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                "--bind",
+                f"127.0.0.1:{port}",
+            ]
         return [BIN / "pserve", self.ini(port)]
 
     def stop(self):
@@ -183,21 +221,41 @@ class Server:
 
     def user(self, organisation, role=Role.practitioner, department=None, name=None):
         n = secrets.token_hex(3)
-        return self.add(User(organisation_id=organisation.id, email=f"u{n}@example.org",
-                             name=name or f"Doctor {n}", role=role,
-                             password_hash=password_hash(PASSWORD),
-                             department_id=department.id if department else None))
+        return self.add(
+            User(
+                organisation_id=organisation.id,
+                email=f"u{n}@example.org",
+                name=name or f"Doctor {n}",
+                role=role,
+                password_hash=password_hash(PASSWORD),
+                department_id=department.id if department else None,
+            )
+        )
 
-    def appointment(self, organisation, practitioner=None, department=None, minutes=0,
-                    kind=Kind.quick, name="Jansen"):
-        client = Client(organisation_id=organisation.id, initials="J.", last_name=name,
-                        email="client@example.org")
+    def appointment(
+        self,
+        organisation,
+        practitioner=None,
+        department=None,
+        minutes=0,
+        kind=Kind.quick,
+        name="Jansen",
+    ):
+        client = Client(
+            organisation_id=organisation.id,
+            initials="J.",
+            last_name=name,
+            email="client@example.org",
+        )
         appointment = Appointment(
-            organisation_id=organisation.id, client=client,
+            organisation_id=organisation.id,
+            client=client,
             practitioner_id=practitioner.id if practitioner else None,
-            department_id=department.id if department else None, kind=kind,
+            department_id=department.id if department else None,
+            kind=kind,
             starts_at=(utcnow() + timedelta(minutes=minutes)).replace(second=0, microsecond=0),
-            duration_minutes=20)
+            duration_minutes=20,
+        )
         return self.add(client, appointment)[1]
 
     def query(self, statement):
@@ -226,8 +284,9 @@ class Browser:
             all_headers["Cookie"] = self.cookie_header()
         if isinstance(data, dict):
             data = urllib.parse.urlencode(data).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
-                                     headers=all_headers, method=method)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, headers=all_headers, method=method
+        )
         try:
             response = urllib.request.build_opener(NoRedirect).open(req, timeout=10)
         except urllib.error.HTTPError as exc:
@@ -245,7 +304,8 @@ class Browser:
         assert status == 200, page
         token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
         status, _headers, page = self.request(
-            "/login", {"csrf_token": token, "email": user.email, "password": PASSWORD})
+            "/login", {"csrf_token": token, "email": user.email, "password": PASSWORD}
+        )
         assert status == 303, page
         return self
 
@@ -253,7 +313,8 @@ class Browser:
         status, _headers, page = self.request("/waiting-room")
         assert status == 200, page
         config = re.search(rb'"csrf": "([^"]+)"', page) or re.search(
-            rb'name="csrf_token" value="([^"]+)"', page)
+            rb'name="csrf_token" value="([^"]+)"', page
+        )
         return config.group(1).decode()
 
     def socket(self, origin=None, cookies=True):
@@ -267,9 +328,12 @@ class Socket:
 
     def __init__(self, browser, origin, cookies):
         self.ws = websocket.create_connection(
-            f"ws://127.0.0.1:{browser.port}/ws", host=browser.host, origin=origin,
+            f"ws://127.0.0.1:{browser.port}/ws",
+            host=browser.host,
+            origin=origin,
             cookie=browser.cookie_header() if cookies and browser.cookies else None,
-            timeout=None)
+            timeout=None,
+        )
         self.received = []
         self.peer = None
         self.auto_pong = True
@@ -323,7 +387,8 @@ class Socket:
                 message = self.recv(left)
             except queue.Empty:
                 raise AssertionError(
-                    f"no {kind!r}; got {[m['type'] for m in self.received]}") from None
+                    f"no {kind!r}; got {[m['type'] for m in self.received]}"
+                ) from None
             if message["type"] == kind:
                 return message
 
@@ -374,8 +439,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def clinic(server):
-    org = server.organisation(force_start=True, file_sharing=True,
-                              follow_up_text="Thank you, see you next week.")
+    org = server.organisation(
+        force_start=True, file_sharing=True, follow_up_text="Thank you, see you next week."
+    )
     doctor = server.user(org, name="Dr Who")
     return org, doctor
 
@@ -397,5 +463,3 @@ def refused(socket):
     error = socket.expect("error")
     assert error["code"] == "unauthorized"
     assert socket.close_code() == 4401
-
-

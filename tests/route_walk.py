@@ -6,6 +6,7 @@ visitors that request them as someone.
 Shared by the tenant isolation walk and the bad-input fuzz walk; import the
 ``world`` fixture into a test module to use it.
 """
+
 import hashlib
 import itertools
 import re
@@ -39,8 +40,14 @@ def routes(registry):
         route = intr["introspectable"]
         views = [r for r in introspector.related(route) if r.category_name == "views"]
         methods = {"GET", "POST"}.union(*(_methods(view) for view in views))
-        result.append((route["name"], route["pattern"],
-                       {_permission(introspector, view) for view in views}, sorted(methods)))
+        result.append(
+            (
+                route["name"],
+                route["pattern"],
+                {_permission(introspector, view) for view in views},
+                sorted(methods),
+            )
+        )
     return result
 
 
@@ -62,7 +69,7 @@ def fill(pattern, b):
     urls = []
     for combination in itertools.product(*choices):
         values = iter(combination)
-        urls.append(PLACEHOLDER.sub(lambda m: str(next(values)), pattern))
+        urls.append(PLACEHOLDER.sub(lambda _m, values=values: str(next(values)), pattern))
     return urls
 
 
@@ -83,42 +90,94 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     a_ids = {a.id, a_admin.id, *(d.id for d in a.departments)}
     b_dept = b.departments[0]
     # B has one of everything, complete (photos too), so a leak shows as a 200.
-    b_users = [make_user(b, role=role, department_id=b_dept.id, photo=PNG)
-               for role in (Role.org_admin, Role.dept_admin, Role.practitioner)]
+    b_users = [
+        make_user(b, role=role, department_id=b_dept.id, photo=PNG)
+        for role in (Role.org_admin, Role.dept_admin, Role.practitioner)
+    ]
     b.logo = PNG
-    clients = _a_few(Client, b, lambda n: {"last_name": f"Client {n}", "email": "c@example.org",
-                                             "departments": [b_dept]})
+    clients = _a_few(
+        Client,
+        b,
+        lambda n: {"last_name": f"Client {n}", "email": "c@example.org", "departments": [b_dept]},
+    )
     groups = _a_few(Group, b, lambda n: {"name": f"Group {n}"})
     participants = _a_few(Participant, b, lambda n: {"last_name": f"P {n}", "groups": groups})
-    appointments = [Appointment(organisation_id=b.id, client=c, practitioner=b_users[2],
-                                starts_at=utcnow() + timedelta(minutes=5), duration_minutes=20)
-                    for c in clients]
-    blocks = _a_few(AvailabilityBlock, b, lambda n: {
-        "practitioner_id": b_users[2].id, "weekday": n, "start_time": time(9),
-        "end_time": time(12)})
+    appointments = [
+        Appointment(
+            organisation_id=b.id,
+            client=c,
+            practitioner=b_users[2],
+            starts_at=utcnow() + timedelta(minutes=5),
+            duration_minutes=20,
+        )
+        for c in clients
+    ]
+    blocks = _a_few(
+        AvailabilityBlock,
+        b,
+        lambda n: {
+            "practitioner_id": b_users[2].id,
+            "weekday": n,
+            "start_time": time(9),
+            "end_time": time(12),
+        },
+    )
     template_sets = _a_few(TemplateSet, b, lambda n: {"name": f"Set {n}", "language": "en"})
     notices = _a_few(ServiceMessage, b, lambda n: {"text": f"Notice {n}"})
-    widgets = _a_few(WalkInWidget, b, lambda n: {"name": f"Widget {n}", "logo": PNG,
-                                                 "background": PNG})
-    dbsession.add_all([*clients, *groups, *participants, *appointments, *blocks,
-                       *template_sets, *notices, *widgets])
+    widgets = _a_few(
+        WalkInWidget, b, lambda n: {"name": f"Widget {n}", "logo": PNG, "background": PNG}
+    )
+    dbsession.add_all(
+        [
+            *clients,
+            *groups,
+            *participants,
+            *appointments,
+            *blocks,
+            *template_sets,
+            *notices,
+            *widgets,
+        ]
+    )
     dbsession.flush()
     superuser = make_user(None, role=Role.superuser)
     rooms, invites, files = _consultations(dbsession, b, appointments, b_users[2], tmp_path)
     support_tokens = ["support-token-of-beta-0000", "support-token-of-beta-0001"]
-    dbsession.add_all(SupportToken(
-        organisation_id=b.id, user_id=b_users[0].id, support_user_id=superuser.id,
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
-        expires_at=utcnow() + timedelta(minutes=2)) for token in support_tokens)
+    dbsession.add_all(
+        SupportToken(
+            organisation_id=b.id,
+            user_id=b_users[0].id,
+            support_user_id=superuser.id,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=utcnow() + timedelta(minutes=2),
+        )
+        for token in support_tokens
+    )
     dbsession.flush()
-    objects = [b, b_dept, *b_users, *clients, *groups, *participants, *appointments, *blocks,
-               *template_sets, *notices, *widgets, *files]
+    objects = [
+        b,
+        b_dept,
+        *b_users,
+        *clients,
+        *groups,
+        *participants,
+        *appointments,
+        *blocks,
+        *template_sets,
+        *notices,
+        *widgets,
+        *files,
+    ]
     b_values = {
         # An id that happens to be one of A's own (in another table) is left
         # out: A opening its own object is no leak. There are two of each kind.
         "id": sorted({o.id for o in objects} - a_ids),
-        "token": ([x.token for x in appointments] + [c.portal_token for c in clients]
-                  + [i.token for i in invites] + support_tokens),
+        "token": (
+            [x.token for x in appointments]
+            + [c.portal_token for c in clients]
+            + [i.token for i in invites]
+            + support_tokens
+        ),
         "public_id": [w.public_id for w in widgets],
         "plugin": ["hello"],
         "room": [r.id for r in rooms],
@@ -130,8 +189,10 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
 def _consultations(dbsession, b, appointments, practitioner, tmp_path):
     """B's consultations in progress: rooms with a guest invite and a shared
     file on disk each (so that a leaked download would be a 200)."""
-    rooms = [Room(organisation_id=b.id, appointment_id=a.id, created_by_id=practitioner.id)
-             for a in appointments]
+    rooms = [
+        Room(organisation_id=b.id, appointment_id=a.id, created_by_id=practitioner.id)
+        for a in appointments
+    ]
     dbsession.add_all(rooms)
     dbsession.flush()
     invites = [RoomInvite(room_id=r.id, name="Guest", email="guest@example.org") for r in rooms]
@@ -139,8 +200,11 @@ def _consultations(dbsession, b, appointments, practitioner, tmp_path):
     for n, room in enumerate(rooms):
         path = tmp_path / f"shared-{n}.txt"
         path.write_text("B's shared file")
-        files.append(SharedFile(room_id=room.id, name=path.name, size=15,
-                                content_type="text/plain", path=str(path)))
+        files.append(
+            SharedFile(
+                room_id=room.id, name=path.name, size=15, content_type="text/plain", path=str(path)
+            )
+        )
     dbsession.add_all([*invites, *files])
     dbsession.flush()
     return rooms, invites, files

@@ -1,6 +1,7 @@
 """E-mailed set-password links: invitations, "send me a new link", their
 single use and lifetime, and the outbox that carries them (nothing sent for
 a rolled-back change; failed sends retried)."""
+
 import re
 from datetime import timedelta
 
@@ -100,8 +101,7 @@ def test_invitation_mail_and_link(webtest, login, admin, smtp, dbsession):
     assert secret not in tokens[0].token_hash
 
 
-def test_following_the_link_sets_the_password_and_logs_in(webtest, login, admin, smtp,
-                                                          dbsession):
+def test_following_the_link_sets_the_password_and_logs_in(webtest, login, admin, smtp, dbsession):
     invite(webtest, login, admin)
     _origin, path = link_in(smtp.messages[0])
     app = webtest("acme")
@@ -130,9 +130,15 @@ def test_link_works_once(webtest, login, admin, smtp):
     # Nor can it be posted to again.
     app = webtest("acme")
     token = app.get("/login").forms[0]["csrf_token"].value
-    response = app.post(path, {"password": "yet another password",
-                               "confirm": "yet another password", "csrf_token": token},
-                        status=410)
+    response = app.post(
+        path,
+        {
+            "password": "yet another password",
+            "confirm": "yet another password",
+            "csrf_token": token,
+        },
+        status=410,
+    )
     assert_link_invalid(response)
 
 
@@ -146,8 +152,7 @@ def test_setting_a_password_spends_every_other_link(webtest, login, admin, smtp,
     assert_link_invalid(webtest("acme").get(first, status=410))
 
 
-def test_invalid_password_on_the_link_page_keeps_the_link(webtest, login, admin, smtp,
-                                                          dbsession):
+def test_invalid_password_on_the_link_page_keeps_the_link(webtest, login, admin, smtp, dbsession):
     invite(webtest, login, admin)
     _origin, path = link_in(smtp.messages[0])
     app = webtest("acme")
@@ -170,8 +175,7 @@ def test_expired_link(webtest, login, admin, smtp, dbsession):
     assert_link_invalid(webtest("acme").get(path, status=410))
 
 
-def test_unexpired_link_at_the_end_of_its_life_still_works(webtest, login, admin, smtp,
-                                                          dbsession):
+def test_unexpired_link_at_the_end_of_its_life_still_works(webtest, login, admin, smtp, dbsession):
     invite(webtest, login, admin)
     _origin, path = link_in(smtp.messages[0])
     token = dbsession.scalar(select(UserToken))
@@ -184,8 +188,9 @@ def test_unknown_link(webtest, org):
     assert_link_invalid(webtest("acme").get("/set-password/not-a-real-token", status=410))
 
 
-def test_link_of_one_organisation_does_not_work_on_another(webtest, login, admin, smtp,
-                                                           make_organisation):
+def test_link_of_one_organisation_does_not_work_on_another(
+    webtest, login, admin, smtp, make_organisation
+):
     make_organisation("beta")
     invite(webtest, login, admin)
     _origin, path = link_in(smtp.messages[0])
@@ -212,8 +217,9 @@ def test_guessing_links_is_rate_limited(webtest, org, app, monkeypatch):
     assert "Too many links were tried from your address" in page.text
 
 
-def test_link_lifetime_follows_the_setting(webtest, login, admin, smtp, dbsession, app,
-                                           monkeypatch):
+def test_link_lifetime_follows_the_setting(
+    webtest, login, admin, smtp, dbsession, app, monkeypatch
+):
     monkeypatch.setitem(app.registry.settings, "accounts.link_hours", "2")
     invite(webtest, login, admin)
     assert "valid for 2 hours" in smtp.messages[0].get_content()
@@ -265,13 +271,17 @@ def test_new_link_for_an_invited_account_is_an_invitation(webtest, org, make_use
 
 
 @pytest.mark.parametrize("who", ["nobody", "inactive", "other organisation"])
-def test_new_link_answers_the_same_without_an_account(webtest, org, make_user,
-                                                      make_organisation, smtp, who):
+def test_new_link_answers_the_same_without_an_account(
+    webtest, org, make_user, make_organisation, smtp, who
+):
     known = make_user(org, email="known@example.org")
     make_user(org, email="inactive@example.org", active=False)
     make_user(make_organisation("beta"), email="other@example.org")
-    email = {"nobody": "nobody@example.org", "inactive": "inactive@example.org",
-             "other organisation": "other@example.org"}[who]
+    email = {
+        "nobody": "nobody@example.org",
+        "inactive": "inactive@example.org",
+        "other organisation": "other@example.org",
+    }[who]
     unknown_page = ask_new_link(webtest("acme"), email)
     known_page = ask_new_link(webtest("acme"), known.email)
     strip = re.compile(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"')
@@ -319,13 +329,15 @@ def _request_for(app, org):
 
 
 @pytest.mark.parametrize("outcome", ["abort", "commit"])
-def test_mail_is_sent_only_when_the_change_commits(app, org, db_connection, smtp, dbsession,
-                                                   outcome):
+def test_mail_is_sent_only_when_the_change_commits(
+    app, org, db_connection, smtp, dbsession, outcome
+):
     request, close = _request_for(app, org)
     try:
         request.tm.begin()
-        service.create_staff(request, org, name="Rolled Back", email="rb@example.org",
-                             role=Role.practitioner)
+        service.create_staff(
+            request, org, name="Rolled Back", email="rb@example.org", role=Role.practitioner
+        )
         getattr(request.tm, outcome)()
     finally:
         close()
@@ -360,8 +372,9 @@ def test_a_failing_request_sends_no_invitation(webtest, login, admin, smtp, dbse
     assert dbsession.scalars(select(OutboxMessage)).all() == []
 
 
-def test_queue_in_an_aborted_transaction_sends_nothing(app_settings, _app_dbmaker,
-                                                       db_connection, smtp, dbsession):
+def test_queue_in_an_aborted_transaction_sends_nothing(
+    app_settings, _app_dbmaker, db_connection, smtp, dbsession
+):
     outbox = Outbox(app_settings, _app_dbmaker)
     manager = transaction.TransactionManager(explicit=True)
     manager.begin()
@@ -372,8 +385,9 @@ def test_queue_in_an_aborted_transaction_sends_nothing(app_settings, _app_dbmake
     assert dbsession.scalars(select(OutboxMessage)).all() == []
 
 
-def test_failed_invitation_is_retried_later(webtest, login, admin, smtp, dbsession, app,
-                                            monkeypatch):
+def test_failed_invitation_is_retried_later(
+    webtest, login, admin, smtp, dbsession, app, monkeypatch
+):
     outbox = mail_outbox(app.registry)
     working = outbox.transport
     monkeypatch.setattr(outbox, "transport", SMTPTransport("127.0.0.1", free_port(), timeout=2))
@@ -404,8 +418,9 @@ def test_failed_invitation_is_retried_later(webtest, login, admin, smtp, dbsessi
     assert outbox.deliver_due() == 0
 
 
-def test_failed_send_with_a_custom_outbox(app_settings, _app_dbmaker, db_connection, smtp,
-                                          dbsession, monkeypatch):
+def test_failed_send_with_a_custom_outbox(
+    app_settings, _app_dbmaker, db_connection, smtp, dbsession, monkeypatch
+):
     broken = Outbox({**app_settings, "mail.port": str(free_port())}, _app_dbmaker)
     manager = transaction.TransactionManager(explicit=True)
     with manager:

@@ -1,6 +1,7 @@
 """Logging in and out: CSRF, passwords, rate limits, redirects, tenants,
 the console's superuser, inactive accounts and the idle timeout."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -168,8 +169,10 @@ def test_account_limit_applies_from_every_address(webtest, org, make_user, app):
 
     user = make_user(org)
     for n in range(5):
-        attacker = TestApp(app, extra_environ={"HTTP_HOST": "acme.consultroom.test",
-                                               "REMOTE_ADDR": f"198.51.100.{n}"})
+        attacker = TestApp(
+            app,
+            extra_environ={"HTTP_HOST": "acme.consultroom.test", "REMOTE_ADDR": f"198.51.100.{n}"},
+        )
         submit_login(attacker, user.email, "wrong password", status=200)
     page = submit_login(webtest("acme"), user.email, PASSWORD, status=200)
     assert TOO_MANY in page.text
@@ -196,8 +199,9 @@ def test_four_failures_do_not_lock_and_success_resets_the_count(webtest, org, ma
     submit_login(app, user.email, PASSWORD, status=303)
 
 
-def test_account_lock_is_per_account_and_per_organisation(webtest, org, make_organisation,
-                                                          make_user, app):
+def test_account_lock_is_per_account_and_per_organisation(
+    webtest, org, make_organisation, make_user, app
+):
     from webtest import TestApp
 
     other_org = make_organisation("other")
@@ -205,8 +209,10 @@ def test_account_lock_is_per_account_and_per_organisation(webtest, org, make_org
     twin = make_user(other_org, email="same@example.org")
     colleague = make_user(org)
     for n in range(5):
-        attacker = TestApp(app, extra_environ={"HTTP_HOST": "acme.consultroom.test",
-                                               "REMOTE_ADDR": f"198.51.100.{n}"})
+        attacker = TestApp(
+            app,
+            extra_environ={"HTTP_HOST": "acme.consultroom.test", "REMOTE_ADDR": f"198.51.100.{n}"},
+        )
         submit_login(attacker, locked.email, "wrong password", status=200)
     submit_login(webtest("acme"), colleague.email, PASSWORD, status=303)
     submit_login(webtest("other"), twin.email, PASSWORD, status=303)
@@ -237,8 +243,10 @@ def test_address_limit_defaults_to_twenty(webtest, org, make_user):
     # The same account from another address is fine.
     from webtest import TestApp
 
-    elsewhere = TestApp(attacker.app, extra_environ={"HTTP_HOST": "acme.consultroom.test",
-                                                     "REMOTE_ADDR": "203.0.113.7"})
+    elsewhere = TestApp(
+        attacker.app,
+        extra_environ={"HTTP_HOST": "acme.consultroom.test", "REMOTE_ADDR": "203.0.113.7"},
+    )
     submit_login(elsewhere, user.email, PASSWORD, status=303)
 
 
@@ -256,27 +264,51 @@ def test_next_is_followed_for_local_paths(webtest, org, make_user):
     assert page.forms[0].submit(status=303).location == "http://acme.consultroom.test/profile"
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.com", "//evil.com/profile", "http://evil.com", "https://evil.com/x",
-    "/\\evil.com", "\\\\evil.com", "javascript:alert(1)", "evil.com", "/\t/evil.com",
-    "/\n/evil.com", "/\r\n/evil.com",
-    "%2F%2Fevil.com",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.com",
+        "//evil.com/profile",
+        "http://evil.com",
+        "https://evil.com/x",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "javascript:alert(1)",
+        "evil.com",
+        "/\t/evil.com",
+        "/\n/evil.com",
+        "/\r\n/evil.com",
+        "%2F%2Fevil.com",
+    ],
+)
 def test_next_does_not_redirect_elsewhere(webtest, org, make_user, target):
     user = make_user(org)
     app = webtest("acme")
-    response = app.post("/login", {
-        "email": user.email, "password": PASSWORD, "next": target,
-        "csrf_token": app.get("/login").forms[0]["csrf_token"].value,
-    }, status=303)
+    response = app.post(
+        "/login",
+        {
+            "email": user.email,
+            "password": PASSWORD,
+            "next": target,
+            "csrf_token": app.get("/login").forms[0]["csrf_token"].value,
+        },
+        status=303,
+    )
     assert response.location.startswith("http://acme.consultroom.test/")
     assert "evil" not in response.location.split("//", 1)[1].split("/", 1)[0]
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/profile?tab=1", "/profile?tab=1"), ("//evil.com", "/"), ("/\\evil.com", "/"),
-    ("/\t/evil.com", "/"), ("https://evil.com", "/"), ("", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/profile?tab=1", "/profile?tab=1"),
+        ("//evil.com", "/"),
+        ("/\\evil.com", "/"),
+        ("/\t/evil.com", "/"),
+        ("https://evil.com", "/"),
+        ("", "/"),
+    ],
+)
 def test_safe_next_itself(target, expected):
     """The check itself, not only WebOb's own defence for Location headers."""
     from types import SimpleNamespace
@@ -288,8 +320,7 @@ def test_safe_next_itself(target, expected):
 
 
 @pytest.mark.parametrize("target", ["//evil.com", "http://evil.com"])
-def test_next_on_an_already_logged_in_visit_is_checked_too(webtest, org, make_user, login,
-                                                           target):
+def test_next_on_an_already_logged_in_visit_is_checked_too(webtest, org, make_user, login, target):
     user = make_user(org)
     app = webtest("acme")
     login(app, user)
@@ -300,8 +331,9 @@ def test_next_on_an_already_logged_in_visit_is_checked_too(webtest, org, make_us
 # --- tenants, the console, inactive accounts ---------------------------------------
 
 
-def test_user_of_one_organisation_is_unknown_on_another(webtest, org, make_organisation,
-                                                        make_user, login):
+def test_user_of_one_organisation_is_unknown_on_another(
+    webtest, org, make_organisation, make_user, login
+):
     make_organisation("beta")
     user = make_user(org)
     app_a = webtest("acme")
@@ -317,8 +349,9 @@ def test_user_of_one_organisation_is_unknown_on_another(webtest, org, make_organ
     assert "/login" in console.get("/", status=302).location
 
 
-def test_user_cannot_log_in_on_another_organisations_subdomain(webtest, org,
-                                                               make_organisation, make_user):
+def test_user_cannot_log_in_on_another_organisations_subdomain(
+    webtest, org, make_organisation, make_user
+):
     make_organisation("beta")
     user = make_user(org)
     page = submit_login(webtest("beta"), user.email, PASSWORD, status=200)
@@ -375,12 +408,11 @@ def test_deactivated_user_is_logged_out(webtest, org, make_user, login, dbsessio
 
 @pytest.fixture
 def clock(time_machine):
-    time_machine.move_to(datetime.now(timezone.utc), tick=False)
+    time_machine.move_to(datetime.now(UTC), tick=False)
     return time_machine
 
 
-def test_session_idle_for_longer_than_the_timeout_is_refused(webtest, org, make_user,
-                                                            login, clock):
+def test_session_idle_for_longer_than_the_timeout_is_refused(webtest, org, make_user, login, clock):
     user = make_user(org)
     app = webtest("acme")
     login(app, user)
@@ -398,16 +430,18 @@ def test_active_session_is_kept_alive(webtest, org, make_user, login, clock):
         assert_logged_in(app, user)
 
 
-def test_console_idle_minutes_setting_is_used(app_settings, _app_dbmaker, db_connection,
-                                              make_user, clock):
+def test_console_idle_minutes_setting_is_used(
+    app_settings, _app_dbmaker, db_connection, make_user, clock
+):
     from webtest import TestApp
 
     from consultroom.app import make_config
     from consultroom.plugins.registry import PluginRegistry
 
     settings = {**app_settings, "session.idle_minutes": "5"}
-    wsgi = make_config(settings, plugins=PluginRegistry.discover(),
-                       dbmaker=_app_dbmaker).make_wsgi_app()
+    wsgi = make_config(
+        settings, plugins=PluginRegistry.discover(), dbmaker=_app_dbmaker
+    ).make_wsgi_app()
     superuser = make_user(None, role=Role.superuser)
     app = TestApp(wsgi, extra_environ={"HTTP_HOST": "consultroom.test"})
     submit_login(app, superuser.email, PASSWORD, status=303)
@@ -427,12 +461,15 @@ def test_production_hashes_passwords_at_full_cost(app_settings, _app_dbmaker, db
     from consultroom.plugins.registry import PluginRegistry
 
     settings = {k: v for k, v in app_settings.items() if k != "passwords.argon2_profile"}
-    registry = make_config(settings, plugins=PluginRegistry.discover(),
-                           dbmaker=_app_dbmaker).registry
+    registry = make_config(
+        settings, plugins=PluginRegistry.discover(), dbmaker=_app_dbmaker
+    ).registry
     stored = password_hasher(registry).hash("a password")
     assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
-    assert (profiles.RFC_9106_LOW_MEMORY.time_cost, profiles.RFC_9106_LOW_MEMORY.memory_cost) \
-        == (3, 65536)
+    assert (profiles.RFC_9106_LOW_MEMORY.time_cost, profiles.RFC_9106_LOW_MEMORY.memory_cost) == (
+        3,
+        65536,
+    )
 
 
 def test_an_unknown_hashing_profile_stops_the_start(app_settings, _app_dbmaker):
@@ -440,17 +477,20 @@ def test_an_unknown_hashing_profile_stops_the_start(app_settings, _app_dbmaker):
     from consultroom.plugins.registry import PluginRegistry
 
     with pytest.raises(ValueError, match="passwords.argon2_profile"):
-        make_config({**app_settings, "passwords.argon2_profile": "FAST"},
-                    plugins=PluginRegistry.discover(), dbmaker=_app_dbmaker)
+        make_config(
+            {**app_settings, "passwords.argon2_profile": "FAST"},
+            plugins=PluginRegistry.discover(),
+            dbmaker=_app_dbmaker,
+        )
 
 
-def test_a_login_rehashes_a_password_hashed_with_other_parameters(webtest, make_user, login,
-                                                                 make_organisation, dbsession):
+def test_a_login_rehashes_a_password_hashed_with_other_parameters(
+    webtest, make_user, login, make_organisation, dbsession
+):
     from argon2 import PasswordHasher, extract_parameters, profiles
 
     user = make_user(make_organisation("acme"), password=None)
-    user.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(
-        PASSWORD)
+    user.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(PASSWORD)
     dbsession.flush()
     login(webtest("acme"), user)
     dbsession.refresh(user)

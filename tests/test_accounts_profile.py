@@ -1,4 +1,5 @@
 """The profile page: name, phone, language, department, photo and password."""
+
 import io
 import re
 
@@ -66,8 +67,7 @@ def test_change_name_phone_and_language(me, user, dbsession):
     response = form.submit(status=303)
     assert response.location.endswith("/profile")
     saved = fresh(dbsession, user)
-    assert (saved.name, saved.phone, saved.language) == ("Piet Renamed", "+31 (0)20-555 1234",
-                                                         "nl")
+    assert (saved.name, saved.phone, saved.language) == ("Piet Renamed", "+31 (0)20-555 1234", "nl")
     page = response.follow()
     assert '<html lang="nl">' in page.text
     assert "Piet Renamed" in page.text
@@ -84,13 +84,16 @@ def test_language_is_used_on_every_later_visit(me, user, webtest, login, dbsessi
     assert '<html lang="de">' in other.get("/").text
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("phone", "call me", "Use digits, spaces and + ( ) - only."),
-    ("phone", "1" * 51, "Field cannot be longer than 50 characters."),
-    ("name", "", "This field is required."),
-    ("name", "    ", "This field is required."),
-    ("name", "n" * 201, "Field cannot be longer than 200 characters."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("phone", "call me", "Use digits, spaces and + ( ) - only."),
+        ("phone", "1" * 51, "Field cannot be longer than 50 characters."),
+        ("name", "", "This field is required."),
+        ("name", "    ", "This field is required."),
+        ("name", "n" * 201, "Field cannot be longer than 200 characters."),
+    ],
+)
 def test_invalid_details_are_refused_clearly(me, user, dbsession, field, value, message):
     form = profile_form(me.get("/profile"))
     form["language"] = "nl"
@@ -100,7 +103,11 @@ def test_invalid_details_are_refused_clearly(me, user, dbsession, field, value, 
     assert message in errors_of(page)
     saved = fresh(dbsession, user)
     assert (saved.name, saved.phone, saved.language, saved.photo) == (
-        "Piet Prac", "020 123", "en", None)
+        "Piet Prac",
+        "020 123",
+        "en",
+        None,
+    )
 
 
 def test_unknown_language_is_refused(me, user, dbsession):
@@ -131,8 +138,16 @@ def test_only_org_admins_choose_their_department(webtest, login, org, make_user,
     form = profile_form(page)
     assert "department_id" not in form.fields
     # A posted department is ignored.
-    app.post("/profile", {"csrf_token": form["csrf_token"].value, "name": prac.name,
-                          "language": "en", "department_id": str(dept.id)}, status=303)
+    app.post(
+        "/profile",
+        {
+            "csrf_token": form["csrf_token"].value,
+            "name": prac.name,
+            "language": "en",
+            "department_id": str(dept.id),
+        },
+        status=303,
+    )
     assert fresh(dbsession, prac).department_id is None
 
 
@@ -184,9 +199,9 @@ def test_small_photo_is_not_enlarged(me, user, dbsession):
         assert image.size == (40, 30)
 
 
-def test_colleagues_see_the_photo_other_organisations_do_not(me, user, webtest, login,
-                                                             make_user, make_organisation,
-                                                             org):
+def test_colleagues_see_the_photo_other_organisations_do_not(
+    me, user, webtest, login, make_user, make_organisation, org
+):
     form = profile_form(me.get("/profile"))
     form["photo"] = Upload("me.png", png(50, 50), "image/png")
     form.submit(status=303)
@@ -238,18 +253,25 @@ def _too_big_png():
     return data
 
 
-@pytest.mark.parametrize("upload, message", [
-    (lambda: Upload("notes.txt", b"just some text\n", "text/plain"),
-     "This file is not an image we can read."),
-    (lambda: Upload("me.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 100, "image/png"),
-     "This file is not an image we can read."),
-    (lambda: Upload("me.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
-     "This file is not an image we can read."),
-    (lambda: Upload("me.png", _too_big_png(), "image/png"),
-     "The file is larger than 2048 KB."),
-    (lambda: Upload("me.bmp", _bmp(), "image/bmp"),
-     "Upload a PNG, JPEG, GIF or WebP image."),
-])
+@pytest.mark.parametrize(
+    "upload, message",
+    [
+        (
+            lambda: Upload("notes.txt", b"just some text\n", "text/plain"),
+            "This file is not an image we can read.",
+        ),
+        (
+            lambda: Upload("me.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 100, "image/png"),
+            "This file is not an image we can read.",
+        ),
+        (
+            lambda: Upload("me.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
+            "This file is not an image we can read.",
+        ),
+        (lambda: Upload("me.png", _too_big_png(), "image/png"), "The file is larger than 2048 KB."),
+        (lambda: Upload("me.bmp", _bmp(), "image/bmp"), "Upload a PNG, JPEG, GIF or WebP image."),
+    ],
+)
 def test_bad_photo_is_refused_clearly_and_changes_nothing(me, user, dbsession, upload, message):
     form = profile_form(me.get("/profile"))
     form["photo"] = Upload("me.png", png(50, 50), "image/png")
@@ -291,16 +313,20 @@ def test_change_password(me, user, dbsession, webtest, login):
     login(webtest("acme"), saved, password=NEW_PASSWORD)
 
 
-@pytest.mark.parametrize("current, password, confirm, message", [
-    ("wrong password", NEW_PASSWORD, NEW_PASSWORD, "This is not your current password."),
-    ("", NEW_PASSWORD, NEW_PASSWORD, "This field is required."),
-    (PASSWORD, "short", "short", "Field must be between 10 and 1000 characters long."),
-    (PASSWORD, "123456789", "123456789", "Field must be between 10 and 1000 characters long."),
-    (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!", "The passwords differ."),
-    (PASSWORD, "", "", "This field is required."),
-])
-def test_bad_password_change_is_refused_clearly(me, user, dbsession, current, password,
-                                                confirm, message):
+@pytest.mark.parametrize(
+    "current, password, confirm, message",
+    [
+        ("wrong password", NEW_PASSWORD, NEW_PASSWORD, "This is not your current password."),
+        ("", NEW_PASSWORD, NEW_PASSWORD, "This field is required."),
+        (PASSWORD, "short", "short", "Field must be between 10 and 1000 characters long."),
+        (PASSWORD, "123456789", "123456789", "Field must be between 10 and 1000 characters long."),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!", "The passwords differ."),
+        (PASSWORD, "", "", "This field is required."),
+    ],
+)
+def test_bad_password_change_is_refused_clearly(
+    me, user, dbsession, current, password, confirm, message
+):
     before = fresh(dbsession, user).password_hash
     page = change_password(me, current, password, confirm)
     assert page.status_int == 200

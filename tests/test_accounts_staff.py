@@ -1,6 +1,7 @@
 """Staff management: menus and pages per role, creating and editing staff,
 department admins' limits, other organisations, the package limit, and
 deactivation."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -28,15 +29,17 @@ def staff(org, depts, make_user):
     cardio, derma = depts["Cardio"], depts["Derma"]
     made = {
         "admin": make_user(org, role=Role.org_admin, name="Olga Admin"),
-        "dept_admin": make_user(org, role=Role.dept_admin, department_id=cardio.id,
-                                name="Dirk Deptadmin"),
-        "prac": make_user(org, role=Role.practitioner, department_id=cardio.id,
-                          name="Piet Cardio"),
-        "other_prac": make_user(org, role=Role.practitioner, department_id=derma.id,
-                                name="Pam Derma"),
+        "dept_admin": make_user(
+            org, role=Role.dept_admin, department_id=cardio.id, name="Dirk Deptadmin"
+        ),
+        "prac": make_user(org, role=Role.practitioner, department_id=cardio.id, name="Piet Cardio"),
+        "other_prac": make_user(
+            org, role=Role.practitioner, department_id=derma.id, name="Pam Derma"
+        ),
         "loose_prac": make_user(org, role=Role.practitioner, name="Lou Nodept"),
-        "other_dept_admin": make_user(org, role=Role.dept_admin, department_id=cardio.id,
-                                      name="Dora Deptadmin"),
+        "other_dept_admin": make_user(
+            org, role=Role.dept_admin, department_id=cardio.id, name="Dora Deptadmin"
+        ),
     }
     return made
 
@@ -47,6 +50,7 @@ def as_(webtest, login, staff):
         app = webtest("acme")
         login(app, staff[key])
         return app
+
     return log_in_as
 
 
@@ -66,8 +70,9 @@ def options(form, name):
 
 
 def user_count(dbsession, org):
-    return dbsession.scalar(select(func.count()).select_from(User)
-                            .where(User.organisation_id == org.id))
+    return dbsession.scalar(
+        select(func.count()).select_from(User).where(User.organisation_id == org.id)
+    )
 
 
 def fresh(dbsession, user):
@@ -83,8 +88,12 @@ def errors_of(page):
 
 # --- menus and pages per role ----------------------------------------------------
 
-MENU = {"My organisation": "/organisation", "Advanced settings": "/organisation/advanced",
-        "Departments": "/departments", "Staff": "/staff"}
+MENU = {
+    "My organisation": "/organisation",
+    "Advanced settings": "/organisation/advanced",
+    "Departments": "/departments",
+    "Staff": "/staff",
+}
 
 
 def menu_entries(page):
@@ -92,19 +101,28 @@ def menu_entries(page):
     return {label for label, href in MENU.items() if f'<a href="{href}"' in nav and label in nav}
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("admin", set(MENU)),
-    ("dept_admin", {"Departments", "Staff"}),
-    ("prac", set()),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("admin", set(MENU)),
+        ("dept_admin", {"Departments", "Staff"}),
+        ("prac", set()),
+    ],
+)
 def test_menu_per_role(as_, who, expected):
     page = as_(who).get("/")
     assert menu_entries(page) == expected
     assert 'href="/profile"' in page.text
 
 
-PAGES = ["/organisation", "/organisation/advanced", "/departments", "/departments/new",
-         "/staff", "/staff/new"]
+PAGES = [
+    "/organisation",
+    "/organisation/advanced",
+    "/departments",
+    "/departments/new",
+    "/staff",
+    "/staff/new",
+]
 ALLOWED = {
     "admin": set(PAGES),
     "dept_admin": {"/departments", "/staff", "/staff/new"},
@@ -127,13 +145,31 @@ def test_practitioner_cannot_post_to_staff_pages(as_, staff, dbsession, org):
     app = as_("prac")
     token = csrf(app)
     before = user_count(dbsession, org)
-    app.post("/staff/new", {"csrf_token": token, "name": "X", "email": "x@example.org",
-                            "role": "org_admin", "department_id": "0", "language": "en"},
-             status=403)
+    app.post(
+        "/staff/new",
+        {
+            "csrf_token": token,
+            "name": "X",
+            "email": "x@example.org",
+            "role": "org_admin",
+            "department_id": "0",
+            "language": "en",
+        },
+        status=403,
+    )
     app.get(f"/staff/{staff['other_prac'].id}", status=403)
-    app.post(f"/staff/{staff['other_prac'].id}", {"csrf_token": token, "name": "Hacked",
-             "email": staff["other_prac"].email, "role": "practitioner",
-             "department_id": "0", "language": "en"}, status=403)
+    app.post(
+        f"/staff/{staff['other_prac'].id}",
+        {
+            "csrf_token": token,
+            "name": "Hacked",
+            "email": staff["other_prac"].email,
+            "role": "practitioner",
+            "department_id": "0",
+            "language": "en",
+        },
+        status=403,
+    )
     app.post(f"/staff/{staff['other_prac'].id}/invite", {"csrf_token": token}, status=403)
     assert user_count(dbsession, org) == before
     assert fresh(dbsession, staff["other_prac"]).name == "Pam Derma"
@@ -180,14 +216,22 @@ def test_org_admin_creates_staff_in_any_role_and_department(as_, depts, dbsessio
     app = as_("admin")
     form = page_form(app.get("/staff/new"))
     assert options(form, "role") == ["org_admin", "dept_admin", "practitioner"]
-    assert options(form, "department_id") == ["0", str(depts["Cardio"].id),
-                                              str(depts["Derma"].id)]
-    response = new_staff(app, role="dept_admin", department_id=str(depts["Derma"].id),
-                         phone="+31 20 123 4567", language="nl")
+    assert options(form, "department_id") == ["0", str(depts["Cardio"].id), str(depts["Derma"].id)]
+    response = new_staff(
+        app,
+        role="dept_admin",
+        department_id=str(depts["Derma"].id),
+        phone="+31 20 123 4567",
+        language="nl",
+    )
     assert response.status_int == 303
     user = dbsession.scalar(select(User).where(User.email == "nina@example.org"))
     assert (user.role, user.department_id, user.phone, user.language) == (
-        Role.dept_admin, depts["Derma"].id, "+31 20 123 4567", "nl")
+        Role.dept_admin,
+        depts["Derma"].id,
+        "+31 20 123 4567",
+        "nl",
+    )
     assert user.active and user.password_hash is None
     assert [m["To"] for m in smtp.messages] == ["nina@example.org"]
     assert "Invited" in response.follow().text
@@ -203,12 +247,19 @@ def test_department_admin_creates_practitioners_in_their_department(as_, depts, 
     assert (user.role, user.department_id) == (Role.practitioner, depts["Cardio"].id)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("role", "org_admin"), ("role", "dept_admin"), ("role", "superuser"),
-    ("department_id", "derma"), ("department_id", "0"),
-])
-def test_department_admin_cannot_hire_outside_their_limits(as_, depts, dbsession, org, smtp,
-                                                           field, value):
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("role", "org_admin"),
+        ("role", "dept_admin"),
+        ("role", "superuser"),
+        ("department_id", "derma"),
+        ("department_id", "0"),
+    ],
+)
+def test_department_admin_cannot_hire_outside_their_limits(
+    as_, depts, dbsession, org, smtp, field, value
+):
     app = as_("dept_admin")
     form = page_form(app.get("/staff/new"))
     if value == "derma":
@@ -243,15 +294,18 @@ def test_department_of_another_organisation_is_refused(as_, make_organisation, d
     assert dbsession.scalar(select(User).where(User.email == "nina@example.org")) is None
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"name": ""}, "This field is required."),
-    ({"name": "   "}, "This field is required."),
-    ({"email": ""}, "This field is required."),
-    ({"email": "not-an-address"}, "Invalid email address."),
-    ({"email": "@example.org"}, "Invalid email address."),
-    ({"phone": "call me maybe"}, "Use digits, spaces and + ( ) - only."),
-    ({"name": "x" * 201}, "Field cannot be longer than 200 characters."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"name": ""}, "This field is required."),
+        ({"name": "   "}, "This field is required."),
+        ({"email": ""}, "This field is required."),
+        ({"email": "not-an-address"}, "Invalid email address."),
+        ({"email": "@example.org"}, "Invalid email address."),
+        ({"phone": "call me maybe"}, "Use digits, spaces and + ( ) - only."),
+        ({"name": "x" * 201}, "Field cannot be longer than 200 characters."),
+    ],
+)
 def test_invalid_new_staff_is_refused_clearly(as_, dbsession, org, smtp, fields, message):
     app = as_("admin")
     before = user_count(dbsession, org)
@@ -272,8 +326,7 @@ def test_duplicate_email_is_refused(as_, staff, dbsession, org, smtp):
     assert smtp.messages == []
 
 
-def test_same_email_in_another_organisation_is_fine(as_, make_organisation, make_user,
-                                                    dbsession):
+def test_same_email_in_another_organisation_is_fine(as_, make_organisation, make_user, dbsession):
     make_user(make_organisation("beta"), email="nina@example.org")
     assert new_staff(as_("admin")).status_int == 303
 
@@ -358,8 +411,13 @@ def test_org_admin_edits_a_member(as_, staff, depts, dbsession):
     assert "Saved." in response.follow().text
     user = fresh(dbsession, staff["prac"])
     assert (user.name, user.email, user.role, user.department_id, user.language, user.phone) == (
-        "Piet Renamed", "piet@example.org", Role.dept_admin, depts["Derma"].id, "de",
-        "020-1234567")
+        "Piet Renamed",
+        "piet@example.org",
+        Role.dept_admin,
+        depts["Derma"].id,
+        "de",
+        "020-1234567",
+    )
 
 
 def test_edit_to_an_email_in_use_is_refused(as_, staff, dbsession):
@@ -370,11 +428,14 @@ def test_edit_to_an_email_in_use_is_refused(as_, staff, dbsession):
     assert fresh(dbsession, staff["prac"]).email != staff["other_prac"].email
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "", "This field is required."),
-    ("email", "nope", "Invalid email address."),
-    ("phone", "06-abc", "Use digits, spaces and + ( ) - only."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "", "This field is required."),
+        ("email", "nope", "Invalid email address."),
+        ("phone", "06-abc", "Use digits, spaces and + ( ) - only."),
+    ],
+)
 def test_invalid_edit_is_refused_clearly(as_, staff, dbsession, field, value, message):
     form = page_form(as_("admin").get(f"/staff/{staff['prac'].id}"))
     form[field] = value
@@ -396,8 +457,7 @@ def test_department_admin_edits_own_practitioners_only(as_, staff, dbsession, de
         app.get(f"/staff/{staff[key].id}", status=404)
 
 
-def test_department_admin_cannot_promote_or_move_their_practitioner(as_, staff, dbsession,
-                                                                   depts):
+def test_department_admin_cannot_promote_or_move_their_practitioner(as_, staff, dbsession, depts):
     app = as_("dept_admin")
     for field, value in (("role", "org_admin"), ("department_id", str(depts["Derma"].id))):
         form = page_form(app.get(f"/staff/{staff['prac'].id}"))
@@ -411,24 +471,44 @@ def test_department_admin_cannot_post_to_others(as_, staff, dbsession):
     app = as_("dept_admin")
     token = csrf(app)
     target = staff["other_prac"]
-    app.post(f"/staff/{target.id}", {"csrf_token": token, "name": "Hacked",
-             "email": target.email, "role": "practitioner", "language": "en",
-             "department_id": str(staff["dept_admin"].department_id), "active": "y"},
-             status=404)
+    app.post(
+        f"/staff/{target.id}",
+        {
+            "csrf_token": token,
+            "name": "Hacked",
+            "email": target.email,
+            "role": "practitioner",
+            "language": "en",
+            "department_id": str(staff["dept_admin"].department_id),
+            "active": "y",
+        },
+        status=404,
+    )
     app.post(f"/staff/{target.id}/invite", {"csrf_token": token}, status=404)
     assert fresh(dbsession, target).name == "Pam Derma"
 
 
-def test_staff_of_another_organisation_is_not_found(as_, make_organisation, make_user,
-                                                    dbsession, smtp):
+def test_staff_of_another_organisation_is_not_found(
+    as_, make_organisation, make_user, dbsession, smtp
+):
     beta = make_organisation("beta")
     foreign = make_user(beta, role=Role.practitioner, name="Beta Person", photo=b"\x89PNG")
     app = as_("admin")
     token = csrf(app)
     app.get(f"/staff/{foreign.id}", status=404)
-    app.post(f"/staff/{foreign.id}", {"csrf_token": token, "name": "Hacked",
-             "email": foreign.email, "role": "org_admin", "department_id": "0",
-             "language": "en", "active": "y"}, status=404)
+    app.post(
+        f"/staff/{foreign.id}",
+        {
+            "csrf_token": token,
+            "name": "Hacked",
+            "email": foreign.email,
+            "role": "org_admin",
+            "department_id": "0",
+            "language": "en",
+            "active": "y",
+        },
+        status=404,
+    )
     app.post(f"/staff/{foreign.id}/invite", {"csrf_token": token}, status=404)
     app.get(f"/staff/{foreign.id}/photo", status=404)
     app.get("/staff/999999", status=404)
@@ -486,8 +566,7 @@ def test_deactivating_ends_the_members_sessions(as_, staff, dbsession, webtest):
 def test_resend_link(as_, staff, smtp):
     app = as_("dept_admin")
     page = app.get("/staff")
-    form = [f for f in page.forms.values()
-            if f.action == f"/staff/{staff['prac'].id}/invite"][0]
+    form = [f for f in page.forms.values() if f.action == f"/staff/{staff['prac'].id}/invite"][0]
     response = form.submit(status=303)
     assert f"A new link has been sent to {staff['prac'].email}." in response.follow().text
     assert [m["To"] for m in smtp.messages] == [staff["prac"].email]
@@ -515,5 +594,9 @@ def test_department_with_staff_cannot_be_deleted(as_, staff, depts, dbsession):
     staff["other_prac"].department_id = None
     dbsession.flush()
     delete[f"/departments/{depts['Derma'].id}/delete"].submit(status=303)
-    assert dbsession.scalar(select(func.count()).select_from(Department)
-                            .where(Department.id == depts["Derma"].id)) == 0
+    assert (
+        dbsession.scalar(
+            select(func.count()).select_from(Department).where(Department.id == depts["Derma"].id)
+        )
+        == 0
+    )

@@ -1,6 +1,7 @@
 """The REST API: clients and appointments with the organisation's API key or a
 staff session, segregation, tenant isolation, JSON errors and the OpenAPI
 document."""
+
 from datetime import datetime
 
 import pytest
@@ -31,11 +32,17 @@ class Api:
         return headers
 
     def __call__(self, method, url, body=None, status=None, **kw):
-        call = getattr(self.testapp, f"{method.lower()}_json" if body is not None
-                       else method.lower())
+        call = getattr(
+            self.testapp, f"{method.lower()}_json" if body is not None else method.lower()
+        )
         args = (url, body) if body is not None else (url,)
-        return call(*args, headers={**self.headers(), **kw.pop("headers", {})},
-                    status=status, expect_errors=True, **kw)
+        return call(
+            *args,
+            headers={**self.headers(), **kw.pop("headers", {})},
+            status=status,
+            expect_errors=True,
+            **kw,
+        )
 
 
 @pytest.fixture
@@ -49,21 +56,49 @@ def world(make_organisation, make_user, dbsession):
     p1 = make_user(org, department_id=care.id, name="Practitioner One")
     p2 = make_user(org, department_id=care.id, name="Practitioner Two")
     key, other_key = org.rotate_api_key(), other.rotate_api_key()
-    c1 = Client(organisation_id=org.id, last_name="Jansen", initials="A.", email="a@example.org",
-                client_number="N-1", practitioners=[p1], departments=[care])
-    c2 = Client(organisation_id=org.id, last_name="Pietersen", initials="B.",
-                email="b@example.org", client_number="N-2", practitioners=[p2], departments=[care])
+    c1 = Client(
+        organisation_id=org.id,
+        last_name="Jansen",
+        initials="A.",
+        email="a@example.org",
+        client_number="N-1",
+        practitioners=[p1],
+        departments=[care],
+    )
+    c2 = Client(
+        organisation_id=org.id,
+        last_name="Pietersen",
+        initials="B.",
+        email="b@example.org",
+        client_number="N-2",
+        practitioners=[p2],
+        departments=[care],
+    )
     foreign = Client(organisation_id=other.id, last_name="Elsewhere")
     dbsession.add_all([c1, c2, foreign])
     dbsession.flush()
-    foreign_appointment = Appointment(organisation_id=other.id, client_id=foreign.id,
-                                      practitioner_id=make_user(other).id,
-                                      starts_at=datetime(2031, 1, 1, 9))
+    foreign_appointment = Appointment(
+        organisation_id=other.id,
+        client_id=foreign.id,
+        practitioner_id=make_user(other).id,
+        starts_at=datetime(2031, 1, 1, 9),
+    )
     dbsession.add(foreign_appointment)
     dbsession.flush()
-    return dict(org=org, other=other, care=care, admin=admin, p1=p1, p2=p2, key=key,
-                other_key=other_key, c1=c1, c2=c2, foreign=foreign,
-                foreign_appointment=foreign_appointment)
+    return dict(
+        org=org,
+        other=other,
+        care=care,
+        admin=admin,
+        p1=p1,
+        p2=p2,
+        key=key,
+        other_key=other_key,
+        c1=c1,
+        c2=c2,
+        foreign=foreign,
+        foreign_appointment=foreign_appointment,
+    )
 
 
 @pytest.fixture
@@ -79,21 +114,26 @@ def session_api(webtest, login, user):
 
 
 def book(api, client, practitioner, starts_at=FUTURE, status=201, **extra):
-    body = {"client_id": client.id, "practitioner_id": practitioner.id, "starts_at": starts_at,
-            **extra}
+    body = {
+        "client_id": client.id,
+        "practitioner_id": practitioner.id,
+        "starts_at": starts_at,
+        **extra,
+    }
     return api("POST", "/api/v1/appointments", body, status=status)
 
 
 # ---- the document
 
+
 def test_openapi_document_is_public_and_covers_every_api_view(app, webtest, world):
     doc = webtest("alpha").get("/api/v1/openapi.json").json
     assert doc["openapi"].startswith("3.1")
-    assert doc["components"]["securitySchemes"]["apiKey"] == {"type": "http",
-                                                              "scheme": "bearer"}
+    assert doc["components"]["securitySchemes"]["apiKey"] == {"type": "http", "scheme": "bearer"}
     documented = {(op.route, op.method.upper()) for op in OPERATIONS}
     assert {(path, method) for path, ops in doc["paths"].items() for method in ops} == {
-        (op.path, op.method) for op in OPERATIONS}
+        (op.path, op.method) for op in OPERATIONS
+    }
     introspector = app.registry.introspector
     registered = set()
     for view in introspector.get_category("views"):
@@ -105,6 +145,7 @@ def test_openapi_document_is_public_and_covers_every_api_view(app, webtest, worl
 
 
 # ---- authentication
+
 
 def test_without_credentials_the_answer_is_a_json_401(webtest, world):
     response = Api(webtest("alpha"))("GET", "/api/v1/clients", status=401)
@@ -128,8 +169,9 @@ def test_failed_keys_are_rate_limited_per_address(webtest, world):
     assert wrong("GET", "/api/v1/clients", status=429).json["error"].startswith("Too many")
     # Even the right key waits from that address; another address is not blocked.
     Api(webtest("alpha"), key=world["key"])("GET", "/api/v1/clients", status=429)
-    Api(webtest("alpha"), key=world["key"])("GET", "/api/v1/clients", status=200,
-                                            extra_environ={"REMOTE_ADDR": "192.0.2.99"})
+    Api(webtest("alpha"), key=world["key"])(
+        "GET", "/api/v1/clients", status=200, extra_environ={"REMOTE_ADDR": "192.0.2.99"}
+    )
 
 
 def test_a_session_needs_the_csrf_header_for_changes(webtest, login, world):
@@ -149,11 +191,20 @@ def test_the_key_is_no_session_elsewhere(webtest, world):
 
 # ---- clients
 
+
 def test_client_crud_with_the_api_key(api, world, dbsession):
     care = world["care"]
-    body = {"initials": "C.", "last_name": " de Vries ", "date_of_birth": "1980-02-29",
-            "email": "c@example.org", "phone": "+31 6 1234", "client_number": "EHR-9",
-            "language": "nl", "department_ids": [care.id], "practitioner_ids": [world["p1"].id]}
+    body = {
+        "initials": "C.",
+        "last_name": " de Vries ",
+        "date_of_birth": "1980-02-29",
+        "email": "c@example.org",
+        "phone": "+31 6 1234",
+        "client_number": "EHR-9",
+        "language": "nl",
+        "department_ids": [care.id],
+        "practitioner_ids": [world["p1"].id],
+    }
     created = api("POST", "/api/v1/clients", body, status=201).json
     assert created["last_name"] == "de Vries" and created["department_ids"] == [care.id]
     assert created["created_at"].endswith("Z")
@@ -179,21 +230,33 @@ def test_client_list_searches_and_pages(api, world):
     assert [c["last_name"] for c in page["items"]] == ["Pietersen"] and page["total"] == 2
 
 
-@pytest.mark.parametrize("body, field, message", [
-    ({"last_name": "X", "colour": "red"}, "colour", "Unknown field."),
-    ({}, "last_name", "This field is required."),
-    ({"last_name": "   "}, "last_name", "String should have at least 1 character"),
-    ({"last_name": 5}, "last_name", "Input should be a valid string"),
-    ({"last_name": "X", "department_ids": [10**30]}, "department_ids.0",
-     "Input should be less than or equal to 2147483647"),
-    ({"last_name": "X", "department_ids": ["1"]}, "department_ids.0",
-     "Input should be a valid integer"),
-    ({"last_name": "X\x00"}, "last_name", "must not contain NUL characters"),
-    ({"last_name": "X", "email": "not an address"}, "email", "String should match pattern"),
-    ({"last_name": "X", "language": "fr"}, "language", "Input should be"),
-    ({"last_name": "X", "date_of_birth": "2999-01-01"}, "date_of_birth",
-     "must not be in the future"),
-])
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        ({"last_name": "X", "colour": "red"}, "colour", "Unknown field."),
+        ({}, "last_name", "This field is required."),
+        ({"last_name": "   "}, "last_name", "String should have at least 1 character"),
+        ({"last_name": 5}, "last_name", "Input should be a valid string"),
+        (
+            {"last_name": "X", "department_ids": [10**30]},
+            "department_ids.0",
+            "Input should be less than or equal to 2147483647",
+        ),
+        (
+            {"last_name": "X", "department_ids": ["1"]},
+            "department_ids.0",
+            "Input should be a valid integer",
+        ),
+        ({"last_name": "X\x00"}, "last_name", "must not contain NUL characters"),
+        ({"last_name": "X", "email": "not an address"}, "email", "String should match pattern"),
+        ({"last_name": "X", "language": "fr"}, "language", "Input should be"),
+        (
+            {"last_name": "X", "date_of_birth": "2999-01-01"},
+            "date_of_birth",
+            "must not be in the future",
+        ),
+    ],
+)
 def test_invalid_clients_are_refused_per_field(api, dbsession, body, field, message):
     before = dbsession.scalar(select(Client.id).order_by(Client.id.desc()))
     response = api("POST", "/api/v1/clients", body, status=422)
@@ -204,25 +267,43 @@ def test_invalid_clients_are_refused_per_field(api, dbsession, body, field, mess
 
 
 def test_bodies_that_are_not_json_are_refused(api):
-    for raw, content_type, status in ((b"{bad", "application/json", 400),
-                                      (b"", "application/json", 400),
-                                      (b'{"last_name": "X"}', "text/plain", 415),
-                                      (b"\xff\xfe", "application/json", 400)):
-        response = api.testapp.post("/api/v1/clients", raw, headers={
-            **api.headers(), "Content-Type": content_type}, expect_errors=True)
+    for raw, content_type, status in (
+        (b"{bad", "application/json", 400),
+        (b"", "application/json", 400),
+        (b'{"last_name": "X"}', "text/plain", 415),
+        (b"\xff\xfe", "application/json", 400),
+    ):
+        response = api.testapp.post(
+            "/api/v1/clients",
+            raw,
+            headers={**api.headers(), "Content-Type": content_type},
+            expect_errors=True,
+        )
         assert response.status_int == status and response.json["error"], raw
     assert api("POST", "/api/v1/clients", [1], status=422).json["details"][0]["field"] == ""
 
 
 def test_bad_query_parameters_are_422(api):
-    for params in ({"limit": "0"}, {"limit": "x"}, {"offset": str(10**40)}, {"sort": "x"},
-                   {"q": "a\x00"}):
+    for params in (
+        {"limit": "0"},
+        {"limit": "x"},
+        {"offset": str(10**40)},
+        {"sort": "x"},
+        {"q": "a\x00"},
+    ):
         assert api("GET", "/api/v1/clients", params=params, status=422).json["details"]
-    problems = api("GET", "/api/v1/appointments", params={"from": "2024-01-01T10:00"},
-                   status=422).json["details"]
-    assert problems == [{"field": "from", "message": (
-        "Give the time with its UTC offset, e.g. 2024-05-01T09:00:00+02:00"
-        " or 2024-05-01T07:00:00Z.")}]
+    problems = api(
+        "GET", "/api/v1/appointments", params={"from": "2024-01-01T10:00"}, status=422
+    ).json["details"]
+    assert problems == [
+        {
+            "field": "from",
+            "message": (
+                "Give the time with its UTC offset, e.g. 2024-05-01T09:00:00+02:00"
+                " or 2024-05-01T07:00:00Z."
+            ),
+        }
+    ]
 
 
 def test_another_organisations_ids_are_404(api, world):
@@ -236,12 +317,17 @@ def test_another_organisations_ids_are_404(api, world):
     api("GET", "/api/v1/clients/999999999999999999", status=404)
     assert appointment.status is Status.scheduled
     # In a body, another organisation's id is an unknown id of that field.
-    response = api("POST", "/api/v1/clients", {"last_name": "X", "practitioner_ids": [
-        appointment.practitioner_id]}, status=422)
+    response = api(
+        "POST",
+        "/api/v1/clients",
+        {"last_name": "X", "practitioner_ids": [appointment.practitioner_id]},
+        status=422,
+    )
     assert response.json["details"][0]["field"] == "practitioner_ids"
     response = book(api, foreign, world["p1"], status=422)
-    assert response.json["details"] == [{"field": "client_id",
-                                         "message": f"Unknown id: {foreign.id}."}]
+    assert response.json["details"] == [
+        {"field": "client_id", "message": f"Unknown id: {foreign.id}."}
+    ]
 
 
 def test_unknown_methods_are_json_405(api):
@@ -252,13 +338,15 @@ def test_unknown_methods_are_json_405(api):
 
 # ---- appointments
 
+
 def test_appointment_lifecycle_with_mail(api, world, smtp, dbsession):
     c1, p1 = world["c1"], world["p1"]
     group = Participant(organisation_id=world["org"].id, last_name="Interpreter")
     dbsession.add(group)
     dbsession.flush()
-    created = book(api, c1, p1, duration_minutes=30, message="Bring your list",
-                   participant_ids=[group.id]).json
+    created = book(
+        api, c1, p1, duration_minutes=30, message="Bring your list", participant_ids=[group.id]
+    ).json
     assert created["starts_at"] == "2031-03-04T09:00:00Z"
     assert created["ends_at"] == "2031-03-04T09:30:00Z"
     assert created["status"] == "scheduled" and created["participant_ids"] == [group.id]
@@ -283,8 +371,9 @@ def test_a_taken_slot_is_409_and_stores_nothing(api, world, smtp, dbsession):
     response = book(api, world["c2"], world["p1"], status=409)
     assert "just taken" in response.json["error"]
     assert len(smtp.messages) == 1
-    count = dbsession.scalars(select(Appointment).where(
-        Appointment.organisation_id == world["org"].id)).all()
+    count = dbsession.scalars(
+        select(Appointment).where(Appointment.organisation_id == world["org"].id)
+    ).all()
     assert len(count) == 1
 
 
@@ -296,8 +385,9 @@ def test_appointment_input_is_checked(api, world):
     assert book(api, c1, p1, starts_at="1970-01-01T00:00:00Z", status=422).json["details"]
     assert book(api, c1, p1, duration_minutes=10**12, status=422).json["details"]
     assert book(api, c1, p1, duration_minutes=True, status=422).json["details"]
-    no_one = api("POST", "/api/v1/appointments", {"client_id": c1.id, "starts_at": FUTURE},
-                 status=422).json
+    no_one = api(
+        "POST", "/api/v1/appointments", {"client_id": c1.id, "starts_at": FUTURE}, status=422
+    ).json
     assert no_one["error"] == "Choose a practitioner or a department."
 
 
@@ -309,8 +399,10 @@ def test_appointment_list_filters(api, world):
     api("POST", f"/api/v1/appointments/{third['id']}/cancel", status=200)
 
     def ids(**params):
-        return [a["id"] for a in api("GET", "/api/v1/appointments", params=params,
-                                     status=200).json["items"]]
+        return [
+            a["id"]
+            for a in api("GET", "/api/v1/appointments", params=params, status=200).json["items"]
+        ]
 
     assert ids() == [first["id"], second["id"], third["id"]]
     assert ids(**{"from": "2031-03-05T10:00:00+01:00"}) == [second["id"], third["id"]]
@@ -322,6 +414,7 @@ def test_appointment_list_filters(api, world):
 
 
 # ---- segregation through the API
+
 
 @pytest.fixture
 def strict(world, dbsession):
@@ -349,8 +442,10 @@ def test_strict_clients_practitioner_sees_only_own_clients(webtest, login, api, 
     assert [a["id"] for a in appointments] == [mine["id"]]
     p1_api("GET", f"/api/v1/appointments/{theirs['id']}", status=404)
     p1_api("POST", f"/api/v1/appointments/{theirs['id']}/cancel", status=404)
-    assert book(p1_api, c2, p1, "2031-03-07T09:00:00Z", status=422).json["details"][0][
-        "field"] == "client_id"
+    assert (
+        book(p1_api, c2, p1, "2031-03-07T09:00:00Z", status=422).json["details"][0]["field"]
+        == "client_id"
+    )
     # Booking their own client with someone else would hide it from them.
     book(p1_api, c1, p2, "2031-03-08T09:00:00Z", status=403)
     # The key still sees both.
@@ -363,8 +458,12 @@ def test_a_practitioners_new_client_is_theirs(webtest, login, strict, dbsession)
     assert created["practitioner_ids"] == [strict["p1"].id]
     assert created["department_ids"] == [strict["care"].id]
     # Giving the client away would put it out of sight: refused, nothing changed.
-    p1_api("PATCH", f"/api/v1/clients/{created['id']}",
-           {"practitioner_ids": [strict["p2"].id]}, status=403)
+    p1_api(
+        "PATCH",
+        f"/api/v1/clients/{created['id']}",
+        {"practitioner_ids": [strict["p2"].id]},
+        status=403,
+    )
     client = dbsession.get(Client, created["id"])
     dbsession.refresh(client)
     assert [p.id for p in client.practitioners] == [strict["p1"].id]

@@ -2,20 +2,21 @@
 list with filters, today's overview and the detail page with the client's
 link. Bad input is refused with a message and nothing saved; segregation
 holds on every page."""
+
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from clients_support import (errors, flashes, make_client, make_group, make_participant,
-                             post)
 from consultroom.accounts.models import Role
 from consultroom.appointments.display import colour
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.tenancy.models import Department
 
-NOW = datetime(2026, 6, 1, 8, 0)   # UTC: 10:00 in Amsterdam (summer time)
+from clients_support import errors, flashes, make_client, make_group, make_participant, post
+
+NOW = datetime(2026, 6, 1, 8, 0)  # UTC: 10:00 in Amsterdam (summer time)
 SLOT = datetime(2026, 6, 10, 8, 0)  # 10:00 in Amsterdam
 
 
@@ -55,8 +56,15 @@ def other_doctor(make_user, dbsession, org, depts):
 
 @pytest.fixture
 def client(dbsession, org, doctor, depts):
-    return make_client(dbsession, org, "Bakker", initials="A.", email="a.bakker@example.org",
-                       departments=[depts[0]], practitioners=[doctor])
+    return make_client(
+        dbsession,
+        org,
+        "Bakker",
+        initials="A.",
+        email="a.bakker@example.org",
+        departments=[depts[0]],
+        practitioners=[doctor],
+    )
 
 
 @pytest.fixture
@@ -65,6 +73,7 @@ def as_user(webtest, login):
         app = webtest("clinic")
         login(app, user)
         return app
+
     return log_in
 
 
@@ -74,8 +83,14 @@ def admin_app(as_user, admin):
 
 
 def book(dbsession, org, client, practitioner=None, starts_at=SLOT, **kw):
-    appointment = Appointment(organisation_id=org.id, client=client, practitioner=practitioner,
-                              starts_at=starts_at, duration_minutes=kw.pop("duration", 20), **kw)
+    appointment = Appointment(
+        organisation_id=org.id,
+        client=client,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        duration_minutes=kw.pop("duration", 20),
+        **kw,
+    )
     dbsession.add(appointment)
     dbsession.flush()
     return appointment
@@ -83,8 +98,9 @@ def book(dbsession, org, client, practitioner=None, starts_at=SLOT, **kw):
 
 def appointments(dbsession, org):
     dbsession.expire_all()
-    return dbsession.scalars(select(Appointment).where(Appointment.organisation_id == org.id)
-                             .order_by(Appointment.id)).all()
+    return dbsession.scalars(
+        select(Appointment).where(Appointment.organisation_id == org.id).order_by(Appointment.id)
+    ).all()
 
 
 def count(dbsession, org):
@@ -92,8 +108,14 @@ def count(dbsession, org):
 
 
 def form_data(client, practitioner, **changes):
-    data = {"client_id": client.id, "practitioner_id": practitioner.id, "date": "2026-06-10",
-            "start_time": "10:00", "duration_minutes": "20", "message": ""}
+    data = {
+        "client_id": client.id,
+        "practitioner_id": practitioner.id,
+        "date": "2026-06-10",
+        "start_time": "10:00",
+        "duration_minutes": "20",
+        "message": "",
+    }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -102,16 +124,26 @@ def form_data(client, practitioner, **changes):
 
 
 def test_new_appointment_in_local_time_with_participants_and_invitation(
-        admin_app, dbsession, org, client, doctor, smtp):
+    admin_app, dbsession, org, client, doctor, smtp
+):
     family = make_group(dbsession, org, "Family")
     mother = make_participant(dbsession, org, "Moeder", groups=[family])
     father = make_participant(dbsession, org, "Vader", groups=[family])
     nurse = make_participant(dbsession, org, "Zuster")
     page = admin_app.get(f"/appointments/new?client={client.id}")
     assert page.html.select_one("#client_id option[selected]")["value"] == str(client.id)
-    response = post(admin_app, "/appointments/new", form_data(
-        client, doctor, message="Bring your glasses.", group_ids=[family.id],
-        participant_ids=[nurse.id, mother.id]), status=303)
+    response = post(
+        admin_app,
+        "/appointments/new",
+        form_data(
+            client,
+            doctor,
+            message="Bring your glasses.",
+            group_ids=[family.id],
+            participant_ids=[nurse.id, mother.id],
+        ),
+        status=303,
+    )
     [appointment] = appointments(dbsession, org)
     assert appointment.starts_at == SLOT  # 10:00 Amsterdam summer time is 08:00 UTC
     assert (appointment.practitioner, appointment.client) == (doctor, client)
@@ -126,8 +158,7 @@ def test_new_appointment_in_local_time_with_participants_and_invitation(
 
 
 def test_winter_time_is_converted_too(admin_app, dbsession, org, client, doctor):
-    post(admin_app, "/appointments/new", form_data(client, doctor, date="2026-12-01"),
-         status=303)
+    post(admin_app, "/appointments/new", form_data(client, doctor, date="2026-12-01"), status=303)
     assert appointments(dbsession, org)[0].starts_at == datetime(2026, 12, 1, 9, 0)
 
 
@@ -138,28 +169,32 @@ def test_preselect_ignores_a_client_out_of_sight(admin_app, make_organisation, d
     admin_app.get("/appointments/new?client=abc")  # nonsense: ignored, no error
 
 
-@pytest.mark.parametrize("changes, field, says", [
-    ({"client_id": ""}, "client_id", "Choose a client"),
-    ({"client_id": "999999"}, "client_id", "Choose one of the options"),
-    ({"client_id": "abc"}, "client_id", ""),
-    ({"practitioner_id": ""}, "practitioner_id", "Choose a practitioner"),
-    ({"date": ""}, "date", ""),
-    ({"date": "2026-02-30"}, "date", ""),
-    ({"date": "9999-12-31"}, "date", "Check the year"),
-    ({"date": "0001-01-01"}, "date", "Check the year"),
-    ({"start_time": "25:00"}, "start_time", ""),
-    ({"start_time": ""}, "start_time", ""),
-    ({"date": "2026-05-31"}, "start_time", "This time has passed"),
-    ({"date": "2027-03-28", "start_time": "02:30"}, "start_time", "does not exist"),
-    ({"duration_minutes": "0"}, "duration_minutes", ""),
-    ({"duration_minutes": "abc"}, "duration_minutes", ""),
-    ({"duration_minutes": "100000"}, "duration_minutes", ""),
-    ({"message": "x" * 2001}, "message", ""),
-    ({"group_ids": "999999"}, "group_ids", ""),
-    ({"participant_ids": "abc"}, "participant_ids", ""),
-])
-def test_bad_input_is_refused_with_a_message(admin_app, dbsession, org, client, doctor,
-                                             changes, field, says):
+@pytest.mark.parametrize(
+    "changes, field, says",
+    [
+        ({"client_id": ""}, "client_id", "Choose a client"),
+        ({"client_id": "999999"}, "client_id", "Choose one of the options"),
+        ({"client_id": "abc"}, "client_id", ""),
+        ({"practitioner_id": ""}, "practitioner_id", "Choose a practitioner"),
+        ({"date": ""}, "date", ""),
+        ({"date": "2026-02-30"}, "date", ""),
+        ({"date": "9999-12-31"}, "date", "Check the year"),
+        ({"date": "0001-01-01"}, "date", "Check the year"),
+        ({"start_time": "25:00"}, "start_time", ""),
+        ({"start_time": ""}, "start_time", ""),
+        ({"date": "2026-05-31"}, "start_time", "This time has passed"),
+        ({"date": "2027-03-28", "start_time": "02:30"}, "start_time", "does not exist"),
+        ({"duration_minutes": "0"}, "duration_minutes", ""),
+        ({"duration_minutes": "abc"}, "duration_minutes", ""),
+        ({"duration_minutes": "100000"}, "duration_minutes", ""),
+        ({"message": "x" * 2001}, "message", ""),
+        ({"group_ids": "999999"}, "group_ids", ""),
+        ({"participant_ids": "abc"}, "participant_ids", ""),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(
+    admin_app, dbsession, org, client, doctor, changes, field, says
+):
     page = post(admin_app, "/appointments/new", form_data(client, doctor, **changes))
     assert page.status_int == 200
     found = errors(page)
@@ -169,7 +204,8 @@ def test_bad_input_is_refused_with_a_message(admin_app, dbsession, org, client, 
 
 
 def test_another_organisations_practitioner_cannot_be_chosen(
-        admin_app, dbsession, org, client, make_organisation, make_user):
+    admin_app, dbsession, org, client, make_organisation, make_user
+):
     stranger = make_user(make_organisation("other"), password=None)
     page = post(admin_app, "/appointments/new", form_data(client, stranger))
     assert "practitioner_id" in errors(page) and count(dbsession, org) == 0
@@ -183,7 +219,8 @@ def test_an_inactive_practitioner_is_not_offered(admin_app, dbsession, org, clie
 
 
 def test_slot_just_taken_reshows_the_form_and_saves_nothing(
-        admin_app, dbsession, org, client, doctor, smtp):
+    admin_app, dbsession, org, client, doctor, smtp
+):
     book(dbsession, org, client, doctor)
     page = post(admin_app, "/appointments/new", form_data(client, doctor, message="Hello"))
     assert page.status_int == 200
@@ -191,24 +228,29 @@ def test_slot_just_taken_reshows_the_form_and_saves_nothing(
     assert page.html.select_one("#message").text == "Hello"  # the form keeps what was typed
     assert count(dbsession, org) == 1 and smtp.messages == []
     # The transaction was left usable: another time saves fine.
-    post(admin_app, "/appointments/new", form_data(client, doctor, start_time="10:30"),
-         status=303)
+    post(admin_app, "/appointments/new", form_data(client, doctor, start_time="10:30"), status=303)
     assert count(dbsession, org) == 2
 
 
-def test_departments_only_with_strict_departments(admin_app, dbsession, org, client, doctor,
-                                                   depts):
+def test_departments_only_with_strict_departments(admin_app, dbsession, org, client, doctor, depts):
     assert not admin_app.get("/appointments/new").html.select("#department_id")
     org.settings = {**org.settings, "strict_departments": True}
     dbsession.flush()
     page = admin_app.get("/appointments/new")
     assert [o.text for o in page.html.select("#department_id option")][1:] == [
-        "Dietetics", "Physio"]
-    both = post(admin_app, "/appointments/new",
-                form_data(client, doctor, department_id=depts[1].id))
+        "Dietetics",
+        "Physio",
+    ]
+    both = post(
+        admin_app, "/appointments/new", form_data(client, doctor, department_id=depts[1].id)
+    )
     assert "not both" in " ".join(errors(both)["department_id"])
-    post(admin_app, "/appointments/new",
-         form_data(client, doctor, practitioner_id="", department_id=depts[1].id), status=303)
+    post(
+        admin_app,
+        "/appointments/new",
+        form_data(client, doctor, practitioner_id="", department_id=depts[1].id),
+        status=303,
+    )
     [appointment] = appointments(dbsession, org)
     assert appointment.department == depts[1] and appointment.practitioner is None
 
@@ -216,14 +258,19 @@ def test_departments_only_with_strict_departments(admin_app, dbsession, org, cli
 # ---- edit and cancel
 
 
-def test_edit_moves_the_appointment_and_tells_the_client(admin_app, dbsession, org, client,
-                                                         doctor, smtp):
+def test_edit_moves_the_appointment_and_tells_the_client(
+    admin_app, dbsession, org, client, doctor, smtp
+):
     appointment = book(dbsession, org, client, doctor, message="Old")
     page = admin_app.get(f"/appointments/{appointment.id}/edit")
     assert page.html.select_one("#start_time")["value"] == "10:00"
     assert page.html.select_one("#date")["value"] == "2026-06-10"
-    post(admin_app, f"/appointments/{appointment.id}/edit",
-         form_data(client, doctor, start_time="11:15", duration_minutes="30"), status=303)
+    post(
+        admin_app,
+        f"/appointments/{appointment.id}/edit",
+        form_data(client, doctor, start_time="11:15", duration_minutes="30"),
+        status=303,
+    )
     [moved] = appointments(dbsession, org)
     assert (moved.starts_at, moved.duration_minutes) == (datetime(2026, 6, 10, 9, 15), 30)
     assert moved.sequence == 1 and moved.token == appointment.token
@@ -233,8 +280,11 @@ def test_edit_moves_the_appointment_and_tells_the_client(admin_app, dbsession, o
 def test_edit_into_a_taken_slot_changes_nothing(admin_app, dbsession, org, client, doctor):
     book(dbsession, org, client, doctor, starts_at=SLOT + timedelta(hours=1))
     appointment = book(dbsession, org, client, doctor, message="Keep")
-    page = post(admin_app, f"/appointments/{appointment.id}/edit",
-                form_data(client, doctor, start_time="11:00", message="Changed"))
+    page = post(
+        admin_app,
+        f"/appointments/{appointment.id}/edit",
+        form_data(client, doctor, start_time="11:00", message="Changed"),
+    )
     assert "just taken" in " ".join(errors(page)["start_time"])
     dbsession.expire_all()
     assert (appointment.starts_at, appointment.message, appointment.sequence) == (SLOT, "Keep", 0)
@@ -242,8 +292,12 @@ def test_edit_into_a_taken_slot_changes_nothing(admin_app, dbsession, org, clien
 
 def test_a_past_appointment_keeps_its_time_on_edit(admin_app, dbsession, org, client, doctor):
     past = book(dbsession, org, client, doctor, starts_at=NOW - timedelta(days=2))
-    post(admin_app, f"/appointments/{past.id}/edit",
-         form_data(client, doctor, date="2026-05-30", message="Notes"), status=303)
+    post(
+        admin_app,
+        f"/appointments/{past.id}/edit",
+        form_data(client, doctor, date="2026-05-30", message="Notes"),
+        status=303,
+    )
     dbsession.expire_all()
     assert past.message == "Notes"
 
@@ -273,16 +327,18 @@ def test_cancel_needs_post(admin_app, dbsession, org, client, doctor):
 # ---- quick consultation
 
 
-def test_quick_consultation_starts_now_without_mail(as_user, dbsession, org, client, doctor,
-                                                    smtp):
+def test_quick_consultation_starts_now_without_mail(as_user, dbsession, org, client, doctor, smtp):
     family = make_group(dbsession, org, "Family")
     sister = make_participant(dbsession, org, "Zus", groups=[family])
     app = as_user(doctor)
     page = app.get("/appointments/quick")
     assert page.html.select_one("#duration_minutes")["value"] == "20"
-    response = post(app, "/appointments/quick",
-                    {"client_id": client.id, "duration_minutes": "20", "group_ids": family.id},
-                    status=303)
+    response = post(
+        app,
+        "/appointments/quick",
+        {"client_id": client.id, "duration_minutes": "20", "group_ids": family.id},
+        status=303,
+    )
     [quick] = appointments(dbsession, org)
     assert (quick.kind, quick.practitioner, quick.starts_at) == (Kind.quick, doctor, NOW)
     assert quick.participants == [sister] and smtp.messages == []
@@ -291,24 +347,35 @@ def test_quick_consultation_starts_now_without_mail(as_user, dbsession, org, cli
 
 
 def test_quick_consultation_can_mail_the_link(as_user, dbsession, org, client, doctor, smtp):
-    post(as_user(doctor), "/appointments/quick",
-         {"client_id": client.id, "duration_minutes": "20", "send_link": "y"}, status=303)
+    post(
+        as_user(doctor),
+        "/appointments/quick",
+        {"client_id": client.id, "duration_minutes": "20", "send_link": "y"},
+        status=303,
+    )
     assert [m["To"] for m in smtp.messages] == ["a.bakker@example.org"]
 
 
 def test_two_quick_consultations_at_once_are_fine(as_user, dbsession, org, client, doctor):
     app = as_user(doctor)
     for _ in range(2):
-        post(app, "/appointments/quick", {"client_id": client.id, "duration_minutes": "20"},
-             status=303)
+        post(
+            app,
+            "/appointments/quick",
+            {"client_id": client.id, "duration_minutes": "20"},
+            status=303,
+        )
     assert count(dbsession, org) == 2
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"client_id": "", "duration_minutes": "20"}, "client_id"),
-    ({"client_id": "CLIENT", "duration_minutes": "2"}, "duration_minutes"),
-    ({"client_id": "CLIENT", "duration_minutes": "x"}, "duration_minutes"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"client_id": "", "duration_minutes": "20"}, "client_id"),
+        ({"client_id": "CLIENT", "duration_minutes": "2"}, "duration_minutes"),
+        ({"client_id": "CLIENT", "duration_minutes": "x"}, "duration_minutes"),
+    ],
+)
 def test_quick_consultation_bad_input(as_user, dbsession, org, client, doctor, data, field):
     data = {k: (client.id if v == "CLIENT" else v) for k, v in data.items()}
     page = post(as_user(doctor), "/appointments/quick", data)
@@ -319,8 +386,7 @@ def test_quick_consultation_bad_input(as_user, dbsession, org, client, doctor, d
 # ---- the detail page's notice
 
 
-def test_link_must_be_delivered_another_way_without_mail(admin_app, dbsession, org, client,
-                                                         doctor):
+def test_link_must_be_delivered_another_way_without_mail(admin_app, dbsession, org, client, doctor):
     appointment = book(dbsession, org, client, doctor)
     assert not admin_app.get(f"/appointments/{appointment.id}").html.select(".notice-no-mail")
     org.settings = {**org.settings, "no_emails": True}
@@ -346,12 +412,17 @@ def test_list_filters(admin_app, dbsession, org, client, doctor, other_doctor, d
     past = book(dbsession, org, client, doctor, starts_at=NOW - timedelta(days=1))
     first = book(dbsession, org, client, doctor)
     second = book(dbsession, org, other_client, other_doctor, starts_at=SLOT + timedelta(days=1))
-    gone = book(dbsession, org, client, doctor, starts_at=SLOT + timedelta(days=2),
-                status=Status.cancelled)
+    gone = book(
+        dbsession, org, client, doctor, starts_at=SLOT + timedelta(days=2), status=Status.cancelled
+    )
     assert listed_ids(admin_app.get("/appointments")) == [first.id, second.id, gone.id]
     everything = {"date_from": ""}
     assert listed_ids(admin_app.get("/appointments", everything)) == [
-        past.id, first.id, second.id, gone.id]
+        past.id,
+        first.id,
+        second.id,
+        gone.id,
+    ]
     cases = [
         ({"practitioner": other_doctor.id}, [second.id]),
         ({"department": depts[0].id}, [past.id, first.id, gone.id]),
@@ -362,16 +433,24 @@ def test_list_filters(admin_app, dbsession, org, client, doctor, other_doctor, d
         ({"date_from": "11-06-2026", "date_to": "11-06-2026"}, [second.id]),
     ]
     for params, expected in cases:
-        assert listed_ids(admin_app.get("/appointments", {**everything, **params})) == expected, \
+        assert listed_ids(admin_app.get("/appointments", {**everything, **params})) == expected, (
             params
+        )
 
 
-@pytest.mark.parametrize("params", [
-    {"date_from": "yesterday"}, {"date_to": "2026-13-01"}, {"practitioner": "x"},
-    {"client": "99999999"}, {"status": "maybe"}, {"page": "-1"}, {"date_from": "9999-01-01"},
-])
-def test_bad_filters_show_a_message_not_an_error(admin_app, dbsession, org, client, doctor,
-                                                 params):
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_from": "yesterday"},
+        {"date_to": "2026-13-01"},
+        {"practitioner": "x"},
+        {"client": "99999999"},
+        {"status": "maybe"},
+        {"page": "-1"},
+        {"date_from": "9999-01-01"},
+    ],
+)
+def test_bad_filters_show_a_message_not_an_error(admin_app, dbsession, org, client, doctor, params):
     book(dbsession, org, client, doctor)
     page = admin_app.get("/appointments", params)
     assert page.status_int == 200
@@ -379,8 +458,9 @@ def test_bad_filters_show_a_message_not_an_error(admin_app, dbsession, org, clie
         assert errors(page)
 
 
-def test_today_is_coloured_per_practitioner(admin_app, dbsession, org, client, doctor,
-                                            other_doctor, depts):
+def test_today_is_coloured_per_practitioner(
+    admin_app, dbsession, org, client, doctor, other_doctor, depts
+):
     early = book(dbsession, org, client, doctor, starts_at=NOW + timedelta(hours=1))
     book(dbsession, org, client, other_doctor, starts_at=NOW + timedelta(hours=2))
     late = book(dbsession, org, client, doctor, starts_at=datetime(2026, 6, 1, 21, 30))  # 23:30
@@ -393,15 +473,23 @@ def test_today_is_coloured_per_practitioner(admin_app, dbsession, org, client, d
     assert rows[1]["style"] == f"--who: {colour(other_doctor)}" != rows[0]["style"]
     # Colour is not the only cue: the name is written in each row and the legend.
     assert [r.select("td")[1].text.strip() for r in rows] == [
-        "Dr. Jansen", "Dr. Peters", "Dr. Jansen"]
+        "Dr. Jansen",
+        "Dr. Peters",
+        "Dr. Jansen",
+    ]
     assert [li.text.strip() for li in page.html.select(".legend li")] == [
-        "Dr. Jansen", "Dr. Peters"]
+        "Dr. Jansen",
+        "Dr. Peters",
+    ]
     # The same colour on every page view: derived from the id.
     again = admin_app.get("/appointments/today").html.select("tbody tr")
     assert [r["style"] for r in again] == [r["style"] for r in rows]
     by_dept = admin_app.get("/appointments/today", {"by": "department"}).html.select("tbody tr")
     assert [r["data-owner"] for r in by_dept] == [
-        f"d{depts[0].id}", f"d{depts[1].id}", f"d{depts[0].id}"]
+        f"d{depts[0].id}",
+        f"d{depts[1].id}",
+        f"d{depts[0].id}",
+    ]
     assert early.id != late.id
 
 
@@ -420,7 +508,8 @@ def strict_clients(dbsession, org):
 
 
 def test_strict_clients_keeps_other_practitioners_appointments_out_of_sight(
-        as_user, dbsession, org, client, doctor, other_doctor, strict_clients, smtp):
+    as_user, dbsession, org, client, doctor, other_doctor, strict_clients, smtp
+):
     mine = book(dbsession, org, client, doctor)
     theirs = book(dbsession, org, client, other_doctor, starts_at=NOW + timedelta(hours=1))
     app = as_user(doctor)
@@ -445,12 +534,14 @@ def test_strict_clients_keeps_other_practitioners_appointments_out_of_sight(
 
 
 def test_strict_departments_keeps_other_departments_out_of_sight(
-        as_user, dbsession, org, client, doctor, other_doctor, depts):
+    as_user, dbsession, org, client, doctor, other_doctor, depts
+):
     org.settings = {**org.settings, "strict_departments": True}
     dbsession.flush()
     theirs = book(dbsession, org, client, other_doctor)
-    dept_appointment = book(dbsession, org, client, None, department=depts[1],
-                            starts_at=SLOT + timedelta(hours=1))
+    dept_appointment = book(
+        dbsession, org, client, None, department=depts[1], starts_at=SLOT + timedelta(hours=1)
+    )
     app = as_user(doctor)
     assert listed_ids(app.get("/appointments")) == []
     for appointment in (theirs, dept_appointment):
@@ -460,8 +551,9 @@ def test_strict_departments_keeps_other_departments_out_of_sight(
     assert [o.text for o in page.html.select("#department_id option")] == ["—", "Dietetics"]
 
 
-def test_other_organisations_appointments_are_not_found(admin_app, dbsession,
-                                                        make_organisation, make_user):
+def test_other_organisations_appointments_are_not_found(
+    admin_app, dbsession, make_organisation, make_user
+):
     other = make_organisation("other")
     stranger = make_client(dbsession, other, "Stranger")
     theirs = book(dbsession, other, stranger, make_user(other, password=None))
@@ -475,8 +567,7 @@ def test_other_organisations_appointments_are_not_found(admin_app, dbsession,
 
 def test_pages_need_a_login(webtest, org):
     app = webtest("clinic")
-    for url in ("/appointments", "/appointments/new", "/appointments/today",
-                "/appointments/quick"):
+    for url in ("/appointments", "/appointments/new", "/appointments/today", "/appointments/quick"):
         assert "/login" in app.get(url, status=302).headers["Location"]
 
 

@@ -3,6 +3,7 @@ plugin switches, logins, the API), the hash chain and ``consultroom audit
 verify`` (which names an edited, deleted or inserted row), the signed
 checkpoints that show a chain recomputed after a change, concurrent
 writers, and the organisation admin's page and CSV export."""
+
 import csv
 import importlib
 import io
@@ -14,16 +15,17 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
+from test_cli import CLI
 
-from clients_support import make_client, post
 from consultroom.accounts.models import Role
 from consultroom.audit.anchor import AnchorError, from_settings
 from consultroom.audit.chain import append, entry_hash, verify
 from consultroom.audit.models import AuditChain, AuditEntry
 from consultroom.db import utcnow
-from consultroom.testing import scratch_database
 from consultroom.tenancy.models import Organisation
-from test_cli import CLI
+from consultroom.testing import scratch_database
+
+from clients_support import make_client, post
 
 
 @pytest.fixture
@@ -77,9 +79,12 @@ def recompute_after_editing(dbsession, organisation_id, seq, **changes):
     a row: recompute every later hash and the chain head with the project's
     own hash function, so that the chain verifies again."""
     without_append_only_guard(dbsession)
-    later = dbsession.scalars(select(AuditEntry).where(
-        AuditEntry.organisation_id == organisation_id, AuditEntry.seq >= seq)
-        .order_by(AuditEntry.seq).execution_options(populate_existing=True)).all()
+    later = dbsession.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.organisation_id == organisation_id, AuditEntry.seq >= seq)
+        .order_by(AuditEntry.seq)
+        .execution_options(populate_existing=True)
+    ).all()
     for name, value in changes.items():
         setattr(later[0], name, value)
     previous = later[0].prev_hash
@@ -103,21 +108,25 @@ def test_a_client_read_and_change_are_recorded(admin_app, dbsession, org, admin)
 
     reads = entries(dbsession, org, "client.read")
     assert [(e.object_type, e.object_id, e.detail) for e in reads] == [
-        ("client", str(client.id), {}), ("client", str(client.id), {"page": "edit"})]
-    update, = entries(dbsession, org, "client.update")
-    assert (update.user_id, update.user_name, update.address) == (admin.id, "Ada Admin",
-                                                                  "192.0.2.10")
+        ("client", str(client.id), {}),
+        ("client", str(client.id), {"page": "edit"}),
+    ]
+    (update,) = entries(dbsession, org, "client.update")
+    assert (update.user_id, update.user_name, update.address) == (
+        admin.id,
+        "Ada Admin",
+        "192.0.2.10",
+    )
     assert update.detail == {"changed": ["last_name"]}
     assert "Jansen" not in str(update.detail)  # names of fields, not their values
     assert update.support_user_id is None
 
 
-def test_the_client_list_records_which_clients_were_shown_not_the_search(admin_app, dbsession,
-                                                                         org):
+def test_the_client_list_records_which_clients_were_shown_not_the_search(admin_app, dbsession, org):
     shown = make_client(dbsession, org, "Jansen")
     make_client(dbsession, org, "Pietersen")
     admin_app.get("/clients", {"q": "jans"})
-    listed, = entries(dbsession, org, "client.list")
+    (listed,) = entries(dbsession, org, "client.list")
     assert listed.detail == {"ids": [shown.id], "searched": True, "page": 1}
 
 
@@ -126,23 +135,30 @@ def test_a_settings_change_is_recorded_with_old_and_new_values(admin_app, dbsess
     form = [f for f in page.forms.values() if f.action == ""][0]
     form["allow_remote_support"] = True
     form.submit(status=303)
-    change, = entries(dbsession, org, "organisation.settings_update")
+    (change,) = entries(dbsession, org, "organisation.settings_update")
     assert change.detail == {"changed": {"allow_remote_support": [False, True]}}
     assert change.object_type == "organisation" and change.object_id == str(org.id)
 
 
 def test_a_plugin_switch_on_the_console_is_recorded_in_the_organisations_chain(
-        webtest, login, make_user, dbsession, org):
+    webtest, login, make_user, dbsession, org
+):
     console = webtest()
     provider = make_user(None, role=Role.superuser, name="Pat Provider")
     login(console, provider)
     token = console.get(f"/organisations/{org.id}").html.find(
-        "input", attrs={"name": "csrf_token"})["value"]
-    console.post(f"/organisations/{org.id}/plugins/hello",
-                 {"csrf_token": token, "enabled": "1"}, status=303)
-    switch, = entries(dbsession, org, "plugin.enable")
+        "input", attrs={"name": "csrf_token"}
+    )["value"]
+    console.post(
+        f"/organisations/{org.id}/plugins/hello", {"csrf_token": token, "enabled": "1"}, status=303
+    )
+    (switch,) = entries(dbsession, org, "plugin.enable")
     assert (switch.user_id, switch.user_name, switch.object_type, switch.object_id) == (
-        provider.id, "Pat Provider", "plugin", "hello")
+        provider.id,
+        "Pat Provider",
+        "plugin",
+        "hello",
+    )
     # The provider's own login is the console's business, not the organisation's.
     assert [e.action for e in entries(dbsession, org)] == ["plugin.enable"]
 
@@ -155,18 +171,21 @@ def test_logins_are_recorded_failed_and_successful(webtest, login, dbsession, or
     login(app, admin)
     post(app, "/logout", {}, status=303)
     actions = [(e.action, e.object_id, e.user_name) for e in entries(dbsession, org)]
-    assert actions == [("login.failure", str(admin.id), ""),
-                       ("login.success", str(admin.id), "Ada Admin"),
-                       ("logout", str(admin.id), "Ada Admin")]
+    assert actions == [
+        ("login.failure", str(admin.id), ""),
+        ("login.success", str(admin.id), "Ada Admin"),
+        ("logout", str(admin.id), "Ada Admin"),
+    ]
 
 
 def test_api_reads_with_the_key_are_recorded_under_the_key(webtest, dbsession, org):
     key = org.rotate_api_key()
     dbsession.flush()
     client = make_client(dbsession, org, "Jansen")
-    webtest("acme").get(f"/api/v1/clients/{client.id}",
-                        headers={"Authorization": f"Bearer {key}"}, status=200)
-    read, = entries(dbsession, org, "client.read")
+    webtest("acme").get(
+        f"/api/v1/clients/{client.id}", headers={"Authorization": f"Bearer {key}"}, status=200
+    )
+    (read,) = entries(dbsession, org, "client.read")
     assert read.user_id is None and read.user_name == f"API key {key[:8]}…"
     assert read.detail == {"via": "api"}
 
@@ -185,7 +204,7 @@ def test_entries_form_a_verified_chain(admin_app, dbsession, org):
         admin_app.get(f"/clients/{client.id}")
     chain = entries(dbsession, org)
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
-    assert all(e.prev_hash == p.hash for p, e in zip(chain, chain[1:]))
+    assert all(e.prev_hash == p.hash for p, e in zip(chain, chain[1:], strict=False))
     head = dbsession.get(AuditChain, org.id)
     assert (head.length, head.head_hash) == (len(chain), chain[-1].hash)
     assert verify(dbsession).problem is None
@@ -209,8 +228,9 @@ def trail(admin_app, dbsession, org):
 
 def test_an_edited_row_is_named(trail, dbsession):
     victim = trail[1]
-    dbsession.execute(text("UPDATE audit_entry SET address = '198.51.100.1' WHERE id = :id"),
-                      {"id": victim.id})
+    dbsession.execute(
+        text("UPDATE audit_entry SET address = '198.51.100.1' WHERE id = :id"), {"id": victim.id}
+    )
     problem = verify(dbsession).problem
     assert problem.startswith(f"entry {victim.id} (seq 2, organisation ")
     assert "edited" in problem
@@ -227,14 +247,23 @@ def test_a_deleted_row_is_detected(trail, dbsession):
 def test_deleting_the_last_rows_is_detected(trail, dbsession):
     dbsession.execute(delete(AuditEntry).where(AuditEntry.id == trail[-1].id))
     problem = verify(dbsession).problem
-    assert f"the chain head records {len(trail)} entries but ends at entry" \
-        f" {trail[-2].id}" in problem
+    assert (
+        f"the chain head records {len(trail)} entries but ends at entry {trail[-2].id}" in problem
+    )
 
 
 def test_an_inserted_row_is_detected(trail, dbsession, org):
     seq = len(trail) + 1
-    forged = AuditEntry(organisation_id=org.id, seq=seq, at=utcnow(), action="client.read",
-                        address="", detail={}, prev_hash=trail[-1].hash, hash="0" * 64)
+    forged = AuditEntry(
+        organisation_id=org.id,
+        seq=seq,
+        at=utcnow(),
+        action="client.read",
+        address="",
+        detail={},
+        prev_hash=trail[-1].hash,
+        hash="0" * 64,
+    )
     dbsession.add(forged)
     dbsession.flush()
     assert verify(dbsession).problem.startswith(f"entry {forged.id} (seq {seq}")
@@ -253,10 +282,10 @@ def test_audit_verify_command_names_the_edited_row(tmp_path, capsys):
         assert second.startswith("No anchor checked")
         with cli.engine.begin() as connection:
             connection.exec_driver_sql("DROP TRIGGER audit_entry_no_update")
-            victim = connection.exec_driver_sql(
-                "SELECT id FROM audit_entry WHERE seq = 2").scalar()
+            victim = connection.exec_driver_sql("SELECT id FROM audit_entry WHERE seq = 2").scalar()
             connection.exec_driver_sql(
-                "UPDATE audit_entry SET action = 'plugin.enable' WHERE id = ?", (victim,))
+                "UPDATE audit_entry SET action = 'plugin.enable' WHERE id = ?", (victim,)
+            )
         cli("audit", "verify", code=1)
         assert f"entry {victim} (seq 2, organisation 1 (acme))" in cli.err
         assert "edited" in cli.err
@@ -286,6 +315,7 @@ def reads(admin_app, dbsession, org):
     def read(n):
         for _ in range(n):
             admin_app.get(f"/clients/{client.id}")
+
     return read
 
 
@@ -301,24 +331,28 @@ def test_an_untampered_chain_matches_every_checkpoint(reads, dbsession, org, anc
     marks, checkpoints = anchor.read()
     assert checkpoints == 3
     assert {seq for organisation_id, seq in marks if organisation_id == org.id} == {
-        len(entries(dbsession, org)) - 1 - 2 * n for n in range(3)}
+        len(entries(dbsession, org)) - 1 - 2 * n for n in range(3)
+    }
     assert verify(dbsession, marks).problem is None
 
 
-def test_a_chain_recomputed_after_a_checkpoint_fails_only_with_the_anchor(reads, dbsession, org,
-                                                                           anchor):
+def test_a_chain_recomputed_after_a_checkpoint_fails_only_with_the_anchor(
+    reads, dbsession, org, anchor
+):
     reads(3)
     checkpoint = anchor.checkpoint(dbsession)
     reads(2)
-    anchored, = [c for c in checkpoint["chains"] if c["organisation_id"] == org.id]
+    (anchored,) = [c for c in checkpoint["chains"] if c["organisation_id"] == org.id]
     recompute_after_editing(dbsession, org.id, 2, address="198.51.100.1")
 
     assert verify(dbsession).problem is None  # the chain alone cannot tell
     victim = entries(dbsession, org)[anchored["length"] - 1]
     problem = anchored_verify(dbsession, anchor)
-    assert problem.startswith(f"entry {victim.id} (seq {anchored['length']}, organisation"
-                              f" {org.id} (acme)): its hash is not the one the checkpoint of"
-                              f" {checkpoint['at']} (line 1 of {anchor.path}) recorded")
+    assert problem.startswith(
+        f"entry {victim.id} (seq {anchored['length']}, organisation"
+        f" {org.id} (acme)): its hash is not the one the checkpoint of"
+        f" {checkpoint['at']} (line 1 of {anchor.path}) recorded"
+    )
     assert "recomputed" in problem
 
 
@@ -326,8 +360,7 @@ def test_a_change_after_the_last_checkpoint_is_left_to_the_next(reads, dbsession
     reads(2)
     anchor.checkpoint(dbsession)
     reads(2)
-    recompute_after_editing(dbsession, org.id, len(entries(dbsession, org)),
-                            address="198.51.100.1")
+    recompute_after_editing(dbsession, org.id, len(entries(dbsession, org)), address="198.51.100.1")
     assert anchored_verify(dbsession, anchor) is None
 
 
@@ -341,26 +374,31 @@ def test_entries_deleted_with_the_head_rewritten_are_missed(reads, dbsession, or
     head.length, head.head_hash = len(trail) - 1, trail[-2].hash
     dbsession.flush()
     assert verify(dbsession).problem is None
-    assert f"recorded seq {len(trail)}, which the database no longer has" in \
-        anchored_verify(dbsession, anchor)
+    assert f"recorded seq {len(trail)}, which the database no longer has" in anchored_verify(
+        dbsession, anchor
+    )
 
 
-def test_a_checkpoint_edited_to_match_a_recomputed_chain_is_refused(reads, dbsession, org,
-                                                                     anchor):
+def test_a_checkpoint_edited_to_match_a_recomputed_chain_is_refused(reads, dbsession, org, anchor):
     reads(3)
     anchor.checkpoint(dbsession)
     recompute_after_editing(dbsession, org.id, 2, address="198.51.100.1")
     forged = json.loads(anchor.path.read_text())
-    forged["chains"] = [{**c, "head_hash": dbsession.get(AuditChain, org.id).head_hash}
-                        if c["organisation_id"] == org.id else c for c in forged["chains"]]
+    forged["chains"] = [
+        {**c, "head_hash": dbsession.get(AuditChain, org.id).head_hash}
+        if c["organisation_id"] == org.id
+        else c
+        for c in forged["chains"]
+    ]
     anchor.path.write_text(json.dumps(forged) + "\n")
-    with pytest.raises(AnchorError, match=f"line 1 of {anchor.path}: its signature was not"
-                       " made with audit.anchor_key"):
+    with pytest.raises(
+        AnchorError,
+        match=f"line 1 of {anchor.path}: its signature was not made with audit.anchor_key",
+    ):
         anchor.read()
 
 
-def test_checkpoints_that_disagree_show_a_recomputation_between_them(reads, dbsession, org,
-                                                                     anchor):
+def test_checkpoints_that_disagree_show_a_recomputation_between_them(reads, dbsession, org, anchor):
     reads(2)
     anchor.checkpoint(dbsession)
     recompute_after_editing(dbsession, org.id, 1, address="198.51.100.1")
@@ -369,11 +407,14 @@ def test_checkpoints_that_disagree_show_a_recomputation_between_them(reads, dbse
         anchor.read()
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "does not exist"),
-    ("not json\n", "line 1 of .* is not a checkpoint"),
-    ('{"at": "2031-01-01T00:00:00Z", "chains": []}\n', "line 1 of .* is not a checkpoint"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        ("not json\n", "line 1 of .* is not a checkpoint"),
+        ('{"at": "2031-01-01T00:00:00Z", "chains": []}\n', "line 1 of .* is not a checkpoint"),
+    ],
+)
 def test_a_missing_or_unreadable_anchor_file_is_an_error(anchor, content, message):
     if content is not None:
         anchor.path.write_text(content)
@@ -391,14 +432,25 @@ def test_the_anchor_key_rotates(reads, dbsession, tmp_path):
         anchor_at(tmp_path / "anchor.jsonl", new).read()
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"audit.anchor_key": ANCHOR_KEY}, "set both audit.anchor_key and audit.anchor_file"),
-    ({"audit.anchor_file": "/tmp/anchor.jsonl"}, "set both"),
-    ({"audit.anchor_key": f"{ANCHOR_KEY} CHANGE-ME", "audit.anchor_file": "/tmp/a.jsonl"},
-     "at least 32 characters"),
-    ({"audit.anchor_key": ANCHOR_KEY, "audit.anchor_file": "/tmp/a.jsonl",
-      "audit.anchor_minutes": "0"}, "audit.anchor_minutes"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"audit.anchor_key": ANCHOR_KEY}, "set both audit.anchor_key and audit.anchor_file"),
+        ({"audit.anchor_file": "/tmp/anchor.jsonl"}, "set both"),
+        (
+            {"audit.anchor_key": f"{ANCHOR_KEY} CHANGE-ME", "audit.anchor_file": "/tmp/a.jsonl"},
+            "at least 32 characters",
+        ),
+        (
+            {
+                "audit.anchor_key": ANCHOR_KEY,
+                "audit.anchor_file": "/tmp/a.jsonl",
+                "audit.anchor_minutes": "0",
+            },
+            "audit.anchor_minutes",
+        ),
+    ],
+)
 def test_anchor_settings_are_checked(settings, message):
     with pytest.raises(ConfigurationError, match=message):
         from_settings(settings)
@@ -408,8 +460,7 @@ def test_anchor_settings_are_checked(settings, message):
 @pytest.fixture
 def command_database(tmp_path):
     """An empty database for the commands, on the server the tests use."""
-    url, drop = scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""),
-                                 tmp_path / "cli.sqlite")
+    url, drop = scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""), tmp_path / "cli.sqlite")
     yield url
     drop()
 
@@ -424,8 +475,12 @@ def commands(tmp_path, capsys, command_database):
     """The command line with and without the anchor, on one database with
     four entries in acme's chain."""
     anchor_file = tmp_path / "anchor.jsonl"
-    with_anchor = cli_in(tmp_path / "anchored", capsys, command_database,
-                         f"audit.anchor_key = {ANCHOR_KEY}\naudit.anchor_file = {anchor_file}")
+    with_anchor = cli_in(
+        tmp_path / "anchored",
+        capsys,
+        command_database,
+        f"audit.anchor_key = {ANCHOR_KEY}\naudit.anchor_file = {anchor_file}",
+    )
     without = cli_in(tmp_path / "plain", capsys, command_database)
     try:
         with_anchor("db", "upgrade")
@@ -444,16 +499,20 @@ def test_audit_verify_command_finds_a_recomputed_chain_with_the_anchor(commands)
     assert cli("audit", "checkpoint") == f"checkpoint of 1 chain(s) appended to {anchor_file}\n"
     assert cli("audit", "verify").splitlines() == [
         "OK: 4 audit entries in 1 chain(s) verified",
-        f"OK: 1 signed checkpoint(s) in {anchor_file} match the chains"]
+        f"OK: 1 signed checkpoint(s) in {anchor_file} match the chains",
+    ]
     with Session(cli.engine) as session, session.begin():
         organisation_id = session.scalar(select(Organisation.id))
         recompute_after_editing(session, organisation_id, 2, action="plugin.enable")
 
-    assert without("audit", "verify").startswith("OK: 4 audit entries in 1 chain(s) verified\n"
-                                                 "No anchor checked")
+    assert without("audit", "verify").startswith(
+        "OK: 4 audit entries in 1 chain(s) verified\nNo anchor checked"
+    )
     cli("audit", "verify", code=1)
-    assert f"(seq 4, organisation {organisation_id} (acme)): its hash is not the one the" \
+    assert (
+        f"(seq 4, organisation {organisation_id} (acme)): its hash is not the one the"
         " checkpoint of" in cli.err
+    )
     assert "recomputed" in cli.err
 
 
@@ -472,19 +531,23 @@ def test_audit_verify_command_refuses_a_missing_or_forged_anchor(commands):
 def test_the_worker_writes_a_checkpoint_every_anchor_minutes(commands):
     cli, without, anchor_file = commands
     assert without("worker", "--once") == ""  # without the anchor: none
-    assert cli("worker", "--once") == ("reminders: 0, anonymised: 0, room files removed: 0,"
-                                       " audit checkpoints: 1\n")
+    assert cli("worker", "--once") == (
+        "reminders: 0, anonymised: 0, room files removed: 0, audit checkpoints: 1\n"
+    )
     assert cli("worker", "--once") == ""  # the next is due in an hour
     an_hour_ago = anchor_file.stat().st_mtime - 3600
     os.utime(anchor_file, (an_hour_ago, an_hour_ago))
     cli("worker", "--once")
     assert len(anchor_file.read_text().splitlines()) == 2
-    assert cli("audit", "verify").endswith("2 signed checkpoint(s) in"
-                                           f" {anchor_file} match the chains\n")
+    assert cli("audit", "verify").endswith(
+        f"2 signed checkpoint(s) in {anchor_file} match the chains\n"
+    )
 
 
-@pytest.mark.skipif("sqlite" in __import__("os").environ.get("CONSULTROOM_TEST_DB", "sqlite"),
-                    reason="SQLite has one writer at a time: nothing runs concurrently")
+@pytest.mark.skipif(
+    "sqlite" in __import__("os").environ.get("CONSULTROOM_TEST_DB", "sqlite"),
+    reason="SQLite has one writer at a time: nothing runs concurrently",
+)
 def test_concurrent_writers_keep_the_chain_linear(db_engine):
     with Session(db_engine) as session:
         org = Organisation(subdomain="audit-concurrency", name="Concurrency")
@@ -500,9 +563,19 @@ def test_concurrent_writers_keep_the_chain_linear(db_engine):
             barrier.wait()
             for i in range(per_thread):
                 with Session(db_engine) as session, session.begin():
-                    append(session, [AuditEntry(
-                        organisation_id=org_id, at=utcnow(), user_name=f"writer {n}",
-                        action="test.append", address="", detail={"i": i})])
+                    append(
+                        session,
+                        [
+                            AuditEntry(
+                                organisation_id=org_id,
+                                at=utcnow(),
+                                user_name=f"writer {n}",
+                                action="test.append",
+                                address="",
+                                detail={"i": i},
+                            )
+                        ],
+                    )
         except Exception as exc:  # reported below, with the thread's cause
             failures.append(exc)
 
@@ -515,8 +588,11 @@ def test_concurrent_writers_keep_the_chain_linear(db_engine):
         assert failures == []
         with Session(db_engine) as session:
             assert verify(session).problem is None
-            seqs = session.scalars(select(AuditEntry.seq).where(
-                AuditEntry.organisation_id == org_id).order_by(AuditEntry.seq)).all()
+            seqs = session.scalars(
+                select(AuditEntry.seq)
+                .where(AuditEntry.organisation_id == org_id)
+                .order_by(AuditEntry.seq)
+            ).all()
             assert seqs == list(range(1, threads * per_thread + 1))
     finally:
         with Session(db_engine) as session, session.begin():
@@ -531,8 +607,10 @@ def test_concurrent_writers_keep_the_chain_linear(db_engine):
 
 
 def table_rows(page):
-    return [[td.get_text(" ", strip=True) for td in tr.select("td")]
-            for tr in page.html.select("table.audit tbody tr")]
+    return [
+        [td.get_text(" ", strip=True) for td in tr.select("td")]
+        for tr in page.html.select("table.audit tbody tr")
+    ]
 
 
 def test_the_page_filters_and_pages(admin_app, dbsession, org):
@@ -543,16 +621,33 @@ def test_the_page_filters_and_pages(admin_app, dbsession, org):
     admin_app.get(f"/clients/{other.id}")
 
     assert not admin_app.get("/organisation/audit").html.select("p.error")
-    page = admin_app.get("/organisation/audit",
-                         {"action": "client.read", "object_id": str(jansen.id)})
+    page = admin_app.get(
+        "/organisation/audit", {"action": "client.read", "object_id": str(jansen.id)}
+    )
     rows = table_rows(page)
-    assert len(rows) == 3 and all(r[2] == "client.read" and r[3] == f"client {jansen.id}"
-                                  for r in rows)
+    assert len(rows) == 3 and all(
+        r[2] == "client.read" and r[3] == f"client {jansen.id}" for r in rows
+    )
     # Nonsense in a filter is shown as a problem and left out, never a 500.
-    assert len(table_rows(admin_app.get("/organisation/audit", {
-        "action": "client.read", "object_id": "\x00", "date_to": "31-02-2020"}))) == 4
-    assert table_rows(admin_app.get("/organisation/audit", {"date_from": "01-01-2000",
-                                                             "date_to": "31-12-2000"})) == []
+    assert (
+        len(
+            table_rows(
+                admin_app.get(
+                    "/organisation/audit",
+                    {"action": "client.read", "object_id": "\x00", "date_to": "31-02-2020"},
+                )
+            )
+        )
+        == 4
+    )
+    assert (
+        table_rows(
+            admin_app.get(
+                "/organisation/audit", {"date_from": "01-01-2000", "date_to": "31-12-2000"}
+            )
+        )
+        == []
+    )
 
     for _ in range(55):
         admin_app.get(f"/clients/{other.id}")
@@ -570,14 +665,14 @@ def test_the_export_is_the_filtered_list_and_is_recorded(admin_app, dbsession, o
     assert response.content_type == "text/csv"
     rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Entry", "Time", "User id", "User"]
-    assert [(r[3], r[6], r[8]) for r in rows[1:]] == [("Ada Admin", "client.read",
-                                                       str(client.id))]
-    export, = entries(dbsession, org, "audit.export")
+    assert [(r[3], r[6], r[8]) for r in rows[1:]] == [("Ada Admin", "client.read", str(client.id))]
+    (export,) = entries(dbsession, org, "audit.export")
     assert export.detail == {"filters": {"action": "client.read"}, "rows": 1}
 
 
-def test_only_organisation_admins_see_the_trail(webtest, login, make_user, dbsession, org,
-                                                admin_app):
+def test_only_organisation_admins_see_the_trail(
+    webtest, login, make_user, dbsession, org, admin_app
+):
     assert "/organisation/audit" in [a["href"] for a in admin_app.get("/").html.select("nav a")]
     practitioner = make_user(org, role=Role.practitioner)
     app = webtest("acme")
@@ -586,8 +681,9 @@ def test_only_organisation_admins_see_the_trail(webtest, login, make_user, dbses
     app.get("/organisation/audit.csv", status=403)
 
 
-def test_another_organisations_entries_are_never_shown(admin_app, webtest, login, make_user,
-                                                       make_organisation, dbsession, org):
+def test_another_organisations_entries_are_never_shown(
+    admin_app, webtest, login, make_user, make_organisation, dbsession, org
+):
     make_organisation("other", name="Other Care")
     other = dbsession.scalar(select(Organisation).where(Organisation.subdomain == "other"))
     stranger = make_user(other, role=Role.org_admin, name="Otto Other")
@@ -603,6 +699,7 @@ def test_another_organisations_entries_are_never_shown(admin_app, webtest, login
         csv_text = admin_app.get("/organisation/audit.csv", params).body.decode("utf-8-sig")
         assert "Otto Other" not in csv_text
     ours = {str(e.id) for e in entries(dbsession, org)}
-    exported = list(csv.reader(io.StringIO(
-        admin_app.get("/organisation/audit.csv").body.decode("utf-8-sig"))))[1:]
+    exported = list(
+        csv.reader(io.StringIO(admin_app.get("/organisation/audit.csv").body.decode("utf-8-sig")))
+    )[1:]
     assert exported and {row[0] for row in exported} <= ours

@@ -1,6 +1,7 @@
 """Availability pages: a practitioner manages their own blocks; admins those
 of the staff and departments they manage; bad input gets a message per field
 and saves nothing."""
+
 from datetime import date, time
 
 import pytest
@@ -29,12 +30,15 @@ def people(make_user, org, departments):
     physio, speech = departments
     return {
         "admin": make_user(org, role=Role.org_admin, name="Ada Admin"),
-        "physio_admin": make_user(org, role=Role.dept_admin, department_id=physio.id,
-                                  name="Dee Physio"),
-        "physio": make_user(org, role=Role.practitioner, department_id=physio.id,
-                            name="Pia Physio"),
-        "speech": make_user(org, role=Role.practitioner, department_id=speech.id,
-                            name="Sam Speech"),
+        "physio_admin": make_user(
+            org, role=Role.dept_admin, department_id=physio.id, name="Dee Physio"
+        ),
+        "physio": make_user(
+            org, role=Role.practitioner, department_id=physio.id, name="Pia Physio"
+        ),
+        "speech": make_user(
+            org, role=Role.practitioner, department_id=speech.id, name="Sam Speech"
+        ),
     }
 
 
@@ -44,6 +48,7 @@ def as_user(webtest, login, people):
         app = webtest("acme")
         login(app, people[name])
         return app
+
     return make
 
 
@@ -58,9 +63,18 @@ def block_form(page):
 
 
 def weekly(form, **values):
-    fields = {"kind": "weekly", "weekday": "0", "valid_from": "2030-01-01",
-              "valid_until": "2030-12-31", "on_date": "", "start_time": "09:00",
-              "end_time": "11:00", "slot_minutes": "20", "gap_minutes": "10", **values}
+    fields = {
+        "kind": "weekly",
+        "weekday": "0",
+        "valid_from": "2030-01-01",
+        "valid_until": "2030-12-31",
+        "on_date": "",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "slot_minutes": "20",
+        "gap_minutes": "10",
+        **values,
+    }
     for key, value in fields.items():
         form[key] = value
     return form
@@ -77,9 +91,14 @@ def test_practitioner_adds_edits_and_deletes_own_weekly_block(as_user, people, d
     assert "The availability is saved." in page.text
     assert "4 × 20 min, 10 min gap" in page.text
     [block] = blocks(dbsession, practitioner_id=me.id)
-    assert (block.weekday, block.start_time, block.end_time, block.valid_from,
-            block.valid_until, block.on_date) == (0, time(9), time(11), date(2030, 1, 1),
-                                                  date(2030, 12, 31), None)
+    assert (
+        block.weekday,
+        block.start_time,
+        block.end_time,
+        block.valid_from,
+        block.valid_until,
+        block.on_date,
+    ) == (0, time(9), time(11), date(2030, 1, 1), date(2030, 12, 31), None)
     form = block_form(app.get(f"/availability/blocks/{block.id}"))
     assert form["start_time"].value == "09:00" and form["kind"].value == "weekly"
     form["kind"] = "once"
@@ -95,10 +114,16 @@ def test_practitioner_adds_edits_and_deletes_own_weekly_block(as_user, people, d
 BAD_BLOCKS = [
     ({"end_time": "09:00"}, "end_time", "The end time must be after the start time."),
     ({"end_time": "08:00"}, "end_time", "The end time must be after the start time."),
-    ({"end_time": "09:15"}, "slot_minutes",
-     "One consultation does not fit between the start and end time."),
-    ({"valid_until": "2029-12-31"}, "valid_until",
-     "The end date must not be before the start date."),
+    (
+        {"end_time": "09:15"},
+        "slot_minutes",
+        "One consultation does not fit between the start and end time.",
+    ),
+    (
+        {"valid_until": "2029-12-31"},
+        "valid_until",
+        "The end date must not be before the start date.",
+    ),
     ({"kind": "once", "on_date": ""}, "on_date", "Give the date."),
     ({"kind": "once", "on_date": "31-31-2030"}, "on_date", "Not a valid date value."),
     ({"start_time": "25:00"}, "start_time", "Not a valid time value."),
@@ -122,11 +147,15 @@ def test_bad_blocks_are_refused_with_a_message(as_user, people, dbsession):
     assert blocks(dbsession) == []
 
 
-def test_a_practitioner_cannot_touch_someone_elses_availability(as_user, people, dbsession,
-                                                                org):
+def test_a_practitioner_cannot_touch_someone_elses_availability(as_user, people, dbsession, org):
     other = people["speech"]
-    block = AvailabilityBlock(organisation_id=org.id, practitioner_id=other.id, weekday=1,
-                              start_time=time(9), end_time=time(10))
+    block = AvailabilityBlock(
+        organisation_id=org.id,
+        practitioner_id=other.id,
+        weekday=1,
+        start_time=time(9),
+        end_time=time(10),
+    )
     dbsession.add(block)
     dbsession.flush()
     app = as_user("physio")
@@ -139,8 +168,7 @@ def test_a_practitioner_cannot_touch_someone_elses_availability(as_user, people,
     assert len(blocks(dbsession)) == 1
 
 
-def test_department_admin_manages_own_department_only(as_user, people, departments,
-                                                      dbsession, org):
+def test_department_admin_manages_own_department_only(as_user, people, departments, dbsession, org):
     physio, speech = departments
     app = as_user("physio_admin")
     page = app.get("/availability")
@@ -166,8 +194,7 @@ def test_organisation_admin_manages_everyone(as_user, people, departments, dbses
     page = app.get("/availability")
     for name in ("Dee Physio", "Pia Physio", "Sam Speech", "Physio", "Speech"):
         assert name in page.text
-    weekly(app.get(f"/availability/staff/{people['speech'].id}/new").forms[1]).submit(
-        status=303)
+    weekly(app.get(f"/availability/staff/{people['speech'].id}/new").forms[1]).submit(status=303)
     [block] = blocks(dbsession, practitioner_id=people["speech"].id)
     form = app.get(f"/availability/blocks/{block.id}").forms[1]
     form["end_time"] = "12:00"
@@ -175,12 +202,16 @@ def test_organisation_admin_manages_everyone(as_user, people, departments, dbses
     assert blocks(dbsession)[0].end_time == time(12)
 
 
-def test_another_organisations_block_is_not_found(as_user, make_organisation, make_user,
-                                                  dbsession):
+def test_another_organisations_block_is_not_found(as_user, make_organisation, make_user, dbsession):
     other = make_organisation("other")
     stranger = make_user(other, role=Role.practitioner)
-    block = AvailabilityBlock(organisation_id=other.id, practitioner_id=stranger.id, weekday=1,
-                              start_time=time(9), end_time=time(10))
+    block = AvailabilityBlock(
+        organisation_id=other.id,
+        practitioner_id=stranger.id,
+        weekday=1,
+        start_time=time(9),
+        end_time=time(10),
+    )
     dbsession.add(block)
     dbsession.flush()
     app = as_user("admin")

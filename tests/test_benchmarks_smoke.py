@@ -3,6 +3,7 @@ own application and baseline server processes (loopback websockets only,
 no WebRTC), on PostgreSQL when the suite runs there.
 benchmarks/call_in_to_video.py needs Chromium and a private network
 namespace; it is left to its own instructions."""
+
 import os
 import subprocess
 import sys
@@ -13,16 +14,20 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.mark.parametrize("script, args", [
-    ("signalling_latency.py", ["--idle", "5", "--messages", "20"]),
-    ("sockets_memory.py", ["--sockets", "5"]),
-    ("waiting_fanout.py", ["--watchers", "5", "--staff", "2", "--arrivals", "2"]),
-])
+@pytest.mark.parametrize(
+    "script, args",
+    [
+        ("signalling_latency.py", ["--idle", "5", "--messages", "20"]),
+        ("sockets_memory.py", ["--sockets", "5"]),
+        ("waiting_fanout.py", ["--watchers", "5", "--staff", "2", "--arrivals", "2"]),
+    ],
+)
 def test_benchmark_runs(script, args):
     db = os.environ.get("CONSULTROOM_TEST_DB", "")
     if db.startswith("postgresql"):
         args = [*args, "--db", db]
-    done = subprocess.run([sys.executable, BENCHMARKS / script, *args], capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, BENCHMARKS / script, *args], capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr
     assert "ratio" in done.stdout

@@ -1,6 +1,7 @@
 """The booking widget: choose, see free slots, book with the client's details;
 a taken slot gives "just taken" and saves nothing; frame-ancestors from the
 organisation's embed origins; never another organisation's practitioner."""
+
 import re
 from datetime import date, datetime, time
 
@@ -15,8 +16,8 @@ from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
 
 NOW = datetime(2030, 6, 3, 8, 0)  # Monday 3 June 2030, 10:00 in Amsterdam
-DAY = date(2030, 6, 4)            # the practitioner is available 09:00–11:00
-FIRST_SLOT = "20300604T0700"      # 09:00 local in UTC
+DAY = date(2030, 6, 4)  # the practitioner is available 09:00–11:00
+FIRST_SLOT = "20300604T0700"  # 09:00 local in UTC
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +28,12 @@ def frozen():
 
 @pytest.fixture
 def org(make_organisation):
-    return make_organisation("acme", name="Acme Care", timezone="Europe/Amsterdam",
-                             embed_origins=["https://www.acme.example"])
+    return make_organisation(
+        "acme",
+        name="Acme Care",
+        timezone="Europe/Amsterdam",
+        embed_origins=["https://www.acme.example"],
+    )
 
 
 @pytest.fixture
@@ -42,9 +47,17 @@ def department(dbsession, org):
 @pytest.fixture
 def practitioner(make_user, org, department, dbsession):
     user = make_user(org, role=Role.practitioner, name="Dr Jansen", department_id=department.id)
-    dbsession.add(AvailabilityBlock(organisation_id=org.id, practitioner_id=user.id,
-                                    on_date=DAY, start_time=time(9), end_time=time(11),
-                                    slot_minutes=20, gap_minutes=10))
+    dbsession.add(
+        AvailabilityBlock(
+            organisation_id=org.id,
+            practitioner_id=user.id,
+            on_date=DAY,
+            start_time=time(9),
+            end_time=time(11),
+            slot_minutes=20,
+            gap_minutes=10,
+        )
+    )
     dbsession.flush()
     return user
 
@@ -55,9 +68,16 @@ def app(webtest):
 
 
 def fill(form, **values):
-    details = {"initials": "A.B.", "last_name": "Visser", "date_of_birth": "1980-02-03",
-               "email": "visser@example.org", "phone": "0612345678", "language": "nl",
-               "terms": True, **values}
+    details = {
+        "initials": "A.B.",
+        "last_name": "Visser",
+        "date_of_birth": "1980-02-03",
+        "email": "visser@example.org",
+        "phone": "0612345678",
+        "language": "nl",
+        "terms": True,
+        **values,
+    }
     for key, value in details.items():
         form[key] = value
     return form
@@ -74,8 +94,9 @@ def count(dbsession, model):
 
 def test_choose_list_and_book(app, practitioner, dbsession, smtp):
     page = app.get("/book")
-    assert "frame-ancestors 'self' https://www.acme.example" in \
-        page.headers["Content-Security-Policy"].split("; ")
+    assert "frame-ancestors 'self' https://www.acme.example" in page.headers[
+        "Content-Security-Policy"
+    ].split("; ")
     page = page.click("Dr Jansen")
     slots = [a.get_text() for a in page.html.select("ul.slots a")]
     assert slots == ["09:00", "09:30", "10:00", "10:30"]
@@ -90,8 +111,12 @@ def test_choose_list_and_book(app, practitioner, dbsession, smtp):
     assert appointment.practitioner_id == practitioner.id
     assert appointment.kind is Kind.appointment and appointment.status is Status.scheduled
     client = appointment.client
-    assert (client.initials, client.last_name, client.date_of_birth, client.language) == \
-        ("A.B.", "Visser", date(1980, 2, 3), "nl")
+    assert (client.initials, client.last_name, client.date_of_birth, client.language) == (
+        "A.B.",
+        "Visser",
+        date(1980, 2, 3),
+        "nl",
+    )
     assert client.practitioners == [practitioner]
     assert [d.id for d in client.departments] == [practitioner.department_id]
     # The invitation reached a real SMTP server.
@@ -102,8 +127,12 @@ def test_choose_list_and_book(app, practitioner, dbsession, smtp):
 
 
 def test_never_attached_to_an_existing_client(app, practitioner, dbsession, org):
-    existing = Client(organisation_id=org.id, last_name="Visser", email="visser@example.org",
-                      date_of_birth=date(1980, 2, 3))
+    existing = Client(
+        organisation_id=org.id,
+        last_name="Visser",
+        email="visser@example.org",
+        date_of_birth=date(1980, 2, 3),
+    )
     dbsession.add(existing)
     dbsession.flush()
     fill(details_page(app, practitioner).forms[0]).submit(status=200)
@@ -123,32 +152,39 @@ def test_taken_slot_says_so_and_saves_nothing(app, webtest, practitioner, dbsess
     assert dbsession.scalars(select(Client.last_name)).all() == ["Other"]
 
 
-def test_race_lost_at_the_database_rolls_the_client_back(app, practitioner, dbsession,
-                                                         monkeypatch):
+def test_race_lost_at_the_database_rolls_the_client_back(app, practitioner, dbsession, monkeypatch):
     """Both visitors saw the slot free: the unique index refuses the second."""
     form = fill(details_page(app, practitioner).forms[0])
-    dbsession.add(Appointment(organisation_id=practitioner.organisation_id,
-                              practitioner_id=practitioner.id,
-                              starts_at=datetime(2030, 6, 4, 7, 0), duration_minutes=20))
+    dbsession.add(
+        Appointment(
+            organisation_id=practitioner.organisation_id,
+            practitioner_id=practitioner.id,
+            starts_at=datetime(2030, 6, 4, 7, 0),
+            duration_minutes=20,
+        )
+    )
     dbsession.flush()
     # Skip the friendly pre-check so that the insert itself collides.
-    monkeypatch.setattr("consultroom.scheduling.service.taken_slots",
-                        lambda *a, **k: set())
+    monkeypatch.setattr("consultroom.scheduling.service.taken_slots", lambda *a, **k: set())
     response = form.submit(status=409)
     assert "just taken" in response.text
     assert count(dbsession, Appointment) == 1
     assert count(dbsession, Client) == 0
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"last_name": "  "}, "last_name", "This field is required."),
-    ({"email": "not-an-address"}, "email", "Invalid email address."),
-    ({"date_of_birth": "3 feb"}, "date_of_birth", "Not a valid date value."),
-    ({"date_of_birth": "2999-01-01"}, "date_of_birth", "Give a date of birth in the past."),
-    ({"terms": False}, "terms", "Tick this box to book."),
-])
-def test_bad_details_are_refused_with_a_message(app, practitioner, dbsession, values, field,
-                                                message):
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"last_name": "  "}, "last_name", "This field is required."),
+        ({"email": "not-an-address"}, "email", "Invalid email address."),
+        ({"date_of_birth": "3 feb"}, "date_of_birth", "Not a valid date value."),
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth", "Give a date of birth in the past."),
+        ({"terms": False}, "terms", "Tick this box to book."),
+    ],
+)
+def test_bad_details_are_refused_with_a_message(
+    app, practitioner, dbsession, values, field, message
+):
     response = fill(details_page(app, practitioner).forms[0], **values).submit(status=200)
     errors = response.html.select(f"#{field}-help .error")
     assert [e.get_text() for e in errors] == [message]
@@ -157,31 +193,50 @@ def test_bad_details_are_refused_with_a_message(app, practitioner, dbsession, va
 
 def test_a_bad_language_is_refused(app, practitioner, dbsession):
     form = fill(details_page(app, practitioner).forms[0])
-    response = app.post(form.action or f"/book/practitioner/{practitioner.id}/details",
-                        {**dict(form.submit_fields()), "language": "xx",
-                         "start": FIRST_SLOT}, status=200)
+    response = app.post(
+        form.action or f"/book/practitioner/{practitioner.id}/details",
+        {**dict(form.submit_fields()), "language": "xx", "start": FIRST_SLOT},
+        status=200,
+    )
     assert response.html.select("#language-help .error")
     assert count(dbsession, Appointment) == 0
 
 
-@pytest.mark.parametrize("start", ["nonsense", "20300604T0710", "20300603T0700",
-                                   "20300604T1100", "99999999T9999", "99991231T2359",
-                                   "00010101T0000"])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "nonsense",
+        "20300604T0710",
+        "20300603T0700",
+        "20300604T1100",
+        "99999999T9999",
+        "99991231T2359",
+        "00010101T0000",
+    ],
+)
 def test_a_start_that_is_no_free_slot_is_refused(app, practitioner, start, dbsession):
-    response = app.get(f"/book/practitioner/{practitioner.id}/details?start={start}",
-                       status=409)
+    response = app.get(f"/book/practitioner/{practitioner.id}/details?start={start}", status=409)
     assert "just taken" in response.text
     form = fill(details_page(app, practitioner).forms[0])
     form.fields["start"][0].value = start
-    response = app.post(f"/book/practitioner/{practitioner.id}/details",
-                        dict(form.submit_fields()), status=409)
+    response = app.post(
+        f"/book/practitioner/{practitioner.id}/details", dict(form.submit_fields()), status=409
+    )
     assert count(dbsession, Appointment) == 0
 
 
 def test_past_slots_are_not_offered(app, practitioner, dbsession, org):
-    dbsession.add(AvailabilityBlock(organisation_id=org.id, practitioner_id=practitioner.id,
-                                    on_date=date(2030, 6, 3), start_time=time(9),
-                                    end_time=time(11), slot_minutes=20, gap_minutes=10))
+    dbsession.add(
+        AvailabilityBlock(
+            organisation_id=org.id,
+            practitioner_id=practitioner.id,
+            on_date=date(2030, 6, 3),
+            start_time=time(9),
+            end_time=time(11),
+            slot_minutes=20,
+            gap_minutes=10,
+        )
+    )
     dbsession.flush()
     page = app.get(f"/book/practitioner/{practitioner.id}")
     today = page.html.select("ul.slots")[0]
@@ -205,21 +260,32 @@ def test_the_form_works_without_any_cookie(app, webtest, practitioner, dbsession
     form = fill(details_page(app, practitioner).forms[0])
     fields = dict(form.submit_fields())
     fresh = webtest("acme")  # an empty cookie jar
-    response = fresh.post(f"/book/practitioner/{practitioner.id}/details?start={FIRST_SLOT}",
-                          fields, status=200)
+    response = fresh.post(
+        f"/book/practitioner/{practitioner.id}/details?start={FIRST_SLOT}", fields, status=200
+    )
     assert "Your appointment is booked" in response.text
     assert count(dbsession, Appointment) == 1
 
 
-def test_another_organisations_practitioner_is_not_found(app, practitioner, make_organisation,
-                                                          make_user, dbsession):
+def test_another_organisations_practitioner_is_not_found(
+    app, practitioner, make_organisation, make_user, dbsession
+):
     other = make_organisation("other")
     stranger = make_user(other)
-    dbsession.add(AvailabilityBlock(organisation_id=other.id, practitioner_id=stranger.id,
-                                    on_date=DAY, start_time=time(9), end_time=time(11)))
+    dbsession.add(
+        AvailabilityBlock(
+            organisation_id=other.id,
+            practitioner_id=stranger.id,
+            on_date=DAY,
+            start_time=time(9),
+            end_time=time(11),
+        )
+    )
     dbsession.flush()
-    for url in (f"/book/practitioner/{stranger.id}",
-                f"/book/practitioner/{stranger.id}/details?start={FIRST_SLOT}"):
+    for url in (
+        f"/book/practitioner/{stranger.id}",
+        f"/book/practitioner/{stranger.id}/details?start={FIRST_SLOT}",
+    ):
         response = app.get(url, status=404)
         assert response.headers["Content-Security-Policy"].startswith("frame-ancestors")
     assert stranger.name not in app.get("/book").text
@@ -233,9 +299,17 @@ def test_inactive_practitioner_cannot_be_booked(app, practitioner, dbsession):
 
 
 def test_department_booking_needs_strict_departments(app, org, department, dbsession, smtp):
-    dbsession.add(AvailabilityBlock(organisation_id=org.id, department_id=department.id,
-                                    on_date=DAY, start_time=time(9), end_time=time(10),
-                                    slot_minutes=25, gap_minutes=5))
+    dbsession.add(
+        AvailabilityBlock(
+            organisation_id=org.id,
+            department_id=department.id,
+            on_date=DAY,
+            start_time=time(9),
+            end_time=time(10),
+            slot_minutes=25,
+            gap_minutes=5,
+        )
+    )
     dbsession.flush()
     app.get(f"/book/department/{department.id}", status=404)
     assert "Physio" not in app.get("/book").text
@@ -261,12 +335,16 @@ def test_weeks_can_be_paged_and_bad_dates_are_ignored(app, practitioner):
 
 
 def test_the_mailed_links_come_from_the_configuration(app, practitioner, smtp, monkeypatch):
-    monkeypatch.setitem(app.app.registry.settings, "consultroom.public_url",
-                        "https://consultroom.test:8443")
+    monkeypatch.setitem(
+        app.app.registry.settings, "consultroom.public_url", "https://consultroom.test:8443"
+    )
     fill(details_page(app, practitioner).forms[0]).submit(
-        extra_environ={"HTTP_HOST": "acme.consultroom.test:1234"})
+        extra_environ={"HTTP_HOST": "acme.consultroom.test:1234"}
+    )
     body = smtp.messages[0].get_body(("plain",)).get_content()
     links = set(re.findall(r"https?://[^/\s]+/(?:c|portal)/", body))
     assert "https://acme.consultroom.test:8443/c/" in links
-    assert links <= {"https://acme.consultroom.test:8443/c/",
-                     "https://acme.consultroom.test:8443/portal/"}
+    assert links <= {
+        "https://acme.consultroom.test:8443/c/",
+        "https://acme.consultroom.test:8443/portal/",
+    }

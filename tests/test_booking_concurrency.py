@@ -6,10 +6,11 @@ Always PostgreSQL (the server in CONSULTROOM_TEST_PG, default
 postgresql+psycopg://root@127.0.0.1:5432/postgres), in a database of its own
 created and dropped here. Skipped only outside CI when no server answers.
 """
+
 import os
 import secrets
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -17,8 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from webtest import TestApp
 
-from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
+from consultroom.app import make_config
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, migrate
@@ -61,8 +62,13 @@ def pg_plugins():
 def pg_engine(pg_url, pg_plugins):
     # One connection per visitor: nobody waits for the pool, so they really
     # reach the database together.
-    engine = make_engine({"sqlalchemy.url": pg_url, "sqlalchemy.pool_size": str(VISITORS + 5),
-                          "sqlalchemy.max_overflow": "0"})
+    engine = make_engine(
+        {
+            "sqlalchemy.url": pg_url,
+            "sqlalchemy.pool_size": str(VISITORS + 5),
+            "sqlalchemy.max_overflow": "0",
+        }
+    )
     migrate.upgrade(engine, pg_plugins)
     yield engine
     engine.dispose()
@@ -72,18 +78,27 @@ def pg_engine(pg_url, pg_plugins):
 def slot(pg_engine):
     """An organisation with one practitioner and one free slot tomorrow
     afternoon (local), committed; its UTC start in the URL format."""
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
     session = make_session_factory(pg_engine)()
     org = Organisation(subdomain="race", name="Race Care", timezone="Europe/Amsterdam")
     session.add(org)
     session.flush()
-    user = User(organisation_id=org.id, email="doc@example.org", name="Dr Race",
-                role=Role.practitioner)
+    user = User(
+        organisation_id=org.id, email="doc@example.org", name="Dr Race", role=Role.practitioner
+    )
     session.add(user)
     session.flush()
-    session.add(AvailabilityBlock(organisation_id=org.id, practitioner_id=user.id,
-                                  on_date=tomorrow, start_time=time(14), end_time=time(14, 30),
-                                  slot_minutes=20, gap_minutes=10))
+    session.add(
+        AvailabilityBlock(
+            organisation_id=org.id,
+            practitioner_id=user.id,
+            on_date=tomorrow,
+            start_time=time(14),
+            end_time=time(14, 30),
+            slot_minutes=20,
+            gap_minutes=10,
+        )
+    )
     session.commit()
     start = to_utc(datetime.combine(tomorrow, time(14)), org)
     yield user.id, start
@@ -93,16 +108,22 @@ def slot(pg_engine):
 @pytest.fixture(scope="module")
 def pg_app(pg_url, pg_engine, pg_plugins, app_settings):
     settings = {**app_settings, "sqlalchemy.url": pg_url}
-    return make_config(settings, plugins=pg_plugins,
-                       dbmaker=make_session_factory(pg_engine)).make_wsgi_app()
+    return make_config(
+        settings, plugins=pg_plugins, dbmaker=make_session_factory(pg_engine)
+    ).make_wsgi_app()
 
 
 def _visitor_form(app, practitioner_id, start, n):
     visitor = TestApp(app, extra_environ={"HTTP_HOST": HOST, "REMOTE_ADDR": f"192.0.2.{n}"})
     page = visitor.get(f"/book/practitioner/{practitioner_id}/details?start={start}")
     form = page.forms[0]
-    for key, value in {"initials": "R.", "last_name": f"Visitor {n}", "date_of_birth":
-                       "1970-01-01", "email": f"visitor{n}@example.org", "terms": True}.items():
+    for key, value in {
+        "initials": "R.",
+        "last_name": f"Visitor {n}",
+        "date_of_birth": "1970-01-01",
+        "email": f"visitor{n}@example.org",
+        "terms": True,
+    }.items():
         form[key] = value
     return form
 
@@ -129,23 +150,37 @@ def test_fifty_simultaneous_bookings_of_one_slot(pg_app, pg_engine, slot, smtp):
         thread.join(timeout=120)
 
     statuses = [status for status, _text in results]
-    booked = [n for n, (status, body) in enumerate(results)
-              if status == 200 and "Your appointment is booked" in body]
-    taken = [n for n, (status, body) in enumerate(results)
-             if status in (200, 409) and "This time was just taken" in body]
+    booked = [
+        n
+        for n, (status, body) in enumerate(results)
+        if status == 200 and "Your appointment is booked" in body
+    ]
+    taken = [
+        n
+        for n, (status, body) in enumerate(results)
+        if status in (200, 409) and "This time was just taken" in body
+    ]
     assert len(booked) == 1, statuses
     assert len(taken) == VISITORS - 1, statuses
     assert 500 not in statuses and None not in statuses
 
     session = make_session_factory(pg_engine)()
     try:
-        rows = session.scalars(select(Appointment).where(
-            Appointment.practitioner_id == practitioner_id)).all()
-        assert [(a.starts_at, a.client.last_name) for a in rows] == \
-            [(start, f"Visitor {booked[0]}")]
+        rows = session.scalars(
+            select(Appointment).where(Appointment.practitioner_id == practitioner_id)
+        ).all()
+        assert [(a.starts_at, a.client.last_name) for a in rows] == [
+            (start, f"Visitor {booked[0]}")
+        ]
         organisation_id = rows[0].organisation_id
-        assert session.scalar(select(func.count()).select_from(Client).where(
-            Client.organisation_id == organisation_id)) == 1  # the losers left nothing
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Client)
+                .where(Client.organisation_id == organisation_id)
+            )
+            == 1
+        )  # the losers left nothing
     finally:
         session.close()
     # Only the winner was invited.

@@ -1,5 +1,6 @@
 """The ``consultroom`` command, run through ``main(argv)`` against its own
 ini file and database (a SQLite file unless a test passes another)."""
+
 import io
 import re
 import sys
@@ -109,12 +110,15 @@ def test_orgs_create_lowercases_the_subdomain(cli):
     assert cli("orgs", "list").split()[0] == "acme"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--subdomain", "bad_sub"], "lowercase letters, digits and hyphens"),
-    (["--subdomain", "www"], "This subdomain is reserved."),
-    (["--subdomain", "taken"], "This subdomain is already taken."),
-    (["--subdomain", "fine", "--max-users", "0"], "at least 1"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--subdomain", "bad_sub"], "lowercase letters, digits and hyphens"),
+        (["--subdomain", "www"], "This subdomain is reserved."),
+        (["--subdomain", "taken"], "This subdomain is already taken."),
+        (["--subdomain", "fine", "--max-users", "0"], "at least 1"),
+    ],
+)
 def test_orgs_create_refuses_bad_input(cli, argv, message):
     cli("orgs", "create", "--subdomain", "taken", "--name", "Taken")
     argv = ["orgs", "create", "--name", "New", *argv]
@@ -135,6 +139,7 @@ def test_orgs_list_when_empty(cli):
 
 # -- users -----------------------------------------------------------------
 
+
 @pytest.fixture
 def acme(cli):
     cli("orgs", "create", "--subdomain", "acme", "--name", "Acme Care", "--max-users", "3")
@@ -151,9 +156,22 @@ def get_user(cli, email):
 
 
 def test_users_create_with_a_password_from_stdin(cli, acme):
-    out = cli("users", "create", "--org", "acme", "--email", "Anna@Acme.example",
-              "--name", "Anna Admin", "--role", "org_admin", "--department", "Physiotherapy",
-              "--password-stdin", stdin="a long enough password\n")
+    out = cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "Anna@Acme.example",
+        "--name",
+        "Anna Admin",
+        "--role",
+        "org_admin",
+        "--department",
+        "Physiotherapy",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     assert out == "Anna@Acme.example created in acme\n"
     user = get_user(cli, "anna@acme.example")
     assert (user.name, user.role) == ("Anna Admin", Role.org_admin)
@@ -163,8 +181,7 @@ def test_users_create_with_a_password_from_stdin(cli, acme):
 
 
 def test_users_create_without_a_password_sends_an_invitation(cli, acme):
-    out = cli("users", "create", "--org", "acme", "--email", "piet@acme.example",
-              "--name", "Piet")
+    out = cli("users", "create", "--org", "acme", "--email", "piet@acme.example", "--name", "Piet")
     assert out == "piet@acme.example created in acme; invitation queued\n"
     user = get_user(cli, "piet@acme.example")
     assert user.role is Role.practitioner and user.password_hash is None
@@ -179,31 +196,64 @@ def test_users_create_without_a_password_sends_an_invitation(cli, acme):
 
 @pytest.mark.parametrize("stdin", ["short\n", "\n", ""])
 def test_users_create_refuses_a_short_password(cli, acme, stdin):
-    cli("users", "create", "--org", "acme", "--email", "piet@acme.example", "--name", "Piet",
-        "--password-stdin", stdin=stdin, code=1)
+    cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "piet@acme.example",
+        "--name",
+        "Piet",
+        "--password-stdin",
+        stdin=stdin,
+        code=1,
+    )
     assert "at least 10 characters" in cli.err
     assert get_user(cli, "piet@acme.example") is None and cli.mails() == []
 
 
 def test_users_create_superuser(cli):
-    out = cli("users", "create", "--superuser", "--email", "Root@Provider.example",
-              "--name", "Provider", "--password-stdin", stdin="provider password 1\n")
+    out = cli(
+        "users",
+        "create",
+        "--superuser",
+        "--email",
+        "Root@Provider.example",
+        "--name",
+        "Provider",
+        "--password-stdin",
+        stdin="provider password 1\n",
+    )
     assert out == "superuser root@provider.example created\n"
     user = get_user(cli, "root@provider.example")
     assert user.role is Role.superuser and user.organisation_id is None
     assert password_matches(user, "provider password 1")
 
-    cli("users", "create", "--superuser", "--email", "root@provider.example",
-        "--name", "Again", "--password-stdin", stdin="provider password 2\n", code=1)
+    cli(
+        "users",
+        "create",
+        "--superuser",
+        "--email",
+        "root@provider.example",
+        "--name",
+        "Again",
+        "--password-stdin",
+        stdin="provider password 2\n",
+        code=1,
+    )
     assert "already" in cli.err
     with cli.session() as db:
         assert len(db.scalars(select(User).where(User.role == Role.superuser)).all()) == 1
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--org", "nope"], "no organisation with subdomain 'nope'"),
-    (["--org", "acme", "--department", "Nope"], "no department 'Nope' in acme"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--org", "nope"], "no organisation with subdomain 'nope'"),
+        (["--org", "acme", "--department", "Nope"], "no department 'Nope' in acme"),
+    ],
+)
 def test_users_create_errors(cli, acme, argv, message):
     cli("users", "create", "--email", "x@acme.example", "--name", "X", *argv, code=1)
     assert cli.err == f"consultroom: error: {message}\n"
@@ -217,23 +267,66 @@ def test_users_create_needs_an_org_or_superuser(cli):
 
 def test_users_create_respects_the_package_limit(cli, acme):
     for n in range(3):
-        cli("users", "create", "--org", "acme", "--email", f"u{n}@acme.example",
-            "--name", f"U{n}", "--password-stdin", stdin="a long enough password\n")
-    cli("users", "create", "--org", "acme", "--email", "u3@acme.example", "--name", "U3",
-        "--password-stdin", stdin="a long enough password\n", code=1)
+        cli(
+            "users",
+            "create",
+            "--org",
+            "acme",
+            "--email",
+            f"u{n}@acme.example",
+            "--name",
+            f"U{n}",
+            "--password-stdin",
+            stdin="a long enough password\n",
+        )
+    cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "u3@acme.example",
+        "--name",
+        "U3",
+        "--password-stdin",
+        stdin="a long enough password\n",
+        code=1,
+    )
     assert "package allows 3 active staff members" in cli.err
     assert get_user(cli, "u3@acme.example") is None
 
 
 def test_users_create_refuses_a_duplicate_email(cli, acme):
-    cli("users", "create", "--org", "acme", "--email", "u@acme.example", "--name", "U",
-        "--password-stdin", stdin="a long enough password\n")
-    cli("users", "create", "--org", "acme", "--email", "U@acme.example", "--name", "Again",
-        "--password-stdin", stdin="a long enough password\n", code=1)
+    cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "u@acme.example",
+        "--name",
+        "U",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "U@acme.example",
+        "--name",
+        "Again",
+        "--password-stdin",
+        stdin="a long enough password\n",
+        code=1,
+    )
     assert "already a staff member with this e-mail address" in cli.err
 
 
 # -- plugins ---------------------------------------------------------------
+
 
 def test_plugins_list(cli):
     out = cli("plugins", "list")
@@ -253,6 +346,7 @@ def test_plugins_enable_and_disable(cli, acme):
     assert enablement(cli) is True
     with cli.session() as db:
         from consultroom_hello import Visit
+
         assert [v.note for v in db.scalars(select(Visit))] == ["enabled"]
     assert cli("plugins", "disable", "--org", "acme", "hello") == "hello disabled for acme\n"
     assert enablement(cli) is False
@@ -269,6 +363,7 @@ def test_plugins_enable_errors(cli, acme):
 
 # -- demo and worker -------------------------------------------------------
 
+
 def test_demo_is_idempotent(cli):
     first = cli("demo")
     assert "Organisation: http://demo.consultroom.test:6543/" in first
@@ -281,7 +376,9 @@ def test_demo_is_idempotent(cli):
     def snapshot():
         with cli.session() as db:
             return (
-                sorted((u.email, u.role.value, u.organisation_id) for u in db.scalars(select(User))),
+                sorted(
+                    (u.email, u.role.value, u.organisation_id) for u in db.scalars(select(User))
+                ),
                 sorted(d.name for d in db.scalars(select(Department))),
                 db.scalars(select(Organisation.subdomain)).all(),
             )
@@ -318,6 +415,7 @@ def test_worker_once_delivers_pending_mail(tmp_path, capsys):
 
 def test_the_cli_leaves_no_pyramid_state_behind(cli):
     from pyramid.threadlocal import manager
+
     depth = len(manager.stack)
     cli("orgs", "list")
     cli("plugins", "enable", "--org", "nope", "hello", code=1)

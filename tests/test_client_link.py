@@ -2,6 +2,7 @@
 to link_open_after_minutes after the end, to the second; clear pages outside
 that window, in the client's language and the organisation's time zone.
 Guessing tokens in addresses (/c/, /portal/, /join/) is limited per address."""
+
 from datetime import datetime
 
 import pytest
@@ -23,10 +24,20 @@ def org(make_organisation):
 @pytest.fixture
 def appointment(org, make_user, dbsession):
     doctor = make_user(org, role=Role.practitioner, name="Dr. Jansen")
-    client = Client(organisation_id=org.id, initials="A.", last_name="Bakker",
-                    email="a@example.org", language="nl")
-    appointment = Appointment(organisation_id=org.id, client=client, practitioner=doctor,
-                              starts_at=START, duration_minutes=20)
+    client = Client(
+        organisation_id=org.id,
+        initials="A.",
+        last_name="Bakker",
+        email="a@example.org",
+        language="nl",
+    )
+    appointment = Appointment(
+        organisation_id=org.id,
+        client=client,
+        practitioner=doctor,
+        starts_at=START,
+        duration_minutes=20,
+    )
     dbsession.add(appointment)
     dbsession.flush()
     return appointment
@@ -37,12 +48,15 @@ def visit(webtest, appointment, at, subdomain="clinic", **kw):
         return webtest(subdomain).get(f"/c/{appointment.token}", **kw)
 
 
-@pytest.mark.parametrize("at, shown", [
-    (datetime(2026, 6, 10, 6, 59, 59), "Kom terug vanaf 09:00"),  # one second too early
-    (datetime(2026, 6, 10, 7, 0, 0), "Wachtkamer"),              # opens at start - 60 min
-    (datetime(2026, 6, 10, 9, 20, 0), "Wachtkamer"),             # still open at end + 60 min
-    (datetime(2026, 6, 10, 9, 20, 1), "Deze afspraak is voorbij"),
-])
+@pytest.mark.parametrize(
+    "at, shown",
+    [
+        (datetime(2026, 6, 10, 6, 59, 59), "Kom terug vanaf 09:00"),  # one second too early
+        (datetime(2026, 6, 10, 7, 0, 0), "Wachtkamer"),  # opens at start - 60 min
+        (datetime(2026, 6, 10, 9, 20, 0), "Wachtkamer"),  # still open at end + 60 min
+        (datetime(2026, 6, 10, 9, 20, 1), "Deze afspraak is voorbij"),
+    ],
+)
 def test_window_boundaries_to_the_second(webtest, appointment, at, shown):
     assert shown in visit(webtest, appointment, at).text
 
@@ -50,7 +64,10 @@ def test_window_boundaries_to_the_second(webtest, appointment, at, shown):
 def test_window_follows_the_organisation_settings(webtest, appointment, org, dbsession):
     org.settings = {**org.settings, "link_open_before_minutes": 15, "link_open_after_minutes": 0}
     dbsession.flush()
-    assert "Kom terug vanaf 09:45" in visit(webtest, appointment, datetime(2026, 6, 10, 7, 44, 59)).text
+    assert (
+        "Kom terug vanaf 09:45"
+        in visit(webtest, appointment, datetime(2026, 6, 10, 7, 44, 59)).text
+    )
     assert "Wachtkamer" in visit(webtest, appointment, datetime(2026, 6, 10, 7, 45)).text
     assert "Wachtkamer" in visit(webtest, appointment, datetime(2026, 6, 10, 8, 20)).text
     assert "voorbij" in visit(webtest, appointment, datetime(2026, 6, 10, 8, 20, 1)).text
@@ -103,6 +120,7 @@ def test_waiting_room_shows_text_messages_and_disclaimer(webtest, appointment, o
 
 # --- tokens in addresses --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/c/", "/portal/", "/join/"])
 def test_guessing_tokens_in_addresses_is_rate_limited(webtest, org, app, monkeypatch, path):
     monkeypatch.setitem(app.registry.settings, "ratelimit.token_address.max", "3")
@@ -111,5 +129,6 @@ def test_guessing_tokens_in_addresses_is_rate_limited(webtest, org, app, monkeyp
         guesser.get(f"{path}{'x' * 42}{n}", status=404)
     page = guesser.get(f"{path}{'x' * 42}9", status=429)
     assert "Too many failed attempts" in page.text
-    webtest("clinic").get(f"{path}{'x' * 43}", status=404,
-                        extra_environ={"REMOTE_ADDR": "192.0.2.99"})  # another address
+    webtest("clinic").get(
+        f"{path}{'x' * 43}", status=404, extra_environ={"REMOTE_ADDR": "192.0.2.99"}
+    )  # another address

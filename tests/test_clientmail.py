@@ -2,15 +2,15 @@
 working link and a valid .ics; changes and cancellations update the same
 calendar event; language and template-set selection; no e-mail when the
 organisation says so; a refused address is reported to the right admin."""
+
 import re
 import smtplib
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import pytest
 from pyramid.interfaces import IRoutesMapper
 from sqlalchemy import select
 
-from clientmail_support import START, body_of, book, event_of, ics_of, load, org_request, path_on
 from consultroom.appointments.service import cancel_appointment, update_appointment
 from consultroom.clientmail import send_client_mail
 from consultroom.clientmail.compose import compose
@@ -20,21 +20,31 @@ from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import SMTPTransport
 from consultroom.testing import free_port
 
+from clientmail_support import START, body_of, book, event_of, ics_of, load, org_request, path_on
+
 LINK = re.compile(r"https?://\S+/c/[\w-]+")
 PORTAL = re.compile(r"https?://\S+/portal/[\w-]+")
 
 
 def _rows(dbsession, appointment_id):
-    return dbsession.scalars(select(OutboxMessage).where(
-        OutboxMessage.ref == f"appointment:{appointment_id}").order_by(OutboxMessage.id)).all()
+    return dbsession.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.ref == f"appointment:{appointment_id}")
+        .order_by(OutboxMessage.id)
+    ).all()
 
 
 # -- the invitation --------------------------------------------------------------
 
 
 def test_booking_sends_an_invitation_with_link_and_ics(app, clinic_oost, smtp, dbsession):
-    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
-                          message="Please have your medication list at hand.")
+    appointment_id = book(
+        app,
+        "clinic",
+        clinic_oost.client.id,
+        clinic_oost.gp_practitioner.id,
+        message="Please have your medication list at hand.",
+    )
     [message] = smtp.messages
     assert message["To"] == "a.devries@example.org"
     assert message["Subject"] == "Your video consultation on Tuesday, March 5, 2030 at 10:00 AM"
@@ -57,8 +67,8 @@ def test_booking_sends_an_invitation_with_link_and_ics(app, clinic_oost, smtp, d
     event = event_of(message)
     assert str(event["UID"]) == uid
     assert event["SEQUENCE"] == 0
-    assert event.decoded("DTSTART") == START.replace(tzinfo=timezone.utc)
-    assert event.decoded("DTEND") == (START + timedelta(minutes=20)).replace(tzinfo=timezone.utc)
+    assert event.decoded("DTSTART") == START.replace(tzinfo=UTC)
+    assert event.decoded("DTEND") == (START + timedelta(minutes=20)).replace(tzinfo=UTC)
     assert str(event["STATUS"]) == "CONFIRMED"
     assert "Clinic Oost" in str(event["SUMMARY"])
     assert str(event["URL"]) == link and link in str(event["DESCRIPTION"])
@@ -82,11 +92,17 @@ def test_the_invitation_link_opens_the_appointment_page(app, clinic_oost, smtp, 
     webtest("other").get(path_on(link, "clinic"), status=404)
 
 
-def test_the_portal_link_lists_upcoming_appointments(app, clinic_oost, smtp, webtest,
-                                                     make_organisation):
+def test_the_portal_link_lists_upcoming_appointments(
+    app, clinic_oost, smtp, webtest, make_organisation
+):
     first = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
-    book(app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id,
-         starts_at=START + timedelta(days=1))
+    book(
+        app,
+        "clinic",
+        clinic_oost.client.id,
+        clinic_oost.physio_practitioner.id,
+        starts_at=START + timedelta(days=1),
+    )
     with org_request(app, "clinic") as request:
         cancel_appointment(request, load(request, first))
         tokens = [load(request, first).token]
@@ -120,8 +136,9 @@ def test_the_portal_speaks_the_clients_language(app, clinic_oost, smtp, webtest,
 def test_change_and_cancellation_keep_the_uid_with_a_higher_sequence(app, clinic_oost, smtp):
     appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     with org_request(app, "clinic") as request:
-        update_appointment(request, load(request, appointment_id),
-                           starts_at=START + timedelta(hours=2))
+        update_appointment(
+            request, load(request, appointment_id), starts_at=START + timedelta(hours=2)
+        )
     with org_request(app, "clinic") as request:
         cancel_appointment(request, load(request, appointment_id))
     invitation, change, cancellation = smtp.messages
@@ -130,10 +147,11 @@ def test_change_and_cancellation_keep_the_uid_with_a_higher_sequence(app, clinic
     assert [e["SEQUENCE"] for e in events] == [0, 1, 2]
 
     assert ics_of(change)["METHOD"] == "REQUEST"
-    assert events[1].decoded("DTSTART") == (START + timedelta(hours=2)).replace(
-        tzinfo=timezone.utc)
-    assert change["Subject"].strip() == \
-        "Changed: your video consultation is now on Tuesday, March 5, 2030 at 12:00 PM"
+    assert events[1].decoded("DTSTART") == (START + timedelta(hours=2)).replace(tzinfo=UTC)
+    assert (
+        change["Subject"].strip()
+        == "Changed: your video consultation is now on Tuesday, March 5, 2030 at 12:00 PM"
+    )
 
     assert ics_of(cancellation)["METHOD"] == "CANCEL"
     assert str(events[2]["STATUS"]) == "CANCELLED"
@@ -149,8 +167,9 @@ def test_a_change_of_message_only_sends_nothing(app, clinic_oost, smtp):
 
 
 def test_reminder_is_sent_as_a_calendar_request(app, clinic_oost, smtp):
-    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
-                          notify=False)
+    appointment_id = book(
+        app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id, notify=False
+    )
     with org_request(app, "clinic") as request:
         send_client_mail(request, load(request, appointment_id), "reminder")
     [message] = smtp.messages
@@ -162,12 +181,21 @@ def test_reminder_is_sent_as_a_calendar_request(app, clinic_oost, smtp):
 
 
 def _template_set(dbsession, org, name, language, default=False, departments=(), kinds=None):
-    template_set = TemplateSet(organisation_id=org.id, name=name, language=language,
-                               is_default=default, departments=list(departments))
+    template_set = TemplateSet(
+        organisation_id=org.id,
+        name=name,
+        language=language,
+        is_default=default,
+        departments=list(departments),
+    )
     template_set.templates = [
-        Template(kind=kind, subject=f"{name} {kind} *|date|*",
-                 body=f"{name}: *|client_name|* *|time|* *|consult_deeplink|*")
-        for kind in (kinds or ("invitation", "reminder", "change", "cancellation"))]
+        Template(
+            kind=kind,
+            subject=f"{name} {kind} *|date|*",
+            body=f"{name}: *|client_name|* *|time|* *|consult_deeplink|*",
+        )
+        for kind in (kinds or ("invitation", "reminder", "change", "cancellation"))
+    ]
     dbsession.add(template_set)
     dbsession.flush()
     return template_set
@@ -187,8 +215,14 @@ def test_template_set_of_the_department_then_default_then_built_in(app, clinic_o
     _template_set(dbsession, clinic_oost.org, "GP set", "en", departments=[clinic_oost.gp])
     _template_set(dbsession, clinic_oost.org, "Dutch GP", "nl", departments=[clinic_oost.gp])
     gp = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id, notify=False)
-    physio = book(app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id, notify=False,
-                  starts_at=START + timedelta(days=1))
+    physio = book(
+        app,
+        "clinic",
+        clinic_oost.client.id,
+        clinic_oost.physio_practitioner.id,
+        notify=False,
+        starts_at=START + timedelta(days=1),
+    )
     with org_request(app, "clinic") as request:
         # The practitioner's department decides when the appointment has none.
         mail = compose(request, load(request, gp), "invitation")
@@ -213,8 +247,9 @@ def test_template_set_of_the_department_then_default_then_built_in(app, clinic_o
 def test_the_appointments_own_department_wins(app, clinic_oost, dbsession):
     clinic_oost.org.settings = {"strict_departments": True}
     _template_set(dbsession, clinic_oost.org, "Physio set", "en", departments=[clinic_oost.physio])
-    appointment_id = book(app, "clinic", clinic_oost.client.id, department_id=clinic_oost.physio.id,
-                          notify=False)
+    appointment_id = book(
+        app, "clinic", clinic_oost.client.id, department_id=clinic_oost.physio.id, notify=False
+    )
     with org_request(app, "clinic") as request:
         mail = compose(request, load(request, appointment_id), "invitation")
         assert mail.subject.startswith("Physio set invitation")
@@ -224,16 +259,23 @@ def test_the_appointments_own_department_wins(app, clinic_oost, dbsession):
 
 def test_a_set_missing_a_kind_falls_back_to_the_built_in_text(app, clinic_oost, dbsession):
     _template_set(dbsession, clinic_oost.org, "Partial", "en", default=True, kinds=("invitation",))
-    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
-                          notify=False)
+    appointment_id = book(
+        app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id, notify=False
+    )
     with org_request(app, "clinic") as request:
-        assert compose(request, load(request, appointment_id),
-                       "reminder").subject.startswith("Reminder:")
+        assert compose(request, load(request, appointment_id), "reminder").subject.startswith(
+            "Reminder:"
+        )
 
 
 def test_the_personal_message_is_not_read_as_placeholders(app, clinic_oost, smtp):
-    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
-         message="Literally *|time|* and *|unknown|*")
+    book(
+        app,
+        "clinic",
+        clinic_oost.client.id,
+        clinic_oost.gp_practitioner.id,
+        message="Literally *|time|* and *|unknown|*",
+    )
     assert "Literally *|time|* and *|unknown|*" in body_of(smtp.messages[0])
 
 
@@ -252,7 +294,8 @@ def test_no_emails_option_sends_nothing(app, clinic_oost, smtp, dbsession):
 
 
 def test_a_client_without_address_or_an_anonymised_appointment_gets_nothing(
-        app, clinic_oost, smtp, dbsession):
+    app, clinic_oost, smtp, dbsession
+):
     clinic_oost.client.email = ""
     dbsession.flush()
     appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
@@ -264,8 +307,9 @@ def test_a_client_without_address_or_an_anonymised_appointment_gets_nothing(
 
 
 def test_an_unknown_kind_is_a_programming_error(app, clinic_oost):
-    appointment_id = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id,
-                          notify=False)
+    appointment_id = book(
+        app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id, notify=False
+    )
     with org_request(app, "clinic") as request:
         with pytest.raises(ValueError):
             send_client_mail(request, load(request, appointment_id), "birthday")
@@ -309,8 +353,9 @@ def refusing_server():
 @pytest.fixture
 def refusing(app, refusing_server, monkeypatch):
     refusing_server.messages.clear()
-    monkeypatch.setattr(mail_outbox(app.registry), "transport",
-                        SMTPTransport("127.0.0.1", refusing_server.port))
+    monkeypatch.setattr(
+        mail_outbox(app.registry), "transport", SMTPTransport("127.0.0.1", refusing_server.port)
+    )
     return refusing_server
 
 
@@ -335,10 +380,13 @@ def test_refused_address_is_reported_to_the_department_admin(app, clinic_oost, r
 
 
 def test_refused_address_goes_to_the_organisation_admin_without_department_admin(
-        app, clinic_oost, refusing, dbsession):
+    app, clinic_oost, refusing, dbsession
+):
     clinic_oost.client.email = "nobody@bounce.example"
     dbsession.flush()
-    book(app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id)  # Physio: no admin
+    book(
+        app, "clinic", clinic_oost.client.id, clinic_oost.physio_practitioner.id
+    )  # Physio: no admin
     assert [m["To"] for m in refusing.messages] == ["org-admin@example.org"]
     assert "550 no such user" in body_of(refusing.messages[0])
 
@@ -350,14 +398,17 @@ def test_a_refused_staff_mail_reports_nothing(app, clinic_oost, refusing, dbsess
     dbsession.flush()
     book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     assert refusing.messages == []
-    statuses = dbsession.scalars(select(OutboxMessage.status).where(
-        OutboxMessage.organisation_id == clinic_oost.org.id)).all()
+    statuses = dbsession.scalars(
+        select(OutboxMessage.status).where(OutboxMessage.organisation_id == clinic_oost.org.id)
+    ).all()
     assert statuses == ["refused", "refused"]
 
 
 def test_only_permanent_refusals_stop_retries():
-    assert refusal(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no such user")})) \
+    assert (
+        refusal(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no such user")}))
         == "550 no such user"
+    )
     assert refusal(smtplib.SMTPRecipientsRefused({"a@x": (450, b"greylisted")})) is None
     assert refusal(smtplib.SMTPDataError(554, b"rejected")) == "554 rejected"
     assert refusal(smtplib.SMTPDataError(451, b"try later")) is None

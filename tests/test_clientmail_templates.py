@@ -2,11 +2,13 @@
 built-in texts; unknown or malformed placeholders are refused by name with
 nothing saved; one default per language; a department has one set per
 language; edit, delete, preview; and a saved set is what clients get."""
+
 import pytest
 from sqlalchemy import func, select
 
-from clientmail_support import body_of, book
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
+
+from clientmail_support import body_of, book
 
 
 @pytest.fixture
@@ -45,16 +47,19 @@ def test_only_organisation_admins_manage_templates(webtest, login, clinic_oost):
 def test_a_new_set_starts_from_the_built_in_texts(admin_app):
     form = _form(admin_app.get("/mail-templates/new"))
     assert form["language"].value == "en"
-    assert form["invitation_subject"].value == \
-        "Your video consultation on *|date|* at *|time|*"
+    assert form["invitation_subject"].value == "Your video consultation on *|date|* at *|time|*"
     assert "*|consult_deeplink|*" in form["invitation_body"].value
     assert form["cancellation_subject"].value.startswith("Cancelled:")
     assert _form(admin_app.get("/mail-templates/new?language=sv"))["language"].value == "sv"
 
 
 def test_saving_a_set_stores_every_kind_and_its_departments(admin_app, clinic_oost, dbsession):
-    form = _new(admin_app, "GP texts", is_default=True,
-                invitation_subject="Hello *|client_name|*, see you *|date|*")
+    form = _new(
+        admin_app,
+        "GP texts",
+        is_default=True,
+        invitation_subject="Hello *|client_name|*, see you *|date|*",
+    )
     form["departments"] = [str(clinic_oost.gp.id)]
     form.submit(status=303).follow()
     [saved] = _sets(dbsession)
@@ -67,13 +72,16 @@ def test_saving_a_set_stores_every_kind_and_its_departments(admin_app, clinic_oo
     assert "GP texts" in page.text and "GP" in page.text
 
 
-@pytest.mark.parametrize("field, text, message", [
-    ("invitation_body", "Hi *|patient|*", "Unknown placeholder: *|patient|*"),
-    ("reminder_subject", "At *|time", "Malformed placeholder: *|time"),
-    ("change_body", "Empty *||* here", "Malformed placeholder: *||*"),
-    ("cancellation_body", "*|date *|time|*|*", "Malformed placeholder: *|date"),
-    ("invitation_subject", "Stray |* end", "Malformed placeholder: |*"),
-])
+@pytest.mark.parametrize(
+    "field, text, message",
+    [
+        ("invitation_body", "Hi *|patient|*", "Unknown placeholder: *|patient|*"),
+        ("reminder_subject", "At *|time", "Malformed placeholder: *|time"),
+        ("change_body", "Empty *||* here", "Malformed placeholder: *||*"),
+        ("cancellation_body", "*|date *|time|*|*", "Malformed placeholder: *|date"),
+        ("invitation_subject", "Stray |* end", "Malformed placeholder: |*"),
+    ],
+)
 def test_bad_placeholders_are_refused_by_name(admin_app, dbsession, field, text, message):
     form = _new(admin_app, **{field: text})
     page = form.submit(status=200)
@@ -112,8 +120,7 @@ def test_a_department_has_one_set_per_language(admin_app, clinic_oost, dbsession
     assert [s.name for s in _sets(dbsession)] == ["GP one", "GP Dutch"]
 
 
-def test_another_organisations_department_cannot_be_chosen(admin_app, dbsession,
-                                                          make_organisation):
+def test_another_organisations_department_cannot_be_chosen(admin_app, dbsession, make_organisation):
     from consultroom.tenancy.models import Department
 
     other = make_organisation("other")
@@ -137,8 +144,9 @@ def test_edit_preview_and_delete(admin_app, clinic_oost, dbsession):
     form.submit(status=303)
     [saved] = _sets(dbsession)
     assert saved.name == "Renamed"
-    assert {t.kind: t.body for t in saved.templates}["reminder"] == \
-        "See you at *|time|*, *|client_name|*."
+    assert {t.kind: t.body for t in saved.templates}[
+        "reminder"
+    ] == "See you at *|time|*, *|client_name|*."
     assert len(saved.templates) == len(KINDS)
 
     set_id = saved.id
@@ -154,9 +162,12 @@ def test_edit_preview_and_delete(admin_app, clinic_oost, dbsession):
 
 
 def test_a_saved_set_is_what_the_client_receives(app, admin_app, clinic_oost, smtp, dbsession):
-    form = _new(admin_app, "GP texts",
-                invitation_subject="*|organisation_name|*: *|date|* *|time|*",
-                invitation_body="Dear *|client_name|*, come at *|time|*: *|consult_deeplink|*")
+    form = _new(
+        admin_app,
+        "GP texts",
+        invitation_subject="*|organisation_name|*: *|date|* *|time|*",
+        invitation_body="Dear *|client_name|*, come at *|time|*: *|consult_deeplink|*",
+    )
     form["departments"] = [str(clinic_oost.gp.id)]
     form.submit(status=303)
     smtp.messages.clear()

@@ -1,16 +1,18 @@
 """Clients in the staff interface: create, edit, search, page through,
 export, delete; every bad input refused with a message and nothing saved."""
+
 from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from clients_support import errors, export, flashes, listed, make_client, post
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
 from consultroom.tenancy.models import Department
+
+from clients_support import errors, export, flashes, listed, make_client, post
 
 
 @pytest.fixture
@@ -40,8 +42,9 @@ def admin_app(webtest, login, admin):
 
 def client_count(dbsession, org):
     dbsession.expire_all()
-    return dbsession.scalar(select(func.count()).select_from(Client)
-                            .where(Client.organisation_id == org.id))
+    return dbsession.scalar(
+        select(func.count()).select_from(Client).where(Client.organisation_id == org.id)
+    )
 
 
 def the_client(dbsession, org):
@@ -49,9 +52,15 @@ def the_client(dbsession, org):
     return dbsession.scalars(select(Client).where(Client.organisation_id == org.id)).one()
 
 
-VALID = {"initials": "J.", "last_name": "Jansen", "date_of_birth": "31-12-1980",
-         "email": "J.Jansen@Example.org", "phone": "+31 6 1234 5678",
-         "client_number": "EHR-1001", "language": "de"}
+VALID = {
+    "initials": "J.",
+    "last_name": "Jansen",
+    "date_of_birth": "31-12-1980",
+    "email": "J.Jansen@Example.org",
+    "phone": "+31 6 1234 5678",
+    "client_number": "EHR-1001",
+    "language": "de",
+}
 
 
 # ---- create and edit
@@ -68,10 +77,23 @@ def test_create_with_every_field(admin_app, dbsession, org, depts, make_user):
     response = form.submit(status=303)
     client = the_client(dbsession, org)
     assert response.location.endswith(f"/clients/{client.id}")
-    assert (client.initials, client.last_name, client.date_of_birth, client.email, client.phone,
-            client.client_number, client.language) == (
-        "J.", "Jansen", date(1980, 12, 31), "j.jansen@example.org", "+31 6 1234 5678",
-        "EHR-1001", "de")
+    assert (
+        client.initials,
+        client.last_name,
+        client.date_of_birth,
+        client.email,
+        client.phone,
+        client.client_number,
+        client.language,
+    ) == (
+        "J.",
+        "Jansen",
+        date(1980, 12, 31),
+        "j.jansen@example.org",
+        "+31 6 1234 5678",
+        "EHR-1001",
+        "de",
+    )
     assert [d.name for d in client.departments] == ["Physio"]
     assert [u.name for u in client.practitioners] == ["Dr Doe"]
     page = response.follow()
@@ -80,17 +102,32 @@ def test_create_with_every_field(admin_app, dbsession, org, depts, make_user):
 
 
 def test_iso_date_and_optional_fields(admin_app, dbsession, org):
-    post(admin_app, "/clients/new", {"last_name": "Bakker", "date_of_birth": "1975-04-03",
-                                     "language": "en"}, status=303)
+    post(
+        admin_app,
+        "/clients/new",
+        {"last_name": "Bakker", "date_of_birth": "1975-04-03", "language": "en"},
+        status=303,
+    )
     client = the_client(dbsession, org)
     assert client.date_of_birth == date(1975, 4, 3)
     assert (client.email, client.phone, client.departments, client.practitioners) == (
-        "", "", [], [])
+        "",
+        "",
+        [],
+        [],
+    )
 
 
 def test_edit_shows_and_changes_values(admin_app, dbsession, org, depts, admin):
-    client = make_client(dbsession, org, "Smit", departments=depts, practitioners=[admin],
-                         date_of_birth=date(1990, 1, 2), client_number="7")
+    client = make_client(
+        dbsession,
+        org,
+        "Smit",
+        departments=depts,
+        practitioners=[admin],
+        date_of_birth=date(1990, 1, 2),
+        client_number="7",
+    )
     form = admin_app.get(f"/clients/{client.id}/edit").forms[1]
     assert form["date_of_birth"].value == "02-01-1990"
     assert sorted(form["department_ids"].value) == sorted(str(d.id) for d in depts)
@@ -113,35 +150,48 @@ def test_an_inactive_practitioner_stays_assigned_on_save(admin_app, dbsession, o
     assert [u.name for u in the_client(dbsession, org).practitioners] == ["Gone"]
     # ...but an inactive one cannot be newly chosen.
     other = make_client(dbsession, org, "Other")
-    page = post(admin_app, f"/clients/{other.id}/edit",
-                {"last_name": "Other", "language": "en", "practitioner_ids": gone.id})
+    page = post(
+        admin_app,
+        f"/clients/{other.id}/edit",
+        {"last_name": "Other", "language": "en", "practitioner_ids": gone.id},
+    )
     assert "practitioner_ids" in errors(page)
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"last_name": ""}, "last_name", "This field is required."),
-    ({"last_name": "   "}, "last_name", "This field is required."),
-    ({"last_name": "x" * 201}, "last_name", "Field cannot be longer than 200 characters."),
-    ({"last_name": "Jan\x00sen"}, "last_name", "Remove the special (control) characters"),
-    ({"initials": "x" * 21}, "initials", "Field cannot be longer than 20 characters."),
-    ({"client_number": "12\n34"}, "client_number", "Remove the special (control) characters"),
-    ({"date_of_birth": "31-02-1980"}, "date_of_birth", "Enter the date as dd-mm-yyyy"),
-    ({"date_of_birth": "12/31/1980"}, "date_of_birth", "Enter the date as dd-mm-yyyy"),
-    ({"date_of_birth": "yesterday"}, "date_of_birth", "Enter the date as dd-mm-yyyy"),
-    ({"date_of_birth": "15-06-2024"}, "date_of_birth", "The date of birth must be in the past."),
-    ({"date_of_birth": "2024-06-16"}, "date_of_birth", "The date of birth must be in the past."),
-    ({"date_of_birth": "01-01-1850"}, "date_of_birth", "before 1900"),
-    ({"email": "not-an-address"}, "email", "Invalid email address."),
-    ({"email": "a@b.org\x00"}, "email", "Remove the special (control) characters"),
-    ({"phone": "call me"}, "phone", "Use digits, spaces and + ( ) - only."),
-    ({"language": "xx"}, "language", "Not a valid choice."),
-    ({"department_ids": "abc"}, "department_ids", "Invalid choice(s)"),
-    ({"department_ids": "999999"}, "department_ids", "not a valid choice"),
-    ({"practitioner_ids": "-1"}, "practitioner_ids", "not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"last_name": ""}, "last_name", "This field is required."),
+        ({"last_name": "   "}, "last_name", "This field is required."),
+        ({"last_name": "x" * 201}, "last_name", "Field cannot be longer than 200 characters."),
+        ({"last_name": "Jan\x00sen"}, "last_name", "Remove the special (control) characters"),
+        ({"initials": "x" * 21}, "initials", "Field cannot be longer than 20 characters."),
+        ({"client_number": "12\n34"}, "client_number", "Remove the special (control) characters"),
+        ({"date_of_birth": "31-02-1980"}, "date_of_birth", "Enter the date as dd-mm-yyyy"),
+        ({"date_of_birth": "12/31/1980"}, "date_of_birth", "Enter the date as dd-mm-yyyy"),
+        ({"date_of_birth": "yesterday"}, "date_of_birth", "Enter the date as dd-mm-yyyy"),
+        (
+            {"date_of_birth": "15-06-2024"},
+            "date_of_birth",
+            "The date of birth must be in the past.",
+        ),
+        (
+            {"date_of_birth": "2024-06-16"},
+            "date_of_birth",
+            "The date of birth must be in the past.",
+        ),
+        ({"date_of_birth": "01-01-1850"}, "date_of_birth", "before 1900"),
+        ({"email": "not-an-address"}, "email", "Invalid email address."),
+        ({"email": "a@b.org\x00"}, "email", "Remove the special (control) characters"),
+        ({"phone": "call me"}, "phone", "Use digits, spaces and + ( ) - only."),
+        ({"language": "xx"}, "language", "Not a valid choice."),
+        ({"department_ids": "abc"}, "department_ids", "Invalid choice(s)"),
+        ({"department_ids": "999999"}, "department_ids", "not a valid choice"),
+        ({"practitioner_ids": "-1"}, "practitioner_ids", "not a valid choice"),
+    ],
+)
 @time_machine.travel(datetime(2024, 6, 15, 10, 0), tick=False)
-def test_bad_input_is_refused_with_a_message(admin_app, dbsession, org, changes, field,
-                                             message):
+def test_bad_input_is_refused_with_a_message(admin_app, dbsession, org, changes, field, message):
     page = post(admin_app, "/clients/new", {**VALID, **changes}, status=200)
     found = errors(page)
     assert list(found) == [field]
@@ -151,8 +201,12 @@ def test_bad_input_is_refused_with_a_message(admin_app, dbsession, org, changes,
 
 def test_bad_input_on_edit_changes_nothing(admin_app, dbsession, org):
     client = make_client(dbsession, org, "Smit", email="smit@example.org")
-    page = post(admin_app, f"/clients/{client.id}/edit",
-                {**VALID, "email": "broken", "last_name": "Changed"}, status=200)
+    page = post(
+        admin_app,
+        f"/clients/{client.id}/edit",
+        {**VALID, "email": "broken", "last_name": "Changed"},
+        status=200,
+    )
     assert "email" in errors(page)
     assert page.html.find("input", attrs={"name": "last_name"})["value"] == "Changed"
     client = the_client(dbsession, org)
@@ -160,14 +214,18 @@ def test_bad_input_on_edit_changes_nothing(admin_app, dbsession, org):
 
 
 def test_another_organisations_department_or_practitioner_is_refused(
-        admin_app, dbsession, org, make_organisation, make_user):
+    admin_app, dbsession, org, make_organisation, make_user
+):
     other = make_organisation("other")
     their_dept = Department(organisation_id=other.id, name="Theirs")
     dbsession.add(their_dept)
     dbsession.flush()
     their_doctor = make_user(other, role=Role.practitioner)
-    page = post(admin_app, "/clients/new", {**VALID, "department_ids": their_dept.id,
-                                            "practitioner_ids": their_doctor.id})
+    page = post(
+        admin_app,
+        "/clients/new",
+        {**VALID, "department_ids": their_dept.id, "practitioner_ids": their_doctor.id},
+    )
     assert set(errors(page)) == {"department_ids", "practitioner_ids"}
     assert client_count(dbsession, org) == 0
 
@@ -178,29 +236,46 @@ def test_another_organisations_department_or_practitioner_is_refused(
 @pytest.fixture
 def several(dbsession, org, depts):
     return [
-        make_client(dbsession, org, "Jansen", initials="P.", email="piet@Example.org",
-                    client_number="A-100", departments=[depts[0]]),
-        make_client(dbsession, org, "de Vries", initials="A.", email="anna@devries.nl",
-                    client_number="B-200"),
-        make_client(dbsession, org, "Janssens", initials="K.", email="k@100%.be",
-                    client_number="C_300"),
+        make_client(
+            dbsession,
+            org,
+            "Jansen",
+            initials="P.",
+            email="piet@Example.org",
+            client_number="A-100",
+            departments=[depts[0]],
+        ),
+        make_client(
+            dbsession,
+            org,
+            "de Vries",
+            initials="A.",
+            email="anna@devries.nl",
+            client_number="B-200",
+        ),
+        make_client(
+            dbsession, org, "Janssens", initials="K.", email="k@100%.be", client_number="C_300"
+        ),
     ]
 
 
-@pytest.mark.parametrize("q, expected", [
-    ("", ["A. de Vries", "P. Jansen", "K. Janssens"]),
-    ("jans", ["P. Jansen", "K. Janssens"]),           # part of the name, any case
-    ("JANSSENS", ["K. Janssens"]),
-    ("b-2", ["A. de Vries"]),                         # part of the client number
-    ("example.ORG", ["P. Jansen"]),                   # part of the e-mail address
-    ("p. jansen", ["P. Jansen"]),                     # every word must match
-    ("100", ["P. Jansen", "K. Janssens"]),
-    ("%", ["K. Janssens"]),                           # LIKE wildcards are literal
-    ("c_3", ["K. Janssens"]),
-    ("_", ["K. Janssens"]),
-    ("nobody", []),
-    ("jan\x00sen", ["P. Jansen"]),                  # NUL dropped, never a 500
-])
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("", ["A. de Vries", "P. Jansen", "K. Janssens"]),
+        ("jans", ["P. Jansen", "K. Janssens"]),  # part of the name, any case
+        ("JANSSENS", ["K. Janssens"]),
+        ("b-2", ["A. de Vries"]),  # part of the client number
+        ("example.ORG", ["P. Jansen"]),  # part of the e-mail address
+        ("p. jansen", ["P. Jansen"]),  # every word must match
+        ("100", ["P. Jansen", "K. Janssens"]),
+        ("%", ["K. Janssens"]),  # LIKE wildcards are literal
+        ("c_3", ["K. Janssens"]),
+        ("_", ["K. Janssens"]),
+        ("nobody", []),
+        ("jan\x00sen", ["P. Jansen"]),  # NUL dropped, never a 500
+    ],
+)
 def test_search(admin_app, several, q, expected):
     page = admin_app.get("/clients", params={"q": q})
     assert listed(page) == expected
@@ -235,16 +310,26 @@ def test_paging(admin_app, dbsession, org):
 # ---- detail
 
 
-def test_detail_shows_the_clients_appointments_in_local_time(
-        admin_app, dbsession, org, admin):
+def test_detail_shows_the_clients_appointments_in_local_time(admin_app, dbsession, org, admin):
     client = make_client(dbsession, org, "Smit")
     other = make_client(dbsession, org, "Other")
-    dbsession.add_all([
-        Appointment(organisation_id=org.id, client_id=client.id, practitioner_id=admin.id,
-                    starts_at=datetime(2030, 7, 1, 8, 0), duration_minutes=30),
-        Appointment(organisation_id=org.id, client_id=other.id, practitioner_id=admin.id,
-                    starts_at=datetime(2030, 7, 2, 8, 0)),
-    ])
+    dbsession.add_all(
+        [
+            Appointment(
+                organisation_id=org.id,
+                client_id=client.id,
+                practitioner_id=admin.id,
+                starts_at=datetime(2030, 7, 1, 8, 0),
+                duration_minutes=30,
+            ),
+            Appointment(
+                organisation_id=org.id,
+                client_id=other.id,
+                practitioner_id=admin.id,
+                starts_at=datetime(2030, 7, 2, 8, 0),
+            ),
+        ]
+    )
     dbsession.flush()
     rows = admin_app.get(f"/clients/{client.id}").html.select("tr.appointment")
     assert len(rows) == 1
@@ -256,18 +341,46 @@ def test_detail_shows_the_clients_appointments_in_local_time(
 
 
 def test_export_lists_the_clients_as_an_attachment(admin_app, dbsession, org, depts, admin):
-    make_client(dbsession, org, "Jansen", initials="P.", email="p@example.org",
-                client_number="A-1", date_of_birth=date(1980, 5, 6), language="nl",
-                departments=depts, practitioners=[admin], phone="06 123")
+    make_client(
+        dbsession,
+        org,
+        "Jansen",
+        initials="P.",
+        email="p@example.org",
+        client_number="A-1",
+        date_of_birth=date(1980, 5, 6),
+        language="nl",
+        departments=depts,
+        practitioners=[admin],
+        phone="06 123",
+    )
     response, rows = export(admin_app)
     assert response.content_type == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="clients.csv"'
     assert "no-store" in response.headers["Cache-Control"]
     assert rows == [
-        ["Client number", "Initials", "Last name", "Date of birth", "E-mail address", "Phone",
-         "Language", "Departments", "Practitioners"],
-        ["A-1", "P.", "Jansen", "1980-05-06", "p@example.org", "06 123", "nl",
-         "Dietetics; Physio", "Ada Admin"],
+        [
+            "Client number",
+            "Initials",
+            "Last name",
+            "Date of birth",
+            "E-mail address",
+            "Phone",
+            "Language",
+            "Departments",
+            "Practitioners",
+        ],
+        [
+            "A-1",
+            "P.",
+            "Jansen",
+            "1980-05-06",
+            "p@example.org",
+            "06 123",
+            "nl",
+            "Dietetics; Physio",
+            "Ada Admin",
+        ],
     ]
 
 
@@ -276,8 +389,9 @@ def test_export_follows_the_search(admin_app, several):
     assert [r[2] for r in rows[1:]] == ["Jansen", "Janssens"]
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+31 6 123", "-2+3",
-                                   "@SUM(A1)", "\t=1", "\r=1"])
+@pytest.mark.parametrize(
+    "value", ['=HYPERLINK("http://x")', "+31 6 123", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+)
 def test_export_defuses_formulas(admin_app, dbsession, org, value):
     make_client(dbsession, org, value, client_number=value, email=value)
     _, rows = export(admin_app)
@@ -305,10 +419,18 @@ def test_delete(admin_app, dbsession, org, depts):
 
 def test_a_client_with_upcoming_appointments_is_not_deleted(admin_app, dbsession, org, admin):
     client = make_client(dbsession, org, "Smit")
-    past = Appointment(organisation_id=org.id, client_id=client.id, practitioner_id=admin.id,
-                       starts_at=datetime.utcnow() - timedelta(days=3))
-    coming = Appointment(organisation_id=org.id, client_id=client.id, practitioner_id=admin.id,
-                         starts_at=datetime.utcnow() + timedelta(days=3))
+    past = Appointment(
+        organisation_id=org.id,
+        client_id=client.id,
+        practitioner_id=admin.id,
+        starts_at=datetime.utcnow() - timedelta(days=3),
+    )
+    coming = Appointment(
+        organisation_id=org.id,
+        client_id=client.id,
+        practitioner_id=admin.id,
+        starts_at=datetime.utcnow() + timedelta(days=3),
+    )
     dbsession.add_all([past, coming])
     dbsession.flush()
     page = post(admin_app, f"/clients/{client.id}/delete", {}, status=303).follow()

@@ -1,11 +1,12 @@
 """The hosting provider's console on the bare base domain: organisations,
 their package and their plugins; closed to everyone but superusers."""
+
 import re
 
+import consultroom_hello
 import pytest
 from sqlalchemy import func, select
 
-import consultroom_hello
 from consultroom.accounts.models import Role, User
 from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy.models import Organisation
@@ -51,22 +52,31 @@ def test_lists_organisations_and_plugins(console, make_organisation):
     make_organisation("zeta", name="Zeta Clinic", max_users=3)
     make_organisation("alpha", name="Alpha Practice", max_users=12)
     page = console.get("/")
-    rows = [[td.get_text(strip=True) for td in tr.select("td")]
-            for tr in page.html.select("table")[0].select("tbody tr")]
+    rows = [
+        [td.get_text(strip=True) for td in tr.select("td")]
+        for tr in page.html.select("table")[0].select("tbody tr")
+    ]
     assert ["Alpha Practice", "http://alpha.consultroom.test/", "12"] in rows
     assert ["Zeta Clinic", "http://zeta.consultroom.test/", "3"] in rows
-    assert rows.index(["Alpha Practice", "http://alpha.consultroom.test/", "12"]) < \
-        rows.index(["Zeta Clinic", "http://zeta.consultroom.test/", "3"])
+    assert rows.index(["Alpha Practice", "http://alpha.consultroom.test/", "12"]) < rows.index(
+        ["Zeta Clinic", "http://zeta.consultroom.test/", "3"]
+    )
     plugins = page.html.select("table")[1].text
     assert "hello" in plugins and "1.2.0" in plugins and "Available" in plugins
 
 
 # -- creating organisations ------------------------------------------------
 
+
 def new_org_form(console, **values):
     form = form_at(console.get("/organisations/new"))
-    defaults = {"name": "Beta Care", "max_users": "7", "subdomain": "beta",
-                "admin_name": "Bea Admin", "admin_email": "bea@beta.example"}
+    defaults = {
+        "name": "Beta Care",
+        "max_users": "7",
+        "subdomain": "beta",
+        "admin_name": "Bea Admin",
+        "admin_email": "bea@beta.example",
+    }
     for key, value in {**defaults, **values}.items():
         form[key] = value
     return form
@@ -83,8 +93,11 @@ def test_create_an_organisation_and_invite_its_admin(console, dbsession, smtp):
     assert "http://beta.consultroom.test/" in page.text
 
     admin = dbsession.scalar(select(User).where(User.organisation_id == org.id))
-    assert (admin.email, admin.name, admin.role) == ("bea@beta.example", "Bea Admin",
-                                                     Role.org_admin)
+    assert (admin.email, admin.name, admin.role) == (
+        "bea@beta.example",
+        "Bea Admin",
+        Role.org_admin,
+    )
     assert admin.password_hash is None
 
     assert len(smtp.messages) == 1
@@ -104,19 +117,22 @@ def test_the_invitation_link_works_on_the_new_subdomain(console, webtest, dbsess
     assert page.status_int == 200 and page.html.find("input", type="password")
 
 
-@pytest.mark.parametrize("subdomain, message", [
-    ("bad_sub", "lowercase letters, digits and hyphens"),
-    ("-x", "not starting or ending with a hyphen"),
-    ("x-", "not starting or ending with a hyphen"),
-    ("a.b", "lowercase letters, digits and hyphens"),
-    ("é", "lowercase letters, digits and hyphens"),
-    ("a" * 64, "63"),
-    ("www", "This subdomain is reserved."),
-    ("WWW", "This subdomain is reserved."),
-    ("console", "This subdomain is reserved."),
-    ("acme", "This subdomain is already taken."),
-    ("ACME", "This subdomain is already taken."),
-])
+@pytest.mark.parametrize(
+    "subdomain, message",
+    [
+        ("bad_sub", "lowercase letters, digits and hyphens"),
+        ("-x", "not starting or ending with a hyphen"),
+        ("x-", "not starting or ending with a hyphen"),
+        ("a.b", "lowercase letters, digits and hyphens"),
+        ("é", "lowercase letters, digits and hyphens"),
+        ("a" * 64, "63"),
+        ("www", "This subdomain is reserved."),
+        ("WWW", "This subdomain is reserved."),
+        ("console", "This subdomain is reserved."),
+        ("acme", "This subdomain is already taken."),
+        ("ACME", "This subdomain is already taken."),
+    ],
+)
 def test_bad_subdomains_are_refused(console, dbsession, smtp, org, subdomain, message):
     before = org_count(dbsession)
     response = new_org_form(console, subdomain=subdomain).submit(status=200)
@@ -126,10 +142,16 @@ def test_bad_subdomains_are_refused(console, dbsession, smtp, org, subdomain, me
     assert smtp.messages == []
 
 
-@pytest.mark.parametrize("field, value", [
-    ("name", "   "), ("admin_name", ""), ("admin_email", "not-an-address"),
-    ("max_users", "0"), ("max_users", "lots"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", "   "),
+        ("admin_name", ""),
+        ("admin_email", "not-an-address"),
+        ("max_users", "0"),
+        ("max_users", "lots"),
+    ],
+)
 def test_other_bad_values_are_refused(console, dbsession, smtp, field, value):
     response = new_org_form(console, **{field: value}).submit(status=200)
     assert error_for(response, field)
@@ -137,6 +159,7 @@ def test_other_bad_values_are_refused(console, dbsession, smtp, field, value):
 
 
 # -- editing ---------------------------------------------------------------
+
 
 def test_edit_name_and_max_users(console, dbsession, org, make_user):
     make_user(org)
@@ -165,14 +188,17 @@ def test_edit_name_and_max_users(console, dbsession, org, make_user):
 def test_unknown_organisations_are_404(console, org, org_id):
     csrf = token(console)
     console.get(f"/organisations/{org_id}", status=404)
-    console.post(f"/organisations/{org_id}", {"csrf_token": csrf, "name": "X",
-                                               "max_users": "3"}, status=404)
-    console.post(f"/organisations/{org_id}/plugins/hello", {"csrf_token": csrf,
-                                                             "enabled": "1"}, status=404)
+    console.post(
+        f"/organisations/{org_id}", {"csrf_token": csrf, "name": "X", "max_users": "3"}, status=404
+    )
+    console.post(
+        f"/organisations/{org_id}/plugins/hello", {"csrf_token": csrf, "enabled": "1"}, status=404
+    )
     console.get(f"/organisations/{org_id}/plugins/hello/settings", status=404)
 
 
 # -- plugins ---------------------------------------------------------------
+
 
 def plugin_form(page):
     return form_at(page, page.html.find("form", action=re.compile(r"/plugins/hello$"))["action"])
@@ -195,14 +221,16 @@ def test_enable_and_disable_the_hello_plugin(console, webtest, login, make_user,
     page = plugin_form(page).submit(status=303).follow()
     assert flashes(page) == ["hello is disabled."]
     staff.get("/hello", status=404)
-    row = dbsession.scalar(select(PluginEnablement).where(
-        PluginEnablement.organisation_id == org.id))
+    row = dbsession.scalar(
+        select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
+    )
     dbsession.refresh(row)
     assert row.enabled is False
 
 
-def test_enabling_for_one_organisation_leaves_others_alone(console, webtest, login, make_user,
-                                                           make_organisation, org):
+def test_enabling_for_one_organisation_leaves_others_alone(
+    console, webtest, login, make_user, make_organisation, org
+):
     other = make_organisation("other")
     staff = webtest("other")
     login(staff, make_user(other))
@@ -211,14 +239,18 @@ def test_enabling_for_one_organisation_leaves_others_alone(console, webtest, log
 
 
 def test_an_unknown_plugin_cannot_be_enabled(console, dbsession, org):
-    response = console.post(f"/organisations/{org.id}/plugins/nosuch",
-                            {"csrf_token": token(console), "enabled": "1"}, status=303)
+    response = console.post(
+        f"/organisations/{org.id}/plugins/nosuch",
+        {"csrf_token": token(console), "enabled": "1"},
+        status=303,
+    )
     assert flashes(response.follow()) == ["Cannot enable: no plugin 'nosuch' is installed"]
     assert dbsession.scalar(select(func.count()).select_from(PluginEnablement)) == 0
 
 
-def test_plugin_settings_validate_and_save(console, webtest, login, make_user, enable_plugin,
-                                          dbsession, org):
+def test_plugin_settings_validate_and_save(
+    console, webtest, login, make_user, enable_plugin, dbsession, org
+):
     enable_plugin(org, "hello")
     page = console.get(f"/organisations/{org.id}")
     link = page.html.find("a", string="Settings")["href"]
@@ -229,8 +261,9 @@ def test_plugin_settings_validate_and_save(console, webtest, login, make_user, e
     form["greeting"] = "x" * 101
     response = form.submit(status=200)
     assert "longer than 100" in error_for(response, "greeting")
-    row = dbsession.scalar(select(PluginEnablement).where(
-        PluginEnablement.organisation_id == org.id))
+    row = dbsession.scalar(
+        select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
+    )
     dbsession.refresh(row)
     assert row.settings == {}
 
@@ -252,8 +285,9 @@ def test_plugin_settings_can_be_set_before_enabling(console, dbsession, org):
     form = form_at(console.get(f"/organisations/{org.id}/plugins/hello/settings"))
     form["greeting"] = "Hi"
     form.submit(status=303)
-    row = dbsession.scalar(select(PluginEnablement).where(
-        PluginEnablement.organisation_id == org.id))
+    row = dbsession.scalar(
+        select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
+    )
     assert (row.enabled, row.settings) == (False, {"greeting": "Hi"})
 
 
@@ -262,13 +296,22 @@ def test_settings_of_an_unknown_plugin_are_404(console, org):
 
 
 def test_console_forms_need_csrf(console, dbsession, org):
-    console.post("/organisations/new", {"name": "X", "max_users": "3", "subdomain": "x",
-                                        "admin_name": "A", "admin_email": "a@x.example"},
-                 status=400)
+    console.post(
+        "/organisations/new",
+        {
+            "name": "X",
+            "max_users": "3",
+            "subdomain": "x",
+            "admin_name": "A",
+            "admin_email": "a@x.example",
+        },
+        status=400,
+    )
     console.post(f"/organisations/{org.id}", {"name": "Hacked", "max_users": "99"}, status=400)
     console.post(f"/organisations/{org.id}/plugins/hello", {"enabled": "1"}, status=400)
-    console.post(f"/organisations/{org.id}/plugins/hello/settings", {"greeting": "Hacked"},
-                 status=400)
+    console.post(
+        f"/organisations/{org.id}/plugins/hello/settings", {"greeting": "Hacked"}, status=400
+    )
     dbsession.expire_all()
     assert dbsession.get(Organisation, org.id).name == "Acme Care"
     assert org_count(dbsession) == 1
@@ -277,8 +320,12 @@ def test_console_forms_need_csrf(console, dbsession, org):
 
 # -- who may ---------------------------------------------------------------
 
-CONSOLE_PAGES = ["/", "/organisations/new", "/organisations/{id}",
-                 "/organisations/{id}/plugins/hello/settings"]
+CONSOLE_PAGES = [
+    "/",
+    "/organisations/new",
+    "/organisations/{id}",
+    "/organisations/{id}/plugins/hello/settings",
+]
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(webtest, org):
@@ -289,8 +336,9 @@ def test_anonymous_visitors_are_sent_to_the_login_page(webtest, org):
 
 
 @pytest.mark.parametrize("role", [Role.org_admin, Role.practitioner])
-def test_an_org_staff_cookie_means_nothing_on_the_console(webtest, login, make_user, org,
-                                                          dbsession, role):
+def test_an_org_staff_cookie_means_nothing_on_the_console(
+    webtest, login, make_user, org, dbsession, role
+):
     staff = webtest("acme")
     login(staff, make_user(org, role=role))
     app = webtest()
@@ -311,32 +359,34 @@ def test_a_superuser_cookie_means_nothing_on_an_organisation(console, webtest, o
     assert "/login" in app.get("/", status=302).location
 
 
-@pytest.mark.parametrize("path", ["/organisations/new", "/organisations/{id}",
-                                  "/organisations/{id}/plugins/hello/settings"])
+@pytest.mark.parametrize(
+    "path",
+    ["/organisations/new", "/organisations/{id}", "/organisations/{id}/plugins/hello/settings"],
+)
 def test_console_routes_are_404_on_an_organisation(webtest, login, make_user, org, path):
     app = webtest("acme")
     login(app, make_user(org, role=Role.org_admin))
     app.get(path.format(id=org.id), status=404)
     token_ = app.get("/").html.find("input", attrs={"name": "csrf_token"})["value"]
-    app.post(path.format(id=org.id), {"csrf_token": token_, "name": "X", "max_users": "1"},
-             status=404)
+    app.post(
+        path.format(id=org.id), {"csrf_token": token_, "name": "X", "max_users": "1"}, status=404
+    )
 
 
 def test_organisation_pages_are_404_on_the_console(console):
-    for path in ("/organisation", "/organisation/advanced", "/departments", "/staff",
-                 "/logo.png"):
+    for path in ("/organisation", "/organisation/advanced", "/departments", "/staff", "/logo.png"):
         console.get(path, status=404)
 
 
-def test_console_pages_about_an_organisation_do_not_wear_its_branding(console, dbsession, org,
-                                                                     enable_plugin):
+def test_console_pages_about_an_organisation_do_not_wear_its_branding(
+    console, dbsession, org, enable_plugin
+):
     org.primary_colour, org.logo, org.contact_phone = "#abcdef", b"not shown", "020-999"
     enable_plugin(org, "hello")
     dbsession.flush()
     for path in (f"/organisations/{org.id}", f"/organisations/{org.id}/plugins/hello/settings"):
         page = console.get(path)
         assert "Acme Care" in page.html.find("h1").text
-        assert page.html.find("header").get_text(" ", strip=True).startswith(
-            "Consultroom console")
+        assert page.html.find("header").get_text(" ", strip=True).startswith("Consultroom console")
         assert not page.html.find("img", src="/logo.png")
         assert "#abcdef" not in page.text and "020-999" not in page.text

@@ -1,5 +1,6 @@
 """Departments: created, renamed and deleted by organisation admins; a
 department admin manages only their own; never another organisation's."""
+
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ def make_department(dbsession):
         dbsession.add(dept)
         dbsession.flush()
         return dept
+
     return make
 
 
@@ -37,8 +39,11 @@ def form_at(page, action=""):
 
 def names(dbsession, organisation):
     dbsession.expire_all()
-    return sorted(dbsession.scalars(select(Department.name).where(
-        Department.organisation_id == organisation.id)))
+    return sorted(
+        dbsession.scalars(
+            select(Department.name).where(Department.organisation_id == organisation.id)
+        )
+    )
 
 
 def flashes(page):
@@ -75,8 +80,9 @@ def test_a_name_is_required_and_unique(admin_app, dbsession, org, make_departmen
     assert names(dbsession, org) == ["Physiotherapy"]
 
 
-def test_the_same_name_in_another_organisation_is_fine(admin_app, dbsession, org,
-                                                       make_organisation, make_department):
+def test_the_same_name_in_another_organisation_is_fine(
+    admin_app, dbsession, org, make_organisation, make_department
+):
     make_department(make_organisation("other"), "Physiotherapy")
     form = form_at(admin_app.get("/departments/new"))
     form["name"] = "Physiotherapy"
@@ -104,16 +110,19 @@ def test_rename(admin_app, dbsession, org, make_department):
     assert names(dbsession, org) == ["Dentistry", "Physiotherapy"]
 
 
-def test_delete_is_refused_while_staff_belong_to_it(admin_app, dbsession, org, make_department,
-                                                    make_user):
+def test_delete_is_refused_while_staff_belong_to_it(
+    admin_app, dbsession, org, make_department, make_user
+):
     dept = make_department(org, "Physiotherapy")
     make_user(org, department_id=dept.id)
     make_user(org, department_id=dept.id, active=False)
     page = admin_app.get("/departments")
     response = form_at(page, f"/departments/{dept.id}/delete").submit(status=303)
     messages = flashes(response.follow())
-    assert messages == ["2 staff member(s) still belong to this department.",
-                        "Physiotherapy was not deleted."]
+    assert messages == [
+        "2 staff member(s) still belong to this department.",
+        "Physiotherapy was not deleted.",
+    ]
     assert names(dbsession, org) == ["Physiotherapy"]
 
 
@@ -139,6 +148,7 @@ def test_delete_needs_a_post_and_csrf(admin_app, dbsession, org, make_department
 
 # -- department admins -----------------------------------------------------
 
+
 @pytest.fixture
 def dept_admin_setup(webtest, login, make_user, org, make_department):
     own = make_department(org, "Physiotherapy")
@@ -162,8 +172,7 @@ def test_dept_admin_sees_and_edits_only_their_own(dept_admin_setup, dbsession, o
     assert names(dbsession, org) == ["Dentistry", "Physio"]
 
     app.get(f"/departments/{other.id}", status=404)
-    app.post(f"/departments/{other.id}", {"name": "Hacked", "csrf_token": token(app)},
-             status=404)
+    app.post(f"/departments/{other.id}", {"name": "Hacked", "csrf_token": token(app)}, status=404)
     assert names(dbsession, org) == ["Dentistry", "Physio"]
 
 
@@ -177,8 +186,7 @@ def test_dept_admin_cannot_create_or_delete(dept_admin_setup, dbsession, org):
     assert names(dbsession, org) == ["Dentistry", "Physiotherapy"]
 
 
-def test_dept_admin_without_a_department_sees_none(webtest, login, make_user, org,
-                                                   make_department):
+def test_dept_admin_without_a_department_sees_none(webtest, login, make_user, org, make_department):
     dept = make_department(org, "Physiotherapy")
     app = webtest("acme")
     login(app, make_user(org, role=Role.dept_admin))
@@ -186,8 +194,9 @@ def test_dept_admin_without_a_department_sees_none(webtest, login, make_user, or
     app.get(f"/departments/{dept.id}", status=404)
 
 
-def test_practitioners_cannot_manage_departments(webtest, login, make_user, org,
-                                                 make_department, dbsession):
+def test_practitioners_cannot_manage_departments(
+    webtest, login, make_user, org, make_department, dbsession
+):
     dept = make_department(org, "Physiotherapy")
     app = webtest("acme")
     login(app, make_user(org, department_id=dept.id))
@@ -201,14 +210,14 @@ def test_practitioners_cannot_manage_departments(webtest, login, make_user, org,
 
 # -- other organisations and odd ids ---------------------------------------
 
-def test_another_organisations_departments_are_404_everywhere(admin_app, dbsession, org,
-                                                              make_organisation,
-                                                              make_department):
+
+def test_another_organisations_departments_are_404_everywhere(
+    admin_app, dbsession, org, make_organisation, make_department
+):
     theirs = make_department(make_organisation("other"), "Theirs")
     csrf = token(admin_app)
     admin_app.get(f"/departments/{theirs.id}", status=404)
-    admin_app.post(f"/departments/{theirs.id}", {"name": "Hacked", "csrf_token": csrf},
-                   status=404)
+    admin_app.post(f"/departments/{theirs.id}", {"name": "Hacked", "csrf_token": csrf}, status=404)
     admin_app.get(f"/departments/{theirs.id}/delete", status=404)
     admin_app.post(f"/departments/{theirs.id}/delete", {"csrf_token": csrf}, status=404)
     assert "Theirs" not in admin_app.get("/departments").text
@@ -216,8 +225,9 @@ def test_another_organisations_departments_are_404_everywhere(admin_app, dbsessi
     assert dbsession.get(Department, theirs.id).name == "Theirs"
 
 
-@pytest.mark.parametrize("dept_id", ["abc", "1.5", "-1", "0", "%201", "99999999999999999999",
-                                     "1e3", "%D9%A3"])
+@pytest.mark.parametrize(
+    "dept_id", ["abc", "1.5", "-1", "0", "%201", "99999999999999999999", "1e3", "%D9%A3"]
+)
 def test_odd_department_ids_are_404(admin_app, make_department, org, dept_id):
     make_department(org, "Physiotherapy")
     csrf = token(admin_app)

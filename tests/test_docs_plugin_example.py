@@ -1,6 +1,7 @@
 """docs/plugins.md's complete example is the installed test plugin under
 tests/plugins/notes/, whose own tests run with this suite: the documentation
 cannot drift from working code."""
+
 import re
 from pathlib import Path
 

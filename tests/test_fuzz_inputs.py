@@ -11,6 +11,7 @@ bad bytes in its path and query, and every REST API address gets bad JSON.
 New routes and forms are covered automatically. A refusal (400, a form
 error, 404, 422) is fine; a 500 or an escaping exception is not.
 """
+
 import json
 from types import SimpleNamespace
 from urllib.parse import urljoin
@@ -26,23 +27,54 @@ from consultroom.api import schemas
 from consultroom.realtime.connection import parse
 from consultroom.tenancy.models import Department
 from consultroom.web.forms import Form
+
 from route_walk import PLACEHOLDER, STAR, KeyVisitor, Visitor, fill, routes
 
 INVALID_UTF8 = b"\xff\xfe\xc0\x80"
-BAD_TEXT = ["\x00", "a\x00b", INVALID_UTF8, "\x1b[31m\x07\x08", "a\r\nBcc: x@example.org",
-            "x" * 20000]
-BAD_DATES = ["0001-01-01", "9999-12-31", "31-12-9999", "9999-12-31T23:59", "0001-01-01T00:00",
-             "99:99"]
+BAD_TEXT = [
+    "\x00",
+    "a\x00b",
+    INVALID_UTF8,
+    "\x1b[31m\x07\x08",
+    "a\r\nBcc: x@example.org",
+    "x" * 20000,
+]
+BAD_DATES = [
+    "0001-01-01",
+    "9999-12-31",
+    "31-12-9999",
+    "9999-12-31T23:59",
+    "0001-01-01T00:00",
+    "99:99",
+]
 BAD_NUMBERS = [str(10**30), str(-(10**30)), str(2**31), "1e309", "NaN"]
 # In a path segment or query value (already %-encoded): not UTF-8, NUL, a
 # surrogate, a number no column holds.
 BAD_URL_PARTS = ["%ff", "%00", "%ed%a0%80", "1" * 30]
 # In a JSON body, as any field's value; and bodies that are not JSON objects.
-BAD_JSON_VALUES = ["\x00", "a\x00b", "\x1b\x07", "x" * 20000, 10**30, -(10**30), 2**31, 1e308,
-                   "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01",
-                   [[[[["deep"]]]]], {"nested": None}, [2**63] * 3]
-BAD_BODIES = [b'{"last_name": "\xff\xfe"}', b"[" * 100_000, b'{"a": ' * 10_000, b"\x00",
-              b'{"client_id": 1e400}']
+BAD_JSON_VALUES = [
+    "\x00",
+    "a\x00b",
+    "\x1b\x07",
+    "x" * 20000,
+    10**30,
+    -(10**30),
+    2**31,
+    1e308,
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01",
+    [[[[["deep"]]]]],
+    {"nested": None},
+    [2**63] * 3,
+]
+BAD_BODIES = [
+    b'{"last_name": "\xff\xfe"}',
+    b"[" * 100_000,
+    b'{"a": ' * 10_000,
+    b"\x00",
+    b'{"client_id": 1e400}',
+]
 # Forms whose submission ends the session the walk is made with.
 SESSION_ENDING = ("/logout", "/session/end-all", "/support/end")
 NOT_TEXT = (Checkbox, File, MultipleSelect, Radio, Select, Submit)
@@ -72,14 +104,20 @@ def _pages(app, walker, values):
     for _name, pattern, _perms, _methods in routes(app.registry):
         for url in fill(pattern, values):
             response = walker("GET", url)
-            if response is not None and response.status_int == 200 \
-                    and response.content_type == "text/html":
+            if (
+                response is not None
+                and response.status_int == 200
+                and response.content_type == "text/html"
+            ):
                 yield url, pattern, response
 
 
 def _text_fields(form):
-    return [name for name, fields in form.fields.items()
-            if name and name != "csrf_token" and not isinstance(fields[0], NOT_TEXT)]
+    return [
+        name
+        for name, fields in form.fields.items()
+        if name and name != "csrf_token" and not isinstance(fields[0], NOT_TEXT)
+    ]
 
 
 def _forms(app, walker, values):
@@ -115,7 +153,7 @@ def _bad_urls(app, values):
         yield url.rstrip("/") + "/%ff"
         for part in BAD_URL_PARTS:
             for match in PLACEHOLDER.finditer(pattern):
-                bad = pattern[:match.start()] + part + pattern[match.end():]
+                bad = pattern[: match.start()] + part + pattern[match.end() :]
                 yield fill(STAR.sub(part, bad), values)[0]
             yield f"{url}?_LOCALE_={part}"
             yield f"{url}?q={part}&page={part}&date_from={part}&next={part}"
@@ -131,8 +169,13 @@ def walker(webtest, login, world, dbsession):
         host = "" if role == Role.superuser else "beta"
         if role is None:
             return Walker(Visitor(webtest(host)))
-        user = superuser if role == Role.superuser else dbsession.scalars(select(User).where(
-            User.organisation_id == b.id, User.role == role)).first()
+        user = (
+            superuser
+            if role == Role.superuser
+            else dbsession.scalars(
+                select(User).where(User.organisation_id == b.id, User.role == role)
+            ).first()
+        )
         session = webtest(host)
         login(session, user)
         return Walker(Visitor(webtest(host), session_from=session))
@@ -177,8 +220,12 @@ def test_no_address_gives_a_500(app, world, walker, role):
     for _name, pattern, _perms, _methods in routes(app.registry):
         url = fill(pattern, b_values)[0]
         for body in ("name=%ff&text=x", "name=x&text=%00"):
-            walk("POST", url, params=f"csrf_token={walk.visitor.csrf}&{body}",
-                 content_type="application/x-www-form-urlencoded")
+            walk(
+                "POST",
+                url,
+                params=f"csrf_token={walk.visitor.csrf}&{body}",
+                content_type="application/x-www-form-urlencoded",
+            )
     walk("GET", "/", headers={"Cookie": walk.visitor.headers["Cookie"] + "; _LOCALE_=\xff\xfe"})
     walk("GET", "/", headers={"Accept-Language": "\xff\xfe;q=2"})
     assert walk.failures == []
@@ -199,8 +246,11 @@ def test_no_api_request_gives_a_500(app, world, webtest, dbsession):
     key = b.rotate_api_key()
     dbsession.flush()
     walk = Walker(KeyVisitor(webtest("beta"), key))
-    api = [pattern for _name, pattern, _perms, _methods in routes(app.registry)
-           if pattern.startswith("/api/")]
+    api = [
+        pattern
+        for _name, pattern, _perms, _methods in routes(app.registry)
+        if pattern.startswith("/api/")
+    ]
     for pattern in api:
         url = fill(pattern, b_values)[0]
         for bad, body in _api_bodies():
@@ -246,8 +296,12 @@ def test_nul_in_a_form_is_a_form_error_and_never_reaches_the_database(admin, dbs
 
 
 def test_a_form_body_that_is_not_utf8_is_refused_not_mangled(admin, dbsession):
-    response = admin("POST", "/departments/new", f"csrf_token={admin.csrf}&name=Care%ff",
-                     content_type="application/x-www-form-urlencoded")
+    response = admin(
+        "POST",
+        "/departments/new",
+        f"csrf_token={admin.csrf}&name=Care%ff",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_int == 400
     assert dbsession.scalars(select(Department.name)).all() == []
 
@@ -255,8 +309,9 @@ def test_a_form_body_that_is_not_utf8_is_refused_not_mangled(admin, dbsession):
 def test_the_api_answers_a_query_that_is_not_utf8_itself(webtest, make_organisation, dbsession):
     key = make_organisation("acme").rotate_api_key()
     dbsession.flush()
-    response = webtest("acme").get("/api/v1/clients?q=%ff&_LOCALE_=%ff", status=400,
-                                   headers={"Authorization": f"Bearer {key}"})
+    response = webtest("acme").get(
+        "/api/v1/clients?q=%ff&_LOCALE_=%ff", status=400, headers={"Authorization": f"Bearer {key}"}
+    )
     assert response.json["error"] == "The query string is not valid UTF-8."
 
 
@@ -271,8 +326,7 @@ def test_a_number_no_column_holds_is_a_form_error():
     class Numbers(Form):
         n = wtforms.IntegerField()
 
-    form = Numbers(SimpleNamespace(method="POST", POST=MultiDict(n=str(10**30)),
-                                   locale_name="en"))
+    form = Numbers(SimpleNamespace(method="POST", POST=MultiDict(n=str(10**30)), locale_name="en"))
     assert not form.validate()
     assert form.n.errors == ["This number is too large."]
 

@@ -4,6 +4,7 @@ their placeholders match, and pages come out in the language asked for.
 After adding or changing a user-facing string, run ``scripts/update-translations``
 and translate the new and fuzzy entries of the nl, de and sv catalogues.
 """
+
 import re
 import subprocess
 import sys
@@ -74,8 +75,9 @@ def test_every_message_is_translated(catalogue):
     untranslated = [m.id for m in cat if m.id and not all(s.strip() for s in forms(m.string))]
     fuzzy = [m.id for m in cat if m.id and m.fuzzy]
     assert not untranslated, f"{lang}: untranslated {untranslated}; {UPDATE}"
-    assert not fuzzy, (f"{lang}: fuzzy (check the translation, then remove the"
-                       f" '#, fuzzy' line) {fuzzy}")
+    assert not fuzzy, (
+        f"{lang}: fuzzy (check the translation, then remove the '#, fuzzy' line) {fuzzy}"
+    )
 
 
 @pytest.mark.sqlite_only
@@ -108,8 +110,7 @@ def test_translations_keep_the_placeholders(catalogue):
             if not ok:
                 problems.append(f"{m.id!r} -> {text!r}")
             elif from_template(m) and stray_percent(text):
-                problems.append(f"{m.id!r} -> {text!r} (a lone % breaks the template;"
-                                " write %%)")
+                problems.append(f"{m.id!r} -> {text!r} (a lone % breaks the template; write %%)")
     assert not problems, f"{lang}: placeholders differ:\n" + "\n".join(problems)
 
 
@@ -124,7 +125,10 @@ def test_template_is_up_to_date_with_the_sources(tmp_path):
     fresh = tmp_path / "fresh.pot"
     subprocess.run(
         [*pybabel(), "-q", "extract", "-F", "babel.cfg", "-k", "_", "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     expected = keys(read_catalogue(fresh))
     committed = keys(read_catalogue(POT))
@@ -146,8 +150,9 @@ def compiled_matches(lang):
     with open(mo, "rb") as f:
         compiled = {(m.id, m.context): m.string for m in read_mo(f) if m.id}
     source = read_catalogue(po_path(lang))
-    return compiled == {(m.id, m.context): m.string for m in source
-                        if m.id and m.string and not m.fuzzy}
+    return compiled == {
+        (m.id, m.context): m.string for m in source if m.id and m.string and not m.fuzzy
+    }
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +160,11 @@ def compiled():
     """The pages are translated from the .mo files, which are not committed."""
     stale = [lang for lang in TRANSLATED if not compiled_matches(lang)]
     if stale:
-        pytest.fail(f"the {stale} catalogues are not compiled, or changed since: run"
-                    f" scripts/bootstrap VENV, or pybabel compile -d"
-                    f" {LOCALE_DIR.relative_to(ROOT)} -D {DOMAIN}")
+        pytest.fail(
+            f"the {stale} catalogues are not compiled, or changed since: run"
+            f" scripts/bootstrap VENV, or pybabel compile -d"
+            f" {LOCALE_DIR.relative_to(ROOT)} -D {DOMAIN}"
+        )
 
 
 @pytest.fixture
@@ -175,8 +182,9 @@ def assert_login_page(page, lang, *texts, absent="Forgot your password?"):
 
 def test_login_page_in_english_by_default(webtest, acme):
     page = webtest("acme").get("/login")
-    assert_login_page(page, "en", "Log in", "E-mail address", "Forgot your password?",
-                      absent="Wachtwoord")
+    assert_login_page(
+        page, "en", "Log in", "E-mail address", "Forgot your password?", absent="Wachtwoord"
+    )
 
 
 def test_dutch_by_switch_and_remembered_in_a_cookie(webtest, acme):

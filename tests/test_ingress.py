@@ -2,6 +2,7 @@
 organisation label under the base domain, or it is refused (400) before
 anything reads it; mailed links and redirects come from the configuration,
 never from the Host; X-Forwarded-For counts only from a trusted proxy."""
+
 import re
 
 import pytest
@@ -20,8 +21,9 @@ def org(make_organisation):
 
 @pytest.fixture
 def public_url(app, monkeypatch):
-    monkeypatch.setitem(app.registry.settings, "consultroom.public_url",
-                        "https://consultroom.test:8443")
+    monkeypatch.setitem(
+        app.registry.settings, "consultroom.public_url", "https://consultroom.test:8443"
+    )
 
 
 def ask_new_link(app, email, host):
@@ -30,20 +32,24 @@ def ask_new_link(app, email, host):
     return form.submit(extra_environ={"HTTP_HOST": host}, expect_errors=True)
 
 
-@pytest.mark.parametrize("host", [
-    "acme.consultroom.test:6631@evil.example",
-    "acme.consultroom.test@evil.example",
-    "acme.consultroom.test#@evil.example",
-    "acme.consultroom.test.evil.example",
-    "evil.example",
-    "acme.consultroom.test:http",
-    "acme.consultroom.test:",
-    "a.acme.consultroom.test",
-    "acme.consultroom.test/evil",
-    "acme.consultroom.test\\evil",
-])
-def test_a_poisoned_host_is_refused_and_nothing_is_mailed(webtest, org, make_user, smtp,
-                                                          dbsession, host):
+@pytest.mark.parametrize(
+    "host",
+    [
+        "acme.consultroom.test:6631@evil.example",
+        "acme.consultroom.test@evil.example",
+        "acme.consultroom.test#@evil.example",
+        "acme.consultroom.test.evil.example",
+        "evil.example",
+        "acme.consultroom.test:http",
+        "acme.consultroom.test:",
+        "a.acme.consultroom.test",
+        "acme.consultroom.test/evil",
+        "acme.consultroom.test\\evil",
+    ],
+)
+def test_a_poisoned_host_is_refused_and_nothing_is_mailed(
+    webtest, org, make_user, smtp, dbsession, host
+):
     make_user(org, email="ada@example.org")
     response = ask_new_link(webtest("acme"), "ada@example.org", host)
     assert response.status_int == 400
@@ -53,8 +59,9 @@ def test_a_poisoned_host_is_refused_and_nothing_is_mailed(webtest, org, make_use
 
 def test_the_console_refuses_a_poisoned_host(webtest, make_user, smtp):
     make_user(None, role=Role.superuser, email="provider@host.example")
-    response = ask_new_link(webtest(), "provider@host.example",
-                            "consultroom.test:6543@evil.example")
+    response = ask_new_link(
+        webtest(), "provider@host.example", "consultroom.test:6543@evil.example"
+    )
     assert response.status_int == 400
     assert smtp.messages == []
 
@@ -70,20 +77,21 @@ def test_mailed_links_come_from_the_configuration(webtest, org, make_user, smtp,
     assert LINK.findall(smtp.messages[0].get_content()) == ["https://acme.consultroom.test:8443"]
 
 
-def test_the_superusers_link_comes_from_the_configuration(webtest, make_user, smtp,
-                                                          public_url):
+def test_the_superusers_link_comes_from_the_configuration(webtest, make_user, smtp, public_url):
     make_user(None, role=Role.superuser, email="provider@host.example")
     ask_new_link(webtest(), "provider@host.example", "consultroom.test:1234")
     assert LINK.findall(smtp.messages[0].get_content()) == ["https://consultroom.test:8443"]
 
 
 def test_redirects_come_from_the_configuration(webtest, org, public_url):
-    response = webtest("acme").get("/", extra_environ={"HTTP_HOST": "acme.consultroom.test:1"},
-                                   status=302)
+    response = webtest("acme").get(
+        "/", extra_environ={"HTTP_HOST": "acme.consultroom.test:1"}, status=302
+    )
     assert response.location.startswith("https://acme.consultroom.test:8443/login")
 
 
 # --- X-Forwarded-For -----------------------------------------------------------------
+
 
 @pytest.fixture
 def token_limit(app, monkeypatch):
@@ -144,4 +152,3 @@ def test_a_trusted_proxy_without_the_header_is_the_client(webtest, org, behind_p
         guess(app, n, peer="10.0.0.1")
     guess(app, 3, peer="10.0.0.1", status=429)
     guess(app, 4, peer="10.0.0.2")
-

@@ -1,7 +1,8 @@
 """The worker's scheduled jobs: the reminder on the day (once, from 07:00
 local time, through a real SMTP server) and anonymisation of old
 appointments, on a frozen clock."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -23,7 +24,7 @@ def utc(local_hour, minute=0, second=0, day=DAY):
 
 
 def frozen(naive_utc):
-    return time_machine.travel(naive_utc.replace(tzinfo=timezone.utc), tick=False)
+    return time_machine.travel(naive_utc.replace(tzinfo=UTC), tick=False)
 
 
 @pytest.fixture
@@ -36,8 +37,13 @@ def clinic(make_organisation, make_user, dbsession):
 
     def appointment(starts_at, created_at=DAY - timedelta(days=3), organisation=org, **kw):
         kw.setdefault("client_id", client.id)
-        row = Appointment(organisation_id=organisation.id, practitioner_id=practitioner.id,
-                          starts_at=starts_at, created_at=created_at, **kw)
+        row = Appointment(
+            organisation_id=organisation.id,
+            practitioner_id=practitioner.id,
+            starts_at=starts_at,
+            created_at=created_at,
+            **kw,
+        )
         dbsession.add(row)
         dbsession.flush()
         return row
@@ -52,6 +58,7 @@ def fresh(dbsession, row):
 
 # ---- reminders
 
+
 def test_reminder_is_sent_once_from_seven_local(app, clinic, dbsession, smtp):
     org, client, practitioner, appointment = clinic
     booked = appointment(utc(14))
@@ -65,17 +72,19 @@ def test_reminder_is_sent_once_from_seven_local(app, clinic, dbsession, smtp):
         assert reminders.run(app.registry, "alpha") == 0
     [mail] = smtp.messages
     assert mail["To"] == "jansen@example.org"
-    assert any(part.get_filename() == "invite.ics" or part.get_content_type()
-               == "text/calendar" for part in mail.iter_attachments())
+    assert any(
+        part.get_filename() == "invite.ics" or part.get_content_type() == "text/calendar"
+        for part in mail.iter_attachments()
+    )
     booked = fresh(dbsession, booked)
     assert booked.reminder_sent_at == utc(7)
-    outbox = dbsession.scalars(select(OutboxMessage).where(
-        OutboxMessage.ref == f"appointment:{booked.id}")).all()
+    outbox = dbsession.scalars(
+        select(OutboxMessage).where(OutboxMessage.ref == f"appointment:{booked.id}")
+    ).all()
     assert [m.status for m in outbox] == ["sent"]
 
 
-def test_a_claimed_reminder_is_left_to_the_worker_that_claimed_it(app, clinic, dbsession,
-                                                                   smtp):
+def test_a_claimed_reminder_is_left_to_the_worker_that_claimed_it(app, clinic, dbsession, smtp):
     org, client, practitioner, appointment = clinic
     booked = appointment(utc(14))
     with frozen(utc(8)):
@@ -93,16 +102,17 @@ def test_a_claimed_reminder_is_left_to_the_worker_that_claimed_it(app, clinic, d
 
 
 def test_only_todays_upcoming_scheduled_appointments_booked_before_the_reminders(
-        app, clinic, dbsession, smtp):
+    app, clinic, dbsession, smtp
+):
     org, client, practitioner, appointment = clinic
     due = appointment(utc(16))
     booked_early_today = appointment(utc(17), created_at=utc(6, 30))
     skipped = [
-        appointment(utc(15), created_at=utc(9)),          # booked today after 07:00
+        appointment(utc(15), created_at=utc(9)),  # booked today after 07:00
         appointment(utc(9, day=DAY + timedelta(days=1))),  # tomorrow
-        appointment(utc(8)),                               # already begun at 10:00
+        appointment(utc(8)),  # already begun at 10:00
         appointment(utc(18), status=Status.cancelled),
-        appointment(utc(11), client_id=None),              # nobody to remind
+        appointment(utc(11), client_id=None),  # nobody to remind
     ]
     with frozen(utc(10)):
         assert run_due(app.registry)["reminders"] == 2
@@ -112,8 +122,9 @@ def test_only_todays_upcoming_scheduled_appointments_booked_before_the_reminders
     assert all(fresh(dbsession, a).reminder_sent_at is None for a in skipped)
 
 
-def test_the_reminder_hour_is_the_organisations_local_time(app, clinic, make_organisation,
-                                                           dbsession, smtp):
+def test_the_reminder_hour_is_the_organisations_local_time(
+    app, clinic, make_organisation, dbsession, smtp
+):
     org, client, practitioner, appointment = clinic
     org.timezone = "America/New_York"  # 07:00 in Amsterdam is 01:00 there
     appointment(utc(20))
@@ -152,24 +163,35 @@ def test_no_reminders_when_the_organisation_sends_no_emails(app, clinic, dbsessi
 NOW = datetime(2031, 6, 1, 12)
 
 
-def test_old_appointments_lose_client_data_and_keep_the_rest(app, clinic, dbsession,
-                                                             make_organisation, smtp):
+def test_old_appointments_lose_client_data_and_keep_the_rest(
+    app, clinic, dbsession, make_organisation, smtp
+):
     org, client, practitioner, appointment = clinic
     org.settings = {"anonymise_after_days": 30}
     cutoff = NOW - timedelta(days=30)
     helper = Participant(organisation_id=org.id, last_name="Interpreter")
-    old = appointment(cutoff - timedelta(minutes=21), duration_minutes=20,
-                      message="About your knee", participants=[helper],
-                      status=Status.cancelled)
+    old = appointment(
+        cutoff - timedelta(minutes=21),
+        duration_minutes=20,
+        message="About your knee",
+        participants=[helper],
+        status=Status.cancelled,
+    )
     # Begun before the cutoff but ends after it: kept for now.
-    ending = appointment(cutoff - timedelta(minutes=10), duration_minutes=20,
-                         message="Still recent")
+    ending = appointment(
+        cutoff - timedelta(minutes=10), duration_minutes=20, message="Still recent"
+    )
     recent = appointment(NOW - timedelta(days=2), message="Recent")
-    mail = OutboxMessage(organisation_id=org.id, recipient=client.email, subject="Invitation",
-                         message=b"Dear Jansen", status="sent", ref=f"appointment:{old.id}")
+    mail = OutboxMessage(
+        organisation_id=org.id,
+        recipient=client.email,
+        subject="Invitation",
+        message=b"Dear Jansen",
+        status="sent",
+        ref=f"appointment:{old.id}",
+    )
     other_org = make_organisation("beta")  # N = 0: keeps everything
-    elsewhere = appointment(cutoff - timedelta(days=300), organisation=other_org,
-                            message="Kept")
+    elsewhere = appointment(cutoff - timedelta(days=300), organisation=other_org, message="Kept")
     dbsession.add(mail)
     dbsession.flush()
     mail_id = mail.id
@@ -206,8 +228,8 @@ def test_anonymising_claims_rows_once(app, clinic, dbsession):
         assert anonymise.due(second, NOW) == []
 
 
-
 # ---- the worker command
+
 
 def test_worker_once_sends_the_days_reminders(tmp_path, capsys):
     from test_cli import CLI, read_mail
@@ -218,16 +240,32 @@ def test_worker_once_sends_the_days_reminders(tmp_path, capsys):
     cli = CLI(tmp_path, capsys)
     cli("db", "upgrade")
     cli("orgs", "create", "--subdomain", "acme", "--name", "Acme Care")
-    cli("users", "create", "--org", "acme", "--email", "piet@acme.example", "--name", "Piet",
-        "--password-stdin", stdin="a long enough password\n")
+    cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "piet@acme.example",
+        "--name",
+        "Piet",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     with cli.session() as db:
         org = db.scalar(select(Organisation))
         client = Client(organisation_id=org.id, last_name="Jansen", email="jansen@example.org")
         db.add(client)
         db.flush()
-        db.add(Appointment(organisation_id=org.id, client_id=client.id,
-                           practitioner_id=db.scalar(select(User.id)), starts_at=utc(14),
-                           created_at=DAY - timedelta(days=1)))
+        db.add(
+            Appointment(
+                organisation_id=org.id,
+                client_id=client.id,
+                practitioner_id=db.scalar(select(User.id)),
+                starts_at=utc(14),
+                created_at=DAY - timedelta(days=1),
+            )
+        )
         db.commit()
     with frozen(utc(7, 30)):
         assert cli("worker", "--once") == "reminders: 1, anonymised: 0, room files removed: 0\n"

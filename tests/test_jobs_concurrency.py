@@ -6,6 +6,7 @@ Always PostgreSQL (CONSULTROOM_TEST_PG, default
 postgresql+psycopg://root@127.0.0.1:5432/postgres), in a database of its own;
 skipped only outside CI when no server answers.
 """
+
 import os
 import secrets
 import threading
@@ -16,8 +17,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
+from consultroom.app import make_config
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, migrate
@@ -47,8 +48,11 @@ def pg_registry(app_settings):
     plugins = PluginRegistry.discover()
     engine = make_engine({"sqlalchemy.url": url})
     migrate.upgrade(engine, plugins)
-    config = make_config({**app_settings, "sqlalchemy.url": url}, plugins=plugins,
-                         dbmaker=make_session_factory(engine))
+    config = make_config(
+        {**app_settings, "sqlalchemy.url": url},
+        plugins=plugins,
+        dbmaker=make_session_factory(engine),
+    )
     yield config.registry
     engine.dispose()
     with admin.connect() as conn:
@@ -61,18 +65,26 @@ def _committed_appointments(dbmaker):
         org = Organisation(subdomain="twice", name="Twice", timezone="Europe/Amsterdam")
         session.add(org)
         session.flush()
-        doctor = User(organisation_id=org.id, email="doc@example.org", name="Doc",
-                      role=Role.practitioner)
+        doctor = User(
+            organisation_id=org.id, email="doc@example.org", name="Doc", role=Role.practitioner
+        )
         session.add(doctor)
         session.flush()
         for n in range(APPOINTMENTS):
-            client = Client(organisation_id=org.id, last_name=f"Client {n}",
-                            email=f"client{n}@example.org")
+            client = Client(
+                organisation_id=org.id, last_name=f"Client {n}", email=f"client{n}@example.org"
+            )
             session.add(client)
             session.flush()
-            session.add(Appointment(organisation_id=org.id, client_id=client.id,
-                                    practitioner_id=doctor.id, created_at=NOW - timedelta(days=2),
-                                    starts_at=NOW + timedelta(hours=2, minutes=20 * n)))
+            session.add(
+                Appointment(
+                    organisation_id=org.id,
+                    client_id=client.id,
+                    practitioner_id=doctor.id,
+                    created_at=NOW - timedelta(days=2),
+                    starts_at=NOW + timedelta(hours=2, minutes=20 * n),
+                )
+            )
         session.commit()
 
 
@@ -85,12 +97,14 @@ def test_two_workers_at_once_send_each_reminder_once(pg_registry, smtp):
     def worker(n):
         try:
             # Both find the same work before either claims any of it.
-            ids = in_organisation(
-                pg_registry, "twice", lambda request: reminders.due(request, NOW))
+            ids = in_organisation(pg_registry, "twice", lambda request: reminders.due(request, NOW))
             barrier.wait()
-            results[n] = sum(in_organisation(
-                pg_registry, "twice", lambda request, i=i: reminders.remind(request, i, NOW))
-                for i in ids)
+            results[n] = sum(
+                in_organisation(
+                    pg_registry, "twice", lambda request, i=i: reminders.remind(request, i, NOW)
+                )
+                for i in ids
+            )
         except Exception as exc:  # must fail the test, not hang it
             results[n] = exc
 
@@ -103,6 +117,7 @@ def test_two_workers_at_once_send_each_reminder_once(pg_registry, smtp):
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == APPOINTMENTS
     assert sorted(m["To"] for m in smtp.messages) == sorted(
-        f"client{n}@example.org" for n in range(APPOINTMENTS))
+        f"client{n}@example.org" for n in range(APPOINTMENTS)
+    )
     with dbmaker() as session:
         assert None not in session.scalars(select(Appointment.reminder_sent_at)).all()

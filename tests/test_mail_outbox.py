@@ -1,5 +1,6 @@
 """The outbox: what is queued is sent once, after commit, with retries; the
 folder transport and the development mail page."""
+
 from datetime import timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from consultroom.testing import free_port
 @pytest.fixture
 def outbox(_app_dbmaker, app_settings, db_connection):
     def make(**settings):
-        return Outbox({**app_settings, "mail.deliver_after_commit": "off", **settings},
-                      _app_dbmaker)
+        return Outbox(
+            {**app_settings, "mail.deliver_after_commit": "off", **settings}, _app_dbmaker
+        )
+
     return make
 
 
@@ -25,8 +28,10 @@ def queue(outbox, n=1):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = request_session(outbox.dbmaker, manager)
-        rows = [outbox.queue(session, manager, f"to{i}@example.org", f"Subject {i}", "Body")
-                for i in range(n)]
+        rows = [
+            outbox.queue(session, manager, f"to{i}@example.org", f"Subject {i}", "Body")
+            for i in range(n)
+        ]
     return [r.id for r in rows]
 
 
@@ -40,8 +45,11 @@ def test_two_workers_send_each_message_once(outbox, dbsession, smtp):
     first, second = outbox(), outbox()
     assert first.deliver_due() == 3
     assert second.deliver_due() == 0
-    assert sorted(m["To"] for m in smtp.messages) == ["to0@example.org", "to1@example.org",
-                                                      "to2@example.org"]
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "to0@example.org",
+        "to1@example.org",
+        "to2@example.org",
+    ]
     rows = dbsession.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
     assert {r.status for r in rows} == {"sent"} and all(r.attempts == 1 for r in rows)
 
@@ -56,8 +64,11 @@ def test_a_claimed_message_is_left_to_its_worker(outbox, dbsession, smtp):
 
 def test_an_abandoned_claim_is_retaken_after_its_lease(outbox, dbsession, smtp):
     [message_id] = queue(outbox())
-    dbsession.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                      .values(status="sending", next_attempt_at=utcnow() - timedelta(seconds=1)))
+    dbsession.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="sending", next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
     assert outbox().deliver_due() == 1 and len(smtp.messages) == 1
 
 
@@ -65,8 +76,11 @@ def test_gives_up_after_max_attempts(outbox, dbsession):
     [message_id] = queue(outbox())
     dead = outbox(**{"mail.port": str(free_port())})
     for _ in range(MAX_ATTEMPTS):
-        dbsession.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                          .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        dbsession.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
         dead.deliver_due()
     row = dbsession.get(OutboxMessage, message_id)
     dbsession.refresh(row)
@@ -74,15 +88,21 @@ def test_gives_up_after_max_attempts(outbox, dbsession):
     assert "ConnectionRefusedError" in row.last_error
 
 
-def test_folder_transport_and_dev_page(app_settings, _app_dbmaker, db_connection, tmp_path,
-                                       make_organisation):
+def test_folder_transport_and_dev_page(
+    app_settings, _app_dbmaker, db_connection, tmp_path, make_organisation
+):
     from webtest import TestApp
 
     from consultroom.app import make_config
     from consultroom.plugins.registry import PluginRegistry
 
-    settings = {**app_settings, "consultroom.dev": "true", "mail.transport": "folder",
-                "mail.folder": str(tmp_path), "mail.deliver_after_commit": "sync"}
+    settings = {
+        **app_settings,
+        "consultroom.dev": "true",
+        "mail.transport": "folder",
+        "mail.folder": str(tmp_path),
+        "mail.deliver_after_commit": "sync",
+    }
     app = make_config(settings, plugins=PluginRegistry(), dbmaker=_app_dbmaker).make_wsgi_app()
     queue(mail_outbox(app.registry))
     assert len(list(tmp_path.glob("*.eml"))) == 1  # delivered right after commit

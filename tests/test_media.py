@@ -3,6 +3,7 @@ connection (those tests, real WebRTC, are in tests/browser/): who may open
 the page, what the application answers when the media server refuses the
 offer, is down, hangs or is not configured, the rate limit, and the
 ``consultroom media`` command itself."""
+
 import json
 import socket
 import subprocess
@@ -21,10 +22,12 @@ from consultroom.testing import free_port
 
 # Enough SDP for the app to pass on (its checks are shape only) and for the
 # media server to refuse: no ICE credentials, no DTLS fingerprint.
-UNUSABLE_OFFER = {"type": "offer",
-                  "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
-                         "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
-                         "a=mid:0\r\na=rtpmap:111 opus/48000/2\r\n"}
+UNUSABLE_OFFER = {
+    "type": "offer",
+    "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\na=rtpmap:111 opus/48000/2\r\n",
+}
 
 
 @pytest.fixture
@@ -42,10 +45,18 @@ def staff(org, make_user, webtest, login):
 @pytest.fixture
 def appointment(org, make_user, dbsession):
     appointment = Appointment(
-        organisation_id=org.id, practitioner=make_user(org, name="Dr. Jansen"),
-        client=Client(organisation_id=org.id, initials="A.", last_name="Bakker",
-                      email="a@example.org", language="nl"),
-        starts_at=utcnow() + timedelta(minutes=5), duration_minutes=20)
+        organisation_id=org.id,
+        practitioner=make_user(org, name="Dr. Jansen"),
+        client=Client(
+            organisation_id=org.id,
+            initials="A.",
+            last_name="Bakker",
+            email="a@example.org",
+            language="nl",
+        ),
+        starts_at=utcnow() + timedelta(minutes=5),
+        duration_minutes=20,
+    )
     dbsession.add(appointment)
     dbsession.flush()
     return appointment
@@ -57,15 +68,19 @@ def media_url(app, monkeypatch):
         monkeypatch.setitem(app.registry.settings, "media.url", url)
         for name, value in more.items():
             monkeypatch.setitem(app.registry.settings, f"media.{name}", str(value))
+
     return set_url
 
 
 def post_offer(testapp, page_url, offer=UNUSABLE_OFFER, status="*"):
     page = testapp.get(page_url)
     root = page.html.find(id="nettest")
-    return testapp.post(root["data-offer-url"], json.dumps(offer),
-                        headers={"X-CSRF-Token": root["data-csrf-token"],
-                                 "Content-Type": "application/json"}, status=status)
+    return testapp.post(
+        root["data-offer-url"],
+        json.dumps(offer),
+        headers={"X-CSRF-Token": root["data-csrf-token"], "Content-Type": "application/json"},
+        status=status,
+    )
 
 
 def test_staff_find_the_test_in_their_profile_menu(staff, media_url):
@@ -100,7 +115,8 @@ def test_client_reaches_the_test_from_the_waiting_room(webtest, appointment, med
 
 
 def test_client_page_needs_a_live_appointment_of_this_organisation(
-        webtest, appointment, make_organisation, dbsession):
+    webtest, appointment, make_organisation, dbsession
+):
     make_organisation("other")
     url = f"/c/{appointment.token}/network-test"
     assert webtest("other").get(url, status="*").status_int == 404
@@ -110,7 +126,9 @@ def test_client_page_needs_a_live_appointment_of_this_organisation(
     client = webtest("clinic")
     assert client.get(f"/c/{appointment.token}/network-test", status="*").status_int == 404
     assert client.post(f"/c/{appointment.token}/network-test/offer", status="*").status_int in (
-        400, 404)
+        400,
+        404,
+    )
 
 
 def test_media_server_refusing_the_offer_is_a_clear_400(staff, media_url, tmp_path):
@@ -151,24 +169,37 @@ def test_without_a_media_server_the_page_keeps_the_preview(staff, media_url):
     assert post_offer(staff, "/network-test").json["error"] == "unavailable"
 
 
-@pytest.mark.parametrize("body", [
-    "not json", json.dumps([1]), json.dumps({"type": "answer", "sdp": "v=0"}),
-    json.dumps({"type": "offer", "sdp": 1}), json.dumps({"type": "offer", "sdp": "x" * 70000}),
-    "[" * 50_000,  # nested too deeply to parse
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps([1]),
+        json.dumps({"type": "answer", "sdp": "v=0"}),
+        json.dumps({"type": "offer", "sdp": 1}),
+        json.dumps({"type": "offer", "sdp": "x" * 70000}),
+        "[" * 50_000,  # nested too deeply to parse
+    ],
+)
 def test_malformed_offers_are_refused_before_forwarding(staff, media_url, body):
     media_url(f"http://127.0.0.1:{free_port()}")
     root = staff.get("/network-test").html.find(id="nettest")
-    response = staff.post("/network-test/offer", body, status=400,
-                          headers={"X-CSRF-Token": root["data-csrf-token"],
-                                   "Content-Type": "application/json"})
+    response = staff.post(
+        "/network-test/offer",
+        body,
+        status=400,
+        headers={"X-CSRF-Token": root["data-csrf-token"], "Content-Type": "application/json"},
+    )
     assert response.json["error"] == "bad_offer"
 
 
 def test_offer_needs_the_csrf_token(staff, media_url):
     media_url(f"http://127.0.0.1:{free_port()}")
-    staff.post("/network-test/offer", json.dumps(UNUSABLE_OFFER), status=400,
-               headers={"Content-Type": "application/json"})
+    staff.post(
+        "/network-test/offer",
+        json.dumps(UNUSABLE_OFFER),
+        status=400,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def test_tests_are_rate_limited(staff, media_url, app, monkeypatch):
@@ -198,14 +229,16 @@ def test_media_command_serves_until_terminated(tmp_path):
     assert f"media server on {media.url}" in media.output()
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("", "set media.url"),
-    ("media.url = https://127.0.0.1", "media.url must look like http://127.0.0.1:8765"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("", "set media.url"),
+        ("media.url = https://127.0.0.1", "media.url must look like http://127.0.0.1:8765"),
+    ],
+)
 def test_media_command_needs_a_usable_url(tmp_path, setting, message):
     ini = tmp_path / "media.ini"
     ini.write_text(f"[app:main]\nuse = egg:consultroom\n{setting}\n")
-    done = subprocess.run([COMMAND, "-c", ini, "media"], capture_output=True, text=True,
-                          timeout=30)
+    done = subprocess.run([COMMAND, "-c", ini, "media"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert message in done.stderr

@@ -1,5 +1,6 @@
 """An organisation admin's own pages: details, colours, logo, advanced
 settings and the API key; and who may open them."""
+
 import io
 import json
 
@@ -61,6 +62,7 @@ def error_for(response, field_id):
 
 # -- details ---------------------------------------------------------------
 
+
 def test_admin_edits_name_contact_colours_and_address_forms(admin_app, dbsession, org):
     form = details_form(admin_app.get("/organisation"))
     form["name"] = "  Acme Health  "
@@ -103,8 +105,9 @@ def test_emptying_an_address_form_removes_it(admin_app, dbsession, org):
     assert fresh(dbsession, org).address_forms == {"en": "doctor"}
 
 
-def test_contact_info_is_in_the_footer_and_colours_are_css_variables(admin_app, webtest, org,
-                                                                      dbsession):
+def test_contact_info_is_in_the_footer_and_colours_are_css_variables(
+    admin_app, webtest, org, dbsession
+):
     form = details_form(admin_app.get("/organisation"))
     form["contact_email"] = "desk@acme.example"
     form["contact_phone"] = "020-555 0101"
@@ -123,8 +126,9 @@ def test_contact_info_is_in_the_footer_and_colours_are_css_variables(admin_app, 
         assert "--primary: #123456" in style and "--accent: #abcdef" in style
 
 
-@pytest.mark.parametrize("colour", ["red", "#12345", "#1234567", "123456", "#12345g",
-                                    "#123456;}body{"])
+@pytest.mark.parametrize(
+    "colour", ["red", "#12345", "#1234567", "123456", "#12345g", "#123456;}body{"]
+)
 def test_bad_colours_are_refused_and_nothing_is_saved(admin_app, dbsession, org, colour):
     form = details_form(admin_app.get("/organisation"))
     form["name"] = "Renamed"
@@ -149,6 +153,7 @@ def test_bad_contact_details_are_refused(admin_app, dbsession, org):
 
 # -- logo ------------------------------------------------------------------
 
+
 def upload_logo(app, data, filename="logo.png", content_type="image/png", **fields):
     form = details_form(app.get("/organisation"))
     form["logo"] = Upload(filename, data, content_type)
@@ -163,13 +168,17 @@ def served_logo(app):
     return Image.open(io.BytesIO(response.body))
 
 
-@pytest.mark.parametrize("size, fmt, expected", [
-    ((900, 100), "PNG", (180, 20)),
-    ((400, 400), "JPEG", (50, 50)),
-    ((100, 30), "PNG", (100, 30)),  # small logos are not enlarged
-])
-def test_logo_is_scaled_to_fit_and_shown_in_the_header(admin_app, webtest, dbsession, org,
-                                                       size, fmt, expected):
+@pytest.mark.parametrize(
+    "size, fmt, expected",
+    [
+        ((900, 100), "PNG", (180, 20)),
+        ((400, 400), "JPEG", (50, 50)),
+        ((100, 30), "PNG", (100, 30)),  # small logos are not enlarged
+    ],
+)
+def test_logo_is_scaled_to_fit_and_shown_in_the_header(
+    admin_app, webtest, dbsession, org, size, fmt, expected
+):
     name = "logo.jpg" if fmt == "JPEG" else "logo.png"
     response = upload_logo(admin_app, image_bytes(size, fmt), name, f"image/{fmt.lower()}")
     assert response.status_int == 303
@@ -186,21 +195,26 @@ def test_no_logo_means_404_and_the_name_in_the_header(admin_app, org):
     assert not header.find("img", src="/logo.png") and "Acme Care" in header.text
 
 
-@pytest.mark.parametrize("data, filename", [
-    (b"just some text, not an image", "notes.txt"),
-    (b"\x89PNG\r\n\x1a\n" + b"garbage" * 50, "logo.png"),
-    (image_bytes((40, 40))[:60], "truncated.png"),
-    (b"%PDF-1.4 not an image", "logo.png"),
-])
-def test_unreadable_logos_are_refused_and_the_old_one_kept(admin_app, dbsession, org,
-                                                           data, filename):
+@pytest.mark.parametrize(
+    "data, filename",
+    [
+        (b"just some text, not an image", "notes.txt"),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 50, "logo.png"),
+        (image_bytes((40, 40))[:60], "truncated.png"),
+        (b"%PDF-1.4 not an image", "logo.png"),
+    ],
+)
+def test_unreadable_logos_are_refused_and_the_old_one_kept(
+    admin_app, dbsession, org, data, filename
+):
     old = image_bytes((20, 10))
     org.logo = old
     dbsession.flush()
     response = upload_logo(admin_app, data, filename, name="Should not be saved")
     assert response.status_int == 200
-    assert "not an image we can read" in error_for(response, "logo") or \
-        "Upload a PNG" in error_for(response, "logo")
+    assert "not an image we can read" in error_for(response, "logo") or "Upload a PNG" in error_for(
+        response, "logo"
+    )
     saved = fresh(dbsession, org)
     assert saved.logo == old and saved.name == "Acme Care"
 
@@ -253,6 +267,7 @@ def test_remove_logo(admin_app, dbsession, org):
 
 # -- advanced settings -----------------------------------------------------
 
+
 def test_defaults_for_an_organisation_that_never_saved(org):
     options = org.options
     assert options == {o.key: o.default for o in ADVANCED_SETTINGS.options}
@@ -261,8 +276,13 @@ def test_defaults_for_an_organisation_that_never_saved(org):
 
 
 def test_unusable_stored_values_fall_back_to_defaults(org):
-    org.settings = {"anonymise_after_days": "abc", "video_fit": "sideways",
-                    "screen_sharing": "yes", "disclaimer": 5, "unknown": 1}
+    org.settings = {
+        "anonymise_after_days": "abc",
+        "video_fit": "sideways",
+        "screen_sharing": "yes",
+        "disclaimer": 5,
+        "unknown": 1,
+    }
     options = org.options
     assert options["anonymise_after_days"] == 0
     assert options["video_fit"] == "cover"
@@ -304,18 +324,24 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     response = form.submit()
     assert response.status_int == 303, errors(response)
     expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
-    expected.update(chat_delete_after=False, anonymise_after_days=30, video_fit="contain",
-                    link_open_before_minutes=15, link_open_after_minutes=0,
-                    explainer_video_url="https://video.example/explainer.mp4",
-                    waiting_room_iframe_url="https://wait.example/",
-                    evaluation_iframe_url="http://intranet:8080/eval",
-                    disclaimer="Read this first.\nLine two.",
-                    custom_consulting_room_url="https://room.example/x",
-                    two_factor="allow", session_idle_minutes=45,
-                    follow_up_text="Thank you. Your prescription follows by e-mail.",
-                    stun_urls="stun:stun.example.org:3478",
-                    turn_urls="turns:turn.example.org:5349?transport=tcp",
-                    turn_secret="s3cret-of-coturn")
+    expected.update(
+        chat_delete_after=False,
+        anonymise_after_days=30,
+        video_fit="contain",
+        link_open_before_minutes=15,
+        link_open_after_minutes=0,
+        explainer_video_url="https://video.example/explainer.mp4",
+        waiting_room_iframe_url="https://wait.example/",
+        evaluation_iframe_url="http://intranet:8080/eval",
+        disclaimer="Read this first.\nLine two.",
+        custom_consulting_room_url="https://room.example/x",
+        two_factor="allow",
+        session_idle_minutes=45,
+        follow_up_text="Thank you. Your prescription follows by e-mail.",
+        stun_urls="stun:stun.example.org:3478",
+        turn_urls="turns:turn.example.org:5349?transport=tcp",
+        turn_secret="s3cret-of-coturn",
+    )
     assert fresh(dbsession, org).options == expected
     assert fresh(dbsession, org).settings == expected
 
@@ -335,25 +361,32 @@ def test_a_secret_setting_is_audited_by_name_only(admin_app, dbsession, org):
     form["turn_secret"] = "s3cret-of-coturn"
     form.submit(status=303)
     dbsession.expire_all()
-    entry = dbsession.scalars(select(AuditEntry).where(
-        AuditEntry.organisation_id == org.id,
-        AuditEntry.action == "organisation.settings_update")).one()
+    entry = dbsession.scalars(
+        select(AuditEntry).where(
+            AuditEntry.organisation_id == org.id,
+            AuditEntry.action == "organisation.settings_update",
+        )
+    ).one()
     assert entry.detail["changed"] == {"turn_secret": "(changed)"}
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("anonymise_after_days", "-1", "between 0 and 3650"),
-    ("anonymise_after_days", "99999", "between 0 and 3650"),
-    ("anonymise_after_days", "abc", "Not a valid integer"),
-    ("anonymise_after_days", "", "This field is required."),
-    ("waiting_room_iframe_url", "not a url", "Invalid URL"),
-    ("evaluation_iframe_url", "javascript:alert(1)", "Invalid URL"),
-    ("explainer_video_url", "javascript://x.example/%0aalert(1)", "Invalid URL"),
-    ("custom_consulting_room_url", "ftp://files.example/", "Invalid URL"),
-    ("disclaimer", "x" * 10001, "longer than 10000"),
-])
-def test_invalid_advanced_values_are_refused_per_field(admin_app, dbsession, org,
-                                                       field, value, message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("anonymise_after_days", "-1", "between 0 and 3650"),
+        ("anonymise_after_days", "99999", "between 0 and 3650"),
+        ("anonymise_after_days", "abc", "Not a valid integer"),
+        ("anonymise_after_days", "", "This field is required."),
+        ("waiting_room_iframe_url", "not a url", "Invalid URL"),
+        ("evaluation_iframe_url", "javascript:alert(1)", "Invalid URL"),
+        ("explainer_video_url", "javascript://x.example/%0aalert(1)", "Invalid URL"),
+        ("custom_consulting_room_url", "ftp://files.example/", "Invalid URL"),
+        ("disclaimer", "x" * 10001, "longer than 10000"),
+    ],
+)
+def test_invalid_advanced_values_are_refused_per_field(
+    admin_app, dbsession, org, field, value, message
+):
     form = form_at(admin_app.get("/organisation/advanced"))
     form["file_sharing"] = True
     form[field] = value
@@ -382,8 +415,7 @@ def test_rules_spanning_several_settings(admin_app, dbsession, org):
     form["explainer_animation"] = True
     response = form.submit(status=200)
     assert "cannot both stay open and be deleted" in error_for(response, "chat_delete_after")
-    assert error_for(response, "explainer_video_url") == \
-        "Give the address of the explainer video."
+    assert error_for(response, "explainer_video_url") == "Give the address of the explainer video."
     assert fresh(dbsession, org).settings == {}
 
     form = form_at(response)
@@ -395,6 +427,7 @@ def test_rules_spanning_several_settings(admin_app, dbsession, org):
 
 
 # -- API key ---------------------------------------------------------------
+
 
 def make_key(app):
     page = app.get("/organisation")
@@ -410,8 +443,7 @@ def test_api_key_is_shown_once_and_only_its_hash_stored(admin_app, dbsession, or
     assert "no-store" in response.headers.get("Cache-Control", "")
     saved = fresh(dbsession, org)
     assert saved.api_key_hash == hash_api_key(key) and saved.api_key_hint == key[:8]
-    row = dbsession.execute(text("SELECT * FROM organisation WHERE id = :id"),
-                            {"id": org.id}).one()
+    row = dbsession.execute(text("SELECT * FROM organisation WHERE id = :id"), {"id": org.id}).one()
     assert not any(isinstance(v, str) and key in v for v in row)
     dbsession.expire_all()
     sessions = [json.dumps(s.data) for s in dbsession.scalars(select(StoredSession))]
@@ -452,17 +484,28 @@ ADMIN_PAGES = ["/organisation", "/organisation/advanced"]
 
 
 @pytest.mark.parametrize("role", [Role.dept_admin, Role.practitioner])
-def test_only_org_admins_reach_the_organisation_pages(webtest, login, make_user, org,
-                                                      dbsession, role):
+def test_only_org_admins_reach_the_organisation_pages(
+    webtest, login, make_user, org, dbsession, role
+):
     app = webtest("acme")
     login(app, make_user(org, role=role))
     home = app.get("/")
     token = home.html.find("input", attrs={"name": "csrf_token"})["value"]
     for path in ADMIN_PAGES:
         app.get(path, status=403)
-        app.post(path, {"csrf_token": token, "name": "Hacked", "primary_colour": "#000000",
-                        "accent_colour": "#000000", "language": "en", "video_fit": "cover",
-                        "anonymise_after_days": "1"}, status=403)
+        app.post(
+            path,
+            {
+                "csrf_token": token,
+                "name": "Hacked",
+                "primary_colour": "#000000",
+                "accent_colour": "#000000",
+                "language": "en",
+                "video_fit": "cover",
+                "anonymise_after_days": "1",
+            },
+            status=403,
+        )
     app.post("/organisation/api-key", {"csrf_token": token}, status=403)
     saved = fresh(dbsession, org)
     assert saved.name == "Acme Care" and saved.api_key_hash is None and saved.settings == {}
@@ -476,8 +519,9 @@ def test_anonymous_visitors_are_sent_to_the_login_page(webtest, org):
     app.post("/organisation/api-key", status=403)
 
 
-def test_an_admin_of_another_organisation_gets_nothing(webtest, login, make_user,
-                                                       make_organisation, org):
+def test_an_admin_of_another_organisation_gets_nothing(
+    webtest, login, make_user, make_organisation, org
+):
     other = make_organisation("other")
     app = webtest("other")
     login(app, make_user(other, role=Role.org_admin))
@@ -487,12 +531,22 @@ def test_an_admin_of_another_organisation_gets_nothing(webtest, login, make_user
     assert "/login" in acme.get("/organisation", status=302).location
 
 
-@pytest.mark.parametrize("path, fields", [
-    ("/organisation", {"name": "Hacked", "primary_colour": "#000000",
-                       "accent_colour": "#000000", "language": "en"}),
-    ("/organisation/advanced", {"anonymise_after_days": "5", "video_fit": "cover"}),
-    ("/organisation/api-key", {}),
-])
+@pytest.mark.parametrize(
+    "path, fields",
+    [
+        (
+            "/organisation",
+            {
+                "name": "Hacked",
+                "primary_colour": "#000000",
+                "accent_colour": "#000000",
+                "language": "en",
+            },
+        ),
+        ("/organisation/advanced", {"anonymise_after_days": "5", "video_fit": "cover"}),
+        ("/organisation/api-key", {}),
+    ],
+)
 @pytest.mark.parametrize("token", [None, "wrong"])
 def test_forms_need_the_csrf_token(admin_app, dbsession, org, path, fields, token):
     if token:

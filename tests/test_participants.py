@@ -1,12 +1,14 @@
 """Groups and external participants: the organisation's own, viewed by all
 staff; groups managed by department and organisation admins; bad input
 refused with a message; another organisation's ids are 404."""
+
 import pytest
 from sqlalchemy import func, select
 
-from clients_support import errors, flashes, listed, make_group, make_participant, post
 from consultroom.accounts.models import Role
 from consultroom.clients.models import Group, Participant
+
+from clients_support import errors, flashes, listed, make_group, make_participant, post
 
 
 @pytest.fixture
@@ -20,6 +22,7 @@ def staff_app(webtest, login, make_user, dbsession, org):
         app = webtest("acme")
         login(app, make_user(org, role=role))
         return app
+
     return make
 
 
@@ -35,8 +38,9 @@ def group_names(dbsession, org):
 
 def participant_count(dbsession, org):
     dbsession.expire_all()
-    return dbsession.scalar(select(func.count()).select_from(Participant)
-                            .where(Participant.organisation_id == org.id))
+    return dbsession.scalar(
+        select(func.count()).select_from(Participant).where(Participant.organisation_id == org.id)
+    )
 
 
 # ---- groups
@@ -57,13 +61,16 @@ def test_department_admin_creates_renames_and_deletes_a_group(admin_app, dbsessi
     assert group_names(dbsession, org) == []
 
 
-@pytest.mark.parametrize("name, message", [
-    ("", "This field is required."),
-    ("   ", "This field is required."),
-    ("x" * 201, "Field cannot be longer than 200 characters."),
-    ("Fam\x00ily", "Remove the special (control) characters"),
-    ("Family", "There is already a group with this name."),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("x" * 201, "Field cannot be longer than 200 characters."),
+        ("Fam\x00ily", "Remove the special (control) characters"),
+        ("Family", "There is already a group with this name."),
+    ],
+)
 def test_bad_group_names_are_refused(admin_app, dbsession, org, name, message):
     make_group(dbsession, org, "Family")
     page = post(admin_app, "/groups/new", {"name": name}, status=200)
@@ -85,8 +92,9 @@ def test_renaming_a_group_to_another_groups_name_is_refused(admin_app, dbsession
     assert group_names(dbsession, org) == ["Care", "Family"]
 
 
-def test_the_same_name_in_another_organisation_is_fine(admin_app, dbsession, org,
-                                                        make_organisation):
+def test_the_same_name_in_another_organisation_is_fine(
+    admin_app, dbsession, org, make_organisation
+):
     make_group(dbsession, make_organisation("other"), "Family")
     post(admin_app, "/groups/new", {"name": "Family"}, status=303)
     assert group_names(dbsession, org) == ["Family"]
@@ -117,9 +125,15 @@ def test_deleting_a_group_keeps_its_participants(admin_app, dbsession, org):
 # ---- participants
 
 
-VALID = {"initials": "M.", "last_name": "Visser", "date_of_birth": "01-02-1960",
-         "email": "M.Visser@example.org", "phone": "020 123 4567", "client_number": "",
-         "language": "nl"}
+VALID = {
+    "initials": "M.",
+    "last_name": "Visser",
+    "date_of_birth": "01-02-1960",
+    "email": "M.Visser@example.org",
+    "phone": "020 123 4567",
+    "client_number": "",
+    "language": "nl",
+}
 
 
 def test_any_staff_member_adds_and_edits_a_participant(staff_app, dbsession, org):
@@ -135,7 +149,10 @@ def test_any_staff_member_adds_and_edits_a_participant(staff_app, dbsession, org
     assert listed(page) == ["M. Visser"]
     person = dbsession.scalars(select(Participant)).one()
     assert (person.email, person.language, str(person.date_of_birth)) == (
-        "m.visser@example.org", "nl", "1960-02-01")
+        "m.visser@example.org",
+        "nl",
+        "1960-02-01",
+    )
     assert {g.name for g in person.groups} == {"Family", "Care"}
     form = app.get(f"/participants/{person.id}").forms[1]
     assert form["date_of_birth"].value == "01-02-1960"
@@ -147,16 +164,19 @@ def test_any_staff_member_adds_and_edits_a_participant(staff_app, dbsession, org
     assert [g.name for g in person.groups] == ["Care"]
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"last_name": ""}, "last_name"),
-    ({"email": "nope"}, "email"),
-    ({"date_of_birth": "32-01-1960"}, "date_of_birth"),
-    ({"date_of_birth": "01-01-2999"}, "date_of_birth"),
-    ({"phone": "<script>"}, "phone"),
-    ({"language": "zz"}, "language"),
-    ({"group_ids": "x"}, "group_ids"),
-    ({"group_ids": "123456"}, "group_ids"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"last_name": ""}, "last_name"),
+        ({"email": "nope"}, "email"),
+        ({"date_of_birth": "32-01-1960"}, "date_of_birth"),
+        ({"date_of_birth": "01-01-2999"}, "date_of_birth"),
+        ({"phone": "<script>"}, "phone"),
+        ({"language": "zz"}, "language"),
+        ({"group_ids": "x"}, "group_ids"),
+        ({"group_ids": "123456"}, "group_ids"),
+    ],
+)
 def test_bad_participant_input_is_refused(admin_app, dbsession, org, changes, field):
     page = post(admin_app, "/participants/new", {**VALID, **changes}, status=200)
     assert list(errors(page)) == [field]
@@ -178,7 +198,8 @@ def test_participant_search_and_delete(admin_app, dbsession, org):
 
 
 def test_another_organisations_groups_and_participants_are_not_found(
-        admin_app, dbsession, org, make_organisation):
+    admin_app, dbsession, org, make_organisation
+):
     other = make_organisation("other")
     their_group = make_group(dbsession, other, "Theirs")
     theirs = make_participant(dbsession, other, "Stranger", groups=[their_group])

@@ -3,6 +3,7 @@ state: in every entry point (pserve's runner, gunicorn's worker, the
 ``consultroom`` command), and a process that imported Pyramid's or the
 transaction manager's thread-locals first refuses to start. Under load,
 every request of a real server sees only its own identity."""
+
 import re
 import subprocess  # nosec B404
 import sys
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from consultroom.accounts.models import Role
+
 from realtime_support import BIN, Browser, Server, database_url
 
 # Run in a fresh interpreter: after the command ran, the thread-locals that
@@ -23,30 +25,32 @@ assert isinstance(transaction.manager, gevent.local.local)
 
 
 def python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.sqlite_only
 def test_the_command_patches_before_pyramid_is_imported():
-    result = python("from consultroom import command\n"
-                    "try:\n    command(['--help'])\nexcept SystemExit:\n    pass\n"
-                    + CHECK_LOCALS)
+    result = python(
+        "from consultroom import command\n"
+        "try:\n    command(['--help'])\nexcept SystemExit:\n    pass\n" + CHECK_LOCALS
+    )
     assert result.returncode == 0, result.stderr
     assert "usage: consultroom" in result.stdout
 
 
 @pytest.mark.sqlite_only
 def test_the_application_factory_patches_before_pyramid_is_imported():
-    result = python("import consultroom\n"
-                    "try:\n    consultroom.main({})\nexcept KeyError:\n    pass\n"
-                    + CHECK_LOCALS)
+    result = python(
+        "import consultroom\n"
+        "try:\n    consultroom.main({})\nexcept KeyError:\n    pass\n" + CHECK_LOCALS
+    )
     assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize("module", ["pyramid.threadlocal", "transaction", "psycopg",
-                                    "zope.sqlalchemy"])
+@pytest.mark.parametrize(
+    "module", ["pyramid.threadlocal", "transaction", "psycopg", "zope.sqlalchemy"]
+)
 @pytest.mark.parametrize("entry", ["consultroom.main({})", "consultroom.command(['--help'])"])
 def test_an_entry_point_refuses_to_run_after_a_too_early_import(module, entry):
     result = python(f"import {module}\nimport consultroom\n{entry}")
@@ -57,8 +61,9 @@ def test_an_entry_point_refuses_to_run_after_a_too_early_import(module, entry):
 
 @pytest.mark.sqlite_only
 def test_the_installed_command_runs():
-    result = subprocess.run([BIN / "consultroom", "--help"], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [BIN / "consultroom", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -74,8 +79,7 @@ def server(request, tmp_path_factory):
 
 def test_concurrent_requests_each_see_only_their_own_identity(server):
     org = server.organisation()
-    users = [server.user(org, role=Role.practitioner, name=f"Person {n:02d}")
-             for n in range(12)]
+    users = [server.user(org, role=Role.practitioner, name=f"Person {n:02d}") for n in range(12)]
     browsers = [Browser(server.port, org).log_in(user) for user in users]
     names = {user.name for user in users}
 

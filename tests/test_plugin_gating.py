@@ -1,10 +1,11 @@
 """The hello test plugin, installed as a real distribution, is gated per
 organisation: pages, static files, menu entries, slots and hooks."""
+
 from importlib.metadata import distribution
 
+import consultroom_hello
 import pytest
 
-import consultroom_hello
 from consultroom.accounts.models import Role
 
 

@@ -1,5 +1,6 @@
 """Plugin discovery and validation: broken, incompatible and misspelled
 plugins, and the start-up audit of plugin routes."""
+
 from importlib.metadata import EntryPoint
 
 import pytest
@@ -11,8 +12,9 @@ from consultroom.plugins.registry import PluginHookError, PluginRegistry
 
 
 def entry_point(name, module=None):
-    return EntryPoint(name=name, value=module or f"fake_plugins.{name}",
-                      group="consultroom.plugins")
+    return EntryPoint(
+        name=name, value=module or f"fake_plugins.{name}", group="consultroom.plugins"
+    )
 
 
 def discover(*names):
@@ -70,7 +72,8 @@ def test_plugin_view_on_a_core_route_is_refused(app_settings, _app_dbmaker, db_c
 
 @pytest.mark.parametrize("name, route", [("rawstatic", "'__raw/'"), ("everywhere", "None")])
 def test_static_and_exception_views_of_plugins_are_audited_too(
-        name, route, app_settings, _app_dbmaker, db_connection):
+    name, route, app_settings, _app_dbmaker, db_connection
+):
     with pytest.raises(ConfigurationError, match=f"plugin '{name}' registers view .* {route}"):
         make_config(app_settings, plugins=discover(name), dbmaker=_app_dbmaker)
 

@@ -8,9 +8,10 @@ bursts against a real server: test_ratelimit_live.py.)
 
 The Redis tests need a server at 127.0.0.1:6379 (``CONSULTROOM_TEST_REDIS``
 to use another); under CI=true it must be there."""
+
 import os
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyramid.request import Request
@@ -18,8 +19,16 @@ from pyramid.scripting import prepare
 from sqlalchemy import func, select
 from webtest import TestApp
 
-from consultroom.ratelimit import (Attempt, DatabaseCounter, IRateLimitCounter, Limit,
-                                   RedisCounter, limits_from_settings, make_counter, prune)
+from consultroom.ratelimit import (
+    Attempt,
+    DatabaseCounter,
+    IRateLimitCounter,
+    Limit,
+    RedisCounter,
+    limits_from_settings,
+    make_counter,
+    prune,
+)
 from consultroom.ratelimit.models import Failure, LimitedKey
 from consultroom.testing import PASSWORD, free_port
 
@@ -53,14 +62,17 @@ def redis_counter():
 
 @pytest.fixture(params=["database", "redis"])
 def backend(request, swap_service):
-    counter = DatabaseCounter() if request.param == "database" \
+    counter = (
+        DatabaseCounter()
+        if request.param == "database"
         else request.getfixturevalue("redis_counter")
+    )
     return swap_service(IRateLimitCounter, counter)
 
 
 @pytest.fixture
 def clock(time_machine):
-    time_machine.move_to(datetime.now(timezone.utc), tick=False)
+    time_machine.move_to(datetime.now(UTC), tick=False)
     return time_machine
 
 
@@ -95,8 +107,7 @@ def submit_login(testapp, email, password):
 LIMIT = Limit("test", 3, timedelta(minutes=10))
 
 
-def test_the_failure_that_reaches_the_maximum_locks_for_a_window(backend, limit_request,
-                                                                  clock):
+def test_the_failure_that_reaches_the_maximum_locks_for_a_window(backend, limit_request, clock):
     for _ in range(2):
         LIMIT.fail(limit_request, "k")
         clock.shift(timedelta(minutes=1))
@@ -127,8 +138,9 @@ def test_clear_forgets_the_failures(backend, limit_request):
     assert LIMIT.exceeded(limit_request, "k") is None
 
 
-def test_a_try_counts_before_it_is_checked_and_a_right_one_is_taken_back(backend,
-                                                                         limit_request, clock):
+def test_a_try_counts_before_it_is_checked_and_a_right_one_is_taken_back(
+    backend, limit_request, clock
+):
     right = Attempt(limit_request, (LIMIT, "k"))
     assert right.locked is None
     for _ in range(2):
@@ -149,21 +161,22 @@ def test_a_locked_out_try_is_refused_and_not_counted(backend, limit_request, clo
     assert Attempt(limit_request, (LIMIT, "k")).locked is None
 
 
-def test_a_try_locked_out_under_one_limit_is_taken_back_under_the_others(backend,
-                                                                        limit_request, clock):
+def test_a_try_locked_out_under_one_limit_is_taken_back_under_the_others(
+    backend, limit_request, clock
+):
     other = Limit("other", 3, timedelta(minutes=10))
     for _ in range(3):
         other.fail(limit_request, "address")
     for _ in range(3):
-        assert Attempt(limit_request, (LIMIT, "account"),
-                       (other, "address")).locked == timedelta(minutes=10)
+        assert Attempt(limit_request, (LIMIT, "account"), (other, "address")).locked == timedelta(
+            minutes=10
+        )
     assert LIMIT.exceeded(limit_request, "account") is None
     assert Attempt(limit_request, (LIMIT, "account")).locked is None
 
 
 def test_limits_follow_the_settings():
-    limit = limits_from_settings({"ratelimit.x.max": "7", "ratelimit.x.minutes": "3"},
-                                 "x", 5, 15)
+    limit = limits_from_settings({"ratelimit.x.max": "7", "ratelimit.x.minutes": "3"}, "x", 5, 15)
     assert limit == Limit("x", 7, timedelta(minutes=3))
     assert limits_from_settings({}, "x", 5, 15) == Limit("x", 5, timedelta(minutes=15))
 
@@ -176,8 +189,7 @@ def test_message_says_how_long_in_whole_minutes():
 # --- where the limits apply --------------------------------------------------------------
 
 
-def test_login_lockout_says_how_long_and_ends(backend, app, org, make_user, monkeypatch,
-                                              clock):
+def test_login_lockout_says_how_long_and_ends(backend, app, org, make_user, monkeypatch, clock):
     monkeypatch.setitem(app.registry.settings, "ratelimit.login_account.max", "3")
     user = make_user(org)
     for n in range(3):
@@ -211,13 +223,13 @@ def ask_new_link(testapp, email):
     return form.submit()
 
 
-def test_password_links_are_limited_per_account(backend, app, org, make_organisation,
-                                                make_user, smtp):
+def test_password_links_are_limited_per_account(
+    backend, app, org, make_organisation, make_user, smtp
+):
     make_organisation("beta")
     user = make_user(org, email="ada@example.org")
     for n in range(5):
-        assert NEW_LINK_LOCKED not in ask_new_link(visitor(app, f"198.51.100.{n}"),
-                                                   user.email).text
+        assert NEW_LINK_LOCKED not in ask_new_link(visitor(app, f"198.51.100.{n}"), user.email).text
     assert NEW_LINK_LOCKED in ask_new_link(visitor(app, "203.0.113.5"), user.email).text
     assert len(smtp.messages) == 5
     # The same address at another organisation is another account.
@@ -229,8 +241,9 @@ def test_password_links_are_limited_per_address(backend, app, org, make_user, sm
     for n in range(5):
         ask_new_link(visitor(app), f"person{n}@example.org")
     assert NEW_LINK_LOCKED in ask_new_link(visitor(app), "someone@example.org").text
-    assert NEW_LINK_LOCKED not in ask_new_link(visitor(app, "203.0.113.5"),
-                                               "someone@example.org").text
+    assert (
+        NEW_LINK_LOCKED not in ask_new_link(visitor(app, "203.0.113.5"), "someone@example.org").text
+    )
 
 
 def test_set_password_token_guesses_are_limited_per_address(backend, app, org, monkeypatch):
@@ -249,12 +262,16 @@ def test_api_keys_are_limited_per_address(backend, app, org, monkeypatch):
     headers = {"Authorization": "Bearer crk_wrong"}
     for _ in range(2):
         caller.get("/api/v1/clients", headers=headers, status=401)
-    assert caller.get("/api/v1/clients", headers=headers,
-                      status=429).json["error"].startswith("Too many")
+    assert (
+        caller.get("/api/v1/clients", headers=headers, status=429)
+        .json["error"]
+        .startswith("Too many")
+    )
 
 
-def test_a_valid_api_key_is_never_refused_for_wrong_keys_of_others(backend, app, org,
-                                                                  make_organisation, dbsession):
+def test_a_valid_api_key_is_never_refused_for_wrong_keys_of_others(
+    backend, app, org, make_organisation, dbsession
+):
     beta = make_organisation("beta")
     acme_key, beta_key = org.rotate_api_key(), beta.rotate_api_key()
     dbsession.flush()
@@ -269,7 +286,8 @@ def test_a_valid_api_key_is_never_refused_for_wrong_keys_of_others(backend, app,
     # Valid keys from the same address, of this organisation and of another.
     caller.get("/api/v1/clients", headers={"Authorization": f"Bearer {acme_key}"}, status=200)
     visitor(app, host="beta.consultroom.test").get(
-        "/api/v1/clients", headers={"Authorization": f"Bearer {beta_key}"}, status=200)
+        "/api/v1/clients", headers={"Authorization": f"Bearer {beta_key}"}, status=200
+    )
     # Wrong keys that start like the valid one lock themselves out, not it.
     same_start = {"Authorization": f"Bearer {acme_key[:8]}wrong"}
     for _ in range(20):
@@ -286,8 +304,9 @@ def test_redis_is_used_when_configured(redis_counter):
     assert isinstance(make_counter({}), DatabaseCounter)
 
 
-def test_redis_keys_expire_and_keep_only_the_last_failures(swap_service, redis_counter,
-                                                           limit_request, dbsession):
+def test_redis_keys_expire_and_keep_only_the_last_failures(
+    swap_service, redis_counter, limit_request, dbsession
+):
     swap_service(IRateLimitCounter, redis_counter)
     for _ in range(5):
         LIMIT.fail(limit_request, "k")

@@ -20,6 +20,7 @@ with Redis SQLite's own conflicts hide it.
 
 The Redis runs need a server at 127.0.0.1:6379; under CI=true it must be there.
 """
+
 import os
 import re
 import threading
@@ -32,6 +33,7 @@ import redis
 from consultroom.db import utcnow
 from consultroom.twofactor.crypto import box_from_settings
 from consultroom.twofactor.models import TwoFactor
+
 from realtime_support import BIN, PASSWORD, Browser, Server, database_url, refused
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -56,10 +58,19 @@ class OneConnectionWorkers(Server):
     """gunicorn with three gevent-websocket workers of one connection each."""
 
     def command(self, port):
-        return [BIN / "gunicorn", "--paste", self.ini(port), "--workers", "3",
-                "--worker-connections", "1", "--worker-class",
-                "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-                "--bind", f"127.0.0.1:{port}"]
+        return [
+            BIN / "gunicorn",
+            "--paste",
+            self.ini(port),
+            "--workers",
+            "3",
+            "--worker-connections",
+            "1",
+            "--worker-class",
+            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ]
 
 
 def on_sqlite(server):
@@ -74,12 +85,18 @@ def server(request, tmp_path_factory):
     url, drop = database_url(here)
     kind, processes = (OneConnectionWorkers, 1) if url.startswith("sqlite") else (Server, 2)
     # The address limits are set high: every request comes from 127.0.0.1.
-    server = kind(here, url, processes=processes,
-                  redis_url=REDIS_URL if request.param == "redis" else "",
-                  settings={"ratelimit.login_address.max": 1000,
-                            "ratelimit.second_factor_address.max": 1000,
-                            "ratelimit.token_address.max": TOKEN_LIMIT,
-                            "retry.attempts": 20}).start()  # SQLite
+    server = kind(
+        here,
+        url,
+        processes=processes,
+        redis_url=REDIS_URL if request.param == "redis" else "",
+        settings={
+            "ratelimit.login_address.max": 1000,
+            "ratelimit.second_factor_address.max": 1000,
+            "ratelimit.token_address.max": TOKEN_LIMIT,
+            "retry.attempts": 20,
+        },
+    ).start()  # SQLite
     yield server
     server.stop()
     drop()
@@ -150,7 +167,8 @@ def test_a_burst_of_wrong_passwords_is_evaluated_up_to_the_limit(server, org):
     def login(browser, password):
         token = csrf_token(browser, "/login")
         return lambda: browser.request(
-            "/login", {"csrf_token": token, "email": user.email, "password": password})
+            "/login", {"csrf_token": token, "email": user.email, "password": password}
+        )
 
     guesses = [login(b, f"wrong {n}") for n, b in enumerate(browsers(server, org, BURST))]
     right = login(Browser(server.port, org), PASSWORD)
@@ -163,8 +181,13 @@ def enrolled(server, user):
     """Turn on the second factor of ``user``; the TOTP secret."""
     secret = pyotp.random_base32()
     box = box_from_settings({"session.secret": server.secret})
-    server.add(TwoFactor(user_id=user.id, secret_encrypted=box.encrypt(secret.encode()).decode(),
-                         confirmed_at=utcnow()))
+    server.add(
+        TwoFactor(
+            user_id=user.id,
+            secret_encrypted=box.encrypt(secret.encode()).decode(),
+            confirmed_at=utcnow(),
+        )
+    )
     return secret
 
 

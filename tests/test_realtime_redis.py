@@ -1,6 +1,7 @@
 """The Redis bus: delivery between bus instances, two app processes serving
 one organisation, and kick_user reaching a socket in another process.
 Needs Redis at 127.0.0.1:6379; under CI=true its absence is a failure."""
+
 import os
 import secrets
 import shutil
@@ -13,6 +14,7 @@ from pyramid.registry import Registry
 
 from consultroom.realtime import kick_user, user_channel
 from consultroom.realtime.bus import IMessageBus, RedisBus
+
 from realtime_support import Browser, Server, database_url, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -151,9 +153,22 @@ class OwnRedis:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.here)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.here),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_until(lambda: self._up(), timeout=10)
 
     def _up(self):

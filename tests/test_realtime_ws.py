@@ -1,6 +1,7 @@
 """The websocket against a real gevent-websocket server: authentication,
 Origin, limits, heartbeat, flood, kick, and that nothing WebRTC reaches a
 socket outside the room."""
+
 import base64
 import hashlib
 import hmac
@@ -11,6 +12,7 @@ import time
 
 from consultroom.accounts.models import Role
 from consultroom.realtime.turn import turn_credential
+
 from realtime_support import Browser, client_socket, refused, staff_socket
 
 WEBRTC_WORDS = ("sdp", "candidate", "ice_servers", "credential", "username")
@@ -179,8 +181,7 @@ def test_admitted_client_gets_short_lived_turn_credentials(server, clinic):
     turn = [s for s in admitted["ice_servers"] if "username" in s][0]
     expiry, peer = turn["username"].split(":")
     assert peer == client.peer and 590 <= int(expiry) - time.time() <= 601
-    digest = hmac.new(server.turn_secret.encode(), turn["username"].encode(),
-                      hashlib.sha1).digest()
+    digest = hmac.new(server.turn_secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
     assert turn["credential"] == base64.b64encode(digest).decode()
 
 
@@ -205,12 +206,27 @@ def test_an_unadmitted_client_receives_no_sdp_candidate_or_credentials(server, c
     staff.expect("room")
     # Signals between the two admitted peers, and attempts aimed at the waiting one.
     for _ in range(5):
-        staff.send({"type": "signal", "to": client.peer,
-                    "data": {"sdp": {"type": "offer", "sdp": "v=0 secret-sdp"}}})
-        staff.send({"type": "signal", "to": waiting.peer,
-                    "data": {"candidate": {"candidate": "candidate:1 1 udp 1 10.0.0.1 9 typ host"}}})
-        client.send({"type": "signal", "to": staff.peer,
-                     "data": {"candidate": {"candidate": "candidate:2 1 udp 1 10.0.0.2 9 typ host"}}})
+        staff.send(
+            {
+                "type": "signal",
+                "to": client.peer,
+                "data": {"sdp": {"type": "offer", "sdp": "v=0 secret-sdp"}},
+            }
+        )
+        staff.send(
+            {
+                "type": "signal",
+                "to": waiting.peer,
+                "data": {"candidate": {"candidate": "candidate:1 1 udp 1 10.0.0.1 9 typ host"}},
+            }
+        )
+        client.send(
+            {
+                "type": "signal",
+                "to": staff.peer,
+                "data": {"candidate": {"candidate": "candidate:2 1 udp 1 10.0.0.2 9 typ host"}},
+            }
+        )
     assert client.expect("signal")["data"]["sdp"]["sdp"] == "v=0 secret-sdp"
     staff.expect("signal")
     # The waiting client tries to signal too: refused.
@@ -245,7 +261,6 @@ def test_a_signal_may_carry_only_sdp_or_a_candidate(server, clinic):
     assert staff.expect("error")["code"] == "malformed"
 
 
-
 # -- kick_user through the features that call it -----------------------------------------
 
 
@@ -255,7 +270,8 @@ def test_logging_out_everywhere_closes_the_users_sockets(server, clinic):
     socket.expect("waiting_list")
     other_device = Browser(server.port, org).log_in(doctor)
     status, _headers, _page = other_device.request(
-        "/session/end-all", {"csrf_token": other_device.csrf_token()})
+        "/session/end-all", {"csrf_token": other_device.csrf_token()}
+    )
     assert status == 303
     assert socket.close_code() == 4403
 
@@ -277,7 +293,7 @@ def test_a_deactivated_users_socket_is_closed(server, clinic):
 def form_values(page):
     """The values the staff form would post (text inputs, checked boxes, selects)."""
     start = page.rindex("<form", 0, page.index('name="email"'))
-    form = page[start:page.index("</form>", start)]
+    form = page[start : page.index("</form>", start)]
     values = {}
     for tag in re.findall(r"<input[^>]*>", form):
         name = re.search(r'name="([^"]+)"', tag)
@@ -288,7 +304,8 @@ def form_values(page):
         value = re.search(r'value="([^"]*)"', tag)
         values[name.group(1)] = html.unescape(value.group(1)) if value else "y"
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', body) or \
-            re.search(r'<option[^>]*value="([^"]*)"', body)
+        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', body) or re.search(
+            r'<option[^>]*value="([^"]*)"', body
+        )
         values[name] = html.unescape(chosen.group(1)) if chosen else ""
     return values

@@ -1,22 +1,23 @@
 """Remote support: the hosting provider's support user acts as a staff member
 from the console, only while the organisation allows it, with a single-use
 two-minute link, and every entry of that session names both people."""
+
 from datetime import timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from clients_support import make_client, post
 from consultroom.accounts.models import Role
 from consultroom.audit.models import AuditEntry, SupportToken
 from consultroom.db import utcnow
 
+from clients_support import make_client, post
+
 
 @pytest.fixture
 def org(make_organisation):
-    return make_organisation("acme", name="Acme Care",
-                             settings={"allow_remote_support": True})
+    return make_organisation("acme", name="Acme Care", settings={"allow_remote_support": True})
 
 
 @pytest.fixture
@@ -42,14 +43,15 @@ def csrf_token(page):
 
 def act_as(console, org, member, status=303):
     token = csrf_token(console.get(f"/organisations/{org.id}"))
-    return console.post(f"/organisations/{org.id}/support/{member.id}",
-                        {"csrf_token": token}, status=status)
+    return console.post(
+        f"/organisations/{org.id}/support/{member.id}", {"csrf_token": token}, status=status
+    )
 
 
 def enter_path(response):
     prefix = "http://acme.consultroom.test"
     assert response.location.startswith(prefix + "/support/enter/")
-    return response.location[len(prefix):]
+    return response.location[len(prefix) :]
 
 
 @pytest.fixture
@@ -86,8 +88,9 @@ def test_refused_when_the_organisation_does_not_allow_it(console, dbsession, org
 
 def test_works_when_allowed_and_shows_a_banner(console, webtest, org, member):
     page = console.get(f"/organisations/{org.id}")
-    assert [b.get_text() for b in page.html.select("form[action$='/support/%d'] button"
-                                                   % member.id)] == ["Act as"]
+    assert [
+        b.get_text() for b in page.html.select(f"form[action$='/support/{member.id}'] button")
+    ] == ["Act as"]
     app = webtest("acme")
     response = app.get(enter_path(act_as(console, org, member)), status=303)
     assert response.location.endswith("/")
@@ -101,8 +104,10 @@ def test_both_identities_are_recorded(support_app, dbsession, org, member, provi
     support_app.get(f"/clients/{client.id}")
     post(support_app, "/support/end", {}, status=303)
 
-    recorded = [(e.action, e.user_id, e.user_name, e.support_user_id, e.support_user_name)
-                for e in entries(dbsession, org)]
+    recorded = [
+        (e.action, e.user_id, e.user_name, e.support_user_id, e.support_user_name)
+        for e in entries(dbsession, org)
+    ]
     assert recorded == [
         ("support.request", provider.id, "Pat Provider", None, ""),
         ("support.start", member.id, "Dr Doe", provider.id, "Pat Provider"),
@@ -121,8 +126,7 @@ def test_ending_sends_the_support_user_back_to_the_console(support_app, org):
 def test_the_link_works_once(console, webtest, org, member):
     path = enter_path(act_as(console, org, member))
     webtest("acme").get(path, status=303)
-    assert webtest("acme").get(path, status=410).html.h1.get_text() == \
-        "This link no longer works"
+    assert webtest("acme").get(path, status=410).html.h1.get_text() == "This link no longer works"
 
 
 def test_the_link_expires_after_two_minutes(console, webtest, org, member):
@@ -137,8 +141,9 @@ def test_only_the_hash_of_the_token_is_stored(console, dbsession, org, member):
     assert stored.token_hash != secret and secret not in stored.token_hash
 
 
-def test_the_link_works_only_on_its_own_organisation(console, webtest, make_organisation,
-                                                      org, member):
+def test_the_link_works_only_on_its_own_organisation(
+    console, webtest, make_organisation, org, member
+):
     make_organisation("other", settings={"allow_remote_support": True})
     path = enter_path(act_as(console, org, member))
     webtest("other").get(path, status=410)
@@ -146,29 +151,35 @@ def test_the_link_works_only_on_its_own_organisation(console, webtest, make_orga
 
 
 def test_the_session_ends_when_the_organisation_withdraws_permission(
-        support_app, dbsession, org, member, provider):
+    support_app, dbsession, org, member, provider
+):
     support_app.get("/clients", status=200)
     org.settings = {"allow_remote_support": False}
     dbsession.flush()
     response = support_app.get("/clients", status=303)
     assert response.location.endswith("/login")
     assert "The remote support session has ended." in response.follow().text
-    end, = entries(dbsession, org, "support.end")
+    (end,) = entries(dbsession, org, "support.end")
     assert (end.user_id, end.support_user_id, end.detail) == (
-        member.id, provider.id, {"reason": "not_allowed"})
+        member.id,
+        provider.id,
+        {"reason": "not_allowed"},
+    )
     support_app.get("/clients", status=302)  # to the login page: no session any more
 
 
 def test_a_link_issued_before_permission_was_withdrawn_no_longer_works(
-        console, webtest, dbsession, org, member):
+    console, webtest, dbsession, org, member
+):
     path = enter_path(act_as(console, org, member))
     org.settings = {}
     dbsession.flush()
     webtest("acme").get(path, status=410)
 
 
-def test_an_organisation_admin_cannot_act_as_anyone(webtest, login, dbsession, org, member,
-                                                    make_user):
+def test_an_organisation_admin_cannot_act_as_anyone(
+    webtest, login, dbsession, org, member, make_user
+):
     colleague = make_user(org, role=Role.practitioner)
     app = webtest("acme")
     login(app, member)
@@ -179,8 +190,9 @@ def test_an_organisation_admin_cannot_act_as_anyone(webtest, login, dbsession, o
     form["email"], form["password"] = member.email, "correct horse battery"
     assert form.submit(status=200).html.select("p.error")
     token = csrf_token(console.get("/login"))
-    console.post(f"/organisations/{org.id}/support/{colleague.id}", {"csrf_token": token},
-                 status=403)
+    console.post(
+        f"/organisations/{org.id}/support/{colleague.id}", {"csrf_token": token}, status=403
+    )
     assert dbsession.scalar(select(func.count()).select_from(SupportToken)) == 0
 
 

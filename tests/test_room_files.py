@@ -1,6 +1,7 @@
 """Files shared in a consultation room: who may upload and download, the
 checks, and their removal from disk and database when the room ends; the
 staff and guest room pages and inviting a participant."""
+
 import email
 import email.policy
 import json
@@ -10,11 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from consultroom.mail.models import OutboxMessage
 from consultroom.clients.models import Participant
 from consultroom.db import utcnow
+from consultroom.mail.models import OutboxMessage
 from consultroom.realtime.models import Room, RoomInvite, SharedFile
 from consultroom.room.files import sweep
+
 from realtime_support import Browser, client_socket, staff_socket
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -22,11 +24,16 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 def multipart(fields, filename, data):
     boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-             .encode() for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                 f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                 .encode() + data + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+    )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
@@ -52,8 +59,7 @@ def upload(browser, room, name, data, token=None, csrf=None):
         headers["X-Room-Token"] = token
     if csrf:
         headers["X-CSRF-Token"] = csrf
-    status, _headers, answer = browser.request(f"/room/{room}/files", data=body,
-                                               headers=headers)
+    status, _headers, answer = browser.request(f"/room/{room}/files", data=body, headers=headers)
     return status, json.loads(answer) if answer.startswith(b"{") else answer
 
 
@@ -83,13 +89,13 @@ def test_uploads_are_checked_by_content_size_and_membership(server, clinic):
     org, doctor = clinic
     browser, staff, client, appointment, room = consultation(server, org, doctor)
     visitor = Browser(server.port, org)
-    status, answer = upload(visitor, room, "invoice.pdf", b"MZ\x90\x00 not a pdf",
-                            token=appointment.token)
+    status, answer = upload(
+        visitor, room, "invoice.pdf", b"MZ\x90\x00 not a pdf", token=appointment.token
+    )
     assert status == 400 and "content" in answer["error"]
     status, answer = upload(visitor, room, "tool.exe", b"MZ\x90\x00", token=appointment.token)
     assert status == 400
-    status, answer = upload(visitor, room, "big.pdf", PDF + b"0" * 300_000,
-                            token=appointment.token)
+    status, answer = upload(visitor, room, "big.pdf", PDF + b"0" * 300_000, token=appointment.token)
     assert status == 400 and "larger" in answer["error"]
     status, _answer = upload(visitor, room, "scan.pdf", PDF, token="x" * 43)
     assert status == 404
@@ -108,16 +114,16 @@ def test_file_sharing_follows_the_organisation_setting(server, clinic):
     org, doctor = clinic
     browser, staff, client, appointment, room = consultation(server, org, doctor)
     server.set_options(org, file_sharing=False)
-    status, _answer = upload(Browser(server.port, org), room, "scan.pdf", PDF,
-                             token=appointment.token)
+    status, _answer = upload(
+        Browser(server.port, org), room, "scan.pdf", PDF, token=appointment.token
+    )
     assert status == 403
 
 
 def test_another_organisation_cannot_download_or_open_the_room(server, clinic):
     org, doctor = clinic
     browser, staff, client, appointment, room = consultation(server, org, doctor)
-    status, info = upload(Browser(server.port, org), room, "scan.pdf", PDF,
-                          token=appointment.token)
+    status, info = upload(Browser(server.port, org), room, "scan.pdf", PDF, token=appointment.token)
     other = server.organisation()
     intruder = Browser(server.port, other).log_in(server.user(other))
     assert intruder.request(info["url"])[0] == 404
@@ -130,24 +136,35 @@ def test_another_organisation_cannot_download_or_open_the_room(server, clinic):
 def test_the_staff_room_page_and_a_quick_invite(server, clinic):
     org, doctor = clinic
     browser, staff, client, appointment, room = consultation(server, org, doctor)
-    tolk = server.add(Participant(organisation_id=org.id, initials="A.", last_name="Tolk",
-                                  email="tolk@example.org"))
-    stranger = server.add(Participant(organisation_id=server.organisation().id,
-                                      last_name="Stranger", email="s@example.org"))
+    tolk = server.add(
+        Participant(
+            organisation_id=org.id, initials="A.", last_name="Tolk", email="tolk@example.org"
+        )
+    )
+    stranger = server.add(
+        Participant(
+            organisation_id=server.organisation().id, last_name="Stranger", email="s@example.org"
+        )
+    )
     status, _headers, page = browser.request(f"/room/{room}")
     assert status == 200 and b"A. Tolk (tolk@example.org)" in page
-    config = json.loads(re.search(
-        rb'<script type="application/json" id="realtime-config">(.*?)</script>', page,
-        re.S).group(1))
+    config = json.loads(
+        re.search(
+            rb'<script type="application/json" id="realtime-config">(.*?)</script>', page, re.S
+        ).group(1)
+    )
     assert config["room"] == room and config["hello"]["role"] == "staff"
     csrf = config["csrf"]
     status, _headers, answer = browser.request(
-        f"/room/{room}/participants", {"name": "Interpreter", "email": "i@example.org"},
-        headers={"X-CSRF-Token": csrf})
+        f"/room/{room}/participants",
+        {"name": "Interpreter", "email": "i@example.org"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert status == 200, answer
     [(token,)] = server.query(select(RoomInvite.token).where(RoomInvite.room_id == room))
-    [(message,)] = server.query(select(OutboxMessage.message)
-                                .where(OutboxMessage.recipient == "i@example.org"))
+    [(message,)] = server.query(
+        select(OutboxMessage.message).where(OutboxMessage.recipient == "i@example.org")
+    )
     text = email.message_from_bytes(message, policy=email.policy.default)
     assert f"/join/{token}" in text.get_body().get_content()
     guest_page = Browser(server.port, org)
@@ -158,16 +175,20 @@ def test_the_staff_room_page_and_a_quick_invite(server, clinic):
     assert sorted(p["role"] for p in joined["peers"]) == ["client", "staff"]
     assert staff.expect("peer_joined")["name"] == "Interpreter"
     status, _headers, _answer = browser.request(
-        f"/room/{room}/participants", {"name": "", "email": "nope"},
-        headers={"X-CSRF-Token": csrf})
+        f"/room/{room}/participants", {"name": "", "email": "nope"}, headers={"X-CSRF-Token": csrf}
+    )
     assert status == 400
     status, _headers, answer = browser.request(
-        f"/room/{room}/participants", {"participant_id": str(tolk.id)},
-        headers={"X-CSRF-Token": csrf})
+        f"/room/{room}/participants",
+        {"participant_id": str(tolk.id)},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert status == 200 and json.loads(answer)["name"] == "A. Tolk"
     status, _headers, _answer = browser.request(
-        f"/room/{room}/participants", {"participant_id": str(stranger.id)},
-        headers={"X-CSRF-Token": csrf})
+        f"/room/{room}/participants",
+        {"participant_id": str(stranger.id)},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert status == 400
     invited = server.query(select(RoomInvite.email).where(RoomInvite.room_id == room))
     assert sorted(e for (e,) in invited) == ["i@example.org", "tolk@example.org"]
@@ -176,14 +197,27 @@ def test_the_staff_room_page_and_a_quick_invite(server, clinic):
 def test_the_worker_sweep_removes_files_of_rooms_that_ended_without_cleanup(server, clinic):
     org, doctor = clinic
     appointment = server.appointment(org, doctor)
-    room = server.add(Room(organisation_id=org.id, appointment_id=appointment.id,
-                           started_at=utcnow(), ended_at=utcnow()))
+    room = server.add(
+        Room(
+            organisation_id=org.id,
+            appointment_id=appointment.id,
+            started_at=utcnow(),
+            ended_at=utcnow(),
+        )
+    )
     folder = server.here / "files" / room.id
     folder.mkdir(parents=True)
     path = folder / "left-behind"
     path.write_bytes(PDF)
-    server.add(SharedFile(room_id=room.id, name="scan.pdf", size=len(PDF),
-                          content_type="application/pdf", path=str(path)))
+    server.add(
+        SharedFile(
+            room_id=room.id,
+            name="scan.pdf",
+            size=len(PDF),
+            content_type="application/pdf",
+            path=str(path),
+        )
+    )
     assert sweep({"dbmaker": server.dbmaker}) >= 1
     assert not path.exists() and not folder.exists()
     assert server.query(select(SharedFile.id).where(SharedFile.room_id == room.id)) == []

@@ -1,6 +1,7 @@
 """The development set-up end to end: migrate, create the demo data, serve
 with ``pserve`` (the gevent-websocket runner), and log in as each demo user
 over real HTTP."""
+
 import re
 import subprocess
 import sys
@@ -42,11 +43,16 @@ def server(tmp_path_factory):
     config = here / "test.ini"
     config.write_text(ini)
     for command in (["db", "upgrade"], ["demo"]):
-        done = subprocess.run([BIN / "consultroom", "-c", config, *command],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [BIN / "consultroom", "-c", config, *command],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     assert f"http://demo.localhost:{port}/" in done.stdout
-    process = subprocess.Popen([BIN / "pserve", config], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [BIN / "pserve", config], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     wait_for_port(port, process, timeout=20)
     yield port
     stop_process(process)
@@ -80,8 +86,9 @@ class Browser:
         status, page = self.request("/login")
         assert status == 200
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        status, _ = self.request("/login", {"csrf_token": token, "email": email,
-                                            "password": DEMO_PASSWORD})
+        status, _ = self.request(
+            "/login", {"csrf_token": token, "email": email, "password": DEMO_PASSWORD}
+        )
         assert status == 303
         return self.request("/")
 
@@ -102,7 +109,7 @@ def test_demo_organisation_shows_the_login_page(server):
 def test_each_demo_user_sees_the_menu_of_their_role(server, email, _name, role, _dept):
     status, page = Browser(server, "demo.localhost").log_in(email)
     assert status == 200
-    menu = page[page.index('<nav class="menu"'):page.index("</nav>")]
+    menu = page[page.index('<nav class="menu"') : page.index("</nav>")]
     for label in MENUS[role.value]:
         assert f">{label}</a>" in menu
     for label in NOT_IN_MENU[role.value]:

@@ -1,6 +1,7 @@
 """Security headers on every response (pages, redirects, error pages, static
 files, JSON), framing only for the widget pages, HSTS only when configured,
 and templates without inline scripts or unnonced styles."""
+
 import re
 from pathlib import Path
 
@@ -14,8 +15,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "themes" / "default" / "templa
 
 @pytest.fixture
 def org(make_organisation):
-    return make_organisation("acme", name="Acme Clinic",
-                             embed_origins=["https://www.acme.example"])
+    return make_organisation("acme", name="Acme Clinic", embed_origins=["https://www.acme.example"])
 
 
 def policy(response):
@@ -96,10 +96,14 @@ def test_a_strange_host_is_not_repeated_in_the_policy(app):
 def test_hsts_only_with_the_setting(webtest, org, app, monkeypatch):
     assert "Strict-Transport-Security" not in webtest("acme").get("/login").headers
     monkeypatch.setitem(app.registry.settings, "security.hsts", "true")
-    for response in (webtest("acme").get("/login"), webtest("acme").get("/x", status=404),
-                     webtest().get("/login")):
-        assert response.headers["Strict-Transport-Security"] == \
-            "max-age=31536000; includeSubDomains"
+    for response in (
+        webtest("acme").get("/login"),
+        webtest("acme").get("/x", status=404),
+        webtest().get("/login"),
+    ):
+        assert (
+            response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+        )
 
 
 # --- inline styles: the nonce ---------------------------------------------------------
@@ -144,8 +148,9 @@ def test_walk_in_widget_may_be_framed_by_the_organisations_sites(webtest, org, d
     assert len(style_nonces) == 1
     assert f"'nonce-{style_nonces.pop()}'" in policy(page)["style-src"]
     # ... and its error pages too, since they show inside the frame.
-    assert_secured(app.get("/walk-in/nonexistent", status=404),
-                   framing="'self' https://www.acme.example")
+    assert_secured(
+        app.get("/walk-in/nonexistent", status=404), framing="'self' https://www.acme.example"
+    )
 
 
 def test_staff_pages_may_not_be_framed(webtest, org, make_user, login):

@@ -3,6 +3,7 @@ the rate-limit counter and the secret box; the password hasher is tested with
 the logins): the registered implementations provide their interfaces, and a
 fake registered for an interface is what the application then uses, from the
 pages down, without string keys or monkeypatching."""
+
 import re
 import sys
 import types
@@ -23,8 +24,12 @@ from consultroom.testing import PASSWORD
 from consultroom.twofactor.crypto import ISecretBox, secret_box
 from consultroom.twofactor.models import TwoFactor
 
-FINDERS = {IOutbox: mail_outbox, IMessageBus: message_bus,
-           IRateLimitCounter: rate_limit_counter, ISecretBox: secret_box}
+FINDERS = {
+    IOutbox: mail_outbox,
+    IMessageBus: message_bus,
+    IRateLimitCounter: rate_limit_counter,
+    ISecretBox: secret_box,
+}
 
 
 @pytest.fixture
@@ -50,8 +55,18 @@ class KeptOutbox:
     def __init__(self):
         self.queued = []
 
-    def queue(self, dbsession, transaction_manager, recipient, subject, text, html=None,
-              attachments=(), organisation_id=None, ref=""):
+    def queue(
+        self,
+        dbsession,
+        transaction_manager,
+        recipient,
+        subject,
+        text,
+        html=None,
+        attachments=(),
+        organisation_id=None,
+        ref="",
+    ):
         self.queued.append((recipient, organisation_id, text))
 
     def deliver_due(self, only_ids=None, limit=100):
@@ -99,8 +114,9 @@ def test_a_plugin_s_bus_replaces_the_configured_one(app_settings, _app_dbmaker, 
     module.includeme = lambda config: config.registry.registerUtility(bus, IMessageBus)
     monkeypatch.setitem(sys.modules, module.__name__, module)  # Pyramid imports its package
     plugins = PluginRegistry()
-    plugins.plugins["fakebus"] = Plugin(id="fakebus", version="1", module=module,
-                                        info=PluginInfo(name="Fake bus"))
+    plugins.plugins["fakebus"] = Plugin(
+        id="fakebus", version="1", module=module, info=PluginInfo(name="Fake bus")
+    )
     registry = make_config(app_settings, plugins=plugins, dbmaker=_app_dbmaker).registry
     assert message_bus(registry) is bus
     # Told to resync the sockets after a reconnect, like the configured bus.
@@ -148,15 +164,16 @@ class MirrorBox:
         return token.removeprefix(b"mirror:")[::-1]
 
 
-def test_a_swapped_secret_box_seals_the_second_factor(webtest, swap_service, org, make_user,
-                                                      login, dbsession):
+def test_a_swapped_secret_box_seals_the_second_factor(
+    webtest, swap_service, org, make_user, login, dbsession
+):
     swap_service(ISecretBox, MirrorBox())
     user = make_user(org)
     web = webtest("acme")
     login(web, user)
     page = web.get("/profile/two-factor")
     shown = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.text)[1]
-    stored = dbsession.scalar(select(TwoFactor.secret_encrypted)
-                              .where(TwoFactor.user_id == user.id))
+    stored = dbsession.scalar(
+        select(TwoFactor.secret_encrypted).where(TwoFactor.user_id == user.id)
+    )
     assert stored == "mirror:" + shown.replace(" ", "")[::-1]
-

@@ -1,8 +1,9 @@
 """Server-side sessions: the cookie, a new id at login, ending a user's
 sessions (log out everywhere, deactivation, a new password), the idle timeout
 and its keep-alive, the maximum age, flash messages and pruning."""
+
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +26,7 @@ def user(org, make_user):
 
 @pytest.fixture
 def clock(time_machine):
-    time_machine.move_to(datetime.now(timezone.utc), tick=False)
+    time_machine.move_to(datetime.now(UTC), tick=False)
     return time_machine
 
 
@@ -116,8 +117,9 @@ def test_stolen_cookie_is_refused_after_logout(webtest, user, login, dbsession):
     assert not logged_in(thief)
 
 
-def test_a_cookie_copied_to_another_site_finds_no_session(webtest, user, login, dbsession,
-                                                          make_organisation):
+def test_a_cookie_copied_to_another_site_finds_no_session(
+    webtest, user, login, dbsession, make_organisation
+):
     home = webtest("acme")
     login(home, user)
     make_organisation("other")
@@ -147,8 +149,9 @@ def test_flash_survives_the_redirect_after_post_once(webtest, user, login):
     assert "Your profile is saved." not in app.get("/profile").text
 
 
-def test_session_change_is_saved_with_a_committed_4xx_response(webtest, user, login,
-                                                               dbsession, clock):
+def test_session_change_is_saved_with_a_committed_4xx_response(
+    webtest, user, login, dbsession, clock
+):
     app = webtest("acme")
     login(app, user)
     seen = row_of(dbsession, app).last_seen
@@ -163,13 +166,15 @@ def test_session_change_is_saved_with_a_committed_4xx_response(webtest, user, lo
 @pytest.fixture
 def kicked(monkeypatch):
     calls = []
-    monkeypatch.setattr("consultroom.sessions.kick_user",
-                        lambda registry, user_id: calls.append(user_id))
+    monkeypatch.setattr(
+        "consultroom.sessions.kick_user", lambda registry, user_id: calls.append(user_id)
+    )
     return calls
 
 
-def test_log_out_everywhere_ends_every_session(webtest, user, login, dbsession, kicked,
-                                               make_user, org):
+def test_log_out_everywhere_ends_every_session(
+    webtest, user, login, dbsession, kicked, make_user, org
+):
     colleague = make_user(org)
     phone, laptop, other = webtest("acme"), webtest("acme"), webtest("acme")
     login(phone, user)
@@ -193,8 +198,9 @@ def test_log_out_everywhere_needs_a_login_and_a_csrf_token(webtest, user, login,
     assert logged_in(app) and kicked == []
 
 
-def test_deactivated_users_other_session_ends(webtest, org, user, make_user, login,
-                                              dbsession, kicked):
+def test_deactivated_users_other_session_ends(
+    webtest, org, user, make_user, login, dbsession, kicked
+):
     admin = make_user(org, role=Role.org_admin)
     users_app, admin_app = webtest("acme"), webtest("acme")
     login(users_app, user)
@@ -208,8 +214,9 @@ def test_deactivated_users_other_session_ends(webtest, org, user, make_user, log
     assert logged_in(admin_app)
 
 
-def test_changing_the_password_ends_the_other_sessions_only(webtest, user, login,
-                                                            dbsession, kicked):
+def test_changing_the_password_ends_the_other_sessions_only(
+    webtest, user, login, dbsession, kicked
+):
     here, elsewhere = webtest("acme"), webtest("acme")
     login(here, user)
     login(elsewhere, user)
@@ -224,8 +231,9 @@ def test_changing_the_password_ends_the_other_sessions_only(webtest, user, login
     assert kicked == [user.id]
 
 
-def test_nothing_is_ended_when_the_change_is_not_committed(webtest, org, user, make_user,
-                                                          login, dbsession, kicked):
+def test_nothing_is_ended_when_the_change_is_not_committed(
+    webtest, org, user, make_user, login, dbsession, kicked
+):
     admin = make_user(org, role=Role.org_admin)
     users_app, admin_app = webtest("acme"), webtest("acme")
     login(users_app, user)
@@ -240,8 +248,7 @@ def test_nothing_is_ended_when_the_change_is_not_committed(webtest, org, user, m
 # --- idle timeout, keep-alive, maximum age ----------------------------------------------------
 
 
-def test_idle_timeout_is_the_organisations_setting(webtest, org, user, login, dbsession,
-                                                   clock):
+def test_idle_timeout_is_the_organisations_setting(webtest, org, user, login, dbsession, clock):
     org.settings = {"session_idle_minutes": 10}
     dbsession.flush()
     app = webtest("acme")
@@ -263,8 +270,9 @@ def test_default_idle_timeout_is_30_minutes(webtest, user, login, clock):
     assert not logged_in(app)
 
 
-def test_lowering_the_setting_applies_to_existing_sessions(webtest, org, user, login,
-                                                           dbsession, clock):
+def test_lowering_the_setting_applies_to_existing_sessions(
+    webtest, org, user, login, dbsession, clock
+):
     app = webtest("acme")
     login(app, user)
     org.settings = {"session_idle_minutes": 5}
@@ -331,8 +339,7 @@ def test_console_keep_alive_and_status(webtest, make_user, login, clock):
     login(console, superuser)
     token = console.get("/").forms[0]["csrf_token"].value
     clock.shift(timedelta(minutes=10))
-    assert console.post("/session/keep-alive", {"csrf_token": token}).json == {
-        "remaining": 1800}
+    assert console.post("/session/keep-alive", {"csrf_token": token}).json == {"remaining": 1800}
 
 
 def test_session_ends_after_the_maximum_age_even_when_used(webtest, user, login, clock):
@@ -377,4 +384,5 @@ def test_worker_prunes_ended_sessions(webtest, org, user, login, dbsession, cloc
     clock.shift(timedelta(minutes=2))
     prune(dbsession)
     assert [r.id_hash for r in rows(dbsession, user_id=user.id)] == [
-        row_of(dbsession, active).id_hash]
+        row_of(dbsession, active).id_hash
+    ]

@@ -1,26 +1,30 @@
 """Which site a Host header selects."""
+
 import pytest
 
 from consultroom.tenancy.hosts import CONSOLE, ORGANISATION, UNKNOWN, subdomain_of
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize("host, expected", [
-    ("localhost", (CONSOLE, None)),
-    ("localhost:6543", (CONSOLE, None)),
-    ("demo.localhost:6543", (ORGANISATION, "demo")),
-    ("DEMO.localhost.", (ORGANISATION, "demo")),
-    ("a.b.localhost", (UNKNOWN, None)),
-    ("evil.com", (UNKNOWN, None)),
-    ("notlocalhost", (UNKNOWN, None)),
-    (".localhost", (UNKNOWN, None)),
-    ("demo.localhost:6543@evil.example", (UNKNOWN, None)),
-    ("demo.localhost#.evil.example", (UNKNOWN, None)),
-    ("demo.localhost:", (UNKNOWN, None)),
-    ("demo.localhost:123456", (UNKNOWN, None)),
-    ("[::1]:6543", (UNKNOWN, None)),
-    ("", (UNKNOWN, None)),
-])
+@pytest.mark.parametrize(
+    "host, expected",
+    [
+        ("localhost", (CONSOLE, None)),
+        ("localhost:6543", (CONSOLE, None)),
+        ("demo.localhost:6543", (ORGANISATION, "demo")),
+        ("DEMO.localhost.", (ORGANISATION, "demo")),
+        ("a.b.localhost", (UNKNOWN, None)),
+        ("evil.com", (UNKNOWN, None)),
+        ("notlocalhost", (UNKNOWN, None)),
+        (".localhost", (UNKNOWN, None)),
+        ("demo.localhost:6543@evil.example", (UNKNOWN, None)),
+        ("demo.localhost#.evil.example", (UNKNOWN, None)),
+        ("demo.localhost:", (UNKNOWN, None)),
+        ("demo.localhost:123456", (UNKNOWN, None)),
+        ("[::1]:6543", (UNKNOWN, None)),
+        ("", (UNKNOWN, None)),
+    ],
+)
 def test_subdomain_of(host, expected):
     assert subdomain_of(host, "localhost") == expected
 
@@ -52,6 +56,7 @@ def test_a_foreign_host_gets_a_page_that_names_no_foreign_link(app, db_connectio
     from webtest import TestApp
 
     page = TestApp(app, extra_environ={"HTTP_HOST": "a.b.consultroom.test"}).get(
-        "/login", status=400, headers={"Accept-Language": "nl"})
+        "/login", status=400, headers={"Accept-Language": "nl"}
+    )
     assert "Op dit adres is geen organisatie te vinden" in page.text
     assert "a.b.consultroom.test" not in page.text

@@ -6,6 +6,7 @@ subdomain, and on A's own subdomain with B's object IDs in the URL. Neither
 may succeed. Every protected route is also requested without a session. New
 routes are covered automatically.
 """
+
 import pytest
 
 from route_walk import PLACEHOLDER, KeyVisitor, Visitor, fill, routes
@@ -61,10 +62,12 @@ def a_sends(webtest, login, world, dbsession):
 # One test per credential and place: every request of a test runs in one
 # database transaction, and PostgreSQL's lock table bounds how many a
 # transaction may make.
-@pytest.mark.parametrize("credential, host", [
-    ("session", "beta"), ("session", ""), ("API key", "beta")])
+@pytest.mark.parametrize(
+    "credential, host", [("session", "beta"), ("session", ""), ("API key", "beta")]
+)
 def test_organisation_a_on_b_gets_what_an_anonymous_visitor_gets(
-        app, webtest, world, a_sends, credential, host):
+    app, webtest, world, a_sends, credential, host
+):
     *_, b_values = world
     visitor, anonymous = a_sends(credential, host), Visitor(webtest(host))
     differences = []

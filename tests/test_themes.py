@@ -1,6 +1,7 @@
 """The theme chain: a configured theme (in ``consultroom.themes_dir``, or a
 distribution's asset spec) overrides the templates and static files it has;
 everything else comes from the bundled default theme."""
+
 import pytest
 from webtest import TestApp
 
@@ -22,18 +23,24 @@ def themes_dir(tmp_path):
 
 @pytest.fixture
 def themed(app_settings, _app_dbmaker, db_connection, themes_dir):
-    settings = {**app_settings, "consultroom.themes_dir": str(themes_dir),
-                "consultroom.theme": "custom"}
+    settings = {
+        **app_settings,
+        "consultroom.themes_dir": str(themes_dir),
+        "consultroom.theme": "custom",
+    }
     app = make_config(settings, plugins=PluginRegistry(), dbmaker=_app_dbmaker).make_wsgi_app()
-    return lambda subdomain: TestApp(app, extra_environ={
-        "HTTP_HOST": f"{subdomain}.{BASE_DOMAIN}", "REMOTE_ADDR": "192.0.2.10"})
+    return lambda subdomain: TestApp(
+        app, extra_environ={"HTTP_HOST": f"{subdomain}.{BASE_DOMAIN}", "REMOTE_ADDR": "192.0.2.10"}
+    )
 
 
 def test_the_chain_ends_with_the_default_theme(tmp_path):
     assert theme_chain({}) == [DEFAULT_THEME]
     assert theme_chain({"consultroom.theme": "mytheme:theme"}) == ["mytheme:theme", DEFAULT_THEME]
     assert theme_chain({"consultroom.themes_dir": str(tmp_path), "consultroom.theme": "x"}) == [
-        str(tmp_path / "x"), DEFAULT_THEME]
+        str(tmp_path / "x"),
+        DEFAULT_THEME,
+    ]
 
 
 def test_the_configured_theme_overrides_what_it_has(themed, make_organisation):

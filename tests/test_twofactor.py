@@ -2,9 +2,10 @@
 logging in, codes accepted once with at most one step of drift, recovery
 codes, the lockout, the organisation's "allow" and "require" settings, and
 an administrator switching it off for a lost phone."""
+
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,7 +26,7 @@ from consultroom.twofactor.crypto import SETTING, box_from_settings, encrypt
 from consultroom.twofactor.models import RecoveryCode, TwoFactor
 
 # The middle of a 30-second step, so that "now" stays in it while a test runs.
-START = datetime(2030, 5, 1, 9, 0, 15, tzinfo=timezone.utc)
+START = datetime(2030, 5, 1, 9, 0, 15, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -86,8 +87,8 @@ def logged_in(app):
 def audited(dbsession, user):
     """The two-factor actions recorded about ``user``."""
     return dbsession.scalars(
-        select(AuditEntry.action).where(AuditEntry.object_id == str(user.id),
-                                        AuditEntry.action.startswith("two_factor."))
+        select(AuditEntry.action)
+        .where(AuditEntry.object_id == str(user.id), AuditEntry.action.startswith("two_factor."))
         .order_by(AuditEntry.id)
     ).all()
 
@@ -98,10 +99,16 @@ KNOWN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 @pytest.fixture
 def enrol_directly(app, dbsession):
     """Give a user a confirmed authenticator with KNOWN_SECRET, without the pages."""
+
     def enrol_(user):
         request = SimpleNamespace(registry=app.registry)
-        dbsession.add(TwoFactor(user_id=user.id, secret_encrypted=encrypt(request, KNOWN_SECRET),
-                                confirmed_at=utcnow()))
+        dbsession.add(
+            TwoFactor(
+                user_id=user.id,
+                secret_encrypted=encrypt(request, KNOWN_SECRET),
+                confirmed_at=utcnow(),
+            )
+        )
         dbsession.flush()
 
     return enrol_
@@ -123,8 +130,9 @@ def enrolled(webtest, org, make_user, login, clock):
 # --- enrolment ---------------------------------------------------------------
 
 
-def test_enrol_with_qr_code_confirm_and_recovery_codes(webtest, org, make_user, login, clock,
-                                                      dbsession):
+def test_enrol_with_qr_code_confirm_and_recovery_codes(
+    webtest, org, make_user, login, clock, dbsession
+):
     user = make_user(org)
     web = webtest("acme")
     login(web, user)
@@ -150,8 +158,9 @@ def test_enrol_with_qr_code_confirm_and_recovery_codes(webtest, org, make_user, 
     row = dbsession.get(TwoFactor, user.id)
     assert row.confirmed
     assert secret not in row.secret_encrypted  # encrypted at rest
-    hashes = dbsession.scalars(select(RecoveryCode.code_hash)
-                               .where(RecoveryCode.user_id == user.id)).all()
+    hashes = dbsession.scalars(
+        select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)
+    ).all()
     assert len(hashes) == 10 and not set(hashes) & set(codes)
     # Now on: the profile says so, and enrolling again is not offered.
     assert "Recovery codes left: 10" in web.get("/profile").text
@@ -208,13 +217,16 @@ def test_one_step_of_drift_is_accepted_once_two_are_not(enrolled):
     app = enrolled.app
     submit_password(app, enrolled.user)
     for steps in (-2, 2):
-        assert "This code is not right" in submit_code(
-            app, code_at(enrolled.secret, steps), status=200).text
+        assert (
+            "This code is not right"
+            in submit_code(app, code_at(enrolled.secret, steps), status=200).text
+        )
     submit_code(app, code_at(enrolled.secret, -1), status=303)  # the previous step
     log_out(app)
     submit_password(app, enrolled.user)
-    assert "This code is not right" in submit_code(
-        app, code_at(enrolled.secret, -1), status=200).text
+    assert (
+        "This code is not right" in submit_code(app, code_at(enrolled.secret, -1), status=200).text
+    )
 
 
 def test_an_earlier_step_is_refused_after_a_later_one(enrolled):
@@ -237,8 +249,10 @@ def test_a_recovery_code_works_once(enrolled, dbsession):
     assert "This code is not right" in submit_code(app, code, status=200).text
     assert not logged_in(app)
     assert service.recovery_codes_left(dbsession, enrolled.user) == 9
-    assert audited(dbsession, enrolled.user) == ["two_factor.enabled",
-                                                 "two_factor.recovery_code_used"]
+    assert audited(dbsession, enrolled.user) == [
+        "two_factor.enabled",
+        "two_factor.recovery_code_used",
+    ]
 
 
 def test_another_users_recovery_code_does_not_work(enrolled, webtest, make_user, org, login):
@@ -291,8 +305,7 @@ def test_the_code_page_without_a_password_goes_to_login(webtest, org):
     assert webtest("acme").get("/login/code", status=303).location.endswith("/login")
 
 
-def test_a_pending_login_is_not_valid_on_another_organisation(enrolled, webtest,
-                                                               make_organisation):
+def test_a_pending_login_is_not_valid_on_another_organisation(enrolled, webtest, make_organisation):
     make_organisation("other")
     submit_password(enrolled.app, enrolled.user)
     other = webtest("other")
@@ -326,8 +339,12 @@ def test_turn_off_needs_a_code_or_the_password(enrolled, dbsession):
     form["proof"] = PASSWORD
     assert "Two-factor authentication is off." in form.submit(status=303).follow().text
     assert dbsession.get(TwoFactor, enrolled.user.id) is None
-    assert dbsession.scalars(select(RecoveryCode)
-                             .where(RecoveryCode.user_id == enrolled.user.id)).all() == []
+    assert (
+        dbsession.scalars(
+            select(RecoveryCode).where(RecoveryCode.user_id == enrolled.user.id)
+        ).all()
+        == []
+    )
     assert audited(dbsession, enrolled.user)[-1] == "two_factor.disabled"
 
 
@@ -405,8 +422,7 @@ def test_require_lets_a_user_log_out(webtest, org, make_user):
 # --- administrators --------------------------------------------------------------
 
 
-def test_org_admin_switches_off_a_lost_phone(enrolled, webtest, make_user, org, login,
-                                             dbsession):
+def test_org_admin_switches_off_a_lost_phone(enrolled, webtest, make_user, org, login, dbsession):
     admin = make_user(org, role=Role.org_admin)
     app = webtest("acme")
     login(app, admin)
@@ -414,8 +430,9 @@ def test_org_admin_switches_off_a_lost_phone(enrolled, webtest, make_user, org, 
     form = form_to(page, f"/staff/{enrolled.user.id}/two-factor/reset")
     assert "Two-factor authentication of Dr Ada is off." in form.submit(status=303).follow().text
     assert not service.is_enabled(dbsession, enrolled.user)
-    reset_entry = dbsession.scalars(select(AuditEntry)
-                                    .where(AuditEntry.action == "two_factor.reset")).one()
+    reset_entry = dbsession.scalars(
+        select(AuditEntry).where(AuditEntry.action == "two_factor.reset")
+    ).one()
     assert (reset_entry.user_id, reset_entry.object_id) == (admin.id, str(enrolled.user.id))
     assert "/two-factor/reset" not in app.get(f"/staff/{enrolled.user.id}").text
     # Now the password alone logs in.
@@ -427,8 +444,9 @@ def reset(app, user_id, status):
     return app.post(f"/staff/{user_id}/two-factor/reset", {"csrf_token": csrf}, status=status)
 
 
-def test_department_admin_resets_their_practitioners_only(webtest, make_user, org, login,
-                                                          dbsession, clock, enrol_directly):
+def test_department_admin_resets_their_practitioners_only(
+    webtest, make_user, org, login, dbsession, clock, enrol_directly
+):
     own = Department(organisation_id=org.id, name="Own")
     other = Department(organisation_id=org.id, name="Other")
     dbsession.add_all([own, other])
@@ -446,8 +464,9 @@ def test_department_admin_resets_their_practitioners_only(webtest, make_user, or
     assert not service.is_enabled(dbsession, mine)
 
 
-def test_a_practitioner_cannot_reset_anyone(webtest, make_user, org, login, dbsession, clock,
-                                            enrol_directly):
+def test_a_practitioner_cannot_reset_anyone(
+    webtest, make_user, org, login, dbsession, clock, enrol_directly
+):
     colleague = make_user(org)
     enrol_directly(colleague)
     app = webtest("acme")
@@ -456,8 +475,9 @@ def test_a_practitioner_cannot_reset_anyone(webtest, make_user, org, login, dbse
     assert service.is_enabled(dbsession, colleague)
 
 
-def test_another_organisations_user_is_not_found(webtest, make_user, make_organisation, org,
-                                                 login, dbsession, clock, enrol_directly):
+def test_another_organisations_user_is_not_found(
+    webtest, make_user, make_organisation, org, login, dbsession, clock, enrol_directly
+):
     stranger = make_user(make_organisation("beta"))
     enrol_directly(stranger)
     app = webtest("acme")
@@ -466,8 +486,9 @@ def test_another_organisations_user_is_not_found(webtest, make_user, make_organi
     assert service.is_enabled(dbsession, stranger)
 
 
-def test_an_admin_does_not_reset_their_own(webtest, make_user, org, dbsession, clock,
-                                           enrol_directly):
+def test_an_admin_does_not_reset_their_own(
+    webtest, make_user, org, dbsession, clock, enrol_directly
+):
     admin = make_user(org, role=Role.org_admin)
     enrol_directly(admin)
     app = webtest("acme")
@@ -488,8 +509,10 @@ def test_encryption_key_setting_rotation_and_derived_key():
     assert Fernet(new).decrypt(rotated.encrypt(b"secret")) == b"secret"  # the first encrypts
 
     derived = box_from_settings({"session.secret": "s" * 64})
-    assert box_from_settings({"session.secret": "s" * 64}).decrypt(
-        derived.encrypt(b"secret")) == b"secret"
+    assert (
+        box_from_settings({"session.secret": "s" * 64}).decrypt(derived.encrypt(b"secret"))
+        == b"secret"
+    )
     with pytest.raises(InvalidToken):
         box_from_settings({"session.secret": "t" * 64}).decrypt(derived.encrypt(b"secret"))
 

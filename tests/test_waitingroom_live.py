@@ -1,6 +1,7 @@
 """The live waiting room over real websockets: arrival in the right list,
 the call-in race, send back, notes, force start, the grace period, the
 walk-in switch, and organisations kept apart."""
+
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ from consultroom.appointments.models import Appointment, Kind
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.realtime.models import Visit, WalkInSwitch
+
 from realtime_support import Browser, client_socket, staff_socket
 
 
@@ -96,8 +98,9 @@ def test_two_simultaneous_call_ins_have_exactly_one_winner(server, clinic):
     loser = next(a for a in answers if a["type"] == "claim_lost")
     assert loser["by"] in ("Doc 0", "Doc 1") and winner["url"] == f"/room/{winner['room']}"
     assert client.expect("admitted")["room"] == winner["room"]
-    [(state, claimed_by)] = server.query(select(Visit.state, Visit.claimed_by_id)
-                                         .where(Visit.id == visit))
+    [(state, claimed_by)] = server.query(
+        select(Visit.state, Visit.claimed_by_id).where(Visit.id == visit)
+    )
     assert state == "in_room" and claimed_by in {u.id for u in users}
 
 
@@ -203,10 +206,19 @@ def test_the_walk_in_switch_feeds_the_widget(server, clinic):
     assert staff.expect("waiting_list")["walk_in_available"] is False
     from consultroom.widgets.models import WalkInWidget
 
-    widget = server.add(WalkInWidget(organisation_id=org.id, name="Walk in", opening_hours="",
-                                     absence_text="Nobody", terms_text="", custom_css="",
-                                     intake_fields=["last_name"], primary_colour="#1f6f8b",
-                                     background_colour="#ffffff"))
+    widget = server.add(
+        WalkInWidget(
+            organisation_id=org.id,
+            name="Walk in",
+            opening_hours="",
+            absence_text="Nobody",
+            terms_text="",
+            custom_css="",
+            intake_fields=["last_name"],
+            primary_colour="#1f6f8b",
+            background_colour="#ffffff",
+        )
+    )
     visitor = Browser(server.port, org)
     _status, _headers, page = visitor.request(f"/walk-in/{widget.public_id}")
     assert b"Dr Who" not in page
@@ -218,8 +230,9 @@ def test_the_walk_in_switch_feeds_the_widget(server, clinic):
     assert [a["name"] for a in json.loads(data)["available"]] == ["Dr Who"]
     staff.send({"type": "walk_in_available", "on": False})
     staff.expect("walk_in")
-    [(available,)] = server.query(select(WalkInSwitch.available)
-                                  .where(WalkInSwitch.user_id == doctor.id))
+    [(available,)] = server.query(
+        select(WalkInSwitch.available).where(WalkInSwitch.user_id == doctor.id)
+    )
     assert available is False
 
 
@@ -265,9 +278,14 @@ def test_a_new_service_message_reaches_waiting_clients_live(server, clinic):
     client = client_socket(server, org, appointment)
     assert client.expect("waiting")["service_messages"] == []
     browser = Browser(server.port, org).log_in(admin)
-    status, _headers, _page = browser.request("/service-messages", {
-        "csrf_token": browser.csrf_token(), "text": "Phones are down until 11:00",
-        "department_id": "0"})
+    status, _headers, _page = browser.request(
+        "/service-messages",
+        {
+            "csrf_token": browser.csrf_token(),
+            "text": "Phones are down until 11:00",
+            "department_id": "0",
+        },
+    )
     assert status == 303
     assert client.expect("waiting")["service_messages"] == ["Phones are down until 11:00"]
 
@@ -278,12 +296,21 @@ def test_the_link_window_governs_entering_not_being_called_in(server, clinic):
     the link no longer lets them back in."""
     org, doctor = clinic
     server.set_options(org, link_open_after_minutes=0)
-    client = Client(organisation_id=org.id, initials="K.", last_name="Late",
-                    email="late@example.org")
+    client = Client(
+        organisation_id=org.id, initials="K.", last_name="Late", email="late@example.org"
+    )
     closes = utcnow() + timedelta(seconds=3)
-    appointment = server.add(client, Appointment(
-        organisation_id=org.id, client=client, practitioner_id=doctor.id, kind=Kind.appointment,
-        starts_at=closes - timedelta(minutes=20), duration_minutes=20))[1]
+    appointment = server.add(
+        client,
+        Appointment(
+            organisation_id=org.id,
+            client=client,
+            practitioner_id=doctor.id,
+            kind=Kind.appointment,
+            starts_at=closes - timedelta(minutes=20),
+            duration_minutes=20,
+        ),
+    )[1]
     _browser, staff = staff_socket(server, org, doctor)
     waiting = client_socket(server, org, appointment)
     waiting.expect("waiting")

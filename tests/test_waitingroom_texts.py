@@ -1,5 +1,6 @@
 """Waiting-room texts: the on-time text with its placeholders, and service
 messages per organisation or department with an optional expiry."""
+
 from datetime import datetime
 
 import pytest
@@ -14,8 +15,12 @@ from consultroom.waitingroom.models import ServiceMessage
 @pytest.fixture
 def org(make_organisation, dbsession):
     org = make_organisation("clinic", name="Clinic", timezone="Europe/Amsterdam")
-    dbsession.add_all([Department(organisation_id=org.id, name="GP"),
-                       Department(organisation_id=org.id, name="Physio")])
+    dbsession.add_all(
+        [
+            Department(organisation_id=org.id, name="GP"),
+            Department(organisation_id=org.id, name="Physio"),
+        ]
+    )
     dbsession.flush()
     return org
 
@@ -43,13 +48,17 @@ def test_text_with_known_placeholders_is_saved(admin_app, org, dbsession):
     assert org.waiting_room_text.startswith("Welcome *|client_name|*")
 
 
-@pytest.mark.parametrize("text, named", [
-    ("Hello *|patient|*", "*|patient|*"),
-    ("Hello *|client_name", "*|client_name"),
-    ("Hello *||*", "*||*"),
-])
-def test_unknown_or_malformed_placeholder_is_refused_by_name(admin_app, org, dbsession,
-                                                             text, named):
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("Hello *|patient|*", "*|patient|*"),
+        ("Hello *|client_name", "*|client_name"),
+        ("Hello *||*", "*||*"),
+    ],
+)
+def test_unknown_or_malformed_placeholder_is_refused_by_name(
+    admin_app, org, dbsession, text, named
+):
     form = admin_app.get("/waiting-room-text").forms[1]
     form["text"] = text
     page = form.submit(status=200)
@@ -92,14 +101,17 @@ def test_expiry_in_local_time_and_messages_disappear_after_it(admin_app, org, db
         assert current_messages(dbsession, org) == []
 
 
-@pytest.mark.parametrize("fields, error", [
-    ({"text": ""}, "This field is required."),
-    ({"text": "x" * 1001}, "Field cannot be longer than 1000 characters."),
-    ({"text": "ok", "expires_at": "yesterday"}, "Not a valid datetime value."),
-    ({"text": "ok", "expires_at": "2020-01-01T10:00"}, "Choose a time in the future."),
-    ({"text": "ok", "expires_at": "2030-03-31T02:30"}, "This time does not exist here"),
-    ({"text": "ok", "department_id": "999999"}, "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"text": ""}, "This field is required."),
+        ({"text": "x" * 1001}, "Field cannot be longer than 1000 characters."),
+        ({"text": "ok", "expires_at": "yesterday"}, "Not a valid datetime value."),
+        ({"text": "ok", "expires_at": "2020-01-01T10:00"}, "Choose a time in the future."),
+        ({"text": "ok", "expires_at": "2030-03-31T02:30"}, "This time does not exist here"),
+        ({"text": "ok", "department_id": "999999"}, "Not a valid choice."),
+    ],
+)
 def test_bad_service_messages_are_refused(admin_app, dbsession, fields, error):
     form = message_form(admin_app.get("/service-messages"))
     for key, value in fields.items():
@@ -112,8 +124,7 @@ def test_bad_service_messages_are_refused(admin_app, dbsession, fields, error):
     assert dbsession.query(ServiceMessage).count() == 0
 
 
-def test_department_admin_manages_only_their_department(webtest, login, make_user, org,
-                                                        dbsession):
+def test_department_admin_manages_only_their_department(webtest, login, make_user, org, dbsession):
     gp, physio = dept(org, "GP"), dept(org, "Physio")
     theirs = ServiceMessage(organisation_id=org.id, department_id=gp.id, text="GP")
     other = ServiceMessage(organisation_id=org.id, department_id=physio.id, text="Physio")

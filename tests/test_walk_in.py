@@ -2,6 +2,7 @@
 page lists who is available now (an availability block covering this
 moment), and its intake creates a client and a walk-in visit starting now,
 then leads to the waiting room."""
+
 import io
 from datetime import date, datetime, time
 
@@ -43,9 +44,15 @@ def departments(dbsession, org):
 
 
 def available(dbsession, org, user, **when):
-    dbsession.add(AvailabilityBlock(organisation_id=org.id, practitioner_id=user.id,
-                                    start_time=when.pop("start", time(9)),
-                                    end_time=when.pop("end", time(12)), **when))
+    dbsession.add(
+        AvailabilityBlock(
+            organisation_id=org.id,
+            practitioner_id=user.id,
+            start_time=when.pop("start", time(9)),
+            end_time=when.pop("end", time(12)),
+            **when,
+        )
+    )
     dbsession.flush()
 
 
@@ -58,8 +65,8 @@ def staff(make_user, org, departments, dbsession):
         "sam": make_user(org, name="Sam Speech", department_id=speech.id),
         "off": make_user(org, name="Olga Off", department_id=physio.id),
     }
-    available(dbsession, org, people["pia"], weekday=0)                     # Mondays
-    available(dbsession, org, people["paul"], on_date=date(2030, 6, 3))     # today only
+    available(dbsession, org, people["pia"], weekday=0)  # Mondays
+    available(dbsession, org, people["paul"], on_date=date(2030, 6, 3))  # today only
     available(dbsession, org, people["sam"], weekday=0)
     available(dbsession, org, people["off"], weekday=0, start=time(13), end=time(17))
     return people
@@ -67,11 +74,15 @@ def staff(make_user, org, departments, dbsession):
 
 @pytest.fixture
 def widget(dbsession, org, departments):
-    made = WalkInWidget(organisation_id=org.id, name="Physio walk-in",
-                        absence_text="Nobody right now, sorry.",
-                        opening_hours="Mondays 9–12", intake_fields=["last_name",
-                                                                      "date_of_birth"],
-                        terms_text="Be kind.", departments=[departments[0]])
+    made = WalkInWidget(
+        organisation_id=org.id,
+        name="Physio walk-in",
+        absence_text="Nobody right now, sorry.",
+        opening_hours="Mondays 9–12",
+        intake_fields=["last_name", "date_of_birth"],
+        terms_text="Be kind.",
+        departments=[departments[0]],
+    )
     dbsession.add(made)
     dbsession.flush()
     return made
@@ -83,15 +94,13 @@ def count(dbsession, model):
 
 
 def test_available_now_follows_availability_and_departments(dbsession, org, staff, widget):
-    assert [u.name for u in available_now(dbsession, org, widget)] == \
-        ["Paul Physio", "Pia Physio"]
+    assert [u.name for u in available_now(dbsession, org, widget)] == ["Paul Physio", "Pia Physio"]
     staff["pia"].active = False
     dbsession.flush()
     assert [u.name for u in available_now(dbsession, org, widget)] == ["Paul Physio"]
     widget.departments = []  # none chosen: every practitioner
     dbsession.flush()
-    assert [u.name for u in available_now(dbsession, org, widget)] == \
-        ["Paul Physio", "Sam Speech"]
+    assert [u.name for u in available_now(dbsession, org, widget)] == ["Paul Physio", "Sam Speech"]
     with time_machine.travel("2030-06-03T12:30:00Z", tick=False):  # 14:30 local
         assert [u.name for u in available_now(dbsession, org, widget)] == ["Olga Off"]
     with time_machine.travel("2030-06-10T08:00:00Z", tick=False):  # next Monday
@@ -103,10 +112,13 @@ def test_public_page_lists_who_is_available(webtest, org, staff, widget, dbsessi
     dbsession.flush()
     app = webtest("acme")
     page = app.get(f"/walk-in/{widget.public_id}")
-    assert "frame-ancestors 'self' https://www.acme.example http://localhost:8080" in \
-        page.headers["Content-Security-Policy"].split("; ")
-    assert [a.get_text() for a in page.html.select(".walk-in-list a")] == \
-        ["Paul Physio", "Pia Physio"]
+    assert "frame-ancestors 'self' https://www.acme.example http://localhost:8080" in page.headers[
+        "Content-Security-Policy"
+    ].split("; ")
+    assert [a.get_text() for a in page.html.select(".walk-in-list a")] == [
+        "Paul Physio",
+        "Pia Physio",
+    ]
     assert "Mondays 9–12" in page.text
     with time_machine.travel("2030-06-03T18:00:00Z", tick=False):
         page = app.get(f"/walk-in/{widget.public_id}")
@@ -114,8 +126,9 @@ def test_public_page_lists_who_is_available(webtest, org, staff, widget, dbsessi
         assert not page.html.select(".walk-in-list a")
 
 
-def test_intake_creates_a_walk_in_and_leads_to_the_waiting_room(webtest, org, staff, widget,
-                                                                dbsession, smtp):
+def test_intake_creates_a_walk_in_and_leads_to_the_waiting_room(
+    webtest, org, staff, widget, dbsession, smtp
+):
     app = webtest("acme")
     page = app.get(f"/walk-in/{widget.public_id}").click("Pia Physio")
     form = page.forms[0]
@@ -131,8 +144,10 @@ def test_intake_creates_a_walk_in_and_leads_to_the_waiting_room(webtest, org, st
     assert appointment.kind is Kind.walk_in
     assert appointment.starts_at == NOW
     assert appointment.practitioner_id == staff["pia"].id
-    assert (appointment.client.last_name, appointment.client.date_of_birth) == \
-        ("Visser", date(1980, 2, 3))
+    assert (appointment.client.last_name, appointment.client.date_of_birth) == (
+        "Visser",
+        date(1980, 2, 3),
+    )
     assert smtp.messages == []  # no invitation for a visit starting now
 
 
@@ -145,12 +160,15 @@ def test_walk_ins_do_not_block_each_other(webtest, org, staff, widget, dbsession
     assert count(dbsession, Appointment) == 2
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"last_name": ""}, "last_name", "This field is required."),
-    ({"date_of_birth": "yesterday"}, "date_of_birth", "Not a valid date value."),
-    ({"date_of_birth": "2031-01-01"}, "date_of_birth", "Give a date of birth in the past."),
-    ({"terms": False}, "terms", "Accept the terms to continue."),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"last_name": ""}, "last_name", "This field is required."),
+        ({"date_of_birth": "yesterday"}, "date_of_birth", "Not a valid date value."),
+        ({"date_of_birth": "2031-01-01"}, "date_of_birth", "Give a date of birth in the past."),
+        ({"terms": False}, "terms", "Accept the terms to continue."),
+    ],
+)
 def test_bad_intake_is_refused(webtest, org, staff, widget, dbsession, values, field, message):
     app = webtest("acme")
     form = app.get(f"/walk-in/{widget.public_id}/{staff['pia'].id}").forms[0]
@@ -175,8 +193,9 @@ def test_someone_not_available_cannot_be_chosen(webtest, org, staff, widget, dbs
     assert count(dbsession, Appointment) == 0 and count(dbsession, Client) == 0
 
 
-def test_unknown_or_other_organisations_widget_is_not_found(webtest, org, make_organisation,
-                                                            dbsession, widget, staff):
+def test_unknown_or_other_organisations_widget_is_not_found(
+    webtest, org, make_organisation, dbsession, widget, staff
+):
     other = make_organisation("other")
     theirs = WalkInWidget(organisation_id=other.id, name="Theirs")
     dbsession.add(theirs)
@@ -258,8 +277,9 @@ def test_bad_widget_settings_are_refused(admin_app, dbsession, org, departments)
         response = admin_app.post(url, {**good, **values}, status=200)
         errors = [e.get_text() for e in response.html.select(f"#{field}-help .error")]
         assert errors and (message is None or errors == [message]), (values, errors)
-    response = admin_app.post(url, {**good}, upload_files=[("logo", "x.png", b"not an image")],
-                              status=200)
+    response = admin_app.post(
+        url, {**good}, upload_files=[("logo", "x.png", b"not an image")], status=200
+    )
     assert "This file is not an image we can read." in response.text
     assert count(dbsession, WalkInWidget) == 0
 
@@ -270,11 +290,22 @@ def test_embed_origins_are_validated_and_saved(admin_app, dbsession, org):
     form["origins"] = "https://www.example.org/\n\nHTTP://LOCALHOST:8080\nhttps://a.example:443"
     form.submit(status=303)
     dbsession.expire_all()
-    assert org.embed_origins == ["https://www.example.org", "http://localhost:8080",
-                                 "https://a.example"]
-    for bad in ("https://www.example.org/path", "www.example.org", "https://*.example.org",
-                "javascript:alert(1)", "https://x.org?q", "https://u:p@x.org",
-                "https://x.org:99999", "https://exa mple.org", "https://x.org; script-src *"):
+    assert org.embed_origins == [
+        "https://www.example.org",
+        "http://localhost:8080",
+        "https://a.example",
+    ]
+    for bad in (
+        "https://www.example.org/path",
+        "www.example.org",
+        "https://*.example.org",
+        "javascript:alert(1)",
+        "https://x.org?q",
+        "https://u:p@x.org",
+        "https://x.org:99999",
+        "https://exa mple.org",
+        "https://x.org; script-src *",
+    ):
         form["origins"] = bad
         response = form.submit(status=200)
         assert response.html.select("#origins-help .error"), bad
@@ -282,11 +313,14 @@ def test_embed_origins_are_validated_and_saved(admin_app, dbsession, org):
     assert len(org.embed_origins) == 3
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("https://www.example.org", "https://www.example.org"),
-    ("https://Example.org:8443/", "https://example.org:8443"),
-    ("http://example.org:80", "http://example.org"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("https://www.example.org", "https://www.example.org"),
+        ("https://Example.org:8443/", "https://example.org:8443"),
+        ("http://example.org:80", "http://example.org"),
+    ],
+)
 def test_parse_origin(text, expected):
     assert parse_origin(text) == expected
 

@@ -4,6 +4,7 @@ migrated, given an organisation and a user with the ``consultroom`` command it
 installed, and served by ``pserve`` under that virtualenv's Python: the login
 page (with its CSS, and in Dutch, which needs the compiled catalogues), a
 staff page and a client's page over real HTTP."""
+
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, utcnow
 from consultroom.tenancy.models import Organisation
 from consultroom.testing import free_port, stop_process, wait_for_port
+
 from realtime_support import BASE_DOMAIN, PASSWORD, Browser
 
 # The installed wheel serves a SQLite database of its own.
@@ -55,9 +57,16 @@ def copy_sources(destination):
     """The working tree as git sees it (tracked and new files, nothing
     ignored): no compiled catalogues, so the wheel's must come from its build
     step, and no old build output; the build writes nothing into the tree."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, check=True,
-                            capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source, target = ROOT / name, destination / name
         if not source.is_symlink() and not source.exists():
@@ -72,8 +81,19 @@ def copy_sources(destination):
 def build_wheel(sources, wheels):
     """Built as a build server would, in an isolated environment: its
     requirements (setuptools, wheel, Babel) come from the index or pip's cache."""
-    subprocess.run([BIN / "pip", "wheel", "--quiet", "--disable-pip-version-check",
-                    "--no-deps", "-w", wheels, sources], check=True)
+    subprocess.run(
+        [
+            BIN / "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "-w",
+            wheels,
+            sources,
+        ],
+        check=True,
+    )
     (wheel,) = wheels.glob("consultroom-*.whl")
     return wheel
 
@@ -94,8 +114,9 @@ def link_dependencies(directory):
 
 def printed(python, code, **kwargs):
     """What ``python -c code`` prints."""
-    return subprocess.run([python, "-c", code], check=True, capture_output=True, text=True,
-                          **kwargs).stdout.strip()
+    return subprocess.run(
+        [python, "-c", code], check=True, capture_output=True, text=True, **kwargs
+    ).stdout.strip()
 
 
 def make_virtualenv(path, wheel, dependencies):
@@ -103,15 +124,29 @@ def make_virtualenv(path, wheel, dependencies):
     python = path / "bin" / "python"
     purelib = printed(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])")
     Path(purelib, "dependencies.pth").write_text(f"{dependencies}\n")
-    subprocess.run([BIN / "pip", "--python", python, "install", "--quiet", "--no-index",
-                    "--disable-pip-version-check", wheel], check=True)
+    subprocess.run(
+        [
+            BIN / "pip",
+            "--python",
+            python,
+            "install",
+            "--quiet",
+            "--no-index",
+            "--disable-pip-version-check",
+            wheel,
+        ],
+        check=True,
+    )
     return path / "bin"
 
 
 def isolated_environment():
     """The environment without anything that points into the source tree."""
-    return {k: v for k, v in os.environ.items()
-            if k not in ("PYTHONPATH", "PYTHONHOME", "CONSULTROOM_CONFIG", "VIRTUAL_ENV")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "CONSULTROOM_CONFIG", "VIRTUAL_ENV")
+    }
 
 
 def add_appointment(url):
@@ -121,12 +156,21 @@ def add_appointment(url):
         with make_session_factory(engine)() as session:
             org = session.scalars(select(Organisation).filter_by(subdomain=SUBDOMAIN)).one()
             doctor = session.scalars(select(User).filter_by(email=EMAIL)).one()
-            client = Client(organisation_id=org.id, initials="A.", last_name="Bakker",
-                            email="a.bakker@example.org", language="nl")
-            appointment = Appointment(organisation_id=org.id, client=client,
-                                      practitioner_id=doctor.id, kind=Kind.quick,
-                                      starts_at=utcnow().replace(microsecond=0),
-                                      duration_minutes=20)
+            client = Client(
+                organisation_id=org.id,
+                initials="A.",
+                last_name="Bakker",
+                email="a.bakker@example.org",
+                language="nl",
+            )
+            appointment = Appointment(
+                organisation_id=org.id,
+                client=client,
+                practitioner_id=doctor.id,
+                kind=Kind.quick,
+                starts_at=utcnow().replace(microsecond=0),
+                duration_minutes=20,
+            )
             session.add_all([client, appointment])
             session.commit()
             return f"/c/{appointment.token}"
@@ -153,28 +197,60 @@ def server(installed, tmp_path_factory):
     env = isolated_environment()
 
     def consultroom(*args, stdin=None):
-        return subprocess.run([installed / "consultroom", "-c", ini, *args], cwd=here, env=env,
-                              input=stdin, capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            [installed / "consultroom", "-c", ini, *args],
+            cwd=here,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
 
     consultroom("db", "upgrade")
     consultroom("orgs", "create", "--subdomain", SUBDOMAIN, "--name", "Wheel Clinic")
-    consultroom("users", "create", "--org", SUBDOMAIN, "--email", EMAIL, "--name", "Dr. Wheel",
-                "--role", "org_admin", "--password-stdin", stdin=PASSWORD + "\n")
+    consultroom(
+        "users",
+        "create",
+        "--org",
+        SUBDOMAIN,
+        "--email",
+        EMAIL,
+        "--name",
+        "Dr. Wheel",
+        "--role",
+        "org_admin",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     with open(here / "pserve.log", "w") as log:
         # pserve's script belongs to Pyramid, linked in from the test virtualenv.
-        process = subprocess.Popen([installed / "python", "-m", "pyramid.scripts.pserve", ini],
-                                   cwd=here, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [installed / "python", "-m", "pyramid.scripts.pserve", ini],
+            cwd=here,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_for_port(port, process)
-            yield SimpleNamespace(port=port, env=env, here=here,
-                                  link=add_appointment(f"sqlite:///{here}/consultroom.sqlite"))
+            yield SimpleNamespace(
+                port=port,
+                env=env,
+                here=here,
+                link=add_appointment(f"sqlite:///{here}/consultroom.sqlite"),
+            )
         finally:
             stop_process(process)
 
 
 def test_the_core_comes_from_the_wheel(installed, server):
-    where = printed(installed / "python", "import consultroom; print(consultroom.__file__)",
-                    cwd=server.here, env=server.env)
+    where = printed(
+        installed / "python",
+        "import consultroom; print(consultroom.__file__)",
+        cwd=server.here,
+        env=server.env,
+    )
     assert Path(where).is_relative_to(installed.parent) and not Path(where).is_relative_to(ROOT)
 
 
@@ -202,5 +278,6 @@ def test_staff_page_after_logging_in(server):
 
 def test_client_page_in_the_clients_language(server):
     status, _headers, page = Browser(server.port, SimpleNamespace(subdomain=SUBDOMAIN)).request(
-        server.link)
+        server.link
+    )
     assert status == 200 and b"Wachtkamer" in page

@@ -7,6 +7,7 @@ anything imports Pyramid, the transaction manager or the database driver
 ``command`` the ``consultroom`` command. The application is assembled in
 :mod:`consultroom.app`.
 """
+
 from consultroom import patching
 
 

@@ -5,6 +5,7 @@ Importing this module imports Pyramid: a process that serves requests must
 have patched the standard library for gevent first (``consultroom.main``
 and the CLI do; see :mod:`consultroom.patching`).
 """
+
 from pyramid.config import Configurator
 
 from consultroom.plugins.gating import audit_plugin_views

@@ -2,14 +2,21 @@
 that let two headless pages call each other with fake camera and microphone,
 a script that records a page's peer connections for getStats(), and the
 check that real WebRTC runs only in a loopback-only network namespace."""
+
 import os
 import socket
 
 CHROMIUM = os.environ.get("CONSULTROOM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
     # getDisplayMedia picks the (fake) screen without asking.
     "--auto-select-desktop-capture-source=Entire screen",

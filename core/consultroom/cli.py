@@ -5,6 +5,7 @@ Every command reads the application's ini file (``-c``, default
 ``$CONSULTROOM_CONFIG`` or ``development.ini``) and runs inside one
 transaction, through the same services as the web pages.
 """
+
 import argparse
 import getpass
 import os
@@ -78,27 +79,38 @@ def cmd_db_upgrade(env, args):
 
     engine = env.registry["dbmaker"].kw["bind"]
     migrate.upgrade(engine, env.registry.plugins)
-    print("database is up to date:", ", ".join(sorted(migrate.current_heads(engine, env.registry.plugins))))
+    print(
+        "database is up to date:",
+        ", ".join(sorted(migrate.current_heads(engine, env.registry.plugins))),
+    )
 
 
 def cmd_orgs_create(env, args):
     def action(request):
         try:
             org = tenancy.create_organisation(
-                request.dbsession, name=args.name, subdomain=args.subdomain,
+                request.dbsession,
+                name=args.name,
+                subdomain=args.subdomain,
                 max_users=args.max_users,
             )
         except tenancy.OrganisationError as exc:
             raise CommandError(request.localizer.translate(exc.args[0])) from None
         return org.subdomain
+
     sub = env.run(action)
     print(f"created {sub}: {public_base(env.settings, sub)}/")
 
 
 def cmd_orgs_list(env, args):
     def action(request):
-        return [(o.subdomain, o.name, o.max_users) for o in request.dbsession.scalars(
-            select(Organisation).order_by(Organisation.subdomain))]
+        return [
+            (o.subdomain, o.name, o.max_users)
+            for o in request.dbsession.scalars(
+                select(Organisation).order_by(Organisation.subdomain)
+            )
+        ]
+
     for sub, name, limit in env.run(action):
         print(f"{sub:20} {name:40} max users {limit}")
 
@@ -121,12 +133,19 @@ def cmd_users_create(env, args):
 
         def action(request):
             # The unique constraint does not cover superusers: their organisation is NULL.
-            if request.dbsession.scalar(select(User.id).where(
-                    User.organisation_id.is_(None), User.email == email)):
+            if request.dbsession.scalar(
+                select(User.id).where(User.organisation_id.is_(None), User.email == email)
+            ):
                 raise CommandError(f"a superuser {email} already exists")
-            request.dbsession.add(User(email=email, name=args.name, role=Role.superuser,
-                                       password_hash=request.passwords.hash(
-                                           password or getpass.getpass())))
+            request.dbsession.add(
+                User(
+                    email=email,
+                    name=args.name,
+                    role=Role.superuser,
+                    password_hash=request.passwords.hash(password or getpass.getpass()),
+                )
+            )
+
         env.run(action)
         print(f"superuser {email} created")
         return
@@ -135,15 +154,26 @@ def cmd_users_create(env, args):
         org = request.organisation
         dept_id = None
         if args.department:
-            dept_id = request.dbsession.scalar(select(Department.id).where(
-                Department.organisation_id == org.id, Department.name == args.department))
+            dept_id = request.dbsession.scalar(
+                select(Department.id).where(
+                    Department.organisation_id == org.id, Department.name == args.department
+                )
+            )
             if dept_id is None:
                 raise CommandError(f"no department {args.department!r} in {org.subdomain}")
         try:
-            accounts.create_staff(request, org, name=args.name, email=args.email.lower(),
-                                  role=Role(args.role), department_id=dept_id, password=password)
+            accounts.create_staff(
+                request,
+                org,
+                name=args.name,
+                email=args.email.lower(),
+                role=Role(args.role),
+                department_id=dept_id,
+                password=password,
+            )
         except accounts.AccountError as exc:
             raise CommandError(request.localizer.translate(exc.args[0])) from None
+
     env.run(action, args.org)
     print(f"{args.email} created in {args.org}" + ("" if password else "; invitation queued"))
 
@@ -162,12 +192,23 @@ def cmd_plugins_list(env, args):
 def _switch(env, args, enabled):
     def action(request):
         try:
-            plugin_service.set_enabled(request.registry.plugins, request.dbsession,
-                                       request.organisation, args.plugin, enabled)
+            plugin_service.set_enabled(
+                request.registry.plugins,
+                request.dbsession,
+                request.organisation,
+                args.plugin,
+                enabled,
+            )
         except plugin_service.PluginUnavailable as exc:
             raise CommandError(str(exc)) from None
-        record(request, "plugin.enable" if enabled else "plugin.disable", "plugin", args.plugin,
-               via="command line")
+        record(
+            request,
+            "plugin.enable" if enabled else "plugin.disable",
+            "plugin",
+            args.plugin,
+            via="command line",
+        )
+
     env.run(action, args.org)
     print(f"{args.plugin} {'enabled' if enabled else 'disabled'} for {args.org}")
 
@@ -200,8 +241,10 @@ def cmd_audit_verify(env, args):
         raise CommandError(f"audit trail broken: {result.problem}")
     print(f"OK: {result.entries} audit entries in {result.chains} chain(s) verified")
     if anchor is None:
-        print("No anchor checked: without audit.anchor_key and audit.anchor_file, a chain"
-              " recomputed by someone with access to the database passes")
+        print(
+            "No anchor checked: without audit.anchor_key and audit.anchor_file, a chain"
+            " recomputed by someone with access to the database passes"
+        )
     else:
         print(f"OK: {checkpoints} signed checkpoint(s) in {anchor.path} match the chains")
 
@@ -272,14 +315,18 @@ def _max_users(value):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="consultroom", description=__doc__.split("\n")[0])
-    parser.add_argument("-c", "--config",
-                        default=os.environ.get("CONSULTROOM_CONFIG", "development.ini"),
-                        help="the application's ini file")
+    parser.add_argument(
+        "-c",
+        "--config",
+        default=os.environ.get("CONSULTROOM_CONFIG", "development.ini"),
+        help="the application's ini file",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade", help="run every migration branch to its head").set_defaults(
-        func=cmd_db_upgrade)
+        func=cmd_db_upgrade
+    )
 
     orgs = sub.add_parser("orgs", help="organisations").add_subparsers(dest="sub", required=True)
     create = orgs.add_parser("create", help="create an organisation")
@@ -290,13 +337,16 @@ def build_parser():
     orgs.add_parser("list", help="list organisations").set_defaults(func=cmd_orgs_list)
 
     users = sub.add_parser("users", help="staff accounts").add_subparsers(dest="sub", required=True)
-    ucreate = users.add_parser("create", help="create a staff member (invited by e-mail"
-                               " unless --password-stdin) or a superuser")
+    ucreate = users.add_parser(
+        "create",
+        help="create a staff member (invited by e-mail unless --password-stdin) or a superuser",
+    )
     ucreate.add_argument("--org", help="the organisation's subdomain")
     ucreate.add_argument("--email", required=True)
     ucreate.add_argument("--name", required=True)
-    ucreate.add_argument("--role", choices=[r.value for r in Role if r is not Role.superuser],
-                         default="practitioner")
+    ucreate.add_argument(
+        "--role", choices=[r.value for r in Role if r is not Role.superuser], default="practitioner"
+    )
     ucreate.add_argument("--department")
     ucreate.add_argument("--superuser", action="store_true", help="a hosting-provider account")
     ucreate.add_argument("--password-stdin", action="store_true")
@@ -304,30 +354,38 @@ def build_parser():
 
     plugins = sub.add_parser("plugins", help="plugins").add_subparsers(dest="sub", required=True)
     plugins.add_parser("list", help="installed plugins and their state").set_defaults(
-        func=cmd_plugins_list)
+        func=cmd_plugins_list
+    )
     for name, enabled in (("enable", True), ("disable", False)):
         p = plugins.add_parser(name, help=f"{name} a plugin for one organisation")
         p.add_argument("--org", required=True, help="the organisation's subdomain")
         p.add_argument("plugin")
         p.set_defaults(func=lambda env, args, enabled=enabled: _switch(env, args, enabled))
 
-    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="sub",
-                                                                          required=True)
-    audit.add_parser("verify", help="check every hash chain, and against the signed"
-                     " checkpoints in audit.anchor_file; fail naming the first bad entry"
-                     ).set_defaults(func=cmd_audit_verify)
-    audit.add_parser("checkpoint", help="append a signed checkpoint of every chain head to"
-                     " audit.anchor_file (the worker writes one every audit.anchor_minutes)"
-                     ).set_defaults(func=cmd_audit_checkpoint)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="sub", required=True
+    )
+    audit.add_parser(
+        "verify",
+        help="check every hash chain, and against the signed"
+        " checkpoints in audit.anchor_file; fail naming the first bad entry",
+    ).set_defaults(func=cmd_audit_verify)
+    audit.add_parser(
+        "checkpoint",
+        help="append a signed checkpoint of every chain head to"
+        " audit.anchor_file (the worker writes one every audit.anchor_minutes)",
+    ).set_defaults(func=cmd_audit_checkpoint)
 
     sub.add_parser("demo", help="create the demo organisation and users").set_defaults(
-        func=cmd_demo)
+        func=cmd_demo
+    )
     worker = sub.add_parser("worker", help="deliver queued e-mail and run scheduled jobs")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.add_argument("--interval", type=float, default=5.0)
     worker.set_defaults(func=cmd_worker)
-    sub.add_parser("media", help="the echo peer of the network test (an asyncio process)"
-                   " on media.url")
+    sub.add_parser(
+        "media", help="the echo peer of the network test (an asyncio process) on media.url"
+    )
     return parser
 
 

@@ -1,5 +1,6 @@
 """Demo data: one organisation with a user per role, and a superuser for the
 console. Running it again changes nothing."""
+
 from sqlalchemy import select
 
 from consultroom.accounts import service as accounts
@@ -19,13 +20,26 @@ SUPERUSER = ("provider@localhost", "Hosting provider")
 
 def _ensure_provider_side(request):
     db = request.dbsession
-    if db.scalar(select(User).where(User.email == SUPERUSER[0],
-                                    User.organisation_id.is_(None))) is None:
-        db.add(User(email=SUPERUSER[0], name=SUPERUSER[1], role=Role.superuser,
-                    password_hash=request.passwords.hash(DEMO_PASSWORD)))
+    if (
+        db.scalar(select(User).where(User.email == SUPERUSER[0], User.organisation_id.is_(None)))
+        is None
+    ):
+        db.add(
+            User(
+                email=SUPERUSER[0],
+                name=SUPERUSER[1],
+                role=Role.superuser,
+                password_hash=request.passwords.hash(DEMO_PASSWORD),
+            )
+        )
     if tenancy.by_subdomain(db, DEMO_SUBDOMAIN) is None:
-        tenancy.create_organisation(db, name="Demo Health Centre", subdomain=DEMO_SUBDOMAIN,
-                                    max_users=10, departments=("General practice", "Physiotherapy"))
+        tenancy.create_organisation(
+            db,
+            name="Demo Health Centre",
+            subdomain=DEMO_SUBDOMAIN,
+            max_users=10,
+            departments=("General practice", "Physiotherapy"),
+        )
 
 
 def _ensure_staff(request):
@@ -33,8 +47,15 @@ def _ensure_staff(request):
     departments = {d.name: d.id for d in org.departments}
     for email, name, role, dept in DEMO_USERS:
         if accounts.find_staff(request.dbsession, org, email) is None:
-            accounts.create_staff(request, org, name=name, email=email, role=role,
-                                  department_id=departments.get(dept), password=DEMO_PASSWORD)
+            accounts.create_staff(
+                request,
+                org,
+                name=name,
+                email=email,
+                role=role,
+                department_id=departments.get(dept),
+                password=DEMO_PASSWORD,
+            )
 
 
 def create_demo(env):

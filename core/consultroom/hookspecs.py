@@ -14,6 +14,7 @@ the application at start-up with an error that names the plugin and the hook.
 Unless a hook says otherwise it is called with keyword arguments and returns a
 list with one result per implementation, ``None`` results left out.
 """
+
 from dataclasses import dataclass
 
 import pluggy

@@ -11,6 +11,7 @@ before the patch blocks the whole process on every query. So the package's
 application through it, the CLI and the test servers import it first), and
 ``ensure()`` refuses to serve or run when something was imported too early.
 """
+
 import sys
 
 from gevent import monkey
@@ -25,8 +26,11 @@ class PatchedTooLate(RuntimeError):
 
 
 def _imported_packages():
-    return sorted(name for name in sys.modules
-                  if any(name == p or name.startswith(p + ".") for p in _SENSITIVE))
+    return sorted(
+        name
+        for name in sys.modules
+        if any(name == p or name.startswith(p + ".") for p in _SENSITIVE)
+    )
 
 
 def patch():
@@ -48,4 +52,5 @@ def ensure():
     if imported_before:
         raise PatchedTooLate(
             "imported before gevent patched the standard library (import consultroom"
-            " first): " + ", ".join(imported_before))
+            " first): " + ", ".join(imported_before)
+        )

@@ -5,6 +5,7 @@ pserve loads the application (``consultroom.main``, which patches the
 standard library for gevent first) before this runner; the runner refuses to
 serve if the patch came too late.
 """
+
 import socket
 
 from gevent.pywsgi import WSGIServer

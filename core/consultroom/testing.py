@@ -21,6 +21,7 @@ server (``postgresql+psycopg://root@127.0.0.1/postgres``): a fresh database
 is then created for the run and dropped afterwards. Migrations of the core and
 every installed plugin run once per session.
 """
+
 import os
 import secrets
 import socket
@@ -37,9 +38,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import consultroom
-from consultroom.app import make_config
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import Argon2Hasher
+from consultroom.app import make_config
 from consultroom.db import make_engine, make_session_factory, migrate
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
@@ -63,6 +64,7 @@ def password_matches(user, password):
         return PasswordHasher().verify(user.password_hash, password)
     except VerifyMismatchError:
         return False
+
 
 # This module is a pytest plugin, so pytest imports the consultroom package
 # through its assertion-rewriting loader, which pkg_resources does not know.
@@ -141,8 +143,9 @@ def smtp(smtp_server):
 
 
 def _test_database(tmp_path_factory):
-    return scratch_database(os.environ.get("CONSULTROOM_TEST_DB", ""),
-                            tmp_path_factory.mktemp("db") / "test.sqlite")
+    return scratch_database(
+        os.environ.get("CONSULTROOM_TEST_DB", ""), tmp_path_factory.mktemp("db") / "test.sqlite"
+    )
 
 
 def scratch_database(server, sqlite_path, prefix="consultroom_test"):

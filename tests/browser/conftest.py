@@ -43,6 +43,7 @@ Fixtures (names are stable; other test modules rely on them):
                          the page decodes video from ``video`` peers and plays
                          audio from ``audio`` peers (getStats); the reports.
 """
+
 import json
 import secrets
 import subprocess
@@ -57,14 +58,23 @@ from sqlalchemy import create_engine
 
 from consultroom.accounts.models import Role, User
 from consultroom.appointments.models import Appointment
-from consultroom.browser_testing import (CHROMIUM, CHROMIUM_FLAGS, RECORD_CONNECTIONS_JS,
-                                         only_loopback)
+from consultroom.browser_testing import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    RECORD_CONNECTIONS_JS,
+    only_loopback,
+)
 from consultroom.clients.models import Client
 from consultroom.db import make_engine, make_session_factory, migrate, utcnow
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.tenancy.models import Department, Organisation
-from consultroom.testing import (CHEAP_PASSWORDS, free_port, password_hash, stop_process,
-                                 wait_for_port)
+from consultroom.testing import (
+    CHEAP_PASSWORDS,
+    free_port,
+    password_hash,
+    stop_process,
+    wait_for_port,
+)
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "correct horse battery"
@@ -91,9 +101,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session", autouse=True)
 def private_network():
     if not only_loopback():
-        pytest.fail("browser tests run real WebRTC and must run in a private network namespace"
-                    " holding only loopback: unshare -n bash -c 'ip link set lo up; ...'"
-                    " (scripts/test does this)", pytrace=False)
+        pytest.fail(
+            "browser tests run real WebRTC and must run in a private network namespace"
+            " holding only loopback: unshare -n bash -c 'ip link set lo up; ...'"
+            " (scripts/test does this)",
+            pytrace=False,
+        )
 
 
 @dataclass
@@ -141,13 +154,13 @@ def start_live_server(live_settings, live_engine, tmp_path_factory):
 
     def start(**extra):
         port = free_port()
-        settings = {**live_settings, "consultroom.public_url": f"http://localhost:{port}",
-                    **extra}
+        settings = {**live_settings, "consultroom.public_url": f"http://localhost:{port}", **extra}
         tmp = Path(live_settings["mail.folder"]).parent
         path = tmp_path_factory.mktemp("server") / "settings.json"
         path.write_text(json.dumps(settings))
         process = subprocess.Popen(
-            [sys.executable, str(HERE / "live_server.py"), str(path), str(port)])
+            [sys.executable, str(HERE / "live_server.py"), str(path), str(port)]
+        )
         server = LiveServer(port=port, settings=settings, tmp=tmp, process=process)
         servers.append(server)
         wait_for_port(port, process)
@@ -193,31 +206,55 @@ class LiveData:
 
     def organisation(self, subdomain=None, options=None, **kw):
         subdomain = subdomain or f"org{secrets.token_hex(4)}"
-        return self._save(Organisation(subdomain=subdomain, name=kw.pop("name", subdomain.title()),
-                                       settings=options or {}, **kw))
+        return self._save(
+            Organisation(
+                subdomain=subdomain,
+                name=kw.pop("name", subdomain.title()),
+                settings=options or {},
+                **kw,
+            )
+        )
 
     def department(self, org, name="General"):
         return self._save(Department(organisation_id=org.id, name=name))
 
     def user(self, org, role=Role.practitioner, **kw):
-        return self._save(User(
-            organisation_id=org.id, role=role, password_hash=password_hash(PASSWORD),
-            email=kw.pop("email", f"{secrets.token_hex(4)}@example.org"),
-            name=kw.pop("name", "Dr. Jansen"), **kw))
+        return self._save(
+            User(
+                organisation_id=org.id,
+                role=role,
+                password_hash=password_hash(PASSWORD),
+                email=kw.pop("email", f"{secrets.token_hex(4)}@example.org"),
+                name=kw.pop("name", "Dr. Jansen"),
+                **kw,
+            )
+        )
 
     def client(self, org, **kw):
-        return self._save(Client(organisation_id=org.id, initials=kw.pop("initials", "A."),
-                                 last_name=kw.pop("last_name", "Bakker"),
-                                 email=kw.pop("email", "client@example.org"), **kw))
+        return self._save(
+            Client(
+                organisation_id=org.id,
+                initials=kw.pop("initials", "A."),
+                last_name=kw.pop("last_name", "Bakker"),
+                email=kw.pop("email", "client@example.org"),
+                **kw,
+            )
+        )
 
-    def appointment(self, org, practitioner=None, department=None, client=None,
-                    starts_at=None, **kw):
-        return self._save(Appointment(
-            organisation_id=org.id, practitioner_id=practitioner.id if practitioner else None,
-            department_id=department.id if department else None,
-            client_id=(client or self.client(org)).id,
-            starts_at=starts_at or utcnow().replace(microsecond=0) + timedelta(seconds=30),
-            duration_minutes=kw.pop("duration_minutes", 20), **kw))
+    def appointment(
+        self, org, practitioner=None, department=None, client=None, starts_at=None, **kw
+    ):
+        return self._save(
+            Appointment(
+                organisation_id=org.id,
+                practitioner_id=practitioner.id if practitioner else None,
+                department_id=department.id if department else None,
+                client_id=(client or self.client(org)).id,
+                starts_at=starts_at or utcnow().replace(microsecond=0) + timedelta(seconds=30),
+                duration_minutes=kw.pop("duration_minutes", 20),
+                **kw,
+            )
+        )
 
 
 @pytest.fixture
@@ -228,21 +265,28 @@ def live_data(live_db):
 @pytest.fixture(scope="session")
 def browser(private_network):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
-                    pytrace=False)
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)", pytrace=False
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
         yield browser
         browser.close()
 
 
 def _print_page_problems(context, number):
     """Shown with a failing test's captured output."""
-    context.on("console", lambda m: m.type in ("error", "warning", "log")
-               and print(f"[context {number} console.{m.type}] {m.text}"))
+    context.on(
+        "console",
+        lambda m: (
+            m.type in ("error", "warning", "log")
+            and print(f"[context {number} console.{m.type}] {m.text}")
+        ),
+    )
     context.on("weberror", lambda e: print(f"[context {number} page error] {e.error}"))
 
 
@@ -318,13 +362,22 @@ def wait_for_media(rtc_stats):
         deadline = time.monotonic() + timeout
         while True:
             stats = rtc_stats(page)
-            if (_from_peers(stats, "video", lambda r: r.get("framesDecoded", 0) > 0) >= video
-                    and _from_peers(stats, "audio", lambda r: r.get("packetsReceived", 0) > 0
-                                    and r.get("totalSamplesReceived", 0) > 0) >= audio):
+            if (
+                _from_peers(stats, "video", lambda r: r.get("framesDecoded", 0) > 0) >= video
+                and _from_peers(
+                    stats,
+                    "audio",
+                    lambda r: (
+                        r.get("packetsReceived", 0) > 0 and r.get("totalSamplesReceived", 0) > 0
+                    ),
+                )
+                >= audio
+            ):
                 return stats
             if time.monotonic() > deadline:
-                raise AssertionError(f"no media from {video} video / {audio} audio peers"
-                                     f" within {timeout} s: {stats}")
+                raise AssertionError(
+                    f"no media from {video} video / {audio} audio peers within {timeout} s: {stats}"
+                )
             page.wait_for_timeout(200)
 
     return wait

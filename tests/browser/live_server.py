@@ -4,6 +4,7 @@
 ``python live_server.py <settings.json> <port>``. gevent patches the standard
 library before the application is imported, as ``consultroom.main`` does.
 """
+
 from consultroom import patching
 
 patching.patch()

@@ -5,6 +5,7 @@ side, files cross and are gone from disk after the end, the end shows the
 follow-up message, a quick-invited participant makes it a three-way mesh,
 a reloading client comes back into the call; and the claim race between
 two practitioners."""
+
 import re
 import time
 from pathlib import Path
@@ -45,8 +46,10 @@ def _frame_shape(stats):
 @pytest.fixture
 def clinic(live_data):
     org = live_data.organisation(
-        name="Clinic", contact_phone="+31 20 123 4567",
-        options={"file_sharing": True, "screen_sharing": True, "follow_up_text": FOLLOW_UP})
+        name="Clinic",
+        contact_phone="+31 20 123 4567",
+        options={"file_sharing": True, "screen_sharing": True, "follow_up_text": FOLLOW_UP},
+    )
     doctor = live_data.user(org, name="Dr. Jansen")
     client = live_data.client(org, initials="A.", last_name="Bakker")
     appointment = live_data.appointment(org, practitioner=doctor, client=client)
@@ -106,17 +109,32 @@ def test_shared_screen_reaches_the_other_side(consultation, rtc_stats):
     staff.locator("[data-action=screen]").click()
     expect(staff.locator("[data-action=screen]")).to_have_attribute("aria-pressed", "true")
     # The fake camera is 4:3, the fake screen 16:9: the client now decodes the screen.
-    shared = _wait_for(client, rtc_stats, lambda s: _frame_shape(s) and _frame_shape(s) != camera
-                       and abs(_frame_shape(s)[0] / _frame_shape(s)[1] - 16 / 9) < 0.05)
+    shared = _wait_for(
+        client,
+        rtc_stats,
+        lambda s: (
+            _frame_shape(s)
+            and _frame_shape(s) != camera
+            and abs(_frame_shape(s)[0] / _frame_shape(s)[1] - 16 / 9) < 0.05
+        ),
+    )
     assert any(r.get("framesDecoded", 0) > 0 for r in _inbound(shared, "video"))
     staff.locator("[data-action=screen]").click()
-    _wait_for(client, rtc_stats, lambda s: _frame_shape(s) and
-              abs(_frame_shape(s)[0] / _frame_shape(s)[1] - camera[0] / camera[1]) < 0.05)
+    _wait_for(
+        client,
+        rtc_stats,
+        lambda s: (
+            _frame_shape(s)
+            and abs(_frame_shape(s)[0] / _frame_shape(s)[1] - camera[0] / camera[1]) < 0.05
+        ),
+    )
 
 
 def _share(page, name, data):
-    page.set_input_files("[data-upload] input[type=file]",
-                         files=[{"name": name, "mimeType": "text/plain", "buffer": data}])
+    page.set_input_files(
+        "[data-upload] input[type=file]",
+        files=[{"name": name, "mimeType": "text/plain", "buffer": data}],
+    )
     page.locator("[data-upload] button[type=submit]").click()
 
 
@@ -138,8 +156,10 @@ def test_files_cross_and_are_deleted_at_the_end(consultation, live_db):
     assert _download(staff, "klachten.txt") == from_client
 
     room_id = live_db.scalar(select(Room.id).where(Room.appointment_id == appointment.id))
-    paths = [Path(p) for p in live_db.scalars(
-        select(SharedFile.path).where(SharedFile.room_id == room_id))]
+    paths = [
+        Path(p)
+        for p in live_db.scalars(select(SharedFile.path).where(SharedFile.room_id == room_id))
+    ]
     assert len(paths) == 2 and all(path.exists() for path in paths)
 
     staff.once("dialog", lambda dialog: dialog.accept())
@@ -148,8 +168,12 @@ def test_files_cross_and_are_deleted_at_the_end(consultation, live_db):
     staff.wait_for_url("**/waiting-room")
     assert not any(path.exists() for path in paths)
     live_db.expire_all()
-    assert live_db.scalar(select(func.count()).select_from(SharedFile)
-                          .where(SharedFile.room_id == room_id)) == 0
+    assert (
+        live_db.scalar(
+            select(func.count()).select_from(SharedFile).where(SharedFile.room_id == room_id)
+        )
+        == 0
+    )
 
 
 def test_end_shows_the_follow_up_and_returns_the_practitioner_to_the_list(consultation):
@@ -164,13 +188,15 @@ def test_end_shows_the_follow_up_and_returns_the_practitioner_to_the_list(consul
 
 
 def test_claim_race_gives_the_client_to_exactly_one_practitioner(
-        live_data, live_server, live_db, new_context, log_in):
+    live_data, live_server, live_db, new_context, log_in
+):
     org = live_data.organisation(name="Group practice")
     physio = live_data.department(org, "Physio")
     first = live_data.user(org, name="Anna de Vries", department_id=physio.id)
     second = live_data.user(org, name="Bram Smit", department_id=physio.id)
-    appointment = live_data.appointment(org, department=physio,
-                                        client=live_data.client(org, last_name="Visser"))
+    appointment = live_data.appointment(
+        org, department=physio, client=live_data.client(org, last_name="Visser")
+    )
     _client_waits(new_context(), live_server, org, appointment)
     pages = [_staff_list(new_context(), log_in, live_server, org, user) for user in (first, second)]
     for page in pages:
@@ -179,9 +205,12 @@ def test_claim_race_gives_the_client_to_exactly_one_practitioner(
     # Both click at the same instant (the pages share this machine's clock).
     at = time.time() * 1000 + 500
     for page in pages:
-        page.evaluate("""(at) => setTimeout(
+        page.evaluate(
+            """(at) => setTimeout(
             () => document.querySelector('.waiting-entry [data-call-in]').click(),
-            at - Date.now())""", at)
+            at - Date.now())""",
+            at,
+        )
 
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -194,12 +223,17 @@ def test_claim_race_gives_the_client_to_exactly_one_practitioner(
     winner_name = (first, second)[pages.index(winners[0])].name
     expect(loser.locator("[data-notice]")).to_contain_text(winner_name)
     assert "/room/" not in loser.url
-    assert live_db.scalar(select(func.count()).select_from(Room)
-                          .where(Room.appointment_id == appointment.id)) == 1
+    assert (
+        live_db.scalar(
+            select(func.count()).select_from(Room).where(Room.appointment_id == appointment.id)
+        )
+        == 1
+    )
 
 
-def test_quick_invited_participant_joins_a_three_way_call(consultation, clinic, live_server,
-                                                         live_db, new_context, wait_for_media):
+def test_quick_invited_participant_joins_a_three_way_call(
+    consultation, clinic, live_server, live_db, new_context, wait_for_media
+):
     client, staff, appointment = consultation
     org = clinic[0]
     staff.locator("[data-action=invite]").click()

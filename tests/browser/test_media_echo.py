@@ -3,12 +3,13 @@ test picture and sine tone as camera and microphone): the audio and video
 come back, data-channel pings are answered, and the server keeps to its
 limits on concurrent peers and on a peer's lifetime. Real WebRTC: runs in
 the private network namespace with the other browser tests."""
+
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -32,8 +33,10 @@ def loopback_candidates(monkeypatch):
 
 def post_offer(url, description):
     request = urllib.request.Request(
-        f"{url}/offer", json.dumps({"sdp": description.sdp, "type": description.type}).encode(),
-        headers={"Content-Type": "application/json"})
+        f"{url}/offer",
+        json.dumps({"sdp": description.sdp, "type": description.type}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -80,8 +83,10 @@ class TestPeer:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out: frames {self.frames}, pongs {self.pongs},"
-                                     f" state {self.pc.connectionState}")
+                raise AssertionError(
+                    f"timed out: frames {self.frames}, pongs {self.pongs},"
+                    f" state {self.pc.connectionState}"
+                )
             await asyncio.sleep(0.05)
 
     async def close(self):
@@ -110,8 +115,9 @@ def test_echo_returns_audio_and_video_and_answers_pings(media):
             await peer.wait_for(lambda: peer.pc.connectionState in CONNECTED)
             await peer.wait_for(lambda: peer.channel.readyState == "open")
             peer.channel.send("ping 12.5")
-            await peer.wait_for(lambda: peer.frames["video"] >= 10 and peer.frames["audio"] >= 50
-                                and peer.pongs)
+            await peer.wait_for(
+                lambda: peer.frames["video"] >= 10 and peer.frames["audio"] >= 50 and peer.pongs
+            )
             assert peer.pongs == ["pong 12.5"]
             assert peer.sizes == {(320, 240)}  # our own picture, back again
             assert media.health()["peers"] == 1
@@ -130,8 +136,9 @@ def test_one_peer_too_many_is_told_busy_and_peers_end_after_max_seconds(media):
             assert await second.connect(media.url) == (503, {"error": "busy"})
             # max_seconds = 4: the server hangs up on the first peer.
             await first.wait_for(lambda: media.health()["peers"] == 0, timeout=10)
-            await first.wait_for(lambda: first.pc.connectionState in ("closed", "failed"),
-                                 timeout=15)
+            await first.wait_for(
+                lambda: first.pc.connectionState in ("closed", "failed"), timeout=15
+            )
             await second.close()
             second = TestPeer()
             assert (await second.connect(media.url))[0] == 200

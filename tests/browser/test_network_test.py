@@ -3,14 +3,14 @@ the real media server: the preview shows the camera, the echo comes back,
 and the page reports round-trip time, bitrate both ways and packet loss,
 for a practitioner and for a client through their appointment link; and
 what the page says when the media server is down."""
+
 import time
 
 import pytest
+from conftest import PASSWORD
 
 from consultroom.media.testing import media_server
 from consultroom.testing import free_port
-
-from conftest import PASSWORD
 
 TEST_TIMEOUT_MS = 40_000
 
@@ -30,22 +30,28 @@ def run_test(page):
     """Start the echo test and return the figures it reports."""
     page.wait_for_function("() => document.getElementById('nettest-preview').videoWidth > 0")
     page.click("#nettest-start")
-    page.wait_for_function("() => document.getElementById('nettest-echo').videoWidth > 0",
-                           timeout=TEST_TIMEOUT_MS)
-    page.wait_for_function("() => ['done', 'failed'].includes(document.getElementById('nettest')"
-                           ".dataset.state)", timeout=TEST_TIMEOUT_MS)
-    assert page.get_attribute("#nettest", "data-state") == "done", \
-        page.text_content("#nettest-status")
+    page.wait_for_function(
+        "() => document.getElementById('nettest-echo').videoWidth > 0", timeout=TEST_TIMEOUT_MS
+    )
+    page.wait_for_function(
+        "() => ['done', 'failed'].includes(document.getElementById('nettest').dataset.state)",
+        timeout=TEST_TIMEOUT_MS,
+    )
+    assert page.get_attribute("#nettest", "data-state") == "done", page.text_content(
+        "#nettest-status"
+    )
     results = page.locator("#nettest-results")
     assert results.is_visible()
-    return {name: float(results.get_attribute(f"data-{name}"))
-            for name in ("rtt-ms", "up-kbps", "down-kbps", "loss-percent")}
+    return {
+        name: float(results.get_attribute(f"data-{name}"))
+        for name in ("rtt-ms", "up-kbps", "down-kbps", "loss-percent")
+    }
 
 
 def assert_plausible(figures):
-    assert 0 < figures["rtt-ms"] < 500       # loopback, and a Python peer answering
-    assert figures["up-kbps"] > 50           # camera and microphone really sent
-    assert figures["down-kbps"] > 50         # and came back from the echo
+    assert 0 < figures["rtt-ms"] < 500  # loopback, and a Python peer answering
+    assert figures["up-kbps"] > 50  # camera and microphone really sent
+    assert figures["down-kbps"] > 50  # and came back from the echo
     assert 0 <= figures["loss-percent"] < 5
 
 
@@ -80,8 +86,9 @@ def test_client_tests_before_the_call(server, live_data, new_context):
     assert page.get_attribute("a[href^='/c/']", "href") == f"/c/{appointment.token}"
 
 
-def test_media_server_down_is_told_and_the_preview_still_works(start_live_server, live_data,
-                                                               new_context):
+def test_media_server_down_is_told_and_the_preview_still_works(
+    start_live_server, live_data, new_context
+):
     server = start_live_server(**{"media.url": f"http://127.0.0.1:{free_port()}"})
     org = live_data.organisation()
     appointment = live_data.appointment(org, practitioner=live_data.user(org))

@@ -2,6 +2,7 @@
 client arriving later goes straight in), "always show the settings first",
 video fit, resolution change; and full screen, picture in picture, changing
 the camera during the call, and muting."""
+
 import time
 from datetime import timedelta
 
@@ -16,8 +17,11 @@ LOCAL_AUDIO = "document.querySelector('[data-self]').srcObject.getAudioTracks()[
 
 
 def _frames_decoded(stats):
-    return sum(r.get("framesDecoded", 0) for r in stats
-               if r["type"] == "inbound-rtp" and r["kind"] == "video")
+    return sum(
+        r.get("framesDecoded", 0)
+        for r in stats
+        if r["type"] == "inbound-rtp" and r["kind"] == "video"
+    )
 
 
 def _staff_list(page, log_in, live_server, org, user):
@@ -27,11 +31,13 @@ def _staff_list(page, log_in, live_server, org, user):
 
 
 def test_force_start_then_the_client_goes_straight_in(
-        live_data, live_server, client_context, staff_context, log_in, wait_for_media):
+    live_data, live_server, client_context, staff_context, log_in, wait_for_media
+):
     org = live_data.organisation(name="Clinic", options={"force_start": True})
     doctor = live_data.user(org, name="Dr. Jansen")
-    appointment = live_data.appointment(org, practitioner=doctor,
-                                        client=live_data.client(org, last_name="Peters"))
+    appointment = live_data.appointment(
+        org, practitioner=doctor, client=live_data.client(org, last_name="Peters")
+    )
     staff = staff_context.new_page()
     _staff_list(staff, log_in, live_server, org, doctor)
     upcoming = staff.locator("[data-upcoming] li", has_text="Peters")
@@ -49,13 +55,16 @@ def test_force_start_then_the_client_goes_straight_in(
 
 
 def test_settings_first_video_fit_resolution_and_mute(
-        live_data, live_server, client_context, staff_context, log_in, rtc_stats, wait_for_media,
-        poll):
-    org = live_data.organisation(name="Clinic", options={
-        "settings_first": True, "video_fit": "contain", "allow_resolution_change": True})
+    live_data, live_server, client_context, staff_context, log_in, rtc_stats, wait_for_media, poll
+):
+    org = live_data.organisation(
+        name="Clinic",
+        options={"settings_first": True, "video_fit": "contain", "allow_resolution_change": True},
+    )
     doctor = live_data.user(org, name="Dr. Jansen")
-    appointment = live_data.appointment(org, practitioner=doctor,
-                                        client=live_data.client(org, last_name="Smit"))
+    appointment = live_data.appointment(
+        org, practitioner=doctor, client=live_data.client(org, last_name="Smit")
+    )
     client = client_context.new_page()
     client.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
     staff = staff_context.new_page()
@@ -84,8 +93,11 @@ def test_settings_first_video_fit_resolution_and_mute(
     staff.locator("[data-action=fullscreen]").click()
     poll(staff, "document.fullscreenElement === null")
     staff.locator("[data-action=pip]").click()
-    poll(staff, "document.pictureInPictureElement"
-                " && document.pictureInPictureElement.matches('.room-tile video')")
+    poll(
+        staff,
+        "document.pictureInPictureElement"
+        " && document.pictureInPictureElement.matches('.room-tile video')",
+    )
     staff.locator("[data-action=pip]").click()
     poll(staff, "document.pictureInPictureElement === null")
 
@@ -116,12 +128,15 @@ def test_settings_first_video_fit_resolution_and_mute(
 
 
 def test_a_running_consultation_keeps_the_staff_session_alive(
-        live_data, live_db, live_server, staff_context, log_in):
-    org = live_data.organisation(name="Clinic", options={"force_start": True,
-                                                         "session_idle_minutes": 5})
+    live_data, live_db, live_server, staff_context, log_in
+):
+    org = live_data.organisation(
+        name="Clinic", options={"force_start": True, "session_idle_minutes": 5}
+    )
     doctor = live_data.user(org, name="Dr. Jansen")
-    live_data.appointment(org, practitioner=doctor,
-                          client=live_data.client(org, last_name="Peters"))
+    live_data.appointment(
+        org, practitioner=doctor, client=live_data.client(org, last_name="Peters")
+    )
     staff = staff_context.new_page()
     staff.clock.install()
     _staff_list(staff, log_in, live_server, org, doctor)
@@ -131,8 +146,7 @@ def test_a_running_consultation_keeps_the_staff_session_alive(
 
     # Four of the five idle minutes pass without a request (a video call
     # makes none); the page's warning time comes.
-    session = live_db.scalars(select(StoredSession).where(
-        StoredSession.user_id == doctor.id)).one()
+    session = live_db.scalars(select(StoredSession).where(StoredSession.user_id == doctor.id)).one()
     session.last_seen = utcnow() - timedelta(minutes=4)
     live_db.commit()
     staff.clock.fast_forward("03:01")
@@ -141,7 +155,8 @@ def test_a_running_consultation_keeps_the_staff_session_alive(
     def extended():
         live_db.expire_all()
         return live_db.get(StoredSession, session.id_hash).last_seen > utcnow() - timedelta(
-            seconds=30)
+            seconds=30
+        )
 
     deadline = time.monotonic() + 10
     while not extended():

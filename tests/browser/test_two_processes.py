@@ -8,6 +8,7 @@ In the private network namespace PostgreSQL is reached over its unix socket
 (``CONSULTROOM_BROWSER_PG``, default below); the test runs its own Redis on
 a free loopback port, so restarting it disturbs no other test.
 """
+
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ import time
 
 import pytest
 import websocket
+from conftest import PASSWORD, LiveData
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,10 +26,9 @@ from consultroom.db import make_engine, make_session_factory, migrate
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.testing import free_port
 
-from conftest import PASSWORD, LiveData
-
-PG_SERVER = os.environ.get("CONSULTROOM_BROWSER_PG",
-                           "postgresql+psycopg://root@/postgres?host=/var/run/postgresql")
+PG_SERVER = os.environ.get(
+    "CONSULTROOM_BROWSER_PG", "postgresql+psycopg://root@/postgres?host=/var/run/postgresql"
+)
 RESUME_SECONDS = 5
 
 
@@ -39,8 +40,11 @@ def pg_url():
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
-        pytest.fail(f"PostgreSQL is needed at {PG_SERVER} (its unix socket inside the"
-                    f" namespace; set CONSULTROOM_BROWSER_PG): {exc}", pytrace=False)
+        pytest.fail(
+            f"PostgreSQL is needed at {PG_SERVER} (its unix socket inside the"
+            f" namespace; set CONSULTROOM_BROWSER_PG): {exc}",
+            pytrace=False,
+        )
     url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
     engine = make_engine({"sqlalchemy.url": url})
     migrate.upgrade(engine, PluginRegistry.discover())
@@ -65,8 +69,19 @@ class Redis:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         import redis
 
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
@@ -114,8 +129,12 @@ class JsonSocket:
     def __init__(self, server, subdomain, cookie=None):
         host = f"{subdomain}.localhost:{server.port}"
         self.ws = websocket.create_connection(
-            f"ws://127.0.0.1:{server.port}/ws", host=host, origin=f"http://{host}",
-            cookie=cookie, timeout=10)
+            f"ws://127.0.0.1:{server.port}/ws",
+            host=host,
+            origin=f"http://{host}",
+            cookie=cookie,
+            timeout=10,
+        )
 
     def send(self, message):
         self.ws.send(json.dumps(message))
@@ -144,8 +163,10 @@ def _of_type(kind):
 
 
 def _decodes_video(stats):
-    return any(r["type"] == "inbound-rtp" and r["kind"] == "video"
-               and r.get("framesDecoded", 0) > 0 for r in stats)
+    return any(
+        r["type"] == "inbound-rtp" and r["kind"] == "video" and r.get("framesDecoded", 0) > 0
+        for r in stats
+    )
 
 
 def _wait_for_video(page, rtc_stats, timeout=20):
@@ -155,8 +176,9 @@ def _wait_for_video(page, rtc_stats, timeout=20):
         page.wait_for_timeout(200)
 
 
-def _call_in_with_chromium(one, other, org, doctor, appointment, client_context, staff_context,
-                           rtc_stats):
+def _call_in_with_chromium(
+    one, other, org, doctor, appointment, client_context, staff_context, rtc_stats
+):
     client = client_context.new_page()
     client.goto(one.url(org.subdomain, f"/c/{appointment.token}"))
     expect(client.locator("[data-connection]")).to_have_attribute("data-state", "online")
@@ -199,18 +221,20 @@ def _signal_arrives(staff, client, peer, timeout):
 
 
 def test_call_across_two_processes_survives_a_redis_restart(
-        two_servers, redis_server, data, client_context, staff_context, rtc_stats):
+    two_servers, redis_server, data, client_context, staff_context, rtc_stats
+):
     one, other = two_servers
     org = data.organisation()
     doctor = data.user(org, name="Dr. Jansen")
-    first = data.appointment(org, practitioner=doctor,
-                             client=data.client(org, initials="A.", last_name="Bakker"))
-    _call_in_with_chromium(one, other, org, doctor, first, client_context, staff_context,
-                           rtc_stats)
+    first = data.appointment(
+        org, practitioner=doctor, client=data.client(org, initials="A.", last_name="Bakker")
+    )
+    _call_in_with_chromium(one, other, org, doctor, first, client_context, staff_context, rtc_stats)
 
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in staff_context.cookies())
-    second = data.appointment(org, practitioner=doctor,
-                              client=data.client(org, initials="B.", last_name="Visser"))
+    second = data.appointment(
+        org, practitioner=doctor, client=data.client(org, initials="B.", last_name="Visser")
+    )
     client, staff, peer = _sockets_in_a_room(one, other, org, cookie, second)
     try:
         assert _signal_arrives(staff, client, peer, timeout=5) is not None
@@ -219,8 +243,9 @@ def test_call_across_two_processes_survives_a_redis_restart(
         redis_server.start()
         back = time.monotonic()
         while _signal_arrives(staff, client, peer, timeout=0.2) is None:
-            assert time.monotonic() - back < RESUME_SECONDS, \
+            assert time.monotonic() - back < RESUME_SECONDS, (
                 f"no signal crossed the processes {RESUME_SECONDS} s after Redis came back"
+            )
         print(f"signalling resumed {time.monotonic() - back:.2f} s after Redis came back")
     finally:
         client.close()

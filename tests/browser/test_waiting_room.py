@@ -2,6 +2,7 @@
 camera and microphone check, arrival state, live note, contact details) and
 the practitioner's live list (coloured corner, exact time, doorbell, count
 on the menu, note, send back, walk-in switch)."""
+
 import re
 from datetime import timedelta
 
@@ -24,13 +25,20 @@ def _ring_counter(page):
 
 
 def test_client_accepts_the_disclaimer_before_joining_the_list(
-        live_data, live_server, client_context, staff_context, log_in, poll):
-    org = live_data.organisation(name="Clinic", contact_phone="+31 20 123 4567",
-                                 options={"disclaimer": DISCLAIMER, "audio_alarm": True})
+    live_data, live_server, client_context, staff_context, log_in, poll
+):
+    org = live_data.organisation(
+        name="Clinic",
+        contact_phone="+31 20 123 4567",
+        options={"disclaimer": DISCLAIMER, "audio_alarm": True},
+    )
     doctor = live_data.user(org, name="Dr. Jansen")
-    late = live_data.appointment(org, practitioner=doctor,
-                                 client=live_data.client(org, last_name="Mulder"),
-                                 starts_at=utcnow().replace(microsecond=0) - timedelta(minutes=10))
+    late = live_data.appointment(
+        org,
+        practitioner=doctor,
+        client=live_data.client(org, last_name="Mulder"),
+        starts_at=utcnow().replace(microsecond=0) - timedelta(minutes=10),
+    )
 
     staff = staff_context.new_page()
     log_in(staff, doctor)
@@ -57,7 +65,8 @@ def test_client_accepts_the_disclaimer_before_joining_the_list(
     # space where CLDR has a narrow one ("3:18 PM").
     exact_time = format_time(to_local(late.starts_at, org), "short", locale="en")
     expect(entry.locator("[data-time]")).to_have_text(
-        re.compile("^" + re.escape(exact_time).replace("\u202f", "[ \u202f]") + "$"))
+        re.compile("^" + re.escape(exact_time).replace("\u202f", "[ \u202f]") + "$")
+    )
     expect(staff.locator("[data-count]")).to_have_text("1")
     expect(staff.locator('nav.menu a[href$="/waiting-room"]')).to_have_text("Waiting room (1)")
     poll(staff, "window.__rang === 1")
@@ -68,11 +77,13 @@ def test_client_accepts_the_disclaimer_before_joining_the_list(
 
 
 def test_note_reaches_the_client_and_send_back_returns_them_to_the_waiting_room(
-        live_data, live_server, client_context, staff_context, log_in, poll):
+    live_data, live_server, client_context, staff_context, log_in, poll
+):
     org = live_data.organisation(name="Clinic")
     doctor = live_data.user(org, name="Dr. Jansen")
-    appointment = live_data.appointment(org, practitioner=doctor,
-                                        client=live_data.client(org, last_name="Dekker"))
+    appointment = live_data.appointment(
+        org, practitioner=doctor, client=live_data.client(org, last_name="Dekker")
+    )
     client = client_context.new_page()
     client.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
     expect(client.locator("[data-connection]")).to_have_attribute("data-state", "online")

@@ -1,4 +1,5 @@
 """A plugin whose hook asks for an argument the hook does not have."""
+
 from consultroom.hookspecs import hookimpl
 from consultroom.plugins import PluginInfo
 

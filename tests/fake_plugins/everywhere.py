@@ -1,4 +1,5 @@
 """A plugin that answers for an error raised anywhere, outside any route."""
+
 from consultroom.plugins import PluginInfo
 
 plugin = PluginInfo(name="Everywhere")

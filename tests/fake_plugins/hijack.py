@@ -1,4 +1,5 @@
 """A plugin that attaches a view to one of the core's routes."""
+
 from consultroom.plugins import PluginInfo
 
 plugin = PluginInfo(name="Hijack")

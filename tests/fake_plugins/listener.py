@@ -1,4 +1,5 @@
 """A plugin that listens to every request of every organisation."""
+
 from pyramid.events import NewRequest
 
 from consultroom.plugins import PluginInfo

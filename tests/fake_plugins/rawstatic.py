@@ -1,4 +1,5 @@
 """A plugin that serves files from an absolute path without the gate."""
+
 from pathlib import Path
 
 from consultroom.plugins import PluginInfo

@@ -1,4 +1,5 @@
 """A plugin with a misspelled hook implementation."""
+
 from consultroom.hookspecs import hookimpl
 from consultroom.plugins import PluginInfo
 

@@ -1,4 +1,5 @@
 """A plugin that adds a view to a route without the plugin predicate."""
+
 from consultroom.plugins import PluginInfo
 
 plugin = PluginInfo(name="Ungated")

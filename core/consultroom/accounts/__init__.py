@@ -1,5 +1,6 @@
 """Staff accounts: who is logged in, roles and permissions, and the staff
 pages. The session itself is server-side (``consultroom.sessions``)."""
+
 from pyramid.csrf import SessionCSRFStoragePolicy
 
 from consultroom.accounts import hooks

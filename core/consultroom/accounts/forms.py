@@ -1,4 +1,5 @@
 """Forms for logging in, passwords, the profile and staff management."""
+
 import wtforms
 from wtforms import validators as v
 
@@ -17,25 +18,31 @@ def _lower(value):
 
 
 class LoginForm(Form):
-    email = wtforms.EmailField(_("E-mail address"), [v.InputRequired(), v.Length(max=254)],
-                               filters=[_lower])
+    email = wtforms.EmailField(
+        _("E-mail address"), [v.InputRequired(), v.Length(max=254)], filters=[_lower]
+    )
     password = wtforms.PasswordField(_("Password"), [v.InputRequired(), v.Length(max=1000)])
 
 
 class NewLinkForm(Form):
-    email = wtforms.EmailField(_("E-mail address"),
-                               [v.InputRequired(), EmailAddress(), v.Length(max=254)],
-                               filters=[_lower])
+    email = wtforms.EmailField(
+        _("E-mail address"),
+        [v.InputRequired(), EmailAddress(), v.Length(max=254)],
+        filters=[_lower],
+    )
 
 
 def _new_password_fields():
     return (
-        wtforms.PasswordField(_("New password"), [
-            v.InputRequired(), v.Length(min=MIN_LENGTH, max=1000)
-        ], description=_("At least ${n} characters.", mapping={"n": MIN_LENGTH})),
-        wtforms.PasswordField(_("Repeat the new password"), [
-            v.InputRequired(), v.EqualTo("password", message=_("The passwords differ."))
-        ]),
+        wtforms.PasswordField(
+            _("New password"),
+            [v.InputRequired(), v.Length(min=MIN_LENGTH, max=1000)],
+            description=_("At least ${n} characters.", mapping={"n": MIN_LENGTH}),
+        ),
+        wtforms.PasswordField(
+            _("Repeat the new password"),
+            [v.InputRequired(), v.EqualTo("password", message=_("The passwords differ."))],
+        ),
     )
 
 
@@ -58,11 +65,16 @@ def _department_field():
 
 class ProfileForm(Form):
     # DataRequired: it checks the stripped name, so only spaces is no name.
-    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
-                               filters=[_strip])
-    phone = wtforms.TelField(_("Phone"), [v.Optional(), v.Length(max=50),
-                             v.Regexp(r"^[0-9 +()\-]*$", message=_("Use digits, spaces and + ( ) - only."))],
-                             filters=[_strip])
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip])
+    phone = wtforms.TelField(
+        _("Phone"),
+        [
+            v.Optional(),
+            v.Length(max=50),
+            v.Regexp(r"^[0-9 +()\-]*$", message=_("Use digits, spaces and + ( ) - only.")),
+        ],
+        filters=[_strip],
+    )
     language = _language_field()
     department_id = _department_field()
     photo = wtforms.FileField(_("Photo"), description=_("PNG, JPEG, GIF or WebP, at most 2 MB."))
@@ -77,9 +89,11 @@ def _role_value(value):
 
 class StaffForm(Form):
     name = ProfileForm.name
-    email = wtforms.EmailField(_("E-mail address"),
-                               [v.InputRequired(), EmailAddress(), v.Length(max=254)],
-                               filters=[_lower])
+    email = wtforms.EmailField(
+        _("E-mail address"),
+        [v.InputRequired(), EmailAddress(), v.Length(max=254)],
+        filters=[_lower],
+    )
     phone = ProfileForm.phone
     role = wtforms.SelectField(_("Role"), coerce=_role_value)
     department_id = _department_field()

@@ -1,5 +1,6 @@
 """The accounts feature's own hook implementations: its menu entries, and
 refusing to delete a department that still has staff."""
+
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import User
@@ -15,8 +16,9 @@ def consultroom_menu_items(request):
         MenuItem(t(_("My profile")), request.route_path("profile"), section="profile", order=10),
     ]
     if request.has_permission("department.manage"):
-        items.append(MenuItem(t(_("Staff")), request.route_path("staff"),
-                              section="organisation", order=30))
+        items.append(
+            MenuItem(t(_("Staff")), request.route_path("staff"), section="organisation", order=30)
+        )
     return items
 
 

@@ -1,10 +1,9 @@
 """Staff accounts and their single-use tokens (invitations, password resets)."""
+
 import enum
 import hashlib
 import secrets
-from datetime import datetime
-
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Enum, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship

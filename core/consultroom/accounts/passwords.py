@@ -11,6 +11,7 @@ Views use ``request.passwords``; code without a request
 ``password_hasher(registry)``; a test or a plugin swaps the implementation by
 registering another ``IPasswordHasher`` utility.
 """
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from zope.interface import Interface, implementer

@@ -4,8 +4,9 @@ A staff member is only recognised on their own organisation's subdomain and
 the hosting provider's superuser only on the console: a session cookie from
 one tenant means nothing on another.
 """
-from pyramid.security import Allowed, Denied
+
 from pyramid.csrf import new_csrf_token
+from pyramid.security import Allowed, Denied
 
 from consultroom.accounts.models import Role, User
 from consultroom.tenancy.hosts import CONSOLE, ORGANISATION

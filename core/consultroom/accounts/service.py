@@ -1,4 +1,5 @@
 """Staff account operations shared by the web pages, the console and the CLI."""
+
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -20,19 +21,21 @@ def link_lifetime(request):
 
 def staff_count(dbsession, organisation):
     return dbsession.scalar(
-        select(func.count()).select_from(User).where(
-            User.organisation_id == organisation.id, User.active
-        )
+        select(func.count())
+        .select_from(User)
+        .where(User.organisation_id == organisation.id, User.active)
     )
 
 
 def check_package_limit(dbsession, organisation):
     if staff_count(dbsession, organisation) >= organisation.max_users:
-        raise AccountError(_(
-            "Your package allows ${n} active staff members and all are in use."
-            " Deactivate someone or ask your provider for a larger package.",
-            mapping={"n": organisation.max_users},
-        ))
+        raise AccountError(
+            _(
+                "Your package allows ${n} active staff members and all are in use."
+                " Deactivate someone or ask your provider for a larger package.",
+                mapping={"n": organisation.max_users},
+            )
+        )
 
 
 def find_staff(dbsession, organisation, email):
@@ -41,8 +44,18 @@ def find_staff(dbsession, organisation, email):
     )
 
 
-def create_staff(request, organisation, *, name, email, role, department_id=None,
-                 phone="", language="en", password=None):
+def create_staff(
+    request,
+    organisation,
+    *,
+    name,
+    email,
+    role,
+    department_id=None,
+    phone="",
+    language="en",
+    password=None,
+):
     """Create a staff member and send an invitation (unless a password is
     given, as the CLI and the demo do)."""
     if role not in STAFF_ROLES:
@@ -52,14 +65,26 @@ def create_staff(request, organisation, *, name, email, role, department_id=None
     if find_staff(dbsession, organisation, email) is not None:
         raise AccountError(_("There is already a staff member with this e-mail address."))
     user = User(
-        organisation_id=organisation.id, name=name, email=email, role=role,
-        department_id=department_id, phone=phone, language=language,
+        organisation_id=organisation.id,
+        name=name,
+        email=email,
+        role=role,
+        department_id=department_id,
+        phone=phone,
+        language=language,
         password_hash=request.passwords.hash(password) if password else None,
     )
     dbsession.add(user)
     dbsession.flush()
-    record(request, "staff.create", "user", user.id, organisation=organisation,
-           role=role.value, department_id=department_id)
+    record(
+        request,
+        "staff.create",
+        "user",
+        user.id,
+        organisation=organisation,
+        role=role.value,
+        department_id=department_id,
+    )
     if password is None:
         send_link(request, user, "invite")
     request.hooks.consultroom_staff_created(request=request, user=user)
@@ -76,15 +101,18 @@ def send_link(request, user, purpose):
     else:
         url = request.route_url("set_password", token=secret)
     template, subject = {
-        "invite": ("invitation", _("You are invited to ${org}",
-                                   mapping={"org": _org_name(user)})),
-        "reset": ("password_link", _("Set a new password for ${org}",
-                                     mapping={"org": _org_name(user)})),
+        "invite": ("invitation", _("You are invited to ${org}", mapping={"org": _org_name(user)})),
+        "reset": (
+            "password_link",
+            _("Set a new password for ${org}", mapping={"org": _org_name(user)}),
+        ),
     }[purpose]
     request.queue_mail(
-        user.email, template,
+        user.email,
+        template,
         {"user": user, "url": url, "hours": int(lifetime.total_seconds() // 3600)},
-        subject=subject, language=user.language,
+        subject=subject,
+        language=user.language,
     )
     return token
 
@@ -96,8 +124,9 @@ def _org_name(user):
 def redeem_token(dbsession, secret):
     """The unused, unexpired token for ``secret``, or ``None``."""
     # Joined to its user, so that the organisation's scope hides another's tokens.
-    token = dbsession.scalar(select(UserToken).join(UserToken.user)
-                             .where(UserToken.token_hash == hash_token(secret)))
+    token = dbsession.scalar(
+        select(UserToken).join(UserToken.user).where(UserToken.token_hash == hash_token(secret))
+    )
     if token is None or token.used_at is not None or token.expires_at < utcnow():
         return None
     if not token.user.active:

@@ -1,5 +1,6 @@
 """Staff pages: log in and out, set a password from an e-mailed link, the
 profile, and staff management for organisation and department admins."""
+
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
@@ -11,8 +12,7 @@ from consultroom.accounts.models import Role, User
 from consultroom.accounts.security import can_manage_user, log_in, log_out
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
-from consultroom.ratelimit import (Attempt, Limit, client_address, limits_from_settings,
-                                   token_limit)
+from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings, token_limit
 from consultroom.sessions import end_sessions
 from consultroom.tenancy.models import Department
 from consultroom.twofactor import service as two_factor
@@ -41,8 +41,13 @@ def _safe_next(request):
     # Browsers read "//host" and "/\\host" as another site, and drop tabs and
     # newlines first (so "/<tab>/host" is one too); control characters would
     # also make the Location header invalid.
-    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and target.isascii() and target.isprintable()):
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isascii()
+        and target.isprintable()
+    ):
         return target
     return request.route_path("home")
 
@@ -65,8 +70,9 @@ def login(request):
         limits = _limits(request)
         scope = request.organisation.id if request.organisation else "console"
         account = f"{scope}:{form.email.data}"
-        attempt = Attempt(request, (limits["account"], account),
-                          (limits["address"], client_address(request)))
+        attempt = Attempt(
+            request, (limits["account"], account), (limits["address"], client_address(request))
+        )
         if attempt.locked:
             form.add_error("email", Limit.message(attempt.locked))
             record(request, "login.blocked", email=form.email.data)
@@ -77,11 +83,21 @@ def login(request):
                 limits["account"].clear(request, account)
                 pending = two_factor.is_enabled(request.dbsession, user)
                 target = start_login(request, user, _safe_next(request))
-                record(request, "login.password_ok" if pending else "login.success", "user",
-                       user.id, actor=user)
+                record(
+                    request,
+                    "login.password_ok" if pending else "login.success",
+                    "user",
+                    user.id,
+                    actor=user,
+                )
                 return HTTPSeeOther(target)
-            record(request, "login.failure", "user" if user else None, user and user.id,
-                   email=form.email.data)
+            record(
+                request,
+                "login.failure",
+                "user" if user else None,
+                user and user.id,
+                email=form.email.data,
+            )
             form.add_error("password", _("The e-mail address or the password is wrong."))
     return {"form": form, "next": request.params.get("next", "")}
 
@@ -141,8 +157,13 @@ def new_link(request):
         # Every request counts, whether or not a link is sent.
         attempt = Attempt(request, (limit, client_address(request)), (limit, account))
         if attempt.locked:
-            form.add_error("email", _("Too many requests. Try again in ${minutes} minutes.",
-                                      mapping={"minutes": Limit.minutes(attempt.locked)}))
+            form.add_error(
+                "email",
+                _(
+                    "Too many requests. Try again in ${minutes} minutes.",
+                    mapping={"minutes": Limit.minutes(attempt.locked)},
+                ),
+            )
             return {"form": form, "sent": False}
         user = _find_login_user(request, form.email.data)
         if user is not None and user.active:
@@ -154,7 +175,8 @@ def new_link(request):
 
 def _department_choices(request, none_label=None):
     departments = request.dbsession.scalars(
-        select(Department).where(Department.organisation_id == request.organisation.id)
+        select(Department)
+        .where(Department.organisation_id == request.organisation.id)
         .order_by(Department.name)
     )
     choices = [(0, none_label or _("No department"))]
@@ -176,8 +198,7 @@ def _profile_form(request, bind):
 
 
 def _profile_page(form, password_form, user):
-    return {"form": form, "password_form": password_form,
-            "may_move": user.role is Role.org_admin}
+    return {"form": form, "password_form": password_form, "may_move": user.role is Role.org_admin}
 
 
 @view_config(route_name="profile", renderer="profile.html", permission="staff")
@@ -192,7 +213,11 @@ def profile(request):
         except ImageRejected as exc:
             form.add_error("photo", exc.args[0])
         else:
-            user.name, user.phone, user.language = form.name.data, form.phone.data, form.language.data
+            user.name, user.phone, user.language = (
+                form.name.data,
+                form.phone.data,
+                form.language.data,
+            )
             if may_move:
                 user.department_id = _department_or_none(form.department_id.data)
             if form.remove_photo.data:
@@ -205,8 +230,9 @@ def profile(request):
     return _profile_page(form, forms.ChangePasswordForm(request, bind=False), user)
 
 
-@view_config(route_name="change_password", renderer="profile.html", permission="staff",
-             request_method="POST")
+@view_config(
+    route_name="change_password", renderer="profile.html", permission="staff", request_method="POST"
+)
 def change_password(request):
     user = request.identity
     password_form = forms.ChangePasswordForm(request)
@@ -243,8 +269,9 @@ def visible_staff(request):
     query = select(User).where(User.organisation_id == request.organisation.id)
     if actor.role is not Role.org_admin:
         # Without a department, "== None" would list everyone not in one.
-        query = query.where(User.department_id == actor.department_id,
-                            User.department_id.is_not(None))
+        query = query.where(
+            User.department_id == actor.department_id, User.department_id.is_not(None)
+        )
     return request.dbsession.scalars(query.order_by(User.name)).all()
 
 
@@ -282,15 +309,23 @@ def staff_new(request):
     if request.method == "POST" and form.validate():
         try:
             user = service.create_staff(
-                request, request.organisation, name=form.name.data, email=form.email.data,
-                role=Role(form.role.data), department_id=_department_or_none(form.department_id.data),
-                phone=form.phone.data, language=form.language.data,
+                request,
+                request.organisation,
+                name=form.name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                department_id=_department_or_none(form.department_id.data),
+                phone=form.phone.data,
+                language=form.language.data,
             )
         except service.AccountError as exc:
             form.add_error("email", exc.args[0])
         else:
-            flash(request, _("${name} has been invited by e-mail.", mapping={"name": user.name}),
-                  "success")
+            flash(
+                request,
+                _("${name} has been invited by e-mail.", mapping={"name": user.name}),
+                "success",
+            )
             return HTTPSeeOther(request.route_path("staff"))
     return {"form": form, "member": None}
 
@@ -306,7 +341,9 @@ def staff_edit(request):
         other = service.find_staff(request.dbsession, request.organisation, form.email.data)
         if other is not None and other.id != member.id:
             form.add_error("email", _("There is already a staff member with this e-mail address."))
-        elif member.id == actor.id and (Role(form.role.data) is not actor.role or not form.active.data):
+        elif member.id == actor.id and (
+            Role(form.role.data) is not actor.role or not form.active.data
+        ):
             form.add_error("role", _("You cannot change your own role or deactivate yourself."))
         else:
             try:
@@ -329,8 +366,14 @@ def _apply_staff_form(request, member, form):
     member.role = Role(form.role.data)
     member.department_id = _department_or_none(form.department_id.data)
     member.language, member.active = form.language.data, form.active.data
-    record(request, "staff.update", "user", member.id, changed=changed_fields(member),
-           active=member.active)
+    record(
+        request,
+        "staff.update",
+        "user",
+        member.id,
+        changed=changed_fields(member),
+        active=member.active,
+    )
 
 
 @view_config(route_name="staff_invite", permission="department.manage", request_method="POST")
@@ -339,24 +382,34 @@ def staff_invite(request):
     if not can_manage_user(request.identity, member) or not member.active:
         raise HTTPNotFound()
     service.send_link(request, member, "reset" if member.password_hash else "invite")
-    flash(request, _("A new link has been sent to ${email}.", mapping={"email": member.email}),
-          "success")
+    flash(
+        request,
+        _("A new link has been sent to ${email}.", mapping={"email": member.email}),
+        "success",
+    )
     return HTTPSeeOther(request.route_path("staff"))
 
 
-@view_config(route_name="staff_two_factor_reset", permission="department.manage",
-             request_method="POST")
+@view_config(
+    route_name="staff_two_factor_reset", permission="department.manage", request_method="POST"
+)
 def staff_two_factor_reset(request):
     """Switch off a staff member's two-factor authentication (a lost phone);
     they can log in with their password and set it up again."""
     member = _staff_in_org(request)
     # Not one's own: that needs a code or the password, on the profile page.
-    if (not can_manage_user(request.identity, member) or member.id == request.identity.id
-            or not two_factor.is_enabled(request.dbsession, member)):
+    if (
+        not can_manage_user(request.identity, member)
+        or member.id == request.identity.id
+        or not two_factor.is_enabled(request.dbsession, member)
+    ):
         raise HTTPNotFound()
     two_factor.disable(request, member, action="two_factor.reset")
-    flash(request, _("Two-factor authentication of ${name} is off.",
-                     mapping={"name": member.name}), "success")
+    flash(
+        request,
+        _("Two-factor authentication of ${name} is off.", mapping={"name": member.name}),
+        "success",
+    )
     return HTTPSeeOther(request.route_path("staff_edit", id=member.id))
 
 

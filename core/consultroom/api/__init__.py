@@ -4,6 +4,7 @@ Authenticated by the organisation's API key or a staff session (auth.py);
 bodies and answers are the pydantic models of schemas.py; errors are JSON
 (errors.py). The document is at /api/v1/openapi.json.
 """
+
 from consultroom.web import ID
 
 ROUTES = {

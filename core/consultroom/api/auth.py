@@ -7,6 +7,7 @@ the CSRF check is then made here, for session callers only. A request
 authenticated by a key cannot be forged by another site (browsers do not
 add the header), so it needs no CSRF token.
 """
+
 import functools
 import hmac
 from dataclasses import dataclass
@@ -64,14 +65,23 @@ def authenticate(request):
         return _by_key(request, key)
     user = request.identity
     if user is None:
-        raise Refused(error_response(
-            request, 401, _("Give the organisation's API key as 'Authorization: Bearer"
-                            " <key>', or log in."), headers=CHALLENGE))
+        raise Refused(
+            error_response(
+                request,
+                401,
+                _("Give the organisation's API key as 'Authorization: Bearer <key>', or log in."),
+                headers=CHALLENGE,
+            )
+        )
     if request.method not in SAFE_METHODS and not (
-            check_csrf_token(request, header=CSRF_HEADER, raises=False)
-            and check_csrf_origin(request, raises=False)):
-        raise Refused(error_response(request, 403, _(
-            "Send the session's CSRF token in the X-CSRF-Token header.")))
+        check_csrf_token(request, header=CSRF_HEADER, raises=False)
+        and check_csrf_origin(request, raises=False)
+    ):
+        raise Refused(
+            error_response(
+                request, 403, _("Send the session's CSRF token in the X-CSRF-Token header.")
+            )
+        )
     return Caller(user)
 
 
@@ -82,16 +92,19 @@ def _by_key(request, key):
     # per key prefix (the part an organisation's hint shows) and address.
     if _key_matches(request.organisation, key):
         return Caller(None)
-    attempt = Attempt(request, (_limit(request),
-                                f"{key[:API_KEY_HINT_LENGTH]}:{client_address(request)}"))
+    attempt = Attempt(
+        request, (_limit(request), f"{key[:API_KEY_HINT_LENGTH]}:{client_address(request)}")
+    )
     if attempt.locked:
         raise Refused(error_response(request, 429, Limit.message(attempt.locked)))
-    raise Refused(error_response(request, 401, _("This API key is not valid here."),
-                                 headers=CHALLENGE))
+    raise Refused(
+        error_response(request, 401, _("This API key is not valid here."), headers=CHALLENGE)
+    )
 
 
 def api_auth(view):
     """View decorator: authenticate, then call the view with ``request.caller`` set."""
+
     @functools.wraps(view)
     def wrapper(context, request):
         try:
@@ -99,4 +112,5 @@ def api_auth(view):
         except Refused as refused:
             return refused.response
         return view(context, request)
+
     return wrapper

@@ -1,5 +1,6 @@
 """The API's errors: always JSON ``{"error": "...", "details": [...]}`` with
 the right status, also for unknown addresses and methods under /api/."""
+
 from pyramid.exceptions import PredicateMismatch
 from pyramid.response import Response
 from pyramid.view import notfound_view_config, view_config
@@ -12,7 +13,7 @@ MESSAGES = {
     "extra_forbidden": "Unknown field.",
     "missing": "This field is required.",
     "timezone_aware": "Give the time with its UTC offset, e.g. 2024-05-01T09:00:00+02:00"
-                      " or 2024-05-01T07:00:00Z.",
+    " or 2024-05-01T07:00:00Z.",
 }
 
 
@@ -44,11 +45,18 @@ def validation_details(exc):
 def error_response(request, status, message, details=(), headers=None):
     if isinstance(message, TranslationString):
         message = request.localizer.translate(message)
-    details = [{**d, "message": request.localizer.translate(d["message"])
-                if isinstance(d["message"], TranslationString) else d["message"]}
-               for d in details]
-    response = Response(json_body={"error": message, "details": details}, status=status,
-                        charset="utf-8")
+    details = [
+        {
+            **d,
+            "message": request.localizer.translate(d["message"])
+            if isinstance(d["message"], TranslationString)
+            else d["message"],
+        }
+        for d in details
+    ]
+    response = Response(
+        json_body={"error": message, "details": details}, status=status, charset="utf-8"
+    )
     response.headers.update(headers or {})
     return response
 

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of the API, built from the pydantic models in
 schemas.py and the table of operations below (one entry per view: a test
 checks that the two agree)."""
+
 import functools
 import re
 from dataclasses import dataclass
@@ -13,13 +14,17 @@ from consultroom.api import ROUTES, schemas
 # "{id:[0-9]{1,18}}": a pattern may hold one level of braces.
 PLACEHOLDER = re.compile(r"\{(\w+):(?:[^{}]|\{[^{}]*\})*\}")
 # The route's id pattern: 1 to 18 digits.
-ID_PARAMETER = {"name": "id", "in": "path", "required": True,
-                "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}}
+ID_PARAMETER = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+}
 ERRORS = {
     400: "The body is not JSON, or is too large.",
     401: "No valid API key or session.",
     403: "Not allowed: a session without its CSRF token, or a change that would put the"
-         " object out of the caller's sight.",
+    " object out of the caller's sight.",
     404: "No such object in this organisation, or not visible to the caller.",
     409: "The time was just taken, or the appointment is cancelled.",
     415: "The body is not sent as application/json.",
@@ -35,7 +40,7 @@ class Operation:
     method: str
     operation_id: str
     summary: str
-    response: type | None = None   # None: 204 No Content
+    response: type | None = None  # None: 204 No Content
     status: int = 200
     body: type | None = None
     query: type | None = None
@@ -47,30 +52,79 @@ class Operation:
 
 
 OPERATIONS = (
-    Operation("api.clients", "get", "listClients",
-              "Clients the caller may see; q searches name, number and e-mail.",
-              schemas.ClientList, query=schemas.ClientQuery, errors=(400, 422)),
-    Operation("api.clients", "post", "createClient", "Add a client.", schemas.ClientOut, 201,
-              body=schemas.ClientCreate),
+    Operation(
+        "api.clients",
+        "get",
+        "listClients",
+        "Clients the caller may see; q searches name, number and e-mail.",
+        schemas.ClientList,
+        query=schemas.ClientQuery,
+        errors=(400, 422),
+    ),
+    Operation(
+        "api.clients",
+        "post",
+        "createClient",
+        "Add a client.",
+        schemas.ClientOut,
+        201,
+        body=schemas.ClientCreate,
+    ),
     Operation("api.client", "get", "getClient", "One client.", schemas.ClientOut),
-    Operation("api.client", "patch", "updateClient", "Change a client's fields.",
-              schemas.ClientOut, body=schemas.ClientUpdate),
-    Operation("api.client", "delete", "deleteClient",
-              "Delete a client; their appointments stay without them.", None, 204),
-    Operation("api.appointments", "get", "listAppointments",
-              "Appointments the caller may see, by start time.", schemas.AppointmentList,
-              query=schemas.AppointmentQuery, errors=(400, 422)),
-    Operation("api.appointments", "post", "createAppointment",
-              "Book an appointment; the client gets an invitation.", schemas.AppointmentOut,
-              201, body=schemas.AppointmentCreate, errors=(409,)),
-    Operation("api.appointment", "get", "getAppointment", "One appointment.",
-              schemas.AppointmentOut),
-    Operation("api.appointment", "patch", "updateAppointment",
-              "Move or change an appointment; the client is told of a new time.",
-              schemas.AppointmentOut, body=schemas.AppointmentUpdate, errors=(409,)),
-    Operation("api.appointment_cancel", "post", "cancelAppointment",
-              "Cancel an appointment; the client is told. Cancelling twice is harmless.",
-              schemas.AppointmentOut),
+    Operation(
+        "api.client",
+        "patch",
+        "updateClient",
+        "Change a client's fields.",
+        schemas.ClientOut,
+        body=schemas.ClientUpdate,
+    ),
+    Operation(
+        "api.client",
+        "delete",
+        "deleteClient",
+        "Delete a client; their appointments stay without them.",
+        None,
+        204,
+    ),
+    Operation(
+        "api.appointments",
+        "get",
+        "listAppointments",
+        "Appointments the caller may see, by start time.",
+        schemas.AppointmentList,
+        query=schemas.AppointmentQuery,
+        errors=(400, 422),
+    ),
+    Operation(
+        "api.appointments",
+        "post",
+        "createAppointment",
+        "Book an appointment; the client gets an invitation.",
+        schemas.AppointmentOut,
+        201,
+        body=schemas.AppointmentCreate,
+        errors=(409,),
+    ),
+    Operation(
+        "api.appointment", "get", "getAppointment", "One appointment.", schemas.AppointmentOut
+    ),
+    Operation(
+        "api.appointment",
+        "patch",
+        "updateAppointment",
+        "Move or change an appointment; the client is told of a new time.",
+        schemas.AppointmentOut,
+        body=schemas.AppointmentUpdate,
+        errors=(409,),
+    ),
+    Operation(
+        "api.appointment_cancel",
+        "post",
+        "cancelAppointment",
+        "Cancel an appointment; the client is told. Cancelling twice is harmless.",
+        schemas.AppointmentOut,
+    ),
 )
 
 
@@ -94,8 +148,7 @@ def _parameters(model):
         if prop.get("default", 0) is None:
             del prop["default"]
         description = prop.pop("description", None)
-        parameter = {"name": name, "in": "query", "required": name in required,
-                     "schema": prop}
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if description:
             parameter["description"] = description
         parameters.append(parameter)
@@ -113,8 +166,7 @@ def _operation(op, refs):
     if op.query:
         result["parameters"].extend(_parameters(op.query))
     if op.body:
-        result["requestBody"] = {"required": True,
-                                 "content": _json(refs[op.body, "validation"])}
+        result["requestBody"] = {"required": True, "content": _json(refs[op.body, "validation"])}
     errors = set(ALWAYS) | set(op.errors)
     if op.body:
         errors |= {400, 415, 422}
@@ -124,8 +176,10 @@ def _operation(op, refs):
     if op.response is None:
         responses[str(op.status)] = {"description": "Done."}
     else:
-        responses[str(op.status)] = {"description": "OK.",
-                                     "content": _json(refs[op.response, "serialization"])}
+        responses[str(op.status)] = {
+            "description": "OK.",
+            "content": _json(refs[op.response, "serialization"]),
+        }
     for status in sorted(errors):
         responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
     result["responses"] = responses
@@ -163,13 +217,16 @@ def document():
                 " organisation's API key: 'Authorization: Bearer <key>'. Staff pages may"
                 " also call it with their session (then the X-CSRF-Token header is needed"
                 " for changes, and the staff member sees only what their pages show)."
-                " Times: ISO 8601 with a UTC offset in, UTC with 'Z' out."),
+                " Times: ISO 8601 with a UTC offset in, UTC with 'Z' out."
+            ),
         },
         "paths": paths,
         "components": {
             "schemas": _tidy(defs["$defs"]),
-            "responses": {f"E{status}": {"description": text, "content": _json(error_ref)}
-                          for status, text in ERRORS.items()},
+            "responses": {
+                f"E{status}": {"description": text, "content": _json(error_ref)}
+                for status, text in ERRORS.items()
+            },
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"apiKey": []}],

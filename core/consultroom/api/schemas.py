@@ -5,11 +5,20 @@ Times come in as ISO 8601 with a UTC offset (a naive time is ambiguous and
 refused) and go out in UTC with ``Z``. Every id and number has bounds, so
 that nothing a caller sends can overflow a database column.
 """
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field,
-                      PlainSerializer, WithJsonSchema)
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from consultroom.appointments.service import MAX_DURATION
 from consultroom.i18n import LANGUAGES
@@ -37,14 +46,15 @@ def _storable(value):
 
 
 def _text(max_length, min_length=0, **kw):
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, **kw),
-                     AfterValidator(_storable)]
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length, **kw), AfterValidator(_storable)
+    ]
 
 
 def _to_utc(value):
     """An aware datetime as the naive UTC the database stores."""
     try:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
         raise ValueError("is outside the supported range of dates") from None
 
@@ -76,12 +86,18 @@ Int = Annotated[int, BeforeValidator(_whole_number)]
 Id = Annotated[Int, Field(ge=1, le=MAX_ID)]
 # Input: with an offset; validated into naive UTC.
 Moment = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-StartTime = Annotated[AwareDatetime, AfterValidator(_to_utc), AfterValidator(_plausible_year),
-                      Field(description=f"With a UTC offset; between the years {FIRST_YEAR}"
-                                        f" and {LAST_YEAR}.")]
+StartTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_to_utc),
+    AfterValidator(_plausible_year),
+    Field(description=f"With a UTC offset; between the years {FIRST_YEAR} and {LAST_YEAR}."),
+]
 # Output: naive UTC from the database, written with "Z".
-UtcTime = Annotated[datetime, PlainSerializer(_utc_z, return_type=str),
-                    WithJsonSchema({"type": "string", "format": "date-time"})]
+UtcTime = Annotated[
+    datetime,
+    PlainSerializer(_utc_z, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 Language = Literal[tuple(LANGUAGES)]
 Status = Literal["scheduled", "cancelled"]
 Kind = Literal["appointment", "quick", "walk_in"]
@@ -93,10 +109,12 @@ BirthDate = Annotated[date, AfterValidator(_not_in_future)]
 
 class Input(BaseModel):
     """Request bodies: unknown fields are refused rather than ignored."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 # ---- clients
+
 
 class ClientFields(Input):
     initials: _text(20) = ""
@@ -116,6 +134,7 @@ class ClientCreate(ClientFields):
 
 class ClientUpdate(ClientFields):
     """Only the fields given change."""
+
     last_name: _text(200, min_length=1) = None  # type: ignore[assignment]
 
 
@@ -135,9 +154,14 @@ class ClientOut(BaseModel):
     @classmethod
     def of(cls, client):
         return cls(
-            id=client.id, initials=client.initials, last_name=client.last_name,
-            date_of_birth=client.date_of_birth, email=client.email, phone=client.phone,
-            client_number=client.client_number, language=client.language,
+            id=client.id,
+            initials=client.initials,
+            last_name=client.last_name,
+            date_of_birth=client.date_of_birth,
+            email=client.email,
+            phone=client.phone,
+            client_number=client.client_number,
+            language=client.language,
             department_ids=sorted(d.id for d in client.departments),
             practitioner_ids=sorted(p.id for p in client.practitioners),
             created_at=client.created_at,
@@ -162,9 +186,11 @@ class ClientQuery(Paging):
 
 # ---- appointments
 
+
 class AppointmentCreate(Input):
     """A new appointment with a practitioner, or with a department when
     departments are strictly segregated. The client gets an invitation."""
+
     client_id: Id
     practitioner_id: Id | None = None
     department_id: Id | None = None
@@ -177,6 +203,7 @@ class AppointmentCreate(Input):
 class AppointmentUpdate(Input):
     """Only the fields given change; the client is told when the time,
     duration, practitioner or department changed."""
+
     client_id: Id = None  # type: ignore[assignment]
     practitioner_id: Id | None = None
     department_id: Id | None = None
@@ -204,14 +231,19 @@ class AppointmentOut(BaseModel):
     @classmethod
     def of(cls, appointment):
         return cls(
-            id=appointment.id, client_id=appointment.client_id,
+            id=appointment.id,
+            client_id=appointment.client_id,
             practitioner_id=appointment.practitioner_id,
-            department_id=appointment.department_id, kind=appointment.kind.value,
-            status=appointment.status.value, starts_at=appointment.starts_at,
-            ends_at=appointment.ends_at, duration_minutes=appointment.duration_minutes,
+            department_id=appointment.department_id,
+            kind=appointment.kind.value,
+            status=appointment.status.value,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+            duration_minutes=appointment.duration_minutes,
             message=appointment.message,
             participant_ids=sorted(p.id for p in appointment.participants),
-            created_at=appointment.created_at, updated_at=appointment.updated_at,
+            created_at=appointment.created_at,
+            updated_at=appointment.updated_at,
         )
 
 
@@ -225,8 +257,9 @@ class AppointmentList(BaseModel):
 class AppointmentQuery(Paging):
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: Moment = Field(None, alias="from",
-                          description="Only appointments starting at or after this time.")
+    from_: Moment = Field(
+        None, alias="from", description="Only appointments starting at or after this time."
+    )
     to: Moment = Field(None, description="Only appointments starting before this time.")
     practitioner: Id = None  # type: ignore[assignment]
     client: Id = None  # type: ignore[assignment]
@@ -238,6 +271,7 @@ PARTIAL = (ClientUpdate, AppointmentUpdate)
 
 
 # ---- errors
+
 
 class ErrorDetail(BaseModel):
     field: str

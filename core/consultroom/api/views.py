@@ -4,6 +4,7 @@ Every query starts from clients/access.py or appointments/access.py with the
 caller's user (None for the API key), and every appointment change goes
 through appointments/service.py, exactly as the staff pages do.
 """
+
 from pydantic import ValidationError
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
@@ -28,12 +29,12 @@ from consultroom.tenancy.models import Department
 MAX_BODY = 64 * 1024
 # The session or the key is checked (and CSRF for sessions) by api_auth;
 # every input by the pydantic models (not by consultroom.web.inputs).
-API = {"renderer": "json", "require_csrf": False, "decorator": api_auth,
-       "checks_own_input": True}
+API = {"renderer": "json", "require_csrf": False, "decorator": api_auth, "checks_own_input": True}
 INVALID = _("Some fields are not valid.")
 
 
 # ---- input
+
 
 def parse_body(request, model):
     if request.content_length and request.content_length > MAX_BODY:
@@ -66,27 +67,32 @@ def _of_organisation(request, model, ids, field):
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    rows = request.dbsession.scalars(select(model).where(
-        model.organisation_id == request.organisation.id, model.id.in_(ids))).all()
+    rows = request.dbsession.scalars(
+        select(model).where(model.organisation_id == request.organisation.id, model.id.in_(ids))
+    ).all()
     found = {row.id: row for row in rows}
     missing = [str(i) for i in ids if i not in found]
     if missing:
-        raise ApiError(422, INVALID, [detail(field, _(
-            "Unknown id: ${ids}.", mapping={"ids": ", ".join(missing)}))])
+        raise ApiError(
+            422,
+            INVALID,
+            [detail(field, _("Unknown id: ${ids}.", mapping={"ids": ", ".join(missing)}))],
+        )
     return [found[i] for i in ids]
 
 
 def _one_of_organisation(request, model, object_id, field):
-    return None if object_id is None else _of_organisation(
-        request, model, [object_id], field)[0]
+    return None if object_id is None else _of_organisation(request, model, [object_id], field)[0]
 
 
 def _visible_client(request, client_id, field="client_id"):
     client = request.dbsession.scalar(
-        visible_clients(request, request.caller.user).where(Client.id == client_id))
+        visible_clients(request, request.caller.user).where(Client.id == client_id)
+    )
     if client is None:
-        raise ApiError(422, INVALID, [detail(field, _("Unknown id: ${ids}.",
-                                                      mapping={"ids": str(client_id)}))])
+        raise ApiError(
+            422, INVALID, [detail(field, _("Unknown id: ${ids}.", mapping={"ids": str(client_id)}))]
+        )
     return client
 
 
@@ -101,11 +107,16 @@ def _path_id(request):
 
 def _page(request, query, paging, out, object_type):
     total = request.dbsession.scalar(
-        select(func.count()).select_from(query.order_by(None).subquery()))
+        select(func.count()).select_from(query.order_by(None).subquery())
+    )
     rows = request.dbsession.scalars(query.limit(paging.limit).offset(paging.offset)).all()
     record(request, f"{object_type}.list", object_type, ids=[row.id for row in rows], via="api")
-    return {"items": [out.of(row).model_dump(mode="json") for row in rows], "total": total,
-            "limit": paging.limit, "offset": paging.offset}
+    return {
+        "items": [out.of(row).model_dump(mode="json") for row in rows],
+        "total": total,
+        "limit": paging.limit,
+        "offset": paging.offset,
+    }
 
 
 def _created(request, body):
@@ -115,13 +126,21 @@ def _created(request, body):
 
 # ---- clients
 
-CLIENT_FIELDS = ("initials", "last_name", "date_of_birth", "email", "phone", "client_number",
-                 "language")
+CLIENT_FIELDS = (
+    "initials",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "client_number",
+    "language",
+)
 
 
 def _client_query(request):
     return visible_clients(request, request.caller.user).options(
-        selectinload(Client.departments), selectinload(Client.practitioners))
+        selectinload(Client.departments), selectinload(Client.practitioners)
+    )
 
 
 def _client_or_404(request):
@@ -133,11 +152,13 @@ def _apply_client(request, client, data, fields):
         if name in fields:
             setattr(client, name, getattr(data, name))
     if "department_ids" in fields:
-        client.departments = _of_organisation(request, Department, data.department_ids,
-                                              "department_ids")
+        client.departments = _of_organisation(
+            request, Department, data.department_ids, "department_ids"
+        )
     if "practitioner_ids" in fields:
-        client.practitioners = _of_organisation(request, User, data.practitioner_ids,
-                                                "practitioner_ids")
+        client.practitioners = _of_organisation(
+            request, User, data.practitioner_ids, "practitioner_ids"
+        )
 
 
 def _own_by_default(request, client, given):
@@ -154,17 +175,27 @@ def _own_by_default(request, client, given):
 
 def _must_see_client(request, client):
     request.dbsession.flush()
-    if request.dbsession.scalar(visible_clients(request, request.caller.user)
-                                .where(Client.id == client.id)) is None:
-        raise ApiError(403, _("You would no longer see this client: keep yourself or"
-                              " your department among its practitioners or departments."))
+    if (
+        request.dbsession.scalar(
+            visible_clients(request, request.caller.user).where(Client.id == client.id)
+        )
+        is None
+    ):
+        raise ApiError(
+            403,
+            _(
+                "You would no longer see this client: keep yourself or"
+                " your department among its practitioners or departments."
+            ),
+        )
 
 
 @view_config(route_name="api.clients", request_method="GET", **API)
 def list_clients(request):
     query = parse_query(request, schemas.ClientQuery)
     found = search_clients(_client_query(request), query.q).order_by(
-        Client.last_name, Client.initials, Client.id)
+        Client.last_name, Client.initials, Client.id
+    )
     return _page(request, found, query, schemas.ClientOut, "client")
 
 
@@ -193,8 +224,14 @@ def update_client(request):
     data = parse_body(request, schemas.ClientUpdate)
     _apply_client(request, client, data, data.model_fields_set)
     _must_see_client(request, client)
-    record(request, "client.update", "client", client.id, changed=sorted(data.model_fields_set),
-           via="api")
+    record(
+        request,
+        "client.update",
+        "client",
+        client.id,
+        changed=sorted(data.model_fields_set),
+        via="api",
+    )
     return schemas.ClientOut.of(client).model_dump(mode="json")
 
 
@@ -210,9 +247,11 @@ def delete_client(request):
 
 # ---- appointments
 
+
 def _appointment_query(request):
     return visible_appointments(request, request.caller.user).options(
-        selectinload(Appointment.participants))
+        selectinload(Appointment.participants)
+    )
 
 
 def _appointment_or_404(request):
@@ -237,12 +276,18 @@ def _changes(request, data, fields):
     """The service's keyword arguments for the fields given."""
     lookups = {
         "client_id": ("client", lambda v: _visible_client(request, v)),
-        "practitioner_id": ("practitioner", lambda v: _one_of_organisation(
-            request, User, v, "practitioner_id")),
-        "department_id": ("department", lambda v: _one_of_organisation(
-            request, Department, v, "department_id")),
-        "participant_ids": ("participants", lambda v: _of_organisation(
-            request, Participant, v, "participant_ids")),
+        "practitioner_id": (
+            "practitioner",
+            lambda v: _one_of_organisation(request, User, v, "practitioner_id"),
+        ),
+        "department_id": (
+            "department",
+            lambda v: _one_of_organisation(request, Department, v, "department_id"),
+        ),
+        "participant_ids": (
+            "participants",
+            lambda v: _of_organisation(request, Participant, v, "participant_ids"),
+        ),
     }
     changes = {}
     for field in fields:
@@ -262,8 +307,14 @@ def _through_service(action, *args, **kwargs):
 
 
 def _must_see_appointment(request, appointment):
-    if request.dbsession.scalar(visible_appointments(request, request.caller.user)
-                                .where(Appointment.id == appointment.id)) is None:
+    if (
+        request.dbsession.scalar(
+            visible_appointments(request, request.caller.user).where(
+                Appointment.id == appointment.id
+            )
+        )
+        is None
+    ):
         raise ApiError(403, _("You may not book for this practitioner or department."))
 
 
@@ -275,7 +326,8 @@ def _appointment_out(appointment):
 def list_appointments(request):
     query = parse_query(request, schemas.AppointmentQuery)
     found = _filter(_appointment_query(request), query).order_by(
-        Appointment.starts_at, Appointment.id)
+        Appointment.starts_at, Appointment.id
+    )
     return _page(request, found, query, schemas.AppointmentOut, "appointment")
 
 
@@ -301,8 +353,12 @@ def update_appointment(request):
     data = parse_body(request, schemas.AppointmentUpdate)
     if appointment.status is Status.cancelled:
         raise ApiError(409, _("This appointment has been cancelled."))
-    _through_service(service.update_appointment, request, appointment,
-                     **_changes(request, data, data.model_fields_set))
+    _through_service(
+        service.update_appointment,
+        request,
+        appointment,
+        **_changes(request, data, data.model_fields_set),
+    )
     _must_see_appointment(request, appointment)
     return _appointment_out(appointment)
 

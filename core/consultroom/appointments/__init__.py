@@ -1,4 +1,5 @@
 """Appointments, quick consultations and the client's link to the room."""
+
 from consultroom.appointments import hooks
 
 

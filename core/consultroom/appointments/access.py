@@ -1,5 +1,6 @@
 """Which appointments a staff member may see, and with whom they may book:
 the segregation settings applied to appointments, in one place."""
+
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import or_, select
 
@@ -31,10 +32,12 @@ def visible_appointments(request, user=None):
             # every other practitioner without a department.
             query = query.where(Appointment.practitioner_id == user.id)
         else:
-            query = query.where(or_(
-                Appointment.department_id == user.department_id,
-                Appointment.practitioner.has(User.department_id == user.department_id),
-            ))
+            query = query.where(
+                or_(
+                    Appointment.department_id == user.department_id,
+                    Appointment.practitioner.has(User.department_id == user.department_id),
+                )
+            )
     if options["strict_clients"] and user.role is Role.practitioner:
         query = query.where(Appointment.practitioner_id == user.id)
     return query
@@ -42,7 +45,8 @@ def visible_appointments(request, user=None):
 
 def appointment_or_404(request, appointment_id, user=None):
     appointment = request.dbsession.scalar(
-        visible_appointments(request, user).where(Appointment.id == appointment_id))
+        visible_appointments(request, user).where(Appointment.id == appointment_id)
+    )
     if appointment is None:
         raise HTTPNotFound()
     return appointment
@@ -61,8 +65,11 @@ def bookable_practitioners(request, user=None, include_inactive=False):
         if org.options["strict_clients"] and user.role is Role.practitioner:
             query = query.where(User.id == user.id)
         elif org.options["strict_departments"]:
-            query = query.where(User.id == user.id if user.department_id is None
-                                else User.department_id == user.department_id)
+            query = query.where(
+                User.id == user.id
+                if user.department_id is None
+                else User.department_id == user.department_id
+            )
     return request.dbsession.scalars(query).all()
 
 
@@ -70,8 +77,11 @@ def visible_departments(request, user=None):
     """The departments whose appointments ``user`` may see: all of the
     organisation's, or under strictly segregated departments only their own."""
     org = request.organisation
-    query = select(Department).where(Department.organisation_id == org.id).order_by(
-        Department.name, Department.id)
+    query = (
+        select(Department)
+        .where(Department.organisation_id == org.id)
+        .order_by(Department.name, Department.id)
+    )
     user = _restricted(request, user)
     if user is not None and org.options["strict_departments"]:
         query = query.where(Department.id == user.department_id)
@@ -86,7 +96,10 @@ def bookable_departments(request, user=None):
     if not org.options["strict_departments"]:
         return []
     restricted = _restricted(request, user)
-    if restricted is not None and org.options["strict_clients"] \
-            and restricted.role is Role.practitioner:
+    if (
+        restricted is not None
+        and org.options["strict_clients"]
+        and restricted.role is Role.practitioner
+    ):
         return []  # they would not see an appointment without themselves
     return visible_departments(request, user)

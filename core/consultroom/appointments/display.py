@@ -1,5 +1,6 @@
 """How appointments look on staff pages: local times, and a stable colour
 per practitioner or department for the "today" overview."""
+
 from dataclasses import dataclass
 
 from consultroom.accounts.models import User
@@ -13,7 +14,7 @@ DEPARTMENT_HUE_OFFSET = 200  # a department and a person with the same id differ
 class Owner:
     """Whom an appointment is with, for grouping and colouring."""
 
-    key: str     # "p12" or "d3": unique across people and departments
+    key: str  # "p12" or "d3": unique across people and departments
     name: str
     colour: str  # a CSS colour
 

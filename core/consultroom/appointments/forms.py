@@ -1,6 +1,7 @@
 """The staff forms for appointments: new and edit, quick consultation, and
 the list's filters. Choices are filled in by the views, from what the staff
 member may see; a value outside them is refused by WTForms."""
+
 from datetime import date
 
 import wtforms
@@ -25,9 +26,11 @@ def optional_id(value):
 
 def choose(message):
     """A validator for an ``optional_id`` select that must have a value."""
+
     def check(form, field):
         if field.data is None:
             raise v.StopValidation(message)
+
     return check
 
 
@@ -36,30 +39,44 @@ def _sensible_date(form, field):
         return
     latest = date.today().replace(year=date.today().year + YEARS_AHEAD)
     if not EARLIEST <= field.data <= latest:
-        raise v.ValidationError(_("Check the year: choose a date between 2000 and ${year}.",
-                                  mapping={"year": latest.year}))
+        raise v.ValidationError(
+            _(
+                "Check the year: choose a date between 2000 and ${year}.",
+                mapping={"year": latest.year},
+            )
+        )
 
 
 def _select(label, message=None, **kw):
     checks = [choose(message)] if message else []
-    return wtforms.SelectField(label, checks, coerce=optional_id,
-                               invalid_choice_message=_("Choose one of the options."), **kw)
+    return wtforms.SelectField(
+        label,
+        checks,
+        coerce=optional_id,
+        invalid_choice_message=_("Choose one of the options."),
+        **kw,
+    )
 
 
 def _multi(label, description=None):
-    return wtforms.SelectMultipleField(label, coerce=int, description=description,
-                                       render_kw={"size": 6})
+    return wtforms.SelectMultipleField(
+        label, coerce=int, description=description, render_kw={"size": 6}
+    )
 
 
 def _duration(default):
     return wtforms.IntegerField(
-        _("Duration (minutes)"), [v.InputRequired(), v.NumberRange(5, MAX_DURATION)],
-        default=default, render_kw={"min": 5, "max": MAX_DURATION})
+        _("Duration (minutes)"),
+        [v.InputRequired(), v.NumberRange(5, MAX_DURATION)],
+        default=default,
+        render_kw={"min": 5, "max": MAX_DURATION},
+    )
 
 
 def _groups_field():
-    return _multi(_("Participants: whole groups"),
-                  _("Everyone in the chosen groups joins the appointment."))
+    return _multi(
+        _("Participants: whole groups"), _("Everyone in the chosen groups joins the appointment.")
+    )
 
 
 def _people_field():
@@ -81,16 +98,24 @@ class AppointmentForm(ChoosesParticipants, Form):
     client_id = _select(_("Client"), _("Choose a client."))
     practitioner_id = _select(_("Practitioner"))
     # Removed by the view unless departments are strictly segregated.
-    department_id = _select(_("Department"), description=_(
-        "Instead of a practitioner: the client waits in the department's waiting room."))
-    date = wtforms.DateField(_("Date"), [v.InputRequired(), _sensible_date],
-                             format=["%Y-%m-%d", "%d-%m-%Y"])
-    start_time = wtforms.TimeField(_("Start time"), [v.InputRequired()],
-                                   format=["%H:%M", "%H:%M:%S"])
+    department_id = _select(
+        _("Department"),
+        description=_(
+            "Instead of a practitioner: the client waits in the department's waiting room."
+        ),
+    )
+    date = wtforms.DateField(
+        _("Date"), [v.InputRequired(), _sensible_date], format=["%Y-%m-%d", "%d-%m-%Y"]
+    )
+    start_time = wtforms.TimeField(
+        _("Start time"), [v.InputRequired()], format=["%H:%M", "%H:%M:%S"]
+    )
     duration_minutes = _duration(DEFAULT_DURATION)
     message = wtforms.TextAreaField(
-        _("Personal message for the e-mail"), [v.Length(max=2000)],
-        filters=[lambda text: (text or "").replace("\x00", "").strip()])
+        _("Personal message for the e-mail"),
+        [v.Length(max=2000)],
+        filters=[lambda text: (text or "").replace("\x00", "").strip()],
+    )
     group_ids = _groups_field()
     participant_ids = _people_field()
 
@@ -109,10 +134,12 @@ STATUS_CHOICES = (("", _("All")), ("scheduled", _("Scheduled")), ("cancelled", _
 class FilterForm(Form):
     """The list's filters, read from the query string."""
 
-    date_from = wtforms.DateField(_("From"), [v.Optional(), _sensible_date],
-                                  format=["%Y-%m-%d", "%d-%m-%Y"])
-    date_to = wtforms.DateField(_("Until"), [v.Optional(), _sensible_date],
-                                format=["%Y-%m-%d", "%d-%m-%Y"])
+    date_from = wtforms.DateField(
+        _("From"), [v.Optional(), _sensible_date], format=["%Y-%m-%d", "%d-%m-%Y"]
+    )
+    date_to = wtforms.DateField(
+        _("Until"), [v.Optional(), _sensible_date], format=["%Y-%m-%d", "%d-%m-%Y"]
+    )
     practitioner = _select(_("Practitioner"))
     department = _select(_("Department"))
     client = _select(_("Client"))

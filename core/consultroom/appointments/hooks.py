@@ -1,4 +1,5 @@
 """The appointments feature's menu entries."""
+
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom.i18n import _
 

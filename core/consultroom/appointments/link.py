@@ -1,6 +1,7 @@
 """The client's link, /c/<token>: the door to the waiting room, open from a
 while before the appointment to a while after it (organisation settings),
 shown in the client's language and the organisation's time zone."""
+
 from datetime import timedelta
 
 from pyramid.renderers import render_to_response
@@ -21,13 +22,19 @@ ON_TIME = timedelta(minutes=5)
 
 
 def _appointment(request):
-    return find_by_token(request, lambda: request.dbsession.scalar(select(Appointment).where(
-        Appointment.organisation_id == request.organisation.id,
-        Appointment.token == request.matchdict["token"])))
+    return find_by_token(
+        request,
+        lambda: request.dbsession.scalar(
+            select(Appointment).where(
+                Appointment.organisation_id == request.organisation.id,
+                Appointment.token == request.matchdict["token"],
+            )
+        ),
+    )
 
 
 def arrival(appointment, now):
-    """"early", "on_time" or "late", for the waiting list's colours."""
+    """ "early", "on_time" or "late", for the waiting list's colours."""
     if now < appointment.starts_at:
         return "early"
     return "on_time" if now <= appointment.starts_at + ON_TIME else "late"
@@ -50,16 +57,31 @@ def client_link(request):
         opens, _closes = link_window(appointment, org)
         date, time = format_local(appointment.starts_at, org, request.locale_name)
         opens_on, opens_at = format_local(opens, org, request.locale_name)
-        return render_to_response("appointments/link_closed.html", {
-            "state": state, "date": date, "time": time, "opens_at": opens_at,
-            # Only named when the link opens the day before (a start just after midnight).
-            "opens_on": opens_on if opens_on != date else None,
-        }, request=request, response=request.response)
+        return render_to_response(
+            "appointments/link_closed.html",
+            {
+                "state": state,
+                "date": date,
+                "time": time,
+                "opens_at": opens_at,
+                # Only named when the link opens the day before (a start just after midnight).
+                "opens_on": opens_on if opens_on != date else None,
+            },
+            request=request,
+            response=request.response,
+        )
     hello = {"type": "hello", "role": "client", "token": appointment.token}
-    return render_to_response("waitingroom/waiting.html", {
-        "appointment": appointment, "organisation": org, "state": arrival(appointment, now),
-        "realtime": page_config(request, hello),
-    }, request=request, response=request.response)
+    return render_to_response(
+        "waitingroom/waiting.html",
+        {
+            "appointment": appointment,
+            "organisation": org,
+            "state": arrival(appointment, now),
+            "realtime": page_config(request, hello),
+        },
+        request=request,
+        response=request.response,
+    )
 
 
 def includeme(config):

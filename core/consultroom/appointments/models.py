@@ -1,8 +1,9 @@
 """Appointments: who meets whom, when, and the client's link to the room."""
+
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import (Column, Enum, ForeignKey, Index, String, Table, Text, text)
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
@@ -12,7 +13,8 @@ from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 appointment_participant = Table(
-    "appointment_participant", Base.metadata,
+    "appointment_participant",
+    Base.metadata,
     Column("appointment_id", ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True),
     Column("participant_id", ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True),
 )
@@ -20,8 +22,8 @@ appointment_participant = Table(
 
 class Kind(enum.Enum):
     appointment = "appointment"  # booked ahead, by staff, the widget or the API
-    quick = "quick"              # a consultation starting now
-    walk_in = "walk_in"          # a visitor from the walk-in widget
+    quick = "quick"  # a consultation starting now
+    walk_in = "walk_in"  # a visitor from the walk-in widget
 
 
 class Status(enum.Enum):
@@ -38,11 +40,22 @@ _BOOKED = "status = 'scheduled' AND kind = 'appointment'"
 class Appointment(OrganisationScoped, Base):
     __tablename__ = "appointment"
     __table_args__ = (
-        Index("uq_appointment_practitioner_slot", "practitioner_id", "starts_at", unique=True,
-              postgresql_where=text(_BOOKED), sqlite_where=text(_BOOKED)),
-        Index("uq_appointment_department_slot", "department_id", "starts_at", unique=True,
-              postgresql_where=text(_BOOKED + " AND practitioner_id IS NULL"),
-              sqlite_where=text(_BOOKED + " AND practitioner_id IS NULL")),
+        Index(
+            "uq_appointment_practitioner_slot",
+            "practitioner_id",
+            "starts_at",
+            unique=True,
+            postgresql_where=text(_BOOKED),
+            sqlite_where=text(_BOOKED),
+        ),
+        Index(
+            "uq_appointment_department_slot",
+            "department_id",
+            "starts_at",
+            unique=True,
+            postgresql_where=text(_BOOKED + " AND practitioner_id IS NULL"),
+            sqlite_where=text(_BOOKED + " AND practitioner_id IS NULL"),
+        ),
         Index("ix_appointment_org_start", "organisation_id", "starts_at"),
     )
 
@@ -51,15 +64,20 @@ class Appointment(OrganisationScoped, Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     # NULL once anonymised: the appointment keeps only time and practitioner.
     client_id: Mapped[int | None] = mapped_column(
-        ForeignKey("client.id", ondelete="SET NULL"), index=True)
+        ForeignKey("client.id", ondelete="SET NULL"), index=True
+    )
     practitioner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
     department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="RESTRICT"), index=True)
-    kind: Mapped[Kind] = mapped_column(Enum(Kind, native_enum=False, length=20),
-                                       default=Kind.appointment)
-    status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20),
-                                           default=Status.scheduled)
+        ForeignKey("department.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[Kind] = mapped_column(
+        Enum(Kind, native_enum=False, length=20), default=Kind.appointment
+    )
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=20), default=Status.scheduled
+    )
     starts_at: Mapped[datetime] = mapped_column()  # UTC
     duration_minutes: Mapped[int] = mapped_column(default=20)
     message: Mapped[str] = mapped_column(Text, default="")

@@ -1,6 +1,7 @@
 """Creating, changing and cancelling appointments: the one path used by the
 staff pages, the booking and walk-in widgets and the API, so that every
 appointment is validated, stored and announced the same way."""
+
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -22,25 +23,38 @@ class SlotTaken(AppointmentError):
     pass
 
 
-def _check(organisation, *, client, practitioner, department, duration_minutes,
-           participants=(), new_practitioner=True):
+def _check(
+    organisation,
+    *,
+    client,
+    practitioner,
+    department,
+    duration_minutes,
+    participants=(),
+    new_practitioner=True,
+):
     """Refuse what no caller may store. ``new_practitioner`` is False when an
     update keeps the practitioner: one deactivated since the booking must not
     block changing the message."""
     if practitioner is None and department is None:
         raise AppointmentError(_("Choose a practitioner or a department."))
-    if department is not None and practitioner is None \
-            and not organisation.options["strict_departments"]:
-        raise AppointmentError(_(
-            "Appointments with a department need strictly segregated departments."))
+    if (
+        department is not None
+        and practitioner is None
+        and not organisation.options["strict_departments"]
+    ):
+        raise AppointmentError(
+            _("Appointments with a department need strictly segregated departments.")
+        )
     for thing in (client, practitioner, department, *participants):
         if thing is not None and thing.organisation_id != organisation.id:
             raise AppointmentError(_("Not found."))  # another tenant's object
     if practitioner is not None and new_practitioner and not practitioner.active:
         raise AppointmentError(_("This practitioner is not active."))
     if not 5 <= duration_minutes <= MAX_DURATION:
-        raise AppointmentError(_("The duration must be between 5 and ${max} minutes.",
-                                 mapping={"max": MAX_DURATION}))
+        raise AppointmentError(
+            _("The duration must be between 5 and ${max} minutes.", mapping={"max": MAX_DURATION})
+        )
 
 
 def _store(dbsession, appointment, changes=None):
@@ -55,26 +69,53 @@ def _store(dbsession, appointment, changes=None):
             dbsession.add(appointment)
             dbsession.flush()
     except IntegrityError:
-        raise SlotTaken(_("This time was just taken by someone else. Choose another."))\
-            from None
+        raise SlotTaken(_("This time was just taken by someone else. Choose another.")) from None
 
 
-def create_appointment(request, *, client, starts_at, duration_minutes, practitioner=None,
-                       department=None, message="", participants=(), kind=Kind.appointment,
-                       notify=True):
+def create_appointment(
+    request,
+    *,
+    client,
+    starts_at,
+    duration_minutes,
+    practitioner=None,
+    department=None,
+    message="",
+    participants=(),
+    kind=Kind.appointment,
+    notify=True,
+):
     """Store a new appointment (``starts_at`` in naive UTC) and queue the
     client's invitation. Raises AppointmentError or SlotTaken."""
     organisation = request.organisation
-    _check(organisation, client=client, practitioner=practitioner, department=department,
-           duration_minutes=duration_minutes, participants=participants)
+    _check(
+        organisation,
+        client=client,
+        practitioner=practitioner,
+        department=department,
+        duration_minutes=duration_minutes,
+        participants=participants,
+    )
     appointment = Appointment(
-        organisation_id=organisation.id, client=client, practitioner=practitioner,
-        department=department, starts_at=starts_at, duration_minutes=duration_minutes,
-        message=message, participants=list(participants), kind=kind,
+        organisation_id=organisation.id,
+        client=client,
+        practitioner=practitioner,
+        department=department,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        message=message,
+        participants=list(participants),
+        kind=kind,
     )
     _store(request.dbsession, appointment)
-    record(request, "appointment.create", "appointment", appointment.id,
-           client_id=client.id if client else None, kind=kind.value)
+    record(
+        request,
+        "appointment.create",
+        "appointment",
+        appointment.id,
+        client_id=client.id if client else None,
+        kind=kind.value,
+    )
     if notify:
         send_client_mail(request, appointment, "invitation")
     return appointment
@@ -85,17 +126,31 @@ def update_appointment(request, appointment, **changes):
     message or participants; the client is told when the time changed."""
     if appointment.status is Status.cancelled:
         raise AppointmentError(_("This appointment has been cancelled."))
-    fields = {"client", "practitioner", "department", "starts_at", "duration_minutes",
-              "message", "participants"}
+    fields = {
+        "client",
+        "practitioner",
+        "department",
+        "starts_at",
+        "duration_minutes",
+        "message",
+        "participants",
+    }
     unknown = set(changes) - fields
     if unknown:
         raise TypeError(f"not appointment fields: {sorted(unknown)}")
-    merged = {f: changes.get(f, getattr(appointment, f)) for f in
-              ("client", "practitioner", "department", "duration_minutes", "participants")}
-    _check(request.organisation, **merged,
-           new_practitioner=merged["practitioner"] is not appointment.practitioner)
-    moved = any(k in changes and changes[k] != getattr(appointment, k)
-                for k in ("starts_at", "duration_minutes", "practitioner", "department"))
+    merged = {
+        f: changes.get(f, getattr(appointment, f))
+        for f in ("client", "practitioner", "department", "duration_minutes", "participants")
+    }
+    _check(
+        request.organisation,
+        **merged,
+        new_practitioner=merged["practitioner"] is not appointment.practitioner,
+    )
+    moved = any(
+        k in changes and changes[k] != getattr(appointment, k)
+        for k in ("starts_at", "duration_minutes", "practitioner", "department")
+    )
     changes = {k: list(v) if k == "participants" else v for k, v in changes.items()}
     changed = sorted(k for k, v in changes.items() if v != getattr(appointment, k))
     if moved:
@@ -128,7 +183,7 @@ def link_window(appointment, organisation):
 
 
 def link_state(appointment, organisation, now=None):
-    """"cancelled", "too_early", "open" or "passed" for the client's link."""
+    """ "cancelled", "too_early", "open" or "passed" for the client's link."""
     if appointment.status is Status.cancelled:
         return "cancelled"
     now = now or utcnow()

@@ -3,6 +3,7 @@ edit, cancel, quick consultation and the detail page with the client's link.
 
 Every appointment a page shows or changes comes through ``access`` (the
 segregation settings); every change goes through ``service``."""
+
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -12,15 +13,24 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import User
-from consultroom.appointments.access import (appointment_or_404, bookable_departments,
-                                             bookable_practitioners, visible_appointments,
-                                             visible_departments)
+from consultroom.appointments.access import (
+    appointment_or_404,
+    bookable_departments,
+    bookable_practitioners,
+    visible_appointments,
+    visible_departments,
+)
 from consultroom.appointments.display import owner
 from consultroom.appointments.forms import AppointmentForm, FilterForm, QuickForm, with_none
 from consultroom.appointments.models import Appointment, Kind, Status
-from consultroom.appointments.service import (AppointmentError, SlotTaken, cancel_appointment,
-                                              create_appointment, link_window,
-                                              update_appointment)
+from consultroom.appointments.service import (
+    AppointmentError,
+    SlotTaken,
+    cancel_appointment,
+    create_appointment,
+    link_window,
+    update_appointment,
+)
 from consultroom.audit import record
 from consultroom.clientmail import client_mail_enabled
 from consultroom.clientmail.compose import consult_link, with_name
@@ -32,8 +42,11 @@ from consultroom.i18n import _
 from consultroom.tenancy.timezones import exists_locally, local_now, to_local, to_utc
 from consultroom.web import ID, flash
 
-_LOADED = (selectinload(Appointment.client), selectinload(Appointment.practitioner),
-           selectinload(Appointment.department))
+_LOADED = (
+    selectinload(Appointment.client),
+    selectinload(Appointment.practitioner),
+    selectinload(Appointment.department),
+)
 
 
 def _id(request):
@@ -60,15 +73,21 @@ def _by_id(rows):
 
 def _clients(request):
     """The clients the staff member may see, in name order."""
-    return request.dbsession.scalars(visible_clients(request).order_by(
-        func.lower(Client.last_name), func.lower(Client.initials), Client.id)).all()
+    return request.dbsession.scalars(
+        visible_clients(request).order_by(
+            func.lower(Client.last_name), func.lower(Client.initials), Client.id
+        )
+    ).all()
 
 
 def _of_organisation(request, model, *order, options=()):
     """Groups and external participants belong to the whole organisation."""
     return request.dbsession.scalars(
-        select(model).where(model.organisation_id == request.organisation.id)
-        .options(*options).order_by(*order, model.id)).all()
+        select(model)
+        .where(model.organisation_id == request.organisation.id)
+        .options(*options)
+        .order_by(*order, model.id)
+    ).all()
 
 
 def _choices(request, appointment=None):
@@ -76,17 +95,26 @@ def _choices(request, appointment=None):
         clients=_by_id(_clients(request)),
         practitioners=_by_id(bookable_practitioners(request)),
         departments=_by_id(bookable_departments(request)),
-        groups=_by_id(_of_organisation(request, Group, Group.name,
-                                       options=[selectinload(Group.participants)])),
-        people=_by_id(_of_organisation(request, Participant, func.lower(Participant.last_name),
-                                       func.lower(Participant.initials))),
+        groups=_by_id(
+            _of_organisation(request, Group, Group.name, options=[selectinload(Group.participants)])
+        ),
+        people=_by_id(
+            _of_organisation(
+                request,
+                Participant,
+                func.lower(Participant.last_name),
+                func.lower(Participant.initials),
+            )
+        ),
     )
     if appointment is not None:
         # What the appointment already has stays possible (a practitioner
         # deactivated since, a client assigned to someone else since).
-        for kind, thing in (("clients", appointment.client),
-                            ("practitioners", appointment.practitioner),
-                            ("departments", appointment.department)):
+        for kind, thing in (
+            ("clients", appointment.client),
+            ("practitioners", appointment.practitioner),
+            ("departments", appointment.department),
+        ):
             if thing is not None:
                 getattr(choices, kind).setdefault(thing.id, thing)
     return choices
@@ -100,16 +128,19 @@ def _client_label(client):
 
 def _offer(form, choices):
     """Fill the form's selects; drop the department when there are none to choose."""
-    form.client_id.choices = with_none(_("Choose a client"), (
-        (c.id, _client_label(c)) for c in choices.clients.values()))
+    form.client_id.choices = with_none(
+        _("Choose a client"), ((c.id, _client_label(c)) for c in choices.clients.values())
+    )
     form.group_ids.choices = [(g.id, g.name) for g in choices.groups.values()]
     form.participant_ids.choices = [(p.id, p.display_name) for p in choices.people.values()]
     if "practitioner_id" in form:
-        form.practitioner_id.choices = with_none("—", (
-            (u.id, u.name) for u in choices.practitioners.values()))
+        form.practitioner_id.choices = with_none(
+            "—", ((u.id, u.name) for u in choices.practitioners.values())
+        )
         if choices.departments:
-            form.department_id.choices = with_none("—", (
-                (d.id, d.name) for d in choices.departments.values()))
+            form.department_id.choices = with_none(
+                "—", ((d.id, d.name) for d in choices.departments.values())
+            )
         else:
             del form.department_id
 
@@ -124,15 +155,22 @@ def _preselected_client(request, choices):
 def _initial(request, appointment, choices):
     if appointment is None:
         me = request.identity
-        return {"client_id": _preselected_client(request, choices),
-                "practitioner_id": me.id if me.id in choices.practitioners else None,
-                "date": local_now(request.organisation).date()}
+        return {
+            "client_id": _preselected_client(request, choices),
+            "practitioner_id": me.id if me.id in choices.practitioners else None,
+            "date": local_now(request.organisation).date(),
+        }
     starts = to_local(appointment.starts_at, request.organisation)
-    return {"client_id": appointment.client_id, "practitioner_id": appointment.practitioner_id,
-            "department_id": appointment.department_id, "date": starts.date(),
-            "start_time": starts.time(), "duration_minutes": appointment.duration_minutes,
-            "message": appointment.message,
-            "participant_ids": [p.id for p in appointment.participants]}
+    return {
+        "client_id": appointment.client_id,
+        "practitioner_id": appointment.practitioner_id,
+        "department_id": appointment.department_id,
+        "date": starts.date(),
+        "start_time": starts.time(),
+        "duration_minutes": appointment.duration_minutes,
+        "message": appointment.message,
+        "participant_ids": [p.id for p in appointment.participants],
+    }
 
 
 # ---- new and edit
@@ -144,9 +182,14 @@ def _start(request, form, appointment):
     org = request.organisation
     wall = datetime.combine(form.date.data, form.start_time.data.replace(second=0, microsecond=0))
     if not exists_locally(wall, org):
-        form.add_error("start_time", _(
-            "${time} does not exist on this day: the clocks are put forward then."
-            " Choose another time.", mapping={"time": wall.strftime("%H:%M")}))
+        form.add_error(
+            "start_time",
+            _(
+                "${time} does not exist on this day: the clocks are put forward then."
+                " Choose another time.",
+                mapping={"time": wall.strftime("%H:%M")},
+            ),
+        )
         return None
     starts_at = to_utc(wall, org)
     unchanged = appointment is not None and starts_at == appointment.starts_at
@@ -159,14 +202,19 @@ def _start(request, form, appointment):
 def _with_whom(form, choices):
     """``(practitioner, department)``: exactly one of them; None on a problem."""
     practitioner = choices.practitioners.get(form.practitioner_id.data)
-    department = (choices.departments.get(form.department_id.data)
-                  if "department_id" in form else None)
+    department = (
+        choices.departments.get(form.department_id.data) if "department_id" in form else None
+    )
     if practitioner is not None and department is not None:
         form.add_error("department_id", _("Choose a practitioner or a department, not both."))
         return None
     if practitioner is None and department is None:
-        form.add_error("practitioner_id", _("Choose a practitioner or a department.")
-                       if "department_id" in form else _("Choose a practitioner."))
+        form.add_error(
+            "practitioner_id",
+            _("Choose a practitioner or a department.")
+            if "department_id" in form
+            else _("Choose a practitioner."),
+        )
         return None
     return practitioner, department
 
@@ -179,10 +227,15 @@ def _appointment_values(request, form, choices, appointment):
     starts_at = _start(request, form, appointment)
     if whom is None or starts_at is None:
         return None
-    return {"client": choices.clients[form.client_id.data], "practitioner": whom[0],
-            "department": whom[1], "starts_at": starts_at,
-            "duration_minutes": form.duration_minutes.data, "message": form.message.data,
-            "participants": form.participants(choices.groups, choices.people)}
+    return {
+        "client": choices.clients[form.client_id.data],
+        "practitioner": whom[0],
+        "department": whom[1],
+        "starts_at": starts_at,
+        "duration_minutes": form.duration_minutes.data,
+        "message": form.message.data,
+        "participants": form.participants(choices.groups, choices.people),
+    }
 
 
 def _saved(request, appointment, created):
@@ -213,14 +266,12 @@ def _form_page(request, appointment):
     return {"form": form, "appointment": appointment, "problem": problem}
 
 
-@view_config(route_name="appointment_new", renderer="appointments/form.html",
-             permission="staff")
+@view_config(route_name="appointment_new", renderer="appointments/form.html", permission="staff")
 def appointment_new(request):
     return _form_page(request, None)
 
 
-@view_config(route_name="appointment_edit", renderer="appointments/form.html",
-             permission="staff")
+@view_config(route_name="appointment_edit", renderer="appointments/form.html", permission="staff")
 def appointment_edit(request):
     appointment = appointment_or_404(request, _id(request))
     if appointment.status is Status.cancelled:
@@ -243,8 +294,7 @@ def appointment_cancel(request):
 # ---- quick consultation
 
 
-@view_config(route_name="appointment_quick", renderer="appointments/quick.html",
-             permission="staff")
+@view_config(route_name="appointment_quick", renderer="appointments/quick.html", permission="staff")
 def appointment_quick(request):
     """A consultation starting now, with the logged-in staff member."""
     choices = _choices(request)
@@ -254,16 +304,23 @@ def appointment_quick(request):
     if request.method == "POST" and form.validate():
         try:
             appointment = create_appointment(
-                request, client=choices.clients[form.client_id.data],
-                practitioner=request.identity, starts_at=utcnow().replace(microsecond=0),
-                duration_minutes=form.duration_minutes.data, kind=Kind.quick,
+                request,
+                client=choices.clients[form.client_id.data],
+                practitioner=request.identity,
+                starts_at=utcnow().replace(microsecond=0),
+                duration_minutes=form.duration_minutes.data,
+                kind=Kind.quick,
                 participants=form.participants(choices.groups, choices.people),
-                notify=form.send_link.data)
+                notify=form.send_link.data,
+            )
         except AppointmentError as exc:
             problem = exc.args[0]
         else:
-            flash(request, _("The quick consultation has started: give the client the link."),
-                  "success")
+            flash(
+                request,
+                _("The quick consultation has started: give the client the link."),
+                "success",
+            )
             return HTTPSeeOther(request.route_path("appointment", id=appointment.id))
     return {"form": form, "problem": problem}
 
@@ -276,10 +333,14 @@ def _mail_notice(organisation, client):
     if client_mail_enabled(organisation, client):
         return None
     if organisation.options["no_emails"]:
-        return _("This organisation sends no e-mails: give the client this link another"
-                 " way (by phone, text message or your own e-mail).")
-    return _("The client has no e-mail address: give them this link another way"
-             " (by phone, text message or your own e-mail).")
+        return _(
+            "This organisation sends no e-mails: give the client this link another"
+            " way (by phone, text message or your own e-mail)."
+        )
+    return _(
+        "The client has no e-mail address: give them this link another way"
+        " (by phone, text message or your own e-mail)."
+    )
 
 
 @view_config(route_name="appointment", renderer="appointments/detail.html", permission="staff")
@@ -289,12 +350,17 @@ def appointment_detail(request):
     record(request, "appointment.read", "appointment", appointment.id)
     opens, closes = link_window(appointment, org)
     request.response.cache_control = "no-store"  # the page carries the client's link
-    return {"appointment": appointment, "starts": to_local(appointment.starts_at, org),
-            "ends": to_local(appointment.ends_at, org),
-            "opens": to_local(opens, org), "closes": to_local(closes, org),
-            "with_name": with_name(appointment), "link": consult_link(request, appointment),
-            "mail_notice": _mail_notice(org, appointment.client),
-            "cancelled": appointment.status is Status.cancelled}
+    return {
+        "appointment": appointment,
+        "starts": to_local(appointment.starts_at, org),
+        "ends": to_local(appointment.ends_at, org),
+        "opens": to_local(opens, org),
+        "closes": to_local(closes, org),
+        "with_name": with_name(appointment),
+        "link": consult_link(request, appointment),
+        "mail_notice": _mail_notice(org, appointment.client),
+        "cancelled": appointment.status is Status.cancelled,
+    }
 
 
 # ---- list and today
@@ -302,8 +368,10 @@ def appointment_detail(request):
 
 def _day_bounds(org, first, last):
     """Naive UTC ``[start, end)`` of local days ``first`` to ``last`` inclusive."""
-    return (to_utc(datetime.combine(first, time()), org),
-            to_utc(datetime.combine(last + timedelta(days=1), time()), org))
+    return (
+        to_utc(datetime.combine(first, time()), org),
+        to_utc(datetime.combine(last + timedelta(days=1), time()), org),
+    )
 
 
 def _filter_choices(request, form):
@@ -322,17 +390,22 @@ def _filtered(request, form):
     form.validate()
     ok = {field.name: field.data for field in form if not field.errors and field.data}
     if "date_from" in ok:
-        query = query.where(Appointment.starts_at >= _day_bounds(org, ok["date_from"],
-                                                                 ok["date_from"])[0])
+        query = query.where(
+            Appointment.starts_at >= _day_bounds(org, ok["date_from"], ok["date_from"])[0]
+        )
     if "date_to" in ok:
-        query = query.where(Appointment.starts_at < _day_bounds(org, ok["date_to"],
-                                                                ok["date_to"])[1])
+        query = query.where(
+            Appointment.starts_at < _day_bounds(org, ok["date_to"], ok["date_to"])[1]
+        )
     if "practitioner" in ok:
         query = query.where(Appointment.practitioner_id == ok["practitioner"])
     if "department" in ok:
-        query = query.where(or_(
-            Appointment.department_id == ok["department"],
-            Appointment.practitioner.has(User.department_id == ok["department"])))
+        query = query.where(
+            or_(
+                Appointment.department_id == ok["department"],
+                Appointment.practitioner.has(User.department_id == ok["department"]),
+            )
+        )
     if "client" in ok:
         query = query.where(Appointment.client_id == ok["client"])
     if "status" in ok:
@@ -347,27 +420,36 @@ def appointment_list(request):
         form.date_from.data = local_now(request.organisation).date()  # upcoming by default
     _filter_choices(request, form)
     page = paginate(request.dbsession, _filtered(request, form), page_number(request))
-    record(request, "appointment.list", "appointment", ids=[a.id for a in page.items],
-           page=page.number)
+    record(
+        request, "appointment.list", "appointment", ids=[a.id for a in page.items], page=page.number
+    )
     org = request.organisation
     query = [(k, v) for k, v in request.GET.items() if k != "page"]
-    return {"form": form, "page": page, "query": query,
-            "rows": [(a, to_local(a.starts_at, org), with_name(a)) for a in page.items]}
+    return {
+        "form": form,
+        "page": page,
+        "query": query,
+        "rows": [(a, to_local(a.starts_at, org), with_name(a)) for a in page.items],
+    }
 
 
-@view_config(route_name="appointments_today", renderer="appointments/today.html",
-             permission="staff")
+@view_config(
+    route_name="appointments_today", renderer="appointments/today.html", permission="staff"
+)
 def appointments_today(request):
     org = request.organisation
     today = local_now(org).date()
     start, end = _day_bounds(org, today, today)
     by = "department" if request.GET.get("by") == "department" else "practitioner"
     appointments = request.dbsession.scalars(
-        visible_appointments(request).options(*_LOADED)
+        visible_appointments(request)
+        .options(*_LOADED)
         .where(Appointment.starts_at >= start, Appointment.starts_at < end)
-        .order_by(Appointment.starts_at, Appointment.id)).all()
-    record(request, "appointment.list", "appointment", ids=[a.id for a in appointments],
-           page="today")
+        .order_by(Appointment.starts_at, Appointment.id)
+    ).all()
+    record(
+        request, "appointment.list", "appointment", ids=[a.id for a in appointments], page="today"
+    )
     rows = [(a, to_local(a.starts_at, org), owner(a, by)) for a in appointments]
     legend = {o.key: o for _a, _t, o in rows}
     return {"rows": rows, "legend": list(legend.values()), "by": by, "today": today}

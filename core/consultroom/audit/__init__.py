@@ -5,6 +5,7 @@ their organisation's chain just before the request's transaction commits, in
 that transaction: an entry exists exactly when what it describes committed,
 and the chain's lock is held only while committing.
 """
+
 import json
 
 from sqlalchemy import inspect
@@ -34,8 +35,9 @@ def _who(request, actor):
     return None, ""
 
 
-def record(request, action, object_type=None, object_id=None, *, actor=None,
-           organisation=None, **detail):
+def record(
+    request, action, object_type=None, object_id=None, *, actor=None, organisation=None, **detail
+):
     """Append an audit entry for this request's actor and organisation.
 
     ``detail`` holds what else matters (never secrets, nor client free text
@@ -48,12 +50,16 @@ def record(request, action, object_type=None, object_id=None, *, actor=None,
     support = request.support_user
     entry = AuditEntry(
         organisation_id=organisation.id if organisation is not None else CONSOLE_CHAIN,
-        at=utcnow(), user_id=user_id, user_name=user_name,
+        at=utcnow(),
+        user_id=user_id,
+        user_name=user_name,
         support_user_id=support.id if support else None,
         support_user_name=support.name if support else "",
-        action=action, object_type=object_type,
+        action=action,
+        object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        address=request.client_addr or "", detail=_clean(detail),
+        address=request.client_addr or "",
+        detail=_clean(detail),
     )
     _pending(request).append(entry)
 

@@ -14,6 +14,7 @@ recomputed after a checkpoint no longer has the hash it recorded at that seq.
 first signs, every one verifies, so a key is rotated by putting a new one in
 front (keep the old one while checkpoints it signed are in the file).
 """
+
 import hashlib
 import hmac
 import json
@@ -55,10 +56,17 @@ class Anchor:
     def checkpoint(self, dbsession):
         """Append a signed checkpoint of every chain head as committed now,
         and return it (unsigned)."""
-        checkpoint = {"at": utcnow().isoformat(timespec="seconds") + "Z", "chains": [
-            {"organisation_id": c.organisation_id, "length": c.length, "head_hash": c.head_hash}
-            for c in dbsession.scalars(select(AuditChain).where(AuditChain.length > 0)
-                                       .order_by(AuditChain.organisation_id))]}
+        checkpoint = {
+            "at": utcnow().isoformat(timespec="seconds") + "Z",
+            "chains": [
+                {"organisation_id": c.organisation_id, "length": c.length, "head_hash": c.head_hash}
+                for c in dbsession.scalars(
+                    select(AuditChain)
+                    .where(AuditChain.length > 0)
+                    .order_by(AuditChain.organisation_id)
+                )
+            ],
+        }
         line = canonical_json({**checkpoint, "signature": _signature(self.keys[0], checkpoint)})
         self._append(line)
         log.info("audit checkpoint %s", line)
@@ -110,9 +118,11 @@ class Anchor:
                 for checkpoints, line in enumerate(lines, 1):
                     self._add_marks(marks, line, f"line {checkpoints} of {self.path}")
         except FileNotFoundError:
-            raise AnchorError(f"{self.path} does not exist: was it removed? (On a new"
-                              " installation `consultroom audit checkpoint` or the worker"
-                              " writes the first checkpoint.)") from None
+            raise AnchorError(
+                f"{self.path} does not exist: was it removed? (On a new"
+                " installation `consultroom audit checkpoint` or the worker"
+                " writes the first checkpoint.)"
+            ) from None
         except OSError as exc:
             raise AnchorError(f"cannot read {self.path}: {exc.strerror}") from None
         return marks, checkpoints
@@ -124,23 +134,28 @@ class Anchor:
             key = chain["organisation_id"], chain["length"]
             earlier = marks.setdefault(key, Mark(chain["head_hash"], source))
             if earlier.hash != chain["head_hash"]:
-                raise AnchorError(f"{earlier.source} and {source} record different hashes"
-                                  f" for seq {key[1]} of organisation {key[0]}: its chain was"
-                                  " recomputed between them")
+                raise AnchorError(
+                    f"{earlier.source} and {source} record different hashes"
+                    f" for seq {key[1]} of organisation {key[0]}: its chain was"
+                    " recomputed between them"
+                )
 
     def _genuine(self, line, where):
         """The checkpoint on ``line``, if one of the keys signed it."""
         try:
             checkpoint = json.loads(line)
             signature = checkpoint.pop("signature")
-            genuine = any(hmac.compare_digest(_signature(key, checkpoint), signature)
-                          for key in self.keys)
+            genuine = any(
+                hmac.compare_digest(_signature(key, checkpoint), signature) for key in self.keys
+            )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise AnchorError(f"{where} is not a checkpoint") from None
         if not genuine:
-            raise AnchorError(f"{where}: its signature was not made with {KEY}: the"
-                              " checkpoint was edited or forged (or signed with a key no"
-                              " longer configured)")
+            raise AnchorError(
+                f"{where}: its signature was not made with {KEY}: the"
+                " checkpoint was edited or forged (or signed with a key no"
+                " longer configured)"
+            )
         return checkpoint
 
 
@@ -155,7 +170,8 @@ def from_settings(settings):
     if any(len(key) < MIN_KEY_LENGTH for key in keys):
         raise ConfigurationError(
             f"{KEY}: each key must have at least {MIN_KEY_LENGTH} characters (make one with:"
-            " python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            " python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
     try:
         minutes = float(settings.get(MINUTES, 60))
     except ValueError:

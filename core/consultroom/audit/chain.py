@@ -9,6 +9,7 @@ Whoever can write to the database can also recompute every hash after a
 change: ``verify`` then compares the entries with hashes recorded outside
 the database (see ``consultroom.audit.anchor``).
 """
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -21,14 +22,25 @@ from consultroom.audit.models import CONSOLE_CHAIN, GENESIS, AuditChain, AuditEn
 from consultroom.db.scope import all_organisations
 from consultroom.tenancy.models import Organisation
 
-HASHED = ("organisation_id", "seq", "at", "user_id", "user_name", "support_user_id",
-          "support_user_name", "action", "object_type", "object_id", "address", "detail",
-          "prev_hash")
+HASHED = (
+    "organisation_id",
+    "seq",
+    "at",
+    "user_id",
+    "user_name",
+    "support_user_id",
+    "support_user_name",
+    "action",
+    "object_type",
+    "object_id",
+    "address",
+    "detail",
+    "prev_hash",
+)
 
 
 def canonical_json(value):
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def entry_hash(entry):
@@ -48,11 +60,17 @@ def _locked_chain(dbsession, organisation_id):
     On PostgreSQL, ``FOR UPDATE`` makes a concurrent writer wait here and
     then read the head as the first one committed it; SQLite has one writer
     at a time anyway."""
-    dbsession.execute(_insert_ignoring_duplicates(dbsession).values(
-        organisation_id=organisation_id, length=0, head_hash=GENESIS).on_conflict_do_nothing())
+    dbsession.execute(
+        _insert_ignoring_duplicates(dbsession)
+        .values(organisation_id=organisation_id, length=0, head_hash=GENESIS)
+        .on_conflict_do_nothing()
+    )
     return dbsession.scalars(
-        select(AuditChain).where(AuditChain.organisation_id == organisation_id)
-        .with_for_update().execution_options(populate_existing=True)).one()
+        select(AuditChain)
+        .where(AuditChain.organisation_id == organisation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def append(dbsession, entries):
@@ -80,6 +98,7 @@ class Result:
 @dataclass(frozen=True)
 class Mark:
     """An entry's hash as recorded outside the database, and where."""
+
     hash: str
     source: str
 
@@ -107,29 +126,40 @@ class _ChainCheck:
         if entry_hash(entry) != entry.hash:
             raise _Broken(f"{where}: its contents do not match its hash: the row was edited")
         if entry.seq != expected_seq or entry.prev_hash != expected_prev:
-            after = (f"entry {self.previous.id} (seq {self.previous.seq})" if self.previous
-                     else "the start of the chain")
-            raise _Broken(f"{where} does not follow {after}: an entry between them was"
-                          " deleted or inserted, or one of them was edited")
+            after = (
+                f"entry {self.previous.id} (seq {self.previous.seq})"
+                if self.previous
+                else "the start of the chain"
+            )
+            raise _Broken(
+                f"{where} does not follow {after}: an entry between them was"
+                " deleted or inserted, or one of them was edited"
+            )
         mark = self.marks.pop((entry.organisation_id, entry.seq), None)
         if mark is not None and mark.hash != entry.hash:
             # Each hash covers every entry before it: a change anywhere up
             # to here, even with the later hashes recomputed, shows here.
-            raise _Broken(f"{where}: its hash is not the one {mark.source} recorded: this"
-                          " entry or one before it was changed and the chain recomputed")
+            raise _Broken(
+                f"{where}: its hash is not the one {mark.source} recorded: this"
+                " entry or one before it was changed and the chain recomputed"
+            )
         self.previous = entry
 
     def finish(self):
         length = self.previous.seq if self.previous else 0
         last_hash = self.previous.hash if self.previous else GENESIS
         if self.head is None:
-            raise _Broken(f"{self.names(self.organisation_id)}: entries without a chain head:"
-                          " they were inserted")
+            raise _Broken(
+                f"{self.names(self.organisation_id)}: entries without a chain head:"
+                " they were inserted"
+            )
         if (self.head.length, self.head.head_hash) != (length, last_hash):
-            last = (_where(self.previous, self.names) if self.previous else "no entries")
-            raise _Broken(f"{self.names(self.organisation_id)}: the chain head records"
-                          f" {self.head.length} entries but ends at {last}: entries at the"
-                          " end were deleted (or the head was changed)")
+            last = _where(self.previous, self.names) if self.previous else "no entries"
+            raise _Broken(
+                f"{self.names(self.organisation_id)}: the chain head records"
+                f" {self.head.length} entries but ends at {last}: entries at the"
+                " end were deleted (or the head was changed)"
+            )
 
 
 def _namer(dbsession):
@@ -139,6 +169,7 @@ def _namer(dbsession):
         if organisation_id == CONSOLE_CHAIN:
             return "the console"
         return f"organisation {organisation_id} ({subdomains.get(organisation_id, 'deleted')})"
+
     return name
 
 
@@ -146,9 +177,11 @@ def _missing(marks, names):
     """Recorded entries the walk did not meet: the database no longer has them."""
     if marks:
         (organisation_id, seq), mark = min(marks.items())
-        raise _Broken(f"{names(organisation_id)}: {mark.source} recorded seq {seq}, which the"
-                      " database no longer has: entries were deleted (and the chain head"
-                      " changed)")
+        raise _Broken(
+            f"{names(organisation_id)}: {mark.source} recorded seq {seq}, which the"
+            " database no longer has: entries were deleted (and the chain head"
+            " changed)"
+        )
 
 
 def verify(dbsession, marks=None):
@@ -162,21 +195,26 @@ def verify(dbsession, marks=None):
 def _verify_every_chain(dbsession, marks):
     names = _namer(dbsession)
     marks = dict(marks or {})
-    heads = {c.organisation_id: c for c in dbsession.scalars(
-        select(AuditChain).execution_options(populate_existing=True))}
+    heads = {
+        c.organisation_id: c
+        for c in dbsession.scalars(select(AuditChain).execution_options(populate_existing=True))
+    }
     result = Result()
     check = None
     entries = dbsession.scalars(
-        select(AuditEntry).order_by(AuditEntry.organisation_id, AuditEntry.seq, AuditEntry.id)
+        select(AuditEntry)
+        .order_by(AuditEntry.organisation_id, AuditEntry.seq, AuditEntry.id)
         # populate_existing: the rows as stored, not as this session last saw them.
-        .execution_options(yield_per=1000, populate_existing=True))
+        .execution_options(yield_per=1000, populate_existing=True)
+    )
     try:
         for entry in entries:
             if check is None or entry.organisation_id != check.organisation_id:
                 if check is not None:
                     check.finish()
-                check = _ChainCheck(entry.organisation_id,
-                                    heads.pop(entry.organisation_id, None), names, marks)
+                check = _ChainCheck(
+                    entry.organisation_id, heads.pop(entry.organisation_id, None), names, marks
+                )
                 result.chains += 1
             check.add(entry)
             result.entries += 1

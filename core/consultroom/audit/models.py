@@ -1,5 +1,6 @@
 """Models of consultroom.audit: the entries of the audit trail, the head of
 each organisation's chain, and the single-use tokens of remote support."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -46,9 +47,16 @@ class AuditEntry(OrganisationScoped, Base):
         super().__init__(**{**ENTRY_DEFAULTS, **values})
 
 
-ENTRY_DEFAULTS = {"user_id": None, "user_name": "", "support_user_id": None,
-                  "support_user_name": "", "object_type": None, "object_id": None,
-                  "address": "", "detail": {}}
+ENTRY_DEFAULTS = {
+    "user_id": None,
+    "user_name": "",
+    "support_user_id": None,
+    "support_user_name": "",
+    "object_type": None,
+    "object_id": None,
+    "address": "",
+    "detail": {},
+}
 
 
 class AuditChain(Base):
@@ -70,10 +78,12 @@ class SupportToken(OrganisationScoped, Base):
     __tablename__ = "support_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     support_user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()

@@ -8,6 +8,7 @@ entry recorded in that session names both. The session ends with "End support
 session", at logout, or on the first request after the organisation has
 withdrawn its permission (or the support account was disabled).
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -46,9 +47,15 @@ def support_staff(request, organisation):
     does not allow remote support (for the console's organisation page)."""
     if not allowed(organisation):
         return None
-    return request.dbsession.scalars(select(User).where(
-        User.organisation_id == organisation.id, User.role.in_(STAFF_ROLES),
-        User.active.is_(True)).order_by(User.name)).all()
+    return request.dbsession.scalars(
+        select(User)
+        .where(
+            User.organisation_id == organisation.id,
+            User.role.in_(STAFF_ROLES),
+            User.active.is_(True),
+        )
+        .order_by(User.name)
+    ).all()
 
 
 # ---- on the console
@@ -65,17 +72,33 @@ def act_as(request):
     if member is None or member.organisation_id != organisation.id or not member.active:
         raise HTTPNotFound()
     if not allowed(organisation):
-        flash(request, _("${name} does not allow remote support.",
-                         mapping={"name": organisation.name}), "error")
+        flash(
+            request,
+            _("${name} does not allow remote support.", mapping={"name": organisation.name}),
+            "error",
+        )
         return HTTPSeeOther(request.route_path("console_org", id=organisation.id))
     token = secrets.token_urlsafe(32)
-    request.dbsession.add(SupportToken(
-        organisation_id=organisation.id, user_id=member.id, support_user_id=request.identity.id,
-        token_hash=_hash(token), expires_at=utcnow() + TOKEN_LIFETIME))
-    record(request, "support.request", "user", member.id, organisation=organisation,
-           staff_name=member.name)
-    return HTTPSeeOther(org_url(request, organisation,
-                                request.route_path("support_enter", token=token)))
+    request.dbsession.add(
+        SupportToken(
+            organisation_id=organisation.id,
+            user_id=member.id,
+            support_user_id=request.identity.id,
+            token_hash=_hash(token),
+            expires_at=utcnow() + TOKEN_LIFETIME,
+        )
+    )
+    record(
+        request,
+        "support.request",
+        "user",
+        member.id,
+        organisation=organisation,
+        staff_name=member.name,
+    )
+    return HTTPSeeOther(
+        org_url(request, organisation, request.route_path("support_enter", token=token))
+    )
 
 
 # ---- on the organisation's subdomain
@@ -86,20 +109,30 @@ def _redeem(request, token):
     One UPDATE decides, so that two requests cannot both use it."""
     now = utcnow()
     token_id = request.dbsession.scalar(
-        update(SupportToken).where(
-            SupportToken.token_hash == _hash(token), SupportToken.used_at.is_(None),
+        update(SupportToken)
+        .where(
+            SupportToken.token_hash == _hash(token),
+            SupportToken.used_at.is_(None),
             SupportToken.expires_at > now,
-            SupportToken.organisation_id == request.organisation.id)
-        .values(used_at=now).returning(SupportToken.id))
+            SupportToken.organisation_id == request.organisation.id,
+        )
+        .values(used_at=now)
+        .returning(SupportToken.id)
+    )
     mark_changed(request.dbsession)
     return request.dbsession.get(SupportToken, token_id) if token_id else None
 
 
 def _may_start(request, token):
     member, support = token.user, support_account(request.dbsession, token.support_user_id)
-    return (allowed(request.organisation) and member.active
-            and member.organisation_id == request.organisation.id
-            and support is not None and support.is_superuser and support.active)
+    return (
+        allowed(request.organisation)
+        and member.active
+        and member.organisation_id == request.organisation.id
+        and support is not None
+        and support.is_superuser
+        and support.active
+    )
 
 
 @view_config(route_name="support_enter")
@@ -129,8 +162,9 @@ def end(request):
     if request.support_user is None:
         return HTTPSeeOther(request.route_path("home"))
     organisation = _end(request, "ended")
-    console = request.route_url("console_org", id=organisation.id,
-                                _app_url=public_base(request.registry.settings))
+    console = request.route_url(
+        "console_org", id=organisation.id, _app_url=public_base(request.registry.settings)
+    )
     return HTTPSeeOther(console)
 
 
@@ -149,8 +183,11 @@ def support_tween_factory(handler, registry):
     longer allowed; the redirect (not an error) lets the ending be recorded."""
 
     def tween(request):
-        if (SUPPORT_USER not in request.session or request.site != ORGANISATION
-                or request.identity is None):
+        if (
+            SUPPORT_USER not in request.session
+            or request.site != ORGANISATION
+            or request.identity is None
+        ):
             return handler(request)
         reason = _withdrawn(request)
         if reason is None:
@@ -163,10 +200,14 @@ def support_tween_factory(handler, registry):
 
 
 def includeme(config):
-    config.add_route("console_support", f"/organisations/{ID}/support/{{user_id:[0-9]{{1,9}}}}",
-                     site="console")
+    config.add_route(
+        "console_support", f"/organisations/{ID}/support/{{user_id:[0-9]{{1,9}}}}", site="console"
+    )
     config.add_route("support_enter", "/support/enter/{token}", site=ORGANISATION)
     config.add_route("support_end", "/support/end", site=ORGANISATION)
-    config.add_tween("consultroom.audit.support.support_tween_factory",
-                     under="pyramid_tm.tm_tween_factory", over=EXCVIEW)
+    config.add_tween(
+        "consultroom.audit.support.support_tween_factory",
+        under="pyramid_tm.tm_tween_factory",
+        over=EXCVIEW,
+    )
     config.scan(__name__)

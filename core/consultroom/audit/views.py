@@ -1,5 +1,6 @@
 """The organisation admin's page of the audit trail: filters, pages and the
 CSV export of what the filters select, for the request's organisation only."""
+
 from datetime import datetime, time, timedelta
 
 import wtforms
@@ -18,9 +19,20 @@ from consultroom.tenancy.timezones import to_local, to_utc
 from consultroom.web.forms import Form, options
 
 PAGE_SIZE = 50
-EXPORT_HEADER = (_("Entry"), _("Time"), _("User id"), _("User"), _("Support user id"),
-                 _("Support user"), _("Action"), _("Object type"), _("Object id"),
-                 _("Address"), _("Detail"), _("Hash"))
+EXPORT_HEADER = (
+    _("Entry"),
+    _("Time"),
+    _("User id"),
+    _("User"),
+    _("Support user id"),
+    _("Support user"),
+    _("Action"),
+    _("Object type"),
+    _("Object id"),
+    _("Address"),
+    _("Detail"),
+    _("Hash"),
+)
 
 
 def _optional_int(value):
@@ -30,15 +42,21 @@ def _optional_int(value):
 class AuditFilterForm(Form):
     """The filters, read from the query string."""
 
-    user = wtforms.SelectField(_("User"), coerce=_optional_int,
-                               invalid_choice_message=_("Choose one of the options."))
-    action = wtforms.SelectField(_("Action"), default="",
-                                 invalid_choice_message=_("Choose one of the options."))
-    object_type = wtforms.SelectField(_("Object type"), default="",
-                                      invalid_choice_message=_("Choose one of the options."))
-    object_id = wtforms.StringField(_("Object id"), [v.Optional(), v.Length(max=100)],
-                                    # PostgreSQL refuses NUL in a string.
-                                    filters=[lambda s: (s or "").replace("\x00", "").strip()])
+    user = wtforms.SelectField(
+        _("User"), coerce=_optional_int, invalid_choice_message=_("Choose one of the options.")
+    )
+    action = wtforms.SelectField(
+        _("Action"), default="", invalid_choice_message=_("Choose one of the options.")
+    )
+    object_type = wtforms.SelectField(
+        _("Object type"), default="", invalid_choice_message=_("Choose one of the options.")
+    )
+    object_id = wtforms.StringField(
+        _("Object id"),
+        [v.Optional(), v.Length(max=100)],
+        # PostgreSQL refuses NUL in a string.
+        filters=[lambda s: (s or "").replace("\x00", "").strip()],
+    )
     date_from = wtforms.DateField(_("From"), [v.Optional()], format=["%Y-%m-%d", "%d-%m-%Y"])
     date_to = wtforms.DateField(_("Until"), [v.Optional()], format=["%Y-%m-%d", "%d-%m-%Y"])
 
@@ -53,20 +71,26 @@ def _entries(request):
 
 def _distinct(request, column):
     return request.dbsession.scalars(
-        select(column).where(AuditEntry.organisation_id == request.organisation.id,
-                             column.is_not(None)).distinct().order_by(column)).all()
+        select(column)
+        .where(AuditEntry.organisation_id == request.organisation.id, column.is_not(None))
+        .distinct()
+        .order_by(column)
+    ).all()
 
 
 def _filter_form(request):
     form = AuditFilterForm(request)
-    staff = request.dbsession.scalars(select(User).where(
-        User.organisation_id == request.organisation.id).order_by(User.name)).all()
+    staff = request.dbsession.scalars(
+        select(User).where(User.organisation_id == request.organisation.id).order_by(User.name)
+    ).all()
     everything = ("", _("All"))
     form.user.choices = options([("", _("Everyone")), *((u.id, u.name) for u in staff)])
-    form.action.choices = options([everything, *((a, a) for a in
-                                                 _distinct(request, AuditEntry.action))])
-    form.object_type.choices = options([everything, *((t, t) for t in
-                                                      _distinct(request, AuditEntry.object_type))])
+    form.action.choices = options(
+        [everything, *((a, a) for a in _distinct(request, AuditEntry.action))]
+    )
+    form.object_type.choices = options(
+        [everything, *((t, t) for t in _distinct(request, AuditEntry.object_type))]
+    )
     return form
 
 
@@ -88,7 +112,8 @@ def _filtered(request, form):
         query = query.where(AuditEntry.at >= _local_midnight(request, ok["date_from"]))
     if "date_to" in ok:
         query = query.where(
-            AuditEntry.at < _local_midnight(request, ok["date_to"] + timedelta(days=1)))
+            AuditEntry.at < _local_midnight(request, ok["date_to"] + timedelta(days=1))
+        )
     return query.order_by(AuditEntry.seq.desc())
 
 
@@ -102,8 +127,12 @@ def audit_log(request):
     page = paginate(request.dbsession, _filtered(request, form), page_number(request), PAGE_SIZE)
     org = request.organisation
     query = [(k, val) for k, val in request.GET.items() if k != "page"]
-    return {"form": form, "page": page, "query": query,
-            "local": lambda entry: to_local(entry.at, org)}
+    return {
+        "form": form,
+        "page": page,
+        "query": query,
+        "local": lambda entry: to_local(entry.at, org),
+    }
 
 
 @view_config(route_name="audit_export", permission="organisation.manage")
@@ -111,14 +140,31 @@ def audit_export(request):
     form = _filter_form(request)
     entries = request.dbsession.scalars(_filtered(request, form)).all()
     org = request.organisation
-    rows = ([e.id, to_local(e.at, org).isoformat(timespec="seconds"), e.user_id, e.user_name,
-             e.support_user_id, e.support_user_name, e.action, e.object_type, e.object_id,
-             e.address, canonical_json(e.detail), e.hash] for e in entries)
+    rows = (
+        [
+            e.id,
+            to_local(e.at, org).isoformat(timespec="seconds"),
+            e.user_id,
+            e.user_name,
+            e.support_user_id,
+            e.support_user_name,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.address,
+            canonical_json(e.detail),
+            e.hash,
+        ]
+        for e in entries
+    )
     t = request.localizer.translate
     # Reading the trail is itself an event worth keeping.
     record(request, "audit.export", filters=_filters_used(form), rows=len(entries))
-    response = Response(body=csv_bytes([t(h) for h in EXPORT_HEADER], rows),
-                        content_type="text/csv", charset="utf-8")
+    response = Response(
+        body=csv_bytes([t(h) for h in EXPORT_HEADER], rows),
+        content_type="text/csv",
+        charset="utf-8",
+    )
     response.content_disposition = 'attachment; filename="audit-trail.csv"'
     response.cache_control = "no-store"
     return response

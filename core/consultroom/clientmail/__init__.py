@@ -6,6 +6,7 @@ from the template set of the appointment's department in the client's
 language, else the organisation's default set in that language, else the
 built-in texts (see compose.py).
 """
+
 from translationstring import TranslationString
 
 from consultroom.clientmail.models import KINDS
@@ -46,8 +47,12 @@ def send_client_mail(request, appointment, kind):
     link = mail.values["consult_deeplink"]
     ics = calendar(request, appointment, kind, link, localizer_for(request.registry, mail.language))
     return request.queue_mail(
-        client.email, "clientmail", {"body": mail.body}, subject=_already_translated(mail.subject),
-        language=mail.language, attachments=[(FILENAME, CONTENT_TYPE, ics)],
+        client.email,
+        "clientmail",
+        {"body": mail.body},
+        subject=_already_translated(mail.subject),
+        language=mail.language,
+        attachments=[(FILENAME, CONTENT_TYPE, ics)],
         ref=f"{REF_PREFIX}{appointment.id}",
     )
 

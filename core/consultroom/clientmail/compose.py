@@ -1,5 +1,6 @@
 """What a client e-mail says: the template set that applies, the values of its
 placeholders, and the filled-in subject and body."""
+
 import re
 from dataclasses import dataclass
 
@@ -42,14 +43,19 @@ def department_id_of(appointment):
 def template_set_for(dbsession, appointment, language):
     """The set of the appointment's department in ``language``; else the
     organisation's default set in that language; else None (built-in)."""
-    query = select(TemplateSet).where(
-        TemplateSet.organisation_id == appointment.organisation_id,
-        TemplateSet.language == language,
-    ).order_by(TemplateSet.id)
+    query = (
+        select(TemplateSet)
+        .where(
+            TemplateSet.organisation_id == appointment.organisation_id,
+            TemplateSet.language == language,
+        )
+        .order_by(TemplateSet.id)
+    )
     department_id = department_id_of(appointment)
     if department_id is not None:
         chosen = dbsession.scalar(
-            query.where(TemplateSet.departments.any(Department.id == department_id)))
+            query.where(TemplateSet.departments.any(Department.id == department_id))
+        )
         if chosen is not None:
             return chosen
     return dbsession.scalar(query.where(TemplateSet.is_default))
@@ -67,8 +73,7 @@ def texts(request, template_set, kind, language):
 def format_local(moment, organisation, language):
     """``(date, time)`` of a naive UTC moment, local and in ``language``."""
     local = to_local(moment, organisation)
-    return format_date(local, "full", locale=language), format_time(local, "short",
-                                                                    locale=language)
+    return format_date(local, "full", locale=language), format_time(local, "short", locale=language)
 
 
 def consult_link(request, appointment):
@@ -78,7 +83,8 @@ def consult_link(request, appointment):
 
 def department_of(appointment):
     return appointment.department or (
-        appointment.practitioner.department if appointment.practitioner else None)
+        appointment.practitioner.department if appointment.practitioner else None
+    )
 
 
 def with_name(appointment):

@@ -1,6 +1,7 @@
 """The built-in texts: used when no template set applies, and offered as the
 starting point of a new set. Translated like every other text, so each
 language has its own defaults; the placeholders stay as written."""
+
 from consultroom.i18n import _
 
 SUBJECTS = {
@@ -16,14 +17,22 @@ _PORTAL = _("All your appointments: *|portal_deeplink|*")
 _SIGNATURE = _("Kind regards,\n*|organisation_name|*")
 
 _BODIES = {
-    "invitation": _("You have a video consultation with *|practitioner_name|* on *|date|* at"
-                    " *|time|* (*|duration|* minutes)."),
-    "reminder": _("This is a reminder of your video consultation with *|practitioner_name|*"
-                  " today, *|date|*, at *|time|* (*|duration|* minutes)."),
-    "change": _("Your video consultation with *|practitioner_name|* has been changed. It is"
-                " now on *|date|* at *|time|* (*|duration|* minutes)."),
-    "cancellation": _("Your video consultation with *|practitioner_name|* on *|date|* at"
-                      " *|time|* has been cancelled. The link no longer works."),
+    "invitation": _(
+        "You have a video consultation with *|practitioner_name|* on *|date|* at"
+        " *|time|* (*|duration|* minutes)."
+    ),
+    "reminder": _(
+        "This is a reminder of your video consultation with *|practitioner_name|*"
+        " today, *|date|*, at *|time|* (*|duration|* minutes)."
+    ),
+    "change": _(
+        "Your video consultation with *|practitioner_name|* has been changed. It is"
+        " now on *|date|* at *|time|* (*|duration|* minutes)."
+    ),
+    "cancellation": _(
+        "Your video consultation with *|practitioner_name|* on *|date|* at"
+        " *|time|* has been cancelled. The link no longer works."
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """The template-set form: name, language, default flag, departments, and a
 subject and body for each kind of client e-mail."""
+
 import wtforms
 from wtforms import validators as v
 
@@ -30,25 +31,31 @@ def body_field(kind):
 
 
 class _BaseForm(Form):
-    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
-                               filters=[_strip])
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip])
     language = wtforms.SelectField(_("Language"), choices=options(LANGUAGES.items()))
     is_default = wtforms.BooleanField(
         _("Default for this language"),
-        description=_("Used for every appointment in this language whose department has no"
-                      " set of its own. Only one set per language can be the default."))
+        description=_(
+            "Used for every appointment in this language whose department has no"
+            " set of its own. Only one set per language can be the default."
+        ),
+    )
     departments = wtforms.SelectMultipleField(
-        _("Departments"), coerce=int,
-        description=_("This set is used for the appointments of these departments."))
+        _("Departments"),
+        coerce=int,
+        description=_("This set is used for the appointments of these departments."),
+    )
 
 
 def _kind_fields():
     fields = {}
     for kind in KINDS:
         fields[subject_field(kind)] = wtforms.StringField(
-            _("Subject"), [v.DataRequired(), v.Length(max=SUBJECT_MAX)], filters=[_strip])
+            _("Subject"), [v.DataRequired(), v.Length(max=SUBJECT_MAX)], filters=[_strip]
+        )
         fields[body_field(kind)] = wtforms.TextAreaField(
-            _("Text"), [v.DataRequired(), v.Length(max=BODY_MAX)], filters=[_strip])
+            _("Text"), [v.DataRequired(), v.Length(max=BODY_MAX)], filters=[_strip]
+        )
     return fields
 
 

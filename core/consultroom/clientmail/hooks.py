@@ -1,5 +1,6 @@
 """The client e-mail feature's hooks: its menu entry, and telling the right
 administrator when the mail server refused a client's address."""
+
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
@@ -15,19 +16,26 @@ from consultroom.i18n import DEFAULT_LANGUAGE, LANGUAGES, _
 def consultroom_menu_items(request):
     if not request.has_permission("organisation.manage"):
         return None
-    return [MenuItem(request.localizer.translate(_("E-mail templates")),
-                     request.route_path("mail_templates"), section="organisation", order=36)]
+    return [
+        MenuItem(
+            request.localizer.translate(_("E-mail templates")),
+            request.route_path("mail_templates"),
+            section="organisation",
+            order=36,
+        )
+    ]
 
 
 def _appointment_of(request, message):
     """The appointment a refused message was about, in this organisation."""
     ref = message.ref or ""
-    number = ref[len(REF_PREFIX):] if ref.startswith(REF_PREFIX) else ""
+    number = ref[len(REF_PREFIX) :] if ref.startswith(REF_PREFIX) else ""
     if not number.isdigit():
         return None
     # No one is logged in here: visible_appointments gives the whole organisation.
     return request.dbsession.scalar(
-        visible_appointments(request, user=None).where(Appointment.id == int(number)))
+        visible_appointments(request, user=None).where(Appointment.id == int(number))
+    )
 
 
 def responsible_admins(request, appointment):
@@ -36,8 +44,9 @@ def responsible_admins(request, appointment):
     staff = select(User).where(User.organisation_id == request.organisation.id, User.active)
     department_id = department_id_of(appointment)
     if department_id is not None:
-        admins = request.dbsession.scalars(staff.where(
-            User.role == Role.dept_admin, User.department_id == department_id)).all()
+        admins = request.dbsession.scalars(
+            staff.where(User.role == Role.dept_admin, User.department_id == department_id)
+        ).all()
         if admins:
             return admins
     return request.dbsession.scalars(staff.where(User.role == Role.org_admin)).all()
@@ -55,11 +64,18 @@ def consultroom_mail_refused(request, message, reason):
         language = admin.language if admin.language in LANGUAGES else DEFAULT_LANGUAGE
         date, time = format_local(appointment.starts_at, request.organisation, language)
         request.queue_mail(
-            admin.email, "clientmail_refused",
-            {"admin": admin, "client": client, "recipient": message.recipient, "date": date,
-             "time": time, "with_name": with_name(appointment), "reason": reason,
-             "link": link},
-            subject=_("An e-mail to ${client} could not be delivered",
-                      mapping={"client": client}),
+            admin.email,
+            "clientmail_refused",
+            {
+                "admin": admin,
+                "client": client,
+                "recipient": message.recipient,
+                "date": date,
+                "time": time,
+                "with_name": with_name(appointment),
+                "reason": reason,
+                "link": link,
+            },
+            subject=_("An e-mail to ${client} could not be delivered", mapping={"client": client}),
             language=language,
         )

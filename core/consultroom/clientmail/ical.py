@@ -1,6 +1,7 @@
 """The iCalendar attachment: one event per appointment, kept up to date in the
 client's calendar by its fixed UID and rising SEQUENCE."""
-from datetime import timezone
+
+from datetime import UTC
 from email.utils import parseaddr
 
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -15,7 +16,7 @@ CONTENT_TYPE = "text/calendar"
 
 
 def _utc(naive):
-    return naive.replace(tzinfo=timezone.utc)
+    return naive.replace(tzinfo=UTC)
 
 
 def _address(email, name, **params):
@@ -46,15 +47,31 @@ def calendar(request, appointment, kind, link, localizer):
     event.add("dtstamp", _utc(utcnow()))
     event.add("dtstart", _utc(appointment.starts_at))
     event.add("dtend", _utc(appointment.ends_at))
-    event.add("summary", localizer.translate(
-        _("Video consultation with ${organisation}", mapping={"organisation": org.name})))
-    event.add("description", localizer.translate(
-        _("Enter the waiting room with this link: ${link}", mapping={"link": link})))
+    event.add(
+        "summary",
+        localizer.translate(
+            _("Video consultation with ${organisation}", mapping={"organisation": org.name})
+        ),
+    )
+    event.add(
+        "description",
+        localizer.translate(
+            _("Enter the waiting room with this link: ${link}", mapping={"link": link})
+        ),
+    )
     event.add("url", link)
     event.add("location", link)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("organizer", _address(organiser_address(request), org.name))
-    event.add("attendee", _address(client.email, client.display_name, role="REQ-PARTICIPANT",
-                                   partstat="NEEDS-ACTION", rsvp="FALSE"))
+    event.add(
+        "attendee",
+        _address(
+            client.email,
+            client.display_name,
+            role="REQ-PARTICIPANT",
+            partstat="NEEDS-ACTION",
+            rsvp="FALSE",
+        ),
+    )
     cal.add_component(event)
     return cal.to_ical()

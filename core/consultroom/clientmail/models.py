@@ -1,5 +1,6 @@
 """The texts of the e-mails clients receive, per organisation, language and
 department."""
+
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -8,9 +9,11 @@ from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 template_set_department = Table(
-    "mail_template_set_department", Base.metadata,
-    Column("template_set_id", ForeignKey("mail_template_set.id", ondelete="CASCADE"),
-           primary_key=True),
+    "mail_template_set_department",
+    Base.metadata,
+    Column(
+        "template_set_id", ForeignKey("mail_template_set.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("department_id", ForeignKey("department.id", ondelete="CASCADE"), primary_key=True),
 )
 
@@ -34,7 +37,8 @@ class TemplateSet(OrganisationScoped, Base):
 
     departments: Mapped[list[Department]] = relationship(secondary=template_set_department)
     templates: Mapped[list["Template"]] = relationship(
-        back_populates="template_set", cascade="all, delete-orphan")
+        back_populates="template_set", cascade="all, delete-orphan"
+    )
 
 
 class Template(Base):
@@ -43,7 +47,8 @@ class Template(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template_set_id: Mapped[int] = mapped_column(
-        ForeignKey("mail_template_set.id", ondelete="CASCADE"))
+        ForeignKey("mail_template_set.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -1,5 +1,6 @@
 """``*|name|*`` placeholders in the client e-mail templates: which exist, how
 a template is checked when it is saved, and how they are filled in."""
+
 import re
 from dataclasses import dataclass
 
@@ -27,13 +28,13 @@ _SHOWN_MAX = 40  # how much of a malformed placeholder a message quotes
 
 @dataclass(frozen=True)
 class Problem:
-    written: str     # as it appears in the text, to name it in the message
+    written: str  # as it appears in the text, to name it in the message
     malformed: bool  # False: well formed but unknown
 
 
 def _quote_unclosed(text, start, stop):
     """The opening of an unclosed placeholder up to the next space or ``stop``."""
-    fragment = text[start:stop if stop != -1 else len(text)]
+    fragment = text[start : stop if stop != -1 else len(text)]
     return fragment.split(None, 1)[0][:_SHOWN_MAX] if fragment.strip() else fragment
 
 
@@ -56,7 +57,7 @@ def problems(text, allowed=PLACEHOLDERS):
             pos = inner  # a nested placeholder is checked on its own
             continue
         name = text[inner:closing]
-        written = text[opening:closing + len(CLOSE)]
+        written = text[opening : closing + len(CLOSE)]
         if not name or not _WELL_FORMED.fullmatch(written):
             found.append(Problem(written[:_SHOWN_MAX], True))
         elif name not in allowed:
@@ -69,11 +70,13 @@ def problem_messages(text, allowed=PLACEHOLDERS):
     messages = []
     for problem in problems(text or "", allowed):
         if problem.malformed:
-            messages.append(_("Malformed placeholder: ${placeholder}",
-                              mapping={"placeholder": problem.written}))
+            messages.append(
+                _("Malformed placeholder: ${placeholder}", mapping={"placeholder": problem.written})
+            )
         else:
-            messages.append(_("Unknown placeholder: ${placeholder}",
-                              mapping={"placeholder": problem.written}))
+            messages.append(
+                _("Unknown placeholder: ${placeholder}", mapping={"placeholder": problem.written})
+            )
     return messages
 
 

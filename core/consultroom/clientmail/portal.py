@@ -1,6 +1,7 @@
 """The client's portal: a public page, reached through the link in every
 client e-mail, listing their upcoming appointments with this organisation
 and the link to each one's waiting room."""
+
 from datetime import timedelta
 
 from pyramid.view import view_config
@@ -21,9 +22,15 @@ def _client(request):
 
     The token is the client's credential here: nobody is logged in, so the
     staff segregation of clients/access.py does not apply."""
-    return find_by_token(request, lambda: request.dbsession.scalar(select(Client).where(
-        Client.organisation_id == request.organisation.id,
-        Client.portal_token == request.matchdict["token"])))
+    return find_by_token(
+        request,
+        lambda: request.dbsession.scalar(
+            select(Client).where(
+                Client.organisation_id == request.organisation.id,
+                Client.portal_token == request.matchdict["token"],
+            )
+        ),
+    )
 
 
 @view_config(route_name="client_portal", renderer="clientmail/portal.html")
@@ -36,18 +43,29 @@ def portal(request):
     speak(request, language)
     now = utcnow()
     # Appointments still under way are listed too; none lasts longer than MAX_DURATION.
-    candidates = request.dbsession.scalars(select(Appointment).where(
-        Appointment.organisation_id == org.id, Appointment.client_id == client.id,
-        Appointment.status == Status.scheduled,
-        Appointment.starts_at >= now - timedelta(minutes=MAX_DURATION),
-    ).order_by(Appointment.starts_at)).all()
+    candidates = request.dbsession.scalars(
+        select(Appointment)
+        .where(
+            Appointment.organisation_id == org.id,
+            Appointment.client_id == client.id,
+            Appointment.status == Status.scheduled,
+            Appointment.starts_at >= now - timedelta(minutes=MAX_DURATION),
+        )
+        .order_by(Appointment.starts_at)
+    ).all()
     rows = []
     for appointment in candidates:
         if appointment.ends_at < now:
             continue
         date, time = format_local(appointment.starts_at, org, request.locale_name)
-        rows.append({"date": date, "time": time, "appointment": appointment,
-                     "link": f"/c/{appointment.token}"})
+        rows.append(
+            {
+                "date": date,
+                "time": time,
+                "appointment": appointment,
+                "link": f"/c/{appointment.token}",
+            }
+        )
     # The token is in the address: keep it out of caches and Referer headers.
     request.response.cache_control = "no-store"
     request.response.headers["Referrer-Policy"] = "no-referrer"

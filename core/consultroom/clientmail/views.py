@@ -1,5 +1,6 @@
 """Organisation admins' pages for the template sets of client e-mail: list,
 add, edit, delete and a preview with sample data."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -8,11 +9,10 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from consultroom.audit import record
 from consultroom.clientmail.compose import language_of, render, texts, values
 from consultroom.clientmail.defaults import default_texts
-from consultroom.clientmail.forms import (KIND_LABELS, TemplateSetForm, body_field,
-                                          subject_field)
-from consultroom.audit import record
+from consultroom.clientmail.forms import KIND_LABELS, TemplateSetForm, body_field, subject_field
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
 from consultroom.clientmail.placeholders import PLACEHOLDERS, problem_messages
 from consultroom.i18n import LANGUAGES, _, localizer_for
@@ -38,9 +38,15 @@ def _template_set(request):
 
 
 def _page(request, form, template_set):
-    return {"form": form, "template_set": template_set, "kinds": KINDS,
-            "kind_labels": KIND_LABELS, "subject_field": subject_field,
-            "body_field": body_field, "placeholders": PLACEHOLDERS}
+    return {
+        "form": form,
+        "template_set": template_set,
+        "kinds": KINDS,
+        "kind_labels": KIND_LABELS,
+        "subject_field": subject_field,
+        "body_field": body_field,
+        "placeholders": PLACEHOLDERS,
+    }
 
 
 def _form(request, template_set=None):
@@ -52,18 +58,19 @@ def _form(request, template_set=None):
         initial = {"language": language}
         localizer = localizer_for(request.registry, language)
         for kind in KINDS:
-            initial[subject_field(kind)], initial[body_field(kind)] = default_texts(localizer,
-                                                                                    kind)
+            initial[subject_field(kind)], initial[body_field(kind)] = default_texts(localizer, kind)
     else:
-        initial = {"name": template_set.name, "language": template_set.language,
-                   "is_default": template_set.is_default,
-                   "departments": [d.id for d in template_set.departments]}
+        initial = {
+            "name": template_set.name,
+            "language": template_set.language,
+            "is_default": template_set.is_default,
+            "departments": [d.id for d in template_set.departments],
+        }
         for template in template_set.templates:
             initial[subject_field(template.kind)] = template.subject
             initial[body_field(template.kind)] = template.body
     form = TemplateSetForm(request, **initial)
-    form.departments.choices = options(
-        (d.id, d.name) for d in request.organisation.departments)
+    form.departments.choices = options((d.id, d.name) for d in request.organisation.departments)
     return form
 
 
@@ -83,13 +90,18 @@ def _check_departments(request, form, template_set):
     others = _sets(request).where(TemplateSet.language == form.language.data)
     if template_set is not None:
         others = others.where(TemplateSet.id != template_set.id)
-    for other in request.dbsession.scalars(others.where(
-            TemplateSet.departments.any(Department.id.in_(chosen)))):
+    for other in request.dbsession.scalars(
+        others.where(TemplateSet.departments.any(Department.id.in_(chosen)))
+    ):
         for department in other.departments:
             if department.id in chosen:
-                form.add_error("departments", _(
-                    "${department} already has the set ${set} in this language.",
-                    mapping={"department": department.name, "set": other.name}))
+                form.add_error(
+                    "departments",
+                    _(
+                        "${department} already has the set ${set} in this language.",
+                        mapping={"department": department.name, "set": other.name},
+                    ),
+                )
 
 
 def _save(request, form, template_set):
@@ -109,15 +121,28 @@ def _save(request, form, template_set):
             template_set.templates.append(template)
     request.dbsession.add(template_set)
     request.dbsession.flush()
-    record(request, action, "mail_template_set", template_set.id, name=template_set.name,
-           language=template_set.language)
+    record(
+        request,
+        action,
+        "mail_template_set",
+        template_set.id,
+        name=template_set.name,
+        language=template_set.language,
+    )
     if template_set.is_default:  # only one default per language
-        for other in request.dbsession.scalars(_sets(request).where(
-                TemplateSet.language == template_set.language, TemplateSet.is_default,
-                TemplateSet.id != template_set.id)):
+        for other in request.dbsession.scalars(
+            _sets(request).where(
+                TemplateSet.language == template_set.language,
+                TemplateSet.is_default,
+                TemplateSet.id != template_set.id,
+            )
+        ):
             other.is_default = False
-    flash(request, _("The template set ${name} is saved.", mapping={"name": template_set.name}),
-          "success")
+    flash(
+        request,
+        _("The template set ${name} is saved.", mapping={"name": template_set.name}),
+        "success",
+    )
     return HTTPSeeOther(request.route_path("mail_templates"))
 
 
@@ -134,18 +159,21 @@ def _edit(request, template_set):
 @view_config(route_name="mail_templates", renderer="clientmail/sets.html", permission=PERMISSION)
 def template_sets(request):
     sets = request.dbsession.scalars(
-        _sets(request).order_by(TemplateSet.language, TemplateSet.name)).all()
+        _sets(request).order_by(TemplateSet.language, TemplateSet.name)
+    ).all()
     return {"sets": sets, "languages": LANGUAGES}
 
 
-@view_config(route_name="mail_template_new", renderer="clientmail/set_form.html",
-             permission=PERMISSION)
+@view_config(
+    route_name="mail_template_new", renderer="clientmail/set_form.html", permission=PERMISSION
+)
 def template_set_new(request):
     return _edit(request, None)
 
 
-@view_config(route_name="mail_template_edit", renderer="clientmail/set_form.html",
-             permission=PERMISSION)
+@view_config(
+    route_name="mail_template_edit", renderer="clientmail/set_form.html", permission=PERMISSION
+)
 def template_set_edit(request):
     return _edit(request, _template_set(request))
 
@@ -153,11 +181,19 @@ def template_set_edit(request):
 @view_config(route_name="mail_template_delete", permission=PERMISSION, request_method="POST")
 def template_set_delete(request):
     template_set = _template_set(request)
-    record(request, "mail_templates.delete", "mail_template_set", template_set.id,
-           name=template_set.name)
+    record(
+        request,
+        "mail_templates.delete",
+        "mail_template_set",
+        template_set.id,
+        name=template_set.name,
+    )
     request.dbsession.delete(template_set)
-    flash(request, _("The template set ${name} is deleted.", mapping={"name": template_set.name}),
-          "success")
+    flash(
+        request,
+        _("The template set ${name} is deleted.", mapping={"name": template_set.name}),
+        "success",
+    )
     return HTTPSeeOther(request.route_path("mail_templates"))
 
 
@@ -186,23 +222,28 @@ def sample_values(request, language):
     appointment = _SampleAppointment(
         starts_at=to_utc(tomorrow.replace(hour=10, minute=0, second=0, microsecond=0), org),
         # A preview's sample link, not a secret.
-        client=SimpleNamespace(display_name="J. Jansen",
-                               portal_token="example-portal"),  # nosec B106
-        practitioner=SimpleNamespace(name=request.identity.name,
-                                     department=request.identity.department),
+        client=SimpleNamespace(display_name="J. Jansen", portal_token="example-portal"),  # nosec B106
+        practitioner=SimpleNamespace(
+            name=request.identity.name, department=request.identity.department
+        ),
         message=localizer.translate(_("Please have your medication list at hand.")),
     )
     return values(request, appointment, language)
 
 
-@view_config(route_name="mail_template_preview", renderer="clientmail/preview.html",
-             permission=PERMISSION)
+@view_config(
+    route_name="mail_template_preview", renderer="clientmail/preview.html", permission=PERMISSION
+)
 def template_set_preview(request):
     template_set = _template_set(request)
     sample = sample_values(request, template_set.language)
-    mails = [(KIND_LABELS[kind], *render(*texts(request, template_set, kind,
-                                                template_set.language), sample))
-             for kind in KINDS]
+    mails = [
+        (
+            KIND_LABELS[kind],
+            *render(*texts(request, template_set, kind, template_set.language), sample),
+        )
+        for kind in KINDS
+    ]
     return {"template_set": template_set, "mails": mails}
 
 

@@ -1,4 +1,5 @@
 """Clients, groups and external participants."""
+
 from consultroom.clients import hooks
 
 

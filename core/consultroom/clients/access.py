@@ -1,6 +1,7 @@
 """Which clients a staff member may see: the one place where "strictly
 segregated departments" and "strictly segregated clients" are applied to
 clients. Every list, search, detail page, export and API call starts here."""
+
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
@@ -27,8 +28,7 @@ def visible_clients(request, user=None):
 
 
 def client_or_404(request, client_id, user=None):
-    client = request.dbsession.scalar(
-        visible_clients(request, user).where(Client.id == client_id))
+    client = request.dbsession.scalar(visible_clients(request, user).where(Client.id == client_id))
     if client is None:
         raise HTTPNotFound()
     return client

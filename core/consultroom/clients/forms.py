@@ -4,6 +4,7 @@ A client and a participant share the person fields (``PersonForm``); the
 multi-selects are named ``*_ids`` so that ``obj=`` (a Client or Participant,
 whose ``departments`` are objects, not ids) never fills them by accident.
 """
+
 from datetime import date, datetime
 
 import wtforms
@@ -69,8 +70,9 @@ def _in_the_past(form, field):
 
 def _text(label, max_length, required=False):
     checks = [v.DataRequired()] if required else []
-    return wtforms.StringField(label, [*checks, v.Length(max=max_length), _single_line],
-                               filters=[_strip])
+    return wtforms.StringField(
+        label, [*checks, v.Length(max=max_length), _single_line], filters=[_strip]
+    )
 
 
 class PersonForm(Form):
@@ -78,21 +80,38 @@ class PersonForm(Form):
 
     initials = _text(_("Initials"), 20)
     last_name = _text(_("Last name"), 200, required=True)
-    date_of_birth = DateField(_("Date of birth"), [_in_the_past],
-                              description=_("dd-mm-yyyy, for example 31-12-1980."),
-                              render_kw={"placeholder": "dd-mm-yyyy"})
-    email = wtforms.EmailField(_("E-mail address"),
-                               [v.Optional(), EmailAddress(), v.Length(max=254), _single_line],
-                               filters=[_lower])
-    phone = wtforms.TelField(_("Phone"), [
-        v.Optional(), v.Length(max=50),
-        v.Regexp(r"^[0-9 +()\-]*$", message=_("Use digits, spaces and + ( ) - only.")),
-    ], filters=[_strip])
+    date_of_birth = DateField(
+        _("Date of birth"),
+        [_in_the_past],
+        description=_("dd-mm-yyyy, for example 31-12-1980."),
+        render_kw={"placeholder": "dd-mm-yyyy"},
+    )
+    email = wtforms.EmailField(
+        _("E-mail address"),
+        [v.Optional(), EmailAddress(), v.Length(max=254), _single_line],
+        filters=[_lower],
+    )
+    phone = wtforms.TelField(
+        _("Phone"),
+        [
+            v.Optional(),
+            v.Length(max=50),
+            v.Regexp(r"^[0-9 +()\-]*$", message=_("Use digits, spaces and + ( ) - only.")),
+        ],
+        filters=[_strip],
+    )
     client_number = _text(_("Client number"), 100)
     language = wtforms.SelectField(_("Preferred language"), choices=options(LANGUAGES.items()))
 
-    PERSON_FIELDS = ("initials", "last_name", "date_of_birth", "email", "phone",
-                     "client_number", "language")
+    PERSON_FIELDS = (
+        "initials",
+        "last_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "client_number",
+        "language",
+    )
 
     def apply_to(self, person):
         for name in self.PERSON_FIELDS:
@@ -100,8 +119,9 @@ class PersonForm(Form):
 
 
 def _multi(label, description=None):
-    return wtforms.SelectMultipleField(label, coerce=int, description=description,
-                                       render_kw={"size": 6})
+    return wtforms.SelectMultipleField(
+        label, coerce=int, description=description, render_kw={"size": 6}
+    )
 
 
 class ClientForm(PersonForm):

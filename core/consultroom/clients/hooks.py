@@ -1,5 +1,6 @@
 """The clients feature's own hook implementations: its menu entries, and
 refusing to delete a department that still has clients."""
+
 from sqlalchemy import func, select
 
 from consultroom.clients.models import client_department
@@ -24,8 +25,10 @@ def consultroom_department_delete_blockers(request, department):
     # Every client counts, also those the admin cannot see: the department
     # would otherwise vanish from them unnoticed.
     count = request.dbsession.scalar(
-        select(func.count()).select_from(client_department)
-        .where(client_department.c.department_id == department.id))
+        select(func.count())
+        .select_from(client_department)
+        .where(client_department.c.department_id == department.id)
+    )
     if count:
         return [_("${n} client(s) still belong to this department.", mapping={"n": count})]
     return None

@@ -1,4 +1,5 @@
 """Searching and paging lists of people, and the CSV export of clients."""
+
 import csv
 import io
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ def search(query, columns, text):
 
 def search_clients(query, text):
     """Clients by name, initials, e-mail address or client number."""
-    return search(query, (Client.last_name, Client.initials, Client.email,
-                          Client.client_number), text)
+    return search(
+        query, (Client.last_name, Client.initials, Client.email, Client.client_number), text
+    )
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """Clients, the groups of external participants, and those participants."""
+
 import secrets
 from datetime import date, datetime
 
@@ -11,20 +12,24 @@ from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 client_department = Table(
-    "client_department", Base.metadata,
+    "client_department",
+    Base.metadata,
     Column("client_id", ForeignKey("client.id", ondelete="CASCADE"), primary_key=True),
     Column("department_id", ForeignKey("department.id", ondelete="CASCADE"), primary_key=True),
 )
 client_practitioner = Table(
-    "client_practitioner", Base.metadata,
+    "client_practitioner",
+    Base.metadata,
     Column("client_id", ForeignKey("client.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
 )
 participant_group = Table(
-    "participant_group", Base.metadata,
+    "participant_group",
+    Base.metadata,
     Column("participant_id", ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True),
-    Column("group_id", ForeignKey("participant_group_def.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "group_id", ForeignKey("participant_group_def.id", ondelete="CASCADE"), primary_key=True
+    ),
 )
 
 
@@ -71,7 +76,8 @@ class Group(OrganisationScoped, Base):
     name: Mapped[str] = mapped_column(String(200))
 
     participants: Mapped[list["Participant"]] = relationship(
-        secondary=participant_group, back_populates="groups")
+        secondary=participant_group, back_populates="groups"
+    )
 
 
 class Participant(OrganisationScoped, Person, Base):
@@ -84,4 +90,5 @@ class Participant(OrganisationScoped, Person, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(
-        secondary=participant_group, back_populates="participants")
+        secondary=participant_group, back_populates="participants"
+    )

@@ -2,6 +2,7 @@
 participants in them. Both belong to the whole organisation: every staff
 member may see them; groups are managed by department and organisation
 admins, participants by any staff member."""
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, select
@@ -19,9 +20,12 @@ from consultroom.web.forms import options
 
 def _of_organisation(request, model):
     """The ``model`` row in the URL if it is the organisation's; else 404."""
-    row = request.dbsession.scalar(select(model).where(
-        model.id == int(request.matchdict["id"]),
-        model.organisation_id == request.organisation.id))
+    row = request.dbsession.scalar(
+        select(model).where(
+            model.id == int(request.matchdict["id"]),
+            model.organisation_id == request.organisation.id,
+        )
+    )
     if row is None:
         raise HTTPNotFound()
     return row
@@ -29,8 +33,11 @@ def _of_organisation(request, model):
 
 def _groups(request):
     return request.dbsession.scalars(
-        select(Group).where(Group.organisation_id == request.organisation.id)
-        .options(selectinload(Group.participants)).order_by(Group.name)).all()
+        select(Group)
+        .where(Group.organisation_id == request.organisation.id)
+        .options(selectinload(Group.participants))
+        .order_by(Group.name)
+    ).all()
 
 
 # ---- groups
@@ -38,8 +45,7 @@ def _groups(request):
 
 @view_config(route_name="groups", renderer="clients/groups.html", permission="staff")
 def group_list(request):
-    return {"groups": _groups(request),
-            "can_manage": request.has_permission("department.manage")}
+    return {"groups": _groups(request), "can_manage": request.has_permission("department.manage")}
 
 
 def _saved(request, group, name):
@@ -69,14 +75,16 @@ def _group_form_page(request, group):
     return {"form": form, "group": group if group.id is not None else None}
 
 
-@view_config(route_name="group_new", renderer="clients/group_form.html",
-             permission="department.manage")
+@view_config(
+    route_name="group_new", renderer="clients/group_form.html", permission="department.manage"
+)
 def group_new(request):
     return _group_form_page(request, Group(organisation_id=request.organisation.id))
 
 
-@view_config(route_name="group_edit", renderer="clients/group_form.html",
-             permission="department.manage")
+@view_config(
+    route_name="group_edit", renderer="clients/group_form.html", permission="department.manage"
+)
 def group_edit(request):
     return _group_form_page(request, _of_organisation(request, Group))
 
@@ -92,27 +100,39 @@ def group_delete(request):
 
 # ---- participants
 
-SEARCHED = (Participant.last_name, Participant.initials, Participant.email,
-            Participant.client_number)
+SEARCHED = (
+    Participant.last_name,
+    Participant.initials,
+    Participant.email,
+    Participant.client_number,
+)
 
 
-@view_config(route_name="participants", renderer="clients/participants.html",
-             permission="staff")
+@view_config(route_name="participants", renderer="clients/participants.html", permission="staff")
 def participant_list(request):
     query = select(Participant).where(Participant.organisation_id == request.organisation.id)
-    query = search(query.options(selectinload(Participant.groups)), SEARCHED,
-                   request.params.get("q")).order_by(
-        func.lower(Participant.last_name), func.lower(Participant.initials), Participant.id)
+    query = search(
+        query.options(selectinload(Participant.groups)), SEARCHED, request.params.get("q")
+    ).order_by(func.lower(Participant.last_name), func.lower(Participant.initials), Participant.id)
     page = paginate(request.dbsession, query, page_number(request))
-    record(request, "participant.list", "participant", ids=[p.id for p in page.items],
-           searched=bool(request.params.get("q")), page=page.number)
+    record(
+        request,
+        "participant.list",
+        "participant",
+        ids=[p.id for p in page.items],
+        searched=bool(request.params.get("q")),
+        page=page.number,
+    )
     return {"page": page, "q": request.params.get("q", "")}
 
 
 def _participant_form_page(request, participant):
     is_new = participant.id is None
-    initial = ({"language": request.organisation.language, "group_ids": []} if is_new
-               else {"group_ids": [g.id for g in participant.groups]})
+    initial = (
+        {"language": request.organisation.language, "group_ids": []}
+        if is_new
+        else {"group_ids": [g.id for g in participant.groups]}
+    )
     form = ParticipantForm(request, obj=None if is_new else participant, **initial)
     groups = {g.id: g for g in _groups(request)}
     form.group_ids.choices = options((g.id, g.name) for g in groups.values())
@@ -122,22 +142,30 @@ def _participant_form_page(request, participant):
         changed = changed_fields(participant)
         request.dbsession.add(participant)
         request.dbsession.flush()
-        record(request, "participant.create" if is_new else "participant.update",
-               "participant", participant.id, changed=changed)
-        flash(request, _("${name} is saved.", mapping={"name": participant.display_name}),
-              "success")
+        record(
+            request,
+            "participant.create" if is_new else "participant.update",
+            "participant",
+            participant.id,
+            changed=changed,
+        )
+        flash(
+            request, _("${name} is saved.", mapping={"name": participant.display_name}), "success"
+        )
         return HTTPSeeOther(request.route_path("participants"))
     return {"form": form, "participant": None if is_new else participant}
 
 
-@view_config(route_name="participant_new", renderer="clients/participant_form.html",
-             permission="staff")
+@view_config(
+    route_name="participant_new", renderer="clients/participant_form.html", permission="staff"
+)
 def participant_new(request):
     return _participant_form_page(request, Participant(organisation_id=request.organisation.id))
 
 
-@view_config(route_name="participant_edit", renderer="clients/participant_form.html",
-             permission="staff")
+@view_config(
+    route_name="participant_edit", renderer="clients/participant_form.html", permission="staff"
+)
 def participant_edit(request):
     participant = _of_organisation(request, Participant)
     if request.method == "GET":
@@ -150,8 +178,7 @@ def participant_delete(request):
     participant = _of_organisation(request, Participant)
     record(request, "participant.delete", "participant", participant.id)
     request.dbsession.delete(participant)
-    flash(request, _("${name} is deleted.", mapping={"name": participant.display_name}),
-          "success")
+    flash(request, _("${name} is deleted.", mapping={"name": participant.display_name}), "success")
     return HTTPSeeOther(request.route_path("participants"))
 
 

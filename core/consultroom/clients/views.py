@@ -1,6 +1,7 @@
 """Staff pages for clients: list and search, detail, new, edit, delete and
 CSV export. Every client query starts from ``clients.access`` so that the
 segregation settings hold on every page."""
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -9,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import STAFF_ROLES, Role, User
 from consultroom.appointments.access import visible_appointments
-from consultroom.audit import changed_fields, record
 from consultroom.appointments.models import Appointment, Status
+from consultroom.audit import changed_fields, record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.forms import ClientForm
 from consultroom.clients.listing import csv_bytes, page_number, paginate, search_clients
@@ -22,9 +23,17 @@ from consultroom.tenancy.timezones import to_local
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
 
-EXPORT_HEADER = (_("Client number"), _("Initials"), _("Last name"), _("Date of birth"),
-                 _("E-mail address"), _("Phone"), _("Language"), _("Departments"),
-                 _("Practitioners"))
+EXPORT_HEADER = (
+    _("Client number"),
+    _("Initials"),
+    _("Last name"),
+    _("Date of birth"),
+    _("E-mail address"),
+    _("Phone"),
+    _("Language"),
+    _("Departments"),
+    _("Practitioners"),
+)
 
 
 def book_url(client):
@@ -35,33 +44,59 @@ def book_url(client):
 def _found_clients(request):
     """The visible clients matching the search box, in name order."""
     query = visible_clients(request).options(
-        selectinload(Client.departments), selectinload(Client.practitioners))
+        selectinload(Client.departments), selectinload(Client.practitioners)
+    )
     # lower(): the same order on every database, whatever its collation.
     return search_clients(query, request.params.get("q")).order_by(
-        func.lower(Client.last_name), func.lower(Client.initials), Client.id)
+        func.lower(Client.last_name), func.lower(Client.initials), Client.id
+    )
 
 
 @view_config(route_name="clients", renderer="clients/list.html", permission="staff")
 def client_list(request):
     page = paginate(request.dbsession, _found_clients(request), page_number(request))
     # Which clients were shown, not what was searched for (that may be a name).
-    record(request, "client.list", "client", ids=[c.id for c in page.items],
-           searched=bool(request.params.get("q")), page=page.number)
+    record(
+        request,
+        "client.list",
+        "client",
+        ids=[c.id for c in page.items],
+        searched=bool(request.params.get("q")),
+        page=page.number,
+    )
     return {"page": page, "q": request.params.get("q", ""), "book_url": book_url}
 
 
 @view_config(route_name="client_export", permission="staff")
 def client_export(request):
     clients = request.dbsession.scalars(_found_clients(request)).all()
-    record(request, "client.export", "client", ids=[c.id for c in clients],
-           searched=bool(request.params.get("q")))
-    rows = ([c.client_number, c.initials, c.last_name,
-             c.date_of_birth.isoformat() if c.date_of_birth else "", c.email, c.phone,
-             c.language, "; ".join(d.name for d in c.departments),
-             "; ".join(p.name for p in c.practitioners)] for c in clients)
+    record(
+        request,
+        "client.export",
+        "client",
+        ids=[c.id for c in clients],
+        searched=bool(request.params.get("q")),
+    )
+    rows = (
+        [
+            c.client_number,
+            c.initials,
+            c.last_name,
+            c.date_of_birth.isoformat() if c.date_of_birth else "",
+            c.email,
+            c.phone,
+            c.language,
+            "; ".join(d.name for d in c.departments),
+            "; ".join(p.name for p in c.practitioners),
+        ]
+        for c in clients
+    )
     t = request.localizer.translate
-    response = Response(body=csv_bytes([t(h) for h in EXPORT_HEADER], rows),
-                        content_type="text/csv", charset="utf-8")
+    response = Response(
+        body=csv_bytes([t(h) for h in EXPORT_HEADER], rows),
+        content_type="text/csv",
+        charset="utf-8",
+    )
     response.content_disposition = 'attachment; filename="clients.csv"'
     response.cache_control = "no-store"  # personal data: not for caches
     return response
@@ -72,11 +107,16 @@ def client_detail(request):
     client = client_or_404(request, int(request.matchdict["id"]))
     record(request, "client.read", "client", client.id)
     appointments = request.dbsession.scalars(
-        visible_appointments(request).where(Appointment.client_id == client.id)
-        .order_by(Appointment.starts_at.desc())).all()
+        visible_appointments(request)
+        .where(Appointment.client_id == client.id)
+        .order_by(Appointment.starts_at.desc())
+    ).all()
     org = request.organisation
-    return {"client": client, "book_url": book_url(client),
-            "appointments": [(a, to_local(a.starts_at, org)) for a in appointments]}
+    return {
+        "client": client,
+        "book_url": book_url(client),
+        "appointments": [(a, to_local(a.starts_at, org)) for a in appointments],
+    }
 
 
 # ---- the form
@@ -84,17 +124,24 @@ def client_detail(request):
 
 def _department_choices(request):
     return request.dbsession.scalars(
-        select(Department).where(Department.organisation_id == request.organisation.id)
-        .order_by(Department.name)).all()
+        select(Department)
+        .where(Department.organisation_id == request.organisation.id)
+        .order_by(Department.name)
+    ).all()
 
 
 def _practitioner_choices(request, client):
     """Active staff, plus anyone already assigned (kept on saving even when
     they have been deactivated since)."""
     staff = request.dbsession.scalars(
-        select(User).where(User.organisation_id == request.organisation.id,
-                           User.role.in_(STAFF_ROLES), User.active.is_(True))
-        .order_by(User.name)).all()
+        select(User)
+        .where(
+            User.organisation_id == request.organisation.id,
+            User.role.in_(STAFF_ROLES),
+            User.active.is_(True),
+        )
+        .order_by(User.name)
+    ).all()
     assigned = client.practitioners if client is not None else []
     return staff + [u for u in assigned if u not in staff]
 
@@ -103,12 +150,16 @@ def _client_form(request, client):
     actor = request.identity
     if client is None:
         # A staff member's new client is theirs and their department's by default.
-        initial = {"language": request.organisation.language,
-                   "department_ids": [actor.department_id] if actor.department_id else [],
-                   "practitioner_ids": [actor.id] if actor.role is Role.practitioner else []}
+        initial = {
+            "language": request.organisation.language,
+            "department_ids": [actor.department_id] if actor.department_id else [],
+            "practitioner_ids": [actor.id] if actor.role is Role.practitioner else [],
+        }
     else:
-        initial = {"department_ids": [d.id for d in client.departments],
-                   "practitioner_ids": [u.id for u in client.practitioners]}
+        initial = {
+            "department_ids": [d.id for d in client.departments],
+            "practitioner_ids": [u.id for u in client.practitioners],
+        }
     form = ClientForm(request, obj=client, **initial)
     departments = _department_choices(request)
     practitioners = _practitioner_choices(request, client)
@@ -127,22 +178,34 @@ def _keeps_actor_in_sight(request, form, is_new):
     ok = True
     if settings["strict_departments"]:
         if actor.department_id is None:
-            form.add_error("department_ids", _(
-                "You are in no department, so you could not see this client. Ask an"
-                " administrator to place you in a department."))
+            form.add_error(
+                "department_ids",
+                _(
+                    "You are in no department, so you could not see this client. Ask an"
+                    " administrator to place you in a department."
+                ),
+            )
             ok = False
         elif actor.department_id not in form.department_ids.data:
-            form.add_error("department_ids", _(
-                "Keep your own department among the client's departments: otherwise you"
-                " could no longer see this client."))
+            form.add_error(
+                "department_ids",
+                _(
+                    "Keep your own department among the client's departments: otherwise you"
+                    " could no longer see this client."
+                ),
+            )
             ok = False
     if settings["strict_clients"] and actor.role is Role.practitioner:
         if is_new and actor.id not in form.practitioner_ids.data:
             form.practitioner_ids.data.append(actor.id)
         elif actor.id not in form.practitioner_ids.data:
-            form.add_error("practitioner_ids", _(
-                "Keep yourself among the client's practitioners: otherwise you could no"
-                " longer see this client."))
+            form.add_error(
+                "practitioner_ids",
+                _(
+                    "Keep yourself among the client's practitioners: otherwise you could no"
+                    " longer see this client."
+                ),
+            )
             ok = False
     return ok
 
@@ -162,8 +225,11 @@ def _save_client(request, client, form, departments, practitioners):
 
 def _client_form_page(request, client):
     form, departments, practitioners = _client_form(request, client)
-    if (request.method == "POST" and form.validate()
-            and _keeps_actor_in_sight(request, form, is_new=client is None)):
+    if (
+        request.method == "POST"
+        and form.validate()
+        and _keeps_actor_in_sight(request, form, is_new=client is None)
+    ):
         new = Client(organisation_id=request.organisation.id) if client is None else client
         return _save_client(request, new, form, departments, practitioners)
     return {"form": form, "client": client}
@@ -188,13 +254,24 @@ def client_delete(request):
     # All of the client's upcoming appointments, also those this user cannot
     # see: deleting the client would leave them without anyone to invite.
     upcoming = request.dbsession.scalar(
-        select(func.count()).select_from(Appointment).where(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
             Appointment.organisation_id == request.organisation.id,
-            Appointment.client_id == client.id, Appointment.status == Status.scheduled,
-            Appointment.starts_at >= utcnow()))
+            Appointment.client_id == client.id,
+            Appointment.status == Status.scheduled,
+            Appointment.starts_at >= utcnow(),
+        )
+    )
     if upcoming:
-        flash(request, _("${name} has ${n} upcoming appointment(s): cancel them first.",
-                         mapping={"name": client.display_name, "n": upcoming}), "error")
+        flash(
+            request,
+            _(
+                "${name} has ${n} upcoming appointment(s): cancel them first.",
+                mapping={"name": client.display_name, "n": upcoming},
+            ),
+            "error",
+        )
         return HTTPSeeOther(request.route_path("client", id=client.id))
     record(request, "client.delete", "client", client.id)
     request.dbsession.delete(client)

@@ -1,5 +1,6 @@
 """The staff home page: a greeting and what enabled features put in the
 ``dashboard`` slot."""
+
 from pyramid.view import view_config
 
 

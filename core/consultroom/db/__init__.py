@@ -5,8 +5,9 @@ zope.sqlalchemy, so a view never commits: pyramid_tm commits when the view
 succeeds and aborts when it raises, and pyramid_retry replays the request on
 a serialisation conflict.
 """
+
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import zope.sqlalchemy
 from sqlalchemy import MetaData, engine_from_config, event
@@ -32,7 +33,7 @@ class Base(DeclarativeBase):
 
 
 def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _sqlite_transactions(engine):
@@ -83,6 +84,7 @@ def request_session(dbmaker, transaction_manager):
 def after_commit(request, function, *args):
     """Call ``function(*args)`` once the request's transaction has committed
     (not at all when it is aborted)."""
+
     def call(committed):
         if committed:
             function(*args)

@@ -4,6 +4,7 @@ Each plugin keeps its migrations in its own package (named by
 ``PluginInfo.migrations``); ``upgrade`` runs every installed branch to its
 head ("upgrade heads").
 """
+
 import importlib
 import os
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Every model module of the core, imported in one place so that the
 metadata is complete (for migrations and for tests)."""
+
 import importlib
 
 CORE_MODEL_MODULES = [
@@ -25,9 +26,9 @@ CORE_MODEL_MODULES = [
 # tests/test_tenancy_scope.py makes every new table choose.
 UNSCOPED = {
     "organisation": "the tenants themselves: a request's own is looked up by its subdomain;"
-                    " the scope keeps an organisation's request to that one row",
+    " the scope keeps an organisation's request to that one row",
     "audit_chain": "a length and a hash per chain, no content; the chain's lock, taken for"
-                   " whichever organisation a console action concerns",
+    " whichever organisation a console action concerns",
     "rate_limit_failure": "failed attempts by address or e-mail: counted across sites on purpose",
     "rate_limit_key": "the lock row of a rate-limited key, as rate_limit_failure",
     "user_token": "found by the hash of an unguessable secret, joined to its user (in scope)",

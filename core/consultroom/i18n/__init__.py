@@ -4,6 +4,7 @@ The request's language is, in order: an explicit ``?_LOCALE_=`` switch
 (remembered in a cookie), the logged-in user's preference, the cookie, the
 browser's Accept-Language, and English.
 """
+
 from pathlib import Path
 
 from pyramid.i18n import TranslationStringFactory, make_localizer

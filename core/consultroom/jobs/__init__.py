@@ -6,6 +6,7 @@ the work, then one per piece of work, which first claims its rows with a
 conditional UPDATE. A row another worker claimed first updates nothing and
 is left alone, so any number of workers can run at once.
 """
+
 import logging
 
 from pyramid.request import Request, apply_request_extensions
@@ -55,8 +56,6 @@ def run_due(registry, now=None):
     from consultroom.jobs import anonymise, reminders
 
     return {
-        "reminders": for_each_organisation(
-            registry, lambda r, s: reminders.run(r, s, now)),
-        "anonymised": for_each_organisation(
-            registry, lambda r, s: anonymise.run(r, s, now)),
+        "reminders": for_each_organisation(registry, lambda r, s: reminders.run(r, s, now)),
+        "anonymised": for_each_organisation(registry, lambda r, s: anonymise.run(r, s, now)),
     }

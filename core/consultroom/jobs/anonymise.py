@@ -3,6 +3,7 @@
 link, the personal message, the extra participants, the e-mails sent about
 them); date, time, duration and practitioner stay. Clients themselves are
 kept."""
+
 from datetime import timedelta
 
 from sqlalchemy import delete, update
@@ -30,33 +31,46 @@ def due(request, now):
         visible_appointments(request, None)
         .with_only_columns(Appointment.id, Appointment.starts_at, Appointment.duration_minutes)
         .where(Appointment.anonymised_at.is_(None), Appointment.starts_at < cutoff)
-        .order_by(Appointment.id))
-    return [row.id for row in rows
-            if row.starts_at + timedelta(minutes=row.duration_minutes) < cutoff]
+        .order_by(Appointment.id)
+    )
+    return [
+        row.id for row in rows if row.starts_at + timedelta(minutes=row.duration_minutes) < cutoff
+    ]
 
 
 def anonymise(request, ids, now):
     """Claim the appointments not yet anonymised among ``ids`` and clear
     their client data; the number claimed."""
     db = request.dbsession
-    claimed = list(db.scalars(
-        update(Appointment).where(
-            Appointment.id.in_(ids),
-            Appointment.organisation_id == request.organisation.id,
-            Appointment.anonymised_at.is_(None),
+    claimed = list(
+        db.scalars(
+            update(Appointment)
+            .where(
+                Appointment.id.in_(ids),
+                Appointment.organisation_id == request.organisation.id,
+                Appointment.anonymised_at.is_(None),
+            )
+            .values(
+                client_id=None, message="", anonymised_at=now, updated_at=Appointment.updated_at
+            )
+            .returning(Appointment.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(client_id=None, message="", anonymised_at=now,
-                updated_at=Appointment.updated_at)
-        .returning(Appointment.id)
-        .execution_options(synchronize_session=False)))
+    )
     if claimed:
-        db.execute(delete(appointment_participant).where(
-            appointment_participant.c.appointment_id.in_(claimed)))
+        db.execute(
+            delete(appointment_participant).where(
+                appointment_participant.c.appointment_id.in_(claimed)
+            )
+        )
         # The client's invitations and reminders: name, address and message.
         # One being sent right now is left to finish.
-        db.execute(delete(OutboxMessage).where(
-            OutboxMessage.ref.in_([f"{REF_PREFIX}{i}" for i in claimed]),
-            OutboxMessage.status != "sending"))
+        db.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.ref.in_([f"{REF_PREFIX}{i}" for i in claimed]),
+                OutboxMessage.status != "sending",
+            )
+        )
     mark_changed(db)
     return len(claimed)
 
@@ -66,7 +80,11 @@ def run(registry, subdomain, now=None):
     ids = in_organisation(registry, subdomain, lambda request: due(request, now)) or []
     done = 0
     for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        done += in_organisation(registry, subdomain,
-                                lambda request, b=batch: anonymise(request, b, now)) or 0
+        batch = ids[start : start + BATCH]
+        done += (
+            in_organisation(
+                registry, subdomain, lambda request, b=batch: anonymise(request, b, now)
+            )
+            or 0
+        )
     return done

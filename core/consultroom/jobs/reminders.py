@@ -1,6 +1,7 @@
 """The reminder on the day of an appointment, from ``jobs.reminder_hour``
 (07:00 by default) in the organisation's time zone. Appointments booked that
 day after that hour got their invitation just now and get no reminder."""
+
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import update
@@ -33,22 +34,28 @@ def due(request, now):
     day = local.date()
     day_ends = to_utc(datetime.combine(day + timedelta(days=1), time()), org)
     reminders_start = to_utc(datetime.combine(day, time(hour)), org)
-    query = visible_appointments(request, None).with_only_columns(Appointment.id).where(
-        Appointment.kind == Kind.appointment,
-        Appointment.status == Status.scheduled,
-        Appointment.client_id.is_not(None),
-        Appointment.reminder_sent_at.is_(None),
-        Appointment.starts_at > now,
-        Appointment.starts_at < day_ends,
-        Appointment.created_at < reminders_start,
-    ).order_by(Appointment.starts_at)
+    query = (
+        visible_appointments(request, None)
+        .with_only_columns(Appointment.id)
+        .where(
+            Appointment.kind == Kind.appointment,
+            Appointment.status == Status.scheduled,
+            Appointment.client_id.is_not(None),
+            Appointment.reminder_sent_at.is_(None),
+            Appointment.starts_at > now,
+            Appointment.starts_at < day_ends,
+            Appointment.created_at < reminders_start,
+        )
+        .order_by(Appointment.starts_at)
+    )
     return list(request.dbsession.scalars(query))
 
 
 def claim(request, appointment_id, now):
     """Mark the reminder sent, if nobody did yet: True when this call did."""
     claimed = request.dbsession.execute(
-        update(Appointment).where(
+        update(Appointment)
+        .where(
             Appointment.id == appointment_id,
             Appointment.organisation_id == request.organisation.id,
             Appointment.reminder_sent_at.is_(None),
@@ -75,6 +82,7 @@ def remind(request, appointment_id, now):
 def run(registry, subdomain, now=None):
     now = now or utcnow()
     ids = in_organisation(registry, subdomain, lambda request: due(request, now)) or []
-    return sum(in_organisation(registry, subdomain,
-                               lambda request, i=i: remind(request, i, now)) or 0
-               for i in ids)
+    return sum(
+        in_organisation(registry, subdomain, lambda request, i=i: remind(request, i, now)) or 0
+        for i in ids
+    )

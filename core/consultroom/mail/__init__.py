@@ -13,6 +13,7 @@ The outbox is a service (``IOutbox``): code finds it with
 ``mail_outbox(registry)``; a test or a plugin swaps the implementation by
 registering another ``IOutbox`` utility.
 """
+
 import logging
 import smtplib
 import threading
@@ -82,11 +83,19 @@ def _text_of(reply):
 
 
 class IOutbox(Interface):
-    sender = Attribute("The From address of every message "
-                       "(``mail.sender``: 'Name <address>').")
+    sender = Attribute("The From address of every message (``mail.sender``: 'Name <address>').")
 
-    def queue(dbsession, transaction_manager, recipient, subject, text, html=None,
-              attachments=(), organisation_id=None, ref=""):
+    def queue(
+        dbsession,
+        transaction_manager,
+        recipient,
+        subject,
+        text,
+        html=None,
+        attachments=(),
+        organisation_id=None,
+        ref="",
+    ):
         """Store a message to ``recipient`` in ``dbsession``, inside the
         caller's transaction, and return its ``OutboxMessage`` row. Delivery
         is tried once ``transaction_manager``'s transaction commits; nothing
@@ -112,12 +121,25 @@ class Outbox:
         self.registry = registry
         self.settings = settings
 
-    def queue(self, dbsession, transaction_manager, recipient, subject, text,
-              html=None, attachments=(), organisation_id=None, ref=""):
+    def queue(
+        self,
+        dbsession,
+        transaction_manager,
+        recipient,
+        subject,
+        text,
+        html=None,
+        attachments=(),
+        organisation_id=None,
+        ref="",
+    ):
         msg = build_message(self.sender, recipient, subject, text, html, attachments)
         row = OutboxMessage(
-            organisation_id=organisation_id, recipient=recipient, subject=subject,
-            message=msg.as_bytes(), ref=ref,
+            organisation_id=organisation_id,
+            recipient=recipient,
+            subject=subject,
+            message=msg.as_bytes(),
+            ref=ref,
         )
         dbsession.add(row)
         dbsession.flush()
@@ -138,10 +160,15 @@ class Outbox:
     def deliver_due(self, only_ids=None, limit=100):
         """Send what is due; return how many were sent."""
         now = utcnow()
-        query = select(OutboxMessage.id).where(
-            or_(OutboxMessage.status == "pending", OutboxMessage.status == "sending"),
-            OutboxMessage.next_attempt_at <= now,
-        ).order_by(OutboxMessage.next_attempt_at).limit(limit)
+        query = (
+            select(OutboxMessage.id)
+            .where(
+                or_(OutboxMessage.status == "pending", OutboxMessage.status == "sending"),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(limit)
+        )
         if only_ids is not None:
             query = query.where(OutboxMessage.id.in_(only_ids))
         with self.dbmaker.begin() as session:
@@ -174,7 +201,8 @@ class Outbox:
             return False
         with self.dbmaker.begin() as session:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
                 .values(status="sent", sent_at=utcnow(), attempts=row.attempts + 1)
             )
         return True
@@ -186,11 +214,12 @@ class Outbox:
             return
         attempts = row.attempts + 1
         final = attempts >= MAX_ATTEMPTS
-        log.warning("mail %s to %s failed (attempt %s): %s",
-                    row.id, row.recipient, attempts, exc)
+        log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.recipient, attempts, exc)
         with self.dbmaker.begin() as session:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
                     status="failed" if final else "pending",
                     attempts=attempts,
                     next_attempt_at=utcnow() + backoff(attempts),
@@ -202,8 +231,9 @@ class Outbox:
         log.warning("mail %s to %s refused: %s", row.id, row.recipient, reason)
         with self.dbmaker.begin() as session:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status="refused", attempts=row.attempts + 1, last_error=reason[:2000])
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(status="refused", attempts=row.attempts + 1, last_error=reason[:2000])
             )
         try:
             self._announce_refused(row, reason)
@@ -218,7 +248,8 @@ class Outbox:
             return
         with self.dbmaker() as session:
             subdomain = session.scalar(
-                select(Organisation.subdomain).where(Organisation.id == row.organisation_id))
+                select(Organisation.subdomain).where(Organisation.id == row.organisation_id)
+            )
         if subdomain is None:
             return
         request = Request.blank("/", base_url=public_base(self.settings, subdomain))
@@ -237,8 +268,7 @@ def _request_in(request, language):
     return mail_request
 
 
-def queue_mail(request, recipient, template, context, subject, language, attachments=(),
-               ref=""):
+def queue_mail(request, recipient, template, context, subject, language, attachments=(), ref=""):
     """Render ``mail/<template>.txt`` with ``context`` in ``language`` and
     queue it in the request's transaction. ``subject`` is a translation string;
     ``ref`` says what the message is about ("appointment:12")."""
@@ -246,12 +276,17 @@ def queue_mail(request, recipient, template, context, subject, language, attachm
     subject = mail_request.localizer.translate(subject)
     # Templates translate through the current request, so make it the mail's.
     with RequestContext(mail_request):
-        text = render(f"mail/{template}.txt", {**context, "subject": subject},
-                      request=mail_request)
+        text = render(f"mail/{template}.txt", {**context, "subject": subject}, request=mail_request)
     org = request.organisation
     return mail_outbox(request.registry).queue(
-        request.dbsession, request.tm, recipient, subject, text,
-        attachments=attachments, organisation_id=org.id if org else None, ref=ref,
+        request.dbsession,
+        request.tm,
+        recipient,
+        subject,
+        text,
+        attachments=attachments,
+        organisation_id=org.id if org else None,
+        ref=ref,
     )
 
 

@@ -1,6 +1,7 @@
 """Development only: read the messages the folder transport wrote, on the
 bare base domain at /_dev/mail. Not registered unless ``consultroom.dev``
 is on and the core's outbox sends mail to a folder."""
+
 from email import message_from_bytes, policy
 
 from pyramid.httpexceptions import HTTPNotFound
@@ -10,7 +11,9 @@ from consultroom.mail.transports import FolderTransport
 
 
 def _messages(transport):
-    files = sorted(transport.folder.glob("*.eml"), reverse=True) if transport.folder.exists() else []
+    files = (
+        sorted(transport.folder.glob("*.eml"), reverse=True) if transport.folder.exists() else []
+    )
     return files
 
 
@@ -18,8 +21,11 @@ def _parse(path):
     msg = message_from_bytes(path.read_bytes(), policy=policy.default)
     body = msg.get_body(preferencelist=("plain",))
     return {
-        "name": path.stem, "to": msg["To"], "subject": msg["Subject"],
-        "date": msg["Date"], "text": body.get_content() if body else "",
+        "name": path.stem,
+        "to": msg["To"],
+        "subject": msg["Subject"],
+        "date": msg["Date"],
+        "text": body.get_content() if body else "",
     }
 
 

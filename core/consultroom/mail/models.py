@@ -1,4 +1,5 @@
 """The e-mail outbox: messages stored with the change that caused them."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text

@@ -1,5 +1,6 @@
 """Where outgoing mail goes: an SMTP server, or a folder of .eml files for
 development (readable on the dev mail page without any mail server)."""
+
 import smtplib
 import ssl
 import time
@@ -9,8 +10,15 @@ from pathlib import Path
 
 class SMTPTransport:
     # No login unless configured (bandit takes the empty default for a password).
-    def __init__(self, host, port, starttls=False, username="", password="",  # nosec B107
-                 timeout=20):
+    def __init__(
+        self,
+        host,
+        port,
+        starttls=False,
+        username="",
+        password="",  # nosec B107
+        timeout=20,
+    ):
         self.host, self.port = host, int(port)
         self.starttls, self.timeout = starttls, timeout
         self.username, self.password = username, password

@@ -1,17 +1,18 @@
 """The ``media.*`` settings, read the same way by the application (which
 forwards offers to the media server) and by ``consultroom media`` (which
 listens where ``media.url`` points)."""
+
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
 class MediaSettings:
-    url: str              # empty: no media server, the echo test is off
+    url: str  # empty: no media server, the echo test is off
     ice_addresses: tuple  # host candidates the server offers; empty: every interface
     max_peers: int
     max_seconds: float
-    timeout: float        # the application's wait for an answer
+    timeout: float  # the application's wait for an answer
 
     @property
     def enabled(self):

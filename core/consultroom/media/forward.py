@@ -1,6 +1,7 @@
 """Passing a browser's offer to the media server and its answer back, from
 the application's (gevent) process: plain urllib, cooperative once gevent
 has patched the socket module, with a timeout."""
+
 import json
 import urllib.error
 import urllib.request
@@ -32,8 +33,11 @@ def _error_code(exc):
 def forward_offer(media, offer):
     """The media server's answer ``{"sdp", "type"}`` to ``offer``."""
     request = urllib.request.Request(
-        f"{media.url}/offer", data=json.dumps(offer).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        f"{media.url}/offer",
+        data=json.dumps(offer).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with _opener.open(request, timeout=media.timeout) as response:
             answer = json.loads(response.read(MAX_ANSWER_BYTES))
@@ -41,7 +45,10 @@ def forward_offer(media, offer):
         raise MediaError(_error_code(exc)) from None
     except (OSError, ValueError):  # refused, timed out, not JSON
         raise MediaError("unavailable") from None
-    if not (isinstance(answer, dict) and answer.get("type") == "answer"
-            and isinstance(answer.get("sdp"), str)):
+    if not (
+        isinstance(answer, dict)
+        and answer.get("type") == "answer"
+        and isinstance(answer.get("sdp"), str)
+    ):
         raise MediaError("unavailable")
     return {"sdp": answer["sdp"], "type": "answer"}

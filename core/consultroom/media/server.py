@@ -13,6 +13,7 @@ channel message "ping <anything>" is answered "pong <anything>" (the page
 measures round-trip time with it). At most ``media.max_peers`` peers at once,
 each closed after ``media.max_seconds``.
 """
+
 import asyncio
 import logging
 
@@ -88,7 +89,8 @@ class EchoServer:
             await self.close(pc)
             return bad_offer()
         asyncio.get_running_loop().call_later(
-            self.max_seconds, lambda: asyncio.ensure_future(self.close(pc)))
+            self.max_seconds, lambda: asyncio.ensure_future(self.close(pc))
+        )
         answer = pc.localDescription
         return web.json_response({"sdp": answer.sdp, "type": answer.type})
 
@@ -140,5 +142,10 @@ def make_app(media):
 def run(media, host, port):
     if media.ice_addresses:
         restrict_host_addresses(media.ice_addresses)
-    web.run_app(make_app(media), host=host, port=port, access_log=None,
-                print=lambda _: print(f"media server on {media.url}", flush=True))
+    web.run_app(
+        make_app(media),
+        host=host,
+        port=port,
+        access_log=None,
+        print=lambda _: print(f"media server on {media.url}", flush=True),
+    )

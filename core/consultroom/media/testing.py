@@ -1,5 +1,6 @@
 """Running the real media server (``consultroom media``) from tests and
 benchmarks: a subprocess on a free loopback port, with its own ini file."""
+
 import json
 import subprocess  # starts our own command, below  # nosec B404
 import sys
@@ -53,8 +54,11 @@ def media_server(folder, timeout=20, **settings):
     log = Path(folder) / "media.log"
     with log.open("w") as out:
         # Our own console script and a file we wrote: no untrusted input.
-        process = subprocess.Popen([COMMAND, "-c", ini, "media"], stdout=out,  # nosec B603
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [COMMAND, "-c", ini, "media"],
+            stdout=out,  # nosec B603
+            stderr=subprocess.STDOUT,
+        )
     media = MediaProcess(url, process, log)
     try:
         _wait_until_up(media, timeout)

@@ -2,6 +2,7 @@
 preview and an echo test, for staff (from their profile menu) and for a
 client through their appointment link; and the route its script posts the
 WebRTC offer to, which the application forwards to the media server."""
+
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -18,13 +19,22 @@ from consultroom.web.inputs import parse_json
 MAX_OFFER_BYTES = 64 * 1024
 
 MESSAGES = {
-    "bad_offer": (400, _("Your browser's test request was not understood. Reload the page"
-                         " and try again.")),
-    "rate_limited": (429, _("You ran the test many times in a short while. Try again in"
-                            " ${minutes} minutes.")),
+    "bad_offer": (
+        400,
+        _("Your browser's test request was not understood. Reload the page and try again."),
+    ),
+    "rate_limited": (
+        429,
+        _("You ran the test many times in a short while. Try again in ${minutes} minutes."),
+    ),
     "busy": (503, _("The test server is busy. Please try again in a minute.")),
-    "unavailable": (503, _("The test server cannot be reached right now. Your camera and"
-                           " microphone work if you see and hear yourself above.")),
+    "unavailable": (
+        503,
+        _(
+            "The test server cannot be reached right now. Your camera and"
+            " microphone work if you see and hear yourself above."
+        ),
+    ),
 }
 
 
@@ -42,8 +52,7 @@ def _offer(request):
         body = parse_json(request.body)
     except ValueError:
         return None
-    if (isinstance(body, dict) and body.get("type") == "offer"
-            and isinstance(body.get("sdp"), str)):
+    if isinstance(body, dict) and body.get("type") == "offer" and isinstance(body.get("sdp"), str):
         return {"sdp": body["sdp"], "type": "offer"}
     return None
 
@@ -76,14 +85,19 @@ def page(request, offer_url, back_url):
     }
 
 
-@view_config(route_name="network_test", renderer="media/network_test.html",
-             permission="staff", request_method="GET")
+@view_config(
+    route_name="network_test",
+    renderer="media/network_test.html",
+    permission="staff",
+    request_method="GET",
+)
 def staff_page(request):
     return page(request, request.route_path("network_test_offer"), request.route_path("home"))
 
 
-@view_config(route_name="network_test_offer", renderer="json", permission="staff",
-             request_method="POST")
+@view_config(
+    route_name="network_test_offer", renderer="json", permission="staff", request_method="POST"
+)
 def staff_offer(request):
     return answer_offer(request, f"user:{request.identity.id}")
 
@@ -92,9 +106,11 @@ def client_appointment(request):
     """The appointment of the token in the address, while the client may
     still use it (not cancelled, not over); the page speaks their language."""
     org = request.organisation
-    appointment = request.dbsession.scalar(select(Appointment).where(
-        Appointment.organisation_id == org.id,
-        Appointment.token == request.matchdict["token"]))
+    appointment = request.dbsession.scalar(
+        select(Appointment).where(
+            Appointment.organisation_id == org.id, Appointment.token == request.matchdict["token"]
+        )
+    )
     if appointment is None or link_state(appointment, org) in ("cancelled", "passed"):
         raise HTTPNotFound()
     speak(request, language_of(appointment.client, org))
@@ -104,13 +120,17 @@ def client_appointment(request):
     return appointment
 
 
-@view_config(route_name="client_network_test", renderer="media/network_test.html",
-             request_method="GET")
+@view_config(
+    route_name="client_network_test", renderer="media/network_test.html", request_method="GET"
+)
 def client_page(request):
     appointment = client_appointment(request)
     token = appointment.token
-    return page(request, request.route_path("client_network_test_offer", token=token),
-                request.route_path("client_link", token=token))
+    return page(
+        request,
+        request.route_path("client_network_test_offer", token=token),
+        request.route_path("client_link", token=token),
+    )
 
 
 @view_config(route_name="client_network_test_offer", renderer="json", request_method="POST")

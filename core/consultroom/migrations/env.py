@@ -1,5 +1,6 @@
 """Alembic environment: run against the engine that ``consultroom.db.migrate``
 passes in, with every model (core and installed plugins) imported."""
+
 from alembic import context
 
 from consultroom.db import Base

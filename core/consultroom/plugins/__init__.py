@@ -1,4 +1,5 @@
 """Plugins: discovery, per-organisation enablement and gating."""
+
 from sqlalchemy import select
 
 from consultroom.plugins.models import PluginEnablement
@@ -40,12 +41,17 @@ def set_enabled(plugins, dbsession, organisation, plugin_id, enabled):
     if plugin.usable:
         if enabled:
             plugins.call_lifecycle(
-                plugin_id, "consultroom_plugin_enabled", organisation=organisation,
-                settings=row.settings or {}, dbsession=dbsession,
+                plugin_id,
+                "consultroom_plugin_enabled",
+                organisation=organisation,
+                settings=row.settings or {},
+                dbsession=dbsession,
             )
         else:
             plugins.call_lifecycle(
-                plugin_id, "consultroom_plugin_disabled", organisation=organisation,
+                plugin_id,
+                "consultroom_plugin_disabled",
+                organisation=organisation,
                 dbsession=dbsession,
             )
     return row

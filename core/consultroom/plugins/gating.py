@@ -7,6 +7,7 @@
 * After configuration, :func:`audit_plugin_views` refuses to start when a
   plugin's view is reachable through a route without that predicate.
 """
+
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy import select
 

@@ -1,4 +1,5 @@
 """Which plugins each organisation has switched on, with their settings."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, String, UniqueConstraint

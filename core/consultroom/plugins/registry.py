@@ -5,10 +5,12 @@ entry point names a module holding ``plugin = PluginInfo(...)``, its hook
 implementations and, optionally, an ``includeme`` for its routes and views.
 The entry point's name is the plugin's id.
 """
+
 import difflib
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points, version as dist_version
+from importlib.metadata import entry_points
+from importlib.metadata import version as dist_version
 from types import ModuleType
 
 import pluggy

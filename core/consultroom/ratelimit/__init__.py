@@ -33,12 +33,13 @@ The counts are kept by a service (``IRateLimitCounter``), found with
 ``rate_limit_counter(registry)``; a test or a plugin swaps the backend by
 registering another ``IRateLimitCounter`` utility.
 """
+
 import logging
 import math
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from zope.interface import Interface, implementer
@@ -133,8 +134,10 @@ class Limit:
     @classmethod
     def message(cls, remaining):
         """What to tell someone locked out for ``remaining`` more."""
-        return _("Too many failed attempts. Wait ${minutes} minutes and try again.",
-                 mapping={"minutes": cls.minutes(remaining)})
+        return _(
+            "Too many failed attempts. Wait ${minutes} minutes and try again.",
+            mapping={"minutes": cls.minutes(remaining)},
+        )
 
 
 class Attempt:
@@ -212,8 +215,10 @@ class DatabaseCounter:
 
     def recent_failures(self, request, key, limit):
         times = request.dbsession.scalars(
-            select(Failure.at).where(Failure.key == key)
-            .order_by(Failure.at.desc()).limit(limit.max_failures)
+            select(Failure.at)
+            .where(Failure.key == key)
+            .order_by(Failure.at.desc())
+            .limit(limit.max_failures)
         ).all()
         return times[::-1]
 
@@ -232,8 +237,7 @@ class DatabaseCounter:
         return failure.id, None
 
     def refund(self, request, key, ticket):
-        request.dbsession.execute(delete(Failure).where(Failure.id == ticket,
-                                                        Failure.key == key))
+        request.dbsession.execute(delete(Failure).where(Failure.id == ticket, Failure.key == key))
 
     def clear(self, request, key):
         request.dbsession.execute(delete(Failure).where(Failure.key == key))
@@ -242,9 +246,11 @@ class DatabaseCounter:
 def _take_key(dbsession, key, now):
     """Write ``key``'s row, so that no other transaction reads or counts the
     key's failures until this one ends."""
-    dbsession.execute(upsert(dbsession, LimitedKey).values(key=key, touched_at=now)
-                      .on_conflict_do_update(index_elements=[LimitedKey.key],
-                                             set_={"touched_at": now}))
+    dbsession.execute(
+        upsert(dbsession, LimitedKey)
+        .values(key=key, touched_at=now)
+        .on_conflict_do_update(index_elements=[LimitedKey.key], set_={"touched_at": now})
+    )
     # A Core statement: without this, zope.sqlalchemy would not commit it.
     mark_changed(dbsession)
 
@@ -292,30 +298,34 @@ class RedisCounter:
     def from_settings(cls, settings):
         import redis
 
-        client = redis.Redis.from_url(settings["redis.url"], socket_timeout=2,
-                                      socket_connect_timeout=2)
-        return cls(client, settings.get("ratelimit.prefix", "consultroom:ratelimit:"),
-                   DatabaseCounter())
+        client = redis.Redis.from_url(
+            settings["redis.url"], socket_timeout=2, socket_connect_timeout=2
+        )
+        return cls(
+            client, settings.get("ratelimit.prefix", "consultroom:ratelimit:"), DatabaseCounter()
+        )
 
     def _down(self, exc):
         log.warning("rate limits: Redis unavailable (%s); using the database", exc)
 
     def recent_failures(self, request, key, limit):
         try:
-            scores = self.client.zrange(self.prefix + key, -limit.max_failures, -1,
-                                        withscores=True)
+            scores = self.client.zrange(self.prefix + key, -limit.max_failures, -1, withscores=True)
         except self._errors as exc:
             self._down(exc)
             return self.fallback.recent_failures(request, key, limit)
-        return [datetime.fromtimestamp(score, timezone.utc).replace(tzinfo=None)
-                for _member, score in scores]
+        return [
+            datetime.fromtimestamp(score, UTC).replace(tzinfo=None) for _member, score in scores
+        ]
 
     def _run(self, key, limit, check):
         """Run the script; ``(member, locked for)``. Raises RedisError."""
         now = time.time()
         member = f"{now:.6f}:{secrets.token_hex(4)}"
-        milliseconds = self._count(keys=[self.prefix + key], args=[
-            now, limit.window.total_seconds(), limit.max_failures, member, int(check)])
+        milliseconds = self._count(
+            keys=[self.prefix + key],
+            args=[now, limit.window.total_seconds(), limit.max_failures, member, int(check)],
+        )
         return member, (timedelta(milliseconds=milliseconds) if milliseconds else None)
 
     def fail(self, request, key, limit):

@@ -1,5 +1,6 @@
 """Recorded failures (logins, tokens) that rate limits count, and the row
 per limited key that serialises checking and counting its failures."""
+
 from datetime import datetime
 
 from sqlalchemy import Index, String

@@ -5,6 +5,7 @@ memory | redis``); channel names are made by the functions below.
 ``kick_user`` closes a user's open sockets in every process. The protocol is
 in docs/realtime.md.
 """
+
 from consultroom.db import after_commit
 from consultroom.realtime.bus import IMessageBus, make_bus, message_bus
 
@@ -75,7 +76,9 @@ def includeme(config):
     # This process's open sockets, told to resync after a Redis reconnect.
     registry["realtime_connections"] = set()
     # Under the Host check: the socket must not read the site of a foreign Host.
-    config.add_tween("consultroom.realtime.views.websocket_tween_factory",
-                     under="consultroom.tenancy.hosts.host_tween_factory")
+    config.add_tween(
+        "consultroom.realtime.views.websocket_tween_factory",
+        under="consultroom.tenancy.hosts.host_tween_factory",
+    )
     config.add_route("realtime_ws", "/ws", site="organisation")
     config.scan(".views")

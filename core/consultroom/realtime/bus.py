@@ -15,6 +15,7 @@ The bus is a service (``IMessageBus``): code finds it with
 ``message_bus(registry)``; a test or a plugin swaps the implementation by
 registering another ``IMessageBus`` utility.
 """
+
 import json
 import logging
 import secrets
@@ -143,8 +144,9 @@ class RedisBus(MemoryBus):
                 self._stopped.wait(delay)
 
     def _subscription(self):
-        client = self._redis.Redis.from_url(self._url, socket_connect_timeout=2,
-                                            health_check_interval=10)
+        client = self._redis.Redis.from_url(
+            self._url, socket_connect_timeout=2, health_check_interval=10
+        )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self._channel)
@@ -193,7 +195,8 @@ def make_bus(settings):
     if kind == "memory":
         return MemoryBus()
     if kind == "redis":
-        return RedisBus(settings.get("redis.url", "redis://127.0.0.1:6379/0"),
-                        channel=settings.get("realtime.redis_channel", "consultroom:realtime"))
+        return RedisBus(
+            settings.get("redis.url", "redis://127.0.0.1:6379/0"),
+            channel=settings.get("realtime.redis_channel", "consultroom:realtime"),
+        )
     raise ValueError(f"realtime.bus: unknown bus {kind!r} (memory or redis)")
-

@@ -7,6 +7,7 @@ writes), the heartbeat, and the handler (the view's own greenlet), which
 takes socket messages and bus messages from one inbox in order, so that a
 role's state never sees two messages at once.
 """
+
 import json
 import logging
 import secrets
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 HELLO_SECONDS = 10
 MAX_DROPPED = 200  # consecutive throttled messages before the socket is closed
-MAX_OUTBOX = 500   # messages queued for a client that does not read
+MAX_OUTBOX = 500  # messages queued for a client that does not read
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_KICKED = 4403
@@ -54,11 +55,14 @@ class Limits:
         def number(name, default, kind=float):
             return kind(settings.get(f"realtime.{name}", default))
 
-        return cls(max_bytes=number("max_message_bytes", cls.max_bytes, int),
-                   ping_seconds=number("ping_seconds", cls.ping_seconds),
-                   idle_seconds=number("idle_seconds", cls.idle_seconds),
-                   rate=number("rate", cls.rate), burst=number("burst", cls.burst, int),
-                   grace_seconds=number("grace_seconds", cls.grace_seconds))
+        return cls(
+            max_bytes=number("max_message_bytes", cls.max_bytes, int),
+            ping_seconds=number("ping_seconds", cls.ping_seconds),
+            idle_seconds=number("idle_seconds", cls.idle_seconds),
+            rate=number("rate", cls.rate),
+            burst=number("burst", cls.burst, int),
+            grace_seconds=number("grace_seconds", cls.grace_seconds),
+        )
 
 
 class Refused(Exception):
@@ -101,8 +105,9 @@ class Connection:
         self.outbox.put(json.dumps(message, separators=(",", ":")))
 
     def error(self, code, message):
-        self.send({"type": "error", "code": code,
-                   "message": self.request.localizer.translate(message)})
+        self.send(
+            {"type": "error", "code": code, "message": self.request.localizer.translate(message)}
+        )
 
     def close(self, code=1000, reason=""):
         if not self.closing:
@@ -218,8 +223,9 @@ class Connection:
     def _add_sections(self, dbsession, events):
         for organisation_id, key in sorted(events.sections):
             organisation = dbsession.get(Organisation, organisation_id)
-            events.add(key, section_message(dbsession, organisation, key,
-                                            self.limits.grace_seconds))
+            events.add(
+                key, section_message(dbsession, organisation, key, self.limits.grace_seconds)
+            )
 
     # -- life ---------------------------------------------------------------
 
@@ -227,8 +233,11 @@ class Connection:
         """Run until the socket closes. ``authenticate(connection, hello)``
         returns the role object (consultroom.realtime.roles) or raises
         Refused."""
-        greenlets = [gevent.spawn(self._writer), gevent.spawn(self._reader),
-                     gevent.spawn(self._heartbeat)]
+        greenlets = [
+            gevent.spawn(self._writer),
+            gevent.spawn(self._reader),
+            gevent.spawn(self._heartbeat),
+        ]
         role = None
         try:
             role = self._hello(authenticate)

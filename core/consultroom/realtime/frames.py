@@ -11,6 +11,7 @@ idle client) while the reader waits for a frame: the frame that then comes
 is read to its end and dropped, not read through the references close()
 let go of.
 """
+
 import struct
 
 from geventwebsocket.exceptions import ProtocolError, WebSocketError

@@ -6,6 +6,7 @@ who is in them, invitations for extra participants, files shared in a room,
 and each staff member's walk-in switch. A reconnecting socket resyncs from
 these rows.
 """
+
 import secrets
 from datetime import datetime
 
@@ -41,27 +42,29 @@ class Visit(OrganisationScoped, Base):
     """
 
     __tablename__ = "visit"
-    __table_args__ = (
-        Index("ix_visit_org_state", "organisation_id", "state"),
-    )
+    __table_args__ = (Index("ix_visit_org_state", "organisation_id", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Indexed with state (ix_visit_org_state), not alone.
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointment.id", ondelete="CASCADE"), unique=True)
+        ForeignKey("appointment.id", ondelete="CASCADE"), unique=True
+    )
     practitioner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="SET NULL"), index=True)
+        ForeignKey("department.id", ondelete="SET NULL"), index=True
+    )
     state: Mapped[str] = mapped_column(String(10), default=WAITING)
     arrival: Mapped[str] = mapped_column(String(10), default="on_time")
     arrived_at: Mapped[datetime | None] = mapped_column(default=None)
     claimed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     room_id: Mapped[str | None] = mapped_column(
-        ForeignKey("room.id", ondelete="SET NULL"), index=True)
+        ForeignKey("room.id", ondelete="SET NULL"), index=True
+    )
     # The client's current socket; an older one (another tab) is closed.
     peer: Mapped[str | None] = mapped_column(String(32), default=None)
     connected: Mapped[bool] = mapped_column(default=False)
@@ -83,9 +86,11 @@ class Room(OrganisationScoped, Base):
 
     id: Mapped[str] = mapped_column(String(43), primary_key=True, default=new_room_id)
     appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointment.id", ondelete="SET NULL"), index=True)
+        ForeignKey("appointment.id", ondelete="SET NULL"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the room's files were removed (at the end, or by the worker's sweep).
@@ -98,16 +103,15 @@ class RoomMember(Base):
     """One admitted socket in a room (a peer), until it leaves."""
 
     __tablename__ = "room_member"
-    __table_args__ = (
-        Index("ix_room_member_present", "room_id", "left_at"),
-    )
+    __table_args__ = (Index("ix_room_member_present", "room_id", "left_at"),)
 
     peer: Mapped[str] = mapped_column(String(32), primary_key=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -123,9 +127,11 @@ class RoomInvite(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participant.id", ondelete="SET NULL"), index=True)
+        ForeignKey("participant.id", ondelete="SET NULL"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"))
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     room: Mapped[Room] = relationship()
@@ -152,6 +158,7 @@ class WalkInSwitch(OrganisationScoped, Base):
     __tablename__ = "walk_in_switch"
 
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     available: Mapped[bool] = mapped_column(default=False)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)

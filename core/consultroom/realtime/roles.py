@@ -11,6 +11,7 @@ only to a socket admitted into a room (``self.room``), and a signal is
 relayed only when sender and receiver are in the same room: the sender's
 room is checked here, the receiver's by the receiving process.
 """
+
 import gevent
 
 from consultroom.appointments.models import Appointment
@@ -34,22 +35,21 @@ SIGNAL_KEYS = {"sdp", "candidate"}
 def _int(message, key):
     value = message.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        raise Refused("malformed", _("The message has no valid ${field}.",
-                                     mapping={"field": key}))
+        raise Refused("malformed", _("The message has no valid ${field}.", mapping={"field": key}))
     return value
 
 
 def _str(message, key, max_length=64):
     value = message.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= max_length:
-        raise Refused("malformed", _("The message has no valid ${field}.",
-                                     mapping={"field": key}))
+        raise Refused("malformed", _("The message has no valid ${field}.", mapping={"field": key}))
     return value
 
 
 def _unknown(message):
-    return Refused("unknown_type", _("Unknown message type ${type}.",
-                                     mapping={"type": message["type"][:40]}))
+    return Refused(
+        "unknown_type", _("Unknown message type ${type}.", mapping={"type": message["type"][:40]})
+    )
 
 
 class RoomRole:
@@ -69,7 +69,9 @@ class RoomRole:
         organisation = self.organisation(dbsession)
         settings = self.conn.registry.settings
         return {
-            "room": room.id, "peer": self.conn.peer, "peers": peers,
+            "room": room.id,
+            "peer": self.conn.peer,
+            "peers": peers,
             "ice_servers": ice_servers(settings, organisation.options, self.conn.peer),
             "settings": room_settings(organisation),
             "started_at": room.started_at.isoformat() + "Z",
@@ -79,8 +81,9 @@ class RoomRole:
     def enter(self, dbsession, events, room, display_name, user_id=None):
         """Admit this socket into ``room``; the room state to send."""
         try:
-            peers = rooms.join(dbsession, room, self.conn.peer, self.name, display_name,
-                               user_id, events)
+            peers = rooms.join(
+                dbsession, room, self.conn.peer, self.name, display_name, user_id, events
+            )
         except rooms.RoomFull:
             raise Refused("room_full", _("This room is full.")) from None
         self.room = room.id
@@ -99,8 +102,10 @@ class RoomRole:
         data = message.get("data")
         if not isinstance(data, dict) or len(data) != 1 or set(data) - SIGNAL_KEYS:
             raise Refused("malformed", _("A signal carries one sdp or candidate."))
-        self.conn.bus.publish(peer_channel(to), {"type": "_signal", "room": self.room,
-                                                 "from": self.conn.peer, "data": data})
+        self.conn.bus.publish(
+            peer_channel(to),
+            {"type": "_signal", "room": self.room, "from": self.conn.peer, "data": data},
+        )
 
     def handle(self, message):
         if message["type"] == "signal":
@@ -113,8 +118,9 @@ class RoomRole:
         if kind == "_signal":
             # The receiving side of the room check.
             if self.room is not None and message.get("room") == self.room:
-                self.conn.send({"type": "signal", "from": message.get("from"),
-                                "data": message.get("data")})
+                self.conn.send(
+                    {"type": "signal", "from": message.get("from"), "data": message.get("data")}
+                )
         elif kind in ("peer_joined", "peer_left"):
             if message.get("peer") != self.conn.peer:
                 self.conn.send(message)
@@ -129,8 +135,13 @@ class RoomRole:
         self.leave_room()
         if not self.ended:
             self.ended = True
-            self.conn.send({"type": "ended", "room": message.get("room"),
-                            "follow_up": message.get("follow_up", "")})
+            self.conn.send(
+                {
+                    "type": "ended",
+                    "room": message.get("room"),
+                    "follow_up": message.get("follow_up", ""),
+                }
+            )
 
     def resync(self):
         pass
@@ -170,20 +181,29 @@ class StaffRole(RoomRole):
         self.send_list()
 
     def _load_upcoming(self, dbsession, organisation):
-        self.upcoming = live.upcoming(dbsession, self.staff, organisation,
-                                      self.conn.limits.grace_seconds) \
-            if organisation.options["force_start"] else []
+        self.upcoming = (
+            live.upcoming(dbsession, self.staff, organisation, self.conn.limits.grace_seconds)
+            if organisation.options["force_start"]
+            else []
+        )
 
     def send_list(self):
-        entries = sorted((e for _at, section in self.sections.values() for e in section),
-                         key=lambda e: (e["arrived_at"] or "", e["id"]))
+        entries = sorted(
+            (e for _at, section in self.sections.values() for e in section),
+            key=lambda e: (e["arrived_at"] or "", e["id"]),
+        )
         waiting = {e["appointment_id"] for e in entries}
-        self.conn.send({
-            "type": "waiting_list", "entries": entries, "count": len(entries),
-            "upcoming": [u for u in self.upcoming if u["appointment_id"] not in waiting],
-            "walk_in_available": self.walk_in, "audio_alarm": self.options["audio_alarm"],
-            "force_start": self.options["force_start"],
-        })
+        self.conn.send(
+            {
+                "type": "waiting_list",
+                "entries": entries,
+                "count": len(entries),
+                "upcoming": [u for u in self.upcoming if u["appointment_id"] not in waiting],
+                "walk_in_available": self.walk_in,
+                "audio_alarm": self.options["audio_alarm"],
+                "force_start": self.options["force_start"],
+            }
+        )
 
     def on_bus(self, message):
         kind = message.get("type")
@@ -203,14 +223,17 @@ class StaffRole(RoomRole):
             return  # not ours, or older than what we show
         self.sections[key] = (message["at"], message.get("entries") or [])
         if self.options["force_start"]:
-            self.conn.transaction(
-                lambda db, events: self._load_upcoming(db, self.organisation(db)))
+            self.conn.transaction(lambda db, events: self._load_upcoming(db, self.organisation(db)))
         self.send_list()
 
     def handle(self, message):
         handler = {
-            "call_in": self.call_in, "send_back": self.send_back, "note": self.note,
-            "force_start": self.force_start, "end": self.end, "join": self.join,
+            "call_in": self.call_in,
+            "send_back": self.send_back,
+            "note": self.note,
+            "force_start": self.force_start,
+            "end": self.end,
+            "join": self.join,
             "walk_in_available": self.walk_in_available,
         }.get(message["type"])
         if handler is None:
@@ -230,8 +253,9 @@ class StaffRole(RoomRole):
         except live.ClaimLost as exc:
             self.conn.send({"type": "claim_lost", "visit": visit_id, "by": exc.by})
             return
-        self.conn.send({"type": "claimed", "visit": visit_id, "room": room.id,
-                        "url": f"/room/{room.id}"})
+        self.conn.send(
+            {"type": "claimed", "visit": visit_id, "room": room.id, "url": f"/room/{room.id}"}
+        )
 
     def force_start(self, message):
         if not self.options["force_start"]:
@@ -242,8 +266,10 @@ class StaffRole(RoomRole):
     def note(self, message):
         text = _str(message, "text", MAX_NOTE).strip()
         if not text or "\n" in text or "\r" in text:
-            raise Refused("malformed", _("A note is one line of at most ${n} characters.",
-                                         mapping={"n": MAX_NOTE}))
+            raise Refused(
+                "malformed",
+                _("A note is one line of at most ${n} characters.", mapping={"n": MAX_NOTE}),
+            )
         self._live(live.note, self.staff, _int(message, "visit"), text)
 
     def _own_room(self, message):
@@ -270,8 +296,14 @@ class StaffRole(RoomRole):
     def on_ended(self, message):
         # Staff go on to the next consultation: no "ended once" flag.
         self.leave_room()
-        self.conn.send({"type": "ended", "room": message.get("room"),
-                        "follow_up": message.get("follow_up", ""), "url": "/waiting-room"})
+        self.conn.send(
+            {
+                "type": "ended",
+                "room": message.get("room"),
+                "follow_up": message.get("follow_up", ""),
+                "url": "/waiting-room",
+            }
+        )
 
     def join(self, message):
         room_id = _str(message, "room", 43)
@@ -290,14 +322,16 @@ class StaffRole(RoomRole):
     def walk_in_available(self, message):
         on = message.get("on")
         if not isinstance(on, bool):
-            raise Refused("malformed", _("The message has no valid ${field}.",
-                                         mapping={"field": "on"}))
+            raise Refused(
+                "malformed", _("The message has no valid ${field}.", mapping={"field": "on"})
+            )
 
         def switch(dbsession, events):
             row = dbsession.get(WalkInSwitch, self.staff.id)
             if row is None:
-                row = WalkInSwitch(user_id=self.staff.id,
-                                   organisation_id=self.staff.organisation_id)
+                row = WalkInSwitch(
+                    user_id=self.staff.id, organisation_id=self.staff.organisation_id
+                )
                 dbsession.add(row)
             row.available, row.changed_at = on, utcnow()
             events.add(user_channel(self.staff.id), {"type": "walk_in", "on": on})
@@ -337,23 +371,35 @@ class ClientRole(RoomRole):
             room = dbsession.get(Room, visit.room_id)
             if room is not None and room.ended_at is None:
                 if self.room == room.id:
-                    return {"type": "admitted", **self.room_state(
-                        dbsession, room, self._peers(dbsession, room))}
-                return {"type": "admitted", **self.enter(dbsession, events, room,
-                                                         self.display_name)}
+                    return {
+                        "type": "admitted",
+                        **self.room_state(dbsession, room, self._peers(dbsession, room)),
+                    }
+                return {
+                    "type": "admitted",
+                    **self.enter(dbsession, events, room, self.display_name),
+                }
         return self._waiting(dbsession, visit)
 
     def _peers(self, dbsession, room):
-        return [rooms.peer_info(m) for m in rooms.present_members(dbsession, room.id)
-                if m.peer != self.conn.peer]
+        return [
+            rooms.peer_info(m)
+            for m in rooms.present_members(dbsession, room.id)
+            if m.peer != self.conn.peer
+        ]
 
     def _waiting(self, dbsession, visit):
         appointment = visit.appointment
         organisation = self.organisation(dbsession)
         messages = current_messages(dbsession, organisation, visit.department_id)
-        return {"type": "waiting", "visit": visit.id, "arrival": visit.arrival,
-                "starts_at": appointment.starts_at.isoformat() + "Z",
-                "note": visit.note, "service_messages": [m.text for m in messages]}
+        return {
+            "type": "waiting",
+            "visit": visit.id,
+            "arrival": visit.arrival,
+            "starts_at": appointment.starts_at.isoformat() + "Z",
+            "note": visit.note,
+            "service_messages": [m.text for m in messages],
+        }
 
     def refresh(self):
         def state(dbsession, events):
@@ -381,7 +427,8 @@ class ClientRole(RoomRole):
         super().stop()
         grace = self.conn.limits.grace_seconds
         self.conn.transaction(
-            lambda db, events: live.leave(db, self.visit_id, self.conn.peer, events))
+            lambda db, events: live.leave(db, self.visit_id, self.conn.peer, events)
+        )
         # Take the client off the lists once the grace period has passed.
         gevent.spawn_later(grace + 0.5, self._republish_section)
 
@@ -413,4 +460,3 @@ class GuestRole(RoomRole):
             return self.enter(dbsession, events, room, self.display_name)
 
         self.conn.send({"type": "room", **self.conn.transaction(join)})
-

@@ -1,4 +1,5 @@
 """A token bucket: the flood limit of one socket."""
+
 import time
 
 

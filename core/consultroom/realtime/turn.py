@@ -11,6 +11,7 @@ Settings: ``turn.urls`` and ``stun.urls`` (space-separated), ``turn.secret``,
 and secret with its advanced settings ``stun_urls``, ``turn_urls`` and
 ``turn_secret``.
 """
+
 import base64
 import hashlib
 import hmac

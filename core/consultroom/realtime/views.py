@@ -8,6 +8,7 @@ A client's or guest's token is limited like an invalid link over HTTP: per
 address, counted before it is looked up and kept when it matches nothing;
 while the address is locked out, even a valid token is refused.
 """
+
 from urllib.parse import urlsplit
 
 from pyramid.httpexceptions import HTTPBadRequest
@@ -66,8 +67,11 @@ GUEST_REFUSED = _("This invitation is no longer valid.")
 
 
 def _appointment(connection, token):
-    return connection.request.dbsession.scalar(select(Appointment).where(
-        Appointment.organisation_id == connection.organisation_id, Appointment.token == token))
+    return connection.request.dbsession.scalar(
+        select(Appointment).where(
+            Appointment.organisation_id == connection.organisation_id, Appointment.token == token
+        )
+    )
 
 
 def _client(connection, appointment):
@@ -86,8 +90,10 @@ def _guest(connection, invite):
 
 # Per role with a token: what finds the token's object, what makes the role
 # of it (or refuses), and the refusal of a token that matches nothing.
-TOKEN_ROLES = {"client": (_appointment, _client, CLIENT_REFUSED),
-               "guest": (_invite, _guest, GUEST_REFUSED)}
+TOKEN_ROLES = {
+    "client": (_appointment, _client, CLIENT_REFUSED),
+    "guest": (_invite, _guest, GUEST_REFUSED),
+}
 
 
 def _by_token(connection, role, token):
@@ -96,8 +102,9 @@ def _by_token(connection, role, token):
     find, make, not_found = TOKEN_ROLES[role]
     request = connection.request
     with request.tm:
-        attempt = Attempt(request, (token_limit(request.registry.settings),
-                                    client_address(request)))
+        attempt = Attempt(
+            request, (token_limit(request.registry.settings), client_address(request))
+        )
         if attempt.locked:
             refusal = Refused("rate_limited", Limit.message(attempt.locked))
         else:

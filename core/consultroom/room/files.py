@@ -6,6 +6,7 @@ A file's type is decided by its content, not its name: the name's extension
 must agree with what the first bytes say. Settings: ``files.dir`` (where
 files are kept), ``files.max_bytes`` (default 20 MB).
 """
+
 import io
 import os
 import secrets
@@ -37,10 +38,18 @@ TYPES = {
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 # Office files are zip archives; this member (or mimetype text) tells them apart.
-_OFFICE_MEMBER = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml",
-                  "pptx": "ppt/presentation.xml"}
-_MAGIC = {"pdf": (b"%PDF-",), "png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",),
-          "jpeg": (b"\xff\xd8\xff",), "gif": (b"GIF87a", b"GIF89a")}
+_OFFICE_MEMBER = {
+    "docx": "word/document.xml",
+    "xlsx": "xl/workbook.xml",
+    "pptx": "ppt/presentation.xml",
+}
+_MAGIC = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+}
 
 
 class FileRejected(ValueError):
@@ -75,8 +84,10 @@ def _is_office(data, extension):
         names = set(archive.namelist())
         if extension in _OFFICE_MEMBER:
             return _OFFICE_MEMBER[extension] in names
-        return "mimetype" in names and \
-            archive.read("mimetype").decode("ascii", "replace").strip() == TYPES[extension]
+        return (
+            "mimetype" in names
+            and archive.read("mimetype").decode("ascii", "replace").strip() == TYPES[extension]
+        )
     except (zipfile.BadZipFile, KeyError, OSError):
         return False
 
@@ -85,8 +96,12 @@ def sniff(name, data):
     """The content type of ``data`` named ``name``, or FileRejected."""
     extension = extension_of(name)
     if extension not in TYPES:
-        raise FileRejected(_("Only PDF, images (PNG, JPEG, GIF), text and office documents"
-                             " (docx, xlsx, pptx, odt, ods) can be shared."))
+        raise FileRejected(
+            _(
+                "Only PDF, images (PNG, JPEG, GIF), text and office documents"
+                " (docx, xlsx, pptx, odt, ods) can be shared."
+            )
+        )
     if extension in _MAGIC:
         ok = data.startswith(_MAGIC[extension])
     elif extension == "txt":
@@ -114,8 +129,9 @@ def read_limited(stream, limit):
             return bytes(data)
         data += chunk
         if len(data) > limit:
-            raise FileRejected(_("The file is larger than ${n} MB.",
-                                 mapping={"n": limit // (1024 * 1024)}))
+            raise FileRejected(
+                _("The file is larger than ${n} MB.", mapping={"n": limit // (1024 * 1024)})
+            )
 
 
 def store(settings, room_id, data):
@@ -149,8 +165,11 @@ def sweep(registry):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = request_session(registry["dbmaker"], manager)
-        room_ids = list(session.scalars(select(Room.id).where(
-            Room.ended_at.is_not(None), Room.cleaned_at.is_(None))))
+        room_ids = list(
+            session.scalars(
+                select(Room.id).where(Room.ended_at.is_not(None), Room.cleaned_at.is_(None))
+            )
+        )
     for room_id in room_ids:
         with manager:
             session = request_session(registry["dbmaker"], manager)

@@ -4,11 +4,12 @@ Like consultroom.waitingroom.live, these functions work in the caller's
 transaction and add the bus messages to publish after the commit to an
 ``Events``.
 """
+
 from sqlalchemy import select, update
 from zope.sqlalchemy import mark_changed
 
 from consultroom.db import utcnow
-from consultroom.realtime import room_channel, client_channel
+from consultroom.realtime import client_channel, room_channel
 from consultroom.realtime.models import Room, RoomInvite, RoomMember, SharedFile
 from consultroom.waitingroom.live import end_visit
 
@@ -19,30 +20,42 @@ def open_room_of(dbsession, organisation_id, room_id):
     """Room ``room_id`` of this organisation if it is still open, else None."""
     if not isinstance(room_id, str) or len(room_id) > 43:
         return None
-    return dbsession.scalar(select(Room).where(
-        Room.id == room_id, Room.organisation_id == organisation_id, Room.ended_at.is_(None)))
+    return dbsession.scalar(
+        select(Room).where(
+            Room.id == room_id, Room.organisation_id == organisation_id, Room.ended_at.is_(None)
+        )
+    )
 
 
 def may_enter(room, user_id):
     """Staff enter a room they opened or one of their own appointments'."""
     appointment = room.appointment
     return room.created_by_id == user_id or (
-        appointment is not None and appointment.practitioner_id == user_id)
+        appointment is not None and appointment.practitioner_id == user_id
+    )
 
 
 def invite_by_token(dbsession, organisation_id, token):
     """The invitation with ``token`` into an open room of this organisation."""
     if not isinstance(token, str) or not 20 <= len(token) <= 64:
         return None
-    return dbsession.scalar(select(RoomInvite).join(Room).where(
-        RoomInvite.token == token, Room.organisation_id == organisation_id,
-        Room.ended_at.is_(None)))
+    return dbsession.scalar(
+        select(RoomInvite)
+        .join(Room)
+        .where(
+            RoomInvite.token == token,
+            Room.organisation_id == organisation_id,
+            Room.ended_at.is_(None),
+        )
+    )
 
 
 def present_members(dbsession, room_id):
-    return dbsession.scalars(select(RoomMember).where(
-        RoomMember.room_id == room_id, RoomMember.left_at.is_(None))
-        .order_by(RoomMember.joined_at)).all()
+    return dbsession.scalars(
+        select(RoomMember)
+        .where(RoomMember.room_id == room_id, RoomMember.left_at.is_(None))
+        .order_by(RoomMember.joined_at)
+    ).all()
 
 
 def peer_info(member):
@@ -77,8 +90,9 @@ def join(dbsession, room, peer, role, name, user_id, events):
         raise RoomFull()
     member = dbsession.get(RoomMember, peer)
     if member is None:
-        member = RoomMember(peer=peer, room_id=room.id, role=role, name=name, user_id=user_id,
-                            joined_at=utcnow())
+        member = RoomMember(
+            peer=peer, room_id=room.id, role=role, name=name, user_id=user_id, joined_at=utcnow()
+        )
         dbsession.add(member)
     member.left_at = None
     dbsession.flush()
@@ -89,21 +103,29 @@ def join(dbsession, room, peer, role, name, user_id, events):
 def leave(dbsession, peer, events):
     """Socket ``peer`` left its room (closed, sent back, or the room ended)."""
     result = dbsession.execute(
-        update(RoomMember).where(RoomMember.peer == peer, RoomMember.left_at.is_(None))
-        .values(left_at=utcnow()).returning(RoomMember.room_id))
+        update(RoomMember)
+        .where(RoomMember.peer == peer, RoomMember.left_at.is_(None))
+        .values(left_at=utcnow())
+        .returning(RoomMember.room_id)
+    )
     mark_changed(dbsession)
     for room_id in result.scalars():
         events.add(room_channel(room_id), {"type": "peer_left", "peer": peer})
 
 
 def files_of(dbsession, room_id):
-    return dbsession.scalars(select(SharedFile).where(SharedFile.room_id == room_id)
-                             .order_by(SharedFile.id)).all()
+    return dbsession.scalars(
+        select(SharedFile).where(SharedFile.room_id == room_id).order_by(SharedFile.id)
+    ).all()
 
 
 def file_info(shared):
-    return {"id": shared.id, "name": shared.name, "size": shared.size,
-            "url": f"/room/{shared.room_id}/files/{shared.id}"}
+    return {
+        "id": shared.id,
+        "name": shared.name,
+        "size": shared.size,
+        "url": f"/room/{shared.room_id}/files/{shared.id}",
+    }
 
 
 def end(dbsession, room, follow_up, events):
@@ -112,9 +134,11 @@ def end(dbsession, room, follow_up, events):
     now = utcnow()
     room.ended_at = now
     visit = end_visit(dbsession, room.id, events)
-    dbsession.execute(update(RoomMember).where(RoomMember.room_id == room.id,
-                                               RoomMember.left_at.is_(None))
-                      .values(left_at=now))
+    dbsession.execute(
+        update(RoomMember)
+        .where(RoomMember.room_id == room.id, RoomMember.left_at.is_(None))
+        .values(left_at=now)
+    )
     paths = remove_files(dbsession, room)
     message = {"type": "_ended", "room": room.id, "follow_up": follow_up}
     events.add(room_channel(room.id), message)

@@ -1,5 +1,6 @@
 """The consultation room's pages: the staff room, the guest's invitation
 link, adding a participant during the call, and shared files."""
+
 from urllib.parse import quote
 
 import wtforms
@@ -17,8 +18,8 @@ from consultroom.i18n import _
 from consultroom.ratelimit import find_by_token
 from consultroom.realtime import publish_after_commit, room_channel
 from consultroom.realtime.models import IN_ROOM, Room, RoomInvite, SharedFile, Visit
-from consultroom.room import files
 from consultroom.realtime.pages import page_config, room_settings
+from consultroom.room import files
 from consultroom.room.service import file_info, invite_by_token, may_enter
 from consultroom.tenancy.hosts import org_url
 from consultroom.web import ID
@@ -30,9 +31,13 @@ TOKEN = "{token:[A-Za-z0-9_-]{20,64}}"  # a route pattern, not a password  # nos
 
 
 def _open_room(request):
-    room = request.dbsession.scalar(select(Room).where(
-        Room.id == request.matchdict["room"], Room.organisation_id == request.organisation.id,
-        Room.ended_at.is_(None)))
+    room = request.dbsession.scalar(
+        select(Room).where(
+            Room.id == request.matchdict["room"],
+            Room.organisation_id == request.organisation.id,
+            Room.ended_at.is_(None),
+        )
+    )
     if room is None:
         raise HTTPNotFound()
     return room
@@ -50,51 +55,72 @@ def _room_page(request, room, role, name, hello):
     request.response.headers["Referrer-Policy"] = "no-referrer"
     request.response.cache_control = "no-store"
     return {
-        "realtime": page_config(request, hello, room), "room": room, "role": role,
-        "name": name, "file_sharing": options["file_sharing"],
-        "screen_sharing": options["screen_sharing"], "settings": room_settings(
-            request.organisation),
+        "realtime": page_config(request, hello, room),
+        "room": room,
+        "role": role,
+        "name": name,
+        "file_sharing": options["file_sharing"],
+        "screen_sharing": options["screen_sharing"],
+        "settings": room_settings(request.organisation),
     }
 
 
 @view_config(route_name="room", renderer="room/room.html", permission="staff")
 def room_page(request):
     room = _staff_room(request)
-    participants = request.dbsession.scalars(select(Participant).where(
-        Participant.organisation_id == request.organisation.id)
-        .order_by(Participant.last_name)).all()
-    return {**_room_page(request, room, "staff", request.user.name, {"type": "hello",
-                                                                      "role": "staff"}),
-            "participants": [{"id": p.id, "name": p.display_name, "email": p.email}
-                             for p in participants],
-            "invite_url": request.route_path("room_participants", room=room.id)}
+    participants = request.dbsession.scalars(
+        select(Participant)
+        .where(Participant.organisation_id == request.organisation.id)
+        .order_by(Participant.last_name)
+    ).all()
+    return {
+        **_room_page(request, room, "staff", request.user.name, {"type": "hello", "role": "staff"}),
+        "participants": [
+            {"id": p.id, "name": p.display_name, "email": p.email} for p in participants
+        ],
+        "invite_url": request.route_path("room_participants", room=room.id),
+    }
 
 
 @view_config(route_name="room_join", renderer="room/room.html")
 def join_page(request):
-    invite = find_by_token(request, lambda: invite_by_token(
-        request.dbsession, request.organisation.id, request.matchdict["token"]))
+    invite = find_by_token(
+        request,
+        lambda: invite_by_token(
+            request.dbsession, request.organisation.id, request.matchdict["token"]
+        ),
+    )
     if invite is None:
         return not_found(request)
     hello = {"type": "hello", "role": "guest", "token": invite.token}
-    return {**_room_page(request, invite.room, "guest", invite.name, hello),
-            "participants": [], "invite_url": None}
+    return {
+        **_room_page(request, invite.room, "guest", invite.name, hello),
+        "participants": [],
+        "invite_url": None,
+    }
 
 
 class InviteForm(Form):
     participant_id = wtforms.IntegerField(validators=[v.Optional()])
-    name = wtforms.StringField(_("Name"), [v.Optional(), v.Length(max=200)],
-                               filters=[lambda s: (s or "").strip()])
-    email = wtforms.StringField(_("E-mail"), [v.Optional(), v.Length(max=254), EmailAddress()],
-                                filters=[lambda s: (s or "").strip()])
+    name = wtforms.StringField(
+        _("Name"), [v.Optional(), v.Length(max=200)], filters=[lambda s: (s or "").strip()]
+    )
+    email = wtforms.StringField(
+        _("E-mail"),
+        [v.Optional(), v.Length(max=254), EmailAddress()],
+        filters=[lambda s: (s or "").strip()],
+    )
 
 
 def _invitee(request, form):
     """``(name, email, participant)`` from the form, or an error message."""
     if form.participant_id.data:
-        participant = request.dbsession.scalar(select(Participant).where(
-            Participant.id == form.participant_id.data,
-            Participant.organisation_id == request.organisation.id))
+        participant = request.dbsession.scalar(
+            select(Participant).where(
+                Participant.id == form.participant_id.data,
+                Participant.organisation_id == request.organisation.id,
+            )
+        )
         if participant is None or not participant.email:
             return None, _("This participant has no e-mail address.")
         return (participant.display_name, participant.email, participant), None
@@ -108,8 +134,9 @@ def _json_error(request, status, message):
     return {"error": request.localizer.translate(message)}
 
 
-@view_config(route_name="room_participants", renderer="json", permission="staff",
-             request_method="POST")
+@view_config(
+    route_name="room_participants", renderer="json", permission="staff", request_method="POST"
+)
 def add_participant(request):
     room = _staff_room(request)
     form = InviteForm(request)
@@ -119,16 +146,28 @@ def add_participant(request):
     if problem:
         return _json_error(request, 400, problem)
     name, email, participant = invitee
-    invite = RoomInvite(room_id=room.id, name=name, email=email,
-                        participant_id=participant.id if participant else None,
-                        created_by_id=request.user.id)
+    invite = RoomInvite(
+        room_id=room.id,
+        name=name,
+        email=email,
+        participant_id=participant.id if participant else None,
+        created_by_id=request.user.id,
+    )
     request.dbsession.add(invite)
     request.dbsession.flush()
     url = org_url(request, request.organisation, f"/join/{invite.token}")
-    request.queue_mail(email, "room_invite", {
-        "name": name, "url": url, "organisation": request.organisation.name,
-        "practitioner": request.user.name},
-        _("Join the video consultation now"), request.organisation.language)
+    request.queue_mail(
+        email,
+        "room_invite",
+        {
+            "name": name,
+            "url": url,
+            "organisation": request.organisation.name,
+            "practitioner": request.user.name,
+        },
+        _("Join the video consultation now"),
+        request.organisation.language,
+    )
     record(request, "room.invite", object_type="room", object_id=room.id, email=email)
     return {"ok": True, "name": name}
 
@@ -150,16 +189,24 @@ def _member_room(request):
     invite = invite_by_token(request.dbsession, request.organisation.id, token)
     if invite is not None and invite.room_id == room.id:
         return room
-    client_here = request.dbsession.scalar(select(Visit.id).join(Appointment).where(
-        Appointment.token == token, Appointment.organisation_id == request.organisation.id,
-        Visit.room_id == room.id, Visit.state == IN_ROOM))
+    client_here = request.dbsession.scalar(
+        select(Visit.id)
+        .join(Appointment)
+        .where(
+            Appointment.token == token,
+            Appointment.organisation_id == request.organisation.id,
+            Visit.room_id == room.id,
+            Visit.state == IN_ROOM,
+        )
+    )
     if client_here is None:
         raise HTTPNotFound()
     return room
 
 
-@view_config(route_name="room_files", renderer="json", request_method="POST",
-             require_csrf=False)  # token-authenticated; staff are CSRF-checked in _member_room
+@view_config(
+    route_name="room_files", renderer="json", request_method="POST", require_csrf=False
+)  # token-authenticated; staff are CSRF-checked in _member_room
 def upload(request):
     room = _member_room(request)
     if not request.organisation.options["file_sharing"]:
@@ -176,8 +223,14 @@ def upload(request):
         return _json_error(request, 400, exc.args[0])
     path = files.store(settings, room.id, data)
     # Should the transaction fail, the sweep removes the orphan with the room.
-    shared = SharedFile(room_id=room.id, name=name, size=len(data), content_type=content_type,
-                        path=path, uploaded_by=request.user.name if request.user else "")
+    shared = SharedFile(
+        room_id=room.id,
+        name=name,
+        size=len(data),
+        content_type=content_type,
+        path=path,
+        uploaded_by=request.user.name if request.user else "",
+    )
     request.dbsession.add(shared)
     request.dbsession.flush()
     info = file_info(shared)
@@ -188,17 +241,22 @@ def upload(request):
 @view_config(route_name="room_file", request_method="GET")
 def download(request):
     room = _member_room(request)
-    shared = request.dbsession.scalar(select(SharedFile).where(
-        SharedFile.id == int(request.matchdict["id"]), SharedFile.room_id == room.id))
+    shared = request.dbsession.scalar(
+        select(SharedFile).where(
+            SharedFile.id == int(request.matchdict["id"]), SharedFile.room_id == room.id
+        )
+    )
     if shared is None:
         raise HTTPNotFound()
-    response = FileResponse(shared.path, request=request,
-                            content_type=shared.content_type.split(";")[0])
+    response = FileResponse(
+        shared.path, request=request, content_type=shared.content_type.split(";")[0]
+    )
     if shared.content_type.startswith("text/"):
         response.charset = "utf-8"
     ascii_name = shared.name.encode("ascii", "replace").decode().replace('"', "")
-    response.content_disposition = (f'attachment; filename="{ascii_name}";'
-                                    f" filename*=UTF-8''{quote(shared.name)}")
+    response.content_disposition = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(shared.name)}"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,4 +1,5 @@
 """Practitioners' availability, the slots it gives, and the booking widget."""
+
 from consultroom.scheduling import hooks
 
 

@@ -1,6 +1,7 @@
 """Staff pages for availability: a practitioner manages their own blocks;
 organisation admins everyone's and every department's, department admins
 those of their department's practitioners and of their department."""
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -26,17 +27,23 @@ def _staff_member(request, user_id):
     """The staff member whose availability this is, if the actor may manage it."""
     user = request.dbsession.get(User, user_id)
     actor = request.identity
-    if user is None or user.organisation_id != request.organisation.id \
-            or user.role not in STAFF_ROLES \
-            or (user.id != actor.id and not can_manage_user(actor, user)):
+    if (
+        user is None
+        or user.organisation_id != request.organisation.id
+        or user.role not in STAFF_ROLES
+        or (user.id != actor.id and not can_manage_user(actor, user))
+    ):
         raise HTTPNotFound()
     return user
 
 
 def _department(request, department_id):
     dept = request.dbsession.get(Department, department_id)
-    if dept is None or dept.organisation_id != request.organisation.id \
-            or not _may_manage_department(request.identity, dept):
+    if (
+        dept is None
+        or dept.organisation_id != request.organisation.id
+        or not _may_manage_department(request.identity, dept)
+    ):
         raise HTTPNotFound()
     return dept
 
@@ -74,40 +81,62 @@ def overview(request):
     actor = request.identity
     staff, departments = [], []
     if actor.role in (Role.org_admin, Role.dept_admin):
-        query = select(User).where(User.organisation_id == request.organisation.id,
-                                   User.role.in_(STAFF_ROLES), User.id != actor.id)
-        staff = [u for u in request.dbsession.scalars(query.order_by(User.name))
-                 if can_manage_user(actor, u)]
+        query = select(User).where(
+            User.organisation_id == request.organisation.id,
+            User.role.in_(STAFF_ROLES),
+            User.id != actor.id,
+        )
+        staff = [
+            u
+            for u in request.dbsession.scalars(query.order_by(User.name))
+            if can_manage_user(actor, u)
+        ]
         query = select(Department).where(Department.organisation_id == request.organisation.id)
-        departments = [d for d in request.dbsession.scalars(query.order_by(Department.name))
-                       if _may_manage_department(actor, d)]
-    return {"staff": staff, "departments": departments,
-            "department_blocks_used": _department_blocks_used(request)}
+        departments = [
+            d
+            for d in request.dbsession.scalars(query.order_by(Department.name))
+            if _may_manage_department(actor, d)
+        ]
+    return {
+        "staff": staff,
+        "departments": departments,
+        "department_blocks_used": _department_blocks_used(request),
+    }
 
 
 def _listing(request, owner, blocks, is_department):
-    return {"owner": owner, "is_department": is_department, "blocks": blocks,
-            "weekdays": WEEKDAYS, "slot_count": slot_count,
-            "department_blocks_used": _department_blocks_used(request),
-            "new_url": request.route_path(_owner_page(owner)[0] + "_new", id=owner.id)}
+    return {
+        "owner": owner,
+        "is_department": is_department,
+        "blocks": blocks,
+        "weekdays": WEEKDAYS,
+        "slot_count": slot_count,
+        "department_blocks_used": _department_blocks_used(request),
+        "new_url": request.route_path(_owner_page(owner)[0] + "_new", id=owner.id),
+    }
 
 
 def _ordered(request, **owner):
     query = blocks_query(request.organisation, **owner).order_by(
-        AvailabilityBlock.on_date.is_not(None), AvailabilityBlock.weekday,
-        AvailabilityBlock.on_date, AvailabilityBlock.start_time)
+        AvailabilityBlock.on_date.is_not(None),
+        AvailabilityBlock.weekday,
+        AvailabilityBlock.on_date,
+        AvailabilityBlock.start_time,
+    )
     return request.dbsession.scalars(query).all()
 
 
-@view_config(route_name="availability_staff", renderer="scheduling/blocks.html",
-             permission="staff")
+@view_config(route_name="availability_staff", renderer="scheduling/blocks.html", permission="staff")
 def staff_blocks(request):
     user = _staff_member(request, int(request.matchdict["id"]))
     return _listing(request, user, _ordered(request, practitioner=user), False)
 
 
-@view_config(route_name="availability_department", renderer="scheduling/blocks.html",
-             permission="department.manage")
+@view_config(
+    route_name="availability_department",
+    renderer="scheduling/blocks.html",
+    permission="department.manage",
+)
 def department_blocks(request):
     dept = _department(request, int(request.matchdict["id"]))
     return _listing(request, dept, _ordered(request, department=dept), True)
@@ -123,34 +152,54 @@ def _edit(request, block, owner):
         request.dbsession.add(block)
         flash(request, _("The availability is saved."), "success")
         return HTTPSeeOther(request.route_path(route, id=owner_id))
-    return {"form": form, "block": block, "owner": owner,
-            "back": request.route_path(route, id=owner_id)}
+    return {
+        "form": form,
+        "block": block,
+        "owner": owner,
+        "back": request.route_path(route, id=owner_id),
+    }
 
 
-@view_config(route_name="availability_staff_new", renderer="scheduling/block_form.html",
-             permission="staff")
+@view_config(
+    route_name="availability_staff_new", renderer="scheduling/block_form.html", permission="staff"
+)
 def staff_block_new(request):
     user = _staff_member(request, int(request.matchdict["id"]))
-    block = AvailabilityBlock(organisation_id=request.organisation.id, practitioner_id=user.id,
-                              slot_minutes=20, gap_minutes=10)
+    block = AvailabilityBlock(
+        organisation_id=request.organisation.id,
+        practitioner_id=user.id,
+        slot_minutes=20,
+        gap_minutes=10,
+    )
     return _edit(request, block, user)
 
 
-@view_config(route_name="availability_department_new", renderer="scheduling/block_form.html",
-             permission="department.manage")
+@view_config(
+    route_name="availability_department_new",
+    renderer="scheduling/block_form.html",
+    permission="department.manage",
+)
 def department_block_new(request):
     dept = _department(request, int(request.matchdict["id"]))
     if not _department_blocks_used(request):
-        flash(request, _("Department availability needs strictly segregated departments"
-                         " (advanced settings)."), "error")
+        flash(
+            request,
+            _("Department availability needs strictly segregated departments (advanced settings)."),
+            "error",
+        )
         return HTTPSeeOther(request.route_path("availability_department", id=dept.id))
-    block = AvailabilityBlock(organisation_id=request.organisation.id, department_id=dept.id,
-                              slot_minutes=20, gap_minutes=10)
+    block = AvailabilityBlock(
+        organisation_id=request.organisation.id,
+        department_id=dept.id,
+        slot_minutes=20,
+        gap_minutes=10,
+    )
     return _edit(request, block, dept)
 
 
-@view_config(route_name="availability_block", renderer="scheduling/block_form.html",
-             permission="staff")
+@view_config(
+    route_name="availability_block", renderer="scheduling/block_form.html", permission="staff"
+)
 def block_edit(request):
     block = _block(request)
     return _edit(request, block, block.practitioner or block.department)
@@ -171,8 +220,7 @@ def includeme(config):
     config.add_route("availability_staff", f"/availability/staff/{ID}", site=org)
     config.add_route("availability_staff_new", f"/availability/staff/{ID}/new", site=org)
     config.add_route("availability_department", f"/availability/departments/{ID}", site=org)
-    config.add_route("availability_department_new", f"/availability/departments/{ID}/new",
-                     site=org)
+    config.add_route("availability_department_new", f"/availability/departments/{ID}/new", site=org)
     config.add_route("availability_block", f"/availability/blocks/{ID}", site=org)
     config.add_route("availability_block_delete", f"/availability/blocks/{ID}/delete", site=org)
     config.scan(__name__)

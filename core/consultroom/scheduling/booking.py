@@ -6,6 +6,7 @@ Two visitors can never get the same slot: the database's unique index
 refuses the second insert (appointments.service raises SlotTaken), and the
 visitor sees the form again with "this time was just taken", nothing saved.
 """
+
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date, format_time
@@ -19,8 +20,11 @@ from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.scheduling.forms import BookingForm
-from consultroom.scheduling.service import (bookable_departments, bookable_practitioners,
-                                            slots_between)
+from consultroom.scheduling.service import (
+    bookable_departments,
+    bookable_practitioners,
+    slots_between,
+)
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, to_local
 from consultroom.web import ID
@@ -32,8 +36,10 @@ START_FORMAT = "%Y%m%dT%H%M"  # a slot's start in the URL: naive UTC
 FORM = "booking"
 # Literal path segments (not a {kind} placeholder), so that the tenant
 # isolation walk fills in the ids of these routes too.
-ROUTES = {"practitioner": ("book_practitioner", "book_practitioner_details"),
-          "department": ("book_department", "book_department_details")}
+ROUTES = {
+    "practitioner": ("book_practitioner", "book_practitioner_details"),
+    "department": ("book_department", "book_department_details"),
+}
 KIND_OF_ROUTE = {name: kind for kind, names in ROUTES.items() for name in names}
 
 
@@ -45,8 +51,12 @@ def _owner(request):
     org = request.organisation
     if kind == "practitioner":
         user = request.dbsession.get(User, object_id)
-        if user is not None and user.organisation_id == org.id and user.active \
-                and user.role in STAFF_ROLES:
+        if (
+            user is not None
+            and user.organisation_id == org.id
+            and user.active
+            and user.role in STAFF_ROLES
+        ):
             return kind, user
     elif kind == "department" and org.options["strict_departments"]:
         dept = request.dbsession.get(Department, object_id)
@@ -69,16 +79,20 @@ def _time_label(request, utc):
 
 def _when(request, utc):
     """(local day, local time) of a naive UTC moment, for people to read."""
-    return (_day_label(request, to_local(utc, request.organisation).date()),
-            _time_label(request, utc))
+    return (
+        _day_label(request, to_local(utc, request.organisation).date()),
+        _time_label(request, utc),
+    )
 
 
 @view_config(route_name="book", renderer="scheduling/book_choose.html")
 def choose(request):
     embeddable(request)
     org = request.organisation
-    return {"practitioners": bookable_practitioners(request.dbsession, org),
-            "departments": bookable_departments(request.dbsession, org)}
+    return {
+        "practitioners": bookable_practitioners(request.dbsession, org),
+        "departments": bookable_departments(request.dbsession, org),
+    }
 
 
 def _first_day(request, today):
@@ -94,23 +108,31 @@ def _slot_listing(request, kind, owner, first_day=None, notice=None):
     today = local_now(request.organisation).date()
     first_day = first_day or _first_day(request, today)
     last_day = first_day + timedelta(days=DAYS_SHOWN - 1)
-    slots = slots_between(request.dbsession, request.organisation, first_day, last_day,
-                          **_owner_args(kind, owner))
+    slots = slots_between(
+        request.dbsession, request.organisation, first_day, last_day, **_owner_args(kind, owner)
+    )
     days = {}
     for slot in slots:
         day = to_local(slot.starts_at, request.organisation).date()
-        days.setdefault(day, []).append({
-            "label": _time_label(request, slot.starts_at),
-            "url": request.route_path(ROUTES[kind][1], id=owner.id,
-                                      _query={"start": slot.starts_at.strftime(START_FORMAT)}),
-        })
+        days.setdefault(day, []).append(
+            {
+                "label": _time_label(request, slot.starts_at),
+                "url": request.route_path(
+                    ROUTES[kind][1],
+                    id=owner.id,
+                    _query={"start": slot.starts_at.strftime(START_FORMAT)},
+                ),
+            }
+        )
     previous = first_day - timedelta(days=DAYS_SHOWN) if first_day > today else None
     following = last_day + timedelta(days=1)
     if following > today + timedelta(days=MAX_DAYS_AHEAD - DAYS_SHOWN):
         following = None
     page = request.route_path(ROUTES[kind][0], id=owner.id)
     return {
-        "kind": kind, "owner": owner, "notice": notice,
+        "kind": kind,
+        "owner": owner,
+        "notice": notice,
         "days": [(_day_label(request, d), times) for d, times in sorted(days.items())],
         "period": (_day_label(request, first_day), _day_label(request, last_day)),
         "previous_url": previous and f"{page}?from={previous.isoformat()}",
@@ -136,8 +158,9 @@ def _requested_slot(request, kind, owner):
     if not now < start < now + timedelta(days=MAX_DAYS_AHEAD + 1):
         return None  # also keeps year 9999 away from time-zone arithmetic
     day = to_local(start, request.organisation).date()
-    slots = slots_between(request.dbsession, request.organisation, day, day,
-                          **_owner_args(kind, owner))
+    slots = slots_between(
+        request.dbsession, request.organisation, day, day, **_owner_args(kind, owner)
+    )
     return next((s for s in slots if s.starts_at == start), None)
 
 
@@ -152,10 +175,12 @@ def _gone(request, kind, owner):
 
 
 # require_csrf=False: the widget's forms carry their own token (widgets.embed).
-@view_config(route_name="book_practitioner_details", renderer="scheduling/book_form.html",
-             require_csrf=False)
-@view_config(route_name="book_department_details", renderer="scheduling/book_form.html",
-             require_csrf=False)
+@view_config(
+    route_name="book_practitioner_details", renderer="scheduling/book_form.html", require_csrf=False
+)
+@view_config(
+    route_name="book_department_details", renderer="scheduling/book_form.html", require_csrf=False
+)
 def details(request):
     embeddable(request)
     kind, owner = _owner(request)
@@ -174,10 +199,15 @@ def details(request):
             form.add_error("terms", exc.args[0])
         else:
             return _booked(request, appointment)
-    return {"form": form, "kind": kind, "owner": owner, "token_field": TOKEN_FIELD,
-            "token": form_token(request, FORM),
-            "start": slot.starts_at.strftime(START_FORMAT),
-            "when": _when(request, slot.starts_at)}
+    return {
+        "form": form,
+        "kind": kind,
+        "owner": owner,
+        "token_field": TOKEN_FIELD,
+        "token": form_token(request, FORM),
+        "start": slot.starts_at.strftime(START_FORMAT),
+        "when": _when(request, slot.starts_at),
+    }
 
 
 def _book(request, kind, owner, slot, form):
@@ -186,24 +216,35 @@ def _book(request, kind, owner, slot, form):
     neither: the savepoint drops the client when the slot was taken."""
     dbsession = request.dbsession
     with dbsession.begin_nested():
-        client = Client(organisation_id=request.organisation.id,
-                        **{name: form[name].data for name in
-                           ("initials", "last_name", "date_of_birth", "email", "phone",
-                            "language")})
+        client = Client(
+            organisation_id=request.organisation.id,
+            **{
+                name: form[name].data
+                for name in ("initials", "last_name", "date_of_birth", "email", "phone", "language")
+            },
+        )
         if kind == "practitioner":
             client.practitioners = [owner]
             client.departments = [owner.department] if owner.department else []
         else:
             client.departments = [owner]
         dbsession.add(client)
-        return create_appointment(request, client=client, starts_at=slot.starts_at,
-                                  duration_minutes=slot.minutes, **_owner_args(kind, owner))
+        return create_appointment(
+            request,
+            client=client,
+            starts_at=slot.starts_at,
+            duration_minutes=slot.minutes,
+            **_owner_args(kind, owner),
+        )
 
 
 def _booked(request, appointment):
     request.override_renderer = "scheduling/book_done.html"
-    return {"appointment": appointment, "when": _when(request, appointment.starts_at),
-            "emailed": client_mail_enabled(request.organisation, appointment.client)}
+    return {
+        "appointment": appointment,
+        "when": _when(request, appointment.starts_at),
+        "emailed": client_mail_enabled(request.organisation, appointment.client),
+    }
 
 
 def includeme(config):

@@ -1,4 +1,5 @@
 """The availability block form and the booking widget's client form."""
+
 from datetime import date, datetime
 
 import wtforms
@@ -7,8 +8,15 @@ from wtforms import validators as v
 from consultroom.i18n import LANGUAGES, _
 from consultroom.web.forms import EmailAddress, Form, options
 
-WEEKDAYS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
-            _("Saturday"), _("Sunday"))
+WEEKDAYS = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
 WEEKLY, ONCE = "weekly", "once"
 MAX_MINUTES = 8 * 60  # appointments.service.MAX_DURATION: a slot must be bookable
 
@@ -24,19 +32,24 @@ def stop_if_unreadable(form, field):
 
 
 def _minutes(label, minimum):
-    return wtforms.IntegerField(label, [v.InputRequired(), stop_if_unreadable,
-                                        v.NumberRange(minimum, MAX_MINUTES)])
+    return wtforms.IntegerField(
+        label, [v.InputRequired(), stop_if_unreadable, v.NumberRange(minimum, MAX_MINUTES)]
+    )
 
 
 class BlockForm(Form):
-    kind = wtforms.SelectField(_("Repeats"), choices=options(
-        ((WEEKLY, _("Every week")), (ONCE, _("Once")))))
-    weekday = wtforms.SelectField(_("Day of the week"), coerce=int,
-                                  choices=options(enumerate(WEEKDAYS)))
-    valid_from = wtforms.DateField(_("From"), [v.Optional()], description=_(
-        "Weekly only. Leave empty to start now."))
-    valid_until = wtforms.DateField(_("Until"), [v.Optional()], description=_(
-        "Weekly only. Leave empty for no end."))
+    kind = wtforms.SelectField(
+        _("Repeats"), choices=options(((WEEKLY, _("Every week")), (ONCE, _("Once"))))
+    )
+    weekday = wtforms.SelectField(
+        _("Day of the week"), coerce=int, choices=options(enumerate(WEEKDAYS))
+    )
+    valid_from = wtforms.DateField(
+        _("From"), [v.Optional()], description=_("Weekly only. Leave empty to start now.")
+    )
+    valid_until = wtforms.DateField(
+        _("Until"), [v.Optional()], description=_("Weekly only. Leave empty for no end.")
+    )
     on_date = wtforms.DateField(_("Date"), [v.Optional()], description=_("Once only."))
     start_time = wtforms.TimeField(_("Start time"), [v.InputRequired()])
     end_time = wtforms.TimeField(_("End time"), [v.InputRequired()])
@@ -48,17 +61,26 @@ class BlockForm(Form):
         ok = self.validate()
         if self.kind.data == ONCE and not self.on_date.errors and self.on_date.data is None:
             self.add_error("on_date", _("Give the date."))
-        if self.kind.data == WEEKLY and self.valid_from.data and self.valid_until.data \
-                and self.valid_until.data < self.valid_from.data:
+        if (
+            self.kind.data == WEEKLY
+            and self.valid_from.data
+            and self.valid_until.data
+            and self.valid_until.data < self.valid_from.data
+        ):
             self.add_error("valid_until", _("The end date must not be before the start date."))
         start, end = self.start_time.data, self.end_time.data
         if start and end and not self.end_time.errors:
             if end <= start:
                 self.add_error("end_time", _("The end time must be after the start time."))
-            elif self.slot_minutes.data and not self.slot_minutes.errors and \
-                    _minutes_between(start, end) < self.slot_minutes.data:
-                self.add_error("slot_minutes", _(
-                    "One consultation does not fit between the start and end time."))
+            elif (
+                self.slot_minutes.data
+                and not self.slot_minutes.errors
+                and _minutes_between(start, end) < self.slot_minutes.data
+            ):
+                self.add_error(
+                    "slot_minutes",
+                    _("One consultation does not fit between the start and end time."),
+                )
         return ok and not self.problems
 
     def apply(self, block):
@@ -83,17 +105,21 @@ def past_birth_date(form, field):
 class BookingForm(Form):
     """The client's details, for the booking widget."""
 
-    initials = wtforms.StringField(_("Initials"), [v.Optional(), v.Length(max=20)],
-                                   filters=[_strip])
-    last_name = wtforms.StringField(_("Last name"), [v.DataRequired(), v.Length(max=200)],
-                                    filters=[_strip])
-    date_of_birth = wtforms.DateField(_("Date of birth"), [
-        v.InputRequired(), stop_if_unreadable, past_birth_date])
-    email = wtforms.StringField(_("E-mail"), [v.DataRequired(), v.Length(max=254),
-                                              EmailAddress()], filters=[_strip])
+    initials = wtforms.StringField(
+        _("Initials"), [v.Optional(), v.Length(max=20)], filters=[_strip]
+    )
+    last_name = wtforms.StringField(
+        _("Last name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip]
+    )
+    date_of_birth = wtforms.DateField(
+        _("Date of birth"), [v.InputRequired(), stop_if_unreadable, past_birth_date]
+    )
+    email = wtforms.StringField(
+        _("E-mail"), [v.DataRequired(), v.Length(max=254), EmailAddress()], filters=[_strip]
+    )
     phone = wtforms.StringField(_("Phone"), [v.Optional(), v.Length(max=50)], filters=[_strip])
-    language = wtforms.SelectField(_("Preferred language"),
-                                   choices=options(LANGUAGES.items()))
-    terms = wtforms.BooleanField(_("I agree that my details are used to arrange this"
-                                   " consultation."),
-                                 [v.DataRequired(message=_("Tick this box to book."))])
+    language = wtforms.SelectField(_("Preferred language"), choices=options(LANGUAGES.items()))
+    terms = wtforms.BooleanField(
+        _("I agree that my details are used to arrange this consultation."),
+        [v.DataRequired(message=_("Tick this box to book."))],
+    )

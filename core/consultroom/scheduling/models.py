@@ -1,4 +1,5 @@
 """When practitioners (or departments) can be booked."""
+
 from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, ForeignKey
@@ -19,17 +20,21 @@ class AvailabilityBlock(OrganisationScoped, Base):
     __tablename__ = "availability_block"
     __table_args__ = (
         CheckConstraint("(weekday IS NULL) <> (on_date IS NULL)", name="once_or_weekly"),
-        CheckConstraint("(practitioner_id IS NULL) <> (department_id IS NULL)",
-                        name="practitioner_or_department"),
+        CheckConstraint(
+            "(practitioner_id IS NULL) <> (department_id IS NULL)",
+            name="practitioner_or_department",
+        ),
         CheckConstraint("end_time > start_time", name="ends_after_start"),
         CheckConstraint("slot_minutes > 0 AND gap_minutes >= 0", name="positive_lengths"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
     weekday: Mapped[int | None] = mapped_column(default=None)
     on_date: Mapped[date | None] = mapped_column(default=None)
     valid_from: Mapped[date | None] = mapped_column(default=None)

@@ -1,5 +1,6 @@
 """Availability from the database: whose blocks, which slots are taken, and
 the free slots of one practitioner or department."""
+
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
@@ -13,8 +14,7 @@ from consultroom.tenancy.timezones import local_now, zone
 
 
 def blocks_query(organisation, practitioner=None, department=None):
-    query = select(AvailabilityBlock).where(
-        AvailabilityBlock.organisation_id == organisation.id)
+    query = select(AvailabilityBlock).where(AvailabilityBlock.organisation_id == organisation.id)
     if practitioner is not None:
         query = query.where(AvailabilityBlock.practitioner_id == practitioner.id)
     if department is not None:
@@ -23,20 +23,31 @@ def blocks_query(organisation, practitioner=None, department=None):
 
 
 def _not_ended(today):
-    return or_(AvailabilityBlock.on_date >= today,
-               (AvailabilityBlock.weekday.is_not(None))
-               & or_(AvailabilityBlock.valid_until.is_(None),
-                     AvailabilityBlock.valid_until >= today))
+    return or_(
+        AvailabilityBlock.on_date >= today,
+        (AvailabilityBlock.weekday.is_not(None))
+        & or_(AvailabilityBlock.valid_until.is_(None), AvailabilityBlock.valid_until >= today),
+    )
 
 
 def bookable_practitioners(dbsession, organisation):
     """Active staff of ``organisation`` with availability still to come."""
     today = local_now(organisation).date()
-    has_blocks = select(AvailabilityBlock.id).where(
-        AvailabilityBlock.practitioner_id == User.id, _not_ended(today)).exists()
-    return dbsession.scalars(select(User).where(
-        User.organisation_id == organisation.id, User.active, User.role.in_(STAFF_ROLES),
-        has_blocks).order_by(User.name)).all()
+    has_blocks = (
+        select(AvailabilityBlock.id)
+        .where(AvailabilityBlock.practitioner_id == User.id, _not_ended(today))
+        .exists()
+    )
+    return dbsession.scalars(
+        select(User)
+        .where(
+            User.organisation_id == organisation.id,
+            User.active,
+            User.role.in_(STAFF_ROLES),
+            has_blocks,
+        )
+        .order_by(User.name)
+    ).all()
 
 
 def bookable_departments(dbsession, organisation):
@@ -45,11 +56,16 @@ def bookable_departments(dbsession, organisation):
     if not organisation.options["strict_departments"]:
         return []
     today = local_now(organisation).date()
-    has_blocks = select(AvailabilityBlock.id).where(
-        AvailabilityBlock.department_id == Department.id, _not_ended(today)).exists()
-    return dbsession.scalars(select(Department).where(
-        Department.organisation_id == organisation.id, has_blocks)
-        .order_by(Department.name)).all()
+    has_blocks = (
+        select(AvailabilityBlock.id)
+        .where(AvailabilityBlock.department_id == Department.id, _not_ended(today))
+        .exists()
+    )
+    return dbsession.scalars(
+        select(Department)
+        .where(Department.organisation_id == organisation.id, has_blocks)
+        .order_by(Department.name)
+    ).all()
 
 
 def taken_slots(dbsession, organisation, starts_from, until):
@@ -60,18 +76,25 @@ def taken_slots(dbsession, organisation, starts_from, until):
     client data), and every booked time must hide its slot whoever asks;
     the segregation rules would make other departments' bookings look free.
     """
-    rows = dbsession.execute(select(
-        Appointment.practitioner_id, Appointment.department_id, Appointment.starts_at,
-    ).where(
-        Appointment.organisation_id == organisation.id,
-        Appointment.status == Status.scheduled, Appointment.kind == Kind.appointment,
-        Appointment.starts_at >= starts_from, Appointment.starts_at <= until,
-    ))
+    rows = dbsession.execute(
+        select(
+            Appointment.practitioner_id,
+            Appointment.department_id,
+            Appointment.starts_at,
+        ).where(
+            Appointment.organisation_id == organisation.id,
+            Appointment.status == Status.scheduled,
+            Appointment.kind == Kind.appointment,
+            Appointment.starts_at >= starts_from,
+            Appointment.starts_at <= until,
+        )
+    )
     return {booked_key(row) for row in rows}
 
 
-def slots_between(dbsession, organisation, first_day, last_day, practitioner=None,
-                  department=None, now=None):
+def slots_between(
+    dbsession, organisation, first_day, last_day, practitioner=None, department=None, now=None
+):
     """The free slots of one practitioner or department on the local dates
     ``first_day..last_day``."""
     blocks = dbsession.scalars(blocks_query(organisation, practitioner, department)).all()
@@ -79,8 +102,9 @@ def slots_between(dbsession, organisation, first_day, last_day, practitioner=Non
         return []
     # A local day lies within a day either side of the same UTC dates.
     margin = timedelta(days=1)
-    taken = taken_slots(dbsession, organisation, _midnight(first_day - margin),
-                        _midnight(last_day + margin * 2))
+    taken = taken_slots(
+        dbsession, organisation, _midnight(first_day - margin), _midnight(last_day + margin * 2)
+    )
     return list(free_slots(blocks, zone(organisation), first_day, last_day, taken, now=now))
 
 

@@ -7,8 +7,9 @@ block stays 09:00–11:00 local on both sides of a daylight-saving change, so
 its UTC times shift; wall-clock times that do not exist (the hour skipped on
 the spring-forward day) give no slot.
 """
+
 import heapq
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ WEEK = timedelta(days=7)
 
 class Slot(NamedTuple):
     starts_at: datetime  # naive UTC
-    ends_at: datetime    # naive UTC
+    ends_at: datetime  # naive UTC
     practitioner_id: int | None
     department_id: int | None
 
@@ -40,8 +41,10 @@ def owner_key(practitioner_id, department_id):
 
 def booked_key(appointment):
     """The key under which a booked appointment hides a slot."""
-    return (owner_key(appointment.practitioner_id, appointment.department_id),
-            appointment.starts_at)
+    return (
+        owner_key(appointment.practitioner_id, appointment.department_id),
+        appointment.starts_at,
+    )
 
 
 def block_days(block, first_day, last_day):
@@ -64,7 +67,7 @@ def _utc(local_naive, tz):
     (skipped by spring forward). In the repeated autumn hour the first
     (summer-time) occurrence is meant, as in tenancy.timezones.to_utc."""
     aware = local_naive.replace(tzinfo=tz)
-    utc = aware.astimezone(timezone.utc)
+    utc = aware.astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) != local_naive:
         return None
     return utc.replace(tzinfo=None)
@@ -116,7 +119,7 @@ def free_slots(blocks, tz, first_day, last_day, booked=frozenset(), now=None):
     if isinstance(tz, str):
         tz = ZoneInfo(tz)
     if now is None:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
     streams = [_block_slots(b, tz, first_day, last_day, booked, now) for b in blocks]
     seen_at, seen = None, set()
     for slot in heapq.merge(*streams, key=lambda s: s.starts_at):
@@ -129,8 +132,9 @@ def free_slots(blocks, tz, first_day, last_day, booked=frozenset(), now=None):
 
 def slot_count(block):
     """How many slots one occurrence of ``block`` gives (ignoring time-zone changes)."""
-    minutes = (datetime.combine(date.min, block.end_time)
-               - datetime.combine(date.min, block.start_time)).total_seconds() // 60
+    minutes = (
+        datetime.combine(date.min, block.end_time) - datetime.combine(date.min, block.start_time)
+    ).total_seconds() // 60
     if minutes < block.slot_minutes:
         return 0
     return int((minutes - block.slot_minutes) // (block.slot_minutes + block.gap_minutes)) + 1

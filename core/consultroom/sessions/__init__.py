@@ -1,6 +1,7 @@
 """Server-side sessions (``request.session``, see ``store``), ending a user's
 sessions everywhere, the idle-timeout warning's keep-alive, and the security
 headers every response carries (``consultroom.web.headers``)."""
+
 from sqlalchemy import delete
 
 from consultroom.accounts.security import SESSION_USER

@@ -2,6 +2,7 @@
 is found by that id's SHA-256 (a stolen database cannot be replayed as
 cookies), and records whose session it is so that one user's sessions can be
 ended everywhere at once."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String

@@ -7,9 +7,10 @@ the commit that stored its row. An unused session ends after the idle timeout
 of its site (the organisation's "session_idle_minutes", the console's
 ``session.idle_minutes`` setting) and any session after ``session.max_hours``.
 """
+
 import hashlib
 import secrets
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from pyramid.interfaces import ISession
 from sqlalchemy import delete, insert, update
@@ -62,7 +63,7 @@ class Session(dict):
         self._created_at = row.created_at if row is not None else now
         self._last_seen = row.last_seen if row is not None else now
         self.new = row is None
-        self._ended = []     # hashes of rows to delete when saving
+        self._ended = []  # hashes of rows to delete when saving
         self._changed = False
         self._extend = True  # whether this request counts as activity
         self._touch_now = False
@@ -73,7 +74,7 @@ class Session(dict):
 
     @property
     def created(self):
-        return self._created_at.replace(tzinfo=timezone.utc).timestamp()
+        return self._created_at.replace(tzinfo=UTC).timestamp()
 
     def changed(self):
         self._changed = True
@@ -174,21 +175,30 @@ class Session(dict):
         now = utcnow()
         settings = self._request.registry.settings
         values = {}
-        if self._hash is None or self._extend and (
-                self._touch_now or now - self._last_seen >= TOUCH_EVERY):
+        if (
+            self._hash is None
+            or self._extend
+            and (self._touch_now or now - self._last_seen >= TOUCH_EVERY)
+        ):
             values.update(last_seen=now, expires_at=self._expires_at(now, settings))
         if self._changed or self._hash is None:
             values.update(data=dict(self), user_id=self.get(SESSION_USER))
         if self._hash is None:
             session_id = secrets.token_urlsafe(32)
-            db.execute(insert(StoredSession).values(
-                id_hash=hash_id(session_id), created_at=self._created_at,
-                organisation_id=_site_organisation_id(self._request), **values,
-            ))
+            db.execute(
+                insert(StoredSession).values(
+                    id_hash=hash_id(session_id),
+                    created_at=self._created_at,
+                    organisation_id=_site_organisation_id(self._request),
+                    **values,
+                )
+            )
             self._cookie = session_id
         elif values:
             result = db.execute(
-                update(StoredSession).where(StoredSession.id_hash == self._hash).values(**values)
+                update(StoredSession)
+                .where(StoredSession.id_hash == self._hash)
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 0:
@@ -205,8 +215,9 @@ class Session(dict):
             response.delete_cookie(COOKIE, path="/")
             return
         secure = request.registry.settings.get("session.secure", "true").lower() != "false"
-        response.set_cookie(COOKIE, self._cookie, path="/", secure=secure, httponly=True,
-                            samesite="Lax")
+        response.set_cookie(
+            COOKIE, self._cookie, path="/", secure=secure, httponly=True, samesite="Lax"
+        )
 
 
 def _stored_row(request, session_id):
@@ -228,9 +239,11 @@ def _has_ended(request, row):
     # idle time applies to sessions stored before the change.
     settings = request.registry.settings
     now = utcnow()
-    return (now >= row.expires_at
-            or now - row.last_seen >= idle_timeout(settings, request.organisation)
-            or now - row.created_at >= max_age(settings))
+    return (
+        now >= row.expires_at
+        or now - row.last_seen >= idle_timeout(settings, request.organisation)
+        or now - row.created_at >= max_age(settings)
+    )
 
 
 def session_factory(request):

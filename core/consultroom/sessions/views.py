@@ -1,5 +1,6 @@
 """The idle-timeout warning's two requests (how long is left, stay logged
 in) and "log out everywhere" on the profile page."""
+
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config
 

@@ -1,4 +1,5 @@
 """Tenancy: organisations on subdomains, their settings and departments."""
+
 from consultroom.tenancy import hooks
 
 

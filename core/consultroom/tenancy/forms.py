@@ -1,4 +1,5 @@
 """Forms for an organisation's own settings and its departments."""
+
 import wtforms
 from wtforms import validators as v
 
@@ -14,31 +15,33 @@ def _strip(value):
 
 
 def _text(label, max_length, *checks):
-    return wtforms.StringField(label, [v.Optional(), v.Length(max=max_length), *checks],
-                               filters=[_strip])
+    return wtforms.StringField(
+        label, [v.Optional(), v.Length(max=max_length), *checks], filters=[_strip]
+    )
 
 
 class OrganisationForm(Form):
     # DataRequired, not InputRequired: a name of only spaces is empty once stripped.
-    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
-                               filters=[_strip])
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip])
     language = wtforms.SelectField(_("Default language"), choices=options(LANGUAGES.items()))
     timezone = wtforms.SelectField(_("Time zone"), choices=options((z, z) for z in ZONES))
     contact_email = _text(_("Contact e-mail"), 254, EmailAddress())
     contact_phone = _text(_("Contact phone"), 50)
-    contact_address = wtforms.TextAreaField(_("Address"), [v.Optional(), v.Length(max=500)],
-                                            filters=[_strip])
+    contact_address = wtforms.TextAreaField(
+        _("Address"), [v.Optional(), v.Length(max=500)], filters=[_strip]
+    )
     contact_website = _text(_("Website"), 500, v.URL(require_tld=False))
     primary_colour = wtforms.StringField(_("Main colour"), [v.InputRequired(), COLOUR])
     accent_colour = wtforms.StringField(_("Accent colour"), [v.InputRequired(), COLOUR])
     address_nl = _text(_("Form of address (Dutch)"), 100)
     address_en = _text(_("Form of address (English)"), 100)
     address_de = _text(_("Form of address (German)"), 100)
-    logo = wtforms.FileField(_("Logo"), description=_(
-        "PNG, JPEG, GIF or WebP, at most 2 MB; scaled to fit 180 × 50 pixels."))
+    logo = wtforms.FileField(
+        _("Logo"),
+        description=_("PNG, JPEG, GIF or WebP, at most 2 MB; scaled to fit 180 × 50 pixels."),
+    )
     remove_logo = wtforms.BooleanField(_("Remove the logo"))
 
 
 class DepartmentForm(Form):
-    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
-                               filters=[_strip])
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip])

@@ -1,4 +1,5 @@
 """The tenancy feature's menu entries."""
+
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom.i18n import _
 
@@ -9,12 +10,26 @@ def consultroom_menu_items(request):
     items = []
     if request.has_permission("organisation.manage"):
         items += [
-            MenuItem(t(_("My organisation")), request.route_path("organisation"),
-                     section="organisation", order=10),
-            MenuItem(t(_("Advanced settings")), request.route_path("advanced_settings"),
-                     section="organisation", order=15),
+            MenuItem(
+                t(_("My organisation")),
+                request.route_path("organisation"),
+                section="organisation",
+                order=10,
+            ),
+            MenuItem(
+                t(_("Advanced settings")),
+                request.route_path("advanced_settings"),
+                section="organisation",
+                order=15,
+            ),
         ]
     if request.has_permission("department.manage"):
-        items.append(MenuItem(t(_("Departments")), request.route_path("departments"),
-                              section="organisation", order=20))
+        items.append(
+            MenuItem(
+                t(_("Departments")),
+                request.route_path("departments"),
+                section="organisation",
+                order=20,
+            )
+        )
     return items

@@ -10,6 +10,7 @@ before anything reads it, and the Host and scheme of an accepted request are
 replaced by the configured ones, so that ``route_url`` and
 ``application_url`` build public URLs too.
 """
+
 import re
 from urllib.parse import urlsplit
 
@@ -103,15 +104,17 @@ def host_tween_factory(handler, registry):
     settings = registry.settings
 
     def host_tween(request):
-        site, sub = subdomain_of(request.environ.get("HTTP_HOST", ""),
-                                 settings["consultroom.base_domain"])
+        site, sub = subdomain_of(
+            request.environ.get("HTTP_HOST", ""), settings["consultroom.base_domain"]
+        )
         # The error page is rendered as the console's: its links must not
         # repeat the foreign Host either.
         scheme, netloc = _public_netloc(settings, sub)
         request.environ.update({"HTTP_HOST": netloc, "wsgi.url_scheme": scheme})
         if site == UNKNOWN:
-            refusal = HTTPBadRequest(_("There is no organisation at this address. Check the"
-                                       " link you were given."))
+            refusal = HTTPBadRequest(
+                _("There is no organisation at this address. Check the link you were given.")
+            )
             return request.invoke_exception_view((HTTPBadRequest, refusal, None))
         return handler(request)
 

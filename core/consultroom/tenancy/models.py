@@ -1,7 +1,7 @@
 """Organisations (the tenants) and their departments."""
+
 import hashlib
 import secrets
-
 from datetime import datetime
 
 from sqlalchemy import JSON, LargeBinary, String, Text, UniqueConstraint

@@ -4,6 +4,7 @@ settings, and the settings a plugin declares for each organisation.
 Each option knows its type, default, label and how to become a form field, so
 one generic edit page serves every list of options.
 """
+
 from dataclasses import dataclass, field
 
 import wtforms
@@ -77,9 +78,7 @@ class ChoiceOption(Option):
         return raw if raw in dict(self.choices) else self.default
 
     def form_field(self):
-        return wtforms.SelectField(
-            self.label, description=self.help, choices=options(self.choices)
-        )
+        return wtforms.SelectField(self.label, description=self.help, choices=options(self.choices))
 
 
 @dataclass(frozen=True)
@@ -96,10 +95,17 @@ class TextOption(Option):
         checks = [validators.Optional(), validators.Length(max=self.max_length)]
         if self.url:
             checks.append(validators.URL(require_tld=False))
-        kind = (wtforms.PasswordField if self.secret
-                else wtforms.TextAreaField if self.multiline else wtforms.StringField)
+        kind = (
+            wtforms.PasswordField
+            if self.secret
+            else wtforms.TextAreaField
+            if self.multiline
+            else wtforms.StringField
+        )
         return kind(
-            self.label, description=self.help, validators=checks,
+            self.label,
+            description=self.help,
+            validators=checks,
             filters=[lambda v: (v or "").strip()],
         )
 
@@ -122,14 +128,19 @@ class OptionSet:
     def from_form(self, form, stored=None):
         """The submitted values; an empty secret field keeps the stored secret."""
         kept = self.values(stored)
-        return {o.key: kept[o.key] if o.secret and not form[o.key].data else form[o.key].data
-                for o in self.options}
+        return {
+            o.key: kept[o.key] if o.secret and not form[o.key].data else form[o.key].data
+            for o in self.options
+        }
 
     def changes(self, old, new):
         """{key: [old, new]} of what changed, for the audit trail; secrets only by name."""
         secret = {o.key for o in self.options if o.secret}
-        return {k: "(changed)" if k in secret else [old.get(k), v]
-                for k, v in new.items() if old.get(k) != v}
+        return {
+            k: "(changed)" if k in secret else [old.get(k), v]
+            for k, v in new.items()
+            if old.get(k) != v
+        }
 
     def cross_check(self, values):
         errors = {}
@@ -142,8 +153,7 @@ def _chat_keep_or_delete(values):
     if values.get("chat_keep_after") and values.get("chat_delete_after"):
         return {
             "chat_delete_after": _(
-                "Messages cannot both stay open and be deleted after the"
-                " consultation: choose one."
+                "Messages cannot both stay open and be deleted after the consultation: choose one."
             )
         }
     return {}
@@ -157,77 +167,150 @@ def _explainer_needs_video(values):
 
 ADVANCED_SETTINGS = OptionSet(
     options=(
-        BoolOption("strict_departments", _("Strictly segregated departments"),
-                   help=_("Practitioners and department admins see only the clients"
-                          " and appointments of their own departments.")),
-        BoolOption("strict_clients", _("Strictly segregated clients"),
-                   help=_("A practitioner sees only their own clients.")),
-        IntOption("anonymise_after_days", _("Anonymise appointments after (days)"),
-                  default=0, minimum=0, maximum=3650,
-                  help=_("0 keeps appointments. Otherwise client data is removed from"
-                         " appointments older than this; it cannot be recovered.")),
-        IntOption("link_open_before_minutes", _("Clients may enter before the appointment"
-                                                 " (minutes)"),
-                  default=60, minimum=0, maximum=1440),
-        IntOption("link_open_after_minutes", _("Clients may enter after the appointment ended"
-                                                " (minutes)"),
-                  default=60, minimum=0, maximum=1440),
-        ChoiceOption("two_factor", _("Two-factor authentication"), default="off",
-                     choices=(("off", _("Off")),
-                              ("allow", _("Allowed: staff are asked to turn it on after"
-                                          " logging in")),
-                              ("require", _("Required: staff must turn it on")))),
-        IntOption("session_idle_minutes", _("Log staff out after this many idle minutes"),
-                  default=30, minimum=5, maximum=480,
-                  help=_("A staff member who has not used Consultroom for this long is"
-                         " logged out; a warning comes two minutes before.")),
-        BoolOption("allow_remote_support", _("Allow remote support access"),
-                   help=_("The hosting provider's support may act as one of your"
-                          " staff members.")),
+        BoolOption(
+            "strict_departments",
+            _("Strictly segregated departments"),
+            help=_(
+                "Practitioners and department admins see only the clients"
+                " and appointments of their own departments."
+            ),
+        ),
+        BoolOption(
+            "strict_clients",
+            _("Strictly segregated clients"),
+            help=_("A practitioner sees only their own clients."),
+        ),
+        IntOption(
+            "anonymise_after_days",
+            _("Anonymise appointments after (days)"),
+            default=0,
+            minimum=0,
+            maximum=3650,
+            help=_(
+                "0 keeps appointments. Otherwise client data is removed from"
+                " appointments older than this; it cannot be recovered."
+            ),
+        ),
+        IntOption(
+            "link_open_before_minutes",
+            _("Clients may enter before the appointment (minutes)"),
+            default=60,
+            minimum=0,
+            maximum=1440,
+        ),
+        IntOption(
+            "link_open_after_minutes",
+            _("Clients may enter after the appointment ended (minutes)"),
+            default=60,
+            minimum=0,
+            maximum=1440,
+        ),
+        ChoiceOption(
+            "two_factor",
+            _("Two-factor authentication"),
+            default="off",
+            choices=(
+                ("off", _("Off")),
+                ("allow", _("Allowed: staff are asked to turn it on after logging in")),
+                ("require", _("Required: staff must turn it on")),
+            ),
+        ),
+        IntOption(
+            "session_idle_minutes",
+            _("Log staff out after this many idle minutes"),
+            default=30,
+            minimum=5,
+            maximum=480,
+            help=_(
+                "A staff member who has not used Consultroom for this long is"
+                " logged out; a warning comes two minutes before."
+            ),
+        ),
+        BoolOption(
+            "allow_remote_support",
+            _("Allow remote support access"),
+            help=_("The hosting provider's support may act as one of your staff members."),
+        ),
         BoolOption("chat_in_waiting_room", _("Show messages in the waiting room")),
         BoolOption("chat_keep_after", _("Keep messages open after the consultation")),
         BoolOption("chat_delete_after", _("Delete messages after the consultation")),
         BoolOption("file_sharing", _("Allow file sharing")),
         BoolOption("screen_sharing", _("Allow screen sharing"), default=True),
-        ChoiceOption("video_fit", _("Frame video playback"), default="cover",
-                     choices=(("cover", _("Cover: fill the frame")),
-                              ("contain", _("Contain: show the whole picture")))),
+        ChoiceOption(
+            "video_fit",
+            _("Frame video playback"),
+            default="cover",
+            choices=(
+                ("cover", _("Cover: fill the frame")),
+                ("contain", _("Contain: show the whole picture")),
+            ),
+        ),
         BoolOption("settings_first", _("Always show the settings first")),
         BoolOption("allow_resolution_change", _("Allow changing the resolution")),
         BoolOption("force_start", _("Allow force start of appointments")),
-        BoolOption("stop_when_webcam_fails", _("Stop the consultation if the webcam"
-                                               " does not work")),
+        BoolOption(
+            "stop_when_webcam_fails", _("Stop the consultation if the webcam does not work")
+        ),
         BoolOption("no_emails", _("Do not send e-mails")),
         BoolOption("use_client_app", _("Use the client app")),
-        BoolOption("show_remaining_booking_options",
-                   _("Show number of remaining booking options")),
+        BoolOption("show_remaining_booking_options", _("Show number of remaining booking options")),
         BoolOption("audio_alarm", _("Use audio alarm"), default=True),
-        BoolOption("background_effects", _("Allow background blur or replacement"),
-                   default=True),
+        BoolOption("background_effects", _("Allow background blur or replacement"), default=True),
         BoolOption("background_warning", _("Warn about a replaced background")),
         BoolOption("explainer_animation", _("Use explainer animation")),
         TextOption("explainer_video_url", _("Explainer video address"), url=True),
-        TextOption("waiting_room_iframe_url", _("Own waiting-room iframe address"),
-                   url=True, help=_("Leave empty for none.")),
-        TextOption("evaluation_iframe_url", _("Evaluation iframe address"), url=True,
-                   help=_("Shown to the client after the consultation.")),
-        TextOption("disclaimer", _("Disclaimer"), multiline=True, max_length=10000,
-                   help=_("When filled in, clients must accept it before they enter"
-                          " the waiting room.")),
-        TextOption("custom_consulting_room_url", _("Custom consulting room address"),
-                   url=True),
-        TextOption("follow_up_text", _("Message to the client after the consultation"),
-                   multiline=True, max_length=2000,
-                   help=_("Shown to the client when the practitioner ends the consultation.")),
-        TextOption("stun_urls", _("Own STUN servers"), max_length=1000,
-                   help=_("Space-separated, like stun:stun.example.org:3478. Leave empty to"
-                          " use the installation's.")),
-        TextOption("turn_urls", _("Own TURN servers"), max_length=1000,
-                   help=_("Space-separated, like turns:turn.example.org:5349?transport=tcp."
-                          " Needs the shared secret below.")),
-        TextOption("turn_secret", _("Shared secret of your TURN servers"), max_length=200,
-                   secret=True,
-                   help=_("The static-auth-secret of your coturn servers (use-auth-secret).")),
+        TextOption(
+            "waiting_room_iframe_url",
+            _("Own waiting-room iframe address"),
+            url=True,
+            help=_("Leave empty for none."),
+        ),
+        TextOption(
+            "evaluation_iframe_url",
+            _("Evaluation iframe address"),
+            url=True,
+            help=_("Shown to the client after the consultation."),
+        ),
+        TextOption(
+            "disclaimer",
+            _("Disclaimer"),
+            multiline=True,
+            max_length=10000,
+            help=_("When filled in, clients must accept it before they enter the waiting room."),
+        ),
+        TextOption("custom_consulting_room_url", _("Custom consulting room address"), url=True),
+        TextOption(
+            "follow_up_text",
+            _("Message to the client after the consultation"),
+            multiline=True,
+            max_length=2000,
+            help=_("Shown to the client when the practitioner ends the consultation."),
+        ),
+        TextOption(
+            "stun_urls",
+            _("Own STUN servers"),
+            max_length=1000,
+            help=_(
+                "Space-separated, like stun:stun.example.org:3478. Leave empty to"
+                " use the installation's."
+            ),
+        ),
+        TextOption(
+            "turn_urls",
+            _("Own TURN servers"),
+            max_length=1000,
+            help=_(
+                "Space-separated, like turns:turn.example.org:5349?transport=tcp."
+                " Needs the shared secret below."
+            ),
+        ),
+        TextOption(
+            "turn_secret",
+            _("Shared secret of your TURN servers"),
+            max_length=200,
+            secret=True,
+            help=_("The static-auth-secret of your coturn servers (use-auth-secret)."),
+        ),
     ),
     rules=(_chat_keep_or_delete, _explainer_needs_video),
 )

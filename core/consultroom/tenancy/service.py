@@ -1,4 +1,5 @@
 """Creating organisations: shared by the console, the CLI and the demo."""
+
 import re
 
 from sqlalchemy import select
@@ -16,8 +17,10 @@ class OrganisationError(ValueError):
 
 def subdomain_problem(dbsession, subdomain):
     if not SUBDOMAIN.match(subdomain or ""):
-        return _("Use 1 to 63 lowercase letters, digits and hyphens, not starting or"
-                 " ending with a hyphen.")
+        return _(
+            "Use 1 to 63 lowercase letters, digits and hyphens, not starting or"
+            " ending with a hyphen."
+        )
     if subdomain in RESERVED:
         return _("This subdomain is reserved.")
     if dbsession.scalar(select(Organisation.id).where(Organisation.subdomain == subdomain)):

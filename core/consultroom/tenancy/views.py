@@ -1,5 +1,6 @@
 """Organisation admin pages: the organisation's details and logo, its
 advanced settings, its API key, and departments."""
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -34,8 +35,9 @@ def _organisation_form(request, bind=True):
     return OrganisationForm(request, bind=bind, obj=org, **initial)
 
 
-@view_config(route_name="organisation", renderer="organisation.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="organisation", renderer="organisation.html", permission="organisation.manage"
+)
 def organisation(request):
     org = request.organisation
     form = _organisation_form(request)
@@ -46,41 +48,56 @@ def organisation(request):
         except ImageRejected as exc:
             form.add_error("logo", exc.args[0])
         else:
-            for field in ("name", "language", "timezone", "contact_email", "contact_phone",
-                          "contact_address", "contact_website"):
+            for field in (
+                "name",
+                "language",
+                "timezone",
+                "contact_email",
+                "contact_phone",
+                "contact_address",
+                "contact_website",
+            ):
                 setattr(org, field, form[field].data or "")
             org.primary_colour = form.primary_colour.data.lower()
             org.accent_colour = form.accent_colour.data.lower()
             org.address_forms = {
-                lang: form[f"address_{lang}"].data for lang in ADDRESS_LANGUAGES
+                lang: form[f"address_{lang}"].data
+                for lang in ADDRESS_LANGUAGES
                 if form[f"address_{lang}"].data
             }
             if form.remove_logo.data:
                 org.logo = None
             elif new_logo:
                 org.logo = new_logo
-            record(request, "organisation.update", "organisation", org.id,
-                   changed=changed_fields(org))
+            record(
+                request, "organisation.update", "organisation", org.id, changed=changed_fields(org)
+            )
             flash(request, _("The organisation's details are saved."), "success")
             return HTTPSeeOther(request.route_path("organisation"))
     return {"form": form, "api_key": None}
 
 
-@view_config(route_name="api_key", renderer="organisation.html",
-             permission="organisation.manage", request_method="POST")
+@view_config(
+    route_name="api_key",
+    renderer="organisation.html",
+    permission="organisation.manage",
+    request_method="POST",
+)
 def api_key(request):
     org = request.organisation
     key = org.rotate_api_key()
-    record(request, "organisation.api_key_rotate", "organisation", org.id,
-           hint=org.api_key_hint)
+    record(request, "organisation.api_key_rotate", "organisation", org.id, hint=org.api_key_hint)
     # Shown once, in this response only: never stored in the session cookie,
     # nor kept by the browser's or a proxy's cache.
     request.response.cache_control = "no-store"
     return {"form": _organisation_form(request, bind=False), "api_key": key}
 
 
-@view_config(route_name="advanced_settings", renderer="advanced_settings.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="advanced_settings",
+    renderer="advanced_settings.html",
+    permission="organisation.manage",
+)
 def advanced_settings(request):
     org = request.organisation
     form_class = ADVANCED_SETTINGS.form_class(Form)
@@ -91,8 +108,13 @@ def advanced_settings(request):
         for key, message in problems.items():
             form.add_error(key, message)
         if not problems:
-            record(request, "organisation.settings_update", "organisation", org.id,
-                   changed=ADVANCED_SETTINGS.changes(org.options, values))
+            record(
+                request,
+                "organisation.settings_update",
+                "organisation",
+                org.id,
+                changed=ADVANCED_SETTINGS.changes(org.options, values),
+            )
             org.settings = values
             flash(request, _("The advanced settings are saved."), "success")
             return HTTPSeeOther(request.route_path("advanced_settings"))
@@ -125,11 +147,12 @@ def _name_taken(request, name, exclude_id=None):
     return request.dbsession.scalar(query) is not None
 
 
-@view_config(route_name="departments", renderer="departments.html",
-             permission="department.manage")
+@view_config(route_name="departments", renderer="departments.html", permission="department.manage")
 def departments(request):
-    return {"departments": request.dbsession.scalars(_departments_query(request)).all(),
-            "can_create": request.has_permission("organisation.manage")}
+    return {
+        "departments": request.dbsession.scalars(_departments_query(request)).all(),
+        "can_create": request.has_permission("organisation.manage"),
+    }
 
 
 def _save_department(request, dept, form):
@@ -145,8 +168,9 @@ def _save_department(request, dept, form):
     return HTTPSeeOther(request.route_path("departments"))
 
 
-@view_config(route_name="department_new", renderer="department_form.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="department_new", renderer="department_form.html", permission="organisation.manage"
+)
 def department_new(request):
     form = DepartmentForm(request)
     if request.method == "POST" and form.validate():
@@ -156,8 +180,9 @@ def department_new(request):
     return {"form": form, "department": None}
 
 
-@view_config(route_name="department_edit", renderer="department_form.html",
-             permission="department.manage")
+@view_config(
+    route_name="department_edit", renderer="department_form.html", permission="department.manage"
+)
 def department_edit(request):
     dept = _department(request)
     form = DepartmentForm(request, obj=dept)
@@ -168,12 +193,18 @@ def department_edit(request):
     return {"form": form, "department": dept}
 
 
-@view_config(route_name="department_delete", permission="organisation.manage",
-             request_method="POST")
+@view_config(
+    route_name="department_delete", permission="organisation.manage", request_method="POST"
+)
 def department_delete(request):
     dept = _department(request)
-    reasons = [r for result in request.hooks.consultroom_department_delete_blockers(
-        request=request, department=dept) for r in (result or [])]
+    reasons = [
+        r
+        for result in request.hooks.consultroom_department_delete_blockers(
+            request=request, department=dept
+        )
+        for r in (result or [])
+    ]
     if reasons:
         for reason in reasons:
             flash(request, reason, "error")

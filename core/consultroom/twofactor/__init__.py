@@ -1,4 +1,5 @@
 """Two-factor authentication with TOTP (authenticator apps) and recovery codes."""
+
 from consultroom.twofactor import hooks
 
 

@@ -11,6 +11,7 @@ The box is a service (``ISecretBox``): code finds it with
 ``secret_box(registry)``; a test or a plugin swaps it (a key held elsewhere)
 by registering another ``ISecretBox`` utility.
 """
+
 import base64
 
 from cryptography.fernet import Fernet, MultiFernet

@@ -1,4 +1,5 @@
 """The two-factor feature's hook implementations: its part of the profile page."""
+
 from pyramid.renderers import render
 
 from consultroom.hookspecs import hookimpl
@@ -12,10 +13,14 @@ def consultroom_template_slot(request, slot, context):
         return None
     user = context["user"]
     enabled = service.is_enabled(request.dbsession, user)
-    return render("twofactor/_profile.html", {
-        "enabled": enabled,
-        "mode": policy(request),
-        "codes_left": service.recovery_codes_left(request.dbsession, user) if enabled else 0,
-        "codes_form": forms.AppCodeForm(request, bind=False),
-        "disable_form": forms.DisableForm(request, bind=False),
-    }, request=request)
+    return render(
+        "twofactor/_profile.html",
+        {
+            "enabled": enabled,
+            "mode": policy(request),
+            "codes_left": service.recovery_codes_left(request.dbsession, user) if enabled else 0,
+            "codes_form": forms.AppCodeForm(request, bind=False),
+            "disable_form": forms.DisableForm(request, bind=False),
+        },
+        request=request,
+    )

@@ -7,12 +7,14 @@ setting decides what happens to users without it: "allow" asks them after
 each login to turn it on, "require" lets them do nothing but turn it on (or
 log out).
 """
+
 import time
 
 from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPSeeOther
 
 from consultroom.accounts.models import User
+
 # The same tenant check as for a logged-in user.
 from consultroom.accounts.security import _belongs_here, log_in
 from consultroom.twofactor.service import is_enabled
@@ -22,8 +24,14 @@ PENDING_SECONDS = 5 * 60
 # What a user who must still turn two-factor authentication on may open:
 # enrolment, and what keeps or ends their session.
 OPEN_WHILE_REQUIRED = {
-    "two_factor_setup", "two_factor_login", "login", "logout", "logo",
-    "session_status", "session_keep_alive", "logout_everywhere",
+    "two_factor_setup",
+    "two_factor_login",
+    "login",
+    "logout",
+    "logo",
+    "session_status",
+    "session_keep_alive",
+    "logout_everywhere",
 }
 
 
@@ -63,9 +71,12 @@ def pending_login(request):
     if not isinstance(marker, dict) or marker.get("until", 0) < time.time():
         return None
     user = request.dbsession.get(User, marker["user"])
-    if (user is None or not user.active
-            or user.session_generation != marker["generation"]
-            or not _belongs_here(request, user)):
+    if (
+        user is None
+        or not user.active
+        or user.session_generation != marker["generation"]
+        or not _belongs_here(request, user)
+    ):
         return None
     return user, marker["next"]
 
@@ -77,8 +88,13 @@ def _require_enrolment(event):
         return
     user = request.user
     # Support acting as a staff member must not enrol the member's phone.
-    if (user is None or user.is_superuser or request.support_user is not None
-            or policy(request) != "require" or is_enabled(request.dbsession, user)):
+    if (
+        user is None
+        or user.is_superuser
+        or request.support_user is not None
+        or policy(request) != "require"
+        or is_enabled(request.dbsession, user)
+    ):
         return
     raise HTTPSeeOther(request.route_path("two_factor_setup"))
 

@@ -3,6 +3,7 @@
 The secret is stored encrypted (see ``consultroom.twofactor.crypto``); a
 recovery code only as a keyed hash.
 """
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String

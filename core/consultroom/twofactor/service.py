@@ -12,6 +12,7 @@ user id and the code: with that much entropy a fast hash cannot be reversed
 by trying codes, and a slow one (argon2) would only make every wrong guess
 cost up to ten expensive verifications.
 """
+
 import base64
 import hashlib
 import hmac
@@ -74,9 +75,7 @@ def provisioning_uri(request, row, user):
     organisation = request.organisation
     # A colon separates issuer and account in the label, so none in the issuer.
     issuer = (organisation.name if organisation else "Consultroom").replace(":", " ")
-    return pyotp.TOTP(secret_of(request, row)).provisioning_uri(
-        name=user.email, issuer_name=issuer
-    )
+    return pyotp.TOTP(secret_of(request, row)).provisioning_uri(name=user.email, issuer_name=issuer)
 
 
 def qr_code_svg(text):
@@ -99,7 +98,7 @@ def confirm(request, row, user, code):
 
 def format_secret(secret):
     """The secret in groups of four, for typing it into an app by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 # -- checking codes -----------------------------------------------------------
@@ -159,7 +158,7 @@ def _hash_recovery_code(user_id, code):
 
 def _make_recovery_code():
     text = base64.b32encode(secrets.token_bytes(RECOVERY_CODE_BYTES)).decode().lower()
-    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def new_recovery_codes(request, user):
@@ -167,8 +166,9 @@ def new_recovery_codes(request, user):
     db = request.dbsession
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [_make_recovery_code() for _ in range(RECOVERY_CODES)]
-    db.add_all(RecoveryCode(user_id=user.id, code_hash=_hash_recovery_code(user.id, c))
-               for c in codes)
+    db.add_all(
+        RecoveryCode(user_id=user.id, code_hash=_hash_recovery_code(user.id, c)) for c in codes
+    )
     mark_changed(db)
     return codes
 
@@ -178,9 +178,11 @@ def use_recovery_code(request, user, code):
         return False
     used = request.dbsession.execute(
         update(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id,
-               RecoveryCode.code_hash == _hash_recovery_code(user.id, code),
-               RecoveryCode.used_at.is_(None))
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _hash_recovery_code(user.id, code),
+            RecoveryCode.used_at.is_(None),
+        )
         .values(used_at=utcnow())
     )
     mark_changed(request.dbsession)
@@ -189,7 +191,8 @@ def use_recovery_code(request, user, code):
 
 def recovery_codes_left(dbsession, user):
     return dbsession.scalar(
-        select(func.count()).select_from(RecoveryCode)
+        select(func.count())
+        .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
 

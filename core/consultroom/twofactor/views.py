@@ -1,5 +1,6 @@
 """Two-factor pages: the second step of logging in, the prompt to turn it on,
 enrolment with a QR code, new recovery codes and switching it off."""
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
@@ -28,8 +29,9 @@ def _attempt(request, user):
     and the address until it proves right (``refund``); ``locked`` when
     either failed too often."""
     limits = _limits(request)
-    return Attempt(request, (limits["account"], str(user.id)),
-                   (limits["address"], client_address(request)))
+    return Attempt(
+        request, (limits["account"], str(user.id)), (limits["address"], client_address(request))
+    )
 
 
 def _no_store(response):
@@ -73,13 +75,18 @@ def second_factor(request):
 
 def _warn_recovery_codes_left(request, user):
     left = service.recovery_codes_left(request.dbsession, user)
-    flash(request, _("You logged in with a recovery code, which now no longer works."
-                     " ${n} recovery codes are left; make new ones in your profile.",
-                     mapping={"n": left}), "info")
+    flash(
+        request,
+        _(
+            "You logged in with a recovery code, which now no longer works."
+            " ${n} recovery codes are left; make new ones in your profile.",
+            mapping={"n": left},
+        ),
+        "info",
+    )
 
 
-@view_config(route_name="two_factor_prompt", renderer="twofactor/prompt.html",
-             permission="staff")
+@view_config(route_name="two_factor_prompt", renderer="twofactor/prompt.html", permission="staff")
 def prompt(request):
     next_url = _safe_next(request)
     if policy(request) != "allow" or service.is_enabled(request.dbsession, request.identity):
@@ -115,9 +122,9 @@ def setup(request):
 
 
 def _recovery_codes_page(request, codes):
-    return _no_store(render_to_response(
-        "twofactor/recovery_codes.html", {"codes": codes}, request=request
-    ))
+    return _no_store(
+        render_to_response("twofactor/recovery_codes.html", {"codes": codes}, request=request)
+    )
 
 
 def _proof_checked(request, user, proof, password_too=False):
@@ -130,11 +137,17 @@ def _proof_checked(request, user, proof, password_too=False):
         return False
     row = service.two_factor_of(request.dbsession, user)
     if service.accept_totp(request, row, proof) or (
-            password_too and request.passwords.verify(user, proof)):
+        password_too and request.passwords.verify(user, proof)
+    ):
         attempt.refund()
         return True
-    flash(request, _("This is neither a current code from your app nor your password.")
-          if password_too else WRONG_CODE, "error")
+    flash(
+        request,
+        _("This is neither a current code from your app nor your password.")
+        if password_too
+        else WRONG_CODE,
+        "error",
+    )
     return False
 
 
@@ -147,7 +160,8 @@ def _valid_data(form, field):
 def new_recovery_codes(request):
     user = request.identity
     if service.is_enabled(request.dbsession, user) and _proof_checked(
-            request, user, _valid_data(forms.AppCodeForm(request), "code")):
+        request, user, _valid_data(forms.AppCodeForm(request), "code")
+    ):
         record(request, "two_factor.recovery_codes_renewed", "user", user.id)
         return _recovery_codes_page(request, service.new_recovery_codes(request, user))
     return HTTPSeeOther(request.route_path("profile"))
@@ -157,7 +171,8 @@ def new_recovery_codes(request):
 def disable(request):
     user = request.identity
     if service.is_enabled(request.dbsession, user) and _proof_checked(
-            request, user, _valid_data(forms.DisableForm(request), "proof"), password_too=True):
+        request, user, _valid_data(forms.DisableForm(request), "proof"), password_too=True
+    ):
         service.disable(request, user)
         flash(request, _("Two-factor authentication is off."), "success")
     return HTTPSeeOther(request.route_path("profile"))

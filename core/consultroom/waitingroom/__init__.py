@@ -1,5 +1,6 @@
 """The waiting room: its texts (the organisation's "you are on time" text and
 service messages) and the live waiting lists of staff (``live``)."""
+
 from consultroom.waitingroom import hooks
 
 

@@ -12,6 +12,7 @@ Claiming is a conditional UPDATE (``... WHERE state = 'waiting'``) as the
 transaction's first statement, so of two simultaneous "call in" clicks
 exactly one updates the row; the other is told who won.
 """
+
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,8 +26,12 @@ from consultroom.appointments.link import arrival
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.realtime import (department_channel, unassigned_channel, user_channel,
-                                  client_channel)
+from consultroom.realtime import (
+    client_channel,
+    department_channel,
+    unassigned_channel,
+    user_channel,
+)
 from consultroom.realtime.models import CALLED, ENDED, IN_ROOM, WAITING, Room, Visit
 from consultroom.tenancy.timezones import local_now, to_utc
 
@@ -46,8 +51,7 @@ class Staff:
 
     @classmethod
     def of(cls, user):
-        return cls(user.id, user.organisation_id, user.department_id, user.role.value,
-                   user.name)
+        return cls(user.id, user.organisation_id, user.department_id, user.role.value, user.name)
 
 
 @dataclass
@@ -107,26 +111,38 @@ def _section_condition(organisation_id, key):
         return Visit.practitioner_id == number
     if kind == "dept":
         return and_(Visit.practitioner_id.is_(None), Visit.department_id == number)
-    return and_(Visit.practitioner_id.is_(None), Visit.department_id.is_(None),
-                Visit.organisation_id == number)
+    return and_(
+        Visit.practitioner_id.is_(None),
+        Visit.department_id.is_(None),
+        Visit.organisation_id == number,
+    )
 
 
 def visible_to(staff):
     """SQL condition: visits in ``staff``'s waiting list sections."""
-    return and_(Visit.organisation_id == staff.organisation_id,
-                or_(*(_section_condition(staff.organisation_id, k) for k in sections_of(staff))))
+    return and_(
+        Visit.organisation_id == staff.organisation_id,
+        or_(*(_section_condition(staff.organisation_id, k) for k in sections_of(staff))),
+    )
 
 
 def _appointment_visible_to(staff):
     own = Appointment.practitioner_id == staff.id
-    department = and_(Appointment.practitioner_id.is_(None),
-                      Appointment.department_id == staff.department_id) \
-        if staff.department_id else false()
-    unassigned = and_(Appointment.practitioner_id.is_(None),
-                      Appointment.department_id.is_(None)) \
-        if staff.role == Role.org_admin.value else false()
-    return and_(Appointment.organisation_id == staff.organisation_id,
-                or_(own, department, unassigned))
+    department = (
+        and_(
+            Appointment.practitioner_id.is_(None), Appointment.department_id == staff.department_id
+        )
+        if staff.department_id
+        else false()
+    )
+    unassigned = (
+        and_(Appointment.practitioner_id.is_(None), Appointment.department_id.is_(None))
+        if staff.role == Role.org_admin.value
+        else false()
+    )
+    return and_(
+        Appointment.organisation_id == staff.organisation_id, or_(own, department, unassigned)
+    )
 
 
 def _present(grace, now):
@@ -150,63 +166,97 @@ def entries(dbsession, organisation, key, grace, now=None):
     """The waiting list section ``key``: present, waiting visits by arrival."""
     now = now or utcnow()
     visits = dbsession.scalars(
-        select(Visit).where(Visit.organisation_id == organisation.id, Visit.state == WAITING,
-                            _section_condition(organisation.id, key), _present(grace, now))
+        select(Visit)
+        .where(
+            Visit.organisation_id == organisation.id,
+            Visit.state == WAITING,
+            _section_condition(organisation.id, key),
+            _present(grace, now),
+        )
         .order_by(Visit.arrived_at, Visit.id)
         # What each entry shows, in a few queries rather than several per visit.
-        .options(selectinload(Visit.appointment).selectinload(Appointment.client),
-                 selectinload(Visit.appointment).selectinload(Appointment.department),
-                 selectinload(Visit.appointment).selectinload(Appointment.practitioner)
-                 .selectinload(User.department))).all()
+        .options(
+            selectinload(Visit.appointment).selectinload(Appointment.client),
+            selectinload(Visit.appointment).selectinload(Appointment.department),
+            selectinload(Visit.appointment)
+            .selectinload(Appointment.practitioner)
+            .selectinload(User.department),
+        )
+    ).all()
     return [_entry(visit) for visit in visits]
 
 
 def _entry(visit):
     appointment = visit.appointment
     department = appointment.department or (
-        appointment.practitioner.department if appointment.practitioner else None)
+        appointment.practitioner.department if appointment.practitioner else None
+    )
     return {
-        "id": visit.id, "appointment_id": appointment.id, "name": client_name(appointment),
+        "id": visit.id,
+        "appointment_id": appointment.id,
+        "name": client_name(appointment),
         "starts_at": _iso(appointment.starts_at),
-        "arrival": visit.arrival, "department": department.name if department else None,
-        "connected": visit.connected, "arrived_at": _iso(visit.arrived_at),
+        "arrival": visit.arrival,
+        "department": department.name if department else None,
+        "connected": visit.connected,
+        "arrived_at": _iso(visit.arrived_at),
         "note": visit.note,
     }
 
 
 def section_message(dbsession, organisation, key, grace):
-    return {"type": "_section", "key": key, "at": time.time(),
-            "entries": entries(dbsession, organisation, key, grace)}
+    return {
+        "type": "_section",
+        "key": key,
+        "at": time.time(),
+        "entries": entries(dbsession, organisation, key, grace),
+    }
 
 
 def waiting_appointment_ids(dbsession, organisation_id):
     """The appointments whose clients are in the waiting room now."""
-    return dbsession.scalars(select(Visit.appointment_id).where(
-        Visit.organisation_id == organisation_id, Visit.state == WAITING)).all()
+    return dbsession.scalars(
+        select(Visit.appointment_id).where(
+            Visit.organisation_id == organisation_id, Visit.state == WAITING
+        )
+    ).all()
 
 
 def waiting_count(dbsession, staff, grace):
     """How many clients wait in ``staff``'s list (the menu's count)."""
-    return dbsession.scalar(select(func.count(Visit.id)).where(
-        visible_to(staff), Visit.state == WAITING, _present(grace, utcnow())))
+    return dbsession.scalar(
+        select(func.count(Visit.id)).where(
+            visible_to(staff), Visit.state == WAITING, _present(grace, utcnow())
+        )
+    )
 
 
 def upcoming(dbsession, staff, organisation, grace, now=None):
     """Today's appointments of ``staff`` whose client is not here (yet): what
     force start can open."""
     now = now or utcnow()
-    today = local_now(organisation).replace(hour=0, minute=0, second=0, microsecond=0,
-                                            tzinfo=None)
+    today = local_now(organisation).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     start, end = to_utc(today, organisation), to_utc(today + timedelta(days=1), organisation)
-    rows = dbsession.execute(
-        select(Appointment).outerjoin(Visit, Visit.appointment_id == Appointment.id)
-        .where(_appointment_visible_to(staff), Appointment.status == Status.scheduled,
-               Appointment.starts_at >= start, Appointment.starts_at < end,
-               or_(Visit.id.is_(None),
-                   and_(Visit.state == WAITING, ~_present(grace, now))))
-        .order_by(Appointment.starts_at)).scalars().all()
-    return [{"appointment_id": a.id, "name": client_name(a), "starts_at": _iso(a.starts_at)}
-            for a in rows]
+    rows = (
+        dbsession.execute(
+            select(Appointment)
+            .outerjoin(Visit, Visit.appointment_id == Appointment.id)
+            .where(
+                _appointment_visible_to(staff),
+                Appointment.status == Status.scheduled,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < end,
+                or_(Visit.id.is_(None), and_(Visit.state == WAITING, ~_present(grace, now))),
+            )
+            .order_by(Appointment.starts_at)
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        {"appointment_id": a.id, "name": client_name(a), "starts_at": _iso(a.starts_at)}
+        for a in rows
+    ]
 
 
 def arrive(dbsession, appointment, peer, events, now=None):
@@ -215,10 +265,15 @@ def arrive(dbsession, appointment, peer, events, now=None):
     now = now or utcnow()
     visit = dbsession.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
     if visit is None:
-        visit = Visit(organisation_id=appointment.organisation_id, appointment=appointment,
-                      practitioner_id=appointment.practitioner_id,
-                      department_id=appointment.department_id, state=WAITING,
-                      arrival=_arrival_of(appointment, now), arrived_at=now)
+        visit = Visit(
+            organisation_id=appointment.organisation_id,
+            appointment=appointment,
+            practitioner_id=appointment.practitioner_id,
+            department_id=appointment.department_id,
+            state=WAITING,
+            arrival=_arrival_of(appointment, now),
+            arrived_at=now,
+        )
         dbsession.add(visit)
     elif visit.arrived_at is None:  # force-started before the client came
         visit.arrival, visit.arrived_at = _arrival_of(appointment, now), now
@@ -236,9 +291,11 @@ def leave(dbsession, visit_id, peer, events, now=None):
     """The client's socket ``peer`` closed; a newer socket keeps the visit."""
     now = now or utcnow()
     result = dbsession.execute(
-        update(Visit).where(Visit.id == visit_id, Visit.peer == peer)
+        update(Visit)
+        .where(Visit.id == visit_id, Visit.peer == peer)
         .values(connected=False, left_at=now, last_seen=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     mark_changed(dbsession)
     if result.rowcount:
         visit = dbsession.get(Visit, visit_id)
@@ -248,11 +305,16 @@ def leave(dbsession, visit_id, peer, events, now=None):
 
 def open_room(dbsession, appointment, staff):
     """The appointment's open room, or a new one."""
-    room = dbsession.scalar(select(Room).where(
-        Room.appointment_id == appointment.id, Room.ended_at.is_(None)))
+    room = dbsession.scalar(
+        select(Room).where(Room.appointment_id == appointment.id, Room.ended_at.is_(None))
+    )
     if room is None:
-        room = Room(organisation_id=appointment.organisation_id, appointment_id=appointment.id,
-                    created_by_id=staff.id, started_at=utcnow())
+        room = Room(
+            organisation_id=appointment.organisation_id,
+            appointment_id=appointment.id,
+            created_by_id=staff.id,
+            started_at=utcnow(),
+        )
         dbsession.add(room)
         dbsession.flush()
     return room
@@ -272,14 +334,18 @@ def call_in(dbsession, staff, visit_id, events):
     Returns the Room; raises ClaimLost naming the winner (or nobody, when
     the client left), or LiveError when the visit is not in their list."""
     claimed = dbsession.execute(
-        update(Visit).where(Visit.id == visit_id, Visit.state == WAITING, visible_to(staff))
+        update(Visit)
+        .where(Visit.id == visit_id, Visit.state == WAITING, visible_to(staff))
         .values(state=CALLED, claimed_by_id=staff.id)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     mark_changed(dbsession)
     if claimed.rowcount != 1:
         seen = dbsession.execute(
-            select(Visit.state, User.name).outerjoin(User, Visit.claimed_by_id == User.id)
-            .where(visible_to(staff), Visit.id == visit_id)).first()
+            select(Visit.state, User.name)
+            .outerjoin(User, Visit.claimed_by_id == User.id)
+            .where(visible_to(staff), Visit.id == visit_id)
+        ).first()
         if seen is None:
             raise LiveError("not_found", _("This client is no longer waiting."))
         raise ClaimLost(seen.name or "")
@@ -289,16 +355,24 @@ def call_in(dbsession, staff, visit_id, events):
 
 def force_start(dbsession, staff, appointment_id, events):
     """Open the room of one of ``staff``'s appointments, client or not."""
-    appointment = dbsession.scalar(select(Appointment).where(
-        Appointment.id == appointment_id, _appointment_visible_to(staff),
-        Appointment.status == Status.scheduled))
+    appointment = dbsession.scalar(
+        select(Appointment).where(
+            Appointment.id == appointment_id,
+            _appointment_visible_to(staff),
+            Appointment.status == Status.scheduled,
+        )
+    )
     if appointment is None:
         raise LiveError("not_found", _("This appointment is not in your list."))
     visit = dbsession.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
     if visit is None:
-        visit = Visit(organisation_id=appointment.organisation_id, appointment=appointment,
-                      practitioner_id=appointment.practitioner_id,
-                      department_id=appointment.department_id, state=CALLED)
+        visit = Visit(
+            organisation_id=appointment.organisation_id,
+            appointment=appointment,
+            practitioner_id=appointment.practitioner_id,
+            department_id=appointment.department_id,
+            state=CALLED,
+        )
         dbsession.add(visit)
         dbsession.flush()
         return _admit(dbsession, visit, staff, events)
@@ -312,8 +386,7 @@ def force_start(dbsession, staff, appointment_id, events):
 
 def send_back(dbsession, room_id, events):
     """The client in room ``room_id`` goes back to the waiting room."""
-    visit = dbsession.scalar(select(Visit).where(Visit.room_id == room_id,
-                                                 Visit.state == IN_ROOM))
+    visit = dbsession.scalar(select(Visit).where(Visit.room_id == room_id, Visit.state == IN_ROOM))
     if visit is None:
         raise LiveError("not_found", _("The client is not in this room."))
     visit.state, visit.room_id, visit.claimed_by_id = WAITING, None, None
@@ -324,8 +397,9 @@ def send_back(dbsession, room_id, events):
 
 def note(dbsession, staff, visit_id, text, events):
     """A one-line message to a waiting client ("running 10 minutes late")."""
-    visit = dbsession.scalar(select(Visit).where(Visit.id == visit_id, visible_to(staff),
-                                                 Visit.state == WAITING))
+    visit = dbsession.scalar(
+        select(Visit).where(Visit.id == visit_id, visible_to(staff), Visit.state == WAITING)
+    )
     if visit is None:
         raise LiveError("not_found", _("This client is no longer waiting."))
     visit.note = text
@@ -342,4 +416,3 @@ def end_visit(dbsession, room_id, events):
         if was_waiting:
             events.touch(visit)
     return visit
-

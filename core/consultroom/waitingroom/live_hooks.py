@@ -1,4 +1,5 @@
 """The "Waiting room" menu entry, with the number of waiting clients."""
+
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom.i18n import _
 from consultroom.waitingroom.live import Staff, waiting_count
@@ -13,5 +14,8 @@ def consultroom_menu_items(request):
     label = request.localizer.translate(_("Waiting room"))
     if count:
         label = f"{label} ({count})"
-    return [MenuItem(label, request.route_path("waiting_list"), section="main", order=5,
-                     icon="waiting-room")]
+    return [
+        MenuItem(
+            label, request.route_path("waiting_list"), section="main", order=5, icon="waiting-room"
+        )
+    ]

@@ -1,4 +1,5 @@
 """The staff's live waiting list page."""
+
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -12,14 +13,19 @@ from consultroom.widgets.models import WalkInWidget
 def waiting_list(request):
     user = request.user
     switch = request.dbsession.get(WalkInSwitch, user.id)
-    widgets = request.dbsession.scalars(select(WalkInWidget).where(
-        WalkInWidget.organisation_id == request.organisation.id)
-        .order_by(WalkInWidget.name)).all()
+    widgets = request.dbsession.scalars(
+        select(WalkInWidget)
+        .where(WalkInWidget.organisation_id == request.organisation.id)
+        .order_by(WalkInWidget.name)
+    ).all()
     config = page_config(request, {"type": "hello", "role": "staff"})
     config["walk_in_available"] = bool(switch and switch.available)
-    return {"realtime": config,
-            "walk_in_widgets": [w for w in widgets
-                                if not w.departments or user.department in w.departments]}
+    return {
+        "realtime": config,
+        "walk_in_widgets": [
+            w for w in widgets if not w.departments or user.department in w.departments
+        ],
+    }
 
 
 def includeme(config):

@@ -1,5 +1,6 @@
 """What waiting clients read: service messages (the "you are on time" text is
 an organisation setting)."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Text
@@ -18,7 +19,8 @@ class ServiceMessage(OrganisationScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

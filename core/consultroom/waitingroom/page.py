@@ -1,18 +1,23 @@
 """What the client's waiting-room page shows: the appointment's local time,
 the organisation's waiting-room text with its placeholders filled, the
 current service messages and the disclaimer."""
+
 from dataclasses import dataclass
 
 from babel.dates import format_date, format_time
 from pyramid.events import BeforeRender
 
+from consultroom.clientmail.placeholders import fill
 from consultroom.tenancy.timezones import to_local
 from consultroom.waitingroom.messages import current_messages
-from consultroom.clientmail.placeholders import fill
 
-
-WAITING_ROOM_PLACEHOLDERS = ("client_name", "practitioner_name", "organisation_name",
-                             "date", "time")
+WAITING_ROOM_PLACEHOLDERS = (
+    "client_name",
+    "practitioner_name",
+    "organisation_name",
+    "date",
+    "time",
+)
 
 
 @dataclass
@@ -34,8 +39,13 @@ def waiting_room(request, appointment):
     org = request.organisation
     local = to_local(appointment.starts_at, org)
     locale = request.locale_name
-    with_name = (appointment.practitioner.name if appointment.practitioner
-                 else appointment.department.name if appointment.department else "")
+    with_name = (
+        appointment.practitioner.name
+        if appointment.practitioner
+        else appointment.department.name
+        if appointment.department
+        else ""
+    )
     values = {
         "client_name": appointment.client.display_name if appointment.client else "",
         "practitioner_name": with_name,

@@ -1,4 +1,5 @@
 """Administrators' pages: the waiting-room text and service messages."""
+
 import wtforms
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
@@ -23,13 +24,18 @@ WHOLE_ORGANISATION = 0
 
 
 class ServiceMessageForm(Form):
-    text = wtforms.TextAreaField(_("Message"), [v.DataRequired(), v.Length(max=1000)],
-                                 filters=[lambda s: (s or "").strip()])
+    text = wtforms.TextAreaField(
+        _("Message"), [v.DataRequired(), v.Length(max=1000)], filters=[lambda s: (s or "").strip()]
+    )
     department_id = wtforms.SelectField(_("Shown in"), coerce=int)
     expires_at = wtforms.DateTimeLocalField(
-        _("Remove automatically at"), [v.Optional()], format="%Y-%m-%dT%H:%M",
-        description=_("In your organisation's time zone. Leave empty to keep it until you"
-                      " delete it."))
+        _("Remove automatically at"),
+        [v.Optional()],
+        format="%Y-%m-%dT%H:%M",
+        description=_(
+            "In your organisation's time zone. Leave empty to keep it until you delete it."
+        ),
+    )
 
 
 def _scope_choices(request):
@@ -37,7 +43,8 @@ def _scope_choices(request):
     departments = request.organisation.departments
     if user.role is Role.org_admin:
         return [(WHOLE_ORGANISATION, _("The whole organisation"))] + [
-            (d.id, d.name) for d in departments]
+            (d.id, d.name) for d in departments
+        ]
     return [(d.id, d.name) for d in departments if d.id == user.department_id]
 
 
@@ -56,8 +63,11 @@ def _tell_waiting_clients(request):
         publish_after_commit(request, client_channel(appointment_id), {"type": "_resync"})
 
 
-@view_config(route_name="service_messages", renderer="waitingroom/service_messages.html",
-             permission="department.manage")
+@view_config(
+    route_name="service_messages",
+    renderer="waitingroom/service_messages.html",
+    permission="department.manage",
+)
 def service_messages(request):
     form = ServiceMessageForm(request)
     form.department_id.choices = options(_scope_choices(request))
@@ -75,21 +85,31 @@ def service_messages(request):
             )
             request.dbsession.add(message)
             request.dbsession.flush()
-            record(request, "service_message.create", "service_message", message.id,
-                   department_id=message.department_id)
+            record(
+                request,
+                "service_message.create",
+                "service_message",
+                message.id,
+                department_id=message.department_id,
+            )
             _tell_waiting_clients(request)
             flash(request, _("The message is shown in the waiting room."), "success")
             return HTTPSeeOther(request.route_path("service_messages"))
     messages = request.dbsession.scalars(manageable(request)).all()
-    return {"form": form, "messages": messages,
-            "local": lambda dt: to_local(dt, request.organisation)}
+    return {
+        "form": form,
+        "messages": messages,
+        "local": lambda dt: to_local(dt, request.organisation),
+    }
 
 
-@view_config(route_name="service_message_delete", permission="department.manage",
-             request_method="POST")
+@view_config(
+    route_name="service_message_delete", permission="department.manage", request_method="POST"
+)
 def service_message_delete(request):
     message = request.dbsession.scalar(
-        manageable(request).where(ServiceMessage.id == int(request.matchdict["id"])))
+        manageable(request).where(ServiceMessage.id == int(request.matchdict["id"]))
+    )
     if message is None:
         raise HTTPNotFound()
     record(request, "service_message.delete", "service_message", message.id)
@@ -99,8 +119,9 @@ def service_message_delete(request):
     return HTTPSeeOther(request.route_path("service_messages"))
 
 
-@view_config(route_name="service_messages_delete_all", permission="department.manage",
-             request_method="POST")
+@view_config(
+    route_name="service_messages_delete_all", permission="department.manage", request_method="POST"
+)
 def service_messages_delete_all(request):
     ids = [m.id for m in request.dbsession.scalars(manageable(request))]
     if ids:
@@ -113,12 +134,18 @@ def service_messages_delete_all(request):
 
 
 class WaitingRoomTextForm(Form):
-    text = wtforms.TextAreaField(_("Text for clients who are on time"), [v.Length(max=5000)],
-                                 filters=[lambda s: (s or "").strip()])
+    text = wtforms.TextAreaField(
+        _("Text for clients who are on time"),
+        [v.Length(max=5000)],
+        filters=[lambda s: (s or "").strip()],
+    )
 
 
-@view_config(route_name="waiting_room_text", renderer="waitingroom/text.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="waiting_room_text",
+    renderer="waitingroom/text.html",
+    permission="organisation.manage",
+)
 def waiting_room_text(request):
     org = request.organisation
     form = WaitingRoomTextForm(request, text=org.waiting_room_text)
@@ -127,8 +154,13 @@ def waiting_room_text(request):
         for message in wrong:
             form.add_error("text", message)
         if not wrong:
-            record(request, "organisation.waiting_room_text_update", "organisation", org.id,
-                   changed=org.waiting_room_text != form.text.data)
+            record(
+                request,
+                "organisation.waiting_room_text_update",
+                "organisation",
+                org.id,
+                changed=org.waiting_room_text != form.text.data,
+            )
             org.waiting_room_text = form.text.data
             flash(request, _("The waiting-room text is saved."), "success")
             return HTTPSeeOther(request.route_path("waiting_room_text"))

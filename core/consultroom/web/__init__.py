@@ -1,6 +1,7 @@
 """Page rendering: the theme's Jinja2 templates and static files, the values
 every template can use (menu, plugin slots, CSRF token, organisation), the
 error pages, and bad input refused before any view runs (inputs.py)."""
+
 from pathlib import Path
 
 from markupsafe import Markup
@@ -43,8 +44,7 @@ def theme_chain(settings):
 def theme_parts(chain, part):
     """``part`` ("templates", "static") of each theme in the chain that has it."""
     resolver = AssetResolver()
-    return [f"{theme}/{part}" for theme in chain
-            if resolver.resolve(f"{theme}/{part}").isdir()]
+    return [f"{theme}/{part}" for theme in chain if resolver.resolve(f"{theme}/{part}").isdir()]
 
 
 def add_theme_static(config, chain):
@@ -59,8 +59,11 @@ def add_theme_static(config, chain):
 
 def menu(request):
     """The staff menu: every enabled feature's entries, grouped by section."""
-    items = [i for result in request.hooks.consultroom_menu_items(request=request)
-             for i in (result or [])]
+    items = [
+        i
+        for result in request.hooks.consultroom_menu_items(request=request)
+        for i in (result or [])
+    ]
     sections = {}
     for item in sorted(items, key=lambda i: (i.order, i.label)):
         sections.setdefault(item.section, []).append(item)
@@ -68,9 +71,7 @@ def menu(request):
 
 
 def slot(request, name, **context):
-    parts = request.hooks.consultroom_template_slot(
-        request=request, slot=name, context=context
-    )
+    parts = request.hooks.consultroom_template_slot(request=request, slot=name, context=context)
     # Slot HTML comes from installed plugin code, which is trusted like the core.
     return Markup("").join(Markup(p) for p in reversed(parts) if p)  # nosec B704
 

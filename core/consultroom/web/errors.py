@@ -1,6 +1,7 @@
 """Error pages: unknown organisation or page (404), not allowed (403 or the
 login page), an expired form, bad input or an address that is not UTF-8
 (400). Never a traceback for the user."""
+
 from pyramid.csrf import get_csrf_token
 from pyramid.exceptions import BadCSRFToken, URLDecodeError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound
@@ -24,27 +25,36 @@ def _page(request, status, title, message):
 @notfound_view_config()
 def not_found(request):
     if request.site == UNKNOWN:
-        return _page(request, 404, _("Organisation not found"),
-                     _("There is no organisation at this address. Check the link"
-                       " you were given."))
-    return _page(request, 404, _("Page not found"),
-                 _("This page does not exist, or you cannot see it."))
+        return _page(
+            request,
+            404,
+            _("Organisation not found"),
+            _("There is no organisation at this address. Check the link you were given."),
+        )
+    return _page(
+        request, 404, _("Page not found"), _("This page does not exist, or you cannot see it.")
+    )
 
 
 @forbidden_view_config()
 def forbidden(request):
     if request.identity is None and request.method == "GET":
         return HTTPFound(request.route_url("login", _query={"next": request.path_qs}))
-    return _page(request, 403, _("Not allowed"),
-                 _("Your account may not open this page."))
+    return _page(request, 403, _("Not allowed"), _("Your account may not open this page."))
 
 
 @view_config(context=BadCSRFToken)
 def bad_csrf(request):
     get_csrf_token(request)  # make sure the next form gets a fresh token
-    return _page(request, 400, _("Form expired"),
-                 _("This form was open too long or came from elsewhere. Go back,"
-                   " reload the page and try again."))
+    return _page(
+        request,
+        400,
+        _("Form expired"),
+        _(
+            "This form was open too long or came from elsewhere. Go back,"
+            " reload the page and try again."
+        ),
+    )
 
 
 @view_config(context=TooManyTries)
@@ -66,9 +76,12 @@ def bad_address(request):
     request.context = DefaultRootFactory(request)
     raw = request.environ.get("PATH_INFO", "").encode("latin-1")
     request.path_info = raw.decode("utf-8", "replace")
-    return _page(request, 400, _("Invalid address"),
-                 _("This address contains characters that cannot be used. Check the link"
-                   " you were given."))
+    return _page(
+        request,
+        400,
+        _("Invalid address"),
+        _("This address contains characters that cannot be used. Check the link you were given."),
+    )
 
 
 def includeme(config):

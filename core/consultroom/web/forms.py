@@ -8,6 +8,7 @@ refuses NUL in text and an integer column a larger number, and near the ends
 of the calendar (years 1 and 9999) converting a date between time zones or
 adding a day to it overflows.
 """
+
 from datetime import date
 
 import wtforms
@@ -60,11 +61,15 @@ def storable(form, field):
         return
     if isinstance(data, str) and CONTROL.search(data):
         raise wtforms.validators.ValidationError(
-            _("Remove the special (control) characters from this field."))
+            _("Remove the special (control) characters from this field.")
+        )
     if isinstance(data, date) and not FIRST_YEAR <= data.year <= LAST_YEAR:
-        raise wtforms.validators.ValidationError(_(
-            "Check the year: enter a date between ${first} and ${last}.",
-            mapping={"first": FIRST_YEAR, "last": LAST_YEAR}))
+        raise wtforms.validators.ValidationError(
+            _(
+                "Check the year: enter a date between ${first} and ${last}.",
+                mapping={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+        )
     if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_INTEGER:
         raise wtforms.validators.ValidationError(_("This number is too large."))
 
@@ -79,5 +84,6 @@ class EmailAddress(wtforms.validators.Regexp):
 
     def __call__(self, form, field, message=None):
         # WTForms' own message, so its nl and de catalogues translate it.
-        return super().__call__(form, field, message or self.message
-                                or field.gettext("Invalid email address."))
+        return super().__call__(
+            form, field, message or self.message or field.gettext("Invalid email address.")
+        )

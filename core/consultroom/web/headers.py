@@ -16,6 +16,7 @@ so with ``frame-ancestors``; every other page may not be framed at all.
 
 HSTS only with ``security.hsts = true`` (production, behind HTTPS).
 """
+
 import re
 import secrets
 
@@ -24,10 +25,17 @@ from pyramid.events import NewResponse
 HEADER = "Content-Security-Policy"
 # A Host header safe to repeat inside the policy.
 _HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?", re.IGNORECASE)
-PERMISSIONS = ", ".join([
-    "camera=(self)", "microphone=(self)", "display-capture=(self)", "fullscreen=(self)",
-    "geolocation=()", "payment=()", "usb=()",
-])
+PERMISSIONS = ", ".join(
+    [
+        "camera=(self)",
+        "microphone=(self)",
+        "display-capture=(self)",
+        "fullscreen=(self)",
+        "geolocation=()",
+        "payment=()",
+        "usb=()",
+    ]
+)
 
 
 def _policy(request):
@@ -76,7 +84,8 @@ def _add_headers(event):
     own = _parse(response.headers.get(HEADER, ""))
     directives = {**own, **{k: v for k, v in _policy(request).items() if k not in own}}
     response.headers[HEADER] = "; ".join(
-        f"{name} {value}".strip() for name, value in directives.items())
+        f"{name} {value}".strip() for name, value in directives.items()
+    )
     headers = response.headers
     headers["X-Content-Type-Options"] = "nosniff"
     # Pages with a token in their address set no-referrer themselves.

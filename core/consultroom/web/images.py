@@ -1,5 +1,6 @@
 """Checked image uploads: a size cap, a real decode with Pillow (the file
 name and declared type are not trusted), and scaling to fit a box."""
+
 import io
 import warnings
 
@@ -36,8 +37,13 @@ def fit_image(data, box):
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return _fit(data, box)
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, OSError, SyntaxError):
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+    ):
         raise ImageRejected(_("This file is not an image we can read.")) from None
 
 

@@ -17,6 +17,7 @@ not checked.
 ``parse_json`` is ``json.loads`` for input: JSON nested too deeply for the
 parser is a ValueError like any other bad JSON, not a RecursionError.
 """
+
 import json
 import re
 from urllib.parse import parse_qsl
@@ -35,8 +36,12 @@ class BadInput(HTTPBadRequest):
     """The address, query or form held bytes no view should see."""
 
     def __init__(self):
-        super().__init__(_("The address or the form contained characters that cannot be"
-                           " used, such as control characters. Remove them and try again."))
+        super().__init__(
+            _(
+                "The address or the form contained characters that cannot be"
+                " used, such as control characters. Remove them and try again."
+            )
+        )
 
 
 def parse_json(data):
@@ -54,8 +59,12 @@ def _decodes(request):
     try:
         request.GET  # noqa: B018  (decodes the query strictly)
         if request.content_type == FORM:
-            parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
-                      encoding="utf-8", errors="strict")
+            parse_qsl(
+                request.body.decode("utf-8"),
+                keep_blank_values=True,
+                encoding="utf-8",
+                errors="strict",
+            )
     except UnicodeDecodeError:
         return False
     return True

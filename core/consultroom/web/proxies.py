@@ -10,6 +10,7 @@ entries to its left are the client's own claims. The result replaces
 ``REMOTE_ADDR`` and the header is dropped, so ``request.client_addr`` is the
 client everywhere.
 """
+
 import ipaddress
 from functools import lru_cache
 

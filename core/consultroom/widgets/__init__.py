@@ -1,4 +1,5 @@
 """The walk-in widget and the origins allowed to embed widgets."""
+
 from consultroom.widgets import hooks
 
 

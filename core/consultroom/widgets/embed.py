@@ -8,6 +8,7 @@ would fail every POST there. The widget forms carry a stateless token
 instead: an HMAC, with the session secret, of the organisation, the form and
 an expiry time. The widget pages use no session at all.
 """
+
 import hashlib
 import hmac
 import time
@@ -37,17 +38,29 @@ def parse_origin(text):
     except ValueError:
         raise OriginRejected(_("${origin} is not a web address.", mapping=mapping)) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OriginRejected(_("${origin}: start with https:// and give the site's name.",
-                               mapping=mapping))
-    if parts.username is not None or parts.password is not None or "*" in text \
-            or parts.path not in ("", "/") or parts.query or parts.fragment \
-            or text.endswith(("?", "#")):
-        raise OriginRejected(_("${origin}: give only the scheme, the site's name and"
-                               " optionally a port, like https://www.example.org.",
-                               mapping=mapping))
+        raise OriginRejected(
+            _("${origin}: start with https:// and give the site's name.", mapping=mapping)
+        )
+    if (
+        parts.username is not None
+        or parts.password is not None
+        or "*" in text
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or text.endswith(("?", "#"))
+    ):
+        raise OriginRejected(
+            _(
+                "${origin}: give only the scheme, the site's name and"
+                " optionally a port, like https://www.example.org.",
+                mapping=mapping,
+            )
+        )
     host = parts.hostname
-    if not all(label and label.replace("-", "").isalnum() and label.isascii()
-               for label in host.split(".")):
+    if not all(
+        label and label.replace("-", "").isalnum() and label.isascii() for label in host.split(".")
+    ):
         raise OriginRejected(_("${origin} is not a web address.", mapping=mapping))
     default = {"http": 80, "https": 443}[parts.scheme]
     suffix = f":{port}" if port is not None and port != default else ""
@@ -64,8 +77,9 @@ def parse_origins(text):
             if origin not in result:
                 result.append(origin)
     if len(result) > MAX_ORIGINS:
-        raise OriginRejected(_("At most ${n} sites can embed the widgets.",
-                               mapping={"n": MAX_ORIGINS}))
+        raise OriginRejected(
+            _("At most ${n} sites can embed the widgets.", mapping={"n": MAX_ORIGINS})
+        )
     return result
 
 
@@ -110,6 +124,11 @@ def check_form_token(request, form):
     a valid, unexpired token for ``form``."""
     expires, _dot, signature = request.POST.get(TOKEN_FIELD, "").partition(".")
     readable = expires.isascii() and expires.isdigit() and len(expires) <= 12
-    if not readable or int(expires) < time.time() or not hmac.compare_digest(
-            signature.encode(), _signature(request, form, int(expires)).encode()):
+    if (
+        not readable
+        or int(expires) < time.time()
+        or not hmac.compare_digest(
+            signature.encode(), _signature(request, form, int(expires)).encode()
+        )
+    ):
         raise BadCSRFToken()

@@ -1,5 +1,6 @@
 """Forms: the walk-in widget's configuration, its visitors' intake, and the
 origins allowed to embed the widgets."""
+
 import re
 
 import wtforms
@@ -42,34 +43,46 @@ def _strip(value):
 
 
 def _long_text(label, description=None):
-    return wtforms.TextAreaField(label, [v.Optional(), v.Length(max=5000)], filters=[_strip],
-                                 description=description)
+    return wtforms.TextAreaField(
+        label, [v.Optional(), v.Length(max=5000)], filters=[_strip], description=description
+    )
 
 
 class WalkInWidgetForm(Form):
-    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)],
-                               filters=[_strip])
+    name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip])
     departments = wtforms.SelectMultipleField(
-        _("Departments"), coerce=int, choices=[],
-        description=_("Practitioners of these departments are listed. None chosen: all"
-                      " practitioners."))
-    opening_hours = _long_text(_("Opening hours"), _("Shown above the list, e.g. \"Weekdays"
-                                                     " 9:00–12:00\"."))
+        _("Departments"),
+        coerce=int,
+        choices=[],
+        description=_(
+            "Practitioners of these departments are listed. None chosen: all practitioners."
+        ),
+    )
+    opening_hours = _long_text(
+        _("Opening hours"), _('Shown above the list, e.g. "Weekdays 9:00–12:00".')
+    )
     absence_text = _long_text(_("Text when nobody is available"))
     primary_colour = wtforms.StringField(_("Main colour"), [v.InputRequired(), COLOUR])
     background_colour = wtforms.StringField(_("Background colour"), [v.InputRequired(), COLOUR])
     intake_fields = wtforms.SelectMultipleField(
-        _("Visitors must fill in"), choices=options(INTAKE_LABELS.items()),
-        description=_("The visitor also always accepts the terms."))
+        _("Visitors must fill in"),
+        choices=options(INTAKE_LABELS.items()),
+        description=_("The visitor also always accepts the terms."),
+    )
     terms_text = _long_text(_("Terms"))
-    logo = wtforms.FileField(_("Logo"), description=_(
-        "PNG, JPEG, GIF or WebP, at most 2 MB; scaled to fit 300 × 100 pixels."))
+    logo = wtforms.FileField(
+        _("Logo"),
+        description=_("PNG, JPEG, GIF or WebP, at most 2 MB; scaled to fit 300 × 100 pixels."),
+    )
     remove_logo = wtforms.BooleanField(_("Remove the logo"))
-    background = wtforms.FileField(_("Background image"), description=_(
-        "PNG, JPEG, GIF or WebP, at most 5 MB; scaled to fit 1600 × 1200 pixels."))
+    background = wtforms.FileField(
+        _("Background image"),
+        description=_("PNG, JPEG, GIF or WebP, at most 5 MB; scaled to fit 1600 × 1200 pixels."),
+    )
     remove_background = wtforms.BooleanField(_("Remove the background image"))
-    custom_css = wtforms.TextAreaField(_("Custom CSS"), [v.Optional(), v.Length(max=20000)],
-                                       filters=[clean_css])
+    custom_css = wtforms.TextAreaField(
+        _("Custom CSS"), [v.Optional(), v.Length(max=20000)], filters=[clean_css]
+    )
 
     def __init__(self, request, department_choices, **kwargs):
         super().__init__(request, **kwargs)
@@ -77,9 +90,13 @@ class WalkInWidgetForm(Form):
 
 
 class EmbedOriginsForm(Form):
-    origins = wtforms.TextAreaField(_("Websites that may show the widgets"), description=_(
-        "One per line, like https://www.example.org (with a port if it is not the"
-        " usual one; no path)."))
+    origins = wtforms.TextAreaField(
+        _("Websites that may show the widgets"),
+        description=_(
+            "One per line, like https://www.example.org (with a port if it is not the"
+            " usual one; no path)."
+        ),
+    )
 
     def check(self):
         """The parsed origins, or None with the reason on the field."""
@@ -96,19 +113,25 @@ def _intake_field(name):
     """A required form field for intake field ``name``."""
     label = INTAKE_LABELS[name]
     if name == "date_of_birth":
-        return wtforms.DateField(label, [v.InputRequired(), stop_if_unreadable,
-                                         past_birth_date])
-    checks = {"initials": [v.Length(max=20)], "last_name": [v.Length(max=200)],
-              "email": [v.Length(max=254), EmailAddress()], "phone": [v.Length(max=50)],
-              "client_number": [v.Length(max=100)]}[name]
+        return wtforms.DateField(label, [v.InputRequired(), stop_if_unreadable, past_birth_date])
+    checks = {
+        "initials": [v.Length(max=20)],
+        "last_name": [v.Length(max=200)],
+        "email": [v.Length(max=254), EmailAddress()],
+        "phone": [v.Length(max=50)],
+        "client_number": [v.Length(max=100)],
+    }[name]
     return wtforms.StringField(label, [v.DataRequired(), *checks], filters=[_strip])
 
 
 def intake_form_class(widget):
     """The visitor's form: the widget's intake fields, all required, and the terms."""
-    fields = {name: _intake_field(name) for name in INTAKE_FIELDS
-              if name in (widget.intake_fields or [])}
+    fields = {
+        name: _intake_field(name) for name in INTAKE_FIELDS if name in (widget.intake_fields or [])
+    }
     fields["terms"] = wtforms.BooleanField(
-        _("I accept the terms."), [v.DataRequired(message=_("Accept the terms to continue."))],
-        description=widget.terms_text or None)
+        _("I accept the terms."),
+        [v.DataRequired(message=_("Accept the terms to continue."))],
+        description=widget.terms_text or None,
+    )
     return type("IntakeForm", (Form,), fields)

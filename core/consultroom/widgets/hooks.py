@@ -1,4 +1,5 @@
 """The widgets feature's menu entry."""
+
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom.i18n import _
 
@@ -7,5 +8,11 @@ from consultroom.i18n import _
 def consultroom_menu_items(request):
     if not request.has_permission("organisation.manage"):
         return []
-    return [MenuItem(request.localizer.translate(_("Widgets")), request.route_path("widgets"),
-                     section="organisation", order=60)]
+    return [
+        MenuItem(
+            request.localizer.translate(_("Widgets")),
+            request.route_path("widgets"),
+            section="organisation",
+            order=60,
+        )
+    ]

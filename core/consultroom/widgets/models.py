@@ -1,4 +1,5 @@
 """The walk-in widget: an organisation's iframe listing who can be seen now."""
+
 import secrets
 from datetime import datetime
 
@@ -10,7 +11,8 @@ from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
 walk_in_widget_department = Table(
-    "walk_in_widget_department", Base.metadata,
+    "walk_in_widget_department",
+    Base.metadata,
     Column("widget_id", ForeignKey("walk_in_widget.id", ondelete="CASCADE"), primary_key=True),
     Column("department_id", ForeignKey("department.id", ondelete="CASCADE"), primary_key=True),
 )

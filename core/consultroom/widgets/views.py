@@ -1,5 +1,6 @@
 """Organisation admin pages: the walk-in widgets and the websites that may
 embed the widgets."""
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -16,8 +17,7 @@ IMAGES = {  # form field -> (max bytes, box)
     "logo": (2 * 1024 * 1024, (300, 100)),
     "background": (5 * 1024 * 1024, (1600, 1200)),
 }
-SETTINGS = ("name", "opening_hours", "absence_text", "terms_text", "intake_fields",
-            "custom_css")
+SETTINGS = ("name", "opening_hours", "absence_text", "terms_text", "intake_fields", "custom_css")
 
 
 def _widgets_query(request):
@@ -26,24 +26,30 @@ def _widgets_query(request):
 
 def _widget(request):
     widget = request.dbsession.scalar(
-        _widgets_query(request).where(WalkInWidget.id == int(request.matchdict["id"])))
+        _widgets_query(request).where(WalkInWidget.id == int(request.matchdict["id"]))
+    )
     if widget is None:
         raise HTTPNotFound()
     return widget
 
 
 def _departments(request):
-    return request.dbsession.scalars(select(Department).where(
-        Department.organisation_id == request.organisation.id).order_by(Department.name)).all()
+    return request.dbsession.scalars(
+        select(Department)
+        .where(Department.organisation_id == request.organisation.id)
+        .order_by(Department.name)
+    ).all()
 
 
-@view_config(route_name="widgets", renderer="widgets/list.html",
-             permission="organisation.manage")
+@view_config(route_name="widgets", renderer="widgets/list.html", permission="organisation.manage")
 def widget_list(request):
     org = request.organisation
     widgets = request.dbsession.scalars(_widgets_query(request).order_by(WalkInWidget.name)).all()
-    return {"widgets": widgets, "booking_url": org_url(request, org, "/book"),
-            "walk_in_url": lambda w: org_url(request, org, f"/walk-in/{w.public_id}")}
+    return {
+        "widgets": widgets,
+        "booking_url": org_url(request, org, "/book"),
+        "walk_in_url": lambda w: org_url(request, org, f"/walk-in/{w.public_id}"),
+    }
 
 
 def _read_images(form, request):
@@ -80,8 +86,9 @@ def _save(request, widget, form, departments):
 
 def _edit(request, widget):
     departments = _departments(request)
-    initial = {name: getattr(widget, name) for name in
-               (*SETTINGS, "primary_colour", "background_colour")}
+    initial = {
+        name: getattr(widget, name) for name in (*SETTINGS, "primary_colour", "background_colour")
+    }
     initial["departments"] = [d.id for d in widget.departments]
     form = WalkInWidgetForm(request, departments, **initial)
     if request.method == "POST" and form.validate():
@@ -91,25 +98,35 @@ def _edit(request, widget):
     return {"form": form, "widget": widget}
 
 
-@view_config(route_name="walk_in_widget_new", renderer="widgets/form.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="walk_in_widget_new", renderer="widgets/form.html", permission="organisation.manage"
+)
 def widget_new(request):
     # The column defaults, which SQLAlchemy fills in only on insert.
-    widget = WalkInWidget(organisation_id=request.organisation.id, name="", opening_hours="",
-                          absence_text="", terms_text="", custom_css="",
-                          intake_fields=["last_name"], primary_colour="#1f6f8b",
-                          background_colour="#ffffff")
+    widget = WalkInWidget(
+        organisation_id=request.organisation.id,
+        name="",
+        opening_hours="",
+        absence_text="",
+        terms_text="",
+        custom_css="",
+        intake_fields=["last_name"],
+        primary_colour="#1f6f8b",
+        background_colour="#ffffff",
+    )
     return _edit(request, widget)
 
 
-@view_config(route_name="walk_in_widget_edit", renderer="widgets/form.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="walk_in_widget_edit", renderer="widgets/form.html", permission="organisation.manage"
+)
 def widget_edit(request):
     return _edit(request, _widget(request))
 
 
-@view_config(route_name="walk_in_widget_delete", permission="organisation.manage",
-             request_method="POST")
+@view_config(
+    route_name="walk_in_widget_delete", permission="organisation.manage", request_method="POST"
+)
 def widget_delete(request):
     widget = _widget(request)
     request.dbsession.delete(widget)
@@ -117,8 +134,11 @@ def widget_delete(request):
     return HTTPSeeOther(request.route_path("widgets"))
 
 
-@view_config(route_name="embed_origins", renderer="widgets/embed_origins.html",
-             permission="organisation.manage")
+@view_config(
+    route_name="embed_origins",
+    renderer="widgets/embed_origins.html",
+    permission="organisation.manage",
+)
 def embed_origins(request):
     org = request.organisation
     form = EmbedOriginsForm(request, origins="\n".join(org.embed_origins or []))

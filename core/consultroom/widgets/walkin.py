@@ -1,5 +1,6 @@
 """The walk-in widget's public pages: who can be seen now, and the intake
 form that takes a visitor straight to that practitioner's waiting room."""
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -40,17 +41,22 @@ def available_now(dbsession, organisation, widget, now=None):
     Keep every "who may a walk-in visitor see" rule here.
     """
     local = local_now(organisation, now)
-    staff = select(User).where(User.organisation_id == organisation.id, User.active,
-                               User.role.in_(STAFF_ROLES))
+    staff = select(User).where(
+        User.organisation_id == organisation.id, User.active, User.role.in_(STAFF_ROLES)
+    )
     if widget.departments:
         staff = staff.where(User.department_id.in_([d.id for d in widget.departments]))
-    seen = {user.id: user for user in dbsession.scalars(
-        staff.join(WalkInSwitch, WalkInSwitch.user_id == User.id)
-        .where(WalkInSwitch.available))}
+    seen = {
+        user.id: user
+        for user in dbsession.scalars(
+            staff.join(WalkInSwitch, WalkInSwitch.user_id == User.id).where(WalkInSwitch.available)
+        )
+    }
     rows = dbsession.execute(
         staff.join(AvailabilityBlock, AvailabilityBlock.practitioner_id == User.id)
         .where(AvailabilityBlock.organisation_id == organisation.id)
-        .add_columns(AvailabilityBlock)).all()
+        .add_columns(AvailabilityBlock)
+    ).all()
     for user, block in rows:
         if user.id not in seen and _covers(block, local):
             seen[user.id] = user
@@ -58,9 +64,12 @@ def available_now(dbsession, organisation, widget, now=None):
 
 
 def _widget(request):
-    widget = request.dbsession.scalar(select(WalkInWidget).where(
-        WalkInWidget.organisation_id == request.organisation.id,
-        WalkInWidget.public_id == request.matchdict["public_id"]))
+    widget = request.dbsession.scalar(
+        select(WalkInWidget).where(
+            WalkInWidget.organisation_id == request.organisation.id,
+            WalkInWidget.public_id == request.matchdict["public_id"],
+        )
+    )
     if widget is None:
         raise HTTPNotFound()
     return widget
@@ -74,8 +83,7 @@ def _page(widget, **values):
 def walk_in(request):
     embeddable(request)
     widget = _widget(request)
-    return _page(widget, available=available_now(request.dbsession, request.organisation,
-                                                 widget))
+    return _page(widget, available=available_now(request.dbsession, request.organisation, widget))
 
 
 @view_config(route_name="walk_in_available", renderer="json")
@@ -85,10 +93,16 @@ def walk_in_available(request):
     embeddable(request)
     widget = _widget(request)
     request.response.cache_control = "no-store"
-    return {"available": [
-        {"id": user.id, "name": user.name,
-         "url": request.route_path("walk_in_intake", public_id=widget.public_id, id=user.id)}
-        for user in available_now(request.dbsession, request.organisation, widget)]}
+    return {
+        "available": [
+            {
+                "id": user.id,
+                "name": user.name,
+                "url": request.route_path("walk_in_intake", public_id=widget.public_id, id=user.id),
+            }
+            for user in available_now(request.dbsession, request.organisation, widget)
+        ]
+    }
 
 
 def _image(request, name):
@@ -113,15 +127,19 @@ def _new_client(request, widget, form, practitioner):
     """A new client from the intake (never matched to an existing record)."""
     values = {name: form[name].data for name in widget.intake_fields if name in form}
     values.setdefault("last_name", request.localizer.translate(_("Walk-in visitor")))
-    return Client(organisation_id=request.organisation.id, language=request.locale_name,
-                  practitioners=[practitioner],
-                  departments=[practitioner.department] if practitioner.department else [],
-                  **values)
+    return Client(
+        organisation_id=request.organisation.id,
+        language=request.locale_name,
+        practitioners=[practitioner],
+        departments=[practitioner.department] if practitioner.department else [],
+        **values,
+    )
 
 
 # require_csrf=False: the widget's forms carry their own token (widgets.embed).
-@view_config(route_name="walk_in_intake", renderer="widgets/walk_in_intake.html",
-             require_csrf=False)
+@view_config(
+    route_name="walk_in_intake", renderer="widgets/walk_in_intake.html", require_csrf=False
+)
 def intake(request):
     embeddable(request)
     widget = _widget(request)
@@ -139,22 +157,36 @@ def intake(request):
                 client = _new_client(request, widget, form, practitioner)
                 dbsession.add(client)
                 appointment = create_appointment(
-                    request, client=client, practitioner=practitioner, starts_at=utcnow(),
-                    duration_minutes=WALK_IN_MINUTES, kind=Kind.walk_in, notify=False)
+                    request,
+                    client=client,
+                    practitioner=practitioner,
+                    starts_at=utcnow(),
+                    duration_minutes=WALK_IN_MINUTES,
+                    kind=Kind.walk_in,
+                    notify=False,
+                )
         except AppointmentError as exc:
             form.add_error("terms", exc.args[0])
         else:
             return HTTPSeeOther(f"/c/{appointment.token}")
-    return _page(widget, form=form, practitioner=practitioner, token_field=TOKEN_FIELD,
-                 token=form_token(request, FORM))
+    return _page(
+        widget,
+        form=form,
+        practitioner=practitioner,
+        token_field=TOKEN_FIELD,
+        token=form_token(request, FORM),
+    )
 
 
 def _gone(request, widget, available):
     """The list again: this practitioner is no longer (or never was) available."""
     request.response.status = 409
     request.override_renderer = "widgets/walk_in.html"
-    return _page(widget, available=available,
-                 notice=_("This practitioner is no longer available. Choose someone else."))
+    return _page(
+        widget,
+        available=available,
+        notice=_("This practitioner is no longer available. Choose someone else."),
+    )
 
 
 def includeme(config):

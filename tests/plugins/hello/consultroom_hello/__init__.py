@@ -2,6 +2,7 @@
 example in docs/plugins.md): its own page and static file, a menu entry, a
 dashboard slot, per-organisation settings, a table with its own migration
 branch, and lifecycle hooks."""
+
 from markupsafe import escape
 from pyramid.view import view_config
 from sqlalchemy import ForeignKey, String, select
@@ -40,11 +41,13 @@ def greeting(request):
     return plugin.settings.values(row.settings if row else {})["greeting"]
 
 
-@view_config(route_name="hello.index", renderer="consultroom_hello:templates/hello.html",
-             permission="staff")
+@view_config(
+    route_name="hello.index", renderer="consultroom_hello:templates/hello.html", permission="staff"
+)
 def hello_page(request):
     visits = request.dbsession.scalars(
-        select(Visit).where(Visit.organisation_id == request.organisation.id)).all()
+        select(Visit).where(Visit.organisation_id == request.organisation.id)
+    ).all()
     return {"greeting": greeting(request), "visits": visits}
 
 
@@ -58,7 +61,8 @@ def consultroom_menu_items(request):
 def consultroom_template_slot(request, slot, context):
     CALLS.append(("slot", request.organisation.subdomain))
     if slot == "dashboard":
-        return f'<p class="hello-slot">{escape(greeting(request))}, {escape(context["user"].name)}!</p>'
+        name = escape(context["user"].name)
+        return f'<p class="hello-slot">{escape(greeting(request))}, {name}!</p>'
     return None
 
 

@@ -4,6 +4,7 @@ Revision ID: h001
 Revises:
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,9 +20,12 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("note", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"],
-                                name=op.f("fk_hello_visit_organisation_id_organisation"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_hello_visit_organisation_id_organisation"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hello_visit")),
     )
 

@@ -1,4 +1,5 @@
 """notes: note table"""
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -12,10 +13,18 @@ def upgrade():
     op.create_table(
         "notes_note",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("organisation_id", sa.Integer(),
-                  sa.ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.Integer(),
-                  sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "organisation_id",
+            sa.Integer(),
+            sa.ForeignKey("organisation.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id",
+            sa.Integer(),
+            sa.ForeignKey("user_account.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("text", sa.String(500), nullable=False),
     )
 
