@@ -11,8 +11,9 @@ from sqlalchemy import select
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment, Status
 from consultroom.clients.models import Client, Participant
-from consultroom.jobs import anonymise, organisation_request, reminders, run_due
+from consultroom.jobs import anonymise, reminders, run_due
 from consultroom.mail.models import OutboxMessage
+from consultroom.web.sites import site_request
 
 # 4 March 2031: Amsterdam is UTC+1.
 DAY = datetime(2031, 3, 4)
@@ -89,11 +90,11 @@ def test_a_claimed_reminder_is_left_to_the_worker_that_claimed_it(app, clinic, d
     booked = appointment(utc(14))
     with frozen(utc(8)):
         # Worker one claims the row (its transaction still open: the mail is not out)...
-        first = organisation_request(app.registry, "alpha")
+        first = site_request(app.registry, "alpha")
         with first.tm:
             assert reminders.claim(first, booked.id, utc(8))
             # ...worker two, in the same moment, finds nothing to claim.
-            second = organisation_request(app.registry, "alpha")
+            second = site_request(app.registry, "alpha")
             with second.tm:
                 assert not reminders.claim(second, booked.id, utc(8))
                 assert reminders.remind(second, booked.id, utc(8)) == 0
@@ -219,7 +220,7 @@ def test_anonymising_claims_rows_once(app, clinic, dbsession):
     org, client, practitioner, appointment = clinic
     org.settings = {"anonymise_after_days": 1}
     old = appointment(NOW - timedelta(days=5))
-    first, second = (organisation_request(app.registry, "alpha") for _ in range(2))
+    first, second = (site_request(app.registry, "alpha") for _ in range(2))
     with first.tm:
         assert anonymise.due(first, NOW) == [old.id]
         assert anonymise.anonymise(first, [old.id], NOW) == 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from consultroom.tenancy.hosts import CONSOLE, ORGANISATION, UNKNOWN, subdomain_of
+from consultroom.web.sites import CONSOLE, ORGANISATION, UNKNOWN, subdomain_of
 
 
 @pytest.mark.sqlite_only

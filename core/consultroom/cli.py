@@ -13,7 +13,6 @@ import sys
 import time
 
 from pyramid.paster import get_appsettings, setup_logging
-from pyramid.request import Request, apply_request_extensions
 from pyramid.scripting import prepare
 from sqlalchemy import select
 
@@ -25,8 +24,8 @@ from consultroom.app import make_config
 from consultroom.audit import record
 from consultroom.mail import mail_outbox
 from consultroom.tenancy import service as tenancy
-from consultroom.tenancy.hosts import public_base
 from consultroom.tenancy.models import Department, Organisation
+from consultroom.web.sites import public_base, site_request
 
 
 class CommandError(Exception):
@@ -58,16 +57,10 @@ class Environment:
         """Pop prepare's thread-local request and registry."""
         self._env["closer"]()
 
-    def request(self, subdomain=None):
-        request = Request.blank("/", base_url=public_base(self.settings, subdomain))
-        request.registry = self.registry
-        apply_request_extensions(request)
-        return request
-
     def run(self, action, subdomain=None):
         """Call ``action(request)`` in one transaction, for the console or
         the organisation at ``subdomain``."""
-        request = self.request(subdomain)
+        request = site_request(self.registry, subdomain)
         with request.tm:
             if subdomain and request.organisation is None:
                 raise CommandError(f"no organisation with subdomain {subdomain!r}")

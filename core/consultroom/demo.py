@@ -6,7 +6,7 @@ from sqlalchemy import select
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
 from consultroom.tenancy import service as tenancy
-from consultroom.tenancy.hosts import public_base
+from consultroom.web.sites import public_base
 
 DEMO_SUBDOMAIN = "demo"
 DEMO_PASSWORD = "consultroom-demo"  # the documented demo login  # nosec B105

@@ -9,7 +9,7 @@ from pyramid.csrf import new_csrf_token
 from pyramid.security import Allowed, Denied
 
 from consultroom.accounts.models import Role, User
-from consultroom.tenancy.hosts import CONSOLE, ORGANISATION
+from consultroom.web.sites import CONSOLE, ORGANISATION
 
 SESSION_USER = "user_id"
 SESSION_GENERATION = "user_generation"

@@ -8,7 +8,7 @@ from consultroom.accounts.models import STAFF_ROLES, User, UserToken, hash_token
 from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.tenancy.hosts import org_url
+from consultroom.web.sites import org_url
 
 
 class AccountError(ValueError):

@@ -27,9 +27,9 @@ from consultroom.audit.models import SupportToken
 from consultroom.db import utcnow
 from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
-from consultroom.tenancy.hosts import ORGANISATION, org_url, public_base
 from consultroom.tenancy.models import Organisation
 from consultroom.web import ID, flash
+from consultroom.web.sites import ORGANISATION, org_url, public_base
 
 TOKEN_LIFETIME = timedelta(minutes=2)
 

@@ -12,9 +12,9 @@ from consultroom.clientmail.defaults import default_texts
 from consultroom.clientmail.models import TemplateSet
 from consultroom.clientmail.placeholders import fill
 from consultroom.i18n import DEFAULT_LANGUAGE, LANGUAGES, localizer_for
-from consultroom.tenancy.hosts import org_url
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import to_local
+from consultroom.web.sites import org_url
 
 
 @dataclass(frozen=True)

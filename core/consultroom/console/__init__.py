@@ -23,10 +23,10 @@ from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
 from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy import service as tenancy
-from consultroom.tenancy.hosts import org_url
 from consultroom.tenancy.models import Organisation
 from consultroom.web import ID, flash
 from consultroom.web.forms import EmailAddress, Form
+from consultroom.web.sites import org_url
 
 
 def _strip(value):

@@ -31,7 +31,8 @@ UNSCOPED = {
     " whichever organisation a console action concerns",
     "rate_limit_failure": "failed attempts by address or e-mail: counted across sites on purpose",
     "rate_limit_key": "the lock row of a rate-limited key, as rate_limit_failure",
-    "user_token": "found by the hash of an unguessable secret, joined to its user (in scope)",
+    # A table's name and a reason, no password.
+    "user_token": "found by the hash of an unguessable secret, joined to its user (in scope)",  # nosec B105
     "two_factor": "a user's, read for a user that was read in scope",
     "two_factor_recovery_code": "a user's, as two_factor",
     "mail_template": "a template set's, read through the set (in scope)",

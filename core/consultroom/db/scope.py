@@ -67,6 +67,11 @@ class OrganisationScoped:
     )
 
 
+class OrganisationRow:
+    """The organisations' own table: in an organisation's scope, only that
+    organisation's row (its ``id``) is read."""
+
+
 class UnscopedQuery(Exception):
     """A query on organisations' rows where no organisation is in scope."""
 
@@ -152,6 +157,15 @@ def _scoped_tables():
     }
 
 
+def _organisation_model():
+    """The mapped class of the organisations' table (tenancy's; this layer
+    does not import it)."""
+    from consultroom.db import Base
+
+    (model,) = (m.class_ for m in Base.registry.mappers if issubclass(m.class_, OrganisationRow))
+    return model
+
+
 def _tables_in(statement):
     found = set()
     for element in iterate(statement):
@@ -179,8 +193,6 @@ def _console_criteria(state):
 
 
 def _organisation_criteria(organisation_id):
-    from consultroom.tenancy.models import Organisation
-
     return (
         with_loader_criteria(
             OrganisationScoped,
@@ -188,7 +200,7 @@ def _organisation_criteria(organisation_id):
             include_aliases=True,
         ),
         with_loader_criteria(
-            Organisation, lambda cls: cls.id == organisation_id, include_aliases=True
+            _organisation_model(), lambda cls: cls.id == organisation_id, include_aliases=True
         ),
     )
 

@@ -9,25 +9,17 @@ is left alone, so any number of workers can run at once.
 
 import logging
 
-from pyramid.request import Request, apply_request_extensions
 from sqlalchemy import select
 
-from consultroom.tenancy.hosts import public_base
 from consultroom.tenancy.models import Organisation
+from consultroom.web.sites import site_request
 
 log = logging.getLogger(__name__)
 
 
-def organisation_request(registry, subdomain):
-    request = Request.blank("/", base_url=public_base(registry.settings, subdomain))
-    request.registry = registry
-    apply_request_extensions(request)
-    return request
-
-
 def in_organisation(registry, subdomain, action):
     """``action(request)`` in one transaction, for the organisation at ``subdomain``."""
-    request = organisation_request(registry, subdomain)
+    request = site_request(registry, subdomain)
     with request.tm:
         if request.organisation is None:
             return None  # deleted meanwhile

@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from pyramid.renderers import render
-from pyramid.request import Request, apply_request_extensions
+from pyramid.request import Request
 from pyramid.threadlocal import RequestContext
 from sqlalchemy import or_, select, update
 from zope.interface import Attribute, Interface, implementer
@@ -31,8 +31,8 @@ from consultroom.db import utcnow
 from consultroom.i18n import localizer_for
 from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import make_transport
-from consultroom.tenancy.hosts import public_base
 from consultroom.tenancy.models import Organisation
+from consultroom.web.sites import site_request
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +252,7 @@ class Outbox:
             )
         if subdomain is None:
             return
-        request = Request.blank("/", base_url=public_base(self.settings, subdomain))
-        request.registry = self.registry
-        apply_request_extensions(request)
+        request = site_request(self.registry, subdomain)
         with request.tm:
             request.hooks.consultroom_mail_refused(request=request, message=row, reason=reason)
 

@@ -78,7 +78,7 @@ def includeme(config):
     # Under the Host check: the socket must not read the site of a foreign Host.
     config.add_tween(
         "consultroom.realtime.views.websocket_tween_factory",
-        under="consultroom.tenancy.hosts.host_tween_factory",
+        under="consultroom.web.sites.host_tween_factory",
     )
     config.add_route("realtime_ws", "/ws", site="organisation")
     config.scan(".views")

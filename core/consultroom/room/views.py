@@ -21,10 +21,10 @@ from consultroom.realtime.models import IN_ROOM, Room, RoomInvite, SharedFile, V
 from consultroom.realtime.pages import page_config, room_settings
 from consultroom.room import files
 from consultroom.room.service import file_info, invite_by_token, may_enter
-from consultroom.tenancy.hosts import org_url
 from consultroom.web import ID
 from consultroom.web.errors import not_found
 from consultroom.web.forms import EmailAddress, Form
+from consultroom.web.sites import org_url
 
 ROOM_ID = "{room:[A-Za-z0-9_-]{20,43}}"
 TOKEN = "{token:[A-Za-z0-9_-]{20,64}}"  # a route pattern, not a password  # nosec B105

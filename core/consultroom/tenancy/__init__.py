@@ -4,7 +4,6 @@ from consultroom.tenancy import hooks
 
 
 def includeme(config):
-    config.get_settings().setdefault("consultroom.base_domain", "localhost")
     config.include(".hosts")
     config.registry.plugins.register_core(hooks)
     config.include(".views")

@@ -8,14 +8,14 @@ from sqlalchemy import JSON, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
-from consultroom.db.scope import OrganisationScoped
+from consultroom.db.scope import OrganisationRow, OrganisationScoped
 from consultroom.tenancy.options import ADVANCED_SETTINGS
 
 API_KEY_PREFIX = "crk_"
 API_KEY_HINT_LENGTH = 8  # the start of a key that is kept, to recognise it by
 
 
-class Organisation(Base):
+class Organisation(OrganisationRow, Base):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -121,3 +121,4 @@ def includeme(config):
     config.include(".errors")
     config.include(".inputs")
     config.include(".proxies")
+    config.include(".sites")

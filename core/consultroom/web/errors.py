@@ -11,7 +11,7 @@ from pyramid.view import forbidden_view_config, notfound_view_config, view_confi
 
 from consultroom.i18n import _
 from consultroom.ratelimit import Limit, TooManyTries
-from consultroom.tenancy.hosts import UNKNOWN
+from consultroom.web.sites import UNKNOWN
 
 
 def _page(request, status, title, message):

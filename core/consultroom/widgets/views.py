@@ -6,10 +6,10 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from consultroom.i18n import _
-from consultroom.tenancy.hosts import org_url
 from consultroom.tenancy.models import Department
 from consultroom.web import ID, flash
 from consultroom.web.images import ImageRejected, fit_image, read_upload
+from consultroom.web.sites import org_url
 from consultroom.widgets.forms import EmbedOriginsForm, WalkInWidgetForm
 from consultroom.widgets.models import WalkInWidget
 
