@@ -157,9 +157,9 @@ def _scoped_tables():
     }
 
 
-def _organisation_model():
-    """The mapped class of the organisations' table (tenancy's; this layer
-    does not import it)."""
+def organisation_model():
+    """The mapped class of the organisations' table: tenancy's, which the
+    lower layer does not import."""
     from consultroom.db import Base
 
     (model,) = (m.class_ for m in Base.registry.mappers if issubclass(m.class_, OrganisationRow))
@@ -200,7 +200,7 @@ def _organisation_criteria(organisation_id):
             include_aliases=True,
         ),
         with_loader_criteria(
-            _organisation_model(), lambda cls: cls.id == organisation_id, include_aliases=True
+            organisation_model(), lambda cls: cls.id == organisation_id, include_aliases=True
         ),
     )
 

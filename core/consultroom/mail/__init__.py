@@ -28,10 +28,10 @@ from sqlalchemy import or_, select, update
 from zope.interface import Attribute, Interface, implementer
 
 from consultroom.db import utcnow
+from consultroom.db.scope import organisation_model
 from consultroom.i18n import localizer_for
 from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import make_transport
-from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import site_request
 
 log = logging.getLogger(__name__)
@@ -247,8 +247,9 @@ class Outbox:
         if self.registry is None or row.organisation_id is None:
             return
         with self.dbmaker() as session:
+            organisation = organisation_model()
             subdomain = session.scalar(
-                select(Organisation.subdomain).where(Organisation.id == row.organisation_id)
+                select(organisation.subdomain).where(organisation.id == row.organisation_id)
             )
         if subdomain is None:
             return
