@@ -2,6 +2,7 @@
 (``.po``) are compiled to ``.mo`` in the build, so a wheel speaks every
 language without a compile step on the server. Editable installs use the
 source tree's catalogues, which scripts/bootstrap compiles."""
+
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
