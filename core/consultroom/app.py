@@ -6,10 +6,18 @@ have patched the standard library for gevent first (``consultroom.main``
 and the CLI do; see :mod:`consultroom.patching`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from pyramid.config import Configurator
 
 from consultroom.plugins.gating import audit_plugin_views
 from consultroom.plugins.registry import PluginRegistry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 FEATURES = [
     "consultroom.db",
@@ -44,13 +52,17 @@ DEFAULTS = {
 }
 
 
-def _plugin_filter(settings):
+def _plugin_filter(settings: Mapping[str, str]) -> set[str] | None:
     """The ``consultroom.plugins`` setting: ``*`` (all installed) or a list of ids."""
     value = settings.get("consultroom.plugins", "*").split()
     return None if value == ["*"] else set(value)
 
 
-def make_config(settings, plugins=None, dbmaker=None):
+def make_config(
+    settings: Mapping[str, str],
+    plugins: PluginRegistry | None = None,
+    dbmaker: sessionmaker[Session] | None = None,
+) -> Configurator:
     """The configured (committed, audited) Configurator.
 
     ``plugins`` and ``dbmaker`` let tests supply a plugin registry and a
@@ -63,7 +75,8 @@ def make_config(settings, plugins=None, dbmaker=None):
         config.registry["dbmaker"] = dbmaker
     for feature in FEATURES:
         config.include(feature)
-    for plugin in config.registry.plugins.usable():
+    registered: PluginRegistry = config.registry.plugins
+    for plugin in registered.usable():
         if hasattr(plugin.module, "includeme"):
             config.include(plugin.module)
     config.commit()

@@ -15,9 +15,20 @@ Unless a hook says otherwise it is called with keyword arguments and returns a
 list with one result per implementation, ``None`` results left out.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from pyramid.request import Request  # untyped: Any to mypy, named for the reader
+    from sqlalchemy.orm import Session
+
+    from consultroom.accounts.models import User
+    from consultroom.mail.models import OutboxMessage
+    from consultroom.tenancy.models import Department, Organisation
 
 PROJECT = "consultroom"
 
@@ -42,7 +53,7 @@ class MenuItem:
 
 
 @hookspec
-def consultroom_menu_items(request):
+def consultroom_menu_items(request: Request) -> list[MenuItem] | None:
     """Return the staff menu entries this feature adds for ``request``.
 
     Called on every staff page that renders the menu, after the user has
@@ -54,7 +65,7 @@ def consultroom_menu_items(request):
 
 
 @hookspec
-def consultroom_template_slot(request, slot, context):
+def consultroom_template_slot(request: Request, slot: str, context: dict[str, Any]) -> str | None:
     """Return HTML to place in the named ``slot`` of a page.
 
     Called while a page template renders ``{{ slot("name") }}``. ``slot`` is
@@ -68,7 +79,9 @@ def consultroom_template_slot(request, slot, context):
 
 
 @hookspec
-def consultroom_department_delete_blockers(request, department):
+def consultroom_department_delete_blockers(
+    request: Request, department: Department
+) -> list[str] | None:
     """Return reasons why ``department`` cannot be deleted now.
 
     Called when an administrator asks to delete a department, inside the
@@ -80,7 +93,7 @@ def consultroom_department_delete_blockers(request, department):
 
 
 @hookspec
-def consultroom_staff_created(request, user):
+def consultroom_staff_created(request: Request, user: User) -> None:
     """React to a new staff member of the request's organisation.
 
     Called after the user row has been flushed and the invitation queued,
@@ -90,7 +103,9 @@ def consultroom_staff_created(request, user):
 
 
 @hookspec
-def consultroom_plugin_enabled(organisation, settings, dbsession):
+def consultroom_plugin_enabled(
+    organisation: Organisation, settings: dict[str, Any], dbsession: Session
+) -> None:
     """Prepare the plugin for an organisation that has just enabled it.
 
     Called on the one plugin being enabled (never on the others), inside the
@@ -100,7 +115,7 @@ def consultroom_plugin_enabled(organisation, settings, dbsession):
 
 
 @hookspec
-def consultroom_plugin_disabled(organisation, dbsession):
+def consultroom_plugin_disabled(organisation: Organisation, dbsession: Session) -> None:
     """Clean up after an organisation has disabled the plugin.
 
     Called on the one plugin being disabled, inside the transaction that
@@ -110,7 +125,7 @@ def consultroom_plugin_disabled(organisation, dbsession):
 
 
 @hookspec
-def consultroom_mail_refused(request, message, reason):
+def consultroom_mail_refused(request: Request, message: OutboxMessage, reason: str) -> None:
     """React to an e-mail that the mail server refused for good.
 
     Called by the outbox (outside any web request) when the server

@@ -25,7 +25,7 @@ class PatchedTooLate(RuntimeError):
     pass
 
 
-def _imported_packages():
+def _imported_packages() -> list[str]:
     return sorted(
         name
         for name in sys.modules
@@ -33,7 +33,7 @@ def _imported_packages():
     )
 
 
-def patch():
+def patch() -> None:
     """Patch the standard library, once; remember what was imported before."""
     global imported_before
     if not monkey.is_module_patched("threading"):
@@ -41,10 +41,10 @@ def patch():
         monkey.patch_all()
 
 
-imported_before = []
+imported_before: list[str] = []
 
 
-def ensure():
+def ensure() -> None:
     """Raise ``PatchedTooLate`` unless the patch came before every package
     that keeps thread-local state or blocking sockets."""
     if not monkey.is_module_patched("threading"):

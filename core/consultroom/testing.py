@@ -22,20 +22,27 @@ is then created for the run and dropped afterwards. Migrations of the core and
 every installed plugin run once per session.
 """
 
+from __future__ import annotations
+
 import os
 import secrets
 import socket
 import subprocess  # only to stop test servers  # nosec B404
 import threading
 import time
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import pkg_resources
 import pytest
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 import consultroom
 from consultroom.accounts.models import Role, User
@@ -46,6 +53,15 @@ from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.tenancy.models import Organisation
 
+if TYPE_CHECKING:
+    # No type information in these: Any to mypy, named for the reader.
+    from aiosmtpd.smtp import Envelope
+    from pyramid.router import Router
+    from webtest import TestApp, TestResponse
+    from zope.interface.interface import InterfaceClass
+
+    from consultroom.plugins.models import PluginEnablement
+
 BASE_DOMAIN = "consultroom.test"
 PASSWORD = "correct horse battery"  # test accounts only  # nosec B105
 # Argon2 at full cost takes a quarter of a second per hash and per login.
@@ -53,17 +69,70 @@ CHEAP_PASSWORDS = {"passwords.argon2_profile": "CHEAPEST"}
 _cheap_hasher = Argon2Hasher("CHEAPEST")
 
 
-def password_hash(password=PASSWORD):
+def password_hash(password: str = PASSWORD) -> str:
     """A hash of ``password`` that costs nothing to make or to verify."""
     return _cheap_hasher.hash(password)
 
 
-def password_matches(user, password):
+def password_matches(user: User, password: str) -> bool:
     """Whether ``password`` is ``user``'s (never rehashes, unlike a login)."""
+    if user.password_hash is None:
+        return False
     try:
         return PasswordHasher().verify(user.password_hash, password)
     except VerifyMismatchError:
         return False
+
+
+# What the factory fixtures return.
+
+
+class WebTestFactory(Protocol):
+    def __call__(self, subdomain: str | None = None) -> TestApp:
+        """A WebTest app for the site at ``subdomain`` (None: the console)."""
+        ...
+
+
+class OrganisationFactory(Protocol):
+    def __call__(self, subdomain: str | None = None, **kw: Any) -> Organisation:
+        """A new, flushed organisation; ``kw``: other columns of ``Organisation``."""
+        ...
+
+
+class UserFactory(Protocol):
+    def __call__(
+        self,
+        organisation: Organisation | None,
+        role: Role = Role.practitioner,
+        password: str | None = PASSWORD,
+        **kw: Any,
+    ) -> User:
+        """A new, flushed user of ``organisation`` (None: a console user);
+        ``password`` None: none; ``kw``: other columns of ``User``."""
+        ...
+
+
+class EnablePlugin(Protocol):
+    def __call__(
+        self, organisation: Organisation, plugin_id: str, enabled: bool = True
+    ) -> PluginEnablement:
+        """Switch ``plugin_id`` on (or off) for ``organisation``."""
+        ...
+
+
+Fake = TypeVar("Fake")
+
+
+class SwapService(Protocol):
+    def __call__(self, interface: InterfaceClass, fake: Fake) -> Fake:
+        """Make the app use ``fake`` for ``interface`` until the test ends."""
+        ...
+
+
+class Login(Protocol):
+    def __call__(self, testapp: TestApp, user: User, password: str = PASSWORD) -> TestResponse:
+        """Log ``user`` in through ``testapp``'s login form."""
+        ...
 
 
 # This module is a pytest plugin, so pytest imports the consultroom package
@@ -73,13 +142,16 @@ def password_matches(user, password):
 pkg_resources.register_loader_type(type(consultroom.__loader__), pkg_resources.DefaultProvider)
 
 
-def free_port():
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_for_port(port, process=None, timeout=30):
+def wait_for_port(
+    port: int, process: subprocess.Popen[Any] | None = None, timeout: float = 30
+) -> None:
     """Wait until something listens on 127.0.0.1:``port``; fail early when
     ``process`` (the server being started) exits instead."""
     deadline = time.monotonic() + timeout
@@ -94,7 +166,7 @@ def wait_for_port(port, process=None, timeout=30):
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
 
 
-def stop_process(process):
+def stop_process(process: subprocess.Popen[Any]) -> None:
     """Terminate a server process, killing it when it does not stop."""
     process.terminate()
     try:
@@ -107,29 +179,32 @@ def stop_process(process):
 class CapturingSMTP:
     """An in-process SMTP server (aiosmtpd) that keeps what it receives."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self.messages = []
+        self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server, session, envelope):
-        msg = message_from_bytes(envelope.content, policy=policy.default)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        """aiosmtpd's handler hook for a received message."""
+        # Bytes: the controller leaves decode_data off.
+        content = cast(bytes, envelope.content)
+        msg = message_from_bytes(content, policy=policy.default)
         with self.lock:
             self.messages.append(msg)
         return "250 OK"
 
-    def start(self):
+    def start(self) -> None:
         self.controller.start()
 
-    def stop(self):
+    def stop(self) -> None:
         self.controller.stop()
 
 
 @pytest.fixture(scope="session")
-def smtp_server():
+def smtp_server() -> Iterator[CapturingSMTP]:
     server = CapturingSMTP()
     server.start()
     yield server
@@ -137,18 +212,20 @@ def smtp_server():
 
 
 @pytest.fixture
-def smtp(smtp_server):
+def smtp(smtp_server: CapturingSMTP) -> CapturingSMTP:
     smtp_server.messages.clear()
     return smtp_server
 
 
-def _test_database(tmp_path_factory):
+def _test_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Callable[[], None]]:
     return scratch_database(
         os.environ.get("CONSULTROOM_TEST_DB", ""), tmp_path_factory.mktemp("db") / "test.sqlite"
     )
 
 
-def scratch_database(server, sqlite_path, prefix="consultroom_test"):
+def scratch_database(
+    server: str, sqlite_path: str | Path, prefix: str = "consultroom_test"
+) -> tuple[str, Callable[[], None]]:
     """A new, empty database and a function that drops it: a SQLite file at
     ``sqlite_path`` when ``server`` is empty or "sqlite", else a database of
     its own on that PostgreSQL server (for tests and benchmarks)."""
@@ -159,7 +236,7 @@ def scratch_database(server, sqlite_path, prefix="consultroom_test"):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
-    def drop():
+    def drop() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -168,12 +245,14 @@ def scratch_database(server, sqlite_path, prefix="consultroom_test"):
 
 
 @pytest.fixture(scope="session")
-def plugin_registry():
+def plugin_registry() -> PluginRegistry:
     return PluginRegistry.discover()
 
 
 @pytest.fixture(scope="session")
-def app_settings(tmp_path_factory, smtp_server):
+def app_settings(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server: CapturingSMTP
+) -> Iterator[dict[str, str]]:
     url, drop = _test_database(tmp_path_factory)
     settings = {
         "sqlalchemy.url": url,
@@ -193,26 +272,36 @@ def app_settings(tmp_path_factory, smtp_server):
 
 
 @pytest.fixture(scope="session")
-def db_engine(app_settings, plugin_registry):
-    engine = make_engine(app_settings)
+def db_engine(app_settings: dict[str, str], plugin_registry: PluginRegistry) -> Iterator[Engine]:
+    engine: Engine = make_engine(app_settings)
     migrate.upgrade(engine, plugin_registry)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def _app_dbmaker():
+def _app_dbmaker() -> sessionmaker[Session]:
     # Bound to each test's connection by ``db_connection``.
-    return make_session_factory(None, join_transaction_mode="create_savepoint")
+    dbmaker: sessionmaker[Session] = make_session_factory(
+        None, join_transaction_mode="create_savepoint"
+    )
+    return dbmaker
 
 
 @pytest.fixture(scope="session")
-def app(app_settings, plugin_registry, _app_dbmaker, db_engine):
-    return make_config(app_settings, plugins=plugin_registry, dbmaker=_app_dbmaker).make_wsgi_app()
+def app(
+    app_settings: dict[str, str],
+    plugin_registry: PluginRegistry,
+    _app_dbmaker: sessionmaker[Session],
+    db_engine: Engine,
+) -> Router:
+    config = make_config(app_settings, plugins=plugin_registry, dbmaker=_app_dbmaker)
+    router: Router = config.make_wsgi_app()
+    return router
 
 
 @pytest.fixture
-def db_connection(db_engine, _app_dbmaker):
+def db_connection(db_engine: Engine, _app_dbmaker: sessionmaker[Session]) -> Iterator[Connection]:
     connection = db_engine.connect()
     outer = connection.begin()
     _app_dbmaker.configure(bind=connection)
@@ -222,17 +311,17 @@ def db_connection(db_engine, _app_dbmaker):
 
 
 @pytest.fixture
-def dbsession(db_connection, _app_dbmaker):
+def dbsession(db_connection: Connection, _app_dbmaker: sessionmaker[Session]) -> Iterator[Session]:
     session = _app_dbmaker()
     yield session
     session.close()
 
 
 @pytest.fixture
-def webtest(app, db_connection):
+def webtest(app: Router, db_connection: Connection) -> WebTestFactory:
     from webtest import TestApp
 
-    def make(subdomain=None):
+    def make(subdomain: str | None = None) -> TestApp:
         host = f"{subdomain}.{BASE_DOMAIN}" if subdomain else BASE_DOMAIN
         return TestApp(app, extra_environ={"HTTP_HOST": host, "REMOTE_ADDR": "192.0.2.10"})
 
@@ -240,10 +329,10 @@ def webtest(app, db_connection):
 
 
 @pytest.fixture
-def make_organisation(dbsession):
+def make_organisation(dbsession: Session) -> OrganisationFactory:
     counter = iter(range(1, 10**6))
 
-    def make(subdomain=None, **kw):
+    def make(subdomain: str | None = None, **kw: Any) -> Organisation:
         n = next(counter)
         org = Organisation(subdomain=subdomain or f"org{n}", name=kw.pop("name", f"Org {n}"), **kw)
         dbsession.add(org)
@@ -254,10 +343,15 @@ def make_organisation(dbsession):
 
 
 @pytest.fixture
-def make_user(dbsession):
+def make_user(dbsession: Session) -> UserFactory:
     counter = iter(range(1, 10**6))
 
-    def make(organisation, role=Role.practitioner, password=PASSWORD, **kw):
+    def make(
+        organisation: Organisation | None,
+        role: Role = Role.practitioner,
+        password: str | None = PASSWORD,
+        **kw: Any,
+    ) -> User:
         n = next(counter)
         user = User(
             organisation_id=organisation.id if organisation else None,
@@ -275,11 +369,13 @@ def make_user(dbsession):
 
 
 @pytest.fixture
-def enable_plugin(app, dbsession):
-    registry = app.registry
+def enable_plugin(app: Router, dbsession: Session) -> EnablePlugin:
+    plugins: PluginRegistry = app.registry.plugins
 
-    def enable(organisation, plugin_id, enabled=True):
-        row = set_enabled(registry.plugins, dbsession, organisation, plugin_id, enabled)
+    def enable(
+        organisation: Organisation, plugin_id: str, enabled: bool = True
+    ) -> PluginEnablement:
+        row = set_enabled(plugins, dbsession, organisation, plugin_id, enabled)
         dbsession.flush()
         return row
 
@@ -287,14 +383,14 @@ def enable_plugin(app, dbsession):
 
 
 @pytest.fixture
-def swap_service(app):
+def swap_service(app: Router) -> Iterator[SwapService]:
     """Register a fake for one of the app's services (``IOutbox``,
     ``IMessageBus``, ...); the originals come back after the test, since the
     app serves the whole test session."""
     registry = app.registry
-    originals = []
+    originals: list[tuple[InterfaceClass, object]] = []
 
-    def swap(interface, fake):
+    def swap(interface: InterfaceClass, fake: Fake) -> Fake:
         originals.append((interface, registry.getUtility(interface)))
         registry.registerUtility(fake, interface)
         return fake
@@ -305,8 +401,8 @@ def swap_service(app):
 
 
 @pytest.fixture
-def login():
-    def do(testapp, user, password=PASSWORD):
+def login() -> Login:
+    def do(testapp: TestApp, user: User, password: str = PASSWORD) -> TestResponse:
         form = testapp.get("/login").forms[0]
         form["email"] = user.email
         form["password"] = password

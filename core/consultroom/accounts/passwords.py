@@ -12,9 +12,20 @@ Views use ``request.passwords``; code without a request
 registering another ``IPasswordHasher`` utility.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from zope.interface import Interface, implementer
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.registry import Registry
+    from pyramid.request import Request
+
+    from consultroom.accounts.models import User
 
 MIN_LENGTH = 10
 SETTING = "passwords.argon2_profile"
@@ -23,10 +34,10 @@ PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 
 
 class IPasswordHasher(Interface):
-    def hash(password):
+    def hash(password: str) -> str:
         """The hash to store for ``password``."""
 
-    def verify(user, password):
+    def verify(user: User | None, password: str) -> bool:
         """True when ``password`` is ``user``'s (``user`` may be None: the
         answer is False, in the time a wrong password takes); rehashes the
         stored hash in place when the parameters changed."""
@@ -34,7 +45,7 @@ class IPasswordHasher(Interface):
 
 @implementer(IPasswordHasher)
 class Argon2Hasher:
-    def __init__(self, profile=DEFAULT_PROFILE):
+    def __init__(self, profile: str = DEFAULT_PROFILE) -> None:
         if profile not in PROFILES:
             raise ValueError(f"{SETTING}: one of {', '.join(PROFILES)}, not {profile!r}")
         self.parameters = getattr(profiles, profile)
@@ -43,10 +54,10 @@ class Argon2Hasher:
         # e-mail address takes as long as a wrong password.
         self._dummy = self._hasher.hash("not a real password")
 
-    def hash(self, password):
+    def hash(self, password: str) -> str:
         return self._hasher.hash(password)
 
-    def verify(self, user, password):
+    def verify(self, user: User | None, password: str) -> bool:
         stored = user.password_hash if user is not None and user.password_hash else self._dummy
         try:
             self._hasher.verify(stored, password)
@@ -59,15 +70,16 @@ class Argon2Hasher:
         return True
 
 
-def password_hasher(registry):
-    return registry.getUtility(IPasswordHasher)
+def password_hasher(registry: Registry) -> IPasswordHasher:
+    hasher: IPasswordHasher = registry.getUtility(IPasswordHasher)
+    return hasher
 
 
-def _request_hasher(request):
+def _request_hasher(request: Request) -> IPasswordHasher:
     return password_hasher(request.registry)
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     hasher = Argon2Hasher(config.get_settings().get(SETTING, DEFAULT_PROFILE))
     config.registry.registerUtility(hasher, IPasswordHasher)
     config.add_request_method(_request_hasher, "passwords", reify=True)

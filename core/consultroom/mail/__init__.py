@@ -14,12 +14,16 @@ The outbox is a service (``IOutbox``): code finds it with
 registering another ``IOutbox`` utility.
 """
 
+from __future__ import annotations
+
 import logging
 import smtplib
 import threading
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING, Any
 
 from pyramid.renderers import render
 from pyramid.request import Request
@@ -34,18 +38,38 @@ from consultroom.mail.models import OutboxMessage
 from consultroom.mail.transports import make_transport
 from consultroom.web.sites import site_request
 
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.i18n import TranslationString
+    from pyramid.registry import Registry
+    from sqlalchemy.engine import CursorResult
+    from sqlalchemy.orm import Session, sessionmaker
+    from transaction import TransactionManager
+
+    from consultroom.mail.transports import FolderTransport, SMTPTransport
+
 log = logging.getLogger(__name__)
+
+# An attachment: (filename, content type, the file's bytes).
+Attachment = tuple[str, str, bytes]
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 
 
-def backoff(attempts):
+def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failures: 30 s doubling, at most 6 h."""
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
-def build_message(sender, recipient, subject, text, html=None, attachments=()):
+def build_message(
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Iterable[Attachment] = (),
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
@@ -61,7 +85,7 @@ def build_message(sender, recipient, subject, text, html=None, attachments=()):
     return msg
 
 
-def refusal(exc):
+def refusal(exc: BaseException) -> str | None:
     """The server's reason when ``exc`` is a permanent refusal of the
     recipient or the message (5xx), else None (worth retrying). Our own
     login or sender address being refused is a configuration problem, not
@@ -78,7 +102,7 @@ def refusal(exc):
     return None
 
 
-def _text_of(reply):
+def _text_of(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
@@ -86,16 +110,16 @@ class IOutbox(Interface):
     sender = Attribute("The From address of every message (``mail.sender``: 'Name <address>').")
 
     def queue(
-        dbsession,
-        transaction_manager,
-        recipient,
-        subject,
-        text,
-        html=None,
-        attachments=(),
-        organisation_id=None,
-        ref="",
-    ):
+        dbsession: Session,
+        transaction_manager: TransactionManager,
+        recipient: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        attachments: Iterable[Attachment] = (),
+        organisation_id: int | None = None,
+        ref: str = "",
+    ) -> OutboxMessage:
         """Store a message to ``recipient`` in ``dbsession``, inside the
         caller's transaction, and return its ``OutboxMessage`` row. Delivery
         is tried once ``transaction_manager``'s transaction commits; nothing
@@ -103,7 +127,7 @@ class IOutbox(Interface):
         bytes)``; ``organisation_id`` is told of a refusal; ``ref`` says what
         the message is about ("appointment:12")."""
 
-    def deliver_due(only_ids=None, limit=100):
+    def deliver_due(only_ids: Iterable[int] | None = None, limit: int = 100) -> int:
         """Send up to ``limit`` messages that are due (of ``only_ids`` when
         given), each claimed first so that two workers never send one twice;
         return how many were sent. Called by ``consultroom worker`` for the
@@ -112,9 +136,14 @@ class IOutbox(Interface):
 
 @implementer(IOutbox)
 class Outbox:
-    def __init__(self, settings, dbmaker, registry=None):
+    def __init__(
+        self,
+        settings: Mapping[str, str],
+        dbmaker: sessionmaker[Session],
+        registry: Registry | None = None,
+    ) -> None:
         self.sender = settings.get("mail.sender", "Consultroom <noreply@localhost>")
-        self.transport = make_transport(settings)
+        self.transport: SMTPTransport | FolderTransport = make_transport(settings)
         self.after_commit = settings.get("mail.deliver_after_commit", "thread")
         self.dbmaker = dbmaker
         # To tell the organisation about refused addresses; None: nobody is told.
@@ -123,16 +152,16 @@ class Outbox:
 
     def queue(
         self,
-        dbsession,
-        transaction_manager,
-        recipient,
-        subject,
-        text,
-        html=None,
-        attachments=(),
-        organisation_id=None,
-        ref="",
-    ):
+        dbsession: Session,
+        transaction_manager: TransactionManager,
+        recipient: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        attachments: Iterable[Attachment] = (),
+        organisation_id: int | None = None,
+        ref: str = "",
+    ) -> OutboxMessage:
         msg = build_message(self.sender, recipient, subject, text, html, attachments)
         row = OutboxMessage(
             organisation_id=organisation_id,
@@ -147,7 +176,7 @@ class Outbox:
             transaction_manager.get().addAfterCommitHook(self._after_commit, args=(row.id,))
         return row
 
-    def _after_commit(self, committed, message_id):
+    def _after_commit(self, committed: bool, message_id: int) -> None:
         if not committed:
             return
         if self.after_commit == "sync":
@@ -157,7 +186,7 @@ class Outbox:
                 target=self.deliver_due, kwargs={"only_ids": [message_id]}, daemon=True
             ).start()
 
-    def deliver_due(self, only_ids=None, limit=100):
+    def deliver_due(self, only_ids: Iterable[int] | None = None, limit: int = 100) -> int:
         """Send what is due; return how many were sent."""
         now = utcnow()
         query = (
@@ -175,9 +204,10 @@ class Outbox:
             ids = list(session.scalars(query))
         return sum(self._deliver_one(message_id, now) for message_id in ids)
 
-    def _claim(self, message_id, now):
+    def _claim(self, message_id: int, now: datetime) -> OutboxMessage | None:
         with self.dbmaker.begin() as session:
-            claimed = session.execute(
+            # An UPDATE's result is a CursorResult, which has the row count.
+            result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.id == message_id,
@@ -185,12 +215,13 @@ class Outbox:
                     OutboxMessage.next_attempt_at <= now,
                 )
                 .values(status="sending", next_attempt_at=now + LEASE)
-            ).rowcount
+            )
+            claimed = result.rowcount
             if not claimed:
                 return None
             return session.get(OutboxMessage, message_id)
 
-    def _deliver_one(self, message_id, now):
+    def _deliver_one(self, message_id: int, now: datetime) -> bool:
         row = self._claim(message_id, now)
         if row is None:
             return False  # another worker has it
@@ -207,7 +238,7 @@ class Outbox:
             )
         return True
 
-    def _failed(self, row, exc):
+    def _failed(self, row: OutboxMessage, exc: Exception) -> None:
         reason = refusal(exc)
         if reason is not None:
             self._refused(row, reason)
@@ -227,7 +258,7 @@ class Outbox:
                 )
             )
 
-    def _refused(self, row, reason):
+    def _refused(self, row: OutboxMessage, reason: str) -> None:
         log.warning("mail %s to %s refused: %s", row.id, row.recipient, reason)
         with self.dbmaker.begin() as session:
             session.execute(
@@ -240,7 +271,7 @@ class Outbox:
         except Exception:  # the refusal is recorded; one report must not stop the outbox
             log.exception("could not report the refusal of mail %s", row.id)
 
-    def _announce_refused(self, row, reason):
+    def _announce_refused(self, row: OutboxMessage, reason: str) -> None:
         """Call the organisation's ``consultroom_mail_refused`` hook in a
         transaction of its own, with a request for the organisation's site
         (as the command line builds one: delivery runs outside requests)."""
@@ -258,7 +289,7 @@ class Outbox:
             request.hooks.consultroom_mail_refused(request=request, message=row, reason=reason)
 
 
-def _request_in(request, language):
+def _request_in(request: Request, language: str) -> Request:
     """A request like ``request`` whose localizer speaks ``language``: mail
     goes out in the recipient's language, not the sender's."""
     mail_request = Request.blank("/", base_url=request.application_url)
@@ -267,7 +298,16 @@ def _request_in(request, language):
     return mail_request
 
 
-def queue_mail(request, recipient, template, context, subject, language, attachments=(), ref=""):
+def queue_mail(
+    request: Request,
+    recipient: str,
+    template: str,
+    context: Mapping[str, Any],
+    subject: TranslationString,
+    language: str,
+    attachments: Iterable[Attachment] = (),
+    ref: str = "",
+) -> OutboxMessage:
     """Render ``mail/<template>.txt`` with ``context`` in ``language`` and
     queue it in the request's transaction. ``subject`` is a translation string;
     ``ref`` says what the message is about ("appointment:12")."""
@@ -289,11 +329,12 @@ def queue_mail(request, recipient, template, context, subject, language, attachm
     )
 
 
-def mail_outbox(registry):
-    return registry.getUtility(IOutbox)
+def mail_outbox(registry: Registry) -> IOutbox:
+    outbox: IOutbox = registry.getUtility(IOutbox)
+    return outbox
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     config.add_jinja2_renderer(".txt")
     outbox = Outbox(config.get_settings(), config.registry["dbmaker"], registry=config.registry)
     config.registry.registerUtility(outbox, IOutbox)

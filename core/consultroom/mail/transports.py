@@ -1,9 +1,12 @@
 """Where outgoing mail goes: an SMTP server, or a folder of .eml files for
 development (readable on the dev mail page without any mail server)."""
 
+from __future__ import annotations
+
 import smtplib
 import ssl
 import time
+from collections.abc import Mapping
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -12,18 +15,18 @@ class SMTPTransport:
     # No login unless configured (bandit takes the empty default for a password).
     def __init__(
         self,
-        host,
-        port,
-        starttls=False,
-        username="",
-        password="",  # nosec B107
-        timeout=20,
-    ):
+        host: str,
+        port: int | str,
+        starttls: bool = False,
+        username: str = "",
+        password: str = "",  # nosec B107
+        timeout: float = 20,
+    ) -> None:
         self.host, self.port = host, int(port)
         self.starttls, self.timeout = starttls, timeout
         self.username, self.password = username, password
 
-    def send(self, data, recipient):
+    def send(self, data: bytes, recipient: str) -> None:
         msg = message_from_bytes(data, policy=policy.SMTP)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
@@ -34,10 +37,10 @@ class SMTPTransport:
 
 
 class FolderTransport:
-    def __init__(self, folder):
+    def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
-    def send(self, data, recipient):
+    def send(self, data: bytes, recipient: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}.eml"
         tmp = self.folder / (name + ".tmp")
@@ -45,7 +48,7 @@ class FolderTransport:
         tmp.rename(self.folder / name)  # readers never see half a file
 
 
-def make_transport(settings):
+def make_transport(settings: Mapping[str, str]) -> SMTPTransport | FolderTransport:
     kind = settings.get("mail.transport", "smtp")
     if kind == "folder":
         return FolderTransport(settings["mail.folder"])

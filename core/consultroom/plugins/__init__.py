@@ -1,16 +1,28 @@
 """Plugins: discovery, per-organisation enablement and gating."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consultroom.plugins.models import PluginEnablement
 from consultroom.plugins.registry import Plugin, PluginInfo, PluginRegistry  # noqa: F401
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+
+    from consultroom.tenancy.models import Organisation
 
 
 class PluginUnavailable(Exception):
     """The plugin is not installed, or is broken or incompatible."""
 
 
-def enablement(dbsession, organisation, plugin_id):
+def enablement(
+    dbsession: Session, organisation: Organisation, plugin_id: str
+) -> PluginEnablement | None:
     return dbsession.scalar(
         select(PluginEnablement).where(
             PluginEnablement.organisation_id == organisation.id,
@@ -19,7 +31,13 @@ def enablement(dbsession, organisation, plugin_id):
     )
 
 
-def set_enabled(plugins, dbsession, organisation, plugin_id, enabled):
+def set_enabled(
+    plugins: PluginRegistry,
+    dbsession: Session,
+    organisation: Organisation,
+    plugin_id: str,
+    enabled: bool,
+) -> PluginEnablement:
     """Switch a plugin on or off for one organisation, in the current
     transaction, calling the plugin's lifecycle hook when the state changes.
 
@@ -57,5 +75,5 @@ def set_enabled(plugins, dbsession, organisation, plugin_id, enabled):
     return row
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     config.include(".gating")

@@ -8,28 +8,42 @@
   plugin's view is reachable through a route without that predicate.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy import select
 
 from consultroom.plugins.models import PluginEnablement
 
+if TYPE_CHECKING:
+    # Pyramid has no type information: these are Any to mypy, named for the reader.
+    from pyramid.config import Configurator
+    from pyramid.interfaces import IRoute, IViewDeriverInfo
+    from pyramid.request import Request
+
+    from consultroom.plugins.registry import Plugin, PluginRegistry, TenantHooks
+
+View = TypeVar("View")
+
 
 class PluginEnabledPredicate:
     """Route predicate ``plugin="<id>"``: match only where <id> is enabled."""
 
-    def __init__(self, plugin_id, config):
+    def __init__(self, plugin_id: str, config: Configurator) -> None:
         self.plugin_id = plugin_id
 
-    def text(self):
+    def text(self) -> str:
         return f"plugin = {self.plugin_id}"
 
     phash = text
 
-    def __call__(self, info, request):
+    def __call__(self, info: dict[str, Any], request: Request) -> bool:
         return self.plugin_id in request.enabled_plugin_ids
 
 
-def enabled_plugin_ids(request):
+def enabled_plugin_ids(request: Request) -> frozenset[str]:
     org = request.organisation
     if org is None:
         return frozenset()
@@ -38,16 +52,19 @@ def enabled_plugin_ids(request):
             PluginEnablement.organisation_id == org.id, PluginEnablement.enabled
         )
     )
-    usable = {p.id for p in request.registry.plugins.usable()}
+    plugins: PluginRegistry = request.registry.plugins
+    usable = {p.id for p in plugins.usable()}
     return frozenset(rows) & usable
 
 
-def tenant_hooks(request):
-    return request.registry.plugins.hooks_for(request.enabled_plugin_ids)
+def tenant_hooks(request: Request) -> TenantHooks:
+    plugins: PluginRegistry = request.registry.plugins
+    return plugins.hooks_for(request.enabled_plugin_ids)
 
 
-def _plugin_of(config):
-    plugin = config.registry.plugins.by_package(config.package_name)
+def _plugin_of(config: Configurator) -> Plugin:
+    plugins: PluginRegistry = config.registry.plugins
+    plugin = plugins.by_package(config.package_name)
     if plugin is None:
         raise ConfigurationError(
             f"{config.package_name} is not an installed plugin: only a plugin's"
@@ -56,25 +73,25 @@ def _plugin_of(config):
     return plugin
 
 
-def add_plugin_route(config, name, pattern, **kw):
+def add_plugin_route(config: Configurator, name: str, pattern: str, **kw: Any) -> None:
     """Add a route that only matches for organisations that enabled the plugin
     whose ``includeme`` is running."""
     config.add_route(name, pattern, plugin=_plugin_of(config).id, **kw)
 
 
-def add_plugin_static_view(config, name, path, **kw):
+def add_plugin_static_view(config: Configurator, name: str, path: str, **kw: Any) -> None:
     """Serve a plugin's static files, gated like its routes."""
     config.add_static_view(name, path, plugin=_plugin_of(config).id, **kw)
 
 
-def _route_plugin(route):
+def _route_plugin(route: IRoute) -> str | None:
     for predicate in route.predicates:
         if isinstance(predicate, PluginEnabledPredicate):
             return predicate.plugin_id
     return None
 
 
-def _record_view_origin(view, info):
+def _record_view_origin(view: View, info: IViewDeriverInfo) -> View:
     """View deriver: note which package registered each view (the package
     whose includeme or scan added it), for :func:`audit_plugin_views`."""
     info.registry.setdefault("view_origins", []).append(
@@ -83,13 +100,13 @@ def _record_view_origin(view, info):
     return view
 
 
-def audit_plugin_views(config):
+def audit_plugin_views(config: Configurator) -> None:
     """Refuse plugin views that a non-plugin-gated route could reach.
 
     Covers every view a plugin package registered, however it did so
     (``view_config``, ``add_view``, ``add_static_view``, notfound views).
     """
-    plugins = config.registry.plugins
+    plugins: PluginRegistry = config.registry.plugins
     routes = {
         entry["introspectable"]["name"]: entry["introspectable"]["object"]
         for entry in config.registry.introspector.get_category("routes", [])
@@ -109,9 +126,9 @@ def audit_plugin_views(config):
     _refuse_global_callbacks(config)
 
 
-def _refuse_global_callbacks(config):
+def _refuse_global_callbacks(config: Configurator) -> None:
     """Subscribers and tweens run for every organisation: not for plugins."""
-    plugins = config.registry.plugins
+    plugins: PluginRegistry = config.registry.plugins
     introspector = config.registry.introspector
     for category, key in (("subscribers", "subscriber"), ("tweens", "factory")):
         for entry in introspector.get_category(category, []):
@@ -124,7 +141,7 @@ def _refuse_global_callbacks(config):
                 )
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     config.add_route_predicate("plugin", PluginEnabledPredicate)
     config.add_request_method(enabled_plugin_ids, "enabled_plugin_ids", reify=True)
     config.add_request_method(tenant_hooks, "hooks", reify=True)

@@ -6,18 +6,25 @@ implementations and, optionally, an ``includeme`` for its routes and views.
 The entry point's name is the plugin's id.
 """
 
+from __future__ import annotations
+
 import difflib
 import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from importlib.metadata import version as dist_version
 from types import ModuleType
+from typing import TYPE_CHECKING, Any, Self
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from consultroom import hookspecs
+
+if TYPE_CHECKING:
+    from consultroom.tenancy.options import OptionSet
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +46,7 @@ class PluginInfo:
     description: str = ""
     author: str = ""
     requires_core: str = ""
-    settings: object = None
+    settings: OptionSet | None = None
     migrations: str = ""
 
 
@@ -52,15 +59,15 @@ class Plugin:
     problem: str = ""  # why it cannot be used; empty when usable
 
     @property
-    def usable(self):
+    def usable(self) -> bool:
         return not self.problem
 
     @property
-    def package(self):
+    def package(self) -> str | None:
         return self.module.__name__.split(".")[0] if self.module else None
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.info.name if self.info else self.id
 
 
@@ -72,11 +79,11 @@ class PluginHookError(Exception):
 class PluginRegistry:
     """Every installed plugin, usable or not, and the hook manager."""
 
-    plugins: dict = field(default_factory=dict)
-    pm: pluggy.PluginManager = None
-    _callers: dict = field(default_factory=dict)
+    plugins: dict[str, Plugin] = field(default_factory=dict)
+    pm: pluggy.PluginManager = field(init=False)  # made by __post_init__
+    _callers: dict[frozenset[str], TenantHooks] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._spec_names = {
@@ -86,7 +93,9 @@ class PluginRegistry:
     # -- discovery -------------------------------------------------------
 
     @classmethod
-    def discover(cls, eps=None, only=None):
+    def discover(
+        cls, eps: Iterable[EntryPoint] | None = None, only: Collection[str] | None = None
+    ) -> Self:
         """Load the plugins named by entry points (installed ones by default).
 
         ``only``, when given, is the set of plugin ids to consider: the
@@ -101,7 +110,7 @@ class PluginRegistry:
                 registry._load(ep)
         return registry
 
-    def _load(self, ep):
+    def _load(self, ep: EntryPoint) -> None:
         version = ep.dist.version if ep.dist else "unknown"
         plugin = Plugin(id=ep.name, version=version)
         self.plugins[ep.name] = plugin
@@ -123,7 +132,7 @@ class PluginRegistry:
         self._check_hook_names(plugin)
         self.pm.register(plugin.module, name=plugin.id)
 
-    def _check_hook_names(self, plugin):
+    def _check_hook_names(self, plugin: Plugin) -> None:
         for attr in dir(plugin.module):
             impl = self.pm.parse_hookimpl_opts(plugin.module, attr)
             if impl is not None and attr not in self._spec_names:
@@ -133,19 +142,19 @@ class PluginRegistry:
                     f"plugin {plugin.id!r} implements unknown hook {attr!r}{hint}"
                 )
 
-    def register_core(self, module):
+    def register_core(self, module: ModuleType) -> None:
         """Register one of the core's own hook modules: always enabled."""
         self.pm.register(module, name="core:" + module.__name__)
 
     # -- lookups -----------------------------------------------------------
 
-    def get(self, plugin_id):
+    def get(self, plugin_id: str) -> Plugin | None:
         return self.plugins.get(plugin_id)
 
-    def usable(self):
+    def usable(self) -> list[Plugin]:
         return [p for p in self.plugins.values() if p.usable]
 
-    def by_package(self, package_name):
+    def by_package(self, package_name: str) -> Plugin | None:
         top = package_name.split(".")[0]
         for plugin in self.usable():
             if plugin.package == top:
@@ -154,7 +163,7 @@ class PluginRegistry:
 
     # -- calling hooks -------------------------------------------------------
 
-    def hooks_for(self, enabled_ids):
+    def hooks_for(self, enabled_ids: Iterable[str]) -> TenantHooks:
         """The hook caller for an organisation that enabled ``enabled_ids``.
 
         This is the one place where tenant hooks are called: plugins that are
@@ -167,22 +176,23 @@ class PluginRegistry:
             caller = self._callers[key] = TenantHooks(self.pm, left_out)
         return caller
 
-    def call_lifecycle(self, plugin_id, hook, **kwargs):
+    def call_lifecycle(self, plugin_id: str, hook: str, **kwargs: Any) -> list[object]:
         """Call a lifecycle hook on one plugin only."""
-        others = [p.module for p in self.usable() if p.id != plugin_id]
+        others: list[object] = [p.module for p in self.usable() if p.id != plugin_id]
         others += [p for name, p in self.pm.list_name_plugin() if name.startswith("core:")]
-        return self.pm.subset_hook_caller(hook, others)(**kwargs)
+        results: list[object] = self.pm.subset_hook_caller(hook, others)(**kwargs)
+        return results
 
 
 class TenantHooks:
     """Hook callers restricted to the plugins of one set of enabled ids."""
 
-    def __init__(self, pm, left_out):
+    def __init__(self, pm: pluggy.PluginManager, left_out: Iterable[object]) -> None:
         self._pm = pm
         self._left_out = left_out
-        self._cache = {}
+        self._cache: dict[str, pluggy.HookCaller] = {}
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> pluggy.HookCaller:
         if not name.startswith(hookspecs.PROJECT + "_"):
             raise AttributeError(name)
         caller = self._cache.get(name)
@@ -191,7 +201,7 @@ class TenantHooks:
         return caller
 
 
-def _compatibility_problem(requires_core):
+def _compatibility_problem(requires_core: str) -> str:
     if not requires_core:
         return ""
     try:

@@ -16,33 +16,45 @@ The bus is a service (``IMessageBus``): code finds it with
 registering another ``IMessageBus`` utility.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import secrets
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from zope.interface import Interface, implementer
 
+if TYPE_CHECKING:
+    from pyramid.registry import Registry
+    from redis.client import PubSub
+
 log = logging.getLogger(__name__)
+
+# A message: a dict of JSON values, which the bus does not look into.
+Message = dict[str, Any]
+Callback = Callable[[Message], None]
 
 
 class IMessageBus(Interface):
-    def publish(channel, message):
+    def publish(channel: str, message: Message) -> None:
         """Deliver ``message`` (a dict of JSON values) to every callback
         subscribed to ``channel``, in every process. Never raises for the
         transport: a message it loses is made good by ``on_reconnect``."""
 
-    def subscribe(channel, callback):
+    def subscribe(channel: str, callback: Callback) -> None:
         """Call ``callback(message)`` for every message on ``channel`` from
         now on (a socket joining a channel). It runs in the bus's thread and
         must not block."""
 
-    def unsubscribe(channel, callback):
+    def unsubscribe(channel: str, callback: Callback) -> None:
         """Stop calling ``callback`` for ``channel`` (a socket leaving it or
         closing); nothing happens when it was not subscribed."""
 
-    def on_reconnect(callback):
+    def on_reconnect(callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever messages may have been lost (the bus
         got its connection back), so that every socket resyncs from the
         database. Called once, when the realtime feature is set up."""
@@ -52,16 +64,16 @@ class IMessageBus(Interface):
 class MemoryBus:
     """Delivers within this process, synchronously."""
 
-    def __init__(self):
-        self._subscribers = defaultdict(list)
+    def __init__(self) -> None:
+        self._subscribers: defaultdict[str, list[Callback]] = defaultdict(list)
         self._lock = threading.Lock()
-        self._reconnect_callbacks = []
+        self._reconnect_callbacks: list[Callable[[], None]] = []
 
-    def subscribe(self, channel, callback):
+    def subscribe(self, channel: str, callback: Callback) -> None:
         with self._lock:
             self._subscribers[channel].append(callback)
 
-    def unsubscribe(self, channel, callback):
+    def unsubscribe(self, channel: str, callback: Callback) -> None:
         with self._lock:
             callbacks = self._subscribers.get(channel)
             if callbacks and callback in callbacks:
@@ -69,13 +81,13 @@ class MemoryBus:
                 if not callbacks:
                     del self._subscribers[channel]
 
-    def on_reconnect(self, callback):
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
         self._reconnect_callbacks.append(callback)
 
-    def publish(self, channel, message):
+    def publish(self, channel: str, message: Message) -> None:
         self._deliver(channel, message)
 
-    def _deliver(self, channel, message):
+    def _deliver(self, channel: str, message: Message) -> None:
         with self._lock:
             callbacks = list(self._subscribers.get(channel, ()))
         for callback in callbacks:
@@ -84,7 +96,7 @@ class MemoryBus:
             except Exception:
                 log.exception("bus subscriber failed on %s", channel)
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             self._subscribers.clear()
 
@@ -100,7 +112,7 @@ class RedisBus(MemoryBus):
 
     BACKOFF = (0.1, 0.2, 0.5, 1.0)
 
-    def __init__(self, url, channel="consultroom:realtime"):
+    def __init__(self, url: str, channel: str = "consultroom:realtime") -> None:
         super().__init__()
         import redis
 
@@ -115,11 +127,11 @@ class RedisBus(MemoryBus):
         self._thread = threading.Thread(target=self._listen, name="redis-bus", daemon=True)
         self._thread.start()
 
-    def wait_ready(self, timeout=5):
+    def wait_ready(self, timeout: float = 5) -> bool:
         """Whether the subscription is in place (for tests and start-up checks)."""
         return self._ready.wait(timeout)
 
-    def publish(self, channel, message):
+    def publish(self, channel: str, message: Message) -> None:
         self._deliver(channel, message)
         payload = json.dumps({"o": self._origin, "c": channel, "m": message})
         for attempt in range(2):
@@ -130,7 +142,7 @@ class RedisBus(MemoryBus):
                 if attempt:
                     log.warning("redis bus: message on %s not published", channel)
 
-    def _listen(self):
+    def _listen(self) -> None:
         failures = 0
         while not self._stopped.is_set():
             try:
@@ -143,11 +155,12 @@ class RedisBus(MemoryBus):
                 log.info("redis bus: %s; reconnecting in %.1f s", exc, delay)
                 self._stopped.wait(delay)
 
-    def _subscription(self):
+    def _subscription(self) -> None:
         client = self._redis.Redis.from_url(
             self._url, socket_connect_timeout=2, health_check_interval=10
         )
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        # redis-py leaves pubsub() unannotated.
+        pubsub: PubSub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
             pubsub.subscribe(self._channel)
             # After a Redis restart, messages may have been lost meanwhile.
@@ -163,14 +176,14 @@ class RedisBus(MemoryBus):
             pubsub.close()
             client.close()
 
-    def _resync(self):
+    def _resync(self) -> None:
         for callback in self._reconnect_callbacks:
             try:
                 callback()
             except Exception:
                 log.exception("bus reconnect callback failed")
 
-    def _receive(self, data):
+    def _receive(self, data: bytes) -> None:
         try:
             envelope = json.loads(data)
         except ValueError:
@@ -178,18 +191,19 @@ class RedisBus(MemoryBus):
         if envelope.get("o") != self._origin:
             self._deliver(envelope.get("c"), envelope.get("m"))
 
-    def close(self):
+    def close(self) -> None:
         self._stopped.set()
         self._thread.join(timeout=3)
         self._publisher.close()
         super().close()
 
 
-def message_bus(registry):
-    return registry.getUtility(IMessageBus)
+def message_bus(registry: Registry) -> IMessageBus:
+    bus: IMessageBus = registry.getUtility(IMessageBus)
+    return bus
 
 
-def make_bus(settings):
+def make_bus(settings: Mapping[str, str]) -> MemoryBus:
     """The bus named by the ``realtime.bus`` setting: ``memory`` or ``redis``."""
     kind = settings.get("realtime.bus", "memory")
     if kind == "memory":

@@ -12,7 +12,11 @@ The box is a service (``ISecretBox``): code finds it with
 by registering another ``ISecretBox`` utility.
 """
 
+from __future__ import annotations
+
 import base64
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -20,17 +24,22 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pyramid.exceptions import ConfigurationError
 from zope.interface import Interface, implementer
 
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.registry import Registry
+    from pyramid.request import Request
+
 SETTING = "security.encryption_key"
 # Binds the derived key to this use: the same session secret signs cookies.
 HKDF_INFO = b"consultroom/security.encryption_key"
 
 
 class ISecretBox(Interface):
-    def encrypt(data):
+    def encrypt(data: bytes) -> bytes:
         """``data`` (bytes) encrypted and authenticated: the token (bytes)
         to store, when a second factor is enrolled."""
 
-    def decrypt(token):
+    def decrypt(token: bytes) -> bytes:
         """The bytes that ``encrypt`` made ``token`` from, when a code is
         checked or the secret is shown for enrolment; raises
         ``cryptography.fernet.InvalidToken`` for a token that none of the
@@ -42,16 +51,18 @@ class SecretBox(MultiFernet):
     """Fernet with key rotation: the first key encrypts, every key decrypts."""
 
 
-def _derived_key(session_secret):
+def _derived_key(session_secret: str) -> bytes:
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(
         session_secret.encode()
     )
     return base64.urlsafe_b64encode(raw)
 
 
-def box_from_settings(settings):
+def box_from_settings(settings: Mapping[str, str]) -> SecretBox:
     """The box that encrypts and decrypts secrets for these settings."""
-    keys = settings.get(SETTING, "").split() or [_derived_key(settings["session.secret"])]
+    keys: Sequence[str | bytes] = settings.get(SETTING, "").split() or [
+        _derived_key(settings["session.secret"])
+    ]
     try:
         return SecretBox([Fernet(key) for key in keys])
     except ValueError as exc:
@@ -62,17 +73,18 @@ def box_from_settings(settings):
         ) from exc
 
 
-def secret_box(registry):
-    return registry.getUtility(ISecretBox)
+def secret_box(registry: Registry) -> ISecretBox:
+    box: ISecretBox = registry.getUtility(ISecretBox)
+    return box
 
 
-def encrypt(request, text):
+def encrypt(request: Request, text: str) -> str:
     return secret_box(request.registry).encrypt(text.encode()).decode()
 
 
-def decrypt(request, token):
+def decrypt(request: Request, token: str) -> str:
     return secret_box(request.registry).decrypt(token.encode()).decode()
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     config.registry.registerUtility(box_from_settings(config.get_settings()), ISecretBox)
