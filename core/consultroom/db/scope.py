@@ -44,6 +44,7 @@ What the wall does not cover, and why that is acceptable:
 """
 
 from contextlib import contextmanager
+from functools import cache
 
 from sqlalchemy import ForeignKey, Table, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
@@ -157,6 +158,7 @@ def _scoped_tables():
     }
 
 
+@cache  # mapped once, when the models are imported; asked on every statement
 def organisation_model():
     """The mapped class of the organisations' table: tenancy's, which the
     lower layer does not import."""
