@@ -313,10 +313,10 @@ def test_safe_next_itself(target, expected):
     """The check itself, not only WebOb's own defence for Location headers."""
     from types import SimpleNamespace
 
-    from consultroom.accounts.views import _safe_next
+    from consultroom.accounts.navigation import safe_next
 
     request = SimpleNamespace(params={"next": target}, route_path=lambda name: "/")
-    assert _safe_next(request) == expected
+    assert safe_next(request) == expected
 
 
 @pytest.mark.parametrize("target", ["//evil.com", "http://evil.com"])

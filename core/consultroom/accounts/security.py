@@ -23,7 +23,11 @@ PERMISSIONS = {
 }
 
 
-def _belongs_here(request, user):
+def belongs_here(request, user):
+    """Whether ``user`` may be logged in on this request's site: the
+    superuser on the console only, staff on their own organisation's
+    subdomain only. Whatever logs a user in or keeps them logged in checks
+    this."""
     if user.is_superuser:
         return request.site == CONSOLE
     return request.site == ORGANISATION and user.organisation_id == request.organisation.id
@@ -38,7 +42,7 @@ def load_user(request):
         user is None
         or not user.active
         or user.session_generation != request.session.get(SESSION_GENERATION)
-        or not _belongs_here(request, user)
+        or not belongs_here(request, user)
     ):
         return None
     return user

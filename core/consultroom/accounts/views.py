@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from consultroom.accounts import forms, service
 from consultroom.accounts.models import Role, User
+from consultroom.accounts.navigation import safe_next
 from consultroom.accounts.security import can_manage_user, log_in, log_out
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
@@ -20,10 +21,10 @@ from consultroom.twofactor.login import start_login
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
 from consultroom.web.images import ImageRejected, fit_image, read_upload
+from consultroom.web.sites import BOTH_SITES
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_BOX = (256, 256)
-BOTH_SITES = ("organisation", "console")
 
 
 def _limits(request):
@@ -34,22 +35,6 @@ def _limits(request):
         "link": limits_from_settings(s, "link_request", 5, 60),
         "token": token_limit(s),
     }
-
-
-def _safe_next(request):
-    target = request.params.get("next", "")
-    # Browsers read "//host" and "/\\host" as another site, and drop tabs and
-    # newlines first (so "/<tab>/host" is one too); control characters would
-    # also make the Location header invalid.
-    if (
-        target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and target.isascii()
-        and target.isprintable()
-    ):
-        return target
-    return request.route_path("home")
 
 
 def _find_login_user(request, email):
@@ -64,7 +49,7 @@ def _find_login_user(request, email):
 @view_config(route_name="login", renderer="login.html")
 def login(request):
     if request.identity is not None:
-        return HTTPFound(_safe_next(request))
+        return HTTPFound(safe_next(request))
     form = forms.LoginForm(request)
     if request.method == "POST" and form.validate():
         limits = _limits(request)
@@ -82,7 +67,7 @@ def login(request):
                 attempt.refund()
                 limits["account"].clear(request, account)
                 pending = two_factor.is_enabled(request.dbsession, user)
-                target = start_login(request, user, _safe_next(request))
+                target = start_login(request, user, safe_next(request))
                 record(
                     request,
                     "login.password_ok" if pending else "login.success",

@@ -8,8 +8,7 @@ from consultroom.audit import record
 from consultroom.i18n import _
 from consultroom.sessions import end_sessions
 from consultroom.web import flash
-
-BOTH_SITES = ("organisation", "console")
+from consultroom.web.sites import BOTH_SITES
 
 
 def _remaining(request):

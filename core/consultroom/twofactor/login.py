@@ -16,7 +16,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from consultroom.accounts.models import User
 
 # The same tenant check as for a logged-in user.
-from consultroom.accounts.security import _belongs_here, log_in
+from consultroom.accounts.security import belongs_here, log_in
 from consultroom.twofactor.service import is_enabled
 
 PENDING = "two_factor_pending"
@@ -75,7 +75,7 @@ def pending_login(request):
         user is None
         or not user.active
         or user.session_generation != marker["generation"]
-        or not _belongs_here(request, user)
+        or not belongs_here(request, user)
     ):
         return None
     return user, marker["next"]

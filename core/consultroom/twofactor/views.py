@@ -5,8 +5,8 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
+from consultroom.accounts.navigation import safe_next
 from consultroom.accounts.security import log_in
-from consultroom.accounts.views import BOTH_SITES, _safe_next
 from consultroom.audit import record
 from consultroom.i18n import _
 from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
@@ -14,6 +14,7 @@ from consultroom.sessions import end_sessions
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import PENDING, pending_login, policy
 from consultroom.web import flash
+from consultroom.web.sites import BOTH_SITES
 
 
 def _limits(request):
@@ -88,7 +89,7 @@ def _warn_recovery_codes_left(request, user):
 
 @view_config(route_name="two_factor_prompt", renderer="twofactor/prompt.html", permission="staff")
 def prompt(request):
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     if policy(request) != "allow" or service.is_enabled(request.dbsession, request.identity):
         return HTTPSeeOther(next_url)
     return {"next_url": next_url}

@@ -23,6 +23,9 @@ from consultroom.i18n import _
 CONSOLE = "console"
 ORGANISATION = "organisation"
 UNKNOWN = "unknown"
+# The ``site`` route predicate of pages both kinds of site have (logging in
+# and out, the session's own requests).
+BOTH_SITES = (ORGANISATION, CONSOLE)
 
 
 # A DNS name (with an optional trailing dot) and an optional port.
