@@ -17,7 +17,7 @@ from consultroom.plugins.models import PluginEnablement
 from consultroom.tenancy.models import Department, Organisation
 from consultroom.testing import password_matches
 
-# Each test migrates a SQLite database of its own.
+# Each test has a SQLite database of its own.
 pytestmark = pytest.mark.sqlite_only
 
 INI = """\
@@ -70,9 +70,9 @@ class CLI:
 
 
 @pytest.fixture
-def cli(tmp_path, capsys):
-    cli = CLI(tmp_path, capsys)
-    cli("db", "upgrade")
+def cli(tmp_path, capsys, fresh_sqlite):
+    """The command line on a migrated database of the test's own."""
+    cli = CLI(tmp_path, capsys, url=fresh_sqlite(tmp_path / "cli.sqlite"))
     yield cli
     cli.close()
 

@@ -15,6 +15,9 @@ test suite gets these fixtures by installing ``consultroom[test]``:
 ``smtp``            a real SMTP server on loopback; ``smtp.messages``
 ``swap_service``    ``swap_service(IOutbox, fake)``: the app uses ``fake``
                     for that service until the test ends
+``fresh_sqlite``    ``fresh_sqlite(path)``: a migrated SQLite database of
+                    the test's own at ``path`` (a copy of one migrated once
+                    per session), for a command or server under test
 
 The database is SQLite unless ``CONSULTROOM_TEST_DB`` names a PostgreSQL
 server (``postgresql+psycopg://root@127.0.0.1/postgres``): a fresh database
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess  # only to stop test servers  # nosec B404
 import threading
@@ -269,6 +273,26 @@ def app_settings(
     }
     yield settings
     drop()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(
+    tmp_path_factory: pytest.TempPathFactory, plugin_registry: PluginRegistry
+) -> Path:
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite"
+    engine: Engine = make_engine({"sqlalchemy.url": f"sqlite:///{path}"})
+    migrate.upgrade(engine, plugin_registry)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def fresh_sqlite(_sqlite_template: Path) -> Callable[[Path], str]:
+    def copy(path: Path) -> str:
+        shutil.copyfile(_sqlite_template, path)
+        return f"sqlite:///{path}"
+
+    return copy
 
 
 @pytest.fixture(scope="session")
