@@ -21,8 +21,8 @@ from consultroom.appointments.access import appointment_or_404, visible_appointm
 from consultroom.appointments.models import Appointment, Status
 from consultroom.audit import record
 from consultroom.clients.access import client_or_404, visible_clients
-from consultroom.clients.listing import search_clients
 from consultroom.clients.models import Client, Participant
+from consultroom.clients.search import search_clients
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department
 

@@ -35,12 +35,12 @@ from consultroom.audit import record
 from consultroom.clientmail import client_mail_enabled
 from consultroom.clientmail.compose import consult_link, with_name
 from consultroom.clients.access import visible_clients
-from consultroom.clients.listing import page_number, paginate
 from consultroom.clients.models import Client, Group, Participant
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.tenancy.timezones import exists_locally, local_now, to_local, to_utc
 from consultroom.web import ID, flash
+from consultroom.web.listing import page_number, paginate
 
 _LOADED = (
     selectinload(Appointment.client),

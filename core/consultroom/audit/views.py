@@ -13,10 +13,10 @@ from consultroom.accounts.models import User
 from consultroom.audit import record
 from consultroom.audit.chain import canonical_json
 from consultroom.audit.models import AuditEntry
-from consultroom.clients.listing import csv_bytes, page_number, paginate
 from consultroom.i18n import _
 from consultroom.tenancy.timezones import to_local, to_utc
 from consultroom.web.forms import Form, options
+from consultroom.web.listing import csv_bytes, page_number, paginate
 
 PAGE_SIZE = 50
 EXPORT_HEADER = (

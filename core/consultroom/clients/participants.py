@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 
 from consultroom.audit import changed_fields, record
 from consultroom.clients.forms import GroupForm, ParticipantForm
-from consultroom.clients.listing import page_number, paginate, search
 from consultroom.clients.models import Group, Participant
 from consultroom.i18n import _
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
+from consultroom.web.listing import page_number, paginate, search
 
 
 def _of_organisation(request, model):

@@ -14,14 +14,15 @@ from consultroom.appointments.models import Appointment, Status
 from consultroom.audit import changed_fields, record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.forms import ClientForm
-from consultroom.clients.listing import csv_bytes, page_number, paginate, search_clients
 from consultroom.clients.models import Client
+from consultroom.clients.search import search_clients
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import to_local
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
+from consultroom.web.listing import csv_bytes, page_number, paginate
 
 EXPORT_HEADER = (
     _("Client number"),

@@ -1,12 +1,14 @@
-"""Searching and paging lists of people, and the CSV export of clients."""
+"""What every list page needs: a search box's words matched against columns,
+one page of a query at a time, and the CSV export of what is listed.
+
+Nothing here knows what is listed; what a search looks at is the feature's
+choice (``consultroom.clients.search`` for clients)."""
 
 import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-
-from consultroom.clients.models import Client
 
 PAGE_SIZE = 25
 # A spreadsheet runs a cell starting with one of these as a formula
@@ -26,15 +28,10 @@ def search(query, columns, text):
     return query
 
 
-def search_clients(query, text):
-    """Clients by name, initials, e-mail address or client number."""
-    return search(
-        query, (Client.last_name, Client.initials, Client.email, Client.client_number), text
-    )
-
-
 @dataclass
 class Page:
+    """One page of a list, as the theme's pager macro (``_pager.html``) reads it."""
+
     items: list
     number: int
     count: int  # pages in all
@@ -57,6 +54,7 @@ def paginate(dbsession, query, number, size=PAGE_SIZE):
 
 
 def safe_cell(value):
+    """``value`` as the text of a CSV cell no spreadsheet runs as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
