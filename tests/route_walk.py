@@ -20,7 +20,7 @@ from consultroom.audit.models import SupportToken
 from consultroom.clientmail.models import TemplateSet
 from consultroom.clients.models import Client, Group, Participant
 from consultroom.db import utcnow
-from consultroom.realtime.models import Room, RoomInvite, SharedFile
+from consultroom.room.models import Room, RoomInvite, SharedFile
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
 from consultroom.waitingroom.models import ServiceMessage

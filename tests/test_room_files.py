@@ -14,8 +14,8 @@ from sqlalchemy import select
 from consultroom.clients.models import Participant
 from consultroom.db import utcnow
 from consultroom.mail.models import OutboxMessage
-from consultroom.realtime.models import Room, RoomInvite, SharedFile
 from consultroom.room.files import sweep
+from consultroom.room.models import Room, RoomInvite, SharedFile
 
 from realtime_support import Browser, client_socket, staff_socket
 

@@ -13,7 +13,7 @@ from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment, Kind
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
-from consultroom.realtime.models import Visit, WalkInSwitch
+from consultroom.waitingroom.models import Visit, WalkInSwitch
 
 from realtime_support import Browser, client_socket, staff_socket
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from consultroom.realtime.models import Room, RoomInvite, SharedFile
+from consultroom.room.models import Room, RoomInvite, SharedFile
 
 FOLLOW_UP = "Thank you for your visit. Your prescription is on its way."
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.db import utcnow
-from consultroom.realtime.models import WalkInSwitch
 from consultroom.tenancy.timezones import to_local
+from consultroom.waitingroom.models import WalkInSwitch
 
 DISCLAIMER = "Video consultations are not for emergencies."
 

@@ -13,12 +13,12 @@ CORE_MODEL_MODULES = [
     "consultroom.appointments.models",
     "consultroom.scheduling.models",
     "consultroom.clientmail.models",
+    "consultroom.room.models",
     "consultroom.waitingroom.models",
     "consultroom.widgets.models",
     "consultroom.twofactor.models",
     "consultroom.audit.models",
     "consultroom.sessions.models",
-    "consultroom.realtime.models",
 ]
 
 # The tables that are not OrganisationScoped (consultroom.db.scope), and why

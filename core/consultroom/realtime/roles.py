@@ -19,14 +19,15 @@ from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.realtime import client_channel, peer_channel, room_channel, user_channel
 from consultroom.realtime.connection import CLOSE_KICKED, CLOSE_REPLACED, Refused
-from consultroom.realtime.models import ENDED, IN_ROOM, Room, Visit, WalkInSwitch
 from consultroom.realtime.pages import room_settings
 from consultroom.realtime.turn import ice_servers
 from consultroom.room import service as rooms
 from consultroom.room.files import delete_paths
+from consultroom.room.models import Room
 from consultroom.tenancy.models import Organisation
 from consultroom.waitingroom import live
 from consultroom.waitingroom.messages import current_messages
+from consultroom.waitingroom.models import ENDED, IN_ROOM, Visit, WalkInSwitch
 
 MAX_NOTE = 200
 SIGNAL_KEYS = {"sdp", "candidate"}

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from consultroom.db import request_session
 from consultroom.i18n import _
-from consultroom.realtime.models import Room
+from consultroom.room.models import Room
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 1024 * 1024

@@ -10,7 +10,7 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.db import utcnow
 from consultroom.realtime import client_channel, room_channel
-from consultroom.realtime.models import Room, RoomInvite, RoomMember, SharedFile
+from consultroom.room.models import Room, RoomInvite, RoomMember, SharedFile
 from consultroom.waitingroom.live import end_visit
 
 MAX_PEERS = 6

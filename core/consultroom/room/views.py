@@ -17,10 +17,11 @@ from consultroom.clients.models import Participant
 from consultroom.i18n import _
 from consultroom.ratelimit import find_by_token
 from consultroom.realtime import publish_after_commit, room_channel
-from consultroom.realtime.models import IN_ROOM, Room, RoomInvite, SharedFile, Visit
 from consultroom.realtime.pages import page_config, room_settings
 from consultroom.room import files
+from consultroom.room.models import Room, RoomInvite, SharedFile
 from consultroom.room.service import file_info, invite_by_token, may_enter
+from consultroom.waitingroom.models import IN_ROOM, Visit
 from consultroom.web import ID
 from consultroom.web.errors import not_found
 from consultroom.web.forms import EmailAddress, Form

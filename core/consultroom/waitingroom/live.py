@@ -32,8 +32,9 @@ from consultroom.realtime import (
     unassigned_channel,
     user_channel,
 )
-from consultroom.realtime.models import CALLED, ENDED, IN_ROOM, WAITING, Room, Visit
+from consultroom.room.models import Room
 from consultroom.tenancy.timezones import local_now, to_utc
+from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
 
 DEFAULT_GRACE_SECONDS = 30
 

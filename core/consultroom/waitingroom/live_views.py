@@ -3,9 +3,9 @@
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from consultroom.realtime.models import WalkInSwitch
 from consultroom.realtime.pages import page_config
 from consultroom.waitingroom import live_hooks
+from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.models import WalkInWidget
 
 

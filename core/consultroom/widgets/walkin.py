@@ -12,10 +12,10 @@ from consultroom.appointments.service import AppointmentError, create_appointmen
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.realtime.models import WalkInSwitch
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.scheduling.slots import block_days
 from consultroom.tenancy.timezones import local_now
+from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.web import ID
 from consultroom.widgets.embed import TOKEN_FIELD, check_form_token, embeddable, form_token
 from consultroom.widgets.forms import intake_form_class
