@@ -1,6 +1,7 @@
-"""The import layers of pyproject.toml's import-linter contract hold, and
-they are enforced: a copy of the package with one lower-layer module that
-imports a feature breaks the contract."""
+"""The import contracts of pyproject.toml (import-linter) hold, and they are
+enforced: a copy of the package with one lower-layer module that imports a
+feature breaks the layers, one with a feature that imports another's views
+breaks "pages are leaves"."""
 
 import os
 import shutil
@@ -33,10 +34,10 @@ def lint_imports(cwd, pythonpath=None):
 def test_the_layers_hold():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout
-    assert "1 kept, 0 broken" in result.stdout
+    assert "2 kept, 0 broken" in result.stdout
 
 
-def test_an_import_from_a_lower_layer_into_a_feature_breaks_them(tmp_path):
+def copy_of_the_package(tmp_path):
     package = tmp_path / "consultroom"
     shutil.copytree(
         ROOT / "core" / "consultroom",
@@ -44,8 +45,22 @@ def test_an_import_from_a_lower_layer_into_a_feature_breaks_them(tmp_path):
         symlinks=True,
         ignore=shutil.ignore_patterns("__pycache__", "locale", "themes"),
     )
+    return package
+
+
+def test_an_import_from_a_lower_layer_into_a_feature_breaks_them(tmp_path):
+    package = copy_of_the_package(tmp_path)
     (package / "web" / "scratch.py").write_text("from consultroom.clients import models\n")
     result = lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode == 1, result.stdout
     assert "consultroom.web is not allowed to import consultroom.clients" in result.stdout
     assert "consultroom.web.scratch -> consultroom.clients.models" in result.stdout
+
+
+def test_an_import_of_another_features_views_breaks_them(tmp_path):
+    package = copy_of_the_package(tmp_path)
+    (package / "twofactor" / "scratch.py").write_text("from consultroom.accounts import views\n")
+    result = lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "Pages are leaves: no package imports another's views BROKEN" in result.stdout
+    assert "consultroom.twofactor.scratch -> consultroom.accounts.views" in result.stdout
