@@ -9,6 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role
+from consultroom.appointments.models import Appointment
+from consultroom.clients.models import Client
+from consultroom.db import utcnow
 from consultroom.sessions import prune
 from consultroom.sessions.models import StoredSession
 from consultroom.testing import PASSWORD
@@ -94,16 +97,93 @@ def test_session_id_differs_before_and_after_login(webtest, user, dbsession):
     app = webtest("acme")
     form = app.get("/login").forms[0]
     before = app.cookies["consultroom"]
-    anonymous = row_of(dbsession, app)
-    assert anonymous.user_id is None
-    anonymous_hash = anonymous.id_hash
     form["email"], form["password"] = user.email, PASSWORD
     form.submit(status=303)
     after = app.cookies["consultroom"]
     assert after != before
     assert row_of(dbsession, app).user_id == user.id
-    # The anonymous session's row is gone: its id means nothing any more.
-    assert rows(dbsession, id_hash=anonymous_hash) == []
+
+
+# --- no row until something is stored ------------------------------------------------------
+
+
+@pytest.fixture
+def visitor_pages(org, user, dbsession):
+    """Pages anonymous visitors and API callers open, none of which store anything."""
+    key = org.rotate_api_key()
+    client = Client(organisation_id=org.id, initials="A.", last_name="Bakker", email="a@x.org")
+    appointment = Appointment(
+        organisation_id=org.id,
+        client=client,
+        practitioner=user,
+        starts_at=utcnow() + timedelta(minutes=5),
+        duration_minutes=20,
+    )
+    dbsession.add(appointment)
+    dbsession.flush()
+    return [
+        ("/static/css/main.css", {}),
+        ("/no-such-page", {"status": 404}),
+        ("/", {"status": 302}),
+        ("/book", {}),
+        (f"/c/{appointment.token}", {}),
+        ("/c/no-such-token", {"status": 404}),
+        ("/api/v1/appointments", {"headers": {"Authorization": f"Bearer {key}"}}),
+    ]
+
+
+def test_pages_that_store_nothing_create_no_session(webtest, visitor_pages, dbsession):
+    for path, kw in visitor_pages:
+        response = webtest("acme").get(path, **kw)
+        assert "Set-Cookie" not in response.headers, path
+    assert rows(dbsession) == []
+
+
+def test_login_page_stores_no_session_its_token_is_bound_to_the_cookie(webtest, user, dbsession):
+    app = webtest("acme")
+    form = app.get("/login").forms[0]
+    assert app.cookies["consultroom"] and rows(dbsession) == []
+    assert app.get("/login").forms[0]["csrf_token"].value == form["csrf_token"].value
+    # Another browser's token is refused here, and this one's elsewhere.
+    other = webtest("acme")
+    stolen = other.get("/login").forms[0]["csrf_token"].value
+    body = {"email": user.email, "password": PASSWORD}
+    assert "Form expired" in app.post("/login", {**body, "csrf_token": stolen}, status=400)
+    webtest("acme").post("/login", {**body, "csrf_token": form["csrf_token"].value}, status=400)
+    assert rows(dbsession) == []
+    form["email"], form["password"] = user.email, PASSWORD
+    form.submit(status=303)
+    assert logged_in(app)
+
+
+def test_login_pages_token_is_bound_to_the_site(webtest, user, make_organisation):
+    make_organisation("other")
+    home, elsewhere = webtest("acme"), webtest("other")
+    token = csrf(home, "/login")
+    elsewhere.set_cookie("consultroom", home.cookies["consultroom"])
+    body = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    elsewhere.post("/login", body, status=400)
+
+
+def test_login_pages_token_ends_at_the_maximum_age(webtest, user, clock):
+    app = webtest("acme")
+    form = app.get("/login").forms[0]
+    form["email"], form["password"] = user.email, PASSWORD
+    clock.shift(timedelta(hours=12))
+    assert "Form expired" in form.submit(status=400).text
+    assert not logged_in(app)
+
+
+def test_an_ended_sessions_cookie_does_not_become_a_visitors(webtest, user, login, dbsession):
+    app = webtest("acme")
+    login(app, user)
+    ended = app.cookies["consultroom"]
+    form_to(app.get("/"), "/logout").submit(status=303)
+    visitor = webtest("acme")
+    visitor.set_cookie("consultroom", ended)
+    response = visitor.get("/login")
+    assert visitor.cookies["consultroom"] != ended
+    assert "consultroom=;" not in set_cookie_header(response)
 
 
 def test_stolen_cookie_is_refused_after_logout(webtest, user, login, dbsession):

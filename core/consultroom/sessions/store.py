@@ -6,11 +6,22 @@ The cookie carries 256 random bits and nothing else; it is sent only after
 the commit that stored its row. An unused session ends after the idle timeout
 of its site (the organisation's "session_idle_minutes", the console's
 ``session.idle_minutes`` setting) and any session after ``session.max_hours``.
+
+A session is stored only once something is put in it: a visitor whose
+session stays empty costs no row. A form shown to such a visitor (the login
+page) still needs a CSRF token; it gets an *anonymous* id in the cookie
+instead of a row, and the token is an HMAC of that id and the site. Only
+that browser's cookie makes the token match, as with a stored token. An
+anonymous id never becomes a stored session's id (storing starts a fresh
+id, keeping the token), and a stored session's id is never taken as an
+anonymous one, so an ended session's cookie stays worthless.
 """
 
 import hashlib
+import hmac
+import re
 import secrets
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pyramid.interfaces import ISession
 from sqlalchemy import delete, insert, update
@@ -26,11 +37,38 @@ CSRF_KEY = "_csrft_"
 FLASH_KEY = "_f_"
 # An unchanged session's last_seen is written at most this often.
 TOUCH_EVERY = timedelta(minutes=1)
+# Anonymous ids: "a.<issued, Unix time>.<256 random bits>". Stored
+# sessions' ids (token_urlsafe) never contain a dot.
+ANONYMOUS = "a."
+_ANONYMOUS_ID = re.compile(r"a\.([0-9]{1,11})\.[A-Za-z0-9_-]{43}")
 _CLEAR = object()
 
 
 def hash_id(session_id):
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _new_anonymous_id():
+    issued = int(utcnow().replace(tzinfo=UTC).timestamp())
+    return f"{ANONYMOUS}{issued}.{secrets.token_urlsafe(32)}"
+
+
+def _live_anonymous_id(request, session_id):
+    """``session_id`` if it is an anonymous id within the maximum age, else None."""
+    match = _ANONYMOUS_ID.fullmatch(session_id)
+    if match is None:
+        return None
+    # Bounded like any session: a copied cookie's token does not work for ever.
+    issued_at = datetime.fromtimestamp(int(match[1]), UTC).replace(tzinfo=None)
+    if not issued_at <= utcnow() < issued_at + max_age(request.registry.settings):
+        return None
+    return session_id
+
+
+def _anonymous_csrf_token(request, anonymous_id):
+    key = request.registry.settings["session.secret"].encode()
+    message = f"csrf:{_site_organisation_id(request)}:{anonymous_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def idle_timeout(settings, organisation):
@@ -54,11 +92,13 @@ def _site_organisation_id(request):
 class Session(dict):
     """One browser's session. Mutations mark it changed; reading does not."""
 
-    def __init__(self, request, row=None, had_cookie=False):
+    def __init__(self, request, row=None, had_cookie=False, anonymous_id=None):
         super().__init__(row.data if row is not None else {})
         self._request = request
         self._hash = row.id_hash if row is not None else None
         self._had_cookie = had_cookie
+        self._anonymous_id = anonymous_id
+        self._anonymous_is_new = False  # an anonymous id to send in the cookie
         now = utcnow()
         self._created_at = row.created_at if row is not None else now
         self._last_seen = row.last_seen if row is not None else now
@@ -83,6 +123,8 @@ class Session(dict):
         if self._hash is not None:
             self._ended.append(self._hash)
         self._hash = None
+        self._anonymous_id = None
+        self._anonymous_is_new = False
         self._created_at = utcnow()
         self.new = True
         super().clear()
@@ -106,7 +148,19 @@ class Session(dict):
         return token
 
     def get_csrf_token(self):
-        return self.get(CSRF_KEY) or self.new_csrf_token()
+        token = self.get(CSRF_KEY)
+        if token:
+            return token
+        if self or self._hash is not None:
+            return self.new_csrf_token()
+        return self._anonymous_token()
+
+    def _anonymous_token(self):
+        """The token of a session that stores nothing (see the module docstring)."""
+        if self._anonymous_id is None:
+            self._anonymous_id = _new_anonymous_id()
+            self._anonymous_is_new = True
+        return _anonymous_csrf_token(self._request, self._anonymous_id)
 
     # --- dict methods that change the session ---------------------------------------
 
@@ -169,8 +223,7 @@ class Session(dict):
         if not self:
             if self._hash is not None:
                 db.execute(delete(StoredSession).where(StoredSession.id_hash == self._hash))
-            if self._had_cookie:
-                self._cookie = _CLEAR
+            self._cookie = self._anonymous_cookie()
             return
         now = utcnow()
         settings = self._request.registry.settings
@@ -182,7 +235,7 @@ class Session(dict):
         ):
             values.update(last_seen=now, expires_at=self._expires_at(now, settings))
         if self._changed or self._hash is None:
-            values.update(data=dict(self), user_id=self.get(SESSION_USER))
+            values.update(data=self._data_to_store(), user_id=self.get(SESSION_USER))
         if self._hash is None:
             session_id = secrets.token_urlsafe(32)
             db.execute(
@@ -204,6 +257,21 @@ class Session(dict):
             if result.rowcount == 0:
                 # Ended meanwhile (logged out everywhere): not brought back.
                 self._cookie = _CLEAR
+
+    def _anonymous_cookie(self):
+        """What the cookie of a session that stores nothing becomes."""
+        if self._anonymous_is_new:
+            return self._anonymous_id
+        if self._had_cookie and self._anonymous_id is None:
+            return _CLEAR
+        return None
+
+    def _data_to_store(self):
+        data = dict(self)
+        if self._hash is None and self._anonymous_id is not None:
+            # The forms this visitor was shown keep working with the new id.
+            data.setdefault(CSRF_KEY, _anonymous_csrf_token(self._request, self._anonymous_id))
+        return data
 
     def _after_commit(self, success):
         self._committed = success
@@ -254,9 +322,18 @@ def session_factory(request):
         # empty session that is never stored.
         return Session(request)
     session_id = request.cookies.get(COOKIE)
-    row = _stored_row(request, session_id) if session_id else None
+    if session_id and session_id.startswith(ANONYMOUS):
+        anonymous_id, row = _live_anonymous_id(request, session_id), None
+    else:
+        anonymous_id = None
+        row = _stored_row(request, session_id) if session_id else None
     ended = row is not None and _has_ended(request, row)
-    session = Session(request, None if ended else row, had_cookie=session_id is not None)
+    session = Session(
+        request,
+        None if ended else row,
+        had_cookie=session_id is not None,
+        anonymous_id=anonymous_id,
+    )
     if ended:
         session._ended.append(row.id_hash)
     transaction.addBeforeCommitHook(session._save)
