@@ -5,9 +5,10 @@ import re
 
 import pytest
 from PIL import Image
+from sqlalchemy import inspect, select
 from webtest import Upload
 
-from consultroom.accounts.models import Role
+from consultroom.accounts.models import Role, User
 from consultroom.tenancy.models import Department
 from consultroom.testing import PASSWORD, password_matches
 
@@ -178,6 +179,20 @@ def test_photo_is_stored_scaled_and_served(me, user, dbsession):
         assert image.format == "PNG"
         assert image.size == (256, 128)
         assert image.getpixel((100, 60))[:3] == (200, 30, 30)
+
+
+def test_photo_is_loaded_only_when_read(org, make_user, dbsession):
+    make_user(org, name="With photo").photo = png(10, 10)
+    make_user(org, name="Without")
+    dbsession.flush()
+    dbsession.expire_all()
+    users = dbsession.scalars(select(User).where(User.organisation_id == org.id)).all()
+    assert all("photo" not in inspect(u).dict for u in users)
+    assert sorted((u.name, u.has_photo) for u in users) == [
+        ("With photo", True),
+        ("Without", False),
+    ]
+    assert next(u for u in users if u.has_photo).photo.startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "GIF", "WEBP"])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from PIL import Image
-from sqlalchemy import select, text
+from sqlalchemy import event, inspect, select, text
 from webtest import Upload
 
 from consultroom.accounts.models import Role
@@ -187,6 +187,24 @@ def test_logo_is_scaled_to_fit_and_shown_in_the_header(
     assert image.format == "PNG" and image.size == expected
     header = admin_app.get("/").html.find("header")
     assert header.find("img", src="/logo.png")
+
+
+def test_pages_do_not_load_the_logo(admin_app, org, dbsession, db_engine):
+    assert upload_logo(admin_app, image_bytes((100, 30), "PNG")).status_int == 303
+    statements = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", listen)
+    try:
+        header = admin_app.get("/").html.find("header")
+    finally:
+        event.remove(db_engine, "before_cursor_execute", listen)
+    assert header.find("img", src="/logo.png")
+    assert not [s for s in statements if "logo" in s and "IS NOT NULL" not in s]
+    dbsession.expire_all()
+    assert "logo" not in inspect(dbsession.get(Organisation, org.id)).dict
 
 
 def test_no_logo_means_404_and_the_name_in_the_header(admin_app, org):

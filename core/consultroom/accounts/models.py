@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Enum, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
@@ -52,7 +52,9 @@ class User(OrganisationScoped, Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     language: Mapped[str] = mapped_column(String(5), default="en")
-    photo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Read only where it is shown: has_photo tells the pages whether it is there.
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    has_photo: Mapped[bool] = column_property(photo.is_not(None))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Raised to invalidate every session of this user at once.

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationRow, OrganisationScoped
@@ -33,7 +33,10 @@ class Organisation(OrganisationRow, Base):
     contact_website: Mapped[str] = mapped_column(String(500), default="")
     primary_colour: Mapped[str] = mapped_column(String(7), default="#1f6f8b")
     accent_colour: Mapped[str] = mapped_column(String(7), default="#f4a259")
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Read only by the logo's own address: every page loads the organisation,
+    # and asks has_logo.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    has_logo: Mapped[bool] = column_property(logo.is_not(None))
 
     # How practitioners are addressed, per language: {"nl": "dokter", ...}.
     address_forms: Mapped[dict] = mapped_column(JSON, default=dict)

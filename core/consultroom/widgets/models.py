@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
@@ -37,8 +37,12 @@ class WalkInWidget(OrganisationScoped, Base):
     primary_colour: Mapped[str] = mapped_column(String(7), default="#1f6f8b")
     background_colour: Mapped[str] = mapped_column(String(7), default="#ffffff")
     intake_fields: Mapped[list] = mapped_column(JSON, default=lambda: ["last_name"])
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    background: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Images, read only by their own addresses; the pages ask has_logo and
+    # has_background.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    background: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    has_logo: Mapped[bool] = column_property(logo.is_not(None))
+    has_background: Mapped[bool] = column_property(background.is_not(None))
     custom_css: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
