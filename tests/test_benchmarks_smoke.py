@@ -1,6 +1,6 @@
-"""The realtime benchmarks still run: each with tiny numbers, against its
-own application and baseline server processes (loopback websockets only,
-no WebRTC), on PostgreSQL when the suite runs there.
+"""The benchmarks still run: each with tiny numbers, against its own
+application and baseline server processes (loopback HTTP and websockets
+only, no WebRTC), on PostgreSQL when the suite runs there.
 benchmarks/call_in_to_video.py needs Chromium and a private network
 namespace; it is left to its own instructions."""
 
@@ -20,6 +20,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("signalling_latency.py", ["--idle", "5", "--messages", "20"]),
         ("sockets_memory.py", ["--sockets", "5"]),
         ("waiting_fanout.py", ["--watchers", "5", "--staff", "2", "--arrivals", "2"]),
+        ("request_cost.py", ["--seconds", "0.2", "--rounds", "1", "--clients", "2"]),
     ],
 )
 def test_benchmark_runs(script, args):

@@ -1,0 +1,157 @@
+"""Requests per second and latency of plain HTTP requests, against a bare
+Pyramid "hello" application (``hello_app.py``) on the same stack.
+
+Two requests of the application are measured: the anonymous login page and
+the tenant-scoped JSON list ``/api/v1/appointments`` with the organisation's
+API key (50 appointments). Both servers run in their own process with
+``pserve`` and the gevent-websocket runner, as in production (the
+application on a fresh SQLite database or, with ``--db``, a fresh database on
+that PostgreSQL server). The load comes from ``--clients`` processes, each
+with one keep-alive connection (http.client, loopback), sending requests one
+after another for ``--seconds``. Baseline and subjects take turns
+``--rounds`` times, so that a slow moment of the machine hits all of them;
+min/median/max of the rounds are printed, and the ratio of the medians to
+the baseline's.
+
+    .venv-test/bin/python benchmarks/request_cost.py [--seconds 5] [--rounds 3]
+        [--clients 4] [--db postgresql+psycopg://root@127.0.0.1:5432/postgres]
+"""
+
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from consultroom.testing import free_port, stop_process, wait_for_port
+
+from realtime_support import BIN, HERE, AppServer, percentile
+
+APPOINTMENTS = 50
+
+
+class HelloServer:
+    """``hello_app.py`` served by pserve with the gevent-websocket runner."""
+
+    def __init__(self, tmp):
+        self.port = free_port()
+        ini = tmp / "hello.ini"
+        ini.write_text(
+            "[app:main]\nuse = call:hello_app:main\n\n[server:main]\n"
+            "use = egg:consultroom#gevent_websocket\nhost = 127.0.0.1\n"
+            f"port = {self.port}\n"
+        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
+        log = (tmp / "hello.log").open("w")
+        self.process = subprocess.Popen(
+            [BIN / "pserve", str(ini)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        wait_for_port(self.port, self.process)
+
+    def stop(self):
+        stop_process(self.process)
+
+
+def _client(port, path, headers, start_at, stop_at):
+    """One keep-alive connection's latencies (seconds) between the two times."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies = []
+    while True:
+        started = time.perf_counter()
+        now = time.time()
+        if now >= stop_at:
+            break
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status}")
+        if now >= start_at:  # earlier requests warm the connection up
+            latencies.append(time.perf_counter() - started)
+    connection.close()
+    return latencies
+
+
+def run(pool, clients, seconds, port, path, headers):
+    """(requests/s, p50 ms, p99 ms) of ``clients`` connections for ``seconds``."""
+    start_at = time.time() + 0.5
+    futures = [
+        pool.submit(_client, port, path, headers, start_at, start_at + seconds)
+        for _ in range(clients)
+    ]
+    latencies = [t for f in futures for t in f.result()]
+    if not latencies:
+        raise RuntimeError(f"no request to {path} finished in {seconds} s")
+    return (
+        len(latencies) / seconds,
+        percentile(latencies, 50) * 1000,
+        percentile(latencies, 99) * 1000,
+    )
+
+
+def subjects(app):
+    """name -> (port, path, headers) of the requests to measure."""
+    key = app.org.rotate_api_key()
+    app.db.commit()
+    practitioner = app.staff()
+    for _ in range(APPOINTMENTS):
+        app.appointment(practitioner)
+    host = {"Host": app.host()}
+    return {
+        "login page (anonymous)": (app.port, "/login", host),
+        "GET /api/v1/appointments (API key)": (
+            app.port,
+            "/api/v1/appointments",
+            {**host, "Authorization": f"Bearer {key}"},
+        ),
+    }
+
+
+def summary(name, results, baseline_rps=None):
+    rates = [r[0] for r in results]
+    rps = statistics.median(rates)
+    line = (
+        f"{name:36} req/s min {min(rates):7.0f} median {rps:7.0f} max {max(rates):7.0f}"
+        f"   p50 {statistics.median(r[1] for r in results):6.2f} ms"
+        f"   p99 {statistics.median(r[2] for r in results):6.2f} ms"
+    )
+    if baseline_rps is not None:
+        line += f"   ratio {rps / baseline_rps:.3f}"
+    print(line)
+    return rps
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4, help="load processes")
+    parser.add_argument("--db", help="a PostgreSQL server URL (default: SQLite)")
+    args = parser.parse_args(argv)
+    app = AppServer(db=args.db)
+    hello = HelloServer(app.tmp)
+    try:
+        measured = {"bare Pyramid hello (baseline)": (hello.port, "/", {})}
+        measured.update(subjects(app))
+        results = {name: [] for name in measured}
+        with ProcessPoolExecutor(args.clients) as pool:
+            for target in measured.values():  # warm-up
+                run(pool, args.clients, min(1.0, args.seconds), *target)
+            for _ in range(args.rounds):
+                for name, target in measured.items():
+                    results[name].append(run(pool, args.clients, args.seconds, *target))
+    finally:
+        hello.stop()
+        app.stop()
+    print(f"{args.clients} keep-alive clients, {args.rounds} rounds of {args.seconds} s")
+    baseline_name, *names = results
+    baseline_rps = summary(baseline_name, results[baseline_name])
+    for name in names:
+        summary(name, results[name], baseline_rps)
+
+
+if __name__ == "__main__":
+    main()
