@@ -5,7 +5,8 @@ walk-in switch, and organisations kept apart."""
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -141,9 +142,18 @@ def test_call_in_send_back_note_and_end(server, clinic):
     assert again.expect("ended")["follow_up"] == "Thank you, see you next week."
 
 
+def minutes_ahead_today(org, wanted):
+    """``wanted`` minutes from now, or fewer so that the start stays on
+    today's date in the organisation's time zone (the list of today's
+    upcoming appointments)."""
+    now = datetime.now(ZoneInfo(org.timezone or "Europe/Amsterdam"))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return max(0, min(wanted, int((midnight - now).total_seconds() // 60) - 1))
+
+
 def test_force_start_then_the_client_goes_straight_in(server, clinic):
     org, doctor = clinic
-    appointment = server.appointment(org, doctor, minutes=30)
+    appointment = server.appointment(org, doctor, minutes=minutes_ahead_today(org, 30))
     _browser, staff = staff_socket(server, org, doctor)
     listing = staff.expect("waiting_list")
     assert appointment.id in [u["appointment_id"] for u in listing["upcoming"]]
