@@ -77,6 +77,24 @@ def cli(tmp_path, capsys, fresh_sqlite):
     cli.close()
 
 
+def create_staff(cli, email, name, *options, stdin="a long enough password\n", code=0):
+    """``consultroom users create`` in acme, the password on standard input."""
+    return cli(
+        "users",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        email,
+        "--name",
+        name,
+        *options,
+        "--password-stdin",
+        stdin=stdin,
+        code=code,
+    )
+
+
 def read_mail(path):
     return message_from_bytes(path.read_bytes(), policy=policy.default)
 
@@ -156,21 +174,14 @@ def get_user(cli, email):
 
 
 def test_users_create_with_a_password_from_stdin(cli, acme):
-    out = cli(
-        "users",
-        "create",
-        "--org",
-        "acme",
-        "--email",
+    out = create_staff(
+        cli,
         "Anna@Acme.example",
-        "--name",
         "Anna Admin",
         "--role",
         "org_admin",
         "--department",
         "Physiotherapy",
-        "--password-stdin",
-        stdin="a long enough password\n",
     )
     assert out == "Anna@Acme.example created in acme\n"
     user = get_user(cli, "anna@acme.example")
@@ -196,19 +207,7 @@ def test_users_create_without_a_password_sends_an_invitation(cli, acme):
 
 @pytest.mark.parametrize("stdin", ["short\n", "\n", ""])
 def test_users_create_refuses_a_short_password(cli, acme, stdin):
-    cli(
-        "users",
-        "create",
-        "--org",
-        "acme",
-        "--email",
-        "piet@acme.example",
-        "--name",
-        "Piet",
-        "--password-stdin",
-        stdin=stdin,
-        code=1,
-    )
+    create_staff(cli, "piet@acme.example", "Piet", stdin=stdin, code=1)
     assert "at least 10 characters" in cli.err
     assert get_user(cli, "piet@acme.example") is None and cli.mails() == []
 
@@ -267,61 +266,15 @@ def test_users_create_needs_an_org_or_superuser(cli):
 
 def test_users_create_respects_the_package_limit(cli, acme):
     for n in range(3):
-        cli(
-            "users",
-            "create",
-            "--org",
-            "acme",
-            "--email",
-            f"u{n}@acme.example",
-            "--name",
-            f"U{n}",
-            "--password-stdin",
-            stdin="a long enough password\n",
-        )
-    cli(
-        "users",
-        "create",
-        "--org",
-        "acme",
-        "--email",
-        "u3@acme.example",
-        "--name",
-        "U3",
-        "--password-stdin",
-        stdin="a long enough password\n",
-        code=1,
-    )
+        create_staff(cli, f"u{n}@acme.example", f"U{n}")
+    create_staff(cli, "u3@acme.example", "U3", code=1)
     assert "package allows 3 active staff members" in cli.err
     assert get_user(cli, "u3@acme.example") is None
 
 
 def test_users_create_refuses_a_duplicate_email(cli, acme):
-    cli(
-        "users",
-        "create",
-        "--org",
-        "acme",
-        "--email",
-        "u@acme.example",
-        "--name",
-        "U",
-        "--password-stdin",
-        stdin="a long enough password\n",
-    )
-    cli(
-        "users",
-        "create",
-        "--org",
-        "acme",
-        "--email",
-        "U@acme.example",
-        "--name",
-        "Again",
-        "--password-stdin",
-        stdin="a long enough password\n",
-        code=1,
-    )
+    create_staff(cli, "u@acme.example", "U")
+    create_staff(cli, "U@acme.example", "Again", code=1)
     assert "already a staff member with this e-mail address" in cli.err
 
 

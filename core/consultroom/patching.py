@@ -33,15 +33,16 @@ def _imported_packages() -> list[str]:
     )
 
 
+# Set by patch(): the sensitive modules that were already imported.
+imported_before: list[str] = []
+
+
 def patch() -> None:
     """Patch the standard library, once; remember what was imported before."""
     global imported_before
     if not monkey.is_module_patched("threading"):
         imported_before = _imported_packages()
         monkey.patch_all()
-
-
-imported_before: list[str] = []
 
 
 def ensure() -> None:

@@ -13,7 +13,14 @@ from consultroom.accounts.navigation import safe_next
 from consultroom.accounts.security import can_manage_user, log_in, log_out
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
-from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings, token_limit
+from consultroom.ratelimit import (
+    Attempt,
+    Limit,
+    TooManyTries,
+    client_address,
+    find_by_token,
+    limits_from_settings,
+)
 from consultroom.sessions import end_sessions
 from consultroom.tenancy.models import Department
 from consultroom.twofactor import service as two_factor
@@ -33,7 +40,6 @@ def _limits(request):
         "account": limits_from_settings(s, "login_account", 5, 15),
         "address": limits_from_settings(s, "login_address", 20, 15),
         "link": limits_from_settings(s, "link_request", 5, 60),
-        "token": token_limit(s),
     }
 
 
@@ -97,14 +103,12 @@ def logout(request):
 
 @view_config(route_name="set_password", renderer="set_password.html")
 def set_password(request):
-    db = request.dbsession
-    attempt = Attempt(request, (_limits(request)["token"], client_address(request)))
-    if attempt.locked:
-        return _invalid_link(request, locked=attempt.locked)
-    token = service.redeem_token(db, request.matchdict["token"])
-    if token is None or not _token_belongs_here(request, token.user):
+    try:
+        token = find_by_token(request, lambda: _redeemable_token(request))
+    except TooManyTries as locked:
+        return _invalid_link(request, locked=locked.remaining)
+    if token is None:
         return _invalid_link(request)
-    attempt.refund()
     form = forms.SetPasswordForm(request)
     if request.method == "POST" and form.validate():
         service.set_password(request, token.user, form.password.data)
@@ -115,6 +119,12 @@ def set_password(request):
         return HTTPSeeOther(target)
     # Not "user": that is the logged-in user, for whom the layout shows the menu.
     return {"form": form, "account": token.user}
+
+
+def _redeemable_token(request):
+    """The unused link token in the address, if it is for this site."""
+    token = service.redeem_token(request.dbsession, request.matchdict["token"])
+    return token if token is not None and _token_belongs_here(request, token.user) else None
 
 
 def _token_belongs_here(request, user):

@@ -148,7 +148,6 @@ class Outbox:
         self.dbmaker = dbmaker
         # To tell the organisation about refused addresses; None: nobody is told.
         self.registry = registry
-        self.settings = settings
 
     def queue(
         self,

@@ -176,8 +176,8 @@ def limits_from_settings(settings, name, max_default, minutes_default):
 
 
 def token_limit(settings):
-    """Invalid links and tokens per client address: password links over HTTP,
-    appointment and invitation tokens over the websocket."""
+    """Invalid tokens per client address: password, client, portal and
+    invitation links over HTTP, and the same tokens over the websocket."""
     return limits_from_settings(settings, "token_address", 20, 60)
 
 
@@ -196,8 +196,9 @@ class TooManyTries(Exception):
 
 
 def find_by_token(request, find):
-    """``find()`` (the object a token in the address opens, or None) under
-    the limit on invalid tokens per address. A miss counts: answer it with a
+    """``find()`` (the object a token opens, or None: a link's token in the
+    address, or a websocket hello's) under the limit on invalid tokens per
+    address. A miss counts: answer it with a
     response rather than an exception, or the transaction that holds the
     count is aborted. Raises ``TooManyTries`` while the address is locked."""
     attempt = Attempt(request, (token_limit(request.registry.settings), client_address(request)))

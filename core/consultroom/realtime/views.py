@@ -20,7 +20,7 @@ from consultroom.accounts.models import STAFF_ROLES
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
 from consultroom.i18n import _
-from consultroom.ratelimit import Attempt, Limit, client_address, token_limit
+from consultroom.ratelimit import Limit, TooManyTries, find_by_token
 from consultroom.realtime import frames
 from consultroom.realtime.connection import Connection, Refused
 from consultroom.realtime.roles import ClientRole, GuestRole, StaffRole
@@ -102,15 +102,12 @@ def _by_token(connection, role, token):
     find, make, not_found = TOKEN_ROLES[role]
     request = connection.request
     with request.tm:
-        attempt = Attempt(
-            request, (token_limit(request.registry.settings), client_address(request))
-        )
-        if attempt.locked:
-            refusal = Refused("rate_limited", Limit.message(attempt.locked))
+        try:
+            found = find_by_token(request, lambda: find(connection, token))
+        except TooManyTries as locked:
+            refusal = Refused("rate_limited", Limit.message(locked.remaining))
         else:
-            found = find(connection, token)
             if found is not None:
-                attempt.refund()
                 return make(connection, found)
             refusal = Refused("unauthorized", not_found)
     raise refusal
