@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from consultroom.accounts.models import User
+    from consultroom.appointments.models import Appointment
+    from consultroom.clients.models import Client
     from consultroom.mail.models import OutboxMessage
     from consultroom.tenancy.models import Department, Organisation
 
@@ -70,11 +72,13 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
 
     Called while a page template renders ``{{ slot("name") }}``. ``slot`` is
     the slot's name (the core offers ``head``, ``dashboard``,
-    ``profile``, ``organisation_settings`` and ``footer``); ``context`` is a
-    dict of what the page shows (for example ``{"user": user}`` on the
-    profile page). Return a string of HTML, already escaped where it
-    contains user data (``markupsafe.Markup``/``escape`` or a rendered
-    template), or ``None``. Results are joined in registration order.
+    ``profile``, ``organisation_settings``, ``client`` and ``footer``);
+    ``context`` is a dict of what the page shows (for example
+    ``{"user": user}`` on the profile page, ``{"client": client}`` on a
+    staff member's client page). Return a string of HTML, already escaped
+    where it contains user data (``markupsafe.Markup``/``escape`` or a
+    rendered template), or ``None``. Results are joined in registration
+    order.
     """
 
 
@@ -139,4 +143,75 @@ def consultroom_mail_refused(request: Request, message: OutboxMessage, reason: s
     ``"appointment:12"``); ``reason`` is the server's reply, such as
     ``"550 no such user"``. Raising is logged and otherwise ignored.
     Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_client_delete_blockers(request: Request, client: Client) -> list[str] | None:
+    """Return reasons why ``client`` cannot be deleted now.
+
+    Called when a staff member asks to delete a client, inside the request's
+    transaction and before anything is changed. Count everything of yours
+    that depends on the client, also what this staff member may not see.
+    Return a list of translated, human-readable sentences, or ``None``: any
+    reason refuses the deletion and is shown.
+    """
+
+
+@hookspec
+def consultroom_appointment_created(
+    request: Request, appointment: Appointment, notify: bool
+) -> None:
+    """React to a new appointment of the request's organisation.
+
+    Called by the appointments service for every new appointment (booked by
+    staff, the booking or walk-in widget or the API, or a quick
+    consultation), after the appointment has been flushed (it has its id and
+    the client's link token) and recorded in the audit trail, inside the same
+    transaction: raising aborts the whole creation, and what you queue
+    through the request (``request.queue_mail``) is sent only when it
+    commits. ``notify`` is False when the client must not be messaged: a
+    walk-in visitor goes straight to the waiting room, and staff pass on
+    the link of a quick consultation themselves unless they ask to send
+    it. Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_appointment_changed(
+    request: Request, appointment: Appointment, changes: dict[str, Any]
+) -> None:
+    """React to a change of an appointment that is not cancelled.
+
+    Called by the appointments service after the change has been flushed and
+    recorded, inside the same transaction (raising aborts the change), and
+    only when something changed. ``changes`` maps each field that changed
+    (``client``, ``practitioner``, ``department``, ``starts_at``,
+    ``duration_minutes``, ``message``, ``participants``) to its value before
+    the change; ``appointment`` holds the new values. Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_appointment_cancelled(request: Request, appointment: Appointment) -> None:
+    """React to the cancellation of an appointment.
+
+    Called by the appointments service once per appointment, when it is
+    cancelled (not again for one already cancelled), after the new status
+    has been flushed and recorded, inside the same transaction: raising
+    aborts the cancellation. Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_appointment_anonymised(request: Request, appointment_ids: list[int]) -> None:
+    """Forget what you keep about the client of appointments just anonymised.
+
+    Called by the anonymisation job (outside any web request: ``request`` is
+    built for the organisation) once per batch, inside the transaction that
+    cleared the client, the personal message and the participants of the
+    appointments whose ids are in ``appointment_ids``: delete or blank
+    your own records about those clients' consultations there, so that both
+    happen or neither. Date, time, duration and practitioner stay. Raising
+    aborts the batch. Returns nothing.
     """

@@ -1,10 +1,15 @@
-"""How appointments look on staff pages: local times, and a stable colour
-per practitioner or department for the "today" overview."""
+"""How appointments are shown to people: whom they are with, their local date
+and time in a reader's language, the client's link, and a stable colour per
+practitioner or department for the "today" overview. Staff pages, the
+client's pages and the client e-mails all say it the same way."""
 
 from dataclasses import dataclass
 
+from babel.dates import format_date, format_time
+
 from consultroom.accounts.models import User
-from consultroom.clientmail.compose import department_of
+from consultroom.tenancy.timezones import to_local
+from consultroom.web.sites import org_url
 
 GOLDEN_ANGLE = 137.508  # consecutive ids get hues far apart
 DEPARTMENT_HUE_OFFSET = 200  # a department and a person with the same id differ
@@ -20,6 +25,38 @@ class Owner:
 
 
 NOBODY = Owner("none", "", "hsl(0, 0%, 45%)")
+
+
+def department_id_of(appointment):
+    """The appointment's department, or else its practitioner's."""
+    if appointment.department_id:
+        return appointment.department_id
+    return appointment.practitioner.department_id if appointment.practitioner else None
+
+
+def department_of(appointment):
+    return appointment.department or (
+        appointment.practitioner.department if appointment.practitioner else None
+    )
+
+
+def with_name(appointment):
+    """Whom the appointment is with: the practitioner, else the department."""
+    if appointment.practitioner:
+        return appointment.practitioner.name
+    department = department_of(appointment)
+    return department.name if department else ""
+
+
+def format_local(moment, organisation, language):
+    """``(date, time)`` of a naive UTC moment, local and in ``language``."""
+    local = to_local(moment, organisation)
+    return format_date(local, "full", locale=language), format_time(local, "short", locale=language)
+
+
+def consult_link(request, appointment):
+    """The client's absolute link to the appointment, on the organisation's site."""
+    return org_url(request, request.organisation, f"/c/{appointment.token}")
 
 
 def colour(thing):

@@ -8,9 +8,10 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from consultroom.appointments.display import format_local
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state, link_window
-from consultroom.clientmail.compose import format_local, language_of
+from consultroom.clients.contact import language_of
 from consultroom.db import utcnow
 from consultroom.i18n import speak
 from consultroom.ratelimit import find_by_token

@@ -1,6 +1,10 @@
 """Creating, changing and cancelling appointments: the one path used by the
 staff pages, the booking and walk-in widgets and the API, so that every
-appointment is validated, stored and announced the same way."""
+appointment is validated, stored and announced the same way.
+
+Announced through the appointment lifecycle hooks (created, changed,
+cancelled), in the transaction of the change: the client e-mail feature
+sends its invitations from them, plugins do what they need."""
 
 from datetime import timedelta
 
@@ -8,11 +12,14 @@ from sqlalchemy.exc import IntegrityError
 
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.audit import record
-from consultroom.clientmail import send_client_mail
 from consultroom.db import utcnow
 from consultroom.i18n import _
 
 MAX_DURATION = 8 * 60
+# The changes that move an appointment in time or to someone else: the
+# calendar entry gets a new version, the reminder is due again, and the
+# client is told.
+MOVING = frozenset({"starts_at", "duration_minutes", "practitioner", "department"})
 
 
 class AppointmentError(ValueError):
@@ -85,8 +92,9 @@ def create_appointment(
     kind=Kind.appointment,
     notify=True,
 ):
-    """Store a new appointment (``starts_at`` in naive UTC) and queue the
-    client's invitation. Raises AppointmentError or SlotTaken."""
+    """Store a new appointment (``starts_at`` in naive UTC) and announce it
+    (the client's invitation unless ``notify`` is False). Raises
+    AppointmentError or SlotTaken."""
     organisation = request.organisation
     _check(
         organisation,
@@ -116,14 +124,15 @@ def create_appointment(
         client_id=client.id if client else None,
         kind=kind.value,
     )
-    if notify:
-        send_client_mail(request, appointment, "invitation")
+    request.hooks.consultroom_appointment_created(
+        request=request, appointment=appointment, notify=notify
+    )
     return appointment
 
 
 def update_appointment(request, appointment, **changes):
     """Change an appointment's time, duration, practitioner, department,
-    message or participants; the client is told when the time changed."""
+    message or participants, and announce what changed."""
     if appointment.status is Status.cancelled:
         raise AppointmentError(_("This appointment has been cancelled."))
     fields = {
@@ -147,19 +156,23 @@ def update_appointment(request, appointment, **changes):
         **merged,
         new_practitioner=merged["practitioner"] is not appointment.practitioner,
     )
-    moved = any(
-        k in changes and changes[k] != getattr(appointment, k)
-        for k in ("starts_at", "duration_minutes", "practitioner", "department")
-    )
     changes = {k: list(v) if k == "participants" else v for k, v in changes.items()}
     changed = sorted(k for k, v in changes.items() if v != getattr(appointment, k))
-    if moved:
+    # The values before the change, for the hook: a copy of the participants,
+    # whose list the change replaces.
+    before = {
+        k: list(appointment.participants) if k == "participants" else getattr(appointment, k)
+        for k in changed
+    }
+    if not MOVING.isdisjoint(changed):
         # A new iCalendar version, and a new reminder for the new time.
         changes.update(sequence=appointment.sequence + 1, reminder_sent_at=None)
     _store(request.dbsession, appointment, changes)
     record(request, "appointment.update", "appointment", appointment.id, changed=changed)
-    if moved:
-        send_client_mail(request, appointment, "change")
+    if before:
+        request.hooks.consultroom_appointment_changed(
+            request=request, appointment=appointment, changes=before
+        )
     return appointment
 
 
@@ -170,7 +183,7 @@ def cancel_appointment(request, appointment):
     appointment.sequence += 1
     request.dbsession.flush()
     record(request, "appointment.cancel", "appointment", appointment.id)
-    send_client_mail(request, appointment, "cancellation")
+    request.hooks.consultroom_appointment_cancelled(request=request, appointment=appointment)
     return appointment
 
 

@@ -20,7 +20,7 @@ from consultroom.appointments.access import (
     visible_appointments,
     visible_departments,
 )
-from consultroom.appointments.display import owner
+from consultroom.appointments.display import consult_link, owner, with_name
 from consultroom.appointments.forms import AppointmentForm, FilterForm, QuickForm, with_none
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.appointments.service import (
@@ -32,9 +32,8 @@ from consultroom.appointments.service import (
     update_appointment,
 )
 from consultroom.audit import record
-from consultroom.clientmail import client_mail_enabled
-from consultroom.clientmail.compose import consult_link, with_name
 from consultroom.clients.access import visible_clients
+from consultroom.clients.contact import client_mail_enabled
 from consultroom.clients.models import Client, Group, Participant
 from consultroom.db import utcnow
 from consultroom.i18n import _

@@ -1,7 +1,9 @@
 """The e-mails clients receive: template sets, placeholders and iCalendar.
 
 ``send_client_mail(request, appointment, kind)`` is the one entry point; kind
-is one of "invitation", "reminder", "change", "cancellation". The text comes
+is one of "invitation", "reminder", "change", "cancellation". The appointment
+lifecycle hooks (hooks.py) send the invitation, change and cancellation, the
+reminder job the reminder. The text comes
 from the template set of the appointment's department in the client's
 language, else the organisation's default set in that language, else the
 built-in texts (see compose.py).
@@ -9,15 +11,13 @@ built-in texts (see compose.py).
 
 from translationstring import TranslationString
 
+from consultroom.clientmail.compose import compose
+from consultroom.clientmail.ical import CONTENT_TYPE, FILENAME, calendar
 from consultroom.clientmail.models import KINDS
+from consultroom.clients.contact import client_mail_enabled
+from consultroom.i18n import localizer_for
 
 REF_PREFIX = "appointment:"
-
-
-def client_mail_enabled(organisation, client):
-    """Whether the client of an appointment can be e-mailed at all: staff
-    must deliver the link some other way when this is False."""
-    return bool(client is not None and client.email and not organisation.options["no_emails"])
 
 
 def _already_translated(text):
@@ -30,11 +30,6 @@ def send_client_mail(request, appointment, kind):
     """Queue the client's e-mail of ``kind`` about ``appointment`` (in the
     request's transaction), unless the organisation sends no e-mail or the
     client has no address. Returns the outbox row or None."""
-    # Imported here: appointments.service imports this package.
-    from consultroom.clientmail.compose import compose
-    from consultroom.clientmail.ical import CONTENT_TYPE, FILENAME, calendar
-    from consultroom.i18n import localizer_for
-
     if kind not in KINDS:
         raise ValueError(f"unknown client mail kind {kind!r}")
     if appointment.organisation_id != request.organisation.id:

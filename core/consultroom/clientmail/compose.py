@@ -4,16 +4,22 @@ placeholders, and the filled-in subject and body."""
 import re
 from dataclasses import dataclass
 
-from babel.dates import format_date, format_time
 from sqlalchemy import select
 
+from consultroom.appointments.display import (
+    consult_link,
+    department_id_of,
+    department_of,
+    format_local,
+    with_name,
+)
 from consultroom.appointments.service import link_window
 from consultroom.clientmail.defaults import default_texts
 from consultroom.clientmail.models import TemplateSet
 from consultroom.clientmail.placeholders import fill
-from consultroom.i18n import DEFAULT_LANGUAGE, LANGUAGES, localizer_for
+from consultroom.clients.contact import language_of
+from consultroom.i18n import localizer_for
 from consultroom.tenancy.models import Department
-from consultroom.tenancy.timezones import to_local
 from consultroom.web.sites import org_url
 
 
@@ -23,21 +29,6 @@ class Composed:
     body: str
     language: str
     values: dict
-
-
-def language_of(client, organisation):
-    """The client's language if we speak it, else the organisation's."""
-    for language in (client.language if client else None, organisation.language):
-        if language in LANGUAGES:
-            return language
-    return DEFAULT_LANGUAGE
-
-
-def department_id_of(appointment):
-    """The appointment's department, or else its practitioner's."""
-    if appointment.department_id:
-        return appointment.department_id
-    return appointment.practitioner.department_id if appointment.practitioner else None
 
 
 def template_set_for(dbsession, appointment, language):
@@ -68,31 +59,6 @@ def texts(request, template_set, kind, language):
             if template.kind == kind:
                 return template.subject, template.body
     return default_texts(localizer_for(request.registry, language), kind)
-
-
-def format_local(moment, organisation, language):
-    """``(date, time)`` of a naive UTC moment, local and in ``language``."""
-    local = to_local(moment, organisation)
-    return format_date(local, "full", locale=language), format_time(local, "short", locale=language)
-
-
-def consult_link(request, appointment):
-    """The client's absolute link to the appointment, on the organisation's site."""
-    return org_url(request, request.organisation, f"/c/{appointment.token}")
-
-
-def department_of(appointment):
-    return appointment.department or (
-        appointment.practitioner.department if appointment.practitioner else None
-    )
-
-
-def with_name(appointment):
-    """Whom the appointment is with: the practitioner, else the department."""
-    if appointment.practitioner:
-        return appointment.practitioner.name
-    department = department_of(appointment)
-    return department.name if department else ""
 
 
 def values(request, appointment, language):

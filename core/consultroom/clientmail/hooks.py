@@ -1,15 +1,25 @@
-"""The client e-mail feature's hooks: its menu entry, and telling the right
-administrator when the mail server refused a client's address."""
+"""The client e-mail feature's hooks: its menu entry; the client's
+invitation, change and cancellation e-mails when an appointment is created,
+moved or cancelled; forgetting those e-mails when it is anonymised; and
+telling the right administrator when the mail server refused a client's
+address."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from consultroom.accounts.models import Role, User
 from consultroom.appointments.access import visible_appointments
+from consultroom.appointments.display import (
+    consult_link,
+    department_id_of,
+    format_local,
+    with_name,
+)
 from consultroom.appointments.models import Appointment
-from consultroom.clientmail import REF_PREFIX
-from consultroom.clientmail.compose import consult_link, department_id_of, format_local, with_name
+from consultroom.appointments.service import MOVING
+from consultroom.clientmail import REF_PREFIX, send_client_mail
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom.i18n import DEFAULT_LANGUAGE, LANGUAGES, _
+from consultroom.mail.models import OutboxMessage
 
 
 @hookimpl
@@ -24,6 +34,37 @@ def consultroom_menu_items(request):
             order=36,
         )
     ]
+
+
+@hookimpl
+def consultroom_appointment_created(request, appointment, notify):
+    if notify:
+        send_client_mail(request, appointment, "invitation")
+
+
+@hookimpl
+def consultroom_appointment_changed(request, appointment, changes):
+    # A new message or other participants change nothing in the client's calendar.
+    if not MOVING.isdisjoint(changes):
+        send_client_mail(request, appointment, "change")
+
+
+@hookimpl
+def consultroom_appointment_cancelled(request, appointment):
+    send_client_mail(request, appointment, "cancellation")
+
+
+@hookimpl
+def consultroom_appointment_anonymised(request, appointment_ids):
+    # The client's invitations and reminders: name, address and message.
+    # One being sent right now is left to finish.
+    request.dbsession.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.organisation_id == request.organisation.id,
+            OutboxMessage.ref.in_([f"{REF_PREFIX}{i}" for i in appointment_ids]),
+            OutboxMessage.status != "sending",
+        )
+    )
 
 
 def _appointment_of(request, message):

@@ -7,9 +7,10 @@ from datetime import timedelta
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from consultroom.appointments.display import format_local
 from consultroom.appointments.models import Appointment, Status
 from consultroom.appointments.service import MAX_DURATION
-from consultroom.clientmail.compose import format_local, language_of
+from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import speak

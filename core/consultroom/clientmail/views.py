@@ -10,11 +10,12 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from consultroom.audit import record
-from consultroom.clientmail.compose import language_of, render, texts, values
+from consultroom.clientmail.compose import render, texts, values
 from consultroom.clientmail.defaults import default_texts
 from consultroom.clientmail.forms import KIND_LABELS, TemplateSetForm, body_field, subject_field
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
 from consultroom.clientmail.placeholders import PLACEHOLDERS, problem_messages
+from consultroom.clients.contact import language_of
 from consultroom.i18n import LANGUAGES, _, localizer_for
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, to_utc

@@ -1,8 +1,9 @@
 """Anonymisation: appointments that ended more than the organisation's
 ``anonymise_after_days`` ago lose everything about the client (the client
-link, the personal message, the extra participants, the e-mails sent about
-them); date, time, duration and practitioner stay. Clients themselves are
-kept."""
+link, the personal message, the extra participants, and what the features
+and plugins keep about them through the ``consultroom_appointment_anonymised``
+hook, such as the e-mails sent about them); date, time, duration and
+practitioner stay. Clients themselves are kept."""
 
 from datetime import timedelta
 
@@ -11,10 +12,8 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment, appointment_participant
-from consultroom.clientmail import REF_PREFIX
 from consultroom.db import utcnow
 from consultroom.jobs import in_organisation
-from consultroom.mail.models import OutboxMessage
 
 BATCH = 100
 
@@ -63,14 +62,7 @@ def anonymise(request, ids, now):
                 appointment_participant.c.appointment_id.in_(claimed)
             )
         )
-        # The client's invitations and reminders: name, address and message.
-        # One being sent right now is left to finish.
-        db.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.ref.in_([f"{REF_PREFIX}{i}" for i in claimed]),
-                OutboxMessage.status != "sending",
-            )
-        )
+        request.hooks.consultroom_appointment_anonymised(request=request, appointment_ids=claimed)
     mark_changed(db)
     return len(claimed)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
-from consultroom.clientmail.compose import language_of
+from consultroom.clients.contact import language_of
 from consultroom.i18n import _, speak
 from consultroom.media.config import media_settings
 from consultroom.media.forward import MediaError, forward_offer
