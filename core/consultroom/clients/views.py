@@ -1,6 +1,8 @@
 """Staff pages for clients: list and search, detail, new, edit, delete and
 CSV export. Every client query starts from ``clients.access`` so that the
-segregation settings hold on every page."""
+segregation settings hold on every page. What other features hold about a
+client comes through hooks: their sections of the client page (the
+``client`` slot) and their reasons not to delete one."""
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
@@ -9,17 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import STAFF_ROLES, Role, User
-from consultroom.appointments.access import visible_appointments
-from consultroom.appointments.models import Appointment, Status
 from consultroom.audit import changed_fields, record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.forms import ClientForm
 from consultroom.clients.models import Client
 from consultroom.clients.search import search_clients
-from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department
-from consultroom.tenancy.timezones import to_local
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
 from consultroom.web.listing import csv_bytes, page_number, paginate
@@ -107,17 +105,7 @@ def client_export(request):
 def client_detail(request):
     client = client_or_404(request, int(request.matchdict["id"]))
     record(request, "client.read", "client", client.id)
-    appointments = request.dbsession.scalars(
-        visible_appointments(request)
-        .where(Appointment.client_id == client.id)
-        .order_by(Appointment.starts_at.desc())
-    ).all()
-    org = request.organisation
-    return {
-        "client": client,
-        "book_url": book_url(client),
-        "appointments": [(a, to_local(a.starts_at, org)) for a in appointments],
-    }
+    return {"client": client, "book_url": book_url(client)}
 
 
 # ---- the form
@@ -252,27 +240,16 @@ def client_edit(request):
 @view_config(route_name="client_delete", permission="staff", request_method="POST")
 def client_delete(request):
     client = client_or_404(request, int(request.matchdict["id"]))
-    # All of the client's upcoming appointments, also those this user cannot
-    # see: deleting the client would leave them without anyone to invite.
-    upcoming = request.dbsession.scalar(
-        select(func.count())
-        .select_from(Appointment)
-        .where(
-            Appointment.organisation_id == request.organisation.id,
-            Appointment.client_id == client.id,
-            Appointment.status == Status.scheduled,
-            Appointment.starts_at >= utcnow(),
+    reasons = [
+        reason
+        for result in request.hooks.consultroom_client_delete_blockers(
+            request=request, client=client
         )
-    )
-    if upcoming:
-        flash(
-            request,
-            _(
-                "${name} has ${n} upcoming appointment(s): cancel them first.",
-                mapping={"name": client.display_name, "n": upcoming},
-            ),
-            "error",
-        )
+        for reason in (result or [])
+    ]
+    if reasons:
+        for reason in reasons:
+            flash(request, reason, "error")
         return HTTPSeeOther(request.route_path("client", id=client.id))
     record(request, "client.delete", "client", client.id)
     request.dbsession.delete(client)
