@@ -193,7 +193,7 @@ def _must_see_client(request, client):
 @view_config(route_name="api.clients", request_method="GET", **API)
 def list_clients(request):
     query = parse_query(request, schemas.ClientQuery)
-    found = search_clients(_client_query(request), query.q).order_by(
+    found = search_clients(request.dbsession, _client_query(request), query.q).order_by(
         Client.last_name, Client.initials, Client.id
     )
     return _page(request, found, query, schemas.ClientOut, "client")

@@ -1,11 +1,60 @@
-"""The search box of the client lists (staff pages and the API)."""
+"""The search box of the client lists (staff pages, the client picker and the
+API), answered from an index so that a search costs the same with ten
+clients as with ten thousand.
 
-from consultroom.clients.models import Client
-from consultroom.web.listing import search
+Every word must occur, in any case, in the last name, initials, e-mail
+address or client number (``web.listing.search``); that condition decides
+the results on every database. What differs is how the database finds the
+candidates without reading every client:
+
+- PostgreSQL: a ``pg_trgm`` GIN index on each of the four columns answers
+  the ``ILIKE '%word%'`` conditions themselves (migration 0009).
+- SQLite: the FTS5 table ``client_search`` (trigram tokenizer, kept in step
+  with ``client`` by triggers, migration 0009) finds the rows containing
+  each word of three characters or more; the ``LIKE`` conditions then only
+  check those rows. Shorter words have no trigram and are checked row by
+  row, as before.
+
+The index's tables, triggers and indexes are made by the migration, not by
+the models: their names start with ``SEARCH_INDEX`` so that comparing the
+models with the database leaves them out (``consultroom.db.migrate``).
+A migration that rebuilds the ``client`` table on SQLite (a batch
+operation) drops the triggers with it and must create them again.
+"""
+
+from sqlalchemy import literal_column, select, table
+
+from consultroom.clients.models import SEARCH_INDEX, Client
+from consultroom.web.listing import search, search_words
+
+COLUMNS = (Client.last_name, Client.initials, Client.email, Client.client_number)
+# FTS5's trigram tokenizer indexes runs of three characters; a shorter
+# phrase matches nothing through the index.
+TRIGRAM = 3
+_FTS = table(SEARCH_INDEX)
+_MATCH = literal_column(SEARCH_INDEX).op("MATCH")
 
 
-def search_clients(query, text):
-    """Clients by name, initials, e-mail address or client number."""
-    return search(
-        query, (Client.last_name, Client.initials, Client.email, Client.client_number), text
-    )
+def _phrase(word):
+    """``word`` as one FTS5 phrase: quoted, its quotes doubled, so that no
+    character of it is read as query syntax."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _sqlite_candidates(query, text_):
+    for word in search_words(text_):
+        if len(word) >= TRIGRAM:
+            query = query.where(
+                Client.id.in_(
+                    select(literal_column("rowid")).select_from(_FTS).where(_MATCH(_phrase(word)))
+                )
+            )
+    return query
+
+
+def search_clients(dbsession, query, text_):
+    """``query`` (a select of clients) narrowed to those matching the search
+    box: by name, initials, e-mail address or client number."""
+    if dbsession.get_bind().dialect.name == "sqlite":
+        query = _sqlite_candidates(query, text_)
+    return search(query, COLUMNS, text_)

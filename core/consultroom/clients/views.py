@@ -46,7 +46,7 @@ def _found_clients(request):
         selectinload(Client.departments), selectinload(Client.practitioners)
     )
     # lower(): the same order on every database, whatever its collation.
-    return search_clients(query, request.params.get("q")).order_by(
+    return search_clients(request.dbsession, query, request.params.get("q")).order_by(
         func.lower(Client.last_name), func.lower(Client.initials), Client.id
     )
 

@@ -12,7 +12,18 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from consultroom.db import Base
+
 CORE_VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+
+
+def modelled(name, type_, parent_names):
+    """Alembic's ``include_name``: False for what migrations make beside the
+    models (a search index: names starting with a prefix a feature put in
+    ``Base.metadata.info["unmodelled_prefixes"]``), which comparing the
+    models with the database must leave alone."""
+    prefixes = tuple(Base.metadata.info.get("unmodelled_prefixes", ()))
+    return not (name and prefixes and name.startswith(prefixes))
 
 
 def version_locations(plugins):
