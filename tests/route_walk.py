@@ -16,10 +16,10 @@ import pytest
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
-from consultroom.audit.models import SupportToken
 from consultroom.clientmail.models import TemplateSet
 from consultroom.clients.models import Client, Group, Participant
 from consultroom.db import utcnow
+from consultroom.remotesupport.models import SupportToken
 from consultroom.room.models import Room, RoomInvite, SharedFile
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department

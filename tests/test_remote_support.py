@@ -9,8 +9,9 @@ import time_machine
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import Role
-from consultroom.audit.models import AuditEntry, SupportToken
+from consultroom.audit.models import AuditEntry
 from consultroom.db import utcnow
+from consultroom.remotesupport.models import SupportToken
 
 from clients_support import make_client, post
 

@@ -37,6 +37,8 @@ FEATURES = [
     "consultroom.widgets",
     "consultroom.api",
     "consultroom.audit",
+    "consultroom.audittrail",
+    "consultroom.remotesupport",
     "consultroom.sessions",
     "consultroom.twofactor",
     "consultroom.realtime",

@@ -10,13 +10,9 @@ import json
 
 from sqlalchemy import inspect
 
-from consultroom.accounts.models import User
 from consultroom.audit.chain import append
 from consultroom.audit.models import CONSOLE_CHAIN, AuditEntry
 from consultroom.db import utcnow
-from consultroom.db.scope import organisation_scope
-
-SUPPORT_USER = "support_user_id"  # session key: the support user acting as this session's user
 
 
 def _clean(detail):
@@ -43,7 +39,8 @@ def record(
     ``detail`` holds what else matters (never secrets, nor client free text
     beyond what is needed). ``actor`` names the user where the request does
     not know them yet (at login); ``organisation`` the organisation a console
-    action concerns.
+    action concerns. ``request.support_user`` (consultroom.remotesupport)
+    names the hosting provider's user acting as this session's user, if any.
     """
     organisation = organisation or request.organisation
     user_id, user_name = _who(request, actor)
@@ -82,25 +79,5 @@ def _pending(request):
         return entries
 
 
-def support_account(dbsession, user_id):
-    """A user of the hosting provider (a superuser: of no organisation), which
-    an organisation's scope hides; None if there is no such superuser."""
-    with organisation_scope(dbsession, None):
-        return dbsession.get(User, user_id)
-
-
-def _support_user(request):
-    """The hosting provider's user acting as this session's staff member, or None."""
-    user_id = request.session.get(SUPPORT_USER)
-    return support_account(request.dbsession, user_id) if user_id is not None else None
-
-
 def includeme(config):
-    from consultroom.audit import hooks
-
-    # Not reified: a support session starts in the middle of a request.
-    config.add_request_method(_support_user, "support_user", property=True)
-    config.registry.plugins.register_core(hooks)
-    config.include(".views")
-    config.include(".support")
     config.include(".anchor")

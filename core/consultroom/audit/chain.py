@@ -14,13 +14,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consultroom.audit.models import CONSOLE_CHAIN, GENESIS, AuditChain, AuditEntry
 from consultroom.db.scope import all_organisations
-from consultroom.tenancy.models import Organisation
 
 HASHED = (
     "organisation_id",
@@ -162,8 +161,15 @@ class _ChainCheck:
             )
 
 
+# By its table's name: the audit trail sits below the features (tenancy owns
+# the model), and outlives the organisations it names.
+ORGANISATIONS = table("organisation", column("id"), column("subdomain"))
+
+
 def _namer(dbsession):
-    subdomains = dict(dbsession.execute(select(Organisation.id, Organisation.subdomain)).all())
+    subdomains = dict(
+        dbsession.execute(select(ORGANISATIONS.c.id, ORGANISATIONS.c.subdomain)).all()
+    )
 
     def name(organisation_id):
         if organisation_id == CONSOLE_CHAIN:

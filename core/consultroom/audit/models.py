@@ -1,13 +1,12 @@
-"""Models of consultroom.audit: the entries of the audit trail, the head of
-each organisation's chain, and the single-use tokens of remote support."""
+"""Models of consultroom.audit: the entries of the audit trail and the head
+of each organisation's chain."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-from consultroom.accounts.models import User
-from consultroom.db import Base, utcnow
+from consultroom.db import Base
 from consultroom.db.scope import OrganisationScoped
 
 # The chain of the hosting provider's own events, which concern no organisation.
@@ -69,25 +68,3 @@ class AuditChain(Base):
     organisation_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     length: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
-
-
-class SupportToken(OrganisationScoped, Base):
-    """Lets the hosting provider's support user start one session as a staff
-    member, shortly after asking on the console. Only the hash is stored."""
-
-    __tablename__ = "support_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    support_user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column()
-    used_at: Mapped[datetime | None] = mapped_column(default=None)
-
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-    support_user: Mapped[User] = relationship(foreign_keys=[support_user_id])

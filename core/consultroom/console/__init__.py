@@ -18,10 +18,10 @@ from consultroom import plugins as plugin_service
 from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role
 from consultroom.audit import record
-from consultroom.audit.support import support_staff
 from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
 from consultroom.plugins.models import PluginEnablement
+from consultroom.remotesupport import support_staff
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.models import Organisation
 from consultroom.web import ID, flash

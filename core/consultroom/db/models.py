@@ -18,6 +18,7 @@ CORE_MODEL_MODULES = [
     "consultroom.widgets.models",
     "consultroom.twofactor.models",
     "consultroom.audit.models",
+    "consultroom.remotesupport.models",
     "consultroom.sessions.models",
 ]
 

@@ -1,13 +1,6 @@
-"""Remote support: the hosting provider's support user acts as a staff
-member of an organisation that allows it ("allow_remote_support").
-
-On the console, "Act as" issues a single-use token valid for two minutes and
-sends the browser to the organisation's subdomain, where the token starts a
-session as the staff member that also carries the support user's id. Every
-entry recorded in that session names both. The session ends with "End support
-session", at logout, or on the first request after the organisation has
-withdrawn its permission (or the support account was disabled).
-"""
+"""The pages of remote support: "Act as" on the console, and entering and
+ending the session on the organisation's subdomain (see
+``consultroom.remotesupport``)."""
 
 import hashlib
 import secrets
@@ -17,16 +10,17 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.tweens import EXCVIEW
 from pyramid.view import view_config
-from sqlalchemy import select, update
+from sqlalchemy import update
 from zope.sqlalchemy import mark_changed
 
-from consultroom.accounts.models import STAFF_ROLES, User
+from consultroom.accounts.models import User
 from consultroom.accounts.security import log_in, log_out
-from consultroom.audit import SUPPORT_USER, record, support_account
-from consultroom.audit.models import SupportToken
+from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
+from consultroom.remotesupport import SUPPORT_USER, allowed, support_account
+from consultroom.remotesupport.models import SupportToken
 from consultroom.tenancy.models import Organisation
 from consultroom.web import ID, flash
 from consultroom.web.sites import ORGANISATION, org_url, public_base
@@ -36,26 +30,6 @@ TOKEN_LIFETIME = timedelta(minutes=2)
 
 def _hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def allowed(organisation):
-    return organisation.options["allow_remote_support"]
-
-
-def support_staff(request, organisation):
-    """The staff members support may act as, or None when the organisation
-    does not allow remote support (for the console's organisation page)."""
-    if not allowed(organisation):
-        return None
-    return request.dbsession.scalars(
-        select(User)
-        .where(
-            User.organisation_id == organisation.id,
-            User.role.in_(STAFF_ROLES),
-            User.active.is_(True),
-        )
-        .order_by(User.name)
-    ).all()
 
 
 # ---- on the console
@@ -206,7 +180,7 @@ def includeme(config):
     config.add_route("support_enter", "/support/enter/{token}", site=ORGANISATION)
     config.add_route("support_end", "/support/end", site=ORGANISATION)
     config.add_tween(
-        "consultroom.audit.support.support_tween_factory",
+        "consultroom.remotesupport.views.support_tween_factory",
         under="pyramid_tm.tm_tween_factory",
         over=EXCVIEW,
     )

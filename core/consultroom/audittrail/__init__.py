@@ -1,0 +1,10 @@
+"""The organisation admin's pages of the audit trail (the list with its
+filters, and the CSV export) and their menu entry. The trail itself, and
+``record``, are infrastructure in ``consultroom.audit``."""
+
+
+def includeme(config):
+    from consultroom.audittrail import hooks
+
+    config.registry.plugins.register_core(hooks)
+    config.include(".views")
