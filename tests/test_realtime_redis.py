@@ -12,6 +12,7 @@ import pytest
 import redis
 from pyramid.registry import Registry
 
+from consultroom.realtime import bus as bus_module
 from consultroom.realtime import kick_user, user_channel
 from consultroom.realtime.bus import IMessageBus, RedisBus
 
@@ -75,6 +76,44 @@ def test_a_message_reaches_the_other_bus_once_and_the_own_subscribers_directly(b
     first.publish("room:abc", {"type": "x"})
     time.sleep(0.2)
     assert len(got_second) == 1
+
+
+def test_a_unicast_channel_with_its_subscriber_here_does_not_go_through_redis(buses):
+    first, _second = buses
+    spy = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    spy.subscribe(first._channel)
+    got = []
+    first.subscribe("peer:here", got.append)
+    first.subscribe("room:r", got.append)
+    first.publish("peer:here", {"type": "_signal", "n": 1})
+    first.publish("peer:elsewhere", {"type": "_signal", "n": 2})
+    first.publish("room:r", {"type": "peer_left", "n": 3})
+    seen = []
+    deadline = time.time() + 2
+    while len(seen) < 2 and time.time() < deadline:
+        item = spy.get_message(timeout=0.1)
+        if item is not None:
+            seen.append(item["data"])
+    spy.close()
+    assert [m["n"] for m in got] == [1, 3]
+    # The other processes may have a subscriber of the room, not of a peer that is here.
+    assert [payload.split(b"\n", 1)[0][16:] for payload in seen] == [b"peer:elsewhere", b"room:r"]
+
+
+def test_the_own_echo_and_unsubscribed_channels_are_not_parsed(buses, monkeypatch):
+    first, second = buses
+    parsed = []
+    loads = bus_module.json.loads
+    monkeypatch.setattr(bus_module.json, "loads", lambda data: parsed.append(data) or loads(data))
+    got_first, got_second = [], []
+    first.subscribe("room:both", got_first.append)
+    second.subscribe("room:both", got_second.append)
+    first.publish("room:nobody", {"type": "x"})
+    first.publish("room:both", {"type": "y"})
+    wait_until(lambda: got_second)
+    time.sleep(0.2)
+    assert got_first == got_second == [{"type": "y"}]
+    assert parsed == [b'{"type":"y"}']  # once: by the second bus
 
 
 @pytest.fixture(scope="module")

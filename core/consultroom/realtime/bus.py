@@ -2,14 +2,16 @@
 
 ``publish(channel, message)`` reaches every ``subscribe(channel, callback)``
 of every process. ``MemoryBus`` serves one process; ``RedisBus`` carries the
-messages through Redis pub/sub, so that a practitioner on one process and a
-client on another reach each other without sticky sessions.
+messages to the other processes through Redis pub/sub, so that a
+practitioner on one process and a client on another reach each other
+without sticky sessions.
 
-Messages are dicts of JSON values. Callbacks run in the bus's own thread (a
-greenlet under gevent) and must not block: a socket's callback only queues.
-The database, not the bus, is the authoritative state: a message lost while
-Redis restarts is made good by the ``on_reconnect`` callbacks, which make
-every socket resync from the database.
+Messages are dicts of JSON values. Callbacks run in the publisher's or the
+bus's own thread (a greenlet under gevent) and must not block: a socket's
+callback only queues. The database, not the bus, is the authoritative
+state: a message lost while Redis restarts is made good by the
+``on_reconnect`` callbacks, which make every socket resync from the
+database.
 
 The bus is a service (``IMessageBus``): code finds it with
 ``message_bus(registry)``; a test or a plugin swaps the implementation by
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import secrets
 import threading
 from collections import defaultdict
@@ -37,6 +40,11 @@ log = logging.getLogger(__name__)
 # A message: a dict of JSON values, which the bus does not look into.
 Message = dict[str, Any]
 Callback = Callable[[Message], None]
+
+# Channels with at most one subscriber in all processes: a socket's own
+# channel, named after its random peer id (consultroom.realtime.peer_channel).
+# When that subscriber is in the publishing process, nobody else can be.
+UNICAST_PREFIXES = ("peer:",)
 
 
 class IMessageBus(Interface):
@@ -87,7 +95,8 @@ class MemoryBus:
     def publish(self, channel: str, message: Message) -> None:
         self._deliver(channel, message)
 
-    def _deliver(self, channel: str, message: Message) -> None:
+    def _deliver(self, channel: str, message: Message) -> bool:
+        """Call the local subscribers; whether there were any."""
         with self._lock:
             callbacks = list(self._subscribers.get(channel, ()))
         for callback in callbacks:
@@ -95,6 +104,7 @@ class MemoryBus:
                 callback(message)
             except Exception:
                 log.exception("bus subscriber failed on %s", channel)
+        return bool(callbacks)
 
     def close(self) -> None:
         with self._lock:
@@ -102,15 +112,24 @@ class MemoryBus:
 
 
 class RedisBus(MemoryBus):
-    """Every process subscribes to one Redis channel and dispatches locally.
+    """Local subscribers directly, the other processes through Redis.
 
-    One Redis subscription per process (not one per socket) keeps
-    resubscribing after a Redis restart a single command, and delivery to
-    sockets of the publishing process does not depend on Redis at all: those
-    are delivered directly and skipped when Redis echoes them back.
+    A message is delivered to this process's subscribers at once, without
+    Redis. It goes to Redis too, unless its channel is a unicast channel
+    whose one subscriber is here (a signal between two sockets of this
+    process never leaves it). A background publisher sends what queued up
+    in one pipeline, so that ``publish`` never waits on Redis.
+
+    Every process subscribes to one Redis channel (one subscription per
+    process, not per socket, keeps resubscribing after a Redis restart a
+    single command). A payload starts with the publishing process's id and
+    the bus channel, then the JSON: a process drops its own echo, and
+    messages for channels it has no subscriber of, before parsing any JSON.
     """
 
     BACKOFF = (0.1, 0.2, 0.5, 1.0)
+    MAX_QUEUED = 10000  # messages waiting for Redis; more are dropped (resync makes good)
+    BATCH = 200  # messages per pipeline
 
     def __init__(self, url: str, channel: str = "consultroom:realtime") -> None:
         super().__init__()
@@ -119,28 +138,65 @@ class RedisBus(MemoryBus):
         self._redis = redis
         self._url = url
         self._channel = channel
-        self._origin = secrets.token_hex(8)
+        self._origin = secrets.token_hex(8).encode("ascii")
         self._publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._stopped = threading.Event()
         self._ready = threading.Event()
         self._connected_once = False
-        self._thread = threading.Thread(target=self._listen, name="redis-bus", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._listen, name="redis-bus", daemon=True),
+            threading.Thread(target=self._send, name="redis-bus-publisher", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def wait_ready(self, timeout: float = 5) -> bool:
         """Whether the subscription is in place (for tests and start-up checks)."""
         return self._ready.wait(timeout)
 
+    # -- out ------------------------------------------------------------------
+
     def publish(self, channel: str, message: Message) -> None:
-        self._deliver(channel, message)
-        payload = json.dumps({"o": self._origin, "c": channel, "m": message})
+        delivered = self._deliver(channel, message)
+        if delivered and channel.startswith(UNICAST_PREFIXES):
+            return
+        if self._outgoing.qsize() >= self.MAX_QUEUED:
+            log.warning(
+                "redis bus: %d messages wait for Redis; dropped one on %s", self.MAX_QUEUED, channel
+            )
+            return
+        body = json.dumps(message, separators=(",", ":"))
+        self._outgoing.put(b"%s%s\n%s" % (self._origin, channel.encode(), body.encode()))
+
+    def _send(self) -> None:
+        """The publisher: everything queued, in order, one pipeline at a time."""
+        while True:
+            payload = self._outgoing.get()
+            batch = []
+            while payload is not None:
+                batch.append(payload)
+                if len(batch) == self.BATCH or self._outgoing.empty():
+                    break
+                payload = self._outgoing.get()
+            if batch:
+                self._publish_batch(batch)
+            if payload is None:  # close()
+                return
+
+    def _publish_batch(self, batch: list[bytes]) -> None:
         for attempt in range(2):
             try:
-                self._publisher.publish(self._channel, payload)
+                pipeline = self._publisher.pipeline(transaction=False)
+                for payload in batch:
+                    pipeline.publish(self._channel, payload)
+                pipeline.execute()
                 return
             except self._redis.RedisError:
                 if attempt:
-                    log.warning("redis bus: message on %s not published", channel)
+                    log.warning("redis bus: %d messages not published", len(batch))
+
+    # -- in -------------------------------------------------------------------
 
     def _listen(self) -> None:
         failures = 0
@@ -184,16 +240,24 @@ class RedisBus(MemoryBus):
                 log.exception("bus reconnect callback failed")
 
     def _receive(self, data: bytes) -> None:
+        origin = len(self._origin)
+        if data[:origin] == self._origin:
+            return  # delivered when it was published
+        header, _, body = data[origin:].partition(b"\n")
+        channel = header.decode("utf-8", "replace")
+        if channel not in self._subscribers:
+            return
         try:
-            envelope = json.loads(data)
+            message = json.loads(body)
         except ValueError:
             return
-        if envelope.get("o") != self._origin:
-            self._deliver(envelope.get("c"), envelope.get("m"))
+        self._deliver(channel, message)
 
     def close(self) -> None:
         self._stopped.set()
-        self._thread.join(timeout=3)
+        self._outgoing.put(None)  # the publisher sends what is queued, then stops
+        for thread in self._threads:
+            thread.join(timeout=3)
         self._publisher.close()
         super().close()
 
