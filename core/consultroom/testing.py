@@ -52,7 +52,7 @@ import consultroom
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import Argon2Hasher
 from consultroom.app import make_config
-from consultroom.db import make_engine, make_session_factory, migrate
+from consultroom.db import cache, make_engine, make_session_factory, migrate
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.tenancy.models import Organisation
@@ -332,6 +332,8 @@ def db_connection(db_engine: Engine, _app_dbmaker: sessionmaker[Session]) -> Ite
     yield connection
     outer.rollback()
     connection.close()
+    # The rows the test wrote are gone: so are the caches that held them.
+    cache.tables_changed(cache.cached_tables(), notify=False)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy import select
 
+from consultroom.db.cache import RowCache
 from consultroom.plugins.models import PluginEnablement
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from consultroom.plugins.registry import Plugin, PluginRegistry, TenantHooks
 
 View = TypeVar("View")
+# Every request asks; the answer changes when the console switches a plugin.
+CACHE = "consultroom.enabled_plugins_cache"
 
 
 class PluginEnabledPredicate:
@@ -47,14 +50,19 @@ def enabled_plugin_ids(request: Request) -> frozenset[str]:
     org = request.organisation
     if org is None:
         return frozenset()
-    rows = request.dbsession.scalars(
-        select(PluginEnablement.plugin).where(
-            PluginEnablement.organisation_id == org.id, PluginEnablement.enabled
+    cache: RowCache = request.registry[CACHE]
+    enabled: frozenset[str] | None = cache.get(org.id)
+    if enabled is None:
+        enabled = frozenset(
+            request.dbsession.scalars(
+                select(PluginEnablement.plugin).where(
+                    PluginEnablement.organisation_id == org.id, PluginEnablement.enabled
+                )
+            )
         )
-    )
+        cache.put(org.id, enabled)
     plugins: PluginRegistry = request.registry.plugins
-    usable = {p.id for p in plugins.usable()}
-    return frozenset(rows) & usable
+    return enabled & {p.id for p in plugins.usable()}
 
 
 def tenant_hooks(request: Request) -> TenantHooks:
@@ -142,6 +150,7 @@ def _refuse_global_callbacks(config: Configurator) -> None:
 
 
 def includeme(config: Configurator) -> None:
+    config.registry[CACHE] = RowCache({PluginEnablement.__tablename__})
     config.add_route_predicate("plugin", PluginEnabledPredicate)
     config.add_request_method(enabled_plugin_ids, "enabled_plugin_ids", reify=True)
     config.add_request_method(tenant_hooks, "hooks", reify=True)

@@ -6,8 +6,11 @@ memory | redis``); channel names are made by the functions below.
 in docs/realtime.md.
 """
 
-from consultroom.db import after_commit
+from consultroom.db import after_commit, cache
 from consultroom.realtime.bus import IMessageBus, make_bus, message_bus
+
+# Which cached tables (consultroom.db.cache) a process changed.
+CACHE_CHANNEL = "tables"
 
 
 def user_channel(user_id):
@@ -57,10 +60,30 @@ def _resync_all(registry):
     return resync
 
 
+class _CacheRelay:
+    """Tells the other processes which cached tables changed here, and
+    empties this process's caches when they say so (or when Redis was
+    away, and their messages with it)."""
+
+    def __init__(self, bus):
+        self.bus = bus
+        bus.subscribe(CACHE_CHANNEL, self.received)
+        bus.on_reconnect(lambda: cache.tables_changed(cache.cached_tables(), notify=False))
+        cache.connect_other_processes(self.publish)
+
+    def publish(self, tables):
+        self.bus.publish(CACHE_CHANNEL, {"type": "_tables_changed", "tables": sorted(tables)})
+
+    def received(self, message):
+        cache.tables_changed(message["tables"], notify=False)
+
+
 def _set_up_bus(registry, settings):
     if registry.queryUtility(IMessageBus) is None:
         registry.registerUtility(make_bus(settings), IMessageBus)
-    message_bus(registry).on_reconnect(_resync_all(registry))
+    bus = message_bus(registry)
+    bus.on_reconnect(_resync_all(registry))
+    registry["realtime_cache_relay"] = _CacheRelay(bus)
 
 
 def includeme(config):

@@ -1,21 +1,65 @@
 """Which organisation a request is for: the site its (checked, see
 :mod:`consultroom.web.sites`) Host names, and the organisation at that
-subdomain; the ``site`` route predicate."""
+subdomain; the ``site`` route predicate.
 
-from sqlalchemy import select
+Every request of an organisation's site needs its row, so the rows are
+kept per process (:mod:`consultroom.db.cache`: emptied when the table
+changes here or in another process) and put into the request's session
+without a query."""
 
+import copy
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import make_transient_to_detached
+
+from consultroom.db.cache import RowCache
+from consultroom.db.scope import all_organisations
 from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import ORGANISATION, UNKNOWN, subdomain_of
+
+CACHE = "consultroom.organisation_cache"
 
 
 def _site(request):
     site, sub = subdomain_of(request.host, request.registry.settings["consultroom.base_domain"])
     if site == ORGANISATION:
-        org = request.dbsession.scalar(select(Organisation).where(Organisation.subdomain == sub))
+        org = organisation_at(request, sub)
         if org is None:
             return UNKNOWN, None
         return site, org
     return site, None
+
+
+def organisation_at(request, subdomain):
+    """The organisation at ``subdomain`` in the request's session, or None."""
+    cache = request.registry[CACHE]
+    values = cache.get(subdomain)
+    if values is None:
+        # Finding the site's organisation is what gives the session its scope.
+        with all_organisations(request.dbsession):
+            org = request.dbsession.scalar(
+                select(Organisation).where(Organisation.subdomain == subdomain)
+            )
+        if org is not None:
+            cache.put(subdomain, _loaded_values(org))
+        return org
+    return _attach(request.dbsession, values)
+
+
+def _loaded_values(org):
+    state = inspect(org)
+    return {
+        attr.key: copy.deepcopy(getattr(org, attr.key))
+        for attr in state.mapper.column_attrs
+        if attr.key not in state.unloaded
+    }
+
+
+def _attach(dbsession, values):
+    # A copy: the request may change the JSON settings in place.
+    org = Organisation(**copy.deepcopy(values))
+    make_transient_to_detached(org)
+    return dbsession.merge(org, load=False)
 
 
 def site(request):
@@ -43,6 +87,7 @@ class SitePredicate:
 
 
 def includeme(config):
+    config.registry[CACHE] = RowCache({Organisation.__tablename__})
     config.add_request_method(_site, "site_and_organisation", reify=True)
     config.add_request_method(site, "site", reify=True)
     config.add_request_method(organisation, "organisation", reify=True)

@@ -1,0 +1,144 @@
+"""Per-process caches of the few rows that nearly every request reads and
+that rarely change: the organisation a site belongs to, the plugins it has
+enabled.
+
+A cache is emptied whenever one of its tables changes:
+
+* in this process, through any session: on the flush that writes the
+  change (so the writing session never reads its own stale copy), again
+  after the commit (a request may have cached the old row between flush
+  and commit) and after a rollback (it may have cached the new row that
+  never was);
+* in the other processes, through the notifier the application connects to
+  its message bus (:func:`connect_other_processes`);
+* and at the latest ``ttl`` seconds after an entry was stored, for a change
+  whose message was lost (a Redis restart, a command-line process without
+  the bus).
+
+Emptying the whole cache rather than one entry keeps this simple and right
+(a renamed subdomain, a plugin enabled by the console): the tables are
+written a few times a day.
+"""
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.visitors import iterate
+
+_PENDING = "consultroom.cache.changed_tables"
+_MISSING = object()
+
+Notifier = Callable[[frozenset[str]], None]
+
+
+class RowCache:
+    """A bounded, time-limited mapping emptied when ``tables`` change."""
+
+    def __init__(self, tables: Iterable[str], ttl: float = 60.0, size: int = 1024) -> None:
+        self.tables = frozenset(tables)
+        self.ttl = ttl
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        with self._lock:
+            stored_at, value = self._entries.get(key, (0.0, _MISSING))
+            if value is _MISSING or time.monotonic() - stored_at > self.ttl:
+                return default
+            self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_caches: "weakref.WeakSet[RowCache]" = weakref.WeakSet()
+# Weak: an application (a test's) that is gone stops being told.
+_notifiers: "list[weakref.WeakMethod[Notifier]]" = []
+
+
+def tables_changed(tables: Iterable[str], *, notify: bool = True) -> None:
+    """Empty this process's caches of ``tables``; with ``notify``, tell the
+    other processes too (a change committed here)."""
+    changed = frozenset(tables)
+    for cache in list(_caches):
+        if cache.tables & changed:
+            cache.clear()
+    if notify and changed & cached_tables():
+        for ref in list(_notifiers):
+            notifier = ref()
+            if notifier is None:
+                _notifiers.remove(ref)
+            else:
+                notifier(changed)
+
+
+def cached_tables() -> frozenset[str]:
+    return frozenset().union(*(cache.tables for cache in list(_caches)))
+
+
+def connect_other_processes(notifier: Notifier) -> None:
+    """Call ``notifier(tables)`` (a bound method, held weakly) after each
+    commit that changed a cached table; the receiving process calls
+    ``tables_changed(tables, notify=False)``."""
+    _notifiers.append(weakref.WeakMethod(notifier))
+
+
+def _note(session: Session, tables: Iterable[str]) -> None:
+    touched = frozenset(tables) & cached_tables()
+    if touched:
+        session.info[_PENDING] = session.info.get(_PENDING, frozenset()) | touched
+        tables_changed(touched, notify=False)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    written = (*session.new, *session.dirty, *session.deleted)
+    _note(session, {table.name for obj in written for table in _tables_of(obj)})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        _note(
+            state.session,
+            {el.name for el in iterate(state.statement) if isinstance(el, Table)},
+        )
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    tables = session.info.pop(_PENDING, None)
+    if tables:
+        tables_changed(tables)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    tables = session.info.pop(_PENDING, None)
+    if tables:
+        tables_changed(tables, notify=False)
+
+
+def _tables_of(obj: object) -> list[Table]:
+    mapper = getattr(type(obj), "__mapper__", None)
+    return list(mapper.tables) if mapper is not None else []

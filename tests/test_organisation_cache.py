@@ -1,0 +1,130 @@
+"""The per-process cache of the organisations and their enabled plugins
+(consultroom.db.cache): no query for them once cached, and never a stale
+answer after a change, made here or in another process."""
+
+import pytest
+from sqlalchemy import event, update
+
+from consultroom.accounts.models import Role
+from consultroom.app import make_config
+from consultroom.db import cache
+from consultroom.plugins.gating import CACHE as PLUGINS_CACHE
+from consultroom.plugins.registry import PluginRegistry
+from consultroom.realtime import CACHE_CHANNEL
+from consultroom.realtime.bus import message_bus
+from consultroom.tenancy.hosts import CACHE as ORGANISATIONS_CACHE
+from consultroom.tenancy.models import Organisation
+
+
+@pytest.fixture
+def org(make_organisation, dbsession):
+    org = make_organisation("acme", name="Acme Care")
+    dbsession.commit()
+    return org
+
+
+@pytest.fixture
+def statements(db_connection):
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db_connection, "before_cursor_execute", note)
+    yield seen
+    event.remove(db_connection, "before_cursor_execute", note)
+
+
+def test_a_cached_organisation_costs_no_query(webtest, org, statements):
+    page = webtest("acme")
+    page.get("/login")
+    statements.clear()
+    assert "Acme Care" in page.get("/login").text
+    assert not [s for s in statements if "organisation" in s or "plugin_enablement" in s]
+
+
+def test_a_committed_change_is_seen_by_the_next_request(webtest, org, dbsession):
+    page = webtest("acme")
+    page.get("/login")
+    org.name = "Acme Health"
+    dbsession.commit()
+    assert "Acme Health" in page.get("/login").text
+
+
+def test_a_change_made_by_a_page_is_seen_at_once(webtest, org, login, make_user):
+    page = webtest("acme")
+    login(page, make_user(org, role=Role.org_admin))
+    form = [f for f in page.get("/organisation").forms.values() if f.action == "/organisation"][0]
+    form["name"] = "Acme Renamed"
+    form.submit().follow()
+    assert "Acme Renamed" in webtest("acme").get("/login").text
+
+
+def test_a_bulk_update_and_a_renamed_subdomain_empty_the_cache(webtest, org, dbsession):
+    webtest("acme").get("/login")
+    dbsession.execute(update(Organisation).where(Organisation.id == org.id).values(subdomain="ac"))
+    dbsession.commit()
+    webtest("acme").get("/login", status=404)
+    assert "Acme Care" in webtest("ac").get("/login").text
+
+
+def test_a_rolled_back_change_is_not_kept(webtest, org, dbsession, app):
+    webtest("acme").get("/login")
+    org.name = "Never Saved"
+    dbsession.flush()
+    # Another request in this process caches what it reads meanwhile...
+    assert "Never Saved" in webtest("acme").get("/login").text
+    dbsession.rollback()
+    # ...but not beyond the rollback.
+    assert len(app.registry[ORGANISATIONS_CACHE]) == 0
+    assert "Acme Care" in webtest("acme").get("/login").text
+
+
+def test_enabling_a_plugin_opens_its_pages_at_once(webtest, org, enable_plugin, dbsession, app):
+    page = webtest("acme")
+    page.get("/hello", status=404)
+    enable_plugin(org, "hello")
+    dbsession.commit()
+    # The page exists now (and asks who you are).
+    assert "/login" in page.get("/hello", status=302).location
+    enable_plugin(org, "hello", enabled=False)
+    dbsession.commit()
+    page.get("/hello", status=404)
+    assert len(app.registry[PLUGINS_CACHE]) == 1
+
+
+def test_other_processes_are_told_and_tell(app_settings, _app_dbmaker, org):
+    config = make_config(app_settings, plugins=PluginRegistry.discover(), dbmaker=_app_dbmaker)
+    other = config.make_wsgi_app()
+    organisations = other.registry[ORGANISATIONS_CACHE]
+    bus = message_bus(other.registry)
+    heard = []
+    bus.subscribe(CACHE_CHANNEL, heard.append)
+
+    # A commit here is published for the other processes...
+    session = _app_dbmaker()
+    session.get(Organisation, org.id).name = "Changed Here"
+    session.commit()
+    assert heard == [{"type": "_tables_changed", "tables": ["organisation"]}]
+    # ...and their message empties this process's cache.
+    organisations.put("acme", {"id": org.id})
+    bus.publish(CACHE_CHANNEL, {"type": "_tables_changed", "tables": ["organisation"]})
+    assert len(organisations) == 0
+    # A message about other tables leaves it alone.
+    organisations.put("acme", {"id": org.id})
+    bus.publish(CACHE_CHANNEL, {"type": "_tables_changed", "tables": ["client"]})
+    assert len(organisations) == 1
+
+
+def test_entries_expire_and_the_cache_is_bounded(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])
+    rows = cache.RowCache({"somewhere"}, ttl=60, size=2)
+    rows.put("a", 1)
+    now[0] += 59
+    assert rows.get("a") == 1
+    now[0] += 2
+    assert rows.get("a") is None
+    for key in "bcd":
+        rows.put(key, key)
+    assert (rows.get("b"), rows.get("c"), rows.get("d")) == (None, "c", "d")
