@@ -1,7 +1,8 @@
 """A small but complete Consultroom plugin, used by the core's tests (and the
-example in docs/plugins.md): its own page and static file, a menu entry, a
-dashboard slot, per-organisation settings, a table with its own migration
-branch, and lifecycle hooks."""
+example in docs/plugins.md): its own page and static file, a menu entry,
+dashboard and client page slots, per-organisation settings, a table with its
+own migration branch, lifecycle hooks, and listeners to the appointment
+hooks."""
 
 from markupsafe import escape
 from pyramid.view import view_config
@@ -24,6 +25,11 @@ plugin = PluginInfo(
 
 # What the hooks saw, for the tests: (hook name, organisation subdomain).
 CALLS = []
+# What the appointment hooks saw, for the tests: (hook name, organisation
+# subdomain, then the hook's own arguments).
+APPOINTMENT_EVENTS = []
+# A client of this name may not be deleted where the plugin is enabled.
+UNDELETABLE = "Keep"
 
 
 class Visit(Base):
@@ -63,7 +69,41 @@ def consultroom_template_slot(request, slot, context):
     if slot == "dashboard":
         name = escape(context["user"].name)
         return f'<p class="hello-slot">{escape(greeting(request))}, {name}!</p>'
+    if slot == "client":
+        name = escape(context["client"].display_name)
+        return f'<p class="hello-client">{escape(greeting(request))}, {name}!</p>'
     return None
+
+
+@hookimpl
+def consultroom_client_delete_blockers(request, client):
+    if client.last_name == UNDELETABLE:
+        return [f"Hello keeps {client.display_name}."]
+    return None
+
+
+def _event(request, hook, *arguments):
+    APPOINTMENT_EVENTS.append((hook, request.organisation.subdomain, *arguments))
+
+
+@hookimpl
+def consultroom_appointment_created(request, appointment, notify):
+    _event(request, "created", appointment.id, notify)
+
+
+@hookimpl
+def consultroom_appointment_changed(request, appointment, changes):
+    _event(request, "changed", appointment.id, changes)
+
+
+@hookimpl
+def consultroom_appointment_cancelled(request, appointment):
+    _event(request, "cancelled", appointment.id, appointment.status.value)
+
+
+@hookimpl
+def consultroom_appointment_anonymised(request, appointment_ids):
+    _event(request, "anonymised", sorted(appointment_ids))
 
 
 @hookimpl
