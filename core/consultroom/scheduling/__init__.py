@@ -1,4 +1,5 @@
-"""Practitioners' availability, the slots it gives, and the booking widget."""
+"""Practitioners' availability and the slots it gives (the booking widget,
+which offers them, is in widgets)."""
 
 from consultroom.scheduling import hooks
 
@@ -6,4 +7,3 @@ from consultroom.scheduling import hooks
 def includeme(config):
     config.registry.plugins.register_core(hooks)
     config.include(".availability")
-    config.include(".booking")

@@ -1,12 +1,12 @@
-"""The availability block form and the booking widget's client form."""
+"""The availability block form."""
 
 from datetime import date, datetime
 
 import wtforms
 from wtforms import validators as v
 
-from consultroom.i18n import LANGUAGES, _
-from consultroom.web.forms import EmailAddress, Form, options
+from consultroom.i18n import _
+from consultroom.web.forms import Form, options
 
 WEEKDAYS = (
     _("Monday"),
@@ -19,10 +19,6 @@ WEEKDAYS = (
 )
 WEEKLY, ONCE = "weekly", "once"
 MAX_MINUTES = 8 * 60  # appointments.service.MAX_DURATION: a slot must be bookable
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def stop_if_unreadable(form, field):
@@ -95,31 +91,3 @@ class BlockForm(Form):
 
 def _minutes_between(start, end):
     return (datetime.combine(date.min, end) - datetime.combine(date.min, start)).seconds // 60
-
-
-def past_birth_date(form, field):
-    if field.data and not date(1900, 1, 1) <= field.data <= date.today():
-        raise v.ValidationError(_("Give a date of birth in the past."))
-
-
-class BookingForm(Form):
-    """The client's details, for the booking widget."""
-
-    initials = wtforms.StringField(
-        _("Initials"), [v.Optional(), v.Length(max=20)], filters=[_strip]
-    )
-    last_name = wtforms.StringField(
-        _("Last name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip]
-    )
-    date_of_birth = wtforms.DateField(
-        _("Date of birth"), [v.InputRequired(), stop_if_unreadable, past_birth_date]
-    )
-    email = wtforms.StringField(
-        _("E-mail"), [v.DataRequired(), v.Length(max=254), EmailAddress()], filters=[_strip]
-    )
-    phone = wtforms.StringField(_("Phone"), [v.Optional(), v.Length(max=50)], filters=[_strip])
-    language = wtforms.SelectField(_("Preferred language"), choices=options(LANGUAGES.items()))
-    terms = wtforms.BooleanField(
-        _("I agree that my details are used to arrange this consultation."),
-        [v.DataRequired(message=_("Tick this box to book."))],
-    )

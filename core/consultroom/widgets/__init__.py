@@ -1,4 +1,5 @@
-"""The walk-in widget and the origins allowed to embed widgets."""
+"""The public widgets, walk-in and booking, and the origins allowed to embed
+them."""
 
 from consultroom.widgets import hooks
 
@@ -7,3 +8,4 @@ def includeme(config):
     config.registry.plugins.register_core(hooks)
     config.include(".views")
     config.include(".walkin")
+    config.include(".booking")

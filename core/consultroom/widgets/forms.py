@@ -1,13 +1,15 @@
-"""Forms: the walk-in widget's configuration, its visitors' intake, and the
-origins allowed to embed the widgets."""
+"""Forms: the walk-in widget's configuration, its visitors' intake, the
+booking widget's client details, and the origins allowed to embed the
+widgets."""
 
 import re
+from datetime import date
 
 import wtforms
 from wtforms import validators as v
 
-from consultroom.i18n import _
-from consultroom.scheduling.forms import past_birth_date, stop_if_unreadable
+from consultroom.i18n import LANGUAGES, _
+from consultroom.scheduling.forms import stop_if_unreadable
 from consultroom.tenancy.forms import COLOUR
 from consultroom.web.forms import EmailAddress, Form, options
 from consultroom.widgets.embed import OriginRejected, parse_origins
@@ -40,6 +42,34 @@ def clean_css(css):
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def past_birth_date(form, field):
+    if field.data and not date(1900, 1, 1) <= field.data <= date.today():
+        raise v.ValidationError(_("Give a date of birth in the past."))
+
+
+class BookingForm(Form):
+    """The client's details, for the booking widget."""
+
+    initials = wtforms.StringField(
+        _("Initials"), [v.Optional(), v.Length(max=20)], filters=[_strip]
+    )
+    last_name = wtforms.StringField(
+        _("Last name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip]
+    )
+    date_of_birth = wtforms.DateField(
+        _("Date of birth"), [v.InputRequired(), stop_if_unreadable, past_birth_date]
+    )
+    email = wtforms.StringField(
+        _("E-mail"), [v.DataRequired(), v.Length(max=254), EmailAddress()], filters=[_strip]
+    )
+    phone = wtforms.StringField(_("Phone"), [v.Optional(), v.Length(max=50)], filters=[_strip])
+    language = wtforms.SelectField(_("Preferred language"), choices=options(LANGUAGES.items()))
+    terms = wtforms.BooleanField(
+        _("I agree that my details are used to arrange this consultation."),
+        [v.DataRequired(message=_("Tick this box to book."))],
+    )
 
 
 def _long_text(label, description=None):

@@ -1,6 +1,7 @@
 """The booking widget: public pages on the organisation's site, embeddable in
 an iframe on the organisation's own website. A visitor picks a practitioner
-(or a department), a free slot, and books it with their details.
+(or a department), a free slot (from scheduling's availability), and books
+it with their details.
 
 Two visitors can never get the same slot: the database's unique index
 refuses the second insert (appointments.service raises SlotTaken), and the
@@ -15,11 +16,10 @@ from pyramid.view import view_config
 
 from consultroom.accounts.models import STAFF_ROLES, User
 from consultroom.appointments.service import AppointmentError, SlotTaken, create_appointment
-from consultroom.clientmail import client_mail_enabled
+from consultroom.clients.contact import client_mail_enabled
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.scheduling.forms import BookingForm
 from consultroom.scheduling.service import (
     bookable_departments,
     bookable_practitioners,
@@ -29,6 +29,7 @@ from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, to_local
 from consultroom.web import ID
 from consultroom.widgets.embed import TOKEN_FIELD, check_form_token, embeddable, form_token
+from consultroom.widgets.forms import BookingForm
 
 DAYS_SHOWN = 7
 MAX_DAYS_AHEAD = 366
