@@ -2,6 +2,8 @@
 staff session, segregation, tenant isolation, JSON errors and the OpenAPI
 document."""
 
+import base64
+import json
 from datetime import datetime
 
 import pytest
@@ -221,13 +223,84 @@ def test_client_crud_with_the_api_key(api, world, dbsession):
 def test_client_list_searches_and_pages(api, world):
     listed = api("GET", "/api/v1/clients", status=200).json
     assert [c["last_name"] for c in listed["items"]] == ["Jansen", "Pietersen"]
-    assert listed["total"] == 2 and listed["limit"] == 50
+    assert listed["limit"] == 50 and listed["next_cursor"] is None
+    assert "total" not in listed  # counted only when asked
+    assert api("GET", "/api/v1/clients", params={"total": "true"}).json["total"] == 2
     for q in ("jans", "N-2", "b@example", "a. jansen"):
         found = api("GET", "/api/v1/clients", params={"q": q}).json["items"]
         assert len(found) == 1, q
     assert api("GET", "/api/v1/clients", params={"q": "%"}).json["items"] == []
-    page = api("GET", "/api/v1/clients", params={"limit": 1, "offset": 1}).json
-    assert [c["last_name"] for c in page["items"]] == ["Pietersen"] and page["total"] == 2
+    first = api("GET", "/api/v1/clients", params={"limit": 1, "total": "1"}).json
+    assert [c["last_name"] for c in first["items"]] == ["Jansen"] and first["total"] == 2
+    page = api("GET", "/api/v1/clients", params={"limit": 1, "cursor": first["next_cursor"]}).json
+    assert [c["last_name"] for c in page["items"]] == ["Pietersen"]
+    assert page["next_cursor"] is None
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(api, world, dbsession):
+    """Clients with the same name are told apart by their id; a client added
+    before the cursor's place does not shift the pages after it."""
+    org = world["org"]
+    dbsession.add_all(
+        [Client(organisation_id=org.id, last_name="Smit", initials=i) for i in "BAAB"]
+    )
+    dbsession.flush()
+    seen, params = [], {"limit": 2}
+    while True:
+        page = api("GET", "/api/v1/clients", params=params, status=200).json
+        seen += [(c["last_name"], c["initials"], c["id"]) for c in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        if len(seen) == 2:
+            dbsession.add(Client(organisation_id=org.id, last_name="Aa"))
+            dbsession.flush()
+        params = {"limit": 2, "cursor": page["next_cursor"]}
+    assert seen == sorted(seen) and len(seen) == 6
+    assert [name for name, _, _ in seen].count("Smit") == 4
+
+
+def _with_key(cursor, key):
+    """``cursor`` with another sort key."""
+    payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return base64.urlsafe_b64encode(json.dumps([*payload[:4], key]).encode()).decode()
+
+
+def test_a_cursor_that_is_not_ours_is_a_clear_400(api, world, webtest):
+    first = api("GET", "/api/v1/clients", params={"limit": 1}).json["next_cursor"]
+    appointments = "/api/v1/appointments"
+    for cursor in (
+        "x",
+        "%%%",
+        "eyJ",
+        first[:-3],
+        first + "AAAA",
+        "W10",  # []
+        "A" * 1000,
+        # Ours, with a sort key that is not a client's.
+        *(
+            _with_key(first, key)
+            for key in (
+                ["Jansen", 5],
+                [1, 2, 3],
+                ["a\x00", "", 1],
+                ["a", "", True],
+                ["\ud800", "", 1],
+            )
+        ),
+    ):
+        body = api("GET", "/api/v1/clients", params={"cursor": cursor}, status=400).json
+        assert body["error"].startswith("The cursor is not valid"), cursor
+    # Another list's, or the same list's with other filters.
+    for url, params in (
+        (appointments, {"cursor": first}),
+        ("/api/v1/clients", {"cursor": first, "q": "jans"}),
+    ):
+        body = api("GET", url, params=params, status=400).json
+        assert "another list or other filters" in body["error"], url
+    # Another organisation's: its list is not ours, whatever the key says.
+    foreign = Api(webtest("beta"), key=world["other_key"])
+    body = foreign("GET", "/api/v1/clients", params={"cursor": first}, status=400).json
+    assert "another list or other filters" in body["error"]
 
 
 @pytest.mark.parametrize(
@@ -287,7 +360,8 @@ def test_bad_query_parameters_are_422(api):
     for params in (
         {"limit": "0"},
         {"limit": "x"},
-        {"offset": str(10**40)},
+        {"offset": "1"},  # pages are chosen by cursor
+        {"total": "perhaps"},
         {"sort": "x"},
         {"q": "a\x00"},
     ):
@@ -410,7 +484,14 @@ def test_appointment_list_filters(api, world):
     assert ids(practitioner=p2.id) == [second["id"], third["id"]]
     assert ids(client=c1.id, status="scheduled") == [first["id"]]
     assert ids(status="cancelled") == [third["id"]]
-    assert ids(limit=1, offset=2) == [third["id"]]
+    scheduled = {"status": "scheduled", "limit": 1}
+    listed = api("GET", "/api/v1/appointments", params=scheduled).json
+    assert [a["id"] for a in listed["items"]] == [first["id"]]
+    following = api(
+        "GET", "/api/v1/appointments", params={**scheduled, "cursor": listed["next_cursor"]}
+    ).json
+    assert [a["id"] for a in following["items"]] == [second["id"]]
+    assert following["next_cursor"] is None  # the second was the last
 
 
 # ---- segregation through the API
@@ -430,9 +511,10 @@ def test_strict_clients_practitioner_sees_only_own_clients(webtest, login, api, 
     p1_api = session_api(webtest, login, p1)
 
     listed = p1_api("GET", "/api/v1/clients", status=200).json
-    assert [c["id"] for c in listed["items"]] == [c1.id] and listed["total"] == 1
+    assert [c["id"] for c in listed["items"]] == [c1.id]
+    assert p1_api("GET", "/api/v1/clients", params={"total": "true"}).json["total"] == 1
     assert p1_api("GET", "/api/v1/clients", params={"q": "Pietersen"}).json["items"] == []
-    assert p1_api("GET", "/api/v1/clients", params={"q": "N-2"}).json["total"] == 0
+    assert p1_api("GET", "/api/v1/clients", params={"q": "N-2", "total": "true"}).json["total"] == 0
     p1_api("GET", f"/api/v1/clients/{c2.id}", status=404)
     p1_api("PATCH", f"/api/v1/clients/{c2.id}", {"phone": "1"}, status=404)
     p1_api("DELETE", f"/api/v1/clients/{c2.id}", status=404)
@@ -449,7 +531,7 @@ def test_strict_clients_practitioner_sees_only_own_clients(webtest, login, api, 
     # Booking their own client with someone else would hide it from them.
     book(p1_api, c1, p2, "2031-03-08T09:00:00Z", status=403)
     # The key still sees both.
-    assert api("GET", "/api/v1/clients").json["total"] == 2
+    assert api("GET", "/api/v1/clients", params={"total": "true"}).json["total"] == 2
 
 
 def test_a_practitioners_new_client_is_theirs(webtest, login, strict, dbsession):

@@ -21,7 +21,8 @@ ID_PARAMETER = {
     "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
 }
 ERRORS = {
-    400: "The body is not JSON, or is too large.",
+    400: "The body is not JSON, or is too large; or the cursor is not one this list gave"
+    " (another list's, another organisation's, or with other filters).",
     401: "No valid API key or session.",
     403: "Not allowed: a session without its CSRF token, or a change that would put the"
     " object out of the caller's sight.",
@@ -217,7 +218,10 @@ def document():
                 " organisation's API key: 'Authorization: Bearer <key>'. Staff pages may"
                 " also call it with their session (then the X-CSRF-Token header is needed"
                 " for changes, and the staff member sees only what their pages show)."
-                " Times: ISO 8601 with a UTC offset in, UTC with 'Z' out."
+                " Times: ISO 8601 with a UTC offset in, UTC with 'Z' out. Lists come a page"
+                " at a time: pass a page's next_cursor as cursor (with the same filters) for"
+                " the next one; next_cursor is null on the last page. The total is counted"
+                " only with total=true."
             ),
         },
         "paths": paths,

@@ -26,7 +26,6 @@ from consultroom.i18n import LANGUAGES
 # Database ids are 32-bit on PostgreSQL.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100
-MAX_OFFSET = 10**6
 # Appointments outside these years are typing mistakes, and converting them
 # to local time near the ends of the calendar would overflow.
 FIRST_YEAR, LAST_YEAR = 2000, 2199
@@ -168,16 +167,30 @@ class ClientOut(BaseModel):
         )
 
 
-class ClientList(BaseModel):
-    items: list[ClientOut]
-    total: int
+class Listed(BaseModel):
+    """What every list answers besides its items."""
+
     limit: int
-    offset: int
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null on the last page."
+    )
+    total: int | None = Field(
+        None, description="How many items the whole list has: only with total=true."
+    )
+
+
+class ClientList(Listed):
+    items: list[ClientOut]
 
 
 class Paging(Input):
-    limit: Annotated[Int, Field(ge=1, le=MAX_PAGE)] = 50
-    offset: Annotated[Int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: Annotated[Int, Field(ge=1, le=MAX_PAGE, description="Items per page.")] = 50
+    cursor: str = Field(  # type: ignore[assignment]
+        None,
+        description="The next_cursor of the previous page, with the same filters;"
+        " left out: the first page.",
+    )
+    total: bool = Field(False, description="Also count the whole list (slower on long lists).")
 
 
 class ClientQuery(Paging):
@@ -247,11 +260,8 @@ class AppointmentOut(BaseModel):
         )
 
 
-class AppointmentList(BaseModel):
+class AppointmentList(Listed):
     items: list[AppointmentOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class AppointmentQuery(Paging):

@@ -9,13 +9,14 @@ from pydantic import ValidationError
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import Role, User
 from consultroom.api import schemas
 from consultroom.api.auth import api_auth
 from consultroom.api.errors import ApiError, detail, validation_details
+from consultroom.api.paging import Keyset, keyset_page
 from consultroom.appointments import service
 from consultroom.appointments.access import appointment_or_404, visible_appointments
 from consultroom.appointments.models import Appointment, Status
@@ -31,6 +32,8 @@ MAX_BODY = 64 * 1024
 # every input by the pydantic models (not by consultroom.web.inputs).
 API = {"renderer": "json", "require_csrf": False, "decorator": api_auth, "checks_own_input": True}
 INVALID = _("Some fields are not valid.")
+CLIENT_ORDER = Keyset("clients", (Client.last_name, Client.initials, Client.id))
+APPOINTMENT_ORDER = Keyset("appointments", (Appointment.starts_at, Appointment.id))
 
 
 # ---- input
@@ -103,20 +106,6 @@ def _path_id(request):
     if object_id > schemas.MAX_ID:
         raise HTTPNotFound()
     return object_id
-
-
-def _page(request, query, paging, out, object_type):
-    total = request.dbsession.scalar(
-        select(func.count()).select_from(query.order_by(None).subquery())
-    )
-    rows = request.dbsession.scalars(query.limit(paging.limit).offset(paging.offset)).all()
-    record(request, f"{object_type}.list", object_type, ids=[row.id for row in rows], via="api")
-    return {
-        "items": [out.of(row).model_dump(mode="json") for row in rows],
-        "total": total,
-        "limit": paging.limit,
-        "offset": paging.offset,
-    }
 
 
 def _created(request, body):
@@ -194,9 +183,10 @@ def _must_see_client(request, client):
 def list_clients(request):
     query = parse_query(request, schemas.ClientQuery)
     found = search_clients(request.dbsession, _client_query(request), query.q).order_by(
-        Client.last_name, Client.initials, Client.id
+        *CLIENT_ORDER.columns
     )
-    return _page(request, found, query, schemas.ClientOut, "client")
+    filters = {"q": query.q}
+    return keyset_page(request, found, query, CLIENT_ORDER, filters, schemas.ClientOut, "client")
 
 
 @view_config(route_name="api.clients", request_method="POST", **API)
@@ -325,10 +315,11 @@ def _appointment_out(appointment):
 @view_config(route_name="api.appointments", request_method="GET", **API)
 def list_appointments(request):
     query = parse_query(request, schemas.AppointmentQuery)
-    found = _filter(_appointment_query(request), query).order_by(
-        Appointment.starts_at, Appointment.id
+    found = _filter(_appointment_query(request), query).order_by(*APPOINTMENT_ORDER.columns)
+    filters = query.model_dump(exclude={"limit", "cursor", "total"})
+    return keyset_page(
+        request, found, query, APPOINTMENT_ORDER, filters, schemas.AppointmentOut, "appointment"
     )
-    return _page(request, found, query, schemas.AppointmentOut, "appointment")
 
 
 @view_config(route_name="api.appointments", request_method="POST", **API)
