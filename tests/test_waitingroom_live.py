@@ -332,3 +332,27 @@ def test_the_link_window_governs_entering_not_being_called_in(server, clinic):
     latecomer = Browser(server.port, org).socket()
     latecomer.send({"type": "hello", "role": "client", "token": appointment.token})
     assert latecomer.expect("error")["code"] == "unauthorized"
+
+
+def test_the_waiting_list_page_names_the_walk_in_widgets_the_user_feeds(server, clinic):
+    org, doctor = clinic
+    from consultroom.widgets.models import WalkInWidget
+
+    other = server.department(org, "Elsewhere")
+    for name, departments in (("Front desk", []), ("Other desk", [other])):
+        widget = WalkInWidget(
+            organisation_id=org.id,
+            name=name,
+            opening_hours="",
+            absence_text="Nobody",
+            terms_text="",
+            custom_css="",
+            intake_fields=["last_name"],
+            primary_colour="#1f6f8b",
+            background_colour="#ffffff",
+        )
+        widget.departments = departments
+        server.add(widget)
+    browser = Browser(server.port, org).log_in(doctor)
+    _status, _headers, page = browser.request("/waiting-room")
+    assert b"Walk-in widgets: Front desk</p>" in page

@@ -103,5 +103,6 @@ def includeme(config):
         "consultroom.realtime.views.websocket_tween_factory",
         under="consultroom.web.sites.host_tween_factory",
     )
+    config.include(".door")
     config.add_route("realtime_ws", "/ws", site="organisation")
     config.scan(".views")

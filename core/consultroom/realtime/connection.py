@@ -6,6 +6,10 @@ and the flood throttle), the writer (outbox → socket; the only one that
 writes), the heartbeat, and the handler (the view's own greenlet), which
 takes socket messages and bus messages from one inbox in order, so that a
 role's state never sees two messages at once.
+
+Which roles and message types exist is not known here: features register
+them at the door (consultroom.realtime.door); the connection applies the
+limits, answers ping, and hands each message to its registered handler.
 """
 
 import json
@@ -22,9 +26,9 @@ from transaction.interfaces import NoTransaction
 
 from consultroom.i18n import _
 from consultroom.realtime import frames, message_bus, peer_channel
+from consultroom.realtime.door import door
+from consultroom.realtime.events import Events
 from consultroom.realtime.throttle import TokenBucket
-from consultroom.tenancy.models import Organisation
-from consultroom.waitingroom.live import Events, section_message
 from consultroom.web.inputs import parse_json
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,7 @@ class Connection:
         self.limits = limits
         self.organisation_id = request.organisation.id
         self.peer = secrets.token_hex(12)
+        self.role = None  # the role object, once the hello was accepted
         self.inbox = Queue()
         self.outbox = Queue()
         self.done = Event()
@@ -96,13 +101,18 @@ class Connection:
     # -- output -------------------------------------------------------------
 
     def send(self, message):
+        self.send_text(encode(message))
+
+    def send_text(self, text):
+        """Send a message encoded by ``encode``: a message for many sockets
+        is encoded once and the same text written to each."""
         if self.closing:
             return
         if self.outbox.qsize() > MAX_OUTBOX:
             log.info("realtime: closing a socket that does not read")
             self.close(CLOSE_IDLE)
             return
-        self.outbox.put(json.dumps(message, separators=(",", ":")))
+        self.outbox.put(text)
 
     def error(self, code, message):
         self.send(
@@ -202,11 +212,11 @@ class Connection:
         locked" (a concurrent writer) is retried."""
         request = self.request
         for attempt in range(attempts):
-            events = Events()
+            events = Events(self.limits)
             try:
                 with request.tm:
                     result = action(request.dbsession, events)
-                    self._add_sections(request.dbsession, events)
+                    events.finish(request.dbsession)
                 break
             except OperationalError:
                 _abandon(request.tm)
@@ -220,18 +230,11 @@ class Connection:
             self.bus.publish(channel, message)
         return result
 
-    def _add_sections(self, dbsession, events):
-        for organisation_id, key in sorted(events.sections):
-            organisation = dbsession.get(Organisation, organisation_id)
-            events.add(
-                key, section_message(dbsession, organisation, key, self.limits.grace_seconds)
-            )
-
     # -- life ---------------------------------------------------------------
 
     def serve(self, authenticate):
         """Run until the socket closes. ``authenticate(connection, hello)``
-        returns the role object (consultroom.realtime.roles) or raises
+        returns the role object (see consultroom.realtime.door) or raises
         Refused."""
         greenlets = [
             gevent.spawn(self._writer),
@@ -240,7 +243,7 @@ class Connection:
         ]
         role = None
         try:
-            role = self._hello(authenticate)
+            role = self.role = self._hello(authenticate)
             if role is not None:
                 self.registry["realtime_connections"].add(self)
                 self.subscribe(peer_channel(self.peer))
@@ -287,9 +290,9 @@ class Connection:
             if source == "bus":
                 self._safely(role.on_bus, raw)
             else:
-                self._from_socket(role, raw)
+                self._from_socket(raw)
 
-    def _from_socket(self, role, raw):
+    def _from_socket(self, raw):
         message = parse(raw) if isinstance(raw, str) else None
         if message is None:
             self.error("malformed", _("The message is not a JSON object with a type."))
@@ -300,7 +303,14 @@ class Connection:
         if kind == "ping":
             self.send({"type": "pong"})
             return
-        self._safely(role.handle, message)
+        handler = door(self.registry).handler_for(self, kind)
+        if handler is None:
+            self.error(
+                "unknown_type",
+                _("Unknown message type ${type}.", mapping={"type": kind[:40]}),
+            )
+            return
+        self._safely(handler, self, message)
 
     def _safely(self, method, *args):
         try:
@@ -319,6 +329,10 @@ def _abandon(manager):
         manager.abort()
     except NoTransaction:
         pass
+
+
+def encode(message):
+    return json.dumps(message, separators=(",", ":"))
 
 
 def parse(raw):

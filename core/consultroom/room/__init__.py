@@ -1,7 +1,9 @@
 """The consultation room: the staff and guest pages, participants invited
-during the call, and files shared in it. The signalling is in
-consultroom.realtime; the protocol in docs/realtime.md."""
+during the call, and files shared in it; the websocket's roles and their
+messages (``sockets``: signalling, call in, join, end), over the transport
+of consultroom.realtime; the protocol in docs/realtime.md."""
 
 
 def includeme(config):
     config.include(".views")
+    config.include(".sockets")

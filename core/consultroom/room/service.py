@@ -2,7 +2,8 @@
 
 Like consultroom.waitingroom.live, these functions work in the caller's
 transaction and add the bus messages to publish after the commit to an
-``Events``.
+``Events``. Calling a client in claims the visit in the waiting room
+(``live.claim``) and opens the room here.
 """
 
 from sqlalchemy import select, update
@@ -11,7 +12,8 @@ from zope.sqlalchemy import mark_changed
 from consultroom.db import utcnow
 from consultroom.realtime import client_channel, room_channel
 from consultroom.room.models import Room, RoomInvite, RoomMember, SharedFile
-from consultroom.waitingroom.live import end_visit
+from consultroom.waitingroom import live
+from consultroom.waitingroom.models import IN_ROOM
 
 MAX_PEERS = 6
 
@@ -25,6 +27,44 @@ def open_room_of(dbsession, organisation_id, room_id):
             Room.id == room_id, Room.organisation_id == organisation_id, Room.ended_at.is_(None)
         )
     )
+
+
+def open_room(dbsession, appointment, staff):
+    """The appointment's open room, or a new one."""
+    room = dbsession.scalar(
+        select(Room).where(Room.appointment_id == appointment.id, Room.ended_at.is_(None))
+    )
+    if room is None:
+        room = Room(
+            organisation_id=appointment.organisation_id,
+            appointment_id=appointment.id,
+            created_by_id=staff.id,
+            started_at=utcnow(),
+        )
+        dbsession.add(room)
+        dbsession.flush()
+    return room
+
+
+def admit(dbsession, visit, staff, events):
+    """Open the room of the called ``visit`` and let its client in."""
+    room = open_room(dbsession, visit.appointment, staff)
+    live.admitted(dbsession, visit, room.id, staff, events)
+    return room
+
+
+def call_in(dbsession, staff, visit_id, events):
+    """Claim waiting visit ``visit_id`` for ``staff`` and open its room.
+    Returns the Room; raises live.ClaimLost or live.LiveError."""
+    return admit(dbsession, live.claim(dbsession, staff, visit_id), staff, events)
+
+
+def force_start(dbsession, staff, appointment_id, events):
+    """Open the room of one of ``staff``'s appointments, client or not."""
+    visit = live.visit_to_start(dbsession, staff, appointment_id)
+    if visit.state == IN_ROOM:
+        return dbsession.get(Room, visit.room_id)
+    return admit(dbsession, visit, staff, events)
 
 
 def may_enter(room, user_id):
@@ -133,7 +173,7 @@ def end(dbsession, room, follow_up, events):
     delete from disk after the commit (their rows go now)."""
     now = utcnow()
     room.ended_at = now
-    visit = end_visit(dbsession, room.id, events)
+    visit = live.end_visit(dbsession, room.id, events)
     dbsession.execute(
         update(RoomMember)
         .where(RoomMember.room_id == room.id, RoomMember.left_at.is_(None))

@@ -1,7 +1,8 @@
 """The live waiting room: who waits in which list, and what staff do with them.
 
 Every function works inside the caller's transaction and returns what changed
-plus the bus messages to publish once it commits (``Events``). Waiting lists
+plus the bus messages to publish once it commits (an
+``consultroom.realtime.events.Events``). Waiting lists
 are split into sections, one per bus channel: a practitioner's own
 appointments (``user:<id>``), a department's appointments (``dept:<id>``,
 seen by all its members) and appointments with neither (``unassigned:<org>``,
@@ -10,11 +11,13 @@ shows their union.
 
 Claiming is a conditional UPDATE (``... WHERE state = 'waiting'``) as the
 transaction's first statement, so of two simultaneous "call in" clicks
-exactly one updates the row; the other is told who won.
+exactly one updates the row; the other is told who won. Opening the room
+for a claimed visit is the room's (``consultroom.room.service``), which
+then marks the visit ``admitted``.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, false, func, or_, select, update
@@ -32,7 +35,7 @@ from consultroom.realtime import (
     unassigned_channel,
     user_channel,
 )
-from consultroom.room.models import Room
+from consultroom.tenancy.models import Organisation
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
 
@@ -53,21 +56,6 @@ class Staff:
     @classmethod
     def of(cls, user):
         return cls(user.id, user.organisation_id, user.department_id, user.role.value, user.name)
-
-
-@dataclass
-class Events:
-    """Bus messages to publish after the commit, in order."""
-
-    messages: list = field(default_factory=list)
-    sections: set = field(default_factory=set)
-
-    def add(self, channel, message):
-        self.messages.append((channel, message))
-
-    def touch(self, visit):
-        """The waiting list section of ``visit`` changed."""
-        self.sections.add((visit.organisation_id, section_key(visit)))
 
 
 class LiveError(Exception):
@@ -93,6 +81,18 @@ def section_key(visit):
     if visit.department_id:
         return department_channel(visit.department_id)
     return unassigned_channel(visit.organisation_id)
+
+
+def touch(events, visit):
+    """The waiting list section of ``visit`` changed: its message is made
+    once, at the end of the transaction."""
+    key, organisation_id = section_key(visit), visit.organisation_id
+
+    def publish(dbsession, events):
+        organisation = dbsession.get(Organisation, organisation_id)
+        events.add(key, section_message(dbsession, organisation, key, events.limits.grace_seconds))
+
+    events.finish_with(("section", key), publish)
 
 
 def sections_of(staff):
@@ -284,7 +284,7 @@ def arrive(dbsession, appointment, peer, events, now=None):
     if previous and previous != peer:
         events.add(client_channel(visit.appointment_id), {"type": "_replaced", "peer": peer})
     if visit.state == WAITING:
-        events.touch(visit)
+        touch(events, visit)
     return visit
 
 
@@ -301,39 +301,14 @@ def leave(dbsession, visit_id, peer, events, now=None):
     if result.rowcount:
         visit = dbsession.get(Visit, visit_id)
         if visit.state == WAITING:
-            events.touch(visit)
+            touch(events, visit)
 
 
-def open_room(dbsession, appointment, staff):
-    """The appointment's open room, or a new one."""
-    room = dbsession.scalar(
-        select(Room).where(Room.appointment_id == appointment.id, Room.ended_at.is_(None))
-    )
-    if room is None:
-        room = Room(
-            organisation_id=appointment.organisation_id,
-            appointment_id=appointment.id,
-            created_by_id=staff.id,
-            started_at=utcnow(),
-        )
-        dbsession.add(room)
-        dbsession.flush()
-    return room
-
-
-def _admit(dbsession, visit, staff, events):
-    room = open_room(dbsession, visit.appointment, staff)
-    visit.state, visit.room_id, visit.claimed_by_id, visit.note = IN_ROOM, room.id, staff.id, None
-    dbsession.flush()
-    events.add(client_channel(visit.appointment_id), {"type": "_admit", "room": room.id})
-    events.touch(visit)
-    return room
-
-
-def call_in(dbsession, staff, visit_id, events):
-    """Claim waiting visit ``visit_id`` for ``staff`` and open its room.
-    Returns the Room; raises ClaimLost naming the winner (or nobody, when
-    the client left), or LiveError when the visit is not in their list."""
+def claim(dbsession, staff, visit_id):
+    """Claim waiting visit ``visit_id`` for ``staff``: the visit, now
+    "called" (its room is opened next, in the same transaction). Raises
+    ClaimLost naming the winner (or nobody, when the client left), or
+    LiveError when the visit is not in their list."""
     claimed = dbsession.execute(
         update(Visit)
         .where(Visit.id == visit_id, Visit.state == WAITING, visible_to(staff))
@@ -350,12 +325,20 @@ def call_in(dbsession, staff, visit_id, events):
         if seen is None:
             raise LiveError("not_found", _("This client is no longer waiting."))
         raise ClaimLost(seen.name or "")
-    visit = dbsession.get(Visit, visit_id)
-    return _admit(dbsession, visit, staff, events)
+    return dbsession.get(Visit, visit_id)
 
 
-def force_start(dbsession, staff, appointment_id, events):
-    """Open the room of one of ``staff``'s appointments, client or not."""
+def admitted(dbsession, visit, room_id, staff, events):
+    """The called ``visit``'s client is let into room ``room_id``."""
+    visit.state, visit.room_id, visit.claimed_by_id, visit.note = IN_ROOM, room_id, staff.id, None
+    dbsession.flush()
+    events.add(client_channel(visit.appointment_id), {"type": "_admit", "room": room_id})
+    touch(events, visit)
+
+
+def visit_to_start(dbsession, staff, appointment_id):
+    """Force start of one of ``staff``'s appointments, client or not: its
+    visit, "called" (a room to open) or already "in_room"."""
     appointment = dbsession.scalar(
         select(Appointment).where(
             Appointment.id == appointment_id,
@@ -376,13 +359,11 @@ def force_start(dbsession, staff, appointment_id, events):
         )
         dbsession.add(visit)
         dbsession.flush()
-        return _admit(dbsession, visit, staff, events)
-    if visit.state == IN_ROOM:
-        return dbsession.get(Room, visit.room_id)
-    if visit.state == WAITING:
-        return call_in(dbsession, staff, visit.id, events)
-    visit.state = CALLED  # ended before: a new consultation
-    return _admit(dbsession, visit, staff, events)
+    elif visit.state == WAITING:
+        visit = claim(dbsession, staff, visit.id)
+    elif visit.state != IN_ROOM:
+        visit.state = CALLED  # ended before: a new consultation
+    return visit
 
 
 def send_back(dbsession, room_id, events):
@@ -392,7 +373,7 @@ def send_back(dbsession, room_id, events):
         raise LiveError("not_found", _("The client is not in this room."))
     visit.state, visit.room_id, visit.claimed_by_id = WAITING, None, None
     events.add(client_channel(visit.appointment_id), {"type": "_sent_back", "room": room_id})
-    events.touch(visit)
+    touch(events, visit)
     return visit
 
 
@@ -405,7 +386,7 @@ def note(dbsession, staff, visit_id, text, events):
         raise LiveError("not_found", _("This client is no longer waiting."))
     visit.note = text
     events.add(client_channel(visit.appointment_id), {"type": "note", "text": text})
-    events.touch(visit)
+    touch(events, visit)
 
 
 def end_visit(dbsession, room_id, events):
@@ -415,5 +396,5 @@ def end_visit(dbsession, room_id, events):
         was_waiting = visit.state == WAITING
         visit.state = ENDED
         if was_waiting:
-            events.touch(visit)
+            touch(events, visit)
     return visit

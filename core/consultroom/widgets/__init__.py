@@ -8,4 +8,5 @@ def includeme(config):
     config.registry.plugins.register_core(hooks)
     config.include(".views")
     config.include(".walkin")
+    config.include(".waiting_list")
     config.include(".booking")

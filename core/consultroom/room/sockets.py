@@ -1,10 +1,14 @@
-"""What each kind of socket may do: staff, a waiting client, a guest.
+"""The roles of the websocket (docs/realtime.md): staff, a client with the
+appointment's link, a guest with a room invitation; each registered at the
+realtime door with its authentication and the message types it may send.
 
 A role object belongs to one Connection. ``start()`` runs after the welcome,
-``handle(message)`` for each message from the socket, ``on_bus(message)``
-for each bus message on the connection's channels, ``stop()`` when the
-socket closed. Bus messages whose type starts with "_" are instructions for
-the server; the others are forwarded to the socket as they are.
+``on_bus(message)`` for each bus message on the connection's channels,
+``stop()`` when the socket closed; each socket message goes to its
+registered handler. Bus messages whose type starts with "_" are instructions
+for the server; the others are forwarded to the socket as they are. The
+waiting-room parts (a staff member's live list, a waiting client) are the
+waiting room's (consultroom.waitingroom.sockets); this module adds the room.
 
 Everything WebRTC (SDP, candidates, ICE servers, TURN credentials) is sent
 only to a socket admitted into a room (``self.room``), and a signal is
@@ -12,45 +16,31 @@ relayed only when sender and receiver are in the same room: the sender's
 room is checked here, the receiver's by the receiving process.
 """
 
-import gevent
+from sqlalchemy import select
 
+from consultroom.accounts.models import STAFF_ROLES
 from consultroom.appointments.models import Appointment
-from consultroom.db import utcnow
+from consultroom.appointments.service import link_state
 from consultroom.i18n import _
-from consultroom.realtime import client_channel, peer_channel, room_channel, user_channel
+from consultroom.realtime import client_channel, peer_channel, room_channel
 from consultroom.realtime.connection import CLOSE_KICKED, CLOSE_REPLACED, Refused
+from consultroom.realtime.fields import integer, text
 from consultroom.realtime.pages import room_settings
+from consultroom.realtime.tokens import by_token
 from consultroom.realtime.turn import ice_servers
 from consultroom.room import service as rooms
 from consultroom.room.files import delete_paths
 from consultroom.room.models import Room
-from consultroom.tenancy.models import Organisation
 from consultroom.waitingroom import live
-from consultroom.waitingroom.messages import current_messages
-from consultroom.waitingroom.models import ENDED, IN_ROOM, Visit, WalkInSwitch
+from consultroom.waitingroom.models import ENDED, IN_ROOM, Visit
+from consultroom.waitingroom.sockets import (
+    StaffList,
+    WaitingClient,
+    in_transaction,
+    organisation_of,
+)
 
-MAX_NOTE = 200
 SIGNAL_KEYS = {"sdp", "candidate"}
-
-
-def _int(message, key):
-    value = message.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        raise Refused("malformed", _("The message has no valid ${field}.", mapping={"field": key}))
-    return value
-
-
-def _str(message, key, max_length=64):
-    value = message.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= max_length:
-        raise Refused("malformed", _("The message has no valid ${field}.", mapping={"field": key}))
-    return value
-
-
-def _unknown(message):
-    return Refused(
-        "unknown_type", _("Unknown message type ${type}.", mapping={"type": message["type"][:40]})
-    )
 
 
 class RoomRole:
@@ -63,11 +53,8 @@ class RoomRole:
         self.room = None  # the id of the room this socket is admitted into
         self.ended = False
 
-    def organisation(self, dbsession):
-        return dbsession.get(Organisation, self.conn.organisation_id)
-
     def room_state(self, dbsession, room, peers):
-        organisation = self.organisation(dbsession)
+        organisation = organisation_of(self.conn, dbsession)
         settings = self.conn.registry.settings
         return {
             "room": room.id,
@@ -99,7 +86,7 @@ class RoomRole:
     def signal(self, message):
         if self.room is None:
             raise Refused("forbidden", _("You are not in a consultation room."))
-        to = _str(message, "to", 32)
+        to = text(message, "to", 32)
         data = message.get("data")
         if not isinstance(data, dict) or len(data) != 1 or set(data) - SIGNAL_KEYS:
             raise Refused("malformed", _("A signal carries one sdp or candidate."))
@@ -107,12 +94,6 @@ class RoomRole:
             peer_channel(to),
             {"type": "_signal", "room": self.room, "from": self.conn.peer, "data": data},
         )
-
-    def handle(self, message):
-        if message["type"] == "signal":
-            self.signal(message)
-        else:
-            raise _unknown(message)
 
     def on_bus(self, message):
         kind = message.get("type")
@@ -158,99 +139,24 @@ class StaffRole(RoomRole):
     def __init__(self, connection, staff):
         super().__init__(connection)
         self.staff = staff
-        self.sections = {}  # section key -> (published at, entries)
-        self.upcoming = []
+        self.list = StaffList(connection, staff)
 
     def start(self):
-        for key in live.sections_of(self.staff):
-            self.conn.subscribe(key)
-        self.resync()
+        self.list.start()
 
     def resync(self):
-        grace = self.conn.limits.grace_seconds
-
-        def load(dbsession, events):
-            organisation = self.organisation(dbsession)
-            for key in live.sections_of(self.staff):
-                message = live.section_message(dbsession, organisation, key, grace)
-                self.sections[key] = (message["at"], message["entries"])
-            self._load_upcoming(dbsession, organisation)
-            switch = dbsession.get(WalkInSwitch, self.staff.id)
-            return organisation.options, bool(switch and switch.available)
-
-        self.options, self.walk_in = self.conn.transaction(load)
-        self.send_list()
-
-    def _load_upcoming(self, dbsession, organisation):
-        self.upcoming = (
-            live.upcoming(dbsession, self.staff, organisation, self.conn.limits.grace_seconds)
-            if organisation.options["force_start"]
-            else []
-        )
-
-    def send_list(self):
-        entries = sorted(
-            (e for _at, section in self.sections.values() for e in section),
-            key=lambda e: (e["arrived_at"] or "", e["id"]),
-        )
-        waiting = {e["appointment_id"] for e in entries}
-        self.conn.send(
-            {
-                "type": "waiting_list",
-                "entries": entries,
-                "count": len(entries),
-                "upcoming": [u for u in self.upcoming if u["appointment_id"] not in waiting],
-                "walk_in_available": self.walk_in,
-                "audio_alarm": self.options["audio_alarm"],
-                "force_start": self.options["force_start"],
-            }
-        )
+        self.list.resync()
 
     def on_bus(self, message):
-        kind = message.get("type")
-        if kind == "_section":
-            self.on_section(message)
-        elif kind == "_kick":
+        if message.get("type") == "_kick":
             self.conn.close(CLOSE_KICKED)
-        elif kind == "walk_in":
-            self.walk_in = bool(message.get("on"))
-            self.conn.send(message)
-        else:
+        elif not self.list.on_bus(message):
             super().on_bus(message)
 
-    def on_section(self, message):
-        key = message.get("key")
-        if key not in self.sections or self.sections[key][0] > message.get("at", 0):
-            return  # not ours, or older than what we show
-        self.sections[key] = (message["at"], message.get("entries") or [])
-        if self.options["force_start"]:
-            self.conn.transaction(lambda db, events: self._load_upcoming(db, self.organisation(db)))
-        self.send_list()
-
-    def handle(self, message):
-        handler = {
-            "call_in": self.call_in,
-            "send_back": self.send_back,
-            "note": self.note,
-            "force_start": self.force_start,
-            "end": self.end,
-            "join": self.join,
-            "walk_in_available": self.walk_in_available,
-        }.get(message["type"])
-        if handler is None:
-            return super().handle(message)
-        handler(message)
-
-    def _live(self, action, *args):
-        try:
-            return self.conn.transaction(lambda db, events: action(db, *args, events))
-        except live.LiveError as exc:
-            raise Refused(exc.code, exc.message) from None
-
     def call_in(self, message):
-        visit_id = _int(message, "visit")
+        visit_id = integer(message, "visit")
         try:
-            room = self._live(live.call_in, self.staff, visit_id)
+            room = in_transaction(self.conn, rooms.call_in, self.staff, visit_id)
         except live.ClaimLost as exc:
             self.conn.send({"type": "claim_lost", "visit": visit_id, "by": exc.by})
             return
@@ -259,28 +165,21 @@ class StaffRole(RoomRole):
         )
 
     def force_start(self, message):
-        if not self.options["force_start"]:
+        if not self.list.options["force_start"]:
             raise Refused("forbidden", _("Force start is not enabled for your organisation."))
-        room = self._live(live.force_start, self.staff, _int(message, "appointment"))
+        room = in_transaction(
+            self.conn, rooms.force_start, self.staff, integer(message, "appointment")
+        )
         self.conn.send({"type": "started", "room": room.id, "url": f"/room/{room.id}"})
 
-    def note(self, message):
-        text = _str(message, "text", MAX_NOTE).strip()
-        if not text or "\n" in text or "\r" in text:
-            raise Refused(
-                "malformed",
-                _("A note is one line of at most ${n} characters.", mapping={"n": MAX_NOTE}),
-            )
-        self._live(live.note, self.staff, _int(message, "visit"), text)
-
     def _own_room(self, message):
-        room_id = _str(message, "room", 43)
+        room_id = text(message, "room", 43)
         if room_id != self.room:
             raise Refused("forbidden", _("Join the room first."))
         return room_id
 
     def send_back(self, message):
-        self._live(live.send_back, self._own_room(message))
+        in_transaction(self.conn, live.send_back, self._own_room(message))
 
     def end(self, message):
         room_id = self._own_room(message)
@@ -289,7 +188,7 @@ class StaffRole(RoomRole):
             room = rooms.open_room_of(dbsession, self.staff.organisation_id, room_id)
             if room is None:
                 raise Refused("not_found", _("This consultation has already ended."))
-            follow_up = self.organisation(dbsession).options["follow_up_text"]
+            follow_up = organisation_of(self.conn, dbsession).options["follow_up_text"]
             return rooms.end(dbsession, room, follow_up, events)
 
         delete_paths(self.conn.transaction(end))
@@ -307,7 +206,7 @@ class StaffRole(RoomRole):
         )
 
     def join(self, message):
-        room_id = _str(message, "room", 43)
+        room_id = text(message, "room", 43)
 
         def join(dbsession, events):
             room = rooms.open_room_of(dbsession, self.staff.organisation_id, room_id)
@@ -320,25 +219,6 @@ class StaffRole(RoomRole):
             self.leave_room()
         self.conn.send({"type": "room", **self.conn.transaction(join)})
 
-    def walk_in_available(self, message):
-        on = message.get("on")
-        if not isinstance(on, bool):
-            raise Refused(
-                "malformed", _("The message has no valid ${field}.", mapping={"field": "on"})
-            )
-
-        def switch(dbsession, events):
-            row = dbsession.get(WalkInSwitch, self.staff.id)
-            if row is None:
-                row = WalkInSwitch(
-                    user_id=self.staff.id, organisation_id=self.staff.organisation_id
-                )
-                dbsession.add(row)
-            row.available, row.changed_at = on, utcnow()
-            events.add(user_channel(self.staff.id), {"type": "walk_in", "on": on})
-
-        self.conn.transaction(switch)
-
 
 class ClientRole(RoomRole):
     """A client with the appointment's link: waiting, then in the room."""
@@ -349,13 +229,12 @@ class ClientRole(RoomRole):
         super().__init__(connection)
         self.appointment_id = appointment_id
         self.display_name = display_name
-        self.visit_id = None
+        self.waiting = WaitingClient(connection, appointment_id)
 
     def start(self):
         def arrive(dbsession, events):
             appointment = dbsession.get(Appointment, self.appointment_id)
-            visit = live.arrive(dbsession, appointment, self.conn.peer, events)
-            self.visit_id = visit.id
+            visit = self.waiting.arrive(dbsession, appointment, events)
             return self._state(dbsession, visit, events)
 
         # Before arriving, so that being called in right after is not missed.
@@ -366,7 +245,7 @@ class ClientRole(RoomRole):
         """What the client sees now: ended, the room, or the waiting room."""
         if visit.state == ENDED:
             self.ended = True
-            follow_up = self.organisation(dbsession).options["follow_up_text"]
+            follow_up = organisation_of(self.conn, dbsession).options["follow_up_text"]
             return {"type": "ended", "follow_up": follow_up}
         if visit.state == IN_ROOM:
             room = dbsession.get(Room, visit.room_id)
@@ -380,7 +259,7 @@ class ClientRole(RoomRole):
                     "type": "admitted",
                     **self.enter(dbsession, events, room, self.display_name),
                 }
-        return self._waiting(dbsession, visit)
+        return self.waiting.waiting(dbsession, visit)
 
     def _peers(self, dbsession, room):
         return [
@@ -389,22 +268,9 @@ class ClientRole(RoomRole):
             if m.peer != self.conn.peer
         ]
 
-    def _waiting(self, dbsession, visit):
-        appointment = visit.appointment
-        organisation = self.organisation(dbsession)
-        messages = current_messages(dbsession, organisation, visit.department_id)
-        return {
-            "type": "waiting",
-            "visit": visit.id,
-            "arrival": visit.arrival,
-            "starts_at": appointment.starts_at.isoformat() + "Z",
-            "note": visit.note,
-            "service_messages": [m.text for m in messages],
-        }
-
     def refresh(self):
         def state(dbsession, events):
-            return self._state(dbsession, dbsession.get(Visit, self.visit_id), events)
+            return self._state(dbsession, dbsession.get(Visit, self.waiting.visit_id), events)
 
         self.conn.send(self.conn.transaction(state))
 
@@ -426,20 +292,7 @@ class ClientRole(RoomRole):
 
     def stop(self):
         super().stop()
-        grace = self.conn.limits.grace_seconds
-        self.conn.transaction(
-            lambda db, events: live.leave(db, self.visit_id, self.conn.peer, events)
-        )
-        # Take the client off the lists once the grace period has passed.
-        gevent.spawn_later(grace + 0.5, self._republish_section)
-
-    def _republish_section(self):
-        def touch(dbsession, events):
-            visit = dbsession.get(Visit, self.visit_id)
-            if visit is not None:
-                events.touch(visit)
-
-        self.conn.transaction(touch)
+        self.waiting.leave()
 
 
 class GuestRole(RoomRole):
@@ -461,3 +314,80 @@ class GuestRole(RoomRole):
             return self.enter(dbsession, events, room, self.display_name)
 
         self.conn.send({"type": "room", **self.conn.transaction(join)})
+
+
+# -- hello: who the socket is ---------------------------------------------------------
+
+CLIENT_REFUSED = _("This link does not open the waiting room now.")
+GUEST_REFUSED = _("This invitation is no longer valid.")
+
+
+def staff(connection, hello):
+    with connection.request.tm:
+        user = connection.request.user
+        if user is None or user.role not in STAFF_ROLES:
+            raise Refused("unauthorized", _("Log in again."))
+        return StaffRole(connection, live.Staff.of(user))
+
+
+def _appointment(connection, token):
+    return connection.request.dbsession.scalar(
+        select(Appointment).where(
+            Appointment.organisation_id == connection.organisation_id, Appointment.token == token
+        )
+    )
+
+
+def _client(connection, appointment):
+    if link_state(appointment, connection.request.organisation) != "open":
+        raise Refused("unauthorized", CLIENT_REFUSED)
+    return ClientRole(connection, appointment.id, live.client_name(appointment))
+
+
+def client(connection, hello):
+    return by_token(connection, hello, _appointment, _client, CLIENT_REFUSED)
+
+
+def _invite(connection, token):
+    return rooms.invite_by_token(connection.request.dbsession, connection.organisation_id, token)
+
+
+def _guest(connection, invite):
+    return GuestRole(connection, invite.id, invite.room_id, invite.name)
+
+
+def guest(connection, hello):
+    return by_token(connection, hello, _invite, _guest, GUEST_REFUSED)
+
+
+# -- what each role may send ----------------------------------------------------------
+
+
+def _to_role(method):
+    """A door handler calling ``method`` of the connection's role."""
+    return lambda connection, message: method(connection.role, message)
+
+
+def _to_list(method):
+    """A door handler calling ``method`` of a staff socket's waiting list."""
+    return lambda connection, message: method(connection.role.list, message)
+
+
+STAFF_MESSAGES = {
+    "call_in": _to_role(StaffRole.call_in),
+    "send_back": _to_role(StaffRole.send_back),
+    "note": _to_list(StaffList.note),
+    "force_start": _to_role(StaffRole.force_start),
+    "end": _to_role(StaffRole.end),
+    "join": _to_role(StaffRole.join),
+    "walk_in_available": _to_list(StaffList.walk_in_available),
+}
+
+
+def includeme(config):
+    config.add_realtime_role("staff", staff)
+    config.add_realtime_role("client", client)
+    config.add_realtime_role("guest", guest)
+    config.add_realtime_message_type("signal", _to_role(RoomRole.signal))
+    for name, handler in STAFF_MESSAGES.items():
+        config.add_realtime_message_type(name, handler, roles=("staff",))

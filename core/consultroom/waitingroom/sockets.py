@@ -1,0 +1,183 @@
+"""The waiting room's side of the websocket (docs/realtime.md, "Client
+(waiting)" and "Staff"): a staff member's live waiting list, and a client
+who waits. The roles that own these parts, and the room they lead into, are
+the consultation room's (consultroom.room.sockets).
+"""
+
+import gevent
+
+from consultroom.db import utcnow
+from consultroom.i18n import _
+from consultroom.realtime import user_channel
+from consultroom.realtime.connection import Refused
+from consultroom.realtime.fields import boolean, integer, text
+from consultroom.tenancy.models import Organisation
+from consultroom.waitingroom import live
+from consultroom.waitingroom.messages import current_messages
+from consultroom.waitingroom.models import Visit, WalkInSwitch
+
+MAX_NOTE = 200
+
+
+def organisation_of(connection, dbsession):
+    return dbsession.get(Organisation, connection.organisation_id)
+
+
+def in_transaction(connection, action, *args):
+    """``action(dbsession, *args, events)`` in the socket's transaction; a
+    refused live action becomes the socket's error."""
+    try:
+        return connection.transaction(lambda db, events: action(db, *args, events))
+    except live.LiveError as exc:
+        raise Refused(exc.code, exc.message) from None
+
+
+class StaffList:
+    """The live waiting list of one staff socket: the union of its sections,
+    today's appointments to force start, and the walk-in switch."""
+
+    def __init__(self, connection, staff):
+        self.conn = connection
+        self.staff = staff
+        self.sections = {}  # section key -> (published at, entries)
+        self.upcoming = []
+        self.options = {}
+        self.walk_in = False
+
+    def start(self):
+        for key in live.sections_of(self.staff):
+            self.conn.subscribe(key)
+        self.resync()
+
+    def resync(self):
+        grace = self.conn.limits.grace_seconds
+
+        def load(dbsession, events):
+            organisation = organisation_of(self.conn, dbsession)
+            for key in live.sections_of(self.staff):
+                message = live.section_message(dbsession, organisation, key, grace)
+                self.sections[key] = (message["at"], message["entries"])
+            self._load_upcoming(dbsession, organisation)
+            switch = dbsession.get(WalkInSwitch, self.staff.id)
+            return organisation.options, bool(switch and switch.available)
+
+        self.options, self.walk_in = self.conn.transaction(load)
+        self.send_list()
+
+    def _load_upcoming(self, dbsession, organisation):
+        self.upcoming = (
+            live.upcoming(dbsession, self.staff, organisation, self.conn.limits.grace_seconds)
+            if organisation.options["force_start"]
+            else []
+        )
+
+    def send_list(self):
+        entries = sorted(
+            (e for _at, section in self.sections.values() for e in section),
+            key=lambda e: (e["arrived_at"] or "", e["id"]),
+        )
+        waiting = {e["appointment_id"] for e in entries}
+        self.conn.send(
+            {
+                "type": "waiting_list",
+                "entries": entries,
+                "count": len(entries),
+                "upcoming": [u for u in self.upcoming if u["appointment_id"] not in waiting],
+                "walk_in_available": self.walk_in,
+                "audio_alarm": self.options["audio_alarm"],
+                "force_start": self.options["force_start"],
+            }
+        )
+
+    def on_bus(self, message):
+        """Whether ``message`` was the list's (and is handled)."""
+        kind = message.get("type")
+        if kind == "_section":
+            self.on_section(message)
+        elif kind == "walk_in":
+            self.walk_in = bool(message.get("on"))
+            self.conn.send(message)
+        else:
+            return False
+        return True
+
+    def on_section(self, message):
+        key = message.get("key")
+        if key not in self.sections or self.sections[key][0] > message.get("at", 0):
+            return  # not ours, or older than what we show
+        self.sections[key] = (message["at"], message.get("entries") or [])
+        if self.options["force_start"]:
+            self.conn.transaction(
+                lambda db, events: self._load_upcoming(db, organisation_of(self.conn, db))
+            )
+        self.send_list()
+
+    def note(self, message):
+        note = text(message, "text", MAX_NOTE).strip()
+        if not note or "\n" in note or "\r" in note:
+            raise Refused(
+                "malformed",
+                _("A note is one line of at most ${n} characters.", mapping={"n": MAX_NOTE}),
+            )
+        in_transaction(self.conn, live.note, self.staff, integer(message, "visit"), note)
+
+    def walk_in_available(self, message):
+        on = boolean(message, "on")
+
+        def switch(dbsession, events):
+            row = dbsession.get(WalkInSwitch, self.staff.id)
+            if row is None:
+                row = WalkInSwitch(
+                    user_id=self.staff.id, organisation_id=self.staff.organisation_id
+                )
+                dbsession.add(row)
+            row.available, row.changed_at = on, utcnow()
+            events.add(user_channel(self.staff.id), {"type": "walk_in", "on": on})
+
+        self.conn.transaction(switch)
+
+
+class WaitingClient:
+    """A client's socket in the waiting room, by the appointment's link."""
+
+    def __init__(self, connection, appointment_id):
+        self.conn = connection
+        self.appointment_id = appointment_id
+        self.visit_id = None
+
+    def arrive(self, dbsession, appointment, events):
+        """The client is here: its visit (created, or taken over from an
+        older socket)."""
+        visit = live.arrive(dbsession, appointment, self.conn.peer, events)
+        self.visit_id = visit.id
+        return visit
+
+    def waiting(self, dbsession, visit):
+        """The ``waiting`` message: the client's place and the texts shown."""
+        messages = current_messages(
+            dbsession, organisation_of(self.conn, dbsession), visit.department_id
+        )
+        return {
+            "type": "waiting",
+            "visit": visit.id,
+            "arrival": visit.arrival,
+            "starts_at": visit.appointment.starts_at.isoformat() + "Z",
+            "note": visit.note,
+            "service_messages": [m.text for m in messages],
+        }
+
+    def leave(self):
+        grace = self.conn.limits.grace_seconds
+        self.conn.transaction(
+            lambda db, events: live.leave(db, self.visit_id, self.conn.peer, events)
+        )
+        # Take the client off the lists once the grace period has passed.
+        gevent.spawn_later(grace + 0.5, self._republish_section)
+
+    def _republish_section(self):
+        def touch(dbsession, events):
+            visit = dbsession.get(Visit, self.visit_id)
+            if visit is not None:
+                live.touch(events, visit)
+
+        self.conn.transaction(touch)
