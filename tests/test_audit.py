@@ -1,8 +1,10 @@
 """The audit trail: what is recorded (client reads and changes, settings,
 plugin switches, logins, the API), the hash chain and ``consultroom audit
 verify`` (which names an edited, deleted or inserted row), the signed
-checkpoints that show a chain recomputed after a change, concurrent
-writers, and the organisation admin's page and CSV export."""
+checkpoints that show a chain recomputed after a change, entries linked
+after their transaction commits (concurrent writers without a lock, aborted
+transactions, linking that fails), and the organisation admin's page and
+CSV export."""
 
 import csv
 import importlib
@@ -10,20 +12,23 @@ import io
 import json
 import os
 import threading
+from types import SimpleNamespace
 
 import pytest
+import transaction
 from pyramid.exceptions import ConfigurationError
-from sqlalchemy import delete, select, text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.orm import Session
 from test_cli import CLI
 
 from consultroom.accounts.models import Role
+from consultroom.audit import record
 from consultroom.audit.anchor import AnchorError, from_settings
-from consultroom.audit.chain import append, entry_hash, verify
-from consultroom.audit.models import AuditChain, AuditEntry
-from consultroom.db import utcnow
+from consultroom.audit.chain import entry_hash, link_all, verify
+from consultroom.audit.models import AuditChain, AuditEntry, AuditFacet, AuditPending
+from consultroom.db import make_session_factory, request_session, utcnow
 from consultroom.tenancy.models import Organisation
-from consultroom.testing import scratch_database
+from consultroom.testing import PASSWORD, scratch_database
 
 from clients_support import make_client, post
 
@@ -168,7 +173,7 @@ def test_logins_are_recorded_failed_and_successful(webtest, login, dbsession, or
     form = app.get("/login").forms[0]
     form["email"], form["password"] = admin.email, "not the password"
     form.submit(status=200)
-    login(app, admin)
+    login(app, admin, password=PASSWORD)  # through the form: that is what is recorded
     post(app, "/logout", {}, status=303)
     actions = [(e.action, e.object_id, e.user_name) for e in entries(dbsession, org)]
     assert actions == [
@@ -215,6 +220,14 @@ def test_the_database_refuses_to_change_an_entry(admin_app, dbsession, org):
     with pytest.raises(Exception, match="cannot be changed"):
         with dbsession.begin_nested():
             dbsession.execute(text("UPDATE audit_entry SET action = 'x'"))
+
+
+def test_the_database_refuses_to_change_a_pending_entry(dbsession, org):
+    dbsession.add(AuditPending(organisation_id=org.id, at=utcnow(), action="client.read"))
+    dbsession.flush()
+    with pytest.raises(Exception, match="cannot be changed"):
+        with dbsession.begin_nested():
+            dbsession.execute(text("UPDATE audit_pending SET action = 'x'"))
 
 
 @pytest.fixture
@@ -544,63 +557,205 @@ def test_the_worker_writes_a_checkpoint_every_anchor_minutes(commands):
     )
 
 
-@pytest.mark.skipif(
-    "sqlite" in __import__("os").environ.get("CONSULTROOM_TEST_DB", "sqlite"),
+# ---- linking after commit
+
+
+def pending(dbsession):
+    return dbsession.scalar(select(func.count()).select_from(AuditPending))
+
+
+class Writer:
+    """Records entries as a request does (through ``record``, in a
+    transaction of its own manager) on sessions of ``dbmaker``."""
+
+    def __init__(self, dbmaker, organisation_id, name="writer"):
+        self.tm = transaction.TransactionManager(explicit=True)
+        self.request = SimpleNamespace(
+            tm=self.tm,
+            dbsession=request_session(dbmaker, self.tm),
+            registry={"dbmaker": dbmaker},
+            organisation=SimpleNamespace(id=organisation_id),
+            identity=SimpleNamespace(id=None, name=name),
+            support_user=None,
+            client_addr="192.0.2.20",
+        )
+
+    def write(self, **detail):
+        with self.tm:
+            record(self.request, "test.write", **detail)
+            record(self.request, "test.write", second=True, **detail)
+
+
+def test_an_aborted_transaction_leaves_no_entry_and_no_gap(dbsession, org, _app_dbmaker):
+    writer = Writer(_app_dbmaker, org.id)
+    writer.write(n=1)
+    with pytest.raises(RuntimeError), writer.tm:
+        record(writer.request, "test.write", n=2)
+        raise RuntimeError("the view failed")
+    writer.write(n=3)
+    assert [(e.seq, e.detail.get("n")) for e in entries(dbsession, org)] == [
+        (1, 1),
+        (2, 1),
+        (3, 3),
+        (4, 3),
+    ]
+    assert pending(dbsession) == 0
+    assert verify(dbsession).problem is None
+
+
+def test_entries_whose_linking_failed_wait_for_the_worker(dbsession, org, _app_dbmaker, caplog):
+    Writer(_app_dbmaker, org.id).write(n=1)
+    unreachable = make_session_factory(create_engine("sqlite:////nonexistent/directory/db"))
+    broken = Writer(_app_dbmaker, org.id)
+    broken.request.registry = {"dbmaker": unreachable}
+    broken.write(n=2)  # committed: the failure to link is only logged
+    assert "could not link audit entries" in caplog.text
+    assert [e.detail["n"] for e in entries(dbsession, org)] == [1, 1]
+    assert pending(dbsession) == 2
+    result = verify(dbsession)
+    assert (result.problem, result.entries, result.pending) == (None, 2, 2)
+
+    assert link_all(_app_dbmaker) == 2  # the worker's round
+    assert [e.detail["n"] for e in entries(dbsession, org)] == [1, 1, 2, 2]
+    result = verify(dbsession)
+    assert (result.problem, result.entries, result.pending) == (None, 4, 0)
+
+
+def test_the_worker_links_what_is_left_and_verify_names_it(tmp_path, capsys):
+    cli = CLI(tmp_path, capsys)
+    try:
+        cli("db", "upgrade")
+        cli("orgs", "create", "--subdomain", "acme", "--name", "Acme")
+        cli("plugins", "enable", "--org", "acme", "hello")
+        with cli.engine.begin() as connection:
+            connection.execute(
+                AuditPending.__table__.insert().values(
+                    organisation_id=1,
+                    at=utcnow(),
+                    user_name="",
+                    support_user_name="",
+                    action="test.left_over",
+                    address="",
+                    detail={},
+                )
+            )
+        assert cli("audit", "verify").splitlines()[:2] == [
+            "OK: 1 audit entries in 1 chain(s) verified",
+            "1 audit entries recorded, not yet linked (the worker links them)",
+        ]
+        assert cli("worker", "--once").endswith(", audit entries linked: 1\n")
+        assert (
+            cli("audit", "verify").splitlines()[0] == "OK: 2 audit entries in 1 chain(s) verified"
+        )
+    finally:
+        cli.close()
+
+
+postgresql_only = pytest.mark.skipif(
+    "sqlite" in os.environ.get("CONSULTROOM_TEST_DB", "sqlite"),
     reason="SQLite has one writer at a time: nothing runs concurrently",
 )
-def test_concurrent_writers_keep_the_chain_linear(db_engine):
+
+
+@pytest.fixture
+def committed_org(db_engine):
+    """An organisation committed for writers on connections of their own,
+    removed with its trail afterwards."""
     with Session(db_engine) as session:
         org = Organisation(subdomain="audit-concurrency", name="Concurrency")
         session.add(org)
         session.commit()
         org_id = org.id
-    threads, per_thread = 6, 8
+    yield org_id
+    with Session(db_engine) as session, session.begin():
+        without_append_only_guard(session)
+        session.execute(delete(AuditEntry).where(AuditEntry.organisation_id == org_id))
+        session.execute(delete(AuditPending).where(AuditPending.organisation_id == org_id))
+        session.execute(delete(AuditChain).where(AuditChain.organisation_id == org_id))
+        session.execute(delete(AuditFacet).where(AuditFacet.organisation_id == org_id))
+        session.execute(delete(Organisation).where(Organisation.id == org_id))
+        with_append_only_guard(session)
+
+
+@postgresql_only
+def test_concurrent_writers_keep_the_chain_linear(db_engine, committed_org):
+    dbmaker = make_session_factory(db_engine)
+    threads, per_thread = 20, 5
     barrier = threading.Barrier(threads)
     failures = []
 
-    def writer(n):
+    def write(n):
         try:
+            writer = Writer(dbmaker, committed_org, f"writer {n}")
             barrier.wait()
             for i in range(per_thread):
-                with Session(db_engine) as session, session.begin():
-                    append(
-                        session,
-                        [
-                            AuditEntry(
-                                organisation_id=org_id,
-                                at=utcnow(),
-                                user_name=f"writer {n}",
-                                action="test.append",
-                                address="",
-                                detail={"i": i},
-                            )
-                        ],
-                    )
+                writer.write(n=n, i=i)
         except Exception as exc:  # reported below, with the thread's cause
             failures.append(exc)
 
-    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
-    try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        assert failures == []
-        with Session(db_engine) as session:
-            assert verify(session).problem is None
-            seqs = session.scalars(
-                select(AuditEntry.seq)
-                .where(AuditEntry.organisation_id == org_id)
-                .order_by(AuditEntry.seq)
-            ).all()
-            assert seqs == list(range(1, threads * per_thread + 1))
-    finally:
-        with Session(db_engine) as session, session.begin():
-            without_append_only_guard(session)
-            session.execute(delete(AuditEntry).where(AuditEntry.organisation_id == org_id))
-            session.execute(delete(AuditChain).where(AuditChain.organisation_id == org_id))
-            session.execute(delete(Organisation).where(Organisation.id == org_id))
-            session.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    with Session(db_engine) as session:
+        chain = entries(session, SimpleNamespace(id=committed_org))
+        assert [e.seq for e in chain] == list(range(1, 2 * threads * per_thread + 1))
+        assert sorted((e.detail["n"], e.detail["i"], "second" in e.detail) for e in chain) == [
+            (n, i, second) for n in range(threads) for i in range(per_thread) for second in (0, 1)
+        ]
+        result = verify(session)
+        assert (result.problem, result.pending) == (None, 0)
+
+    with Session(db_engine) as session, session.begin():
+        without_append_only_guard(session)
+        session.execute(
+            text("UPDATE audit_entry SET user_name = 'someone else' WHERE id = :id"),
+            {"id": chain[57].id},
+        )
+        with_append_only_guard(session)
+    with Session(db_engine) as session:
+        assert verify(session).problem.startswith(f"entry {chain[57].id} (seq 58, organisation ")
+
+
+@postgresql_only
+def test_a_writer_commits_while_the_chain_is_locked(db_engine, committed_org):
+    """The request's transaction takes no lock on the chain: it commits while
+    another transaction holds the chain's head; linking waits for that one."""
+    dbmaker = make_session_factory(db_engine)
+    Writer(dbmaker, committed_org).write(n=0)  # the chain head exists
+    done = threading.Event()
+
+    def write():
+        Writer(dbmaker, committed_org).write(n=1)
+        done.set()
+
+    with Session(db_engine) as holder, holder.begin():
+        holder.scalars(
+            select(AuditChain).where(AuditChain.organisation_id == committed_org).with_for_update()
+        ).one()
+        thread = threading.Thread(target=write)
+        thread.start()
+        with Session(db_engine) as reader:
+            for _ in range(100):  # committed, not linked yet: the lock is ours
+                if reader.scalar(
+                    select(func.count()).where(AuditPending.organisation_id == committed_org)
+                ):
+                    break
+                threading.Event().wait(0.05)
+            assert (
+                reader.scalar(
+                    select(func.count()).where(AuditPending.organisation_id == committed_org)
+                )
+                == 2
+            )
+        assert not done.is_set()
+    thread.join(10)
+    assert done.is_set()
+    with Session(db_engine) as session:
+        assert [e.seq for e in entries(session, SimpleNamespace(id=committed_org))] == [1, 2, 3, 4]
+        assert verify(session).problem is None
 
 
 # ---- the admin page

@@ -1,17 +1,23 @@
 """The audit trail: an append-only, hash-chained record of who read or changed what.
 
-``record(request, action, ...)`` notes an entry; the entries are linked into
-their organisation's chain just before the request's transaction commits, in
-that transaction: an entry exists exactly when what it describes committed,
-and the chain's lock is held only while committing.
+``record(request, action, ...)`` notes an entry. The request's entries are
+inserted just before its transaction commits, in that transaction (an entry
+exists exactly when what it describes committed), as pending rows, which
+takes no lock; once it has committed, the chainer links them into their
+organisation's chain in a short transaction of its own
+(``consultroom.audit.chain``).
+
+This package is infrastructure below the features: it imports none of them
+and reads what it needs of the request (``identity``, ``organisation``,
+``caller`` of the API, ``support_user``) as request attributes.
 """
 
 import json
 
 from sqlalchemy import inspect
 
-from consultroom.audit.chain import append
-from consultroom.audit.models import CONSOLE_CHAIN, AuditEntry
+from consultroom.audit.chain import link_after_commit
+from consultroom.audit.models import CONSOLE_CHAIN, AuditPending
 from consultroom.db import utcnow
 
 
@@ -45,7 +51,7 @@ def record(
     organisation = organisation or request.organisation
     user_id, user_name = _who(request, actor)
     support = request.support_user
-    entry = AuditEntry(
+    entry = AuditPending(
         organisation_id=organisation.id if organisation is not None else CONSOLE_CHAIN,
         at=utcnow(),
         user_id=user_id,
@@ -59,6 +65,7 @@ def record(
         detail=_clean(detail),
     )
     _pending(request).append(entry)
+    link_after_commit(request.tm.get(), request.registry["dbmaker"], entry.organisation_id)
 
 
 def changed_fields(obj):
@@ -68,15 +75,23 @@ def changed_fields(obj):
 
 
 def _pending(request):
-    """This transaction's entries, appended by a before-commit hook."""
+    """This transaction's entries, inserted by a before-commit hook: what a
+    savepoint of the request rolls back does not take them along."""
     transaction = request.tm.get()
     try:
         return transaction.data(_pending)
     except KeyError:
         entries = []
         transaction.set_data(_pending, entries)
-        transaction.addBeforeCommitHook(append, (request.dbsession, entries))
+        transaction.addBeforeCommitHook(_insert, (request.dbsession, entries))
         return entries
+
+
+def _insert(dbsession, entries):
+    dbsession.add_all(entries)
+    # Now: a session that has not run a statement yet joins the transaction
+    # as it begins one here, and so commits with it.
+    dbsession.flush()
 
 
 def includeme(config):

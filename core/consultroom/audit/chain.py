@@ -1,5 +1,5 @@
-"""The hash chain: appending entries to an organisation's chain, and
-checking every chain from its first entry to its head.
+"""The hash chain: linking recorded entries into their organisation's
+chain, and checking every chain from its first entry to its head.
 
 An entry's hash is SHA-256 over a canonical JSON serialisation of its
 columns and the previous entry's hash. Changing a row breaks its own hash;
@@ -8,18 +8,43 @@ entry after it; removing the last ones no longer matches the chain's head.
 Whoever can write to the database can also recompute every hash after a
 change: ``verify`` then compares the entries with hashes recorded outside
 the database (see ``consultroom.audit.anchor``).
+
+``record`` (``consultroom.audit``) only inserts a pending row in the
+request's transaction, which takes no lock. Once that transaction commits,
+the chainer links the organisation's pending rows in a short transaction of
+its own, holding the chain head's row lock: chainers of one organisation
+line up there, and whoever comes second usually finds its rows linked
+already. Rows a chainer could not link (the database went away between the
+commit and the linking) wait for the next chainer of that organisation or
+the worker, which links every leftover each round.
 """
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
-from sqlalchemy import column, select, table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import column, delete, func, select, table
+from sqlalchemy.exc import SQLAlchemyError
 
-from consultroom.audit.models import CONSOLE_CHAIN, GENESIS, AuditChain, AuditEntry
+from consultroom.audit.models import (
+    ACTION,
+    CONSOLE_CHAIN,
+    GENESIS,
+    OBJECT_TYPE,
+    RECORDED,
+    USER,
+    AuditChain,
+    AuditEntry,
+    AuditFacet,
+    AuditPending,
+)
+from consultroom.db import upsert
 from consultroom.db.scope import all_organisations
+
+BATCH = 500  # entries linked in one transaction
+
+log = logging.getLogger(__name__)
 
 HASHED = (
     "organisation_id",
@@ -48,19 +73,14 @@ def entry_hash(entry):
     return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
-def _insert_ignoring_duplicates(dbsession):
-    dialect = dbsession.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(AuditChain)
-
-
 def _locked_chain(dbsession, organisation_id):
     """The organisation's chain head, created if new, locked until commit.
 
-    On PostgreSQL, ``FOR UPDATE`` makes a concurrent writer wait here and
-    then read the head as the first one committed it; SQLite has one writer
-    at a time anyway."""
+    On PostgreSQL, ``FOR UPDATE`` makes a concurrent chainer wait here and
+    then read the head as the first one committed it (and, READ COMMITTED,
+    the pending rows as it left them); SQLite has one writer at a time."""
     dbsession.execute(
-        _insert_ignoring_duplicates(dbsession)
+        upsert(dbsession, AuditChain)
         .values(organisation_id=organisation_id, length=0, head_hash=GENESIS)
         .on_conflict_do_nothing()
     )
@@ -72,16 +92,103 @@ def _locked_chain(dbsession, organisation_id):
     ).one()
 
 
-def append(dbsession, entries):
-    """Link ``entries`` (complete but for seq and hashes) into their chains."""
-    for organisation_id in sorted({e.organisation_id for e in entries}):  # one lock order
-        chain = _locked_chain(dbsession, organisation_id)
-        for entry in (e for e in entries if e.organisation_id == organisation_id):
-            chain.length += 1
-            entry.seq, entry.prev_hash = chain.length, chain.head_hash
-            entry.hash = chain.head_hash = entry_hash(entry)
-            dbsession.add(entry)
+def link_pending(dbsession, organisation_id, limit=BATCH):
+    """Link up to ``limit`` of the organisation's pending entries into its
+    chain, in the order they were inserted; how many. The caller commits,
+    which releases the chain's lock."""
+    chain = _locked_chain(dbsession, organisation_id)
+    pending = dbsession.scalars(
+        select(AuditPending)
+        .where(AuditPending.organisation_id == organisation_id)
+        .order_by(AuditPending.id)
+        .limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    entries = []
+    for row in pending:
+        entry = AuditEntry(**{name: getattr(row, name) for name in RECORDED})
+        chain.length += 1
+        entry.seq, entry.prev_hash = chain.length, chain.head_hash
+        entry.hash = chain.head_hash = entry_hash(entry)
+        entries.append(entry)
+    dbsession.add_all(entries)
+    dbsession.execute(
+        delete(AuditPending)
+        .where(AuditPending.id.in_([row.id for row in pending]))
+        .execution_options(synchronize_session=False)
+    )
+    _note_facets(dbsession, organisation_id, entries)
     dbsession.flush()
+    return len(pending)
+
+
+def _note_facets(dbsession, organisation_id, entries):
+    """Add the actions, object types and users of ``entries`` to the
+    organisation's facets; a user's label is the name of their latest entry."""
+    facets = {}
+    for entry in entries:
+        facets[ACTION, entry.action] = entry.action
+        if entry.object_type is not None:
+            facets[OBJECT_TYPE, entry.object_type] = entry.object_type
+        if entry.user_id is not None:
+            facets[USER, str(entry.user_id)] = entry.user_name
+    insert = upsert(dbsession, AuditFacet).values(
+        [
+            {"organisation_id": organisation_id, "kind": kind, "value": value, "label": label}
+            for (kind, value), label in facets.items()
+        ]
+    )
+    dbsession.execute(
+        insert.on_conflict_do_update(
+            index_elements=["organisation_id", "kind", "value"],
+            set_={"label": insert.excluded.label},
+            where=AuditFacet.label != insert.excluded.label,
+        )
+    )
+
+
+def link_all(dbmaker, organisation_ids=None):
+    """Link every pending entry of these organisations (None: of every
+    organisation that has any), each batch in a transaction of its own on a
+    session of ``dbmaker``; how many."""
+    linked = 0
+    with dbmaker() as dbsession:
+        if organisation_ids is None:
+            with dbsession.begin():
+                organisation_ids = dbsession.scalars(
+                    select(AuditPending.organisation_id).distinct()
+                ).all()
+        for organisation_id in sorted(organisation_ids):  # one lock order
+            done = BATCH
+            while done == BATCH:
+                with dbsession.begin():
+                    done = link_pending(dbsession, organisation_id)
+                linked += done
+    return linked
+
+
+def link_after_commit(transaction, dbmaker, organisation_id):
+    """Have the organisation's pending entries linked once ``transaction``
+    commits, by one after-commit hook per transaction."""
+    try:
+        organisation_ids = transaction.data(link_after_commit)
+    except KeyError:
+        organisation_ids = set()
+        transaction.set_data(link_after_commit, organisation_ids)
+        transaction.addAfterCommitHook(_link_committed, (dbmaker, organisation_ids))
+    organisation_ids.add(organisation_id)
+
+
+def _link_committed(committed, dbmaker, organisation_ids):
+    if not committed:
+        return  # the pending rows went with the transaction
+    try:
+        link_all(dbmaker, organisation_ids)
+    except SQLAlchemyError:
+        # The request's work is committed; its entries are safe in
+        # audit_pending and the next chainer or the worker links them.
+        log.exception("could not link audit entries of %s now", sorted(organisation_ids))
 
 
 # ---- verification
@@ -92,6 +199,9 @@ class Result:
     chains: int = 0
     entries: int = 0
     problem: str | None = None
+    # Recorded, committed, not linked yet: not part of any chain, so not
+    # checked, and no sign of tampering (the chainer or the worker links them).
+    pending: int = 0
 
 
 @dataclass(frozen=True)
@@ -231,4 +341,5 @@ def _verify_every_chain(dbsession, marks):
         _missing(marks, names)
     except _Broken as broken:
         result.problem = str(broken)
+    result.pending = dbsession.scalar(select(func.count()).select_from(AuditPending))
     return result
