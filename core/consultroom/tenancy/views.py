@@ -6,7 +6,6 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from consultroom.accounts.models import Role
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
 from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
@@ -123,9 +122,10 @@ def advanced_settings(request):
 
 def _departments_query(request):
     query = select(Department).where(Department.organisation_id == request.organisation.id)
-    actor = request.identity
-    if actor.role is not Role.org_admin:
-        query = query.where(Department.id == actor.department_id)
+    # Who may manage the organisation manages every department; a department
+    # admin only their own.
+    if not request.has_permission("organisation.manage"):
+        query = query.where(Department.id == request.identity.department_id)
     return query.order_by(Department.name)
 
 
