@@ -1,8 +1,13 @@
-"""Who is logged in, and what their role lets them do.
+"""Who is logged in, and what their role lets them do; logging in and
+ending a user's sessions.
 
 A staff member is only recognised on their own organisation's subdomain and
 the hosting provider's superuser only on the console: a session cookie from
 one tenant means nothing on another.
+
+The session store, a feature above this one, takes part without being named
+here: it drops a user's stored sessions when ``end_sessions`` notifies
+``SessionsEnded``.
 """
 
 from pyramid.csrf import new_csrf_token
@@ -63,6 +68,29 @@ def log_in(request, user):
 def log_out(request):
     """End this session on the server: its cookie, if stolen, is worthless."""
     request.session.invalidate()
+
+
+class SessionsEnded:
+    """Notified by ``end_sessions``, in the request's transaction: whatever
+    keeps something for each session of ``user`` drops it (the session store
+    its rows and the user's open websockets: ``consultroom.sessions``)."""
+
+    def __init__(self, request, user):
+        self.request = request
+        self.user = user
+
+
+def end_sessions(request, user):
+    """End every session of ``user``, this request's too if it is theirs.
+
+    Raising the user's session generation ends them all at once, and also
+    what is not a stored session of theirs yet: a login waiting for its
+    second factor, a request of theirs that is still running. Call it before
+    ``log_in`` when the user stays logged in here."""
+    user.session_generation += 1
+    if request.session.get(SESSION_USER) == user.id:
+        request.session.invalidate()
+    request.registry.notify(SessionsEnded(request, user))
 
 
 class SecurityPolicy:

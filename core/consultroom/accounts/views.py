@@ -10,7 +10,7 @@ from sqlalchemy import select
 from consultroom.accounts import forms, service
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.navigation import safe_next
-from consultroom.accounts.security import can_manage_user, log_in, log_out
+from consultroom.accounts.security import can_manage_user, end_sessions, log_in, log_out
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
 from consultroom.ratelimit import (
@@ -21,7 +21,6 @@ from consultroom.ratelimit import (
     find_by_token,
     limits_from_settings,
 )
-from consultroom.sessions import end_sessions
 from consultroom.tenancy.models import Department
 from consultroom.twofactor import service as two_factor
 from consultroom.twofactor.login import start_login

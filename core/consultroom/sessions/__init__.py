@@ -1,10 +1,11 @@
-"""Server-side sessions (``request.session``, see ``store``), ending a user's
-sessions everywhere, the idle-timeout warning's keep-alive, and the security
-headers every response carries (``consultroom.web.headers``)."""
+"""Server-side sessions (``request.session``, see ``store``), dropping a
+user's sessions everywhere when they end (``accounts.security.end_sessions``),
+the idle-timeout warning's keep-alive, and the security headers every
+response carries (``consultroom.web.headers``)."""
 
 from sqlalchemy import delete
 
-from consultroom.accounts.security import SESSION_USER
+from consultroom.accounts.security import SessionsEnded
 from consultroom.db import after_commit, utcnow
 from consultroom.db.scope import all_organisations
 from consultroom.realtime import kick_user
@@ -12,18 +13,11 @@ from consultroom.sessions.models import StoredSession
 from consultroom.sessions.store import idle_timeout, session_factory
 
 
-def end_sessions(request, user):
-    """End every session of ``user``, this request's too if it is theirs,
-    and close their open websockets once that is committed.
-
-    Raising the user's session generation also ends what is not a stored
-    session of theirs yet: a login waiting for its second factor, a request
-    of theirs that is still running. Call it before ``log_in`` when the user
-    stays logged in here."""
+def _drop_sessions(event):
+    """A user's sessions ended (``SessionsEnded``): delete their rows, and
+    close their open websockets once that is committed."""
+    request, user = event.request, event.user
     request.dbsession.execute(delete(StoredSession).where(StoredSession.user_id == user.id))
-    user.session_generation += 1
-    if request.session.get(SESSION_USER) == user.id:
-        request.session.invalidate()
     after_commit(request, kick_user, request.registry, user.id)
 
 
@@ -41,6 +35,7 @@ def _idle_timeout(request):
 
 def includeme(config):
     config.set_session_factory(session_factory)
+    config.add_subscriber(_drop_sessions, SessionsEnded)
     config.add_request_method(_idle_timeout, "idle_timeout", reify=True)
     config.include("consultroom.web.headers")
     config.include(".views")

@@ -4,9 +4,9 @@ in) and "log out everywhere" on the profile page."""
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config
 
+from consultroom.accounts.security import end_sessions
 from consultroom.audit import record
 from consultroom.i18n import _
-from consultroom.sessions import end_sessions
 from consultroom.web import flash
 from consultroom.web.sites import BOTH_SITES
 

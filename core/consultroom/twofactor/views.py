@@ -6,11 +6,10 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from consultroom.accounts.navigation import safe_next
-from consultroom.accounts.security import log_in
+from consultroom.accounts.security import end_sessions, log_in
 from consultroom.audit import record
 from consultroom.i18n import _
 from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
-from consultroom.sessions import end_sessions
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import PENDING, pending_login, policy
 from consultroom.web import flash
