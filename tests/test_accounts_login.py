@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consultroom.accounts.models import Role
+from consultroom.accounts.security import ILoginStep
 from consultroom.testing import PASSWORD
 
 
@@ -145,6 +146,29 @@ def test_logged_in_user_visiting_login_goes_home(webtest, org, make_user, login)
     app = webtest("acme")
     login(app, user)
     assert app.get("/login", status=302).location.endswith("/")
+
+
+@pytest.fixture
+def without_login_step(app):
+    """The app as if no feature asked for more than a password (two-factor
+    authentication, a feature above accounts, registers the step)."""
+    registry = app.registry
+    step = registry.getUtility(ILoginStep)
+    registry.unregisterUtility(provided=ILoginStep)
+    yield
+    registry.registerUtility(step, ILoginStep)
+
+
+def test_without_a_login_step_the_password_logs_in_at_once(
+    webtest, org, make_user, without_login_step
+):
+    # With the step, "allow" sends the user to the prompt to turn it on.
+    org.settings = {"two_factor": "allow"}
+    user = make_user(org)
+    app = webtest("acme")
+    response = submit_login(app, user.email, PASSWORD, next_="/profile", status=303)
+    assert response.location.endswith("/profile")
+    assert_logged_in(app, user)
 
 
 # --- rate limits ----------------------------------------------------------------

@@ -72,13 +72,14 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
 
     Called while a page template renders ``{{ slot("name") }}``. ``slot`` is
     the slot's name (the core offers ``head``, ``dashboard``,
-    ``profile``, ``organisation_settings``, ``client`` and ``footer``);
-    ``context`` is a dict of what the page shows (for example
-    ``{"user": user}`` on the profile page, ``{"client": client}`` on a
-    staff member's client page). Return a string of HTML, already escaped
-    where it contains user data (``markupsafe.Markup``/``escape`` or a
-    rendered template), or ``None``. Results are joined in registration
-    order.
+    ``profile``, ``organisation_settings``, ``client``, ``staff_member``
+    and ``footer``); ``context`` is a dict of what the page shows (for
+    example ``{"user": user}`` on the profile page, ``{"client": client}``
+    on a staff member's client page, ``{"member": member}`` on the page
+    where an administrator edits a staff member). Return a string of HTML,
+    already escaped where it contains user data
+    (``markupsafe.Markup``/``escape`` or a rendered template), or ``None``.
+    Results are joined in registration order.
     """
 
 

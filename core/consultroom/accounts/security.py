@@ -5,13 +5,16 @@ A staff member is only recognised on their own organisation's subdomain and
 the hosting provider's superuser only on the console: a session cookie from
 one tenant means nothing on another.
 
-The session store, a feature above this one, takes part without being named
-here: it drops a user's stored sessions when ``end_sessions`` notifies
-``SessionsEnded``.
+Two features above this one take part without being named here: two-factor
+authentication registers itself as the step between a correct password and
+a session (``ILoginStep``), and the session store drops a user's stored
+sessions when ``end_sessions`` notifies ``SessionsEnded``.
 """
 
 from pyramid.csrf import new_csrf_token
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.security import Allowed, Denied
+from zope.interface import Interface
 
 from consultroom.accounts.models import Role, User
 from consultroom.web.sites import CONSOLE, ORGANISATION
@@ -70,6 +73,28 @@ def log_out(request):
     request.session.invalidate()
 
 
+class ILoginStep(Interface):
+    """What stands between a correct password and a session: the one feature
+    that asks for more (two-factor authentication) registers itself as this
+    utility, so that the pages which log in after a password need not know
+    it."""
+
+    def __call__(request, user, next_url):
+        """Log ``user`` in, or hold the login for a further proof. Returns
+        ``(where to send them, whether they are logged in now)``."""
+
+
+def start_login(request, user, next_url):
+    """Log ``user`` in after a correct password (or one just set from an
+    e-mailed link), unless the login step (``ILoginStep``) asks for more
+    first. Returns ``(where to send them, whether they are logged in now)``."""
+    step = request.registry.queryUtility(ILoginStep)
+    if step is not None:
+        return step(request, user, next_url)
+    log_in(request, user)
+    return next_url, True
+
+
 class SessionsEnded:
     """Notified by ``end_sessions``, in the request's transaction: whatever
     keeps something for each session of ``user`` drops it (the session store
@@ -112,6 +137,16 @@ class SecurityPolicy:
 
     def forget(self, request, **kw):
         return []
+
+
+def staff_from_url(request):
+    """The staff member whose id is in the URL, of the request's
+    organisation; 404 for anyone else (or no one)."""
+    # The route allows only digits.
+    user = request.dbsession.get(User, int(request.matchdict["id"]))
+    if user is None or user.organisation_id != request.organisation.id:
+        raise HTTPNotFound()
+    return user
 
 
 def can_manage_user(actor, user):

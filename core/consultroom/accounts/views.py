@@ -10,7 +10,14 @@ from sqlalchemy import select
 from consultroom.accounts import forms, service
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.navigation import safe_next
-from consultroom.accounts.security import can_manage_user, end_sessions, log_in, log_out
+from consultroom.accounts.security import (
+    can_manage_user,
+    end_sessions,
+    log_in,
+    log_out,
+    staff_from_url,
+    start_login,
+)
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
 from consultroom.ratelimit import (
@@ -22,8 +29,6 @@ from consultroom.ratelimit import (
     limits_from_settings,
 )
 from consultroom.tenancy.models import Department
-from consultroom.twofactor import service as two_factor
-from consultroom.twofactor.login import start_login
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
 from consultroom.web.images import ImageRejected, fit_image, read_upload
@@ -71,11 +76,10 @@ def login(request):
             if request.passwords.verify(user, form.password.data) and user.active:
                 attempt.refund()
                 limits["account"].clear(request, account)
-                pending = two_factor.is_enabled(request.dbsession, user)
-                target = start_login(request, user, safe_next(request))
+                target, logged_in = start_login(request, user, safe_next(request))
                 record(
                     request,
-                    "login.password_ok" if pending else "login.success",
+                    "login.success" if logged_in else "login.password_ok",
                     "user",
                     user.id,
                     actor=user,
@@ -113,7 +117,7 @@ def set_password(request):
         service.set_password(request, token.user, form.password.data)
         end_sessions(request, token.user)
         # A reset link proves the mailbox, not the second factor.
-        target = start_login(request, token.user, request.route_path("home"))
+        target, _logged_in = start_login(request, token.user, request.route_path("home"))
         flash(request, _("Your password is set. Welcome!"), "success")
         return HTTPSeeOther(target)
     # Not "user": that is the logged-in user, for whom the layout shows the menu.
@@ -242,17 +246,9 @@ def change_password(request):
     return _profile_page(_profile_form(request, bind=False), password_form, user)
 
 
-def _staff_in_org(request):
-    """The staff member in the URL, of the request's organisation, or 404."""
-    user = request.dbsession.get(User, int(request.matchdict["id"]))
-    if user is None or user.organisation_id != request.organisation.id:
-        raise HTTPNotFound()
-    return user
-
-
 @view_config(route_name="staff_photo", permission="staff")
 def staff_photo(request):
-    user = _staff_in_org(request)
+    user = staff_from_url(request)
     if not user.photo:
         raise HTTPNotFound()
     return Response(body=user.photo, content_type="image/png", cache_control="private, max-age=300")
@@ -327,7 +323,7 @@ def staff_new(request):
 @view_config(route_name="staff_edit", renderer="staff_form.html", permission="department.manage")
 def staff_edit(request):
     actor = request.identity
-    member = _staff_in_org(request)
+    member = staff_from_url(request)
     if not can_manage_user(actor, member):
         raise HTTPNotFound()
     form = _staff_form(request, obj=member)
@@ -347,8 +343,7 @@ def staff_edit(request):
             else:
                 flash(request, _("Saved."), "success")
                 return HTTPSeeOther(request.route_path("staff"))
-    resettable = member.id != actor.id and two_factor.is_enabled(request.dbsession, member)
-    return {"form": form, "member": member, "two_factor": resettable}
+    return {"form": form, "member": member}
 
 
 def _apply_staff_form(request, member, form):
@@ -372,7 +367,7 @@ def _apply_staff_form(request, member, form):
 
 @view_config(route_name="staff_invite", permission="department.manage", request_method="POST")
 def staff_invite(request):
-    member = _staff_in_org(request)
+    member = staff_from_url(request)
     if not can_manage_user(request.identity, member) or not member.active:
         raise HTTPNotFound()
     service.send_link(request, member, "reset" if member.password_hash else "invite")
@@ -382,29 +377,6 @@ def staff_invite(request):
         "success",
     )
     return HTTPSeeOther(request.route_path("staff"))
-
-
-@view_config(
-    route_name="staff_two_factor_reset", permission="department.manage", request_method="POST"
-)
-def staff_two_factor_reset(request):
-    """Switch off a staff member's two-factor authentication (a lost phone);
-    they can log in with their password and set it up again."""
-    member = _staff_in_org(request)
-    # Not one's own: that needs a code or the password, on the profile page.
-    if (
-        not can_manage_user(request.identity, member)
-        or member.id == request.identity.id
-        or not two_factor.is_enabled(request.dbsession, member)
-    ):
-        raise HTTPNotFound()
-    two_factor.disable(request, member, action="two_factor.reset")
-    flash(
-        request,
-        _("Two-factor authentication of ${name} is off.", mapping={"name": member.name}),
-        "success",
-    )
-    return HTTPSeeOther(request.route_path("staff_edit", id=member.id))
 
 
 def includeme(config):
@@ -419,6 +391,5 @@ def includeme(config):
     config.add_route("staff_new", "/staff/new", site=org)
     config.add_route("staff_edit", f"/staff/{ID}", site=org)
     config.add_route("staff_invite", f"/staff/{ID}/invite", site=org)
-    config.add_route("staff_two_factor_reset", f"/staff/{ID}/two-factor/reset", site=org)
     config.add_route("staff_photo", f"/staff/{ID}/photo", site=org)
     config.scan(__name__)

@@ -1,4 +1,5 @@
-"""The two-factor feature's hook implementations: its part of the profile page."""
+"""The two-factor feature's hook implementations: its part of the profile
+page, and an administrator's switch on a staff member's page."""
 
 from pyramid.renderers import render
 
@@ -9,9 +10,14 @@ from consultroom.twofactor.login import policy
 
 @hookimpl
 def consultroom_template_slot(request, slot, context):
-    if slot != "profile":
-        return None
-    user = context["user"]
+    if slot == "profile":
+        return _profile(request, context["user"])
+    if slot == "staff_member":
+        return _staff_member(request, context["member"])
+    return None
+
+
+def _profile(request, user):
     enabled = service.is_enabled(request.dbsession, user)
     return render(
         "twofactor/_profile.html",
@@ -24,3 +30,12 @@ def consultroom_template_slot(request, slot, context):
         },
         request=request,
     )
+
+
+def _staff_member(request, member):
+    """Switching off a member's two-factor authentication (a lost phone),
+    when it is on; never one's own: that needs a code or the password, on
+    the profile page."""
+    if member.id == request.identity.id or not service.is_enabled(request.dbsession, member):
+        return None
+    return render("twofactor/_staff_member.html", {"member": member}, request=request)

@@ -6,6 +6,9 @@ the second-factor page logs them in. The organisation's ``two_factor``
 setting decides what happens to users without it: "allow" asks them after
 each login to turn it on, "require" lets them do nothing but turn it on (or
 log out).
+
+The login pages (``consultroom.accounts``) do not know this feature: it
+registers ``login_step`` as their ``ILoginStep``.
 """
 
 import time
@@ -16,7 +19,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from consultroom.accounts.models import User
 
 # The same tenant check as for a logged-in user.
-from consultroom.accounts.security import belongs_here, log_in
+from consultroom.accounts.security import ILoginStep, belongs_here, log_in
 from consultroom.twofactor.service import is_enabled
 
 PENDING = "two_factor_pending"
@@ -41,9 +44,10 @@ def policy(request):
     return organisation.options["two_factor"] if organisation is not None else "off"
 
 
-def start_login(request, user, next_url):
+def login_step(request, user, next_url):
     """Log ``user`` in after a correct password, or ask for their second
-    factor first. Returns where to send them."""
+    factor first (``ILoginStep``). Returns ``(where to send them, whether
+    they are logged in now)``."""
     if is_enabled(request.dbsession, user):
         # A fresh session: nothing of the anonymous one carries over.
         request.session.invalidate()
@@ -53,8 +57,14 @@ def start_login(request, user, next_url):
             "until": int(time.time()) + PENDING_SECONDS,
             "next": next_url,
         }
-        return request.route_path("two_factor_login")
+        return request.route_path("two_factor_login"), False
     log_in(request, user)
+    return _after_login(request, user, next_url), True
+
+
+def _after_login(request, user, next_url):
+    """Where a user without a second factor goes once logged in: as the
+    organisation's setting asks, to enrol now or to be asked to."""
     if user.is_superuser:
         return next_url
     mode = policy(request)
@@ -100,4 +110,5 @@ def _require_enrolment(event):
 
 
 def includeme(config):
+    config.registry.registerUtility(login_step, ILoginStep)
     config.add_subscriber(_require_enrolment, ContextFound)

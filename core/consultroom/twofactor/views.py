@@ -1,18 +1,19 @@
 """Two-factor pages: the second step of logging in, the prompt to turn it on,
-enrolment with a QR code, new recovery codes and switching it off."""
+enrolment with a QR code, new recovery codes and switching it off, and an
+administrator switching it off for a staff member who lost their phone."""
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from consultroom.accounts.navigation import safe_next
-from consultroom.accounts.security import end_sessions, log_in
+from consultroom.accounts.security import can_manage_user, end_sessions, log_in, staff_from_url
 from consultroom.audit import record
 from consultroom.i18n import _
 from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import PENDING, pending_login, policy
-from consultroom.web import flash
+from consultroom.web import ID, flash
 from consultroom.web.sites import BOTH_SITES
 
 
@@ -178,6 +179,29 @@ def disable(request):
     return HTTPSeeOther(request.route_path("profile"))
 
 
+@view_config(
+    route_name="staff_two_factor_reset", permission="department.manage", request_method="POST"
+)
+def staff_two_factor_reset(request):
+    """Switch off a staff member's two-factor authentication (a lost phone);
+    they can log in with their password and set it up again."""
+    member = staff_from_url(request)
+    # Not one's own: that needs a code or the password, on the profile page.
+    if (
+        not can_manage_user(request.identity, member)
+        or member.id == request.identity.id
+        or not service.is_enabled(request.dbsession, member)
+    ):
+        raise HTTPNotFound()
+    service.disable(request, member, action="two_factor.reset")
+    flash(
+        request,
+        _("Two-factor authentication of ${name} is off.", mapping={"name": member.name}),
+        "success",
+    )
+    return HTTPSeeOther(request.route_path("staff_edit", id=member.id))
+
+
 def includeme(config):
     org = "organisation"
     config.add_route("two_factor_login", "/login/code", site=BOTH_SITES)
@@ -185,4 +209,5 @@ def includeme(config):
     config.add_route("two_factor_setup", "/profile/two-factor", site=org)
     config.add_route("two_factor_recovery_codes", "/profile/two-factor/recovery-codes", site=org)
     config.add_route("two_factor_disable", "/profile/two-factor/disable", site=org)
+    config.add_route("staff_two_factor_reset", f"/staff/{ID}/two-factor/reset", site=org)
     config.scan(__name__)
