@@ -21,6 +21,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("sockets_memory.py", ["--sockets", "5"]),
         ("waiting_fanout.py", ["--watchers", "5", "--staff", "2", "--arrivals", "2"]),
         ("request_cost.py", ["--seconds", "0.2", "--rounds", "1", "--clients", "2"]),
+        ("audit_trail.py", ["--entries", "300", "--rounds", "1", "--requests", "1"]),
     ],
 )
 def test_benchmark_runs(script, args):

@@ -1,6 +1,15 @@
 """The organisation admin's page of the audit trail: filters, pages and the
-CSV export of what the filters select, for the request's organisation only."""
+CSV export of what the filters select, for the request's organisation only.
 
+Neither grows with the trail's length: the filters offer the organisation's
+facets (kept by the chainer, ``consultroom.audit.models.AuditFacet``), and a
+page is read by keyset (the entries before or after a seq, from the indexes
+on ``(organisation_id, ..., seq)``), so the oldest page costs what the newest
+does. Only the unfiltered trail says how many entries it has (its chain's
+length); counting a filter's matches would read them all.
+"""
+
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import wtforms
@@ -9,14 +18,13 @@ from pyramid.view import view_config
 from sqlalchemy import select
 from wtforms import validators as v
 
-from consultroom.accounts.models import User
 from consultroom.audit import record
 from consultroom.audit.chain import canonical_json
-from consultroom.audit.models import AuditEntry
+from consultroom.audit.models import ACTION, OBJECT_TYPE, USER, AuditChain, AuditEntry, AuditFacet
 from consultroom.i18n import _
 from consultroom.tenancy.timezones import to_local, to_utc
 from consultroom.web.forms import Form, options
-from consultroom.web.listing import csv_bytes, page_number, paginate
+from consultroom.web.listing import csv_bytes
 
 PAGE_SIZE = 50
 EXPORT_HEADER = (
@@ -69,28 +77,23 @@ def _entries(request):
     return select(AuditEntry).where(AuditEntry.organisation_id == request.organisation.id)
 
 
-def _distinct(request, column):
-    return request.dbsession.scalars(
-        select(column)
-        .where(AuditEntry.organisation_id == request.organisation.id, column.is_not(None))
-        .distinct()
-        .order_by(column)
+def _facets(request, kind):
+    """``(value, label)`` of what occurs in the organisation's trail."""
+    return request.dbsession.execute(
+        select(AuditFacet.value, AuditFacet.label)
+        .where(AuditFacet.organisation_id == request.organisation.id, AuditFacet.kind == kind)
+        .order_by(AuditFacet.label, AuditFacet.value)
     ).all()
 
 
 def _filter_form(request):
     form = AuditFilterForm(request)
-    staff = request.dbsession.scalars(
-        select(User).where(User.organisation_id == request.organisation.id).order_by(User.name)
-    ).all()
     everything = ("", _("All"))
-    form.user.choices = options([("", _("Everyone")), *((u.id, u.name) for u in staff)])
-    form.action.choices = options(
-        [everything, *((a, a) for a in _distinct(request, AuditEntry.action))]
+    form.user.choices = options(
+        [("", _("Everyone")), *((int(value), label) for value, label in _facets(request, USER))]
     )
-    form.object_type.choices = options(
-        [everything, *((t, t) for t in _distinct(request, AuditEntry.object_type))]
-    )
+    form.action.choices = options([everything, *_facets(request, ACTION)])
+    form.object_type.choices = options([everything, *_facets(request, OBJECT_TYPE)])
     return form
 
 
@@ -99,7 +102,7 @@ def _local_midnight(request, day):
 
 
 def _filtered(request, form):
-    """The organisation's entries matching the filters that are valid, newest first."""
+    """The organisation's entries matching the filters that are valid."""
     form.validate()
     ok = {field.name: field.data for field in form if not field.errors and field.data}
     query = _entries(request)
@@ -114,22 +117,75 @@ def _filtered(request, form):
         query = query.where(
             AuditEntry.at < _local_midnight(request, ok["date_to"] + timedelta(days=1))
         )
-    return query.order_by(AuditEntry.seq.desc())
+    return query
 
 
 def _filters_used(form):
     return {field.name: str(field.data) for field in form if not field.errors and field.data}
 
 
+CURSORS = ("before", "after")
+
+
+@dataclass
+class TrailPage:
+    """Up to PAGE_SIZE entries, newest first, and whether there are newer and
+    older ones beyond them."""
+
+    items: list
+    newer: bool
+    older: bool
+
+
+def _cursor(request, name):
+    """The ``before`` or ``after`` parameter: a seq, or None when missing or nonsense."""
+    raw = request.GET.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def _any(request, query):
+    return request.dbsession.scalar(query.with_only_columns(AuditEntry.id).limit(1)) is not None
+
+
+def _read_page(request, query, before, after):
+    seq = AuditEntry.seq
+    if after is not None:  # the page just newer than ``after``; 0: the oldest page
+        rows = request.dbsession.scalars(
+            query.where(seq > after).order_by(seq).limit(PAGE_SIZE + 1)
+        ).all()
+        items = rows[:PAGE_SIZE][::-1]
+        return TrailPage(items, len(rows) > PAGE_SIZE, _any(request, query.where(seq <= after)))
+    older_than = query if before is None else query.where(seq < before)
+    rows = request.dbsession.scalars(older_than.order_by(seq.desc()).limit(PAGE_SIZE + 1)).all()
+    newer = before is not None and _any(request, query.where(seq >= before))
+    return TrailPage(rows[:PAGE_SIZE], newer, len(rows) > PAGE_SIZE)
+
+
+def _page(request, query):
+    """The page the cursors ask for; past either end, the newest page."""
+    before, after = _cursor(request, "before"), _cursor(request, "after")
+    page = _read_page(request, query, before, after)
+    if not page.items and (before, after) != (None, None):
+        page = _read_page(request, query, None, None)
+    return page
+
+
+def _length(request):
+    """How many entries the organisation's trail has, from its chain's head."""
+    head = request.dbsession.get(AuditChain, request.organisation.id)
+    return head.length if head is not None else 0
+
+
 @view_config(route_name="audit_log", renderer="audit/list.html", permission="organisation.manage")
 def audit_log(request):
     form = _filter_form(request)
-    page = paginate(request.dbsession, _filtered(request, form), page_number(request), PAGE_SIZE)
+    page = _page(request, _filtered(request, form))
     org = request.organisation
-    query = [(k, val) for k, val in request.GET.items() if k != "page"]
+    query = [(k, val) for k, val in request.GET.items() if k not in (*CURSORS, "page")]
     return {
         "form": form,
         "page": page,
+        "total": None if _filters_used(form) else _length(request),
         "query": query,
         "local": lambda entry: to_local(entry.at, org),
     }
@@ -138,7 +194,9 @@ def audit_log(request):
 @view_config(route_name="audit_export", permission="organisation.manage")
 def audit_export(request):
     form = _filter_form(request)
-    entries = request.dbsession.scalars(_filtered(request, form)).all()
+    entries = request.dbsession.scalars(
+        _filtered(request, form).order_by(AuditEntry.seq.desc())
+    ).all()
     org = request.organisation
     rows = (
         [
