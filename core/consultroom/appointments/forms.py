@@ -1,6 +1,7 @@
 """The staff forms for appointments: new and edit, quick consultation, and
 the list's filters. Choices are filled in by the views, from what the staff
-member may see; a value outside them is refused by WTForms."""
+member may see; a value outside them is refused by WTForms. The client is
+typed, not chosen from every client (``clients.picker``)."""
 
 from datetime import date
 
@@ -8,6 +9,7 @@ import wtforms
 from wtforms import validators as v
 
 from consultroom.appointments.service import MAX_DURATION
+from consultroom.clients.picker import ClientField
 from consultroom.i18n import _
 from consultroom.web.forms import Form, options
 
@@ -58,6 +60,16 @@ def _select(label, message=None, **kw):
     )
 
 
+def _client(required=None):
+    return ClientField(
+        _("Client"),
+        required=required,
+        description=_("Type part of the name, client number or e-mail address.")
+        if required
+        else None,
+    )
+
+
 def _multi(label, description=None):
     return wtforms.SelectMultipleField(
         label, coerce=int, description=description, render_kw={"size": 6}
@@ -95,7 +107,7 @@ class ChoosesParticipants:
 
 
 class AppointmentForm(ChoosesParticipants, Form):
-    client_id = _select(_("Client"), _("Choose a client."))
+    client_id = _client(_("Choose a client."))
     practitioner_id = _select(_("Practitioner"))
     # Removed by the view unless departments are strictly segregated.
     department_id = _select(
@@ -121,7 +133,7 @@ class AppointmentForm(ChoosesParticipants, Form):
 
 
 class QuickForm(ChoosesParticipants, Form):
-    client_id = _select(_("Client"), _("Choose a client."))
+    client_id = _client(_("Choose a client."))
     duration_minutes = _duration(QUICK_DURATION)
     group_ids = _groups_field()
     participant_ids = _people_field()
@@ -142,7 +154,7 @@ class FilterForm(Form):
     )
     practitioner = _select(_("Practitioner"))
     department = _select(_("Department"))
-    client = _select(_("Client"))
+    client = _client()
     status = wtforms.SelectField(_("Status"), choices=options(STATUS_CHOICES))
 
     def __init__(self, request):

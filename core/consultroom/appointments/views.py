@@ -32,9 +32,9 @@ from consultroom.appointments.service import (
     update_appointment,
 )
 from consultroom.audit import record
-from consultroom.clients.access import visible_clients
 from consultroom.clients.contact import client_mail_enabled
-from consultroom.clients.models import Client, Group, Participant
+from consultroom.clients.models import Group, Participant
+from consultroom.clients.picker import visible_client
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.tenancy.timezones import exists_locally, local_now, to_local, to_utc
@@ -57,9 +57,9 @@ def _id(request):
 
 @dataclass
 class Choices:
-    """The objects a staff member may pick in the forms, by id."""
+    """The objects a staff member may pick in the forms' lists, by id (the
+    client is typed: ``clients.picker``)."""
 
-    clients: dict
     practitioners: dict
     departments: dict
     groups: dict
@@ -68,15 +68,6 @@ class Choices:
 
 def _by_id(rows):
     return {row.id: row for row in rows}
-
-
-def _clients(request):
-    """The clients the staff member may see, in name order."""
-    return request.dbsession.scalars(
-        visible_clients(request).order_by(
-            func.lower(Client.last_name), func.lower(Client.initials), Client.id
-        )
-    ).all()
 
 
 def _of_organisation(request, model, *order, options=()):
@@ -91,7 +82,6 @@ def _of_organisation(request, model, *order, options=()):
 
 def _choices(request, appointment=None):
     choices = Choices(
-        clients=_by_id(_clients(request)),
         practitioners=_by_id(bookable_practitioners(request)),
         departments=_by_id(bookable_departments(request)),
         groups=_by_id(
@@ -110,7 +100,6 @@ def _choices(request, appointment=None):
         # What the appointment already has stays possible (a practitioner
         # deactivated since, a client assigned to someone else since).
         for kind, thing in (
-            ("clients", appointment.client),
             ("practitioners", appointment.practitioner),
             ("departments", appointment.department),
         ):
@@ -119,17 +108,8 @@ def _choices(request, appointment=None):
     return choices
 
 
-def _client_label(client):
-    number = f" ({client.client_number})" if client.client_number else ""
-    born = f", {client.date_of_birth:%d-%m-%Y}" if client.date_of_birth else ""
-    return f"{client.display_name}{number}{born}"
-
-
 def _offer(form, choices):
     """Fill the form's selects; drop the department when there are none to choose."""
-    form.client_id.choices = with_none(
-        _("Choose a client"), ((c.id, _client_label(c)) for c in choices.clients.values())
-    )
     form.group_ids.choices = [(g.id, g.name) for g in choices.groups.values()]
     form.participant_ids.choices = [(p.id, p.display_name) for p in choices.people.values()]
     if "practitioner_id" in form:
@@ -144,24 +124,22 @@ def _offer(form, choices):
             del form.department_id
 
 
-def _preselected_client(request, choices):
+def _preselected_client(request):
     """``?client=<id>`` from a client's "book appointment" link, if visible."""
-    raw = request.GET.get("client", "")
-    client_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
-    return client_id if client_id in choices.clients else None
+    return visible_client(request, request.GET.get("client"))
 
 
 def _initial(request, appointment, choices):
     if appointment is None:
         me = request.identity
         return {
-            "client_id": _preselected_client(request, choices),
+            "client_id": _preselected_client(request),
             "practitioner_id": me.id if me.id in choices.practitioners else None,
             "date": local_now(request.organisation).date(),
         }
     starts = to_local(appointment.starts_at, request.organisation)
     return {
-        "client_id": appointment.client_id,
+        "client_id": appointment.client,
         "practitioner_id": appointment.practitioner_id,
         "department_id": appointment.department_id,
         "date": starts.date(),
@@ -227,7 +205,7 @@ def _appointment_values(request, form, choices, appointment):
     if whom is None or starts_at is None:
         return None
     return {
-        "client": choices.clients[form.client_id.data],
+        "client": form.client_id.data,
         "practitioner": whom[0],
         "department": whom[1],
         "starts_at": starts_at,
@@ -248,6 +226,9 @@ def _saved(request, appointment, created):
 def _form_page(request, appointment):
     choices = _choices(request, appointment)
     form = AppointmentForm(request, **_initial(request, appointment, choices))
+    if appointment is not None:
+        # Their client stays possible, even if assigned to someone else since.
+        form.client_id.keep = appointment.client
     _offer(form, choices)
     problem = None
     if request.method == "POST":
@@ -297,14 +278,14 @@ def appointment_cancel(request):
 def appointment_quick(request):
     """A consultation starting now, with the logged-in staff member."""
     choices = _choices(request)
-    form = QuickForm(request, client_id=_preselected_client(request, choices))
+    form = QuickForm(request, client_id=_preselected_client(request))
     _offer(form, choices)
     problem = None
     if request.method == "POST" and form.validate():
         try:
             appointment = create_appointment(
                 request,
-                client=choices.clients[form.client_id.data],
+                client=form.client_id.data,
                 practitioner=request.identity,
                 starts_at=utcnow().replace(microsecond=0),
                 duration_minutes=form.duration_minutes.data,
@@ -376,10 +357,8 @@ def _day_bounds(org, first, last):
 def _filter_choices(request, form):
     practitioners = bookable_practitioners(request, include_inactive=True)
     departments = visible_departments(request)
-    clients = _clients(request)
     form.practitioner.choices = with_none(_("Everyone"), ((u.id, u.name) for u in practitioners))
     form.department.choices = with_none(_("All departments"), ((d.id, d.name) for d in departments))
-    form.client.choices = with_none(_("All clients"), ((c.id, _client_label(c)) for c in clients))
 
 
 def _filtered(request, form):
@@ -406,7 +385,7 @@ def _filtered(request, form):
             )
         )
     if "client" in ok:
-        query = query.where(Appointment.client_id == ok["client"])
+        query = query.where(Appointment.client_id == ok["client"].id)
     if "status" in ok:
         query = query.where(Appointment.status == Status(ok["status"]))
     return query.order_by(Appointment.starts_at, Appointment.id)
