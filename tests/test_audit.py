@@ -27,7 +27,7 @@ from consultroom.audit import record
 from consultroom.audit.anchor import AnchorError, from_settings
 from consultroom.audit.chain import entry_hash, link_all, verify
 from consultroom.audit.models import AuditChain, AuditEntry, AuditFacet, AuditPending
-from consultroom.db import make_session_factory, request_session, utcnow
+from consultroom.db import make_engine, make_session_factory, migrate, request_session, utcnow
 from consultroom.tenancy.models import Organisation
 from consultroom.testing import PASSWORD, scratch_database
 
@@ -650,6 +650,50 @@ def test_the_worker_links_what_is_left_and_verify_names_it(tmp_path, capsys):
         )
     finally:
         cli.close()
+
+
+def test_the_migration_finds_the_facets_of_an_existing_trail(command_database, plugin_registry):
+    engine = make_engine({"sqlalchemy.url": command_database})
+    try:
+        migrate.upgrade(engine, plugin_registry, "0007")
+        rows = [  # (seq, user_id, user_name, action, object_type)
+            (1, 5, "Ann", "client.read", "client"),
+            (2, 5, "Ann Renamed", "client.list", None),
+            (3, None, "API key 1234…", "client.read", "client"),
+        ]
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entry (organisation_id, seq, at, user_id, user_name,"
+                    " support_user_name, action, object_type, address, detail, prev_hash, hash)"
+                    " VALUES (7, :seq, :at, :user_id, :user_name, '', :action, :object_type,"
+                    " '', '{}', '', '')"
+                ),
+                [
+                    dict(
+                        zip(
+                            ("seq", "user_id", "user_name", "action", "object_type"), r, strict=True
+                        ),
+                        at=utcnow(),
+                    )
+                    for r in rows
+                ],
+            )
+        migrate.upgrade(engine, plugin_registry, "0008")
+        with Session(engine) as session:
+            facets = session.execute(
+                select(AuditFacet.kind, AuditFacet.value, AuditFacet.label)
+                .where(AuditFacet.organisation_id == 7)
+                .order_by(AuditFacet.kind, AuditFacet.value)
+            ).all()
+        assert facets == [
+            ("action", "client.list", "client.list"),
+            ("action", "client.read", "client.read"),
+            ("object_type", "client", "client"),
+            ("user", "5", "Ann Renamed"),  # the name of their latest entry
+        ]
+    finally:
+        engine.dispose()
 
 
 postgresql_only = pytest.mark.skipif(
