@@ -321,6 +321,51 @@ class Browser:
         return Socket(self, origin or self.origin, cookies)
 
 
+class WaitingList:
+    """What a staff page shows (realtime.js's WaitingList does the same): the
+    full ``waiting_list`` changed by each ``waiting_delta``; a sequence number
+    skipped means a delta was missed (``apply`` says "gap")."""
+
+    def __init__(self, message):
+        self.message = message
+        self.entries = {e["id"]: e for e in message["entries"]}
+        self.seq = dict(message.get("seq") or {})
+        self.upcoming = list(message["upcoming"])
+
+    def apply(self, delta):
+        """Whether it applied: "ok", "gap", or None (not for this list, or older)."""
+        section, seq = delta["section"], delta["seq"]
+        if section not in self.seq or seq <= self.seq[section]:
+            return None
+        if seq != self.seq[section] + 1:
+            return "gap"
+        self.seq[section] = seq
+        if delta["op"] == "remove":
+            gone = self.entries.pop(delta["id"], None)
+            self.upcoming = [
+                u for u in self.upcoming if u["appointment_id"] != delta["appointment_id"]
+            ]
+            if delta["left"] and gone and self.message["force_start"]:
+                self.upcoming.append({k: gone[k] for k in ("appointment_id", "name", "starts_at")})
+                self.upcoming.sort(key=lambda u: u["starts_at"] or "")
+        else:
+            self.entries[delta["entry"]["id"]] = delta["entry"]
+        return "ok"
+
+    def listing(self):
+        """The list in ``waiting_list``'s shape, as the page shows it now."""
+        entries = sorted(self.entries.values(), key=lambda e: (e["arrived_at"] or "", e["id"]))
+        waiting = {e["appointment_id"] for e in entries}
+        return {
+            **self.message,
+            "entries": entries,
+            "count": len(entries),
+            "seq": dict(self.seq),
+            "upcoming": [u for u in self.upcoming if u["appointment_id"] not in waiting],
+            "applied": True,  # made here from deltas, not sent by the server
+        }
+
+
 class Socket:
     """A websocket client that keeps every message it received. A thread
     reads all the time and answers pings (like the pages' JavaScript) unless
@@ -335,6 +380,11 @@ class Socket:
             timeout=None,
         )
         self.received = []
+        # A staff socket's list as its page shows it: after each delta, the
+        # list it makes is received as a "waiting_list" too; on a gap the
+        # socket asks for the full list, like the page.
+        self.waiting = None
+        self.delta_texts = []
         self.peer = None
         self.auto_pong = True
         self.inbox = queue.Queue()
@@ -358,11 +408,27 @@ class Socket:
                 if message["type"] == "ping" and self.auto_pong:
                     self.send({"type": "pong"})
                 self.inbox.put(message)
+                self._keep_waiting_list(message, frame.data)
         except Exception:
             return
         finally:
             self.closed_with.put(code)
             self.inbox.put(None)
+
+    def _keep_waiting_list(self, message, text):
+        kind = message["type"]
+        if kind == "waiting_list":
+            self.waiting = WaitingList(message)
+        elif kind == "waiting_delta":
+            self.delta_texts.append(text)
+            applied = self.waiting.apply(message) if self.waiting else None
+            if applied == "ok":
+                self.inbox.put(self.waiting.listing())
+            elif applied == "gap":
+                self.waiting = None
+                self.send({"type": "resync"})
+        elif kind == "walk_in" and self.waiting:
+            self.waiting.message = {**self.waiting.message, "walk_in_available": message["on"]}
 
     def send(self, message):
         self.ws.send(message if isinstance(message, str) else json.dumps(message))

@@ -19,7 +19,10 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     [
         ("signalling_latency.py", ["--idle", "5", "--messages", "20"]),
         ("sockets_memory.py", ["--sockets", "5"]),
-        ("waiting_fanout.py", ["--watchers", "5", "--staff", "2", "--arrivals", "2"]),
+        (
+            "waiting_fanout.py",
+            ["--waiting", "20", "--watchers", "5", "--staff", "2", "--arrivals", "2"],
+        ),
         ("request_cost.py", ["--seconds", "0.2", "--rounds", "1", "--clients", "2"]),
         ("audit_trail.py", ["--entries", "300", "--rounds", "1", "--requests", "1"]),
     ],

@@ -284,3 +284,32 @@ def test_signalling_between_two_processes_resumes_after_a_redis_restart(own_redi
     finally:
         server.stop()
         drop()
+
+
+def test_a_waiting_list_on_another_process_resyncs_after_a_redis_restart(own_redis, tmp_path):
+    """A client arrives on one process while Redis is down: the other
+    process's hub missed the delta, and after the restart it loads the
+    section again and sends its staff socket the full list with the client."""
+    url, drop = database_url(tmp_path)
+    server = Server(tmp_path, url, bus="redis", processes=2, redis_url=own_redis.url).start()
+    try:
+        org = server.organisation()
+        doctor = server.user(org)
+        staff = Browser(server.ports[1], org).log_in(doctor).socket()
+        staff.hello("staff")
+        assert staff.expect("waiting_list")["count"] == 0
+        own_redis.stop()
+        appointment = server.appointment(org, doctor)
+        client = Browser(server.ports[0], org).socket()
+        client.hello("client", appointment.token)
+        client.expect("waiting")
+        own_redis.start()
+        restarted = time.time()
+        while True:
+            listing = staff.expect("waiting_list", timeout=max(0.1, restarted + 5 - time.time()))
+            if not listing.get("applied"):
+                break
+        assert [e["appointment_id"] for e in listing["entries"]] == [appointment.id]
+    finally:
+        server.stop()
+        drop()

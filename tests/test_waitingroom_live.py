@@ -356,3 +356,78 @@ def test_the_waiting_list_page_names_the_walk_in_widgets_the_user_feeds(server, 
     browser = Browser(server.port, org).log_in(doctor)
     _status, _headers, page = browser.request("/waiting-room")
     assert b"Walk-in widgets: Front desk</p>" in page
+
+
+def deltas(socket, count, timeout=5):
+    """The next ``count`` waiting_delta messages (the others skipped)."""
+    return [socket.expect("waiting_delta", timeout) for _ in range(count)]
+
+
+def test_each_change_reaches_staff_as_one_numbered_delta_the_same_bytes_for_all(server, clinic):
+    org, _doctor = clinic
+    team = server.department(org, "Deltas")
+    sockets = [staff_socket(server, org, server.user(org, department=team))[1] for _ in range(2)]
+    first = [s.expect("waiting_list") for s in sockets]
+    key = f"dept:{team.id}"
+    assert first[0]["seq"][key] == first[1]["seq"][key]
+    start = first[0]["seq"][key]
+    appointment = server.appointment(org, department=team)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    (added,) = deltas(sockets[0], 1)
+    assert added["op"] == "add" and added["section"] == key and added["seq"] == start + 1
+    assert added["entry"]["appointment_id"] == appointment.id and added["entry"]["connected"]
+    visit = added["entry"]["id"]
+    sockets[0].send({"type": "note", "visit": visit, "text": "Five minutes"})
+    (noted,) = deltas(sockets[0], 1)
+    assert noted["op"] == "change" and noted["seq"] == start + 2
+    assert noted["entry"]["note"] == "Five minutes"
+    client.close()
+    left, gone = deltas(sockets[0], 2, timeout=6)
+    assert (left["op"], left["entry"]["connected"], left["seq"]) == ("change", False, start + 3)
+    assert (gone["op"], gone["id"], gone["left"], gone["seq"]) == ("remove", visit, True, start + 4)
+    sockets[1].drain(0.5)
+    # One delta per change, encoded once: every socket got the same text.
+    assert len(sockets[0].delta_texts) == 4
+    assert sockets[0].delta_texts == sockets[1].delta_texts
+
+
+def test_call_in_removes_the_entry_for_everyone_and_a_resync_sends_the_full_list(server, clinic):
+    org, _doctor = clinic
+    team = server.department(org, "Claims")
+    users = [server.user(org, department=team, name=f"Claimer {n}") for n in range(2)]
+    sockets = [staff_socket(server, org, u)[1] for u in users]
+    for socket in sockets:
+        socket.expect("waiting_list")
+    waiting, called = (server.appointment(org, department=team, minutes=n) for n in (0, 1))
+    for appointment in (waiting, called):
+        client_socket(server, org, appointment).expect("waiting")
+    listing = wait_for_list(sockets[1], lambda m: m["count"] == 2)
+    sockets[0].send({"type": "call_in", "visit": entry_of(listing, called)["id"]})
+    sockets[0].expect("claimed")
+    removed = sockets[1].expect("waiting_delta")
+    while removed["op"] != "remove":
+        removed = sockets[1].expect("waiting_delta")
+    assert removed["appointment_id"] == called.id and removed["left"] is False
+    sockets[1].send({"type": "resync"})
+    full = sockets[1].expect("waiting_list")
+    while full.get("applied"):
+        full = sockets[1].expect("waiting_list")
+    assert [e["appointment_id"] for e in full["entries"]] == [waiting.id]
+    assert full["seq"][f"dept:{team.id}"] == removed["seq"]
+
+
+def test_a_client_that_misses_a_delta_asks_for_the_full_list(server, clinic):
+    org, doctor = clinic
+    _browser, staff = staff_socket(server, org, doctor)
+    listing = staff.expect("waiting_list")
+    key = f"user:{doctor.id}"
+    # As if the socket had missed every delta so far: the next is a gap.
+    staff.waiting.seq[key] = listing["seq"][key] - 1
+    appointment = server.appointment(org, doctor)
+    client_socket(server, org, appointment).expect("waiting")
+    staff.expect("waiting_delta")
+    assert staff.waiting is None  # gap seen: the socket sent "resync"
+    full = staff.expect("waiting_list")
+    assert not full.get("applied")
+    assert [e["appointment_id"] for e in full["entries"]] == [appointment.id]

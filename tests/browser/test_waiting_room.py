@@ -3,6 +3,7 @@ camera and microphone check, arrival state, live note, contact details) and
 the practitioner's live list (coloured corner, exact time, doorbell, count
 on the menu, note, send back, walk-in switch)."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -121,3 +122,52 @@ def test_walk_in_switch_is_kept(live_data, live_server, live_db, staff_context, 
         staff.wait_for_timeout(100)
     staff.reload()
     expect(staff.locator("[data-walk-in]")).to_be_checked()
+
+
+def test_the_staff_page_asks_for_the_full_list_when_it_missed_a_delta(
+    live_data, live_server, client_context, staff_context, log_in
+):
+    """The first delta is lost on its way to the page: the next one's
+    number shows the gap, the page asks for the full list, and shows both
+    clients (without the resync it would show only the second)."""
+    org = live_data.organisation(name="Clinic")
+    doctor = live_data.user(org, name="Dr. Jansen")
+    first, second = (
+        live_data.appointment(
+            org,
+            practitioner=doctor,
+            client=live_data.client(org, last_name=name),
+            starts_at=utcnow().replace(microsecond=0) + timedelta(minutes=minutes),
+        )
+        for minutes, name in ((1, "Visser"), (2, "Bakker"))
+    )
+    staff = staff_context.new_page()
+    log_in(staff, doctor)
+    dropped, sent = [], []
+
+    def route(page_socket):
+        server = page_socket.connect_to_server()
+
+        def from_server(message):
+            if json.loads(message)["type"] == "waiting_delta" and not dropped:
+                dropped.append(message)
+            else:
+                page_socket.send(message)
+
+        def from_page(message):
+            sent.append(json.loads(message))
+            server.send(message)
+
+        server.on_message(from_server)
+        page_socket.on_message(from_page)
+
+    staff.route_web_socket(re.compile(r"/ws$"), route)
+    staff.goto(live_server.url(org.subdomain, "/waiting-room"))
+    expect(staff.locator("[data-connection]")).to_have_attribute("data-state", "online")
+    for appointment in (first, second):
+        client = client_context.new_page()
+        client.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
+        expect(client.locator("[data-connection]")).to_have_attribute("data-state", "online")
+    expect(staff.locator(".waiting-entry")).to_have_count(2)
+    expect(staff.locator("[data-count]")).to_have_text("2")
+    assert len(dropped) == 1 and {"type": "resync"} in sent

@@ -202,7 +202,9 @@ class Connection:
             self.inbox.put(("bus", message))
 
     def resync(self):
-        self.inbox.put(("bus", {"type": "_resync"}))
+        """The bus reconnected: what this socket shows is loaded again
+        (``at``: anything loaded before then may have missed messages)."""
+        self.inbox.put(("bus", {"type": "_resync", "at": time.monotonic()}))
 
     # -- transactions -------------------------------------------------------
 

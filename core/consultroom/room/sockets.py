@@ -22,7 +22,7 @@ from consultroom.accounts.models import STAFF_ROLES
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
 from consultroom.i18n import _
-from consultroom.realtime import client_channel, peer_channel, room_channel
+from consultroom.realtime import client_channel, peer_channel, room_channel, user_channel
 from consultroom.realtime.connection import CLOSE_KICKED, CLOSE_REPLACED, Refused
 from consultroom.realtime.fields import integer, text
 from consultroom.realtime.pages import room_settings
@@ -109,7 +109,7 @@ class RoomRole:
         elif kind == "_ended":
             self.on_ended(message)
         elif kind == "_resync":
-            self.resync()
+            self.resync(message.get("at"))
         elif kind and not kind.startswith("_"):
             self.conn.send(message)
 
@@ -125,8 +125,8 @@ class RoomRole:
                 }
             )
 
-    def resync(self):
-        pass
+    def resync(self, since=None):
+        """The bus reconnected at ``since``: messages may have been lost."""
 
     def stop(self):
         if self.room is not None:
@@ -142,10 +142,17 @@ class StaffRole(RoomRole):
         self.list = StaffList(connection, staff)
 
     def start(self):
+        # The user's channel: kicks, the walk-in switch and what is published
+        # for the user's sockets (its waiting-list section goes to the hub).
+        self.conn.subscribe(user_channel(self.staff.id))
         self.list.start()
 
-    def resync(self):
-        self.list.resync()
+    def resync(self, since=None):
+        self.list.resync(since)
+
+    def stop(self):
+        self.list.stop()
+        super().stop()
 
     def on_bus(self, message):
         if message.get("type") == "_kick":
@@ -381,6 +388,7 @@ STAFF_MESSAGES = {
     "end": _to_role(StaffRole.end),
     "join": _to_role(StaffRole.join),
     "walk_in_available": _to_list(StaffList.walk_in_available),
+    "resync": _to_list(StaffList.resync_request),
 }
 
 

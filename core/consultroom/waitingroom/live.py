@@ -6,8 +6,12 @@ plus the bus messages to publish once it commits (an
 are split into sections, one per bus channel: a practitioner's own
 appointments (``user:<id>``), a department's appointments (``dept:<id>``,
 seen by all its members) and appointments with neither (``unassigned:<org>``,
-seen by organisation admins). A staff socket listens to its sections and
-shows their union.
+seen by organisation admins). A staff socket shows the union of its sections.
+
+A change to a visit is published as that one entry on its section's channel
+(``_entry``: here, with its details; ``_gone``: no longer in the list), never
+as the whole section; each process's hub (``consultroom.waitingroom.hub``)
+keeps its sections' entries and tells the watching sockets.
 
 Claiming is a conditional UPDATE (``... WHERE state = 'waiting'``) as the
 transaction's first statement, so of two simultaneous "call in" clicks
@@ -16,7 +20,6 @@ for a claimed visit is the room's (``consultroom.room.service``), which
 then marks the visit ``admitted``.
 """
 
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,7 +38,6 @@ from consultroom.realtime import (
     unassigned_channel,
     user_channel,
 )
-from consultroom.tenancy.models import Organisation
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
 
@@ -84,15 +86,41 @@ def section_key(visit):
 
 
 def touch(events, visit):
-    """The waiting list section of ``visit`` changed: its message is made
-    once, at the end of the transaction."""
-    key, organisation_id = section_key(visit), visit.organisation_id
+    """``visit``'s entry changed (arrived, left, noted, called in, ended): one
+    bus message on its section's channel, made at the end of the transaction
+    from the visit's final state."""
 
     def publish(dbsession, events):
-        organisation = dbsession.get(Organisation, organisation_id)
-        events.add(key, section_message(dbsession, organisation, key, events.limits.grace_seconds))
+        events.add(section_key(visit), entry_message(visit, events.limits.grace_seconds))
 
-    events.finish_with(("section", key), publish)
+    events.finish_with(("visit", visit.id), publish)
+
+
+def gone_in(visit, grace, now):
+    """None while the client is connected; else the seconds until the visit
+    leaves the list (0 or less: gone)."""
+    if visit.connected:
+        return None
+    if visit.left_at is None:
+        return 0
+    return grace - (now - visit.left_at).total_seconds()
+
+
+def entry_message(visit, grace, now=None):
+    """The bus message telling the sections' hubs about ``visit``: its entry
+    (``gone_in``: seconds until a disconnected client's grace ends), or that
+    it left the list (``left``: the client went away, not called in)."""
+    key = section_key(visit)
+    seconds = gone_in(visit, grace, now or utcnow())
+    if visit.state == WAITING and (seconds is None or seconds > 0):
+        return {"type": "_entry", "key": key, "entry": _entry(visit), "gone_in": seconds}
+    return {
+        "type": "_gone",
+        "key": key,
+        "id": visit.id,
+        "appointment_id": visit.appointment_id,
+        "left": visit.state == WAITING,
+    }
 
 
 def sections_of(staff):
@@ -163,15 +191,16 @@ def client_name(appointment):
     return appointment.client.display_name if appointment.client else ""
 
 
-def entries(dbsession, organisation, key, grace, now=None):
-    """The waiting list section ``key``: present, waiting visits by arrival."""
+def entries(dbsession, organisation_id, key, grace, now=None):
+    """The waiting list section ``key``: present, waiting visits by arrival,
+    as (entry, seconds until it leaves the list or None)."""
     now = now or utcnow()
     visits = dbsession.scalars(
         select(Visit)
         .where(
-            Visit.organisation_id == organisation.id,
+            Visit.organisation_id == organisation_id,
             Visit.state == WAITING,
-            _section_condition(organisation.id, key),
+            _section_condition(organisation_id, key),
             _present(grace, now),
         )
         .order_by(Visit.arrived_at, Visit.id)
@@ -184,7 +213,7 @@ def entries(dbsession, organisation, key, grace, now=None):
             .selectinload(User.department),
         )
     ).all()
-    return [_entry(visit) for visit in visits]
+    return [(_entry(visit), gone_in(visit, grace, now)) for visit in visits]
 
 
 def _entry(visit):
@@ -202,15 +231,6 @@ def _entry(visit):
         "connected": visit.connected,
         "arrived_at": _iso(visit.arrived_at),
         "note": visit.note,
-    }
-
-
-def section_message(dbsession, organisation, key, grace):
-    return {
-        "type": "_section",
-        "key": key,
-        "at": time.time(),
-        "entries": entries(dbsession, organisation, key, grace),
     }
 
 
@@ -299,7 +319,7 @@ def leave(dbsession, visit_id, peer, events, now=None):
     )
     mark_changed(dbsession)
     if result.rowcount:
-        visit = dbsession.get(Visit, visit_id)
+        visit = dbsession.get(Visit, visit_id, populate_existing=True)
         if visit.state == WAITING:
             touch(events, visit)
 

@@ -4,8 +4,6 @@ who waits. The roles that own these parts, and the room they lead into, are
 the consultation room's (consultroom.room.sockets).
 """
 
-import gevent
-
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.realtime import user_channel
@@ -13,8 +11,9 @@ from consultroom.realtime.connection import Refused
 from consultroom.realtime.fields import boolean, integer, text
 from consultroom.tenancy.models import Organisation
 from consultroom.waitingroom import live
+from consultroom.waitingroom.hub import hub
 from consultroom.waitingroom.messages import current_messages
-from consultroom.waitingroom.models import Visit, WalkInSwitch
+from consultroom.waitingroom.models import WalkInSwitch
 
 MAX_NOTE = 200
 
@@ -33,55 +32,58 @@ def in_transaction(connection, action, *args):
 
 
 class StaffList:
-    """The live waiting list of one staff socket: the union of its sections,
+    """The live waiting list of one staff socket: the union of its sections
+    (kept by this process's hub, which sends the socket each change),
     today's appointments to force start, and the walk-in switch."""
 
     def __init__(self, connection, staff):
         self.conn = connection
         self.staff = staff
-        self.sections = {}  # section key -> (published at, entries)
+        self.hub = hub(connection.registry)
+        self.keys = live.sections_of(staff)
         self.upcoming = []
         self.options = {}
         self.walk_in = False
 
     def start(self):
-        for key in live.sections_of(self.staff):
-            self.conn.subscribe(key)
+        for key in self.keys:
+            self.hub.watch(self.conn, key)
         self.resync()
 
-    def resync(self):
-        grace = self.conn.limits.grace_seconds
+    def stop(self):
+        for key in self.keys:
+            self.hub.unwatch(self.conn, key)
+
+    def resync(self, since=None):
+        """Send the full list; ``since``: the bus reconnected then, and the
+        sections are loaded again first."""
 
         def load(dbsession, events):
             organisation = organisation_of(self.conn, dbsession)
-            for key in live.sections_of(self.staff):
-                message = live.section_message(dbsession, organisation, key, grace)
-                self.sections[key] = (message["at"], message["entries"])
-            self._load_upcoming(dbsession, organisation)
+            self.upcoming = (
+                live.upcoming(dbsession, self.staff, organisation, self.conn.limits.grace_seconds)
+                if organisation.options["force_start"]
+                else []
+            )
             switch = dbsession.get(WalkInSwitch, self.staff.id)
             return organisation.options, bool(switch and switch.available)
 
         self.options, self.walk_in = self.conn.transaction(load)
+        if since is not None:
+            for key in self.keys:
+                self.hub.refresh(self.conn, key, since)
         self.send_list()
 
-    def _load_upcoming(self, dbsession, organisation):
-        self.upcoming = (
-            live.upcoming(dbsession, self.staff, organisation, self.conn.limits.grace_seconds)
-            if organisation.options["force_start"]
-            else []
-        )
-
     def send_list(self):
-        entries = sorted(
-            (e for _at, section in self.sections.values() for e in section),
-            key=lambda e: (e["arrived_at"] or "", e["id"]),
-        )
+        # The snapshot and the send do not yield: no delta comes in between.
+        entries, seq = self.hub.snapshot(self.keys)
         waiting = {e["appointment_id"] for e in entries}
         self.conn.send(
             {
                 "type": "waiting_list",
                 "entries": entries,
                 "count": len(entries),
+                "seq": seq,
                 "upcoming": [u for u in self.upcoming if u["appointment_id"] not in waiting],
                 "walk_in_available": self.walk_in,
                 "audio_alarm": self.options["audio_alarm"],
@@ -91,26 +93,15 @@ class StaffList:
 
     def on_bus(self, message):
         """Whether ``message`` was the list's (and is handled)."""
-        kind = message.get("type")
-        if kind == "_section":
-            self.on_section(message)
-        elif kind == "walk_in":
-            self.walk_in = bool(message.get("on"))
-            self.conn.send(message)
-        else:
+        if message.get("type") != "walk_in":
             return False
+        self.walk_in = bool(message.get("on"))
+        self.conn.send(message)
         return True
 
-    def on_section(self, message):
-        key = message.get("key")
-        if key not in self.sections or self.sections[key][0] > message.get("at", 0):
-            return  # not ours, or older than what we show
-        self.sections[key] = (message["at"], message.get("entries") or [])
-        if self.options["force_start"]:
-            self.conn.transaction(
-                lambda db, events: self._load_upcoming(db, organisation_of(self.conn, db))
-            )
-        self.send_list()
+    def resync_request(self, message):
+        """The page saw a delta's number skipped: the full list again."""
+        self.resync()
 
     def note(self, message):
         note = text(message, "text", MAX_NOTE).strip()
@@ -167,17 +158,7 @@ class WaitingClient:
         }
 
     def leave(self):
-        grace = self.conn.limits.grace_seconds
+        # Once: each hub takes the entry off its lists when the grace ends.
         self.conn.transaction(
             lambda db, events: live.leave(db, self.visit_id, self.conn.peer, events)
         )
-        # Take the client off the lists once the grace period has passed.
-        gevent.spawn_later(grace + 0.5, self._republish_section)
-
-    def _republish_section(self):
-        def touch(dbsession, events):
-            visit = dbsession.get(Visit, self.visit_id)
-            if visit is not None:
-                live.touch(events, visit)
-
-        self.conn.transaction(touch)

@@ -104,6 +104,80 @@ export class Realtime {
   }
 }
 
+// A staff socket's waiting list (docs/realtime.md, "Staff"): the full list
+// (waiting_list) changed by each waiting_delta of its sections. Each section
+// numbers its deltas; a number skipped means one was missed, and the page asks
+// for the full list again (resync), ignoring deltas until it comes. Listeners
+// get the list in waiting_list's shape after every change.
+export class WaitingList {
+  constructor(realtime) {
+    this.realtime = realtime;
+    this.listeners = [];
+    this.list = null;
+    realtime.on("waiting_list", (message) => this.reset(message));
+    realtime.on("waiting_delta", (message) => this.apply(message));
+  }
+
+  on(listener) {
+    this.listeners.push(listener);
+    return this;
+  }
+
+  reset(message) {
+    this.list = {
+      ...message,
+      entries: new Map(message.entries.map((entry) => [entry.id, entry])),
+      seq: { ...(message.seq || {}) },
+      upcoming: [...(message.upcoming || [])],
+    };
+    this.tell();
+  }
+
+  apply(delta) {
+    const list = this.list;
+    if (!list || !(delta.section in list.seq) || delta.seq <= list.seq[delta.section]) return;
+    if (delta.seq !== list.seq[delta.section] + 1) {
+      this.list = null;
+      this.realtime.send({ type: "resync" });
+      return;
+    }
+    list.seq[delta.section] = delta.seq;
+    if (delta.op === "remove") {
+      const gone = list.entries.get(delta.id);
+      list.entries.delete(delta.id);
+      list.upcoming = list.upcoming.filter((u) => u.appointment_id !== delta.appointment_id);
+      // A client who went away is expected again: back among the appointments
+      // to force start (sorted by time, as the server sends them).
+      if (delta.left && gone && list.force_start) {
+        list.upcoming.push({ appointment_id: gone.appointment_id, name: gone.name,
+          starts_at: gone.starts_at });
+        list.upcoming.sort((a, b) => (a.starts_at || "").localeCompare(b.starts_at || ""));
+      }
+    } else {
+      list.entries.set(delta.entry.id, delta.entry);
+    }
+    this.tell();
+  }
+
+  // The list as the server's waiting_list would have it: by arrival.
+  current() {
+    const entries = [...this.list.entries.values()].sort((a, b) =>
+      (a.arrived_at || "").localeCompare(b.arrived_at || "") || a.id - b.id);
+    const waiting = new Set(entries.map((entry) => entry.appointment_id));
+    return {
+      ...this.list,
+      entries,
+      count: entries.length,
+      upcoming: this.list.upcoming.filter((u) => !waiting.has(u.appointment_id)),
+    };
+  }
+
+  tell() {
+    const current = this.current();
+    for (const listener of this.listeners) listener(current);
+  }
+}
+
 // The organisation's local time of a UTC instant, in the page's language:
 // the same "short" time the server renders with Babel.
 export function localTime(iso, config) {

@@ -4,7 +4,7 @@
 // (templates/room/room.html) starts itself from here; the client's waiting
 // page (waiting.js) uses the same Room once the client is admitted.
 import {
-  Realtime, bindWalkInSwitch, format, readJSON, showStatus, showWaitingCount,
+  Realtime, WaitingList, bindWalkInSwitch, format, readJSON, showStatus, showWaitingCount,
 } from "./realtime.js";
 
 const STORED_DEVICE = { videoinput: "consultroom.camera", audioinput: "consultroom.microphone" };
@@ -639,7 +639,7 @@ async function startRoomPage(page) {
     if (config.hello.role === "staff") realtime.send({ type: "join", room: config.room });
   });
   realtime.on("room", (message) => room.enter(message));
-  realtime.on("waiting_list", (message) => showWaitingCount(config, message.count));
+  new WaitingList(realtime).on((list) => showWaitingCount(config, list.count));
   realtime.on("ended", (message) => {
     room.leave();
     room.stopMedia();

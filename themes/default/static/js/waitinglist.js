@@ -1,8 +1,10 @@
-// The staff's live waiting list (templates/waitingroom/list.html): entries
+// The staff's live waiting list (templates/waitingroom/list.html), kept by
+// WaitingList from the server's full list and deltas: entries
 // with their arrival colour and exact time, the doorbell, the count on the
 // menu, call in / notes / force start, and the walk-in availability switch.
 import {
-  Realtime, bindWalkInSwitch, format, localTime, readJSON, showStatus, showWaitingCount,
+  Realtime, WaitingList, bindWalkInSwitch, format, localTime, readJSON, showStatus,
+  showWaitingCount,
 } from "./realtime.js";
 
 const page = document.querySelector("[data-waiting-list-page]");
@@ -112,7 +114,7 @@ function showUpcoming(upcoming) {
   }));
 }
 
-realtime.on("waiting_list", showList);
+new WaitingList(realtime).on(showList);
 realtime.on("claimed", (message) => window.location.assign(message.url));
 realtime.on("started", (message) => window.location.assign(message.url));
 realtime.on("claim_lost", (message) => {
