@@ -34,12 +34,16 @@ The counts are kept by a service (``IRateLimitCounter``), found with
 registering another ``IRateLimitCounter`` utility.
 """
 
+from __future__ import annotations
+
 import logging
 import math
 import secrets
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sqlalchemy import delete, select
 from zope.interface import Interface, implementer
@@ -49,10 +53,28 @@ from consultroom.db import upsert, utcnow
 from consultroom.i18n import _
 from consultroom.ratelimit.models import Failure, LimitedKey
 
+if TYPE_CHECKING:
+    # Pyramid has no type information: these are Any to mypy, named for the reader.
+    from pyramid.config import Configurator
+    from pyramid.i18n import TranslationString
+    from pyramid.registry import Registry
+    from pyramid.request import Request
+    from redis import Redis, RedisError
+    from redis.commands.core import Script
+    from sqlalchemy.orm import Session
+
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+# What ``reserve`` counted, for ``refund``: the failure's row id in the
+# database, its sorted-set member in Redis.
+Ticket = int | str
+# ``reserve``'s answer: ``(ticket, None)``, or ``(None, remaining)`` when
+# locked out for ``remaining`` more.
+Reservation = tuple[Ticket, None] | tuple[None, timedelta]
 
-def lockout(times, limit, now):
+
+def lockout(times: Sequence[datetime], limit: Limit, now: datetime) -> timedelta | None:
     """How long failures at ``times`` (oldest first) lock ``limit``'s key at
     ``now`` (a timedelta), or None."""
     if len(times) < limit.max_failures:
@@ -69,31 +91,32 @@ class IRateLimitCounter(Interface):
     part it limits ("login_address:192.0.2.10"); ``limit`` the ``Limit`` (its
     ``max_failures`` and ``window``); ``request`` the request counting."""
 
-    def recent_failures(request, key, limit):
+    def recent_failures(request: Request, key: str, limit: Limit) -> Sequence[datetime]:
         """The times of ``key``'s last failures (naive UTC datetimes, oldest
         first, at most ``limit.max_failures``), to tell whether it is locked
         out (``Limit.exceeded``)."""
 
-    def fail(request, key, limit):
+    def fail(request: Request, key: str, limit: Limit) -> None:
         """Count a failure of ``key`` now (``Limit.fail``)."""
 
-    def reserve(request, key, limit):
+    def reserve(request: Request, key: str, limit: Limit) -> Reservation:
         """Count a failure of ``key`` now unless it is locked out, in one
         atomic step (an ``Attempt``): ``(ticket, None)``, the ticket for
         ``refund``, or ``(None, remaining)`` when locked out for
         ``remaining`` more (a timedelta), and then nothing is counted."""
 
-    def refund(request, key, ticket):
+    def refund(request: Request, key: str, ticket: Ticket) -> None:
         """Take back the failure that ``reserve`` counted under ``ticket``:
         the secret was right."""
 
-    def clear(request, key):
+    def clear(request: Request, key: str) -> None:
         """Forget every failure of ``key``: a login that succeeded clears
         the account's earlier failures."""
 
 
-def rate_limit_counter(registry):
-    return registry.getUtility(IRateLimitCounter)
+def rate_limit_counter(registry: Registry) -> IRateLimitCounter:
+    counter: IRateLimitCounter = registry.getUtility(IRateLimitCounter)
+    return counter
 
 
 @dataclass(frozen=True)
@@ -102,37 +125,37 @@ class Limit:
     max_failures: int
     window: timedelta
 
-    def _key(self, part):
+    def _key(self, part: str) -> str:
         return f"{self.name}:{part}"
 
-    def exceeded(self, request, part):
+    def exceeded(self, request: Request, part: str) -> timedelta | None:
         """How long ``part`` is still locked out (a timedelta), or None."""
         times = rate_limit_counter(request.registry).recent_failures(request, self._key(part), self)
         return lockout(times, self, utcnow())
 
-    def fail(self, request, part):
+    def fail(self, request: Request, part: str) -> None:
         rate_limit_counter(request.registry).fail(request, self._key(part), self)
 
-    def reserve(self, request, part):
+    def reserve(self, request: Request, part: str) -> Reservation:
         """Count a failure for ``part`` now unless it is locked out, in one
         atomic step: ``(ticket, None)``, the ticket to ``refund`` it with, or
         ``(None, remaining)`` when locked out (and nothing is counted)."""
         return rate_limit_counter(request.registry).reserve(request, self._key(part), self)
 
-    def refund(self, request, part, ticket):
+    def refund(self, request: Request, part: str, ticket: Ticket) -> None:
         """Take back the failure that ``reserve`` counted."""
         rate_limit_counter(request.registry).refund(request, self._key(part), ticket)
 
-    def clear(self, request, part):
+    def clear(self, request: Request, part: str) -> None:
         rate_limit_counter(request.registry).clear(request, self._key(part))
 
     @staticmethod
-    def minutes(remaining):
+    def minutes(remaining: timedelta) -> int:
         """``remaining`` in whole minutes, rounded up: what to tell the user."""
         return max(1, math.ceil(remaining.total_seconds() / 60))
 
     @classmethod
-    def message(cls, remaining):
+    def message(cls, remaining: timedelta) -> TranslationString:
         """What to tell someone locked out for ``remaining`` more."""
         return _(
             "Too many failed attempts. Wait ${minutes} minutes and try again.",
@@ -148,26 +171,31 @@ class Attempt:
     nothing is counted (the try must be refused, even with the right
     secret); else None. Call ``refund()`` when the secret was right."""
 
-    def __init__(self, request, *limits):
+    def __init__(self, request: Request, *limits: tuple[Limit, str]) -> None:
         self.request = request
-        self.locked = None
-        self._tickets = []
+        self.locked: timedelta | None = None
+        self._tickets: list[tuple[Limit, str, Ticket]] = []
         for limit, part in limits:
             ticket, locked = limit.reserve(request, part)
             if locked:
                 self.locked = locked
                 self.refund()
                 return
-            self._tickets.append((limit, part, ticket))
+            # None only from a counter that answers (None, timedelta(0)): not
+            # locked, and nothing counted that a refund could take back.
+            if ticket is not None:
+                self._tickets.append((limit, part, ticket))
 
-    def refund(self):
+    def refund(self) -> None:
         """The try was no failure: take back what it counted."""
         for limit, part, ticket in self._tickets:
             limit.refund(self.request, part, ticket)
         self._tickets = []
 
 
-def limits_from_settings(settings, name, max_default, minutes_default):
+def limits_from_settings(
+    settings: Mapping[str, str], name: str, max_default: int, minutes_default: int
+) -> Limit:
     return Limit(
         name,
         int(settings.get(f"ratelimit.{name}.max", max_default)),
@@ -175,27 +203,28 @@ def limits_from_settings(settings, name, max_default, minutes_default):
     )
 
 
-def token_limit(settings):
+def token_limit(settings: Mapping[str, str]) -> Limit:
     """Invalid tokens per client address: password, client, portal and
     invitation links over HTTP, and the same tokens over the websocket."""
     return limits_from_settings(settings, "token_address", 20, 60)
 
 
-def client_address(request):
+def client_address(request: Request) -> str:
     """The address that limits per address count under."""
-    return request.client_addr or "unknown"
+    address: str = request.client_addr or "unknown"
+    return address
 
 
 class TooManyTries(Exception):
     """A try refused because its key is locked out for ``remaining`` more;
     the error pages answer it with 429."""
 
-    def __init__(self, remaining):
+    def __init__(self, remaining: timedelta) -> None:
         super().__init__(remaining)
         self.remaining = remaining
 
 
-def find_by_token(request, find):
+def find_by_token(request: Request, find: Callable[[], T | None]) -> T | None:
     """``find()`` (the object a token opens, or None: a link's token in the
     address, or a websocket hello's) under the limit on invalid tokens per
     address. A miss counts: answer it with a
@@ -214,8 +243,9 @@ def find_by_token(request, find):
 class DatabaseCounter:
     """Failures as rows, written in the request's transaction."""
 
-    def recent_failures(self, request, key, limit):
-        times = request.dbsession.scalars(
+    def recent_failures(self, request: Request, key: str, limit: Limit) -> Sequence[datetime]:
+        dbsession: Session = request.dbsession
+        times = dbsession.scalars(
             select(Failure.at)
             .where(Failure.key == key)
             .order_by(Failure.at.desc())
@@ -223,11 +253,12 @@ class DatabaseCounter:
         ).all()
         return times[::-1]
 
-    def fail(self, request, key, limit):
+    def fail(self, request: Request, key: str, limit: Limit) -> None:
         request.dbsession.add(Failure(key=key))
 
-    def reserve(self, request, key, limit):
-        dbsession, now = request.dbsession, utcnow()
+    def reserve(self, request: Request, key: str, limit: Limit) -> Reservation:
+        dbsession: Session = request.dbsession
+        now: datetime = utcnow()
         _take_key(dbsession, key, now)
         remaining = lockout(self.recent_failures(request, key, limit), limit, now)
         if remaining:
@@ -237,14 +268,14 @@ class DatabaseCounter:
         dbsession.flush()
         return failure.id, None
 
-    def refund(self, request, key, ticket):
+    def refund(self, request: Request, key: str, ticket: Ticket) -> None:
         request.dbsession.execute(delete(Failure).where(Failure.id == ticket, Failure.key == key))
 
-    def clear(self, request, key):
+    def clear(self, request: Request, key: str) -> None:
         request.dbsession.execute(delete(Failure).where(Failure.key == key))
 
 
-def _take_key(dbsession, key, now):
+def _take_key(dbsession: Session, key: str, now: datetime) -> None:
     """Write ``key``'s row, so that no other transaction reads or counts the
     key's failures until this one ends."""
     dbsession.execute(
@@ -286,17 +317,17 @@ class RedisCounter:
     last ``max`` and expiring a window after the last failure. Written at
     once, whatever becomes of the request's transaction."""
 
-    def __init__(self, client, prefix, fallback):
+    def __init__(self, client: Redis, prefix: str, fallback: DatabaseCounter) -> None:
         import redis
 
         self.client = client
         self.prefix = prefix
         self.fallback = fallback
-        self._errors = redis.RedisError
-        self._count = client.register_script(_COUNT_SCRIPT)
+        self._errors: type[RedisError] = redis.RedisError
+        self._count: Script = client.register_script(_COUNT_SCRIPT)
 
     @classmethod
-    def from_settings(cls, settings):
+    def from_settings(cls, settings: Mapping[str, str]) -> RedisCounter:
         import redis
 
         client = redis.Redis.from_url(
@@ -306,12 +337,16 @@ class RedisCounter:
             client, settings.get("ratelimit.prefix", "consultroom:ratelimit:"), DatabaseCounter()
         )
 
-    def _down(self, exc):
+    def _down(self, exc: RedisError) -> None:
         log.warning("rate limits: Redis unavailable (%s); using the database", exc)
 
-    def recent_failures(self, request, key, limit):
+    def recent_failures(self, request: Request, key: str, limit: Limit) -> Sequence[datetime]:
         try:
-            scores = self.client.zrange(self.prefix + key, -limit.max_failures, -1, withscores=True)
+            # With scores, redis-py answers (member, score) pairs.
+            scores = cast(
+                "list[tuple[bytes, float]]",
+                self.client.zrange(self.prefix + key, -limit.max_failures, -1, withscores=True),
+            )
         except self._errors as exc:
             self._down(exc)
             return self.fallback.recent_failures(request, key, limit)
@@ -319,24 +354,24 @@ class RedisCounter:
             datetime.fromtimestamp(score, UTC).replace(tzinfo=None) for _member, score in scores
         ]
 
-    def _run(self, key, limit, check):
+    def _run(self, key: str, limit: Limit, check: bool) -> tuple[str, timedelta | None]:
         """Run the script; ``(member, locked for)``. Raises RedisError."""
         now = time.time()
         member = f"{now:.6f}:{secrets.token_hex(4)}"
-        milliseconds = self._count(
+        milliseconds: int = self._count(
             keys=[self.prefix + key],
             args=[now, limit.window.total_seconds(), limit.max_failures, member, int(check)],
         )
         return member, (timedelta(milliseconds=milliseconds) if milliseconds else None)
 
-    def fail(self, request, key, limit):
+    def fail(self, request: Request, key: str, limit: Limit) -> None:
         try:
             self._run(key, limit, check=False)
         except self._errors as exc:
             self._down(exc)
             self.fallback.fail(request, key, limit)
 
-    def reserve(self, request, key, limit):
+    def reserve(self, request: Request, key: str, limit: Limit) -> Reservation:
         try:
             member, locked = self._run(key, limit, check=True)
         except self._errors as exc:
@@ -344,7 +379,7 @@ class RedisCounter:
             return self.fallback.reserve(request, key, limit)
         return (None, locked) if locked else (member, None)
 
-    def refund(self, request, key, ticket):
+    def refund(self, request: Request, key: str, ticket: Ticket) -> None:
         if isinstance(ticket, int):  # counted in the database while Redis was down
             self.fallback.refund(request, key, ticket)
             return
@@ -353,7 +388,7 @@ class RedisCounter:
         except self._errors as exc:
             log.warning("rate limits: Redis unavailable (%s); a right try stays counted", exc)
 
-    def clear(self, request, key):
+    def clear(self, request: Request, key: str) -> None:
         try:
             self.client.delete(self.prefix + key)
         except self._errors as exc:
@@ -361,13 +396,13 @@ class RedisCounter:
             self.fallback.clear(request, key)
 
 
-def make_counter(settings):
+def make_counter(settings: Mapping[str, str]) -> RedisCounter | DatabaseCounter:
     if settings.get("redis.url"):
         return RedisCounter.from_settings(settings)
     return DatabaseCounter()
 
 
-def prune(dbsession, older_than=timedelta(days=1)):
+def prune(dbsession: Session, older_than: timedelta = timedelta(days=1)) -> None:
     """Forget failures (and keys without any) older than any window; run by
     the worker."""
     cutoff = utcnow() - older_than
@@ -375,5 +410,5 @@ def prune(dbsession, older_than=timedelta(days=1)):
     dbsession.execute(delete(LimitedKey).where(LimitedKey.touched_at < cutoff))
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     config.registry.registerUtility(make_counter(config.get_settings()), IRateLimitCounter)
