@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 import transaction
 from pyramid.exceptions import ConfigurationError
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.orm import Session
 from test_cli import CLI
 
@@ -801,6 +801,29 @@ def test_a_writer_commits_while_the_chain_is_locked(db_engine, committed_org):
     with Session(db_engine) as session:
         assert [e.seq for e in entries(session, SimpleNamespace(id=committed_org))] == [1, 2, 3, 4]
         assert verify(session).problem is None
+
+
+@postgresql_only
+def test_verify_is_not_fooled_by_a_chain_linked_while_it_reads(db_engine, committed_org):
+    dbmaker = make_session_factory(db_engine)
+    Writer(dbmaker, committed_org).write(n=0)
+    linked_meanwhile = []
+
+    def link_meanwhile(state):
+        """Another request commits and is linked just before verify reads the entries."""
+        reads_entries = state.is_select and any(
+            d.get("entity") is AuditEntry for d in state.statement.column_descriptions
+        )
+        if reads_entries and not linked_meanwhile:
+            Writer(dbmaker, committed_org).write(n=1)
+            linked_meanwhile.append(True)
+
+    with Session(db_engine) as session:
+        event.listen(session, "do_orm_execute", link_meanwhile)
+        result = verify(session)
+    assert linked_meanwhile and result.problem is None
+    with Session(db_engine) as session:
+        assert len(entries(session, SimpleNamespace(id=committed_org))) == 4
 
 
 # ---- the admin page

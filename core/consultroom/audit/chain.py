@@ -308,29 +308,42 @@ def verify(dbsession, marks=None):
         return _verify_every_chain(dbsession, marks)
 
 
+@dataclass(frozen=True)
+class _Head:
+    length: int
+    head_hash: str
+
+
 def _verify_every_chain(dbsession, marks):
     names = _namer(dbsession)
     marks = dict(marks or {})
-    heads = {
-        c.organisation_id: c
-        for c in dbsession.scalars(select(AuditChain).execution_options(populate_existing=True))
+    heads = {  # for the chains without entries
+        organisation_id: _Head(length, head_hash)
+        for organisation_id, length, head_hash in dbsession.execute(
+            select(AuditChain.organisation_id, AuditChain.length, AuditChain.head_hash)
+        )
     }
     result = Result()
     check = None
-    entries = dbsession.scalars(
-        select(AuditEntry)
+    # Each entry with its chain's head, read in one statement: one snapshot,
+    # even while chainers commit (on PostgreSQL, READ COMMITTED gives each
+    # statement its own), so that a chain linked further meanwhile does not
+    # look like one whose last entries were deleted.
+    rows = dbsession.execute(
+        select(AuditEntry, AuditChain.length, AuditChain.head_hash)
+        .outerjoin(AuditChain, AuditChain.organisation_id == AuditEntry.organisation_id)
         .order_by(AuditEntry.organisation_id, AuditEntry.seq, AuditEntry.id)
         # populate_existing: the rows as stored, not as this session last saw them.
         .execution_options(yield_per=1000, populate_existing=True)
     )
     try:
-        for entry in entries:
+        for entry, length, head_hash in rows:
             if check is None or entry.organisation_id != check.organisation_id:
                 if check is not None:
                     check.finish()
-                check = _ChainCheck(
-                    entry.organisation_id, heads.pop(entry.organisation_id, None), names, marks
-                )
+                heads.pop(entry.organisation_id, None)
+                head = _Head(length, head_hash) if length is not None else None
+                check = _ChainCheck(entry.organisation_id, head, names, marks)
                 result.chains += 1
             check.add(entry)
             result.entries += 1
