@@ -36,6 +36,7 @@ class Section:
         self.key = key
         self.seq = 0
         self.entries = {}  # visit id -> entry
+        self.texts = {}  # visit id -> the entry encoded, for every list and delta
         self.expiry = {}  # visit id -> the greenlet that removes it when its grace ends
         self.watchers = set()
         self.ready = Event()  # loaded
@@ -80,14 +81,17 @@ class Hub:
         section.expiry.clear()
 
     def snapshot(self, keys):
-        """The entries of sections ``keys`` by arrival, and each section's
-        sequence number: what a socket's full list shows."""
+        """What a socket's full list shows of sections ``keys``: their
+        entries by arrival (as dicts, and as one encoded JSON array made of
+        the entries' cached texts), and each section's sequence number."""
         sections = [self.sections[key] for key in keys if key in self.sections]
         entries = sorted(
-            (entry for section in sections for entry in section.entries.values()),
-            key=lambda e: (e["arrived_at"] or "", e["id"]),
+            ((entry, section) for section in sections for entry in section.entries.values()),
+            key=lambda pair: (pair[0]["arrived_at"] or "", pair[0]["id"]),
         )
-        return entries, {section.key: section.seq for section in sections}
+        text = "[" + ",".join(section.texts[entry["id"]] for entry, section in entries) + "]"
+        seq = {section.key: section.seq for section in sections}
+        return [entry for entry, _section in entries], text, seq
 
     def refresh(self, connection, key, since):
         """Load section ``key`` again unless that started after ``since`` (a
@@ -123,9 +127,9 @@ class Hub:
         pending, section.pending = section.pending, None
         gevent.killall(list(section.expiry.values()), block=False)
         section.expiry.clear()
-        section.entries = {}
+        section.entries, section.texts = {}, {}
         for entry, gone_in in loaded:
-            section.entries[entry["id"]] = entry
+            self._keep(section, entry)
             self._expire_later(section, entry, gone_in)
         for message in pending:
             self._apply(section, message)
@@ -145,9 +149,9 @@ class Hub:
         if kind == "_entry":
             entry = message["entry"]
             op = "change" if entry["id"] in section.entries else "add"
-            section.entries[entry["id"]] = entry
+            self._keep(section, entry)
             self._expire_later(section, entry, message.get("gone_in"))
-            self._tell(section, {"op": op, "entry": entry})
+            self._tell(section, {"op": op}, ',"entry":' + section.texts[entry["id"]])
         elif kind == "_gone":
             self._remove(section, message.get("id"), bool(message.get("left")))
 
@@ -155,6 +159,7 @@ class Hub:
         entry = section.entries.pop(visit_id, None)
         if entry is None:
             return
+        del section.texts[visit_id]
         timer = section.expiry.pop(visit_id, None)
         if timer is not None and timer is not gevent.getcurrent():
             timer.kill(block=False)
@@ -177,11 +182,16 @@ class Hub:
                 max(gone_in, 0), self._remove, section, entry["id"], True
             )
 
-    def _tell(self, section, change):
+    def _keep(self, section, entry):
+        section.entries[entry["id"]] = entry
+        section.texts[entry["id"]] = encode(entry)
+
+    def _tell(self, section, change, entry_text=""):
+        """Send every watcher the section's next delta: ``change`` and the
+        entry's cached text (``,"entry":{...}``), encoded once."""
         section.seq += 1
-        text = encode(
-            {"type": "waiting_delta", "section": section.key, "seq": section.seq, **change}
-        )
+        message = {"type": "waiting_delta", "section": section.key, "seq": section.seq, **change}
+        text = encode(message)[:-1] + entry_text + "}"
         for connection in list(section.watchers):
             connection.send_text(text)
 
