@@ -11,6 +11,7 @@ import re
 import time
 
 from consultroom.accounts.models import Role
+from consultroom.plugins.models import PluginEnablement
 from consultroom.realtime.turn import turn_credential
 
 from realtime_support import Browser, client_socket, refused, staff_socket
@@ -309,3 +310,21 @@ def form_values(page):
         )
         values[name] = html.unescape(chosen.group(1)) if chosen else ""
     return values
+
+
+def test_a_plugins_message_type_is_answered_only_where_the_plugin_is_enabled(server):
+    """The realtime door: the hello test plugin's "hello.wave" reaches its
+    handler from a staff socket of an organisation that enabled it; anywhere
+    else, and from a client socket, it is an unknown type."""
+    on, off = server.organisation(), server.organisation()
+    server.add(PluginEnablement(organisation_id=on.id, plugin="hello", enabled=True))
+    _browser, staff = staff_socket(server, on, server.user(on))
+    staff.send({"type": "hello.wave"})
+    assert staff.expect("hello.waved") == {"type": "hello.waved", "role": "staff"}
+    _browser, stranger = staff_socket(server, off, server.user(off))
+    stranger.send({"type": "hello.wave"})
+    error = stranger.expect("error")
+    assert error["code"] == "unknown_type" and "hello.wave" in error["message"]
+    client = client_socket(server, on, server.appointment(on, server.user(on)))
+    client.send({"type": "hello.wave"})
+    assert client.expect("error")["code"] == "unknown_type"

@@ -1,8 +1,8 @@
 """A small but complete Consultroom plugin, used by the core's tests (and the
 example in docs/plugins.md): its own page and static file, a menu entry,
 dashboard and client page slots, per-organisation settings, a table with its
-own migration branch, lifecycle hooks, and listeners to the appointment
-hooks."""
+own migration branch, lifecycle hooks, listeners to the appointment
+hooks, and a websocket message type."""
 
 from markupsafe import escape
 from pyramid.view import view_config
@@ -117,7 +117,14 @@ def consultroom_plugin_disabled(organisation, dbsession):
     CALLS.append(("disabled", organisation.subdomain))
 
 
+def wave(connection, message):
+    """A websocket message type of the plugin (the realtime door): reaches
+    here only from a staff socket of an organisation that enabled it."""
+    connection.send({"type": "hello.waved", "role": connection.role.name})
+
+
 def includeme(config):
+    config.add_realtime_message_type("hello.wave", wave, roles=("staff",))
     config.add_plugin_route("hello.index", "/hello")
     config.add_plugin_static_view("hello-static", "consultroom_hello:static")
     config.scan()
