@@ -5,13 +5,24 @@ Each option knows its type, default, label and how to become a form field, so
 one generic edit page serves every list of options.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast, overload
 
 import wtforms
 from wtforms import validators
 
 from consultroom.i18n import _
 from consultroom.web.forms import options
+
+# Values by key, each of the type its option says (``coerce``): Any, so that
+# code reading one by its key need not check its type again.
+Values = Mapping[str, Any]
+# A rule that spans several options: the values to {key: message} of what is wrong.
+Rule = Callable[[Values], Mapping[str, str]]
+FormT = TypeVar("FormT", bound=wtforms.Form)
 
 
 @dataclass(frozen=True)
@@ -23,11 +34,11 @@ class Option:
     # A secret is never shown back in the form nor written to the audit trail.
     secret: bool = False
 
-    def coerce(self, raw):
+    def coerce(self, raw: object) -> object:
         """The stored value as this option's type; the default if unusable."""
         return self.default if raw is None else raw
 
-    def form_field(self):
+    def form_field(self) -> wtforms.Field:
         raise NotImplementedError
 
 
@@ -35,14 +46,14 @@ class Option:
 class BoolOption(Option):
     default: bool = False
 
-    def coerce(self, raw):
+    def coerce(self, raw: object) -> bool:
         return raw if isinstance(raw, bool) else self.default
 
-    def form_field(self):
+    def form_field(self) -> wtforms.Field:
         return wtforms.BooleanField(self.label, description=self.help)
 
 
-def _stop_if_not_a_number(form, field):
+def _stop_if_not_a_number(form: wtforms.Form, field: wtforms.Field) -> None:
     # "abc" is not a valid integer; saying it is also out of range confuses.
     if field.process_errors:
         raise validators.StopValidation()
@@ -54,11 +65,12 @@ class IntOption(Option):
     minimum: int = 0
     maximum: int = 10**6
 
-    def coerce(self, raw):
-        ok = isinstance(raw, int) and not isinstance(raw, bool)
-        return raw if ok and self.minimum <= raw <= self.maximum else self.default
+    def coerce(self, raw: object) -> int:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw if self.minimum <= raw <= self.maximum else self.default
+        return self.default
 
-    def form_field(self):
+    def form_field(self) -> wtforms.Field:
         return wtforms.IntegerField(
             self.label,
             description=self.help,
@@ -72,12 +84,12 @@ class IntOption(Option):
 
 @dataclass(frozen=True)
 class ChoiceOption(Option):
-    choices: tuple = ()  # (value, label) pairs
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) pairs
 
-    def coerce(self, raw):
+    def coerce(self, raw: object) -> object:
         return raw if raw in dict(self.choices) else self.default
 
-    def form_field(self):
+    def form_field(self) -> wtforms.Field:
         return wtforms.SelectField(self.label, description=self.help, choices=options(self.choices))
 
 
@@ -88,11 +100,14 @@ class TextOption(Option):
     multiline: bool = False
     url: bool = False
 
-    def coerce(self, raw):
+    def coerce(self, raw: object) -> str:
         return raw if isinstance(raw, str) else self.default
 
-    def form_field(self):
-        checks = [validators.Optional(), validators.Length(max=self.max_length)]
+    def form_field(self) -> wtforms.Field:
+        checks: list[Callable[[wtforms.Form, wtforms.StringField], None]] = [
+            validators.Optional(),
+            validators.Length(max=self.max_length),
+        ]
         if self.url:
             checks.append(validators.URL(require_tld=False))
         kind = (
@@ -114,18 +129,25 @@ class TextOption(Option):
 class OptionSet:
     """An ordered list of options plus the rules that span several of them."""
 
-    options: tuple
-    rules: tuple = field(default=())  # callables (values) -> {key: message}
+    options: tuple[Option, ...]
+    rules: tuple[Rule, ...] = field(default=())
 
-    def values(self, stored):
+    def values(self, stored: Values | None) -> dict[str, Any]:
         stored = stored or {}
         return {o.key: o.coerce(stored.get(o.key)) for o in self.options}
 
-    def form_class(self, base=wtforms.Form):
-        attrs = {o.key: o.form_field() for o in self.options}
-        return type("OptionsForm", (base,), attrs)
+    @overload
+    def form_class(self) -> type[wtforms.Form]: ...
 
-    def from_form(self, form, stored=None):
+    @overload
+    def form_class(self, base: type[FormT]) -> type[FormT]: ...
+
+    def form_class(self, base: type[wtforms.Form] = wtforms.Form) -> type[wtforms.Form]:
+        attrs = {o.key: o.form_field() for o in self.options}
+        # type() makes a subclass of ``base``, which mypy cannot follow.
+        return cast("type[wtforms.Form]", type("OptionsForm", (base,), attrs))
+
+    def from_form(self, form: wtforms.Form, stored: Values | None = None) -> dict[str, Any]:
         """The submitted values; an empty secret field keeps the stored secret."""
         kept = self.values(stored)
         return {
@@ -133,7 +155,7 @@ class OptionSet:
             for o in self.options
         }
 
-    def changes(self, old, new):
+    def changes(self, old: Values, new: Values) -> dict[str, str | list[Any]]:
         """{key: [old, new]} of what changed, for the audit trail; secrets only by name."""
         secret = {o.key for o in self.options if o.secret}
         return {
@@ -142,14 +164,14 @@ class OptionSet:
             if old.get(k) != v
         }
 
-    def cross_check(self, values):
-        errors = {}
+    def cross_check(self, values: Values) -> dict[str, str]:
+        errors: dict[str, str] = {}
         for rule in self.rules:
             errors.update(rule(values))
         return errors
 
 
-def _chat_keep_or_delete(values):
+def _chat_keep_or_delete(values: Values) -> dict[str, str]:
     if values.get("chat_keep_after") and values.get("chat_delete_after"):
         return {
             "chat_delete_after": _(
@@ -159,7 +181,7 @@ def _chat_keep_or_delete(values):
     return {}
 
 
-def _explainer_needs_video(values):
+def _explainer_needs_video(values: Values) -> dict[str, str]:
     if values.get("explainer_animation") and not values.get("explainer_video_url"):
         return {"explainer_video_url": _("Give the address of the explainer video.")}
     return {}
