@@ -12,7 +12,7 @@ from sqlalchemy import select
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 
-from clients_support import errors, make_client, post
+from clients_support import errors, make_client, make_participant, post
 
 NOW = datetime(2026, 6, 1, 8, 0)
 
@@ -83,24 +83,24 @@ def offered(app, q, status=200):
 
 def test_matches_by_name_number_and_address_with_labels(admin_app, people):
     assert offered(admin_app, "bakk") == {
-        "clients": [{"id": people["bakker"].id, "label": "A. Bakker (N-17)"}],
+        "matches": [{"id": people["bakker"].id, "label": "A. Bakker (N-17)"}],
         "more": False,
     }
     for q in ("n-1", "EXAMPLE.org", "a. bakker"):
-        assert [c["id"] for c in offered(admin_app, q)["clients"]] == [people["bakker"].id], q
-    assert [c["label"] for c in offered(admin_app, "jans")["clients"]] == [
+        assert [c["id"] for c in offered(admin_app, q)["matches"]] == [people["bakker"].id], q
+    assert [c["label"] for c in offered(admin_app, "jans")["matches"]] == [
         "P. Jansen",
         "K. Janssens",
     ]
-    assert offered(admin_app, "")["clients"] == [] and offered(admin_app, "  ")["clients"] == []
-    assert offered(admin_app, "nobody")["clients"] == []
+    assert offered(admin_app, "")["matches"] == [] and offered(admin_app, "  ")["matches"] == []
+    assert offered(admin_app, "nobody")["matches"] == []
 
 
 def test_at_most_ten_are_offered_and_more_is_said(admin_app, dbsession, org):
     for n in range(12):
         make_client(dbsession, org, f"Visser {n:02d}")
     found = offered(admin_app, "visser")
-    assert [c["label"] for c in found["clients"]] == [f"Visser {n:02d}" for n in range(10)]
+    assert [c["label"] for c in found["matches"]] == [f"Visser {n:02d}" for n in range(10)]
     assert found["more"] is True
 
 
@@ -108,11 +108,11 @@ def test_matches_are_scoped_like_the_client_list(
     as_user, admin_app, dbsession, org, doctor, people
 ):
     # Another organisation's Bakkerman is never offered.
-    assert [c["id"] for c in offered(admin_app, "bakker")["clients"]] == [people["bakker"].id]
+    assert [c["id"] for c in offered(admin_app, "bakker")["matches"]] == [people["bakker"].id]
     org.settings = {"strict_clients": True}
     dbsession.flush()
     doctor_app = as_user(doctor)
-    assert [c["label"] for c in offered(doctor_app, "jans")["clients"]] == ["P. Jansen"]
+    assert [c["label"] for c in offered(doctor_app, "jans")["matches"]] == ["P. Jansen"]
 
 
 def test_the_matches_are_for_staff_only_and_not_cached(webtest, admin_app, people):
@@ -254,3 +254,78 @@ def test_the_pages_do_not_grow_with_the_number_of_clients(admin_app, dbsession, 
     after = admin_app.get(url).text
     assert "Extra" not in after and "Bakker" not in after
     assert len(after) == len(before)
+
+
+# ---- individual participants, typed too
+
+
+@pytest.fixture
+def relatives(dbsession, org, make_organisation):
+    return {
+        "moeder": make_participant(dbsession, org, "de Groot", initials="M.", email="m@fam.nl"),
+        "vader": make_participant(dbsession, org, "de Groot", initials="V."),
+        "tolk": make_participant(dbsession, org, "Tolk", email="tolk@vertaal.nl"),
+        "foreign": make_participant(dbsession, make_organisation("elsewhere"), "Tolkien"),
+    }
+
+
+def test_participants_are_offered_as_you_type(admin_app, relatives):
+    found = admin_app.get("/participants/picker", {"q": "tolk"}).json
+    assert found == {"matches": [{"id": relatives["tolk"].id, "label": "Tolk"}], "more": False}
+    assert [
+        m["label"] for m in admin_app.get("/participants/picker", {"q": "groot"}).json["matches"]
+    ] == ["M. de Groot", "V. de Groot"]
+
+
+def test_participants_are_ticked_and_added_by_typing(
+    admin_app, dbsession, org, doctor, people, relatives, smtp
+):
+    form = appointment_form({"client_id_text": "bakker"}, doctor)
+    # One match is added to those ticked.
+    data = {**form, "participant_ids": [relatives["moeder"].id], "participant_ids_text": "vertaal"}
+    post(admin_app, "/appointments/new", data, status=303)
+    [appointment] = booked(dbsession, org)
+    assert {p.id for p in appointment.participants} == {
+        relatives["moeder"].id,
+        relatives["tolk"].id,
+    }
+    # Several: offered as boxes to tick, nothing saved until one is.
+    data = {**form, "start_time": "11:00", "participant_ids_text": "groot"}
+    page = post(admin_app, "/appointments/new", data, status=200)
+    assert errors(page)["participant_ids"] == [
+        "2 participants match “groot”: tick the ones meant below."
+    ]
+    boxes = page.html.select("input[type=checkbox][name=participant_ids]")
+    assert [(b["value"], b.has_attr("checked")) for b in boxes] == [
+        (str(relatives["moeder"].id), False),
+        (str(relatives["vader"].id), False),
+    ]
+    post(
+        admin_app,
+        "/appointments/new",
+        {**data, "participant_ids": relatives["vader"].id},
+        status=303,
+    )
+    second = booked(dbsession, org)[1]
+    assert [p.id for p in second.participants] == [relatives["vader"].id]
+
+
+def test_unknown_participants_are_refused(admin_app, dbsession, org, doctor, people, relatives):
+    form = appointment_form({"client_id_text": "bakker"}, doctor)
+    for extra, says in (
+        ({"participant_ids_text": "nobody"}, "No participant matches “nobody”"),
+        ({"participant_ids_text": "tolkien"}, "No participant matches"),  # another organisation's
+        ({"participant_ids": relatives["foreign"].id}, "Choose one of the options."),
+        ({"participant_ids": "abc"}, "Choose one of the options."),
+    ):
+        page = post(admin_app, "/appointments/new", {**form, **extra}, status=200)
+        assert errors(page)["participant_ids"][0].startswith(says), extra
+    assert booked(dbsession, org) == []
+
+
+def test_the_form_does_not_grow_with_the_number_of_participants(admin_app, dbsession, org):
+    before = admin_app.get("/appointments/new").text
+    for n in range(40):
+        make_participant(dbsession, org, f"Familie {n:02d}")
+    after = admin_app.get("/appointments/new").text
+    assert "Familie" not in after and len(after) == len(before)

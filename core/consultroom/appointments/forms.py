@@ -1,7 +1,8 @@
 """The staff forms for appointments: new and edit, quick consultation, and
 the list's filters. Choices are filled in by the views, from what the staff
-member may see; a value outside them is refused by WTForms. The client is
-typed, not chosen from every client (``clients.picker``)."""
+member may see; a value outside them is refused by WTForms. The client and
+the individual participants are typed, not chosen from lists of everyone
+(``clients.picker``)."""
 
 from datetime import date
 
@@ -9,7 +10,7 @@ import wtforms
 from wtforms import validators as v
 
 from consultroom.appointments.service import MAX_DURATION
-from consultroom.clients.picker import ClientField
+from consultroom.clients.picker import ClientField, ParticipantsField
 from consultroom.i18n import _
 from consultroom.web.forms import Form, options
 
@@ -92,15 +93,18 @@ def _groups_field():
 
 
 def _people_field():
-    return _multi(_("Participants: individual people"))
+    return ParticipantsField(
+        _("Participants: individual people"),
+        description=_("Type part of a name to add someone; untick to leave them out."),
+    )
 
 
 class ChoosesParticipants:
     """For a form with ``group_ids`` and ``participant_ids``."""
 
-    def participants(self, groups, people):
+    def participants(self, groups):
         """The chosen people plus everyone in the chosen groups, each once."""
-        chosen = {i: people[i] for i in self.participant_ids.data}
+        chosen = {p.id: p for p in self.participant_ids.data}
         for group_id in self.group_ids.data:
             chosen.update((p.id, p) for p in groups[group_id].participants)
         return list(chosen.values())

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import User
@@ -33,7 +33,7 @@ from consultroom.appointments.service import (
 )
 from consultroom.audit import record
 from consultroom.clients.contact import client_mail_enabled
-from consultroom.clients.models import Group, Participant
+from consultroom.clients.models import Group
 from consultroom.clients.picker import visible_client
 from consultroom.db import utcnow
 from consultroom.i18n import _
@@ -58,12 +58,11 @@ def _id(request):
 @dataclass
 class Choices:
     """The objects a staff member may pick in the forms' lists, by id (the
-    client is typed: ``clients.picker``)."""
+    client and individual participants are typed: ``clients.picker``)."""
 
     practitioners: dict
     departments: dict
     groups: dict
-    people: dict
 
 
 def _by_id(rows):
@@ -71,7 +70,7 @@ def _by_id(rows):
 
 
 def _of_organisation(request, model, *order, options=()):
-    """Groups and external participants belong to the whole organisation."""
+    """Groups belong to the whole organisation."""
     return request.dbsession.scalars(
         select(model)
         .where(model.organisation_id == request.organisation.id)
@@ -86,14 +85,6 @@ def _choices(request, appointment=None):
         departments=_by_id(bookable_departments(request)),
         groups=_by_id(
             _of_organisation(request, Group, Group.name, options=[selectinload(Group.participants)])
-        ),
-        people=_by_id(
-            _of_organisation(
-                request,
-                Participant,
-                func.lower(Participant.last_name),
-                func.lower(Participant.initials),
-            )
         ),
     )
     if appointment is not None:
@@ -111,7 +102,6 @@ def _choices(request, appointment=None):
 def _offer(form, choices):
     """Fill the form's selects; drop the department when there are none to choose."""
     form.group_ids.choices = [(g.id, g.name) for g in choices.groups.values()]
-    form.participant_ids.choices = [(p.id, p.display_name) for p in choices.people.values()]
     if "practitioner_id" in form:
         form.practitioner_id.choices = with_none(
             "—", ((u.id, u.name) for u in choices.practitioners.values())
@@ -146,7 +136,7 @@ def _initial(request, appointment, choices):
         "start_time": starts.time(),
         "duration_minutes": appointment.duration_minutes,
         "message": appointment.message,
-        "participant_ids": [p.id for p in appointment.participants],
+        "participant_ids": list(appointment.participants),
     }
 
 
@@ -211,7 +201,7 @@ def _appointment_values(request, form, choices, appointment):
         "starts_at": starts_at,
         "duration_minutes": form.duration_minutes.data,
         "message": form.message.data,
-        "participants": form.participants(choices.groups, choices.people),
+        "participants": form.participants(choices.groups),
     }
 
 
@@ -290,7 +280,7 @@ def appointment_quick(request):
                 starts_at=utcnow().replace(microsecond=0),
                 duration_minutes=form.duration_minutes.data,
                 kind=Kind.quick,
-                participants=form.participants(choices.groups, choices.people),
+                participants=form.participants(choices.groups),
                 notify=form.send_link.data,
             )
         except AppointmentError as exc:

@@ -12,10 +12,12 @@ from sqlalchemy.orm import selectinload
 from consultroom.audit import changed_fields, record
 from consultroom.clients.forms import GroupForm, ParticipantForm
 from consultroom.clients.models import Group, Participant
+from consultroom.clients.picker import answer, matching_participants
+from consultroom.clients.search import search_participants
 from consultroom.i18n import _
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
-from consultroom.web.listing import page_number, paginate, search
+from consultroom.web.listing import page_number, paginate
 
 
 def _of_organisation(request, model):
@@ -100,19 +102,12 @@ def group_delete(request):
 
 # ---- participants
 
-SEARCHED = (
-    Participant.last_name,
-    Participant.initials,
-    Participant.email,
-    Participant.client_number,
-)
-
 
 @view_config(route_name="participants", renderer="clients/participants.html", permission="staff")
 def participant_list(request):
     query = select(Participant).where(Participant.organisation_id == request.organisation.id)
-    query = search(
-        query.options(selectinload(Participant.groups)), SEARCHED, request.params.get("q")
+    query = search_participants(
+        query.options(selectinload(Participant.groups)), request.params.get("q")
     ).order_by(func.lower(Participant.last_name), func.lower(Participant.initials), Participant.id)
     page = paginate(request.dbsession, query, page_number(request))
     record(
@@ -124,6 +119,14 @@ def participant_list(request):
         page=page.number,
     )
     return {"page": page, "q": request.params.get("q", "")}
+
+
+@view_config(
+    route_name="participant_picker", renderer="json", permission="staff", request_method="GET"
+)
+def participant_picker(request):
+    """The participants offered as a participants field's text is typed."""
+    return answer(request, matching_participants, "participant")
 
 
 def _participant_form_page(request, participant):
@@ -190,6 +193,7 @@ def includeme(config):
     config.add_route("group_delete", f"/groups/{ID}/delete", site=org)
     config.add_route("participants", "/participants", site=org)
     config.add_route("participant_new", "/participants/new", site=org)
+    config.add_route("participant_picker", "/participants/picker", site=org)
     config.add_route("participant_edit", f"/participants/{ID}", site=org)
     config.add_route("participant_delete", f"/participants/{ID}/delete", site=org)
     config.scan(__name__)

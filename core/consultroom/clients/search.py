@@ -24,10 +24,16 @@ operation) drops the triggers with it and must create them again.
 
 from sqlalchemy import literal_column, select, table
 
-from consultroom.clients.models import SEARCH_INDEX, Client
+from consultroom.clients.models import SEARCH_INDEX, Client, Participant
 from consultroom.web.listing import search, search_words
 
 COLUMNS = (Client.last_name, Client.initials, Client.email, Client.client_number)
+PARTICIPANT_COLUMNS = (
+    Participant.last_name,
+    Participant.initials,
+    Participant.email,
+    Participant.client_number,
+)
 # FTS5's trigram tokenizer indexes runs of three characters; a shorter
 # phrase matches nothing through the index.
 TRIGRAM = 3
@@ -58,3 +64,11 @@ def search_clients(dbsession, query, text_):
     if dbsession.get_bind().dialect.name == "sqlite":
         query = _sqlite_candidates(query, text_)
     return search(query, COLUMNS, text_)
+
+
+def search_participants(query, text_):
+    """``query`` (a select of external participants) narrowed to those
+    matching the search box, as for clients. Not indexed: an organisation's
+    participants are its clients' family and carers, far fewer than its
+    clients."""
+    return search(query, PARTICIPANT_COLUMNS, text_)

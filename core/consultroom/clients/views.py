@@ -15,16 +15,14 @@ from consultroom.audit import changed_fields, record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.forms import ClientForm
 from consultroom.clients.models import Client
-from consultroom.clients.picker import OFFERED, label, matching
+from consultroom.clients.picker import answer, matching
 from consultroom.clients.search import search_clients
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
-from consultroom.web.listing import csv_bytes, page_number, paginate, search_words
+from consultroom.web.listing import csv_bytes, page_number, paginate
 
-# Longer than any name, number or address typed into a client field.
-MAX_PICKER_TEXT = 200
 EXPORT_HEADER = (
     _("Client number"),
     _("Initials"),
@@ -71,19 +69,9 @@ def client_list(request):
 
 @view_config(route_name="client_picker", renderer="json", permission="staff", request_method="GET")
 def client_picker(request):
-    """The matches offered as a client field's text is typed (static/js/picker.js):
+    """The clients offered as a client field's text is typed (static/js/picker.js):
     a read, so a GET; the same clients the list would show."""
-    text = request.params.get("q", "")[:MAX_PICKER_TEXT]
-    found = matching(request, text) if search_words(text) else []
-    shown = found[:OFFERED]
-    record(
-        request, "client.list", "client", ids=[c.id for c in shown], searched=True, page="picker"
-    )
-    request.response.cache_control = "no-store"  # personal data: not for caches
-    return {
-        "clients": [{"id": c.id, "label": label(c)} for c in shown],
-        "more": len(found) > OFFERED,
-    }
+    return answer(request, matching, "client")
 
 
 @view_config(route_name="client_export", permission="staff")

@@ -1,7 +1,9 @@
-// Client fields (clients/_picker.html): the text field becomes a combobox
-// (WAI-ARIA 1.2 pattern, list autocomplete) that offers the matching clients
-// as you type, from the server's /clients/picker. Choosing one fills in the
-// hidden id. Without this script the server resolves the typed text itself.
+// Client and participants fields (clients/_picker.html): the text field
+// becomes a combobox (WAI-ARIA 1.2 pattern, list autocomplete) that offers
+// the matching people as you type, from the server's /clients/picker or
+// /participants/picker. Choosing a client fills in the hidden id; choosing a
+// participant adds a ticked box and empties the text for the next one.
+// Without this script the server resolves the typed text itself.
 (function () {
   "use strict";
 
@@ -17,6 +19,7 @@
     input.dataset.pickerReady = "1";
     const form = input.form;
     const idName = input.dataset.pickerId;
+    const multiple = Boolean(input.dataset.pickerMultiple);
     const list = document.createElement("ul");
     list.id = input.id + "-options";
     list.className = "picker-options";
@@ -80,13 +83,13 @@
 
     function show(data) {
       list.textContent = "";
-      items = data.clients;
-      items.forEach(function (client, index) {
+      items = data.matches;
+      items.forEach(function (person, index) {
         const option = document.createElement("li");
         option.id = list.id + "-" + index;
         option.setAttribute("role", "option");
         option.setAttribute("aria-selected", "false");
-        option.textContent = client.label;
+        option.textContent = person.label;
         // mousedown, not click: choosing must not blur (and so close) first.
         option.addEventListener("mousedown", function (event) {
           event.preventDefault();
@@ -142,15 +145,46 @@
       option.scrollIntoView({ block: "nearest" });
     }
 
+    function tick(person) {
+      const chosen = Array.from(form.querySelectorAll("[data-picker-chosen]")).find(function (el) {
+        return el.dataset.pickerChosen === idName;
+      });
+      const box = Array.from(chosen.querySelectorAll("input")).find(function (el) {
+        return el.value === String(person.id);
+      });
+      if (box) {
+        box.checked = true;
+        return;
+      }
+      const item = document.createElement("li");
+      const label = document.createElement("label");
+      const added = document.createElement("input");
+      label.className = "check";
+      added.type = "checkbox";
+      added.name = idName;
+      added.value = String(person.id);
+      added.checked = true;
+      label.append(added, " ", person.label);
+      item.append(label);
+      chosen.append(item);
+    }
+
     function choose(index) {
-      input.value = items[index].label;
-      setId(String(items[index].id));
+      const person = items[index];
+      if (multiple) {
+        tick(person);
+        input.value = "";
+        items = [];
+      } else {
+        input.value = person.label;
+        setId(String(person.id));
+      }
       status.textContent = "";
       close();
     }
 
     input.addEventListener("input", function () {
-      const field = idField();
+      const field = multiple ? null : idField();
       if (field) {
         field.value = ""; // the text no longer names the chosen client
       }
