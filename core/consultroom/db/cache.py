@@ -25,38 +25,40 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import iterate
 
 _PENDING = "consultroom.cache.changed_tables"
-_MISSING = object()
 
 Notifier = Callable[[frozenset[str]], None]
+V = TypeVar("V")
 
 
-class RowCache:
-    """A bounded, time-limited mapping emptied when ``tables`` change."""
+class RowCache(Generic[V]):
+    """A bounded, time-limited mapping emptied when ``tables`` change; ``V``
+    is the type of what it holds."""
 
     def __init__(self, tables: Iterable[str], ttl: float = 60.0, size: int = 1024) -> None:
         self.tables = frozenset(tables)
         self.ttl = ttl
         self.size = size
-        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
         _caches.add(self)
 
-    def get(self, key: Hashable, default: Any = None) -> Any:
+    def get(self, key: Hashable, default: V | None = None) -> V | None:
         with self._lock:
-            stored_at, value = self._entries.get(key, (0.0, _MISSING))
-            if value is _MISSING or time.monotonic() - stored_at > self.ttl:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > self.ttl:
                 return default
             self._entries.move_to_end(key)
-            return value
+            return entry[1]
 
-    def put(self, key: Hashable, value: Any) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         with self._lock:
             self._entries[key] = (time.monotonic(), value)
             self._entries.move_to_end(key)
@@ -71,7 +73,8 @@ class RowCache:
         return len(self._entries)
 
 
-_caches: "weakref.WeakSet[RowCache]" = weakref.WeakSet()
+# Caches of every kind of value; only their tables are read and they are cleared.
+_caches: "weakref.WeakSet[RowCache[Any]]" = weakref.WeakSet()
 # Weak: an application (a test's) that is gone stops being told.
 _notifiers: "list[weakref.WeakMethod[Notifier]]" = []
 
@@ -119,10 +122,10 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: ORMExecuteState) -> None:
     if state.is_update or state.is_delete or state.is_insert:
-        _note(
-            state.session,
-            {el.name for el in iterate(state.statement) if isinstance(el, Table)},
-        )
+        # An INSERT, UPDATE or DELETE: a clause element, which the ORM's
+        # state types only as Executable.
+        statement = cast(ClauseElement, state.statement)
+        _note(state.session, {el.name for el in iterate(statement) if isinstance(el, Table)})
 
 
 @event.listens_for(Session, "after_commit")

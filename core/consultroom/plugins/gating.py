@@ -50,7 +50,7 @@ def enabled_plugin_ids(request: Request) -> frozenset[str]:
     org = request.organisation
     if org is None:
         return frozenset()
-    cache: RowCache = request.registry[CACHE]
+    cache: RowCache[frozenset[str]] = request.registry[CACHE]
     enabled: frozenset[str] | None = cache.get(org.id)
     if enabled is None:
         enabled = frozenset(
