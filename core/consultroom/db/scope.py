@@ -43,12 +43,22 @@ What the wall does not cover, and why that is acceptable:
   in scope: that code is cross-organisation by nature.
 """
 
-from contextlib import contextmanager
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import ForeignKey, Table, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm.util import LoaderCriteriaOption
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import iterate
+
+if TYPE_CHECKING:
+    from pyramid.request import Request  # untyped: Any to mypy, named for the reader
 
 SCOPE = "consultroom.organisation_scope"
 ALL_ORGANISATIONS = "consultroom.all_organisations"
@@ -72,6 +82,11 @@ class OrganisationRow:
     """The organisations' own table: in an organisation's scope, only that
     organisation's row (its ``id``) is read."""
 
+    if TYPE_CHECKING:
+        # Declared by the model (tenancy's); what the lower layer reads of it.
+        id: Mapped[int]
+        subdomain: Mapped[str]
+
 
 class UnscopedQuery(Exception):
     """A query on organisations' rows where no organisation is in scope."""
@@ -81,11 +96,11 @@ class _Scope:
     """The organisation a session may read, found on first use: from a
     request, that is when its site is first looked up."""
 
-    def __init__(self, find_organisation_id):
+    def __init__(self, find_organisation_id: Callable[[], int | None]) -> None:
         self._find = find_organisation_id
         self.resolving = False
 
-    def organisation_id(self):
+    def organisation_id(self) -> int | None:
         # Looking the organisation up runs a query of its own, on this session.
         self.resolving = True
         try:
@@ -94,13 +109,13 @@ class _Scope:
             self.resolving = False
 
 
-def _request_organisation_id(request):
-    organisation = request.organisation
+def _request_organisation_id(request: Request) -> int | None:
+    organisation: OrganisationRow | None = request.organisation
     return organisation.id if organisation is not None else None
 
 
 @contextmanager
-def _scoped(session, scope):
+def _scoped(session: Session, scope: _Scope) -> Iterator[Session]:
     previous = session.info.get(SCOPE)
     session.info[SCOPE] = scope
     try:
@@ -109,20 +124,22 @@ def _scoped(session, scope):
         _restore(session, previous)
 
 
-def _restore(session, previous):
+def _restore(session: Session, previous: _Scope | None) -> None:
     if previous is None:
         session.info.pop(SCOPE, None)
     else:
         session.info[SCOPE] = previous
 
 
-def organisation_scope(session, organisation_id):
+def organisation_scope(
+    session: Session, organisation_id: int | None
+) -> AbstractContextManager[Session]:
     """Keep ``session`` to ``organisation_id`` (None: the console) in the
     block, as if it were a request for that site."""
     return _scoped(session, _Scope(lambda: organisation_id))
 
 
-def follow_request(session, request):
+def follow_request(session: Session, request: Request) -> None:
     """Keep ``session`` to ``request``'s organisation until the request
     has finished; the session is as it was afterwards."""
     previous = session.info.get(SCOPE)
@@ -132,7 +149,7 @@ def follow_request(session, request):
 
 
 @contextmanager
-def all_organisations(session):
+def all_organisations(session: Session) -> Iterator[Session]:
     """Let ``session`` read every organisation's rows in the block: the
     explicit opt-out. Say at each use why it is needed."""
     session.info[ALL_ORGANISATIONS] = session.info.get(ALL_ORGANISATIONS, 0) + 1
@@ -142,12 +159,12 @@ def all_organisations(session):
         session.info[ALL_ORGANISATIONS] -= 1
 
 
-def in_scope(session):
+def in_scope(session: Session) -> bool:
     """Whether ``session``'s statements are kept to a scope now."""
     return SCOPE in session.info and not session.info.get(ALL_ORGANISATIONS)
 
 
-def _scoped_tables():
+def _scoped_tables() -> dict[FromClause, bool]:
     """``{table: nullable}`` for every scoped model's table."""
     from consultroom.db import Base
 
@@ -159,7 +176,7 @@ def _scoped_tables():
 
 
 @cache  # mapped once, when the models are imported; asked on every statement
-def organisation_model():
+def organisation_model() -> type[OrganisationRow]:
     """The mapped class of the organisations' table: tenancy's, which the
     lower layer does not import."""
     from consultroom.db import Base
@@ -168,19 +185,21 @@ def organisation_model():
     return model
 
 
-def _tables_in(statement):
-    found = set()
+def _tables_in(statement: ClauseElement) -> set[Table]:
+    found: set[Table] = set()
     for element in iterate(statement):
         if isinstance(element, Table):
             found.add(element)
     return found
 
 
-def _console_criteria(state):
+def _console_criteria(state: ORMExecuteState) -> tuple[LoaderCriteriaOption, ...]:
     """No organisation in scope: only rows of no organisation, and only of
     the models that have such rows."""
     scoped = _scoped_tables()
-    touched = _tables_in(state.statement) & scoped.keys()
+    # A SELECT, UPDATE or DELETE: a clause element, which the ORM's state
+    # types only as Executable.
+    touched = _tables_in(cast(ClauseElement, state.statement)) & scoped.keys()
     refused = sorted(table.name for table in touched if not scoped[table])
     if refused:
         raise UnscopedQuery(
@@ -194,7 +213,7 @@ def _console_criteria(state):
     )
 
 
-def _organisation_criteria(organisation_id):
+def _organisation_criteria(organisation_id: int) -> tuple[LoaderCriteriaOption, ...]:
     return (
         with_loader_criteria(
             OrganisationScoped,
@@ -208,7 +227,7 @@ def _organisation_criteria(organisation_id):
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _keep_to_scope(state):
+def _keep_to_scope(state: ORMExecuteState) -> None:
     if not in_scope(state.session):
         return
     if not (state.is_select or state.is_update or state.is_delete):
@@ -217,7 +236,7 @@ def _keep_to_scope(state):
         # Refreshing a row the session holds; relationships of rows read in
         # scope carry the criteria of the statement that read them.
         return
-    scope = state.session.info[SCOPE]
+    scope: _Scope = state.session.info[SCOPE]
     if scope.resolving:
         return  # finding the organisation by its subdomain
     organisation_id = scope.organisation_id()
