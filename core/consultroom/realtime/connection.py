@@ -1,11 +1,16 @@
 """One websocket: reading with limits, writing, heartbeat, flood control,
 bus subscriptions and short transactions.
 
-Four greenlets per socket: the reader (socket → inbox, with the size limit
-and the flood throttle), the writer (outbox → socket; the only one that
-writes), the heartbeat, and the handler (the view's own greenlet), which
-takes socket messages and bus messages from one inbox in order, so that a
-role's state never sees two messages at once.
+Two greenlets per socket: the reader (socket → inbox, with the size limit
+and the flood throttle) and the handler (the view's own greenlet), which
+takes socket messages, bus messages and the heartbeat's requests from one
+inbox in order, so that a role's state never sees two messages at once, and
+is the only one that writes to the socket: what another greenlet sends or
+closes goes through the inbox.
+
+No socket has a timer of its own: one heartbeat greenlet per process
+(``Heartbeat``) pings the sockets, closes idle ones and refuses those that
+said no hello in time. An idle socket costs nothing until then.
 
 Which roles and message types exist is not known here: features register
 them at the door (consultroom.realtime.door); the connection applies the
@@ -19,8 +24,7 @@ import time
 from dataclasses import dataclass
 
 import gevent
-from gevent.event import Event
-from gevent.queue import Empty, Queue
+from gevent.queue import SimpleQueue
 from sqlalchemy.exc import OperationalError
 from transaction.interfaces import NoTransaction
 
@@ -35,7 +39,8 @@ log = logging.getLogger(__name__)
 
 HELLO_SECONDS = 10
 MAX_DROPPED = 200  # consecutive throttled messages before the socket is closed
-MAX_OUTBOX = 500  # messages queued for a client that does not read
+MAX_INBOX = 500  # bus messages queued for a socket that does not keep up
+LINGER_SECONDS = 2  # after the server's close frame, for the client to stop sending
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_KICKED = 4403
@@ -78,6 +83,12 @@ class Refused(Exception):
         self.message = message
 
 
+# What the inbox carries besides socket and bus messages: requests of other
+# greenlets to the handler, the only one that writes.
+SEND, CLOSE, PING, NO_HELLO, GONE = "send", "close", "ping", "no_hello", "gone"
+PING_TEXT = '{"type":"ping"}'
+
+
 class Connection:
     def __init__(self, ws, request, limits):
         self.ws = ws
@@ -88,12 +99,14 @@ class Connection:
         self.organisation_id = request.organisation.id
         self.peer = secrets.token_hex(12)
         self.role = None  # the role object, once the hello was accepted
-        self.inbox = Queue()
-        self.outbox = Queue()
-        self.done = Event()
-        self.closing = False
+        self.inbox = SimpleQueue()
+        self.handler = None  # the greenlet that serves the socket and writes to it
+        self.closing = False  # a close was asked for: nothing more is sent
+        self.finished = False  # the socket is closed
+        self.lingering = None  # the raw socket once the server closed: the client may still send
         self.channels = set()
-        self.last_received = time.monotonic()
+        self.opened = self.last_received = self.last_ping = time.monotonic()
+        self.heard = False  # any message came (the hello's deadline is met)
         self.bucket = TokenBucket(limits.rate, limits.burst)
         self.dropped = 0
         self.last_flood_error = 0.0
@@ -108,11 +121,10 @@ class Connection:
         is encoded once and the same text written to each."""
         if self.closing:
             return
-        if self.outbox.qsize() > MAX_OUTBOX:
-            log.info("realtime: closing a socket that does not read")
-            self.close(CLOSE_IDLE)
-            return
-        self.outbox.put(text)
+        if gevent.getcurrent() is self.handler:
+            self._write(text)
+        else:
+            self.inbox.put((SEND, text))
 
     def error(self, code, message):
         self.send(
@@ -120,22 +132,34 @@ class Connection:
         )
 
     def close(self, code=1000, reason=""):
-        if not self.closing:
-            self.closing = True
-            self.outbox.put((code, reason))
+        if self.closing:
+            return
+        self.closing = True
+        if gevent.getcurrent() is self.handler:
+            self._close_now(code, reason)
+        else:
+            self.inbox.put((CLOSE, (code, reason)))
 
-    def _writer(self):
+    def _write(self, text):
         try:
-            while True:
-                item = self.outbox.get()
-                if isinstance(item, tuple):
-                    frames.close(self.ws, *item)
-                    return
-                self.ws.send(item)
+            self.ws.send(text)
         except Exception:
             log.debug("realtime: write failed", exc_info=True)
-        finally:
-            self.done.set()
+            self.closing = self.finished = True
+
+    def _close_now(self, code, reason):
+        socket = self.ws.handler.socket  # close() lets go of it
+        frames.close(self.ws, code, reason)
+        self.finished = True
+        self.lingering = socket
+
+    def _linger(self):
+        """Read and drop what the client still sends after the server's close
+        frame, until it closes too (or for LINGER_SECONDS): closing a socket
+        with unread data resets the connection under a client still writing."""
+        with gevent.Timeout(LINGER_SECONDS, False):
+            while self.lingering.recv(frames.CHUNK):
+                pass
 
     # -- input --------------------------------------------------------------
 
@@ -147,6 +171,7 @@ class Connection:
                 if message is None:
                     return
                 self.last_received = time.monotonic()
+                self.heard = True
                 if not self._admit_by_rate():
                     continue
                 if message is frames.TOO_LARGE:
@@ -154,7 +179,7 @@ class Connection:
                 else:
                     self.inbox.put(("socket", message))
         finally:
-            self.done.set()
+            self.inbox.put((GONE, None))
 
     def _admit_by_rate(self):
         if self.bucket.take():
@@ -168,21 +193,21 @@ class Connection:
             self.error("rate_limited", _("Too many messages: slow down."))
         return False
 
-    def _heartbeat(self):
-        while not self.done.is_set():
-            gevent.sleep(self.limits.ping_seconds)
-            if time.monotonic() - self.last_received > self.limits.idle_seconds:
-                self.close(CLOSE_IDLE)
-                return
-            self.send({"type": "ping"})
-
-    def next_socket_message(self, timeout):
-        """The next raw socket message (for the hello), or None."""
-        try:
-            source, message = self.inbox.get(timeout=timeout)
-        except Empty:
-            return None
-        return message if source == "socket" else None
+    def beat(self, now):
+        """The heartbeat's visit (in its greenlet): refuse a socket that
+        said nothing within the hello's time, close an idle one, ping one
+        whose ping is due."""
+        if self.closing:
+            return
+        if self.role is None:
+            if not self.heard and now - self.opened > HELLO_SECONDS:
+                self.heard = True  # asked once
+                self.inbox.put((NO_HELLO, None))
+        elif now - self.last_received > self.limits.idle_seconds:
+            self.close(CLOSE_IDLE)
+        elif now - self.last_ping >= self.limits.ping_seconds:
+            self.last_ping = now
+            self.inbox.put((PING, None))
 
     # -- bus ----------------------------------------------------------------
 
@@ -198,8 +223,13 @@ class Connection:
 
     def _from_bus(self, message):
         # Runs in the bus's thread: only queue.
-        if isinstance(message, dict):
-            self.inbox.put(("bus", message))
+        if not isinstance(message, dict) or self.closing:
+            return
+        if self.inbox.qsize() > MAX_INBOX:
+            log.info("realtime: closing a socket that does not keep up")
+            self.close(CLOSE_IDLE)
+            return
+        self.inbox.put(("bus", message))
 
     def resync(self):
         """The bus reconnected: what this socket shows is loaded again
@@ -238,11 +268,10 @@ class Connection:
         """Run until the socket closes. ``authenticate(connection, hello)``
         returns the role object (see consultroom.realtime.door) or raises
         Refused."""
-        greenlets = [
-            gevent.spawn(self._writer),
-            gevent.spawn(self._reader),
-            gevent.spawn(self._heartbeat),
-        ]
+        self.handler = gevent.getcurrent()
+        reader = gevent.spawn(self._reader)
+        beating = heartbeat(self.registry)
+        beating.connections.add(self)
         role = None
         try:
             role = self.role = self._hello(authenticate)
@@ -251,18 +280,40 @@ class Connection:
                 self.subscribe(peer_channel(self.peer))
                 self._handle(role)
         finally:
+            beating.connections.discard(self)
             self.registry["realtime_connections"].discard(self)
             for channel in list(self.channels):
                 self.unsubscribe(channel)
             if role is not None:
                 self._safely(role.stop)
             self.close()
-            self.done.wait(timeout=2)
-            gevent.killall(greenlets, timeout=2)
+            reader.kill()
+            if self.lingering:
+                self._linger()
+
+    def _next(self):
+        """The next inbox item for the handler; what only the handler does
+        (writing for others, pings, closing) is done here, and None is
+        returned for it."""
+        kind, payload = self.inbox.get()
+        if kind == SEND:
+            self.send_text(payload)
+        elif kind == PING:
+            self.send_text(PING_TEXT)
+        elif kind == CLOSE:
+            self._close_now(*payload)
+        elif kind == GONE:
+            self.closing = self.finished = True
+        else:
+            return kind, payload
+        return None
 
     def _hello(self, authenticate):
-        raw = self.next_socket_message(HELLO_SECONDS)
-        hello = parse(raw) if isinstance(raw, str) else None
+        item = None
+        while item is None and not self.finished:
+            item = self._next()
+        kind, raw = item or (None, None)
+        hello = parse(raw) if kind == "socket" and isinstance(raw, str) else None
         if hello is None or hello.get("type") != "hello":
             return self._refuse(Refused("unauthorized", _("Say hello first.")))
         try:
@@ -284,11 +335,11 @@ class Connection:
         self.close(CLOSE_UNAUTHORISED, refused.code)
 
     def _handle(self, role):
-        while not self.done.is_set():
-            try:
-                source, raw = self.inbox.get(timeout=1)
-            except Empty:
+        while not self.finished:
+            item = self._next()
+            if item is None:
                 continue
+            source, raw = item
             if source == "bus":
                 self._safely(role.on_bus, raw)
             else:
@@ -322,6 +373,36 @@ class Connection:
         except Exception:
             log.exception("realtime: handling a message failed")
             self.error("internal", _("Something went wrong. Please try again."))
+
+
+class Heartbeat:
+    """The one greenlet of a process that visits every open socket (see
+    ``Connection.beat``) once a second, or every half ping when pings are
+    more often (tests)."""
+
+    def __init__(self, limits):
+        self.connections = set()
+        self.period = min(1.0, limits.ping_seconds / 2)
+        self.greenlet = gevent.spawn(self._run)
+
+    def _run(self):
+        while True:
+            gevent.sleep(self.period)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                try:
+                    connection.beat(now)
+                except Exception:
+                    log.exception("realtime: heartbeat failed")
+
+
+def heartbeat(registry):
+    """This process's heartbeat, started with its first socket (in the
+    process that serves it: gunicorn's worker, not its master)."""
+    found = registry.get("realtime_heartbeat")
+    if found is None:
+        found = registry["realtime_heartbeat"] = Heartbeat(registry["realtime_limits"])
+    return found
 
 
 def _abandon(manager):
