@@ -11,7 +11,11 @@ replaced by the configured ones, so that ``route_url`` and
 is, is for ``consultroom.tenancy`` to say.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import urlsplit
 
 from pyramid.httpexceptions import HTTPBadRequest
@@ -20,9 +24,19 @@ from pyramid.tweens import INGRESS
 
 from consultroom.i18n import _
 
-CONSOLE = "console"
-ORGANISATION = "organisation"
-UNKNOWN = "unknown"
+if TYPE_CHECKING:
+    # Pyramid has no type information: these are Any to mypy, named for the reader.
+    from pyramid.config import Configurator
+    from pyramid.registry import Registry
+    from pyramid.response import Response
+
+    from consultroom.db.scope import OrganisationRow
+
+# The kinds of site a Host can name.
+Site = Literal["console", "organisation", "unknown"]
+CONSOLE: Final = "console"
+ORGANISATION: Final = "organisation"
+UNKNOWN: Final = "unknown"
 # The ``site`` route predicate of pages both kinds of site have (logging in
 # and out, the session's own requests).
 BOTH_SITES = (ORGANISATION, CONSOLE)
@@ -32,7 +46,7 @@ BOTH_SITES = (ORGANISATION, CONSOLE)
 _HOST = re.compile(r"(?P<name>[a-z0-9-]+(?:\.[a-z0-9-]+)*)\.?(?::[0-9]{1,5})?", re.IGNORECASE)
 
 
-def subdomain_of(host, base_domain):
+def subdomain_of(host: str, base_domain: str) -> tuple[Site, str | None]:
     """``(site, subdomain)`` for a Host header value; ``UNKNOWN`` for
     anything but the base domain or one label under it."""
     match = _HOST.fullmatch(host)
@@ -47,12 +61,12 @@ def subdomain_of(host, base_domain):
     return UNKNOWN, None
 
 
-def org_url(request, organisation, path="/"):
+def org_url(request: Request, organisation: OrganisationRow, path: str = "/") -> str:
     """An absolute URL on an organisation's own subdomain."""
     return public_base(request.registry.settings, organisation.subdomain) + path
 
 
-def _public_netloc(settings, subdomain=None):
+def _public_netloc(settings: Mapping[str, str], subdomain: str | None = None) -> tuple[str, str]:
     parts = urlsplit(settings.get("consultroom.public_url", "http://localhost:6543"))
     host = settings["consultroom.base_domain"]
     if subdomain:
@@ -60,13 +74,13 @@ def _public_netloc(settings, subdomain=None):
     return parts.scheme, host + (f":{parts.port}" if parts.port else "")
 
 
-def public_base(settings, subdomain=None):
+def public_base(settings: Mapping[str, str], subdomain: str | None = None) -> str:
     """The console's (or a subdomain's) public base URL."""
     scheme, netloc = _public_netloc(settings, subdomain)
     return f"{scheme}://{netloc}"
 
 
-def site_request(registry, subdomain=None):
+def site_request(registry: Registry, subdomain: str | None = None) -> Request:
     """A request for the console or the site at ``subdomain`` where no HTTP
     request is being served: the command line, the worker, mail delivery."""
     request = Request.blank("/", base_url=public_base(registry.settings, subdomain))
@@ -75,12 +89,14 @@ def site_request(registry, subdomain=None):
     return request
 
 
-def host_tween_factory(handler, registry):
+def host_tween_factory(
+    handler: Callable[[Request], Response], registry: Registry
+) -> Callable[[Request], Response]:
     """Refuse a foreign or malformed Host (400) and put the configured Host
     and scheme in its place."""
     settings = registry.settings
 
-    def host_tween(request):
+    def host_tween(request: Request) -> Response:
         site, sub = subdomain_of(
             request.environ.get("HTTP_HOST", ""), settings["consultroom.base_domain"]
         )
@@ -98,6 +114,6 @@ def host_tween_factory(handler, registry):
     return host_tween
 
 
-def includeme(config):
+def includeme(config: Configurator) -> None:
     config.get_settings().setdefault("consultroom.base_domain", "localhost")
     config.add_tween("consultroom.web.sites.host_tween_factory", under=INGRESS)
