@@ -18,13 +18,15 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     "script, args",
     [
         ("signalling_latency.py", ["--idle", "5", "--messages", "20"]),
-        ("sockets_memory.py", ["--sockets", "5"]),
+        ("sockets_memory.py", ["--sockets", "5", "--hold", "0.5", "--workers", "2"]),
+        ("join_storm.py", ["--clients", "5", "--seconds", "0.5", "--staff", "2", "--workers", "2"]),
         (
             "waiting_fanout.py",
             ["--waiting", "20", "--watchers", "5", "--staff", "2", "--arrivals", "2"],
         ),
         ("request_cost.py", ["--seconds", "0.2", "--rounds", "1", "--clients", "2"]),
         ("audit_trail.py", ["--entries", "300", "--rounds", "1", "--requests", "1"]),
+        ("data_growth.py", ["--clients", "30", "--rounds", "1", "--requests", "1"]),
     ],
 )
 def test_benchmark_runs(script, args):
