@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,12 +44,32 @@ def rss_kb(pid):
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def children(pid):
+    """The child processes of ``pid`` (gunicorn's workers)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def spread(values, unit="", digits=2):
+    """``min … median … max`` of a measurement repeated over the rounds."""
+    return (
+        f"min {min(values):.{digits}f}{unit} median {statistics.median(values):.{digits}f}{unit}"
+        f" max {max(values):.{digits}f}{unit}"
+    )
+
+
 class Socket:
     """A websocket client speaking JSON."""
 
     def __init__(self, url, host=None, origin=None, cookie=None, timeout=30):
+        # websocket-client's UTF-8 check is pure Python: it would be measured, not the server.
         self.ws = websocket.create_connection(
-            url, host=host, origin=origin, cookie=cookie, timeout=timeout, enable_multithread=True
+            url,
+            host=host,
+            origin=origin,
+            cookie=cookie,
+            timeout=timeout,
+            enable_multithread=True,
+            skip_utf8_validation=True,
         )
 
     def send(self, message):
@@ -73,10 +94,13 @@ class Socket:
 class Crowd:
     """``count`` sockets from ``open_socket()``, opened ``concurrency`` at a
     time, each read by a greenlet that answers the server's pings and hands
-    every other message to ``on_message(index, message, perf_counter time)``."""
+    every other message to ``on_message(index, message, perf_counter time)``.
+    ``dropped`` holds the indexes of the sockets the server closed."""
 
     def __init__(self, open_socket, count, on_message=None, concurrency=50):
         self.on_message = on_message or (lambda index, message, when: None)
+        self.dropped = set()
+        self.closing = False
         self.sockets = gevent.pool.Pool(concurrency).map(lambda _: open_socket(), range(count))
         self.readers = [gevent.spawn(self._read, i, s) for i, s in enumerate(self.sockets)]
 
@@ -85,6 +109,8 @@ class Crowd:
             try:
                 message = sock.receive()
             except (websocket.WebSocketException, OSError, ValueError):
+                if not self.closing:
+                    self.dropped.add(index)
                 return
             if message.get("type") == "ping":
                 sock.send({"type": "pong"})
@@ -92,6 +118,7 @@ class Crowd:
                 self.on_message(index, message, time.perf_counter())
 
     def close(self):
+        self.closing = True
         gevent.killall(self.readers)
         for sock in self.sockets:
             sock.close()
@@ -122,12 +149,16 @@ class BaselineServer:
 
 
 class AppServer:
-    """The application (``pserve`` with the gevent-websocket runner) on a
-    fresh SQLite database, or a fresh database on the PostgreSQL server at
-    ``db`` (``postgresql+psycopg://root@/postgres?host=/var/run/postgresql``),
-    with one organisation "bench"; ``settings`` are added to the ini file."""
+    """The application (``pserve`` with the gevent-websocket runner, or with
+    ``runner="gunicorn"`` gunicorn with gevent-websocket's worker and
+    ``workers`` workers, as production.ini says) on a fresh SQLite database,
+    or a fresh database on the PostgreSQL server at ``db``
+    (``postgresql+psycopg://root@/postgres?host=/var/run/postgresql``), with
+    one organisation "bench"; ``settings`` are added to the ini file."""
 
-    def __init__(self, db=None, **settings):
+    def __init__(self, db=None, runner="pserve", workers=1, **settings):
+        self.runner = runner
+        self.workers = workers
         self.tmp = Path(tempfile.mkdtemp(prefix="consultroom-bench-"))
         self.db_url, self._drop = self._database(db)
         self.settings = {
@@ -142,12 +173,16 @@ class AppServer:
             "realtime.burst": "100000",
             **settings,
         }
+        if self.settings.get("realtime.bus") == "redis":
+            # As in production.ini: Redis counts the rate limits too (per run:
+            # failures of other runs from 127.0.0.1 must not lock this one out).
+            self.settings.setdefault("redis.url", "redis://127.0.0.1:6379/0")
+            self.settings.setdefault("ratelimit.prefix", f"bench:{secrets.token_hex(4)}:")
         self._migrate()
         self._starts = itertools.count()
         self.processes = []
         self.ports = []
         self.start_process()
-        self.port = self.ports[0]
 
     def _database(self, server):
         from consultroom.testing import scratch_database
@@ -183,15 +218,64 @@ class AppServer:
         ini = self.tmp / f"app-{port}.ini"
         ini.write_text("\n".join(lines) + "\n")
         log = (self.tmp / f"app-{port}.log").open("w")
-        process = subprocess.Popen([BIN / "pserve", str(ini)], stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(self._command(ini, port), stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(port, process)
+        self._wait_for_workers(port, process)
         self.processes.append(process)
         self.ports.append(port)
         return port
 
+    def _command(self, ini, port):
+        if self.runner == "pserve":
+            return [BIN / "pserve", str(ini)]
+        # Each worker says when it has loaded the application.
+        hooks = self.tmp / f"gunicorn-{port}.py"
+        hooks.write_text(
+            "def post_worker_init(worker):\n"
+            f"    open(f'{self.tmp}/ready-{port}-{{worker.pid}}', 'w').close()\n"
+        )
+        return [
+            BIN / "gunicorn",
+            "--config",
+            str(hooks),
+            "--paste",
+            str(ini),
+            "--worker-class",
+            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            "--workers",
+            str(self.workers),
+            # gevent workers serve 1,000 connections each unless told otherwise.
+            "--worker-connections",
+            "10000",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ]
+
+    def _wait_for_workers(self, port, process, timeout=120):
+        """Until every gunicorn worker has loaded the application."""
+        deadline = time.monotonic() + timeout
+        while self.runner == "gunicorn":
+            ready = {int(p.name.rsplit("-", 1)[1]) for p in self.tmp.glob(f"ready-{port}-*")}
+            if ready >= set(children(process.pid)) and len(ready) >= self.workers:
+                return
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn's workers did not start")
+            time.sleep(0.1)
+
+    @property
+    def port(self):
+        return self.ports[0]
+
     @property
     def pid(self):
         return self.processes[0].pid
+
+    def serving_pids(self):
+        """The processes that serve the sockets: pserve, or gunicorn's workers."""
+        pids = [p.pid for p in self.processes]
+        if self.runner == "pserve":
+            return pids
+        return [child for pid in pids for child in children(pid)]
 
     # -- people ---------------------------------------------------------
 
@@ -304,9 +388,14 @@ class AppServer:
             {"type": "hello", "role": "client", "token": appointment.token}, port=port
         )
 
-    def stop(self):
+    def stop_processes(self):
         for process in self.processes:
             stop_process(process)
+        self.processes.clear()
+        self.ports.clear()
+
+    def stop(self):
+        self.stop_processes()
         self.db.close()
         self.engine.dispose()
         self._drop()

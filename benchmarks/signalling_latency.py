@@ -3,17 +3,23 @@
 A practitioner and a client in a consultation room: the practitioner's
 socket sends ICE candidates (``signal`` messages) to the client's, one at a
 time, and the time until the client's socket has it is measured (both
-sockets are in this process: one clock). The baseline, measured in the same
-run, is a plain gevent-websocket echo server (no application) with the same
-number of idle sockets: its round trip client -> server -> client is the
-same path as a relay from one client through the server to another.
+sockets are in this process: one clock). Two pairs are measured: both peers
+on the same application process, and the client on a second process (the
+signal crosses the Redis bus). The baseline is a plain gevent-websocket echo
+server (no application) with the same number of idle sockets: its round
+trip client -> server -> client is the same path as a relay from one client
+through the server to another.
 
-Both servers run in their own process (the application with its real server
-runner, ``pserve`` and the gevent-websocket worker, on a fresh SQLite
-database or, with ``--db``, a fresh database on that PostgreSQL server).
+The application runs as in production: gunicorn with gevent-websocket's
+worker (or ``--runner pserve``), the Redis bus, on a fresh SQLite database
+or, with ``--db``, a fresh database on that PostgreSQL server; two
+processes of one worker each, ``--idle`` idle staff sockets on each. Baseline
+and the two pairs take turns ``--rounds`` times; printed are min/median/max
+of each round's p50 and p99, and the ratio of the medians to the baseline's.
 
     .venv-test/bin/python benchmarks/signalling_latency.py [--idle 1000] [--messages 2000]
-        [--db postgresql+psycopg://root@127.0.0.1:5432/postgres] [--bus memory|redis]
+        [--rounds 3] [--db postgresql+psycopg://root@127.0.0.1:5432/postgres]
+        [--bus redis|memory] [--runner gunicorn|pserve]
 """
 
 from gevent import monkey
@@ -21,6 +27,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import statistics  # noqa: E402
 import time  # noqa: E402
 
 from realtime_support import (  # noqa: E402
@@ -30,6 +37,7 @@ from realtime_support import (  # noqa: E402
     call_in,
     percentile,
     raise_open_files_limit,
+    spread,
     waiting_visit,
 )
 
@@ -53,65 +61,84 @@ def timed(send, receive, count):
     return times
 
 
-def baseline(idle, messages):
-    server = BaselineServer()
-    try:
-        crowd = Crowd(lambda: server.socket("/echo"), idle)
-        sock = server.socket("/echo")
-        times = timed(
-            lambda: sock.send({"type": "signal", "data": CANDIDATE}), sock.receive, messages
-        )
-        sock.close()
-        crowd.close()
-        return times
-    finally:
-        server.stop()
+def echo(server):
+    """The baseline's measurement: one echo socket's round trips."""
+    sock = server.socket("/echo")
+    message = {"type": "signal", "data": CANDIDATE}
+    return lambda count: timed(lambda: sock.send(message), sock.receive, count)
 
 
-def relay(idle, messages, db, bus):
-    app = AppServer(db=db, **{"realtime.bus": bus})
-    try:
-        practitioner = app.staff()
-        cookie = app.log_in(practitioner)
-        crowd = Crowd(lambda: app.staff_socket(cookie)[0], idle)
-        staff_sock, _ = app.staff_socket(cookie)
-        client_sock, _ = app.client_socket(app.appointment(practitioner=practitioner))
-        visit = waiting_visit(client_sock)
-        _, client_peer = call_in(staff_sock, client_sock, visit)
-        signal = {"type": "signal", "to": client_peer, "data": {"candidate": CANDIDATE}}
-        times = timed(
-            lambda: staff_sock.send(signal),
-            lambda: client_sock.receive_until(lambda m: m["type"] == "signal"),
-            messages,
-        )
-        staff_sock.close()
-        client_sock.close()
-        crowd.close()
-        return times
-    finally:
-        app.stop()
+def relay(app, staff_port, client_port):
+    """A room with the practitioner on ``staff_port`` and the client on
+    ``client_port``: the relay's measurement."""
+    practitioner = app.staff()
+    staff_sock, _ = app.staff_socket(app.log_in(practitioner, staff_port), staff_port)
+    appointment = app.appointment(practitioner=practitioner)
+    client_sock, _ = app.client_socket(appointment, client_port)
+    visit = waiting_visit(client_sock)
+    _, client_peer = call_in(staff_sock, client_sock, visit)
+    signal = {"type": "signal", "to": client_peer, "data": {"candidate": CANDIDATE}}
+    return lambda count: timed(
+        lambda: staff_sock.send(signal),
+        lambda: client_sock.receive_until(lambda m: m["type"] == "signal"),
+        count,
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--idle", type=int, default=1000, help="idle sockets connected")
-    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--idle", type=int, default=1000, help="idle sockets per process")
+    parser.add_argument("--messages", type=int, default=2000, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", help="a PostgreSQL server URL (default: SQLite)")
-    parser.add_argument("--bus", default="memory", choices=["memory", "redis"])
+    parser.add_argument("--bus", default="redis", choices=["memory", "redis"])
+    parser.add_argument("--runner", default="gunicorn", choices=["gunicorn", "pserve"])
     args = parser.parse_args(argv)
     raise_open_files_limit()
-    base = baseline(args.idle, args.messages)
-    real = relay(args.idle, args.messages, args.db, args.bus)
+
+    baseline = BaselineServer()
+    app = AppServer(db=args.db, runner=args.runner, **{"realtime.bus": args.bus})
+    crowds = []
+    try:
+        crowds.append(Crowd(lambda: baseline.socket("/echo"), args.idle))
+        measure = {"plain websocket echo (baseline)": echo(baseline)}
+        first = app.port
+        second = app.start_process() if args.bus == "redis" else first
+        cookie = app.log_in(app.staff(name="Idle"))
+        for port in dict.fromkeys((first, second)):
+            crowds.append(Crowd(lambda port=port: app.staff_socket(cookie, port)[0], args.idle))
+        measure["relay, peers on one process"] = relay(app, first, first)
+        if second != first:
+            measure["relay, peers on two processes"] = relay(app, first, second)
+        results = {name: [] for name in measure}
+        for _ in range(args.rounds):
+            for name, run in measure.items():
+                times = run(args.messages)
+                results[name].append((percentile(times, 50), percentile(times, 99)))
+    finally:
+        for crowd in crowds:
+            crowd.close()
+        app.stop()
+        baseline.stop()
+
     print(
-        f"idle sockets: {args.idle}, messages: {args.messages}, bus: {args.bus},"
+        f"idle sockets: {args.idle} per process, {args.rounds} rounds of {args.messages}"
+        f" messages, bus: {args.bus}, runner: {args.runner},"
         f" database: {'PostgreSQL' if args.db else 'SQLite'}"
     )
-    for p in (50, 99):
-        b, r = percentile(base, p), percentile(real, p)
-        print(
-            f"p{p}: plain websocket echo (baseline) {b:7.3f} ms   signalling relay {r:7.3f} ms"
-            f"   ratio {r / b:.2f}"
+    base = None
+    for name, rounds in results.items():
+        p50 = statistics.median(r[0] for r in rounds)
+        p99 = statistics.median(r[1] for r in rounds)
+        line = (
+            f"{name:34} p50 {spread([r[0] for r in rounds], ' ms', 3)}"
+            f" | p99 {spread([r[1] for r in rounds], ' ms', 3)}"
         )
+        if base is None:
+            base = (p50, p99)
+        else:
+            line += f" | ratio p50 {p50 / base[0]:.2f} p99 {p99 / base[1]:.2f}"
+        print(line)
 
 
 if __name__ == "__main__":
