@@ -1,7 +1,7 @@
 """Pages that must not grow with the number of clients (issue 11): the
 appointments list, the new-appointment form, the client search page and the
-client search API, with ``--small`` clients (the baseline) and with
-``--clients`` (the subject).
+client search API (and the API's first page of clients, unsearched), with
+``--small`` clients (the baseline) and with ``--clients`` (the subject).
 
 Two applications (``pserve`` with the gevent-websocket runner, as in
 production), each on its own fresh database (SQLite, or with ``--db`` a
@@ -51,6 +51,7 @@ PAGES = {
     "new appointment": "/appointments/new",
     "client search page": f"/clients?q={SEARCH}",
     "client search API": f"/api/v1/clients?q={SEARCH}",
+    "client list API": "/api/v1/clients",
 }
 
 
