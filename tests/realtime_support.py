@@ -68,6 +68,8 @@ turn.urls = turn:turn.consultroom.test:3478 turns:turn.consultroom.test:5349
 stun.urls = stun:turn.consultroom.test:3478
 turn.secret = {turn_secret}
 turn.ttl_seconds = 600
+# The tests change organisations' settings behind the server's back.
+cache.seconds = 0
 {extra}
 
 [server:main]

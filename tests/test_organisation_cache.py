@@ -116,6 +116,17 @@ def test_other_processes_are_told_and_tell(app_settings, _app_dbmaker, org):
     assert len(organisations) == 1
 
 
+def test_after_a_redis_reconnect_the_caches_are_emptied(app_settings, _app_dbmaker, org):
+    config = make_config(app_settings, plugins=PluginRegistry.discover(), dbmaker=_app_dbmaker)
+    other = config.make_wsgi_app()
+    organisations = other.registry[ORGANISATIONS_CACHE]
+    organisations.put("acme", {"id": org.id})
+    # What the Redis bus calls once it is connected again.
+    for callback in message_bus(other.registry)._reconnect_callbacks:
+        callback()
+    assert len(organisations) == 0
+
+
 def test_entries_expire_and_the_cache_is_bounded(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])

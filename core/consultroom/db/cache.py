@@ -24,7 +24,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Table, event
@@ -42,6 +42,12 @@ class RowCache(Generic[V]):
     """A bounded, time-limited mapping emptied when ``tables`` change; ``V``
     is the type of what it holds."""
 
+    @classmethod
+    def configured(cls, settings: Mapping[str, Any], tables: Iterable[str]) -> "RowCache[V]":
+        """A cache whose entries live ``cache.seconds`` (the setting; 60 by
+        default, 0 turns caching off)."""
+        return cls(tables, ttl=float(settings.get("cache.seconds", 60)))
+
     def __init__(self, tables: Iterable[str], ttl: float = 60.0, size: int = 1024) -> None:
         self.tables = frozenset(tables)
         self.ttl = ttl
@@ -53,7 +59,7 @@ class RowCache(Generic[V]):
     def get(self, key: Hashable, default: V | None = None) -> V | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry[0] > self.ttl:
+            if entry is None or time.monotonic() - entry[0] >= self.ttl:
                 return default
             self._entries.move_to_end(key)
             return entry[1]

@@ -150,7 +150,9 @@ def _refuse_global_callbacks(config: Configurator) -> None:
 
 
 def includeme(config: Configurator) -> None:
-    config.registry[CACHE] = RowCache({PluginEnablement.__tablename__})
+    config.registry[CACHE] = RowCache.configured(
+        config.get_settings(), {PluginEnablement.__tablename__}
+    )
     config.add_route_predicate("plugin", PluginEnabledPredicate)
     config.add_request_method(enabled_plugin_ids, "enabled_plugin_ids", reify=True)
     config.add_request_method(tenant_hooks, "hooks", reify=True)

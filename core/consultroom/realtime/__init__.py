@@ -52,8 +52,13 @@ def publish_after_commit(request, channel, message):
     after_commit(request, message_bus(request.registry).publish, channel, message)
 
 
-def _resync_all(registry):
+def _after_reconnect(registry):
+    """What was published while Redis was away is lost: every socket
+    resyncs, and the caches are emptied (their change messages may be among
+    the lost)."""
+
     def resync():
+        cache.tables_changed(cache.cached_tables(), notify=False)
         for connection in list(registry["realtime_connections"]):
             connection.resync()
 
@@ -62,13 +67,11 @@ def _resync_all(registry):
 
 class _CacheRelay:
     """Tells the other processes which cached tables changed here, and
-    empties this process's caches when they say so (or when Redis was
-    away, and their messages with it)."""
+    empties this process's caches when they say so."""
 
     def __init__(self, bus):
         self.bus = bus
         bus.subscribe(CACHE_CHANNEL, self.received)
-        bus.on_reconnect(lambda: cache.tables_changed(cache.cached_tables(), notify=False))
         cache.connect_other_processes(self.publish)
 
     def publish(self, tables):
@@ -82,7 +85,7 @@ def _set_up_bus(registry, settings):
     if registry.queryUtility(IMessageBus) is None:
         registry.registerUtility(make_bus(settings), IMessageBus)
     bus = message_bus(registry)
-    bus.on_reconnect(_resync_all(registry))
+    bus.on_reconnect(_after_reconnect(registry))
     registry["realtime_cache_relay"] = _CacheRelay(bus)
 
 

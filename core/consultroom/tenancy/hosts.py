@@ -87,7 +87,9 @@ class SitePredicate:
 
 
 def includeme(config):
-    config.registry[CACHE] = RowCache({Organisation.__tablename__})
+    config.registry[CACHE] = RowCache.configured(
+        config.get_settings(), {Organisation.__tablename__}
+    )
     config.add_request_method(_site, "site_and_organisation", reify=True)
     config.add_request_method(site, "site", reify=True)
     config.add_request_method(organisation, "organisation", reify=True)
