@@ -516,6 +516,6 @@ def test_a_login_rehashes_a_password_hashed_with_other_parameters(
     user = make_user(make_organisation("acme"), password=None)
     user.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(PASSWORD)
     dbsession.flush()
-    login(webtest("acme"), user)
+    login(webtest("acme"), user, password=PASSWORD)
     dbsession.refresh(user)
     assert extract_parameters(user.password_hash) == profiles.CHEAPEST

@@ -11,7 +11,10 @@ test suite gets these fixtures by installing ``consultroom[test]``:
 ``make_organisation``, ``make_user``   factories (passwords hashed with
                     argon2's cheapest parameters, as the test app is set up)
 ``enable_plugin``   ``enable_plugin(org, "myplugin", enabled=True)``
-``login``           ``login(testapp, user)``: log in through the login form
+``login``           ``login(testapp, user)``: ``testapp`` is logged in as
+                    ``user`` (a session as a login makes it, without the
+                    form's password check); ``login(testapp, user,
+                    password=...)`` logs in through the login form
 ``smtp``            a real SMTP server on loopback; ``smtp.messages``
 ``swap_service``    ``swap_service(IOutbox, fake)``: the app uses ``fake``
                     for that service until the test ends
@@ -51,17 +54,20 @@ from sqlalchemy.orm import Session, sessionmaker
 import consultroom
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import Argon2Hasher
+from consultroom.accounts.security import logged_in_session
 from consultroom.app import make_config
-from consultroom.db import cache, make_engine, make_session_factory, migrate
+from consultroom.db import cache, make_engine, make_session_factory, migrate, utcnow
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
+from consultroom.sessions.models import StoredSession
+from consultroom.sessions.store import COOKIE, hash_id, idle_timeout, max_age
 from consultroom.tenancy.models import Organisation
 
 if TYPE_CHECKING:
     # No type information in these: Any to mypy, named for the reader.
     from aiosmtpd.smtp import Envelope
     from pyramid.router import Router
-    from webtest import TestApp, TestResponse
+    from webtest import TestApp
     from zope.interface.interface import InterfaceClass
 
     from consultroom.plugins.models import PluginEnablement
@@ -134,8 +140,9 @@ class SwapService(Protocol):
 
 
 class Login(Protocol):
-    def __call__(self, testapp: TestApp, user: User, password: str = PASSWORD) -> TestResponse:
-        """Log ``user`` in through ``testapp``'s login form."""
+    def __call__(self, testapp: TestApp, user: User, password: str | None = None) -> None:
+        """Log ``user`` in on ``testapp``: through the login form when a
+        ``password`` is given, else by storing the session a login makes."""
         ...
 
 
@@ -427,13 +434,38 @@ def swap_service(app: Router) -> Iterator[SwapService]:
 
 
 @pytest.fixture
-def login() -> Login:
-    def do(testapp: TestApp, user: User, password: str = PASSWORD) -> TestResponse:
+def login(app: Router, dbsession: Session) -> Login:
+    def through_form(testapp: TestApp, user: User, password: str) -> None:
         form = testapp.get("/login").forms[0]
         form["email"] = user.email
         form["password"] = password
         response = form.submit()
         assert response.status_int == 303, response.text  # a test fixture  # nosec B101
-        return response
+
+    def do(testapp: TestApp, user: User, password: str | None = None) -> None:
+        if password is not None:
+            return through_form(testapp, user, password)
+        # Argon2 and the login page cost more than most tests that log in.
+        session_id = secrets.token_urlsafe(32)
+        settings = app.registry.settings
+        organisation = dbsession.get(Organisation, user.organisation_id or 0)
+        now = utcnow()
+        dbsession.add(
+            StoredSession(
+                id_hash=hash_id(session_id),
+                organisation_id=user.organisation_id,
+                user_id=user.id,
+                data=logged_in_session(user),
+                created_at=now,
+                last_seen=now,
+                expires_at=now + min(idle_timeout(settings, organisation), max_age(settings)),
+            )
+        )
+        dbsession.flush()
+        testapp.set_cookie(COOKIE, session_id)
+        for cookie in testapp.cookiejar:  # unquoted, as the app's Set-Cookie leaves it
+            if cookie.name == COOKIE:
+                cookie.value = session_id
+        return None
 
     return do

@@ -60,12 +60,19 @@ def log_in(request, user):
     """Start a fresh session for ``user``: a new session id (the old one's
     row is deleted, so a cookie planted before login is worthless) and a new
     CSRF token."""
-    language = user.language
+    data = logged_in_session(user)  # read before the old session's row goes
     request.session.invalidate()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_GENERATION] = user.session_generation
-    request.session["language"] = language
+    request.session.update(data)
     new_csrf_token(request)
+
+
+def logged_in_session(user: User) -> dict[str, object]:
+    """What a session holds once ``user`` has logged in."""
+    return {
+        SESSION_USER: user.id,
+        SESSION_GENERATION: user.session_generation,
+        "language": user.language,
+    }
 
 
 def log_out(request):

@@ -21,7 +21,9 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pyramid.interfaces import ISession
 from sqlalchemy import delete, insert, update
@@ -44,7 +46,7 @@ _ANONYMOUS_ID = re.compile(r"a\.([0-9]{1,11})\.[A-Za-z0-9_-]{43}")
 _CLEAR = object()
 
 
-def hash_id(session_id):
+def hash_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
@@ -71,7 +73,7 @@ def _anonymous_csrf_token(request, anonymous_id):
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def idle_timeout(settings, organisation):
+def idle_timeout(settings: Mapping[str, Any], organisation: Any) -> timedelta:
     if organisation is not None:
         minutes = organisation.options["session_idle_minutes"]
     else:
@@ -79,7 +81,7 @@ def idle_timeout(settings, organisation):
     return timedelta(minutes=minutes)
 
 
-def max_age(settings):
+def max_age(settings: Mapping[str, Any]) -> timedelta:
     return timedelta(hours=int(settings.get("session.max_hours", 12)))
 
 
