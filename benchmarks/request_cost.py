@@ -28,27 +28,45 @@ from concurrent.futures import ProcessPoolExecutor
 
 from consultroom.testing import free_port, stop_process, wait_for_port
 
+from figures import figure
 from realtime_support import BIN, HERE, AppServer, percentile
 
 APPOINTMENTS = 50
+BASELINE = "bare Pyramid hello (baseline)"
+GUNICORN = "bare Pyramid hello on gunicorn"
+LOGIN = "login page (anonymous)"
+API_LIST = "GET /api/v1/appointments (API key)"
+GOALS = {API_LIST: 0.2, LOGIN: 0.4}
 
 
 class HelloServer:
-    """``hello_app.py`` served by pserve with the gevent-websocket runner."""
+    """``hello_app.py`` served by pserve with the gevent-websocket runner or
+    by gunicorn with gevent-websocket's worker (production.ini's choice)."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, runner="pserve"):
         self.port = free_port()
-        ini = tmp / "hello.ini"
+        ini = tmp / f"hello-{runner}.ini"
         ini.write_text(
             "[app:main]\nuse = call:hello_app:main\n\n[server:main]\n"
             "use = egg:consultroom#gevent_websocket\nhost = 127.0.0.1\n"
             f"port = {self.port}\n"
         )
+        command = [BIN / "pserve", str(ini)]
+        if runner == "gunicorn":
+            command = [
+                BIN / "gunicorn",
+                "--paste",
+                str(ini),
+                "--workers",
+                "1",
+                "--worker-class",
+                "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
-        log = (tmp / "hello.log").open("w")
-        self.process = subprocess.Popen(
-            [BIN / "pserve", str(ini)], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        log = (tmp / f"hello-{runner}.log").open("w")
+        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.process)
 
     def stop(self):
@@ -101,8 +119,8 @@ def subjects(app):
         app.appointment(practitioner)
     host = {"Host": app.host()}
     return {
-        "login page (anonymous)": (app.port, "/login", host),
-        "GET /api/v1/appointments (API key)": (
+        LOGIN: (app.port, "/login", host),
+        API_LIST: (
             app.port,
             "/api/v1/appointments",
             {**host, "Authorization": f"Bearer {key}"},
@@ -133,8 +151,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     app = AppServer(db=args.db)
     hello = HelloServer(app.tmp)
+    hello_gunicorn = HelloServer(app.tmp, runner="gunicorn")
     try:
-        measured = {"bare Pyramid hello (baseline)": (hello.port, "/", {})}
+        measured = {
+            BASELINE: (hello.port, "/", {}),
+            GUNICORN: (hello_gunicorn.port, "/", {}),
+        }
         measured.update(subjects(app))
         results = {name: [] for name in measured}
         with ProcessPoolExecutor(args.clients) as pool:
@@ -145,12 +167,26 @@ def main(argv=None):
                     results[name].append(run(pool, args.clients, args.seconds, *target))
     finally:
         hello.stop()
+        hello_gunicorn.stop()
         app.stop()
     print(f"{args.clients} keep-alive clients, {args.rounds} rounds of {args.seconds} s")
     baseline_name, *names = results
     baseline_rps = summary(baseline_name, results[baseline_name])
-    for name in names:
-        summary(name, results[name], baseline_rps)
+    rps = {name: summary(name, results[name], baseline_rps) for name in names}
+    hello_rps = f"bare Pyramid hello on pserve, {baseline_rps:,.0f} req/s"
+    for name, goal in GOALS.items():
+        ratio = rps[name] / baseline_rps
+        measured = f"{ratio:.3f}× ({rps[name]:,.0f} req/s)"
+        figure(name, measured, hello_rps, f"≥ {goal}×", ratio >= goal)
+    # The runner adds nothing: pserve serves the hello as fast as gunicorn.
+    ratio = baseline_rps / rps[GUNICORN]
+    figure(
+        "`pserve` runner (bare hello)",
+        f"{ratio:.2f}× ({baseline_rps:,.0f} req/s)",
+        f"the same hello on gunicorn, {rps[GUNICORN]:,.0f} req/s",
+        "≥ 0.9×",
+        ratio >= 0.9,
+    )
 
 
 if __name__ == "__main__":
