@@ -1,7 +1,8 @@
 """The import contracts of pyproject.toml (import-linter) hold, and they are
 enforced: a copy of the package with one lower-layer module that imports a
-feature breaks the layers, one with a feature that imports another's views
-breaks "pages are leaves"."""
+feature, or a feature that imports a feature above it, breaks the layers;
+one with a feature that imports another's views breaks "pages are
+leaves"."""
 
 import os
 import shutil
@@ -55,6 +56,19 @@ def test_an_import_from_a_lower_layer_into_a_feature_breaks_them(tmp_path):
     assert result.returncode == 1, result.stdout
     assert "consultroom.web is not allowed to import consultroom.clients" in result.stdout
     assert "consultroom.web.scratch -> consultroom.clients.models" in result.stdout
+
+
+def test_a_feature_that_imports_a_higher_feature_breaks_them(tmp_path):
+    # The cycle issue 10 found: the appointments mailing through clientmail.
+    package = copy_of_the_package(tmp_path)
+    (package / "appointments" / "scratch.py").write_text(
+        "from consultroom.clientmail import hooks\n"
+    )
+    result = lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "consultroom.appointments is not allowed to import consultroom.clientmail" in (
+        result.stdout
+    )
 
 
 def test_an_import_of_another_features_views_breaks_them(tmp_path):
