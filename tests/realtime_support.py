@@ -495,8 +495,10 @@ class Socket:
 # -- fixtures and shortcuts ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory):
+    """One live server for the session (per xdist worker): every test makes
+    its own organisation on it, so they do not see each other."""
     here = tmp_path_factory.mktemp("realtime")
     url, drop = database_url(here)
     server = Server(here, url).start()
