@@ -3,7 +3,7 @@
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
@@ -61,11 +61,6 @@ class Person:
 
 class Client(OrganisationScoped, Person, Base):
     __tablename__ = "client"
-    # The API's pages of clients (api.paging): the next page is read from
-    # here, not sorted out of every client of the organisation.
-    __table_args__ = (
-        Index("ix_client_org_name", "organisation_id", "last_name", "initials", "id"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

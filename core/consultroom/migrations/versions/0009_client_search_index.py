@@ -1,6 +1,5 @@
 """client search index: a pg_trgm GIN index on PostgreSQL, an FTS5 trigram
-table kept by triggers on SQLite (consultroom.clients.search); clients in the
-API's page order (consultroom.api.paging)
+table kept by triggers on SQLite (consultroom.clients.search)
 
 Revision ID: 0009
 Revises: 0008
@@ -88,9 +87,6 @@ def _sqlite(bind):
 
 def upgrade():
     bind = op.get_bind()
-    op.create_index(
-        "ix_client_org_name", "client", ["organisation_id", "last_name", "initials", "id"]
-    )
     if bind.dialect.name == "postgresql":
         _postgresql(bind)
     elif bind.dialect.name == "sqlite":
@@ -99,7 +95,6 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
-    op.drop_index("ix_client_org_name", "client")
     if bind.dialect.name == "postgresql":
         # The extension stays: something else in the database may use it.
         bind.execute(text(f"DROP INDEX {INDEX}_text"))
