@@ -117,11 +117,15 @@ class WaitingRoom:
         ]
         self.rounds = Rounds(watchers)
         users = iter(range(watchers))
+        # Every watcher has read its full list (the client parses each, a
+        # few hundred KB) before anything is measured.
+        self.rounds.expect(lambda m: m.get("type") == "waiting_list")
         self.crowd = Crowd(
             lambda: self.app.staff_socket(cookies[next(users) % staff])[0],
             watchers,
             self.rounds.on_message,
         )
+        self.rounds.wait()
         self.clients = []
 
     def _appointment(self):
