@@ -105,17 +105,16 @@ class Crowd:
         self.readers = [gevent.spawn(self._read, i, s) for i, s in enumerate(self.sockets)]
 
     def _read(self, index, sock):
-        while True:
-            try:
+        try:
+            while True:
                 message = sock.receive()
-            except (websocket.WebSocketException, OSError, ValueError):
-                if not self.closing:
-                    self.dropped.add(index)
-                return
-            if message.get("type") == "ping":
-                sock.send({"type": "pong"})
-            else:
-                self.on_message(index, message, time.perf_counter())
+                if message.get("type") == "ping":
+                    sock.send({"type": "pong"})
+                else:
+                    self.on_message(index, message, time.perf_counter())
+        except (websocket.WebSocketException, OSError, ValueError):
+            if not self.closing:
+                self.dropped.add(index)
 
     def close(self):
         self.closing = True

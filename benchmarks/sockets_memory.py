@@ -28,6 +28,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import gevent  # noqa: E402
+import websocket  # noqa: E402
 
 from realtime_support import (  # noqa: E402
     AppServer,
@@ -70,9 +71,11 @@ def measure(pids, open_socket, count, hold, ping, is_reply):
     held = rss()
     dropped = len(crowd.dropped)
     for index, sock in enumerate(crowd.sockets):
-        if index not in crowd.dropped:
+        try:
             sock.send(ping)
-    alive = answered(count, replies)
+        except (websocket.WebSocketException, OSError):
+            crowd.dropped.add(index)
+    alive = answered(count - len(crowd.dropped), replies)
     crowd.close()
     return (opened - before) / count, (held - before) / count, dropped, alive
 
