@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 from test_cli import CLI
 
 from consultroom.accounts.models import Role
-from consultroom.audit import record
+from consultroom.audit import CHAINER, record
 from consultroom.audit.anchor import AnchorError, from_settings
-from consultroom.audit.chain import entry_hash, link_all, verify
+from consultroom.audit.chain import Chainer, entry_hash, link_all, verify
 from consultroom.audit.models import AuditChain, AuditEntry, AuditFacet, AuditPending
 from consultroom.db import make_engine, make_session_factory, migrate, request_session, utcnow
 from consultroom.tenancy.models import Organisation
@@ -565,16 +566,24 @@ def pending(dbsession):
     return dbsession.scalar(select(func.count()).select_from(AuditPending))
 
 
+def wait_until_linked(db_engine, seconds=30):
+    deadline = time.monotonic() + seconds
+    with Session(db_engine) as session:
+        while pending(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            session.rollback()  # a fresh snapshot
+
+
 class Writer:
     """Records entries as a request does (through ``record``, in a
     transaction of its own manager) on sessions of ``dbmaker``."""
 
-    def __init__(self, dbmaker, organisation_id, name="writer"):
+    def __init__(self, dbmaker, organisation_id, name="writer", chainer=None):
         self.tm = transaction.TransactionManager(explicit=True)
         self.request = SimpleNamespace(
             tm=self.tm,
             dbsession=request_session(dbmaker, self.tm),
-            registry={"dbmaker": dbmaker},
+            registry={CHAINER: chainer or Chainer(dbmaker, background=False)},
             organisation=SimpleNamespace(id=organisation_id),
             identity=SimpleNamespace(id=None, name=name),
             support_user=None,
@@ -608,7 +617,7 @@ def test_entries_whose_linking_failed_wait_for_the_worker(dbsession, org, _app_d
     Writer(_app_dbmaker, org.id).write(n=1)
     unreachable = make_session_factory(create_engine("sqlite:////nonexistent/directory/db"))
     broken = Writer(_app_dbmaker, org.id)
-    broken.request.registry = {"dbmaker": unreachable}
+    broken.request.registry = {CHAINER: Chainer(unreachable, background=False)}
     broken.write(n=2)  # committed: the failure to link is only logged
     assert "could not link audit entries" in caplog.text
     assert [e.detail["n"] for e in entries(dbsession, org)] == [1, 1]
@@ -728,10 +737,13 @@ def test_concurrent_writers_keep_the_chain_linear(db_engine, committed_org):
     threads, per_thread = 20, 5
     barrier = threading.Barrier(threads)
     failures = []
+    # Two processes' chainers in the background, beside writers that link
+    # their own entries after their commit.
+    chainers = [Chainer(dbmaker), Chainer(dbmaker), None]
 
     def write(n):
         try:
-            writer = Writer(dbmaker, committed_org, f"writer {n}")
+            writer = Writer(dbmaker, committed_org, f"writer {n}", chainer=chainers[n % 3])
             barrier.wait()
             for i in range(per_thread):
                 writer.write(n=n, i=i)
@@ -744,6 +756,7 @@ def test_concurrent_writers_keep_the_chain_linear(db_engine, committed_org):
     for worker in workers:
         worker.join()
     assert failures == []
+    wait_until_linked(db_engine)  # the background chainers' last round
     with Session(db_engine) as session:
         chain = entries(session, SimpleNamespace(id=committed_org))
         assert [e.seq for e in chain] == list(range(1, 2 * threads * per_thread + 1))
@@ -762,6 +775,32 @@ def test_concurrent_writers_keep_the_chain_linear(db_engine, committed_org):
         with_append_only_guard(session)
     with Session(db_engine) as session:
         assert verify(session).problem.startswith(f"entry {chain[57].id} (seq 58, organisation ")
+
+
+@postgresql_only
+def test_with_the_background_chainer_a_request_does_not_wait_for_the_chain(
+    db_engine, committed_org
+):
+    dbmaker = make_session_factory(db_engine)
+    chainer = Chainer(dbmaker)  # the default: in the background
+    Writer(dbmaker, committed_org, chainer=chainer).write(n=0)
+    wait_until_linked(db_engine)  # the chain head exists
+    with Session(db_engine) as holder, holder.begin():
+        holder.scalars(
+            select(AuditChain).where(AuditChain.organisation_id == committed_org).with_for_update()
+        ).one()
+        # Returns although the chain is locked: linking is the chainer's.
+        Writer(dbmaker, committed_org, chainer=chainer).write(n=1)
+        with Session(db_engine) as reader:
+            assert pending(reader) == 2
+    wait_until_linked(db_engine)
+    with Session(db_engine) as reader:
+        assert [e.detail["n"] for e in entries(reader, SimpleNamespace(id=committed_org))] == [
+            0,
+            0,
+            1,
+            1,
+        ]
 
 
 @postgresql_only

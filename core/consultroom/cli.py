@@ -33,12 +33,13 @@ class CommandError(Exception):
 
 
 def _command_settings(settings):
-    """``settings`` for a command: mail is delivered while committing, not
-    in a daemon thread, which dies with the command, maybe before the mail
-    is out."""
-    if settings.get("mail.deliver_after_commit", "thread") != "thread":
-        return settings
-    return {**settings, "mail.deliver_after_commit": "sync"}
+    """``settings`` for a command: mail is delivered and audit entries are
+    linked while committing, not in a daemon thread, which dies with the
+    command, maybe before its work is done."""
+    settings = {**settings, "audit.link_in_background": "false"}
+    if settings.get("mail.deliver_after_commit", "thread") == "thread":
+        settings["mail.deliver_after_commit"] = "sync"
+    return settings
 
 
 class Environment:

@@ -276,6 +276,8 @@ def app_settings(
         "mail.port": str(smtp_server.port),
         "mail.sender": "Consultroom <noreply@consultroom.test>",
         "mail.deliver_after_commit": "sync",
+        # The app's requests share the test's connection: no second thread on it.
+        "audit.link_in_background": "false",
         **CHEAP_PASSWORDS,
     }
     yield settings

@@ -3,9 +3,9 @@
 ``record(request, action, ...)`` notes an entry. The request's entries are
 inserted just before its transaction commits, in that transaction (an entry
 exists exactly when what it describes committed), as pending rows, which
-takes no lock; once it has committed, the chainer links them into their
-organisation's chain in a short transaction of its own
-(``consultroom.audit.chain``).
+takes no lock; once it has committed, the process's chainer links them into
+their organisation's chain in a short transaction of its own, in the
+background (``consultroom.audit.chain``).
 
 This package is infrastructure below the features: it imports none of them
 and reads what it needs of the request (``identity``, ``organisation``,
@@ -16,9 +16,11 @@ import json
 
 from sqlalchemy import inspect
 
-from consultroom.audit.chain import link_after_commit
+from consultroom.audit.chain import Chainer
 from consultroom.audit.models import CONSOLE_CHAIN, AuditPending
 from consultroom.db import utcnow
+
+CHAINER = "consultroom.audit_chainer"
 
 
 def _clean(detail):
@@ -65,7 +67,7 @@ def record(
         detail=_clean(detail),
     )
     _pending(request).append(entry)
-    link_after_commit(request.tm.get(), request.registry["dbmaker"], entry.organisation_id)
+    request.registry[CHAINER].link_after_commit(request.tm.get(), entry.organisation_id)
 
 
 def changed_fields(obj):
@@ -95,4 +97,7 @@ def _insert(dbsession, entries):
 
 
 def includeme(config):
+    settings = config.get_settings()
+    background = settings.get("audit.link_in_background", "true").lower() != "false"
+    config.registry[CHAINER] = Chainer(config.registry["dbmaker"], background=background)
     config.include(".anchor")

@@ -11,17 +11,19 @@ the database (see ``consultroom.audit.anchor``).
 
 ``record`` (``consultroom.audit``) only inserts a pending row in the
 request's transaction, which takes no lock. Once that transaction commits,
-the chainer links the organisation's pending rows in a short transaction of
-its own, holding the chain head's row lock: chainers of one organisation
-line up there, and whoever comes second usually finds its rows linked
-already. Rows a chainer could not link (the database went away between the
-commit and the linking) wait for the next chainer of that organisation or
-the worker, which links every leftover each round.
+the process's chainer (``Chainer``) links the organisation's pending rows in
+a short transaction of its own, holding the chain head's row lock: the
+chainers of several processes line up there, and whoever comes second
+usually finds its rows linked already. Rows a chainer could not link (the
+database went away between the commit and the linking) wait for the next
+round of that organisation or the worker, which links every leftover each
+round.
 """
 
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import column, delete, func, select, table
@@ -168,27 +170,63 @@ def link_all(dbmaker, organisation_ids=None):
     return linked
 
 
-def link_after_commit(transaction, dbmaker, organisation_id):
-    """Have the organisation's pending entries linked once ``transaction``
-    commits, by one after-commit hook per transaction."""
-    try:
-        organisation_ids = transaction.data(link_after_commit)
-    except KeyError:
-        organisation_ids = set()
-        transaction.set_data(link_after_commit, organisation_ids)
-        transaction.addAfterCommitHook(_link_committed, (dbmaker, organisation_ids))
-    organisation_ids.add(organisation_id)
+class Chainer:
+    """Links the pending entries of this process's requests.
 
+    In the background (the default), one thread (a greenlet in the gevent
+    servers) per process does it: a request's commit only wakes it, so the
+    request does not wait for the chain lock, and the entries recorded
+    meanwhile, by any number of requests, are linked in one transaction.
+    ``background=False`` links in the committing request, after its commit
+    (the tests, whose requests share one database connection)."""
 
-def _link_committed(committed, dbmaker, organisation_ids):
-    if not committed:
-        return  # the pending rows went with the transaction
-    try:
-        link_all(dbmaker, organisation_ids)
-    except SQLAlchemyError:
-        # The request's work is committed; its entries are safe in
-        # audit_pending and the next chainer or the worker links them.
-        log.exception("could not link audit entries of %s now", sorted(organisation_ids))
+    def __init__(self, dbmaker, background=True):
+        self.dbmaker = dbmaker
+        self.background = background
+        self._waiting = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+
+    def link_after_commit(self, transaction, organisation_id):
+        """Have the organisation's pending entries linked once
+        ``transaction`` commits."""
+        try:
+            organisation_ids = transaction.data(self)
+        except KeyError:
+            organisation_ids = set()
+            transaction.set_data(self, organisation_ids)
+            transaction.addAfterCommitHook(self._committed, (organisation_ids,))
+        organisation_ids.add(organisation_id)
+
+    def _committed(self, committed, organisation_ids):
+        if not committed:
+            return  # the pending rows went with the transaction
+        if not self.background:
+            self._link(organisation_ids)
+            return
+        with self._lock:
+            self._waiting |= organisation_ids
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-chainer", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self):
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                organisation_ids, self._waiting = self._waiting, set()
+            self._link(organisation_ids)
+
+    def _link(self, organisation_ids):
+        try:
+            link_all(self.dbmaker, organisation_ids)
+        except SQLAlchemyError:
+            # The requests' work is committed; their entries are safe in
+            # audit_pending and the next round or the worker links them.
+            log.exception("could not link audit entries of %s now", sorted(organisation_ids))
 
 
 # ---- verification
