@@ -24,6 +24,12 @@ dominate the figures.
     .venv-test/bin/python benchmarks/waiting_fanout.py [--waiting 2000] [--watchers 500]
         [--staff 10] [--arrivals 10] [--rounds 3]
         [--db postgresql+psycopg://root@127.0.0.1:5432/postgres] [--bus memory|redis]
+        [--runner gunicorn|pserve] [--processes 1]
+
+The application runs as production.ini says (gunicorn with gevent-websocket's
+worker, or ``--runner pserve``); with ``--processes`` above 1 (and the Redis
+bus) the watchers are spread over that many app processes and the clients
+arrive on the first.
 """
 
 from gevent import monkey
@@ -106,8 +112,9 @@ def _told_of(appointment_id):
 
 
 class WaitingRoom:
-    def __init__(self, waiting, watchers, staff, db, bus):
-        self.app = AppServer(db=db, **{"realtime.bus": bus})
+    def __init__(self, waiting, watchers, staff, db, bus, runner="gunicorn", processes=1):
+        self.app = AppServer(db=db, runner=runner, **{"realtime.bus": bus})
+        ports = [self.app.port] + [self.app.start_process() for _ in range(processes - 1)]
         self.department = self.app.department()
         self.starts = iter(range(10**6))
         self._fill(waiting)
@@ -117,11 +124,14 @@ class WaitingRoom:
         ]
         self.rounds = Rounds(watchers)
         users = iter(range(watchers))
+        sockets = iter(range(watchers))
         # Every watcher has read its full list (the client parses each, a
         # few hundred KB) before anything is measured.
         self.rounds.expect(lambda m: m.get("type") == "waiting_list")
         self.crowd = Crowd(
-            lambda: self.app.staff_socket(cookies[next(users) % staff])[0],
+            lambda: self.app.staff_socket(
+                cookies[next(users) % staff], ports[next(sockets) % len(ports)]
+            )[0],
             watchers,
             self.rounds.on_message,
         )
@@ -221,10 +231,14 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--bus", default="memory", choices=["memory", "redis"])
+    parser.add_argument("--runner", default="gunicorn", choices=["gunicorn", "pserve"])
+    parser.add_argument("--processes", type=int, default=1, help="app processes (Redis bus)")
     args = parser.parse_args(argv)
     raise_open_files_limit()
     baseline = Baseline(args.watchers, args.bus)
-    subject = WaitingRoom(args.waiting, args.watchers, args.staff, args.db, args.bus)
+    subject = WaitingRoom(
+        args.waiting, args.watchers, args.staff, args.db, args.bus, args.runner, args.processes
+    )
     rounds = {"baseline": [], "subject": []}
     try:
         for _ in range(args.rounds):
@@ -236,6 +250,7 @@ def main(argv=None):
     print(
         f"waiting: {args.waiting}, watchers: {args.watchers} sockets of {args.staff}"
         f" practitioners, {args.rounds} rounds of {args.arrivals} arrivals, bus: {args.bus},"
+        f" runner: {args.runner}, processes: {args.processes},"
         f" database: {'PostgreSQL' if args.db else 'SQLite'}"
     )
     for name in rounds["baseline"][0]:
