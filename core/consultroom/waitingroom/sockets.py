@@ -46,9 +46,13 @@ class StaffList:
         self.walk_in = False
 
     def start(self):
-        for key in self.keys:
-            self.hub.watch(self.conn, key)
-        self.resync()
+        try:
+            for key in self.keys:
+                self.hub.watch(self.conn, key)
+            self.resync()
+        except BaseException:
+            self.stop()  # a socket that failed to start is stopped by nobody
+            raise
 
     def stop(self):
         for key in self.keys:
