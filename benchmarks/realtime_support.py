@@ -107,7 +107,10 @@ class Crowd:
     def _read(self, index, sock):
         try:
             while True:
-                message = sock.receive()
+                try:
+                    message = sock.receive()
+                except websocket.WebSocketTimeoutException:
+                    continue  # an idle socket (the echo server sends no pings)
                 if message.get("type") == "ping":
                     sock.send({"type": "pong"})
                 else:

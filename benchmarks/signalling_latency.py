@@ -30,6 +30,7 @@ import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
+from figures import figure  # noqa: E402
 from realtime_support import (  # noqa: E402
     AppServer,
     BaselineServer,
@@ -136,9 +137,17 @@ def main(argv=None):
         )
         if base is None:
             base = (p50, p99)
-        else:
-            line += f" | ratio p50 {p50 / base[0]:.2f} p99 {p99 / base[1]:.2f}"
-        print(line)
+            print(line)
+            continue
+        ratios = (p50 / base[0], p99 / base[1])
+        print(line + f" | ratio p50 {ratios[0]:.2f} p99 {ratios[1]:.2f}")
+        figure(
+            f"signalling {name}, {args.idle:,} idle sockets per process, {args.bus} bus",
+            f"p50 {ratios[0]:.2f}× ({p50:.3f} ms), p99 {ratios[1]:.2f}× ({p99:.3f} ms)",
+            f"raw websocket echo: p50 {base[0]:.3f} ms, p99 {base[1]:.3f} ms",
+            "p50 ≤ 2×, p99 ≤ 3×",
+            ratios[0] <= 2 and ratios[1] <= 3,
+        )
 
 
 if __name__ == "__main__":

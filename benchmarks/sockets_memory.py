@@ -30,6 +30,7 @@ import time  # noqa: E402
 import gevent  # noqa: E402
 import websocket  # noqa: E402
 
+from figures import figure  # noqa: E402
 from realtime_support import (  # noqa: E402
     AppServer,
     BaselineServer,
@@ -158,7 +159,15 @@ def main(argv=None):
         + f", database: {'PostgreSQL' if args.db else 'SQLite'}"
     )
     base = report("plain websocket echo (baseline)", results["baseline"])
-    report("application, staff sockets", results["app"], base)
+    real = report("application, staff sockets", results["app"], base)
+    dropped = sum(r[2] for r in results["app"])
+    figure(
+        f"memory per authenticated socket, {args.sockets:,} held {args.hold:.0f} s",
+        f"{real:.1f} KiB ({real / max(base, 0.1):.2f}×), {dropped} dropped",
+        f"raw websocket echo: {base:.1f} KiB",
+        "≤ 50 KiB, none dropped",
+        real <= 50 and not dropped,
+    )
     if any(r[2] or r[3] < args.sockets for rounds in results.values() for r in rounds):
         raise SystemExit("some sockets were dropped or did not answer")
 
