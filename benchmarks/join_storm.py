@@ -29,6 +29,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
+from collections import Counter  # noqa: E402
 
 import gevent  # noqa: E402
 import websocket  # noqa: E402
@@ -48,32 +49,33 @@ SETTLE_SECONDS = 3.0  # between storms: the last one's departures are handled
 
 def storm(count, seconds, arrive):
     """Start ``arrive(index)`` at even intervals over ``seconds``; each
-    returns (milliseconds, socket) or (None, socket or None) when refused.
-    Returns the times of the accepted ones and the number refused."""
+    returns (None, socket) when accepted, else (why, socket or None).
+    Returns the times of the accepted ones and why the others were refused."""
     started = time.perf_counter()
 
     def client(index):
         gevent.sleep(max(0.0, started + index * seconds / count - time.perf_counter()))
         opened = time.perf_counter()
         try:
-            accepted, sock = arrive(index)
-        except (websocket.WebSocketException, OSError, ValueError):
-            return None, None
-        return ((time.perf_counter() - opened) * 1000 if accepted else None), sock
+            refused, sock = arrive(index)
+        except (websocket.WebSocketException, OSError, ValueError) as exc:
+            return type(exc).__name__, None, None
+        return refused, (time.perf_counter() - opened) * 1000, sock
 
     results = [g.get() for g in gevent.joinall([gevent.spawn(client, i) for i in range(count)])]
-    for _ms, sock in results:
+    for _refused, _ms, sock in results:
         if sock is not None:
             sock.close()
-    times = [ms for ms, _sock in results if ms is not None]
-    return times, count - len(times)
+    times = [ms for refused, ms, _sock in results if refused is None]
+    return times, Counter(refused for refused, _ms, _sock in results if refused is not None)
 
 
 def echo_arrival(server):
     def arrive(index):
         sock = server.socket("/echo")
         sock.send({"type": "hello", "role": "client", "token": f"t{index}"})
-        return sock.receive()["type"] == "hello", sock
+        answer = sock.receive()["type"]
+        return (None if answer == "hello" else answer), sock
 
     return arrive
 
@@ -83,7 +85,8 @@ def client_arrival(app, appointments):
         sock = app.raw_socket()
         sock.send({"type": "hello", "role": "client", "token": appointments[index].token})
         first = sock.receive_until(lambda m: m["type"] in ("waiting", "error", "admitted"))
-        return first["type"] == "waiting", sock
+        refused = f"{first['type']} {first.get('message', '')}".strip()
+        return (None if first["type"] == "waiting" else refused), sock
 
     return arrive
 
@@ -91,13 +94,14 @@ def client_arrival(app, appointments):
 def report(name, rounds, base=None):
     p50 = [percentile(times, 50) if times else float("inf") for times, _ in rounds]
     p95 = [percentile(times, 95) if times else float("inf") for times, _ in rounds]
+    why = sum((refused for _, refused in rounds), Counter())
     line = (
-        f"{name:32} refused {[refused for _, refused in rounds]}"
+        f"{name:32} refused {[refused.total() for _, refused in rounds]}"
         f" | p50 {spread(p50, ' ms', 1)} | p95 {spread(p95, ' ms', 1)}"
     )
     if base is not None:
         line += f" | ratio p95 {statistics.median(p95) / base:.2f}"
-    print(line)
+    print(line + "".join(f"\n    refused {n}×: {reason}" for reason, n in why.most_common()))
     return statistics.median(p95)
 
 
@@ -149,11 +153,11 @@ def main(argv=None):
     )
     base = report("plain websocket echo (baseline)", results["baseline"])
     real = report("application, clients' hello", results["app"], base)
-    refused = [refused for _, refused in results["app"]]
+    refused = [refused.total() for _, refused in results["app"]]
     figure(
         f"join storm, {args.clients} clients in {args.seconds:.0f} s",
         f"refused {refused} in {args.rounds} rounds, p95 {real:.0f} ms",
-        f"echo: refused {[r for _, r in results['baseline']]}, p95 {base:.0f} ms",
+        f"echo: refused {[r.total() for _, r in results['baseline']]}, p95 {base:.0f} ms",
         "0 refused, p95 < 300 ms",
         not any(refused) and real < 300,
     )
