@@ -73,14 +73,14 @@ def _sqlite(bind):
         ) from exc
     # The triggers of SQLite's manual for an external-content table.
     for statement in (
-        f"CREATE TRIGGER {INDEX}_insert AFTER INSERT ON client BEGIN"
+        f"CREATE TRIGGER {INDEX}_insert AFTER INSERT ON client BEGIN"  # our constants  # nosec B608
         f" INSERT INTO {INDEX}(rowid, {columns}) VALUES (new.id, {new}); END",
-        f"CREATE TRIGGER {INDEX}_delete AFTER DELETE ON client BEGIN"
+        f"CREATE TRIGGER {INDEX}_delete AFTER DELETE ON client BEGIN"  # our constants  # nosec B608
         f" INSERT INTO {INDEX}({INDEX}, rowid, {columns}) VALUES ('delete', old.id, {old}); END",
-        f"CREATE TRIGGER {INDEX}_update AFTER UPDATE ON client BEGIN"
+        f"CREATE TRIGGER {INDEX}_update AFTER UPDATE ON client BEGIN"  # our constants  # nosec B608
         f" INSERT INTO {INDEX}({INDEX}, rowid, {columns}) VALUES ('delete', old.id, {old});"
         f" INSERT INTO {INDEX}(rowid, {columns}) VALUES (new.id, {new}); END",
-        f"INSERT INTO {INDEX}({INDEX}) VALUES ('rebuild')",
+        f"INSERT INTO {INDEX}({INDEX}) VALUES ('rebuild')",  # our constants  # nosec B608
     ):
         bind.execute(text(statement))
 
