@@ -61,6 +61,8 @@ class HelloServer:
                 "1",
                 "--worker-class",
                 "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                "--graceful-timeout",
+                "1",
                 "--bind",
                 f"127.0.0.1:{self.port}",
             ]
