@@ -20,7 +20,6 @@ rounds, and the ratio of the subject's median to the baseline's (goal: about
 """
 
 import argparse
-import http.client
 import statistics
 import time
 from datetime import timedelta
@@ -43,7 +42,7 @@ from consultroom.tenancy.models import Organisation
 from consultroom.testing import password_hash
 
 from figures import figure
-from realtime_support import PASSWORD, AppServer
+from realtime_support import PASSWORD, AppServer, timed_gets
 
 # What a trail holds: (action, object type), one in ten entries an update.
 EVENTS = [("client.read", "client")] * 6 + [
@@ -118,24 +117,6 @@ def cookie_for(app, organisation, user):
         app.org = home
 
 
-def median_latency(port, host, cookie, path, requests):
-    """Median milliseconds of ``requests`` GETs of ``path`` after one warm-up."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Host": host, "Cookie": cookie}
-    latencies = []
-    for n in range(requests + 1):
-        started = time.perf_counter()
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200 or b'class="audit"' not in body:
-            raise RuntimeError(f"GET {path} on {host}: {response.status}, no trail")
-        if n:
-            latencies.append((time.perf_counter() - started) * 1000)
-    connection.close()
-    return statistics.median(latencies)
-
-
 PAGES = {
     "newest page": "/organisation/audit",
     "oldest page": "/organisation/audit?after=0",
@@ -168,7 +149,13 @@ def main(argv=None):
             for page, path in PAGES.items():
                 for name, (host, cookie) in sites.items():
                     results[page, name].append(
-                        median_latency(app.port, host, cookie, path, args.requests)
+                        timed_gets(
+                            app.port,
+                            path,
+                            {"Host": host, "Cookie": cookie},
+                            args.requests,
+                            expected=b'class="audit"',
+                        )[0]
                     )
     finally:
         app.stop()

@@ -25,7 +25,6 @@ and the ratio of the subject's median to the baseline's (goal: at most
 """
 
 import argparse
-import http.client
 import statistics
 import time
 from datetime import timedelta
@@ -39,7 +38,7 @@ from consultroom.db import utcnow
 from consultroom.testing import password_hash
 
 from figures import figure
-from realtime_support import PASSWORD, AppServer
+from realtime_support import PASSWORD, AppServer, timed_gets
 
 APPOINTMENTS = 50
 CHUNK = 5000  # rows per INSERT
@@ -126,20 +125,9 @@ def fill(app, clients):
 
 def measure(app, headers, path, requests):
     """(median milliseconds of ``requests`` GETs of ``path`` after a warm-up, bytes)."""
-    connection = http.client.HTTPConnection("127.0.0.1", app.port, timeout=60)
-    headers = {"Host": app.host(), **headers}
-    latencies = []
-    for n in range(requests + 1):
-        started = time.perf_counter()
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200 or (SEARCH in path and SOUGHT.encode() not in body):
-            raise RuntimeError(f"GET {path}: {response.status}, or {SOUGHT} not found")
-        if n:
-            latencies.append((time.perf_counter() - started) * 1000)
-    connection.close()
-    return statistics.median(latencies), len(body)
+    expected = SOUGHT.encode() if SEARCH in path else None
+    latency, body = timed_gets(app.port, path, {"Host": app.host(), **headers}, requests, expected)
+    return latency, len(body)
 
 
 def main(argv=None):

@@ -42,6 +42,7 @@ from realtime_support import (  # noqa: E402
     percentile,
     raise_open_files_limit,
     spread,
+    stack,
 )
 
 SETTLE_SECONDS = 3.0  # between storms: the last one's departures are handled
@@ -147,9 +148,7 @@ def main(argv=None):
 
     print(
         f"{args.clients} clients in {args.seconds:.0f} s, {args.staff} practitioners watching,"
-        f" {args.rounds} rounds, bus: {args.bus}, runner: {args.runner}"
-        + (f" ({args.workers} workers)" if args.runner == "gunicorn" else "")
-        + f", database: {'PostgreSQL' if args.db else 'SQLite'}"
+        f" {args.rounds} rounds, {stack(args)}"
     )
     base = report("plain websocket echo (baseline)", results["baseline"])
     real = report("application, clients' hello", results["app"], base)

@@ -133,6 +133,63 @@ def raise_open_files_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def server_command(ini, port, runner, workers=1, *options):
+    """The command that serves the paste ``ini`` on ``port``: ``pserve`` with
+    our gevent-websocket runner, or gunicorn with gevent-websocket's worker
+    as production.ini says (``options`` are more of gunicorn's)."""
+    if runner == "pserve":
+        return [BIN / "pserve", str(ini)]
+    return [
+        BIN / "gunicorn",
+        *options,
+        "--paste",
+        str(ini),
+        "--worker-class",
+        "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+        "--workers",
+        str(workers),
+        # gevent workers serve 1,000 connections each unless told otherwise.
+        "--worker-connections",
+        "10000",
+        # Stopping the benchmark's servers need not wait for open sockets.
+        "--graceful-timeout",
+        "1",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+
+
+def timed_gets(port, path, headers, requests, expected=None):
+    """``(median milliseconds, last body)`` of ``requests`` GETs of ``path``
+    on one keep-alive connection, after one unmeasured warm-up. An answer
+    that is not a 200, or lacks the bytes ``expected``, stops the benchmark:
+    a fast error page measures nothing."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    latencies = []
+    for n in range(requests + 1):
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200 or (expected is not None and expected not in body):
+            raise RuntimeError(f"GET {path}: {response.status}, or no {expected!r} in it")
+        if n:
+            latencies.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    return statistics.median(latencies), body
+
+
+def stack(args):
+    """How the application ran, for a benchmark's header: the bus, the
+    runner (and gunicorn's workers, where the benchmark sets them) and the
+    database."""
+    runner = args.runner
+    workers = getattr(args, "workers", None)
+    if workers and runner == "gunicorn":
+        runner += f" ({workers} workers)"
+    return f"bus: {args.bus}, runner: {runner}, database: {'PostgreSQL' if args.db else 'SQLite'}"
+
+
 class BaselineServer:
     """``baseline_server.py`` in a subprocess."""
 
@@ -229,32 +286,14 @@ class AppServer:
 
     def _command(self, ini, port):
         if self.runner == "pserve":
-            return [BIN / "pserve", str(ini)]
+            return server_command(ini, port, "pserve")
         # Each worker says when it has loaded the application.
         hooks = self.tmp / f"gunicorn-{port}.py"
         hooks.write_text(
             "def post_worker_init(worker):\n"
             f"    open(f'{self.tmp}/ready-{port}-{{worker.pid}}', 'w').close()\n"
         )
-        return [
-            BIN / "gunicorn",
-            "--config",
-            str(hooks),
-            "--paste",
-            str(ini),
-            "--worker-class",
-            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-            "--workers",
-            str(self.workers),
-            # gevent workers serve 1,000 connections each unless told otherwise.
-            "--worker-connections",
-            "10000",
-            # Stopping the benchmark's servers need not wait for open sockets.
-            "--graceful-timeout",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ]
+        return server_command(ini, port, "gunicorn", self.workers, "--config", str(hooks))
 
     def _wait_for_workers(self, port, process, timeout=120):
         """Until every gunicorn worker has loaded the application."""

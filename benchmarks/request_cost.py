@@ -29,7 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from consultroom.testing import free_port, stop_process, wait_for_port
 
 from figures import figure
-from realtime_support import BIN, HERE, AppServer, percentile
+from realtime_support import HERE, AppServer, percentile, server_command
 
 APPOINTMENTS = 50
 BASELINE = "bare Pyramid hello (baseline)"
@@ -51,21 +51,7 @@ class HelloServer:
             "use = egg:consultroom#gevent_websocket\nhost = 127.0.0.1\n"
             f"port = {self.port}\n"
         )
-        command = [BIN / "pserve", str(ini)]
-        if runner == "gunicorn":
-            command = [
-                BIN / "gunicorn",
-                "--paste",
-                str(ini),
-                "--workers",
-                "1",
-                "--worker-class",
-                "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-                "--graceful-timeout",
-                "1",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ]
+        command = server_command(ini, self.port, runner)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
         log = (tmp / f"hello-{runner}.log").open("w")
         self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -39,6 +39,7 @@ from realtime_support import (  # noqa: E402
     percentile,
     raise_open_files_limit,
     spread,
+    stack,
     waiting_visit,
 )
 
@@ -124,8 +125,7 @@ def main(argv=None):
 
     print(
         f"idle sockets: {args.idle} per process, {args.rounds} rounds of {args.messages}"
-        f" messages, bus: {args.bus}, runner: {args.runner},"
-        f" database: {'PostgreSQL' if args.db else 'SQLite'}"
+        f" messages, {stack(args)}"
     )
     base = None
     for name, rounds in results.items():

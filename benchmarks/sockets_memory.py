@@ -38,6 +38,7 @@ from realtime_support import (  # noqa: E402
     raise_open_files_limit,
     rss_kb,
     spread,
+    stack,
 )
 
 SETTLE_SECONDS = 1.0
@@ -152,12 +153,7 @@ def main(argv=None):
     finally:
         app.stop()
 
-    print(
-        f"{args.sockets} sockets held {args.hold:.0f} s, {args.rounds} rounds, bus: {args.bus},"
-        f" runner: {args.runner}"
-        + (f" ({args.workers} workers)" if args.runner == "gunicorn" else "")
-        + f", database: {'PostgreSQL' if args.db else 'SQLite'}"
-    )
+    print(f"{args.sockets} sockets held {args.hold:.0f} s, {args.rounds} rounds, {stack(args)}")
     base = report("plain websocket echo (baseline)", results["baseline"])
     real = report("application, staff sockets", results["app"], base)
     dropped = sum(r[2] for r in results["app"])

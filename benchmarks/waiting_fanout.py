@@ -45,7 +45,14 @@ from datetime import timedelta  # noqa: E402
 import gevent.event  # noqa: E402
 
 from figures import figure  # noqa: E402
-from realtime_support import AppServer, BaselineServer, Crowd, percentile, raise_open_files_limit  # noqa: E402
+from realtime_support import (  # noqa: E402
+    AppServer,
+    BaselineServer,
+    Crowd,
+    percentile,
+    raise_open_files_limit,
+    stack,
+)
 
 TIMEOUT = 120
 
@@ -254,9 +261,8 @@ def main(argv=None):
         baseline.close()
     print(
         f"waiting: {args.waiting}, watchers: {args.watchers} sockets of {args.staff}"
-        f" practitioners, {args.rounds} rounds of {args.arrivals} arrivals, bus: {args.bus},"
-        f" runner: {args.runner}, processes: {args.processes},"
-        f" database: {'PostgreSQL' if args.db else 'SQLite'}"
+        f" practitioners, {args.rounds} rounds of {args.arrivals} arrivals,"
+        f" processes: {args.processes}, {stack(args)}"
     )
     for name in rounds["baseline"][0]:
         base = [r[name] for r in rounds["baseline"]]

@@ -60,7 +60,7 @@ from consultroom.db import cache, make_engine, make_session_factory, migrate, ut
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.sessions.models import StoredSession
-from consultroom.sessions.store import COOKIE, hash_id, idle_timeout, max_age
+from consultroom.sessions.store import COOKIE, expires_at, hash_id
 from consultroom.tenancy.models import Organisation
 
 if TYPE_CHECKING:
@@ -450,7 +450,9 @@ def login(app: Router, dbsession: Session) -> Login:
         # Argon2 and the login page cost more than most tests that log in.
         session_id = secrets.token_urlsafe(32)
         settings = app.registry.settings
-        organisation = dbsession.get(Organisation, user.organisation_id or 0)
+        organisation = (
+            dbsession.get(Organisation, user.organisation_id) if user.organisation_id else None
+        )
         now = utcnow()
         dbsession.add(
             StoredSession(
@@ -460,7 +462,7 @@ def login(app: Router, dbsession: Session) -> Login:
                 data=logged_in_session(user),
                 created_at=now,
                 last_seen=now,
-                expires_at=now + min(idle_timeout(settings, organisation), max_age(settings)),
+                expires_at=expires_at(settings, organisation, now, now),
             )
         )
         dbsession.flush()

@@ -127,11 +127,18 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: ORMExecuteState) -> None:
-    if state.is_update or state.is_delete or state.is_insert:
-        # An INSERT, UPDATE or DELETE: a clause element, which the ORM's
-        # state types only as Executable.
-        statement = cast(ClauseElement, state.statement)
-        _note(state.session, {el.name for el in iterate(statement) if isinstance(el, Table)})
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    # On every write (sessions, audit): the statement's own model says which
+    # table it writes, without walking the statement.
+    mapper = state.bind_mapper
+    if mapper is not None:
+        _note(state.session, {table.name for table in mapper.tables})
+        return
+    # A Core statement on a table: a clause element, which the ORM's state
+    # types only as Executable.
+    statement = cast(ClauseElement, state.statement)
+    _note(state.session, {el.name for el in iterate(statement) if isinstance(el, Table)})
 
 
 @event.listens_for(Session, "after_commit")

@@ -85,6 +85,15 @@ def max_age(settings: Mapping[str, Any]) -> timedelta:
     return timedelta(hours=int(settings.get("session.max_hours", 12)))
 
 
+def expires_at(
+    settings: Mapping[str, Any], organisation: Any, created_at: datetime, last_seen: datetime
+) -> datetime:
+    """When a session of ``organisation``'s site (None: the console) ends if
+    unused after ``last_seen``: the idle timeout, capped by the maximum age."""
+    idle = idle_timeout(settings, organisation)
+    return min(last_seen + idle, created_at + max_age(settings))
+
+
 def _site_organisation_id(request):
     organisation = request.organisation
     return organisation.id if organisation is not None else None
@@ -213,8 +222,7 @@ class Session(dict):
         self._extend = False
 
     def _expires_at(self, last_seen, settings):
-        idle = idle_timeout(settings, self._request.organisation)
-        return min(last_seen + idle, self._created_at + max_age(settings))
+        return expires_at(settings, self._request.organisation, self._created_at, last_seen)
 
     # --- saving ---------------------------------------------------------------------
 
