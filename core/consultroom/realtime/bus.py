@@ -215,8 +215,7 @@ class RedisBus(MemoryBus):
         client = self._redis.Redis.from_url(
             self._url, socket_connect_timeout=2, health_check_interval=10
         )
-        # redis-py leaves pubsub() unannotated.
-        pubsub: PubSub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        pubsub: PubSub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self._channel)
             # After a Redis restart, messages may have been lost meanwhile.
