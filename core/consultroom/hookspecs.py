@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from consultroom.appointments.models import Appointment
     from consultroom.clients.models import Client
     from consultroom.mail.models import OutboxMessage
+    from consultroom.room.models import Room
     from consultroom.tenancy.models import Department, Organisation
 
 PROJECT = "consultroom"
@@ -215,4 +216,115 @@ def consultroom_appointment_anonymised(request: Request, appointment_ids: list[i
     your own records about those clients' consultations there, so that both
     happen or neither. Date, time, duration and practitioner stay. Raising
     aborts the batch. Returns nothing.
+    """
+
+
+# -- Lifecycle of the consultation and of the client, and admission steps --------------
+#
+# The consultation's moments are changed from websockets (consultroom.room):
+# ``request`` is then the socket's request (the staff member's who called the
+# client in, ended the room), and "the transaction" is the socket's short
+# transaction of that one action.
+
+
+@hookspec
+def consultroom_client_admitted(request: Request, appointment: Appointment, room: Room) -> None:
+    """React to a client let into the consultation room.
+
+    Called when a practitioner calls the client of ``appointment`` in from
+    the waiting list, or force-starts the appointment (the client may not
+    have arrived yet: they then go straight into ``room`` when they come),
+    after the room has been opened and the client's visit marked "in the
+    room", inside the same socket transaction: raising aborts the call-in
+    (the client stays in the waiting room and the practitioner sees an
+    error). Called once per admission: again if the client was sent back
+    to the waiting room and called in again. Never called for a client
+    whose admission steps are unfinished (``consultroom_admission_steps``).
+    Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_room_opened(request: Request, room: Room) -> None:
+    """React to a consultation room that has just opened.
+
+    Called once per room, when the core creates it: the first call-in or
+    force start of an appointment (``room.appointment``) while it has no
+    open room. A later call-in into the same open room does not call it
+    again; after the room ended, the next call-in opens a new room and calls
+    it again. Called after the room has been flushed (``room.id``,
+    ``room.started_at``), before ``consultroom_client_admitted``, in the
+    same socket transaction: raising aborts the call-in. Returns nothing.
+    """
+
+
+@hookspec
+def consultroom_room_ended(request: Request, room: Room) -> None:
+    """React to the end of a consultation.
+
+    Called once per room, when a staff member in the room ends the
+    consultation (the room's "end" button): a room is not ended by its
+    participants leaving (staff may send the client back and call them in
+    again, or rejoin after a reload). Called after ``room.ended_at`` is set,
+    the client's visit is ended and the room's shared files are deleted,
+    inside that socket transaction, before the participants are told:
+    raising aborts the end (the staff member sees an error). Returns
+    nothing.
+    """
+
+
+@hookspec
+def consultroom_client_erased(request: Request, client: Client) -> None:
+    """Delete what you keep about a client who is being deleted.
+
+    Called when staff delete ``client`` (the client's page, or ``DELETE``
+    on the REST API), after the deletion was allowed
+    (``consultroom_client_delete_blockers``) and recorded in the audit
+    trail, while the client's row still exists, inside the transaction that
+    deletes it: delete your records of this client (``client.id``) there,
+    so that both happen or neither. The client's appointments stay, without
+    their client (as when anonymised). Raising aborts the deletion. Returns
+    nothing.
+    """
+
+
+@dataclass(frozen=True)
+class AdmissionStep:
+    """One step a client must finish before the waiting room.
+
+    ``id`` is unique for the step (prefix it with your plugin id:
+    ``"consent.form"``); ``label`` is already translated, in the request's
+    language; ``url`` opens the step's page for this appointment (its page
+    sends the client back with
+    ``consultroom.appointments.admission.waiting_room_url``); ``done`` says,
+    checked on the server now, whether the client has finished it;
+    ``order`` sorts the steps (then ``id``).
+    """
+
+    id: str
+    label: str
+    url: str
+    done: bool
+    order: int = 100
+
+
+@hookspec
+def consultroom_admission_steps(
+    request: Request, appointment: Appointment
+) -> list[AdmissionStep] | None:
+    """Return the steps the client of ``appointment`` must finish first.
+
+    Called each time the core decides whether the client may wait: when the
+    client opens the appointment's link (``/c/<token>``, also after a
+    walk-in), when their websocket says hello as a waiting client, and when
+    staff call them in or force-start the appointment (each in its own
+    transaction: compute ``done`` there, from your own tables). While any
+    step is not done, the link shows the steps with links to their pages
+    instead of the waiting room, the websocket is refused with the error
+    ``steps_unfinished`` (the client never appears in the waiting list),
+    and call-in and force start are refused with a message to staff naming
+    the steps. Return a list of :class:`AdmissionStep` (include finished
+    ones, with ``done=True``: the client sees their progress), or ``None``
+    when this appointment needs nothing of yours. Keep it quick and free of
+    side effects: it is called often.
     """

@@ -22,6 +22,7 @@ from consultroom.appointments.access import appointment_or_404, visible_appointm
 from consultroom.appointments.models import Appointment, Status
 from consultroom.audit import record
 from consultroom.clients.access import client_or_404, visible_clients
+from consultroom.clients.erasure import erase_client
 from consultroom.clients.models import Client, Participant
 from consultroom.clients.search import search_clients
 from consultroom.i18n import _
@@ -229,9 +230,7 @@ def update_client(request):
 def delete_client(request):
     """The client's appointments stay, without their client (as when anonymised)."""
     client = _client_or_404(request)
-    record(request, "client.delete", "client", client.id, via="api")
-    request.dbsession.delete(client)
-    request.dbsession.flush()
+    erase_client(request, client, via="api")
     return Response(status=204)
 
 

@@ -1,37 +1,25 @@
 """The client's link, /c/<token>: the door to the waiting room, open from a
 while before the appointment to a while after it (organisation settings),
-shown in the client's language and the organisation's time zone."""
+shown in the client's language and the organisation's time zone. While the
+client has admission steps to finish (consultroom.appointments.admission),
+it shows those instead."""
 
 from datetime import timedelta
 
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
-from sqlalchemy import select
 
+from consultroom.appointments import admission
 from consultroom.appointments.display import format_local
-from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state, link_window
 from consultroom.clients.contact import language_of
 from consultroom.db import utcnow
 from consultroom.i18n import speak
-from consultroom.ratelimit import find_by_token
 from consultroom.realtime.pages import page_config
 from consultroom.web.errors import not_found
 
 # A client arriving up to this long after the start still counts as on time.
 ON_TIME = timedelta(minutes=5)
-
-
-def _appointment(request):
-    return find_by_token(
-        request,
-        lambda: request.dbsession.scalar(
-            select(Appointment).where(
-                Appointment.organisation_id == request.organisation.id,
-                Appointment.token == request.matchdict["token"],
-            )
-        ),
-    )
 
 
 def arrival(appointment, now):
@@ -44,14 +32,12 @@ def arrival(appointment, now):
 @view_config(route_name="client_link")
 def client_link(request):
     org = request.organisation
-    appointment = _appointment(request)
+    appointment = admission.appointment_by_token(request, request.matchdict["token"])
     if appointment is None:
         return not_found(request)
     language = language_of(appointment.client, org)
     speak(request, language)
-    # The token is in the address: keep it out of caches and Referer headers.
-    request.response.cache_control = "no-store"
-    request.response.headers["Referrer-Policy"] = "no-referrer"
+    admission.keep_private(request)
     now = utcnow()
     state = link_state(appointment, org, now)
     if state != "open":
@@ -68,6 +54,14 @@ def client_link(request):
                 # Only named when the link opens the day before (a start just after midnight).
                 "opens_on": opens_on if opens_on != date else None,
             },
+            request=request,
+            response=request.response,
+        )
+    steps = admission.steps(request, appointment)
+    if any(not step.done for step in steps):
+        return render_to_response(
+            "appointments/admission_steps.html",
+            {"steps": steps, "next": next(step for step in steps if not step.done)},
             request=request,
             response=request.response,
         )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from consultroom.accounts.models import STAFF_ROLES, Role, User
 from consultroom.audit import changed_fields, record
 from consultroom.clients.access import client_or_404, visible_clients
+from consultroom.clients.erasure import erase_client
 from consultroom.clients.forms import ClientForm
 from consultroom.clients.models import Client
 from consultroom.clients.picker import answer, matching
@@ -259,8 +260,7 @@ def client_delete(request):
         for reason in reasons:
             flash(request, reason, "error")
         return HTTPSeeOther(request.route_path("client", id=client.id))
-    record(request, "client.delete", "client", client.id)
-    request.dbsession.delete(client)
+    erase_client(request, client)
     flash(request, _("${name} is deleted.", mapping={"name": client.display_name}), "success")
     return HTTPSeeOther(request.route_path("clients"))
 

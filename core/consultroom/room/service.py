@@ -4,13 +4,20 @@ Like consultroom.waitingroom.live, these functions work in the caller's
 transaction and add the bus messages to publish after the commit to an
 ``Events``. Calling a client in claims the visit in the waiting room
 (``live.claim``) and opens the room here.
+
+The consultation's moments (room opened, client admitted, room ended) are
+announced to the plugins through their hooks, in the same transaction;
+their ``request`` is the socket's. A client with unfinished admission steps
+(consultroom.appointments.admission) is not let in.
 """
 
 from sqlalchemy import select, update
 from zope.sqlalchemy import mark_changed
 
+from consultroom.appointments import admission
 from consultroom.db import utcnow
 from consultroom.realtime import client_channel, room_channel
+from consultroom.realtime.hooks import current_hooks
 from consultroom.room.models import Room, RoomInvite, RoomMember, SharedFile
 from consultroom.waitingroom import live
 from consultroom.waitingroom.models import IN_ROOM
@@ -29,8 +36,9 @@ def open_room_of(dbsession, organisation_id, room_id):
     )
 
 
-def open_room(dbsession, appointment, staff):
+def open_room(request, appointment, staff):
     """The appointment's open room, or a new one."""
+    dbsession = request.dbsession
     room = dbsession.scalar(
         select(Room).where(Room.appointment_id == appointment.id, Room.ended_at.is_(None))
     )
@@ -43,28 +51,41 @@ def open_room(dbsession, appointment, staff):
         )
         dbsession.add(room)
         dbsession.flush()
+        current_hooks(request).consultroom_room_opened(request=request, room=room)
     return room
 
 
-def admit(dbsession, visit, staff, events):
-    """Open the room of the called ``visit`` and let its client in."""
-    room = open_room(dbsession, visit.appointment, staff)
-    live.admitted(dbsession, visit, room.id, staff, events)
+def admit(request, visit, staff, events):
+    """Open the room of the called ``visit`` and let its client in; refused
+    (live.LiveError, which aborts the claim) while the client has admission
+    steps to finish."""
+    appointment = visit.appointment
+    pending = admission.unfinished(request, appointment)
+    if pending:
+        raise live.LiveError(admission.UNFINISHED, admission.staff_refusal(appointment, pending))
+    room = open_room(request, appointment, staff)
+    live.admitted(request.dbsession, visit, room.id, staff, events)
+    current_hooks(request).consultroom_client_admitted(
+        request=request, appointment=appointment, room=room
+    )
     return room
 
 
-def call_in(dbsession, staff, visit_id, events):
+def call_in(request, staff, visit_id, events):
     """Claim waiting visit ``visit_id`` for ``staff`` and open its room.
-    Returns the Room; raises live.ClaimLost or live.LiveError."""
-    return admit(dbsession, live.claim(dbsession, staff, visit_id), staff, events)
+    Returns the Room; raises live.ClaimLost or live.LiveError. The claim
+    comes first (the transaction's first statement decides a race); a
+    refusal after it rolls it back."""
+    return admit(request, live.claim(request.dbsession, staff, visit_id), staff, events)
 
 
-def force_start(dbsession, staff, appointment_id, events):
+def force_start(request, staff, appointment_id, events):
     """Open the room of one of ``staff``'s appointments, client or not."""
+    dbsession = request.dbsession
     visit = live.visit_to_start(dbsession, staff, appointment_id)
     if visit.state == IN_ROOM:
         return dbsession.get(Room, visit.room_id)
-    return admit(dbsession, visit, staff, events)
+    return admit(request, visit, staff, events)
 
 
 def may_enter(room, user_id):
@@ -168,9 +189,10 @@ def file_info(shared):
     }
 
 
-def end(dbsession, room, follow_up, events):
+def end(request, room, follow_up, events):
     """End the consultation in ``room``. Returns the paths of its files, to
     delete from disk after the commit (their rows go now)."""
+    dbsession = request.dbsession
     now = utcnow()
     room.ended_at = now
     visit = live.end_visit(dbsession, room.id, events)
@@ -184,6 +206,7 @@ def end(dbsession, room, follow_up, events):
     events.add(room_channel(room.id), message)
     if visit is not None:
         events.add(client_channel(visit.appointment_id), message)
+    current_hooks(request).consultroom_room_ended(request=request, room=room)
     return paths
 
 

@@ -19,6 +19,7 @@ room is checked here, the receiver's by the receiving process.
 from sqlalchemy import select
 
 from consultroom.accounts.models import STAFF_ROLES
+from consultroom.appointments import admission
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
 from consultroom.i18n import _
@@ -41,6 +42,13 @@ from consultroom.waitingroom.sockets import (
 )
 
 SIGNAL_KEYS = {"sdp", "candidate"}
+
+
+def with_request(connection, action, *args):
+    """``action(request, *args, events)`` in the socket's transaction, as
+    ``in_transaction`` does with the session: for the room's service
+    functions that call hooks, which get the socket's request."""
+    return in_transaction(connection, lambda _db, *rest: action(connection.request, *rest), *args)
 
 
 class RoomRole:
@@ -163,7 +171,7 @@ class StaffRole(RoomRole):
     def call_in(self, message):
         visit_id = integer(message, "visit")
         try:
-            room = in_transaction(self.conn, rooms.call_in, self.staff, visit_id)
+            room = with_request(self.conn, rooms.call_in, self.staff, visit_id)
         except live.ClaimLost as exc:
             self.conn.send({"type": "claim_lost", "visit": visit_id, "by": exc.by})
             return
@@ -174,7 +182,7 @@ class StaffRole(RoomRole):
     def force_start(self, message):
         if not self.list.options["force_start"]:
             raise Refused("forbidden", _("Force start is not enabled for your organisation."))
-        room = in_transaction(
+        room = with_request(
             self.conn, rooms.force_start, self.staff, integer(message, "appointment")
         )
         self.conn.send({"type": "started", "room": room.id, "url": f"/room/{room.id}"})
@@ -196,7 +204,7 @@ class StaffRole(RoomRole):
             if room is None:
                 raise Refused("not_found", _("This consultation has already ended."))
             follow_up = organisation_of(self.conn, dbsession).options["follow_up_text"]
-            return rooms.end(dbsession, room, follow_up, events)
+            return rooms.end(self.conn.request, room, follow_up, events)
 
         delete_paths(self.conn.transaction(end))
 
@@ -348,6 +356,11 @@ def _appointment(connection, token):
 def _client(connection, appointment):
     if link_state(appointment, connection.request.organisation) != "open":
         raise Refused("unauthorized", CLIENT_REFUSED)
+    # On the server, not only in the page: the client never arrives (no
+    # visit, nobody's waiting list) while a step is unfinished.
+    pending = admission.unfinished(connection.request, appointment)
+    if pending:
+        raise Refused(admission.UNFINISHED, admission.client_refusal(pending))
     return ClientRole(connection, appointment.id, live.client_name(appointment))
 
 
