@@ -314,6 +314,45 @@ def test_plugins_enable_errors(cli, acme):
     assert enablement(cli) is None
 
 
+@pytest.fixture
+def typo_installed(monkeypatch):
+    """Besides the installed plugins, one with a misspelled hook."""
+    from importlib.metadata import EntryPoint, entry_points
+
+    from consultroom.plugins import registry
+
+    typo = EntryPoint(name="typo", value="fake_plugins.typo", group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [*entry_points(group=group), typo])
+
+
+def test_plugins_list_names_a_broken_plugin_s_fault(cli, typo_installed):
+    out = cli("plugins", "list")
+    line = next(line for line in out.splitlines() if line.startswith("typo "))
+    assert line.split()[:3] == ["typo", "unknown", "Typo"]
+    assert line.endswith(
+        "BROKEN: implements unknown hook 'consultroom_menu_itmes'"
+        " (did you mean 'consultroom_menu_items'?)"
+    )
+    assert "The web application does not start while a broken plugin is installed" in out
+    assert next(line for line in out.splitlines() if line.startswith("hello ")).endswith(" ok")
+
+
+def test_a_broken_plugin_can_be_disabled_not_enabled(cli, acme, typo_installed):
+    with cli.session() as db:
+        org_id = db.scalar(select(Organisation.id).where(Organisation.subdomain == "acme"))
+        # Enabled while it worked; its upgrade brought the misspelling.
+        db.add(PluginEnablement(organisation_id=org_id, plugin="typo", enabled=True))
+        db.commit()
+    assert cli("plugins", "disable", "--org", "acme", "typo") == "typo disabled for acme\n"
+    assert enablement(cli) is False
+    cli("plugins", "enable", "--org", "acme", "typo", code=1)
+    assert cli.err == (
+        "consultroom: error: plugin 'typo' implements unknown hook 'consultroom_menu_itmes'"
+        " (did you mean 'consultroom_menu_items'?)\n"
+    )
+    assert enablement(cli) is False
+
+
 # -- demo and worker -------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ and the CLI do; see :mod:`consultroom.patching`).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,26 @@ FEATURES = [
     "consultroom.media",
 ]
 
+# The core's own hook implementations, registered on the plugins' hook
+# manager in this order (pluggy calls the last registered first), always
+# enabled. A module that implements a hook belongs here, not in its feature's
+# includeme: start-up then checks them all at once (``check_pending``).
+CORE_PLUGINS = [
+    "consultroom.tenancy.hooks",
+    "consultroom.accounts.hooks",
+    "consultroom.clients.hooks",
+    "consultroom.clientmail.hooks",
+    "consultroom.appointments.hooks",
+    "consultroom.scheduling.hooks",
+    "consultroom.waitingroom.hooks",
+    "consultroom.waitingroom.live_hooks",
+    "consultroom.widgets.hooks",
+    "consultroom.audittrail.hooks",
+    "consultroom.twofactor.hooks",
+    "consultroom.media.hooks",
+    "consultroom.jobs.hooks",
+]
+
 DEFAULTS = {
     "consultroom.base_domain": "localhost",
     "consultroom.theme": "default",
@@ -64,23 +85,31 @@ def make_config(
     settings: Mapping[str, str],
     plugins: PluginRegistry | None = None,
     dbmaker: sessionmaker[Session] | None = None,
+    allow_broken_plugins: bool = False,
 ) -> Configurator:
     """The configured (committed, audited) Configurator.
 
     ``plugins`` and ``dbmaker`` let tests supply a plugin registry and a
-    session factory bound to their own connection.
+    session factory bound to their own connection. A broken plugin stops
+    the web application (:class:`BrokenPluginError`); the command line
+    passes ``allow_broken_plugins`` to list and disable it.
     """
     settings = {**DEFAULTS, **settings}
     config = Configurator(settings=settings)
-    config.registry.plugins = plugins or PluginRegistry.discover(only=_plugin_filter(settings))
+    registered = plugins or PluginRegistry.discover(only=_plugin_filter(settings))
+    if not allow_broken_plugins:
+        registered.refuse_broken()
+    config.registry.plugins = registered
     if dbmaker is not None:
         config.registry["dbmaker"] = dbmaker
     for feature in FEATURES:
         config.include(feature)
-    registered: PluginRegistry = config.registry.plugins
+    for name in CORE_PLUGINS:
+        registered.register_core(importlib.import_module(name))
     for plugin in registered.usable():
         if hasattr(plugin.module, "includeme"):
             config.include(plugin.module)
     config.commit()
+    registered.check_pending()
     audit_plugin_views(config)
     return config

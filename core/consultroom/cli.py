@@ -50,8 +50,12 @@ class Environment:
         setup_logging(config_uri)
         self.settings = get_appsettings(config_uri)
         # Not through the ini file's application factory, which is for
-        # servers: commands also run inside other programs (the tests).
-        self.registry = make_config(_command_settings(self.settings)).registry
+        # servers: commands also run inside other programs (the tests). A
+        # broken plugin does not stop a command: ``plugins list`` names its
+        # fault and ``plugins disable`` switches it off.
+        self.registry = make_config(
+            _command_settings(self.settings), allow_broken_plugins=True
+        ).registry
         self._env = prepare(registry=self.registry)
 
     def close(self):
@@ -172,15 +176,26 @@ def cmd_users_create(env, args):
     print(f"{args.email} created in {args.org}" + ("" if password else "; invitation queued"))
 
 
+def _plugin_status(plugin):
+    if plugin.usable:
+        return "ok"
+    return f"{'BROKEN' if plugin.broken else 'UNUSABLE'}: {plugin.problem}"
+
+
 def cmd_plugins_list(env, args):
-    for plugin in env.registry.plugins.plugins.values():
-        status = "ok" if plugin.usable else f"UNUSABLE: {plugin.problem}"
+    installed = env.registry.plugins.plugins.values()
+    for plugin in installed:
         info = plugin.info
-        print(f"{plugin.id:16} {plugin.version:10} {plugin.name:30} {status}")
+        print(f"{plugin.id:16} {plugin.version:10} {plugin.name:30} {_plugin_status(plugin)}")
         if info and info.description:
             print(f"{'':16} {info.description}")
-    if not env.registry.plugins.plugins:
+    if not installed:
         print("no plugins installed")
+    if any(plugin.broken for plugin in installed):
+        print(
+            "The web application does not start while a broken plugin is installed:"
+            " fix or uninstall it, or leave it out of the consultroom.plugins setting."
+        )
 
 
 def _switch(env, args, enabled):

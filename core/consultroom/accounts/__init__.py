@@ -3,7 +3,6 @@ pages. The session itself is server-side (``consultroom.sessions``)."""
 
 from pyramid.csrf import LegacySessionCSRFStoragePolicy
 
-from consultroom.accounts import hooks
 from consultroom.accounts.security import SecurityPolicy, load_user
 
 
@@ -16,5 +15,4 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.add_request_method(load_user, "user", reify=True)
     config.set_security_policy(SecurityPolicy())
-    config.registry.plugins.register_core(hooks)
     config.include(".views")

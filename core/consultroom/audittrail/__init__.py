@@ -4,7 +4,4 @@ filters, and the CSV export) and their menu entry. The trail itself, and
 
 
 def includeme(config):
-    from consultroom.audittrail import hooks
-
-    config.registry.plugins.register_core(hooks)
     config.include(".views")

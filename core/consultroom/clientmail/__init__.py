@@ -53,8 +53,5 @@ def send_client_mail(request, appointment, kind):
 
 
 def includeme(config):
-    from consultroom.clientmail import hooks
-
-    config.registry.plugins.register_core(hooks)
     config.include(".views")
     config.include(".portal")

@@ -9,6 +9,7 @@ The entry point's name is the plugin's id.
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "consultroom.plugins"
+# The pluggy name of a core module: "core:consultroom.clients.hooks".
+CORE_PREFIX = "core:"
 CORE_VERSION = dist_version("consultroom")
 
 
@@ -56,15 +59,40 @@ class Plugin:
     version: str
     module: ModuleType | None = None
     info: PluginInfo | None = None
-    problem: str = ""  # why it cannot be used; empty when usable
+    problem: str = ""  # why it cannot be used, in one line; empty when usable
+    # Written for another core: left out, but not a fault of its code.
+    incompatible: bool = False
 
     @property
     def usable(self) -> bool:
         return not self.problem
 
     @property
+    def broken(self) -> bool:
+        """Unusable through a fault of its own (an import error, no
+        ``PluginInfo``, a hook the contract does not have...): the web
+        application refuses to start while it is installed."""
+        return bool(self.problem) and not self.incompatible
+
+    @property
     def package(self) -> str | None:
-        return self.module.__name__.split(".")[0] if self.module else None
+        """The plugin's identity among modules: the package of its entry
+        point's module (that module itself when it is a package). Everything
+        under it is the plugin's; a namespace such as ``acme`` shared with
+        other distributions is not."""
+        if self.module is None:
+            return None
+        name = self.module.__name__
+        if hasattr(self.module, "__path__"):  # a package, namespace packages too
+            return name
+        return name.rpartition(".")[0] or name
+
+    def owns(self, module_name: str) -> bool:
+        """Whether ``module_name`` is the plugin's package or inside it."""
+        package = self.package
+        return package is not None and (
+            module_name == package or module_name.startswith(package + ".")
+        )
 
     @property
     def name(self) -> str:
@@ -72,7 +100,12 @@ class Plugin:
 
 
 class PluginHookError(Exception):
-    """A plugin implements a hook that the contract does not declare."""
+    """A core module implements a hook that the contract does not declare,
+    or with an argument its hookspec does not have."""
+
+
+class BrokenPluginError(Exception):
+    """A broken plugin is installed: the web application does not start."""
 
 
 @dataclass
@@ -117,7 +150,7 @@ class PluginRegistry:
         try:
             plugin.module = ep.load()
         except Exception as exc:  # any import error makes the plugin broken
-            plugin.problem = f"cannot be imported: {type(exc).__name__}: {exc}"
+            plugin.problem = _one_line(f"cannot be imported: {type(exc).__name__}: {exc}")
             log.error("plugin %s %s", ep.name, plugin.problem)
             return
         info = getattr(plugin.module, "plugin", None)
@@ -126,25 +159,84 @@ class PluginRegistry:
         else:
             plugin.info = info
             plugin.problem = _compatibility_problem(info.requires_core)
+            plugin.incompatible = bool(_compatibility_problem(info.requires_core))
+        if not plugin.problem:
+            plugin.problem = self._hook_problem(plugin.module) or self._package_problem(plugin)
+        if not plugin.problem:
+            try:
+                self.pm.register(plugin.module, name=plugin.id)
+            except pluggy.PluginValidationError as exc:  # e.g. a wrapper that does not yield
+                plugin.problem = _one_line(str(exc))
         if plugin.problem:
             log.error("plugin %s %s", ep.name, plugin.problem)
-            return
-        self._check_hook_names(plugin)
-        self.pm.register(plugin.module, name=plugin.id)
 
-    def _check_hook_names(self, plugin: Plugin) -> None:
-        for attr in dir(plugin.module):
-            impl = self.pm.parse_hookimpl_opts(plugin.module, attr)
-            if impl is not None and attr not in self._spec_names:
+    def _hook_problem(self, module: object) -> str:
+        """What is wrong with the hook implementations of ``module``, in one
+        line with the nearest correct name; empty when nothing is."""
+        for attr in dir(module):
+            if self.pm.parse_hookimpl_opts(module, attr) is None:  # type: ignore[arg-type]
+                continue
+            if attr not in self._spec_names:
                 close = difflib.get_close_matches(attr, self._spec_names, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise PluginHookError(
-                    f"plugin {plugin.id!r} implements unknown hook {attr!r}{hint}"
+                return f"implements unknown hook {attr!r}{hint}"
+            spec_args = inspect.signature(getattr(hookspecs, attr)).parameters
+            for name, param in inspect.signature(getattr(module, attr)).parameters.items():
+                if name not in spec_args and param.default is param.empty:
+                    return (
+                        f"implements {attr!r} with argument {name!r}, which the hook does"
+                        f" not have (it has: {', '.join(spec_args)})"
+                    )
+        return ""
+
+    def _package_problem(self, plugin: Plugin) -> str:
+        for other in self.usable():
+            if other is not plugin and other.package == plugin.package:
+                return (
+                    f"has the same package {plugin.package!r} as plugin {other.id!r}:"
+                    " a plugin's entry point must name a package of its own"
                 )
+        return ""
 
     def register_core(self, module: ModuleType) -> None:
-        """Register one of the core's own hook modules: always enabled."""
-        self.pm.register(module, name="core:" + module.__name__)
+        """Register one of the core's own hook modules: always enabled.
+
+        An argument its hookspec does not have stops start-up here, a hook
+        the contract does not have in :meth:`check_pending`.
+        """
+        try:
+            self.pm.register(module, name=CORE_PREFIX + module.__name__)
+        except pluggy.PluginValidationError:
+            raise PluginHookError(
+                f"core module {module.__name__!r} {self._hook_problem(module)}"
+            ) from None
+
+    def check_pending(self) -> None:
+        """Refuse hook implementations that no hookspec declares (pluggy's
+        ``check_pending``), with the module, the hook and the nearest
+        correct name in one line. Run once every core module and plugin is
+        registered."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            who = (
+                f"core module {name.removeprefix(CORE_PREFIX)!r}"
+                if name.startswith(CORE_PREFIX)
+                else f"plugin {name!r}"
+            )
+            problem = self._hook_problem(exc.plugin) or _one_line(str(exc))
+            raise PluginHookError(f"{who} {problem}") from None
+
+    def refuse_broken(self) -> None:
+        """Stop the web application while a broken plugin is installed,
+        naming each and its fault (the command line lists them instead)."""
+        broken = [p for p in self.plugins.values() if p.broken]
+        if broken:
+            raise BrokenPluginError(
+                "; ".join(f"plugin {p.id!r} is broken: {p.problem}" for p in broken)
+                + " (fix or uninstall it, or leave it out of the consultroom.plugins setting)"
+            )
 
     # -- lookups -----------------------------------------------------------
 
@@ -155,11 +247,10 @@ class PluginRegistry:
         return [p for p in self.plugins.values() if p.usable]
 
     def by_package(self, package_name: str) -> Plugin | None:
-        top = package_name.split(".")[0]
-        for plugin in self.usable():
-            if plugin.package == top:
-                return plugin
-        return None
+        """The usable plugin whose package holds the module or package
+        ``package_name``; the innermost one when packages nest."""
+        owners = [p for p in self.usable() if p.owns(package_name)]
+        return max(owners, key=lambda p: len(p.package or ""), default=None)
 
     # -- calling hooks -------------------------------------------------------
 
@@ -179,7 +270,7 @@ class PluginRegistry:
     def call_lifecycle(self, plugin_id: str, hook: str, **kwargs: Any) -> list[object]:
         """Call a lifecycle hook on one plugin only."""
         others: list[object] = [p.module for p in self.usable() if p.id != plugin_id]
-        others += [p for name, p in self.pm.list_name_plugin() if name.startswith("core:")]
+        others += [p for name, p in self.pm.list_name_plugin() if name.startswith(CORE_PREFIX)]
         results: list[object] = self.pm.subset_hook_caller(hook, others)(**kwargs)
         return results
 
@@ -199,6 +290,10 @@ class TenantHooks:
         if caller is None:
             caller = self._cache[name] = self._pm.subset_hook_caller(name, self._left_out)
         return caller
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _compatibility_problem(requires_core: str) -> str:

@@ -2,11 +2,8 @@
 service messages) and the live waiting lists of staff (``live``; kept per
 process by ``hub``, told to the sockets by ``sockets``)."""
 
-from consultroom.waitingroom import hooks
-
 
 def includeme(config):
-    config.registry.plugins.register_core(hooks)
     config.include(".views")
     config.include(".page")
     config.include(".live_views")

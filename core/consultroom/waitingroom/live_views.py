@@ -4,7 +4,6 @@ added by consultroom.widgets.waiting_list)."""
 from pyramid.view import view_config
 
 from consultroom.realtime.pages import page_config
-from consultroom.waitingroom import live_hooks
 from consultroom.waitingroom.models import WalkInSwitch
 
 
@@ -17,6 +16,5 @@ def waiting_list(request):
 
 
 def includeme(config):
-    config.registry.plugins.register_core(live_hooks)
     config.add_route("waiting_list", "/waiting-room", site="organisation")
     config.scan(__name__)
