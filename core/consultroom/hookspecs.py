@@ -72,15 +72,43 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
     """Return HTML to place in the named ``slot`` of a page.
 
     Called while a page template renders ``{{ slot("name") }}``. ``slot`` is
-    the slot's name (the core offers ``head``, ``dashboard``,
-    ``profile``, ``organisation_settings``, ``client``, ``staff_member``
-    and ``footer``); ``context`` is a dict of what the page shows (for
-    example ``{"user": user}`` on the profile page, ``{"client": client}``
-    on a staff member's client page, ``{"member": member}`` on the page
-    where an administrator edits a staff member). Return a string of HTML,
-    already escaped where it contains user data
+    the slot's name and ``context`` a dict of what the page shows:
+
+    Staff pages (someone is logged in: ``request.identity``):
+
+    - ``head`` (every page with the layout: in ``<head>``), ``footer`` (at
+      its end): ``{}``
+    - ``dashboard``, ``profile``: ``{"user": user}``
+    - ``organisation_settings``: ``{}``
+    - ``staff_member`` (an administrator edits a staff member):
+      ``{"member": member}``
+    - ``client`` (a client's page): ``{"client": client}``
+    - ``appointment`` (the page of one appointment, also a cancelled one:
+      check ``appointment.status``): ``{"appointment": appointment}``
+
+    Client-facing pages (nobody is logged in: ``request.identity`` is
+    ``None``; what you show is seen by the public or by the one client):
+
+    - ``booking_widget``, on each page of the booking widget (``/book``,
+      embeddable): ``{"page": "choose"}`` (pick a practitioner or
+      department); ``{"page": "slots", "owner": practitioner_or_department}``
+      (the free times); ``{"page": "details", "owner": ...}`` (the
+      visitor's form); ``{"page": "done", "owner": ..., "appointment":
+      appointment}`` (booked)
+    - ``walk_in_widget``: ``{"page": "list", "widget": widget}`` (who is
+      available now); ``{"page": "intake", "widget": widget,
+      "practitioner": user}`` (the visitor's form)
+    - ``client_portal`` (``/portal/<token>``, the client's own list):
+      ``{"client": client, "appointments": [appointment, ...]}``, their
+      upcoming scheduled appointments
+    - ``waiting_room`` (the client's waiting page):
+      ``{"appointment": appointment}``
+
+    Return a string of HTML, already escaped where it contains user data
     (``markupsafe.Markup``/``escape`` or a rendered template), or ``None``.
-    Results are joined in registration order.
+    Results are joined in registration order. A client-facing widget page
+    may be shown in an iframe on the organisation's own site: links that
+    should open as the main page need ``target="_top"``.
     """
 
 
@@ -216,6 +244,81 @@ def consultroom_appointment_anonymised(request: Request, appointment_ids: list[i
     your own records about those clients' consultations there, so that both
     happen or neither. Date, time, duration and practitioner stay. Raising
     aborts the batch. Returns nothing.
+    """
+
+
+# ---- Doors: extra fields on the appointment form, mail placeholders --------
+
+if TYPE_CHECKING:
+    from consultroom.appointments.fields import AppointmentField
+
+
+@hookspec
+def consultroom_appointment_form_fields(
+    request: Request, appointment: Appointment | None
+) -> list[AppointmentField] | None:
+    """Return the fields you add to the staff's appointment form.
+
+    Called each time the new-appointment form (``appointment`` is ``None``)
+    or the edit form of ``appointment`` is shown or posted. Return a list
+    of objects with the :class:`consultroom.appointments.fields.AppointmentField`
+    methods (``name``, ``render``, ``validate``, ``save``), or ``None``
+    (for example when this staff member may not choose). The core renders
+    them after its own fields; on a post it validates its own fields and
+    every plugin field, and only when all are valid creates or changes the
+    appointment and then calls each field's ``save`` in that transaction,
+    before the created/changed hooks (so the invitation's placeholders see
+    what was saved). A field that refuses its value
+    (``raise FieldInvalid(message)``) has the form shown again with the
+    message at the field, and nothing is written.
+
+    Only this form has the fields: quick consultations, the booking and
+    walk-in widgets and the API create appointments without them (use
+    ``consultroom_appointment_created`` to give those your default).
+    """
+
+
+@dataclass(frozen=True)
+class MailPlaceholder:
+    """A placeholder a plugin offers in the client e-mail texts.
+
+    ``name`` is written ``*|name|*`` in a text: lower-case letters and
+    ``_`` only, and not one of the core's names (prefix it with your
+    plugin's id, e.g. ``payments_link``); ``description`` (translated) is
+    shown to the organisation admin who edits the texts; ``sample`` is what
+    the preview shows.
+    """
+
+    name: str
+    description: str
+    sample: str = ""
+
+
+@hookspec
+def consultroom_mail_placeholders(request: Request) -> list[MailPlaceholder] | None:
+    """Return the placeholders you offer in the client e-mail texts.
+
+    Called when an organisation admin edits, saves or previews a template
+    set (a text using a placeholder nobody offers is refused, as a
+    misspelt core one is) and when a client e-mail is written. Returns a
+    list of :class:`MailPlaceholder`, or ``None``.
+    """
+
+
+@hookspec
+def consultroom_mail_placeholder_values(
+    request: Request, appointment: Appointment, kind: str
+) -> dict[str, str] | None:
+    """Return the values of your placeholders for one client e-mail.
+
+    Called while the client e-mail ``kind`` ("invitation", "reminder",
+    "change", "cancellation") about ``appointment`` is written: by the
+    appointment hooks in the transaction of the change, and by the reminder
+    job. Return a dict of placeholder name to text, or ``None``. Only the
+    names you declared in ``consultroom_mail_placeholders`` are used (a
+    core name is never replaced); one you declared but give no value for
+    this e-mail becomes empty. The e-mails are plain text: give plain text
+    (a link as its address), not HTML.
     """
 
 

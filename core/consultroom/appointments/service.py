@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from consultroom.appointments.fields import save as save_fields
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.audit import record
 from consultroom.db import utcnow
@@ -91,10 +92,13 @@ def create_appointment(
     participants=(),
     kind=Kind.appointment,
     notify=True,
+    extra=(),
 ):
     """Store a new appointment (``starts_at`` in naive UTC) and announce it
-    (the client's invitation unless ``notify`` is False). Raises
-    AppointmentError or SlotTaken."""
+    (the client's invitation unless ``notify`` is False). ``extra`` are the
+    plugin form fields' ``(field, value)`` pairs, saved before the
+    announcement (``appointments.fields``). Raises AppointmentError or
+    SlotTaken."""
     organisation = request.organisation
     _check(
         organisation,
@@ -124,15 +128,17 @@ def create_appointment(
         client_id=client.id if client else None,
         kind=kind.value,
     )
+    save_fields(request, appointment, extra)
     request.hooks.consultroom_appointment_created(
         request=request, appointment=appointment, notify=notify
     )
     return appointment
 
 
-def update_appointment(request, appointment, **changes):
+def update_appointment(request, appointment, extra=(), **changes):
     """Change an appointment's time, duration, practitioner, department,
-    message or participants, and announce what changed."""
+    message or participants, save the plugin form fields' ``extra`` values,
+    and announce what changed."""
     if appointment.status is Status.cancelled:
         raise AppointmentError(_("This appointment has been cancelled."))
     fields = {
@@ -169,6 +175,7 @@ def update_appointment(request, appointment, **changes):
         changes.update(sequence=appointment.sequence + 1, reminder_sent_at=None)
     _store(request.dbsession, appointment, changes)
     record(request, "appointment.update", "appointment", appointment.id, changed=changed)
+    save_fields(request, appointment, extra)
     if before:
         request.hooks.consultroom_appointment_changed(
             request=request, appointment=appointment, changes=before

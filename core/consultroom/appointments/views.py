@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import User
+from consultroom.appointments import fields
 from consultroom.appointments.access import (
     appointment_or_404,
     bookable_departments,
@@ -220,20 +221,29 @@ def _form_page(request, appointment):
         # Their client stays possible, even if assigned to someone else since.
         form.client_id.keep = appointment.client
     _offer(form, choices)
-    problem = None
+    plugin_fields = fields.form_fields(request, appointment, {f.name for f in form})
+    problem, field_errors = None, {}
     if request.method == "POST":
+        # The plugins' fields are checked even when the core's are not, so
+        # that every problem shows at once.
         values = _appointment_values(request, form, choices, appointment)
-        if values is not None:
+        extra, field_errors = fields.validate(request, plugin_fields, appointment)
+        if values is not None and not field_errors:
             try:
                 if appointment is None:
-                    return _saved(request, create_appointment(request, **values), True)
-                update_appointment(request, appointment, **values)
+                    return _saved(request, create_appointment(request, extra=extra, **values), True)
+                update_appointment(request, appointment, extra=extra, **values)
                 return _saved(request, appointment, False)
             except SlotTaken as exc:
                 form.add_error("start_time", exc.args[0])
             except AppointmentError as exc:
                 problem = exc.args[0]
-    return {"form": form, "appointment": appointment, "problem": problem}
+    return {
+        "form": form,
+        "appointment": appointment,
+        "problem": problem,
+        "plugin_fields": fields.render(request, plugin_fields, appointment, field_errors),
+    }
 
 
 @view_config(route_name="appointment_new", renderer="appointments/form.html", permission="staff")

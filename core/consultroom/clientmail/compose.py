@@ -16,7 +16,7 @@ from consultroom.appointments.display import (
 from consultroom.appointments.service import link_window
 from consultroom.clientmail.defaults import default_texts
 from consultroom.clientmail.models import TemplateSet
-from consultroom.clientmail.placeholders import fill
+from consultroom.clientmail.placeholders import fill, plugin_placeholders
 from consultroom.clients.contact import language_of
 from consultroom.i18n import localizer_for
 from consultroom.tenancy.models import Department
@@ -85,6 +85,19 @@ def values(request, appointment, language):
     }
 
 
+def plugin_values(request, appointment, kind):
+    """The plugins' placeholders for this e-mail: each declared one, empty
+    unless a plugin gives it a value."""
+    declared = plugin_placeholders(request)
+    filled = dict.fromkeys(declared, "")
+    results = request.hooks.consultroom_mail_placeholder_values(
+        request=request, appointment=appointment, kind=kind
+    )
+    for result in reversed(results):
+        filled.update((k, str(v)) for k, v in (result or {}).items() if k in declared)
+    return filled
+
+
 def render(subject, body, values):
     """Fill in a template. An empty placeholder (no personal message) leaves
     no gap of blank lines; a subject stays on one line."""
@@ -97,6 +110,6 @@ def compose(request, appointment, kind):
     """The e-mail of ``kind`` about ``appointment``, in the client's language."""
     language = language_of(appointment.client, request.organisation)
     template_set = template_set_for(request.dbsession, appointment, language)
-    filled = values(request, appointment, language)
+    filled = {**plugin_values(request, appointment, kind), **values(request, appointment, language)}
     subject, body = render(*texts(request, template_set, kind, language), filled)
     return Composed(subject, body, language, filled)

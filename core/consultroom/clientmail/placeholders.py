@@ -1,5 +1,6 @@
-"""``*|name|*`` placeholders in the client e-mail templates: which exist, how
-a template is checked when it is saved, and how they are filled in."""
+"""``*|name|*`` placeholders in the client e-mail templates: which exist
+(the core's and those of the organisation's plugins), how a template is
+checked when it is saved, and how they are filled in."""
 
 import re
 from dataclasses import dataclass
@@ -24,6 +25,27 @@ PLACEHOLDERS = {
 OPEN, CLOSE = "*|", "|*"
 _WELL_FORMED = re.compile(r"\*\|([a-z_]+)\|\*")
 _SHOWN_MAX = 40  # how much of a malformed placeholder a message quotes
+_NAME = re.compile(r"[a-z_]+")
+
+
+def plugin_placeholders(request):
+    """The ``MailPlaceholder`` s the organisation's plugins offer, by name.
+    A name that cannot be written, or is taken, is a plugin's programming
+    error: it stops the page rather than fill in the wrong value."""
+    found = {}
+    results = request.hooks.consultroom_mail_placeholders(request=request)
+    for placeholder in (p for result in reversed(results) for p in (result or ())):
+        name = placeholder.name
+        if not _NAME.fullmatch(name) or name in PLACEHOLDERS or name in found:
+            raise ValueError(f"mail placeholder {name!r} is malformed or offered twice")
+        found[name] = placeholder
+    return found
+
+
+def available(request):
+    """Every placeholder name a text may use, with what it becomes."""
+    offered = plugin_placeholders(request)
+    return {**PLACEHOLDERS, **{name: p.description for name, p in offered.items()}}
 
 
 @dataclass(frozen=True)

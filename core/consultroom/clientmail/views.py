@@ -14,7 +14,7 @@ from consultroom.clientmail.compose import render, texts, values
 from consultroom.clientmail.defaults import default_texts
 from consultroom.clientmail.forms import KIND_LABELS, TemplateSetForm, body_field, subject_field
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
-from consultroom.clientmail.placeholders import PLACEHOLDERS, problem_messages
+from consultroom.clientmail.placeholders import available, plugin_placeholders, problem_messages
 from consultroom.clients.contact import language_of
 from consultroom.i18n import LANGUAGES, _, localizer_for
 from consultroom.tenancy.models import Department
@@ -46,7 +46,7 @@ def _page(request, form, template_set):
         "kind_labels": KIND_LABELS,
         "subject_field": subject_field,
         "body_field": body_field,
-        "placeholders": PLACEHOLDERS,
+        "placeholders": available(request),
     }
 
 
@@ -75,10 +75,11 @@ def _form(request, template_set=None):
     return form
 
 
-def _check_placeholders(form):
+def _check_placeholders(request, form):
+    allowed = available(request)
     for kind in KINDS:
         for name in (subject_field(kind), body_field(kind)):
-            for message in problem_messages(form[name].data):
+            for message in problem_messages(form[name].data, allowed):
                 form.add_error(name, message)
 
 
@@ -150,7 +151,7 @@ def _save(request, form, template_set):
 def _edit(request, template_set):
     form = _form(request, template_set)
     if request.method == "POST" and form.validate():
-        _check_placeholders(form)
+        _check_placeholders(request, form)
         _check_departments(request, form, template_set)
         if not form.problems:
             return _save(request, form, template_set or TemplateSet())
@@ -216,7 +217,8 @@ class _SampleAppointment:
 
 
 def sample_values(request, language):
-    """Placeholder values for a made-up appointment tomorrow at 10:00."""
+    """Placeholder values for a made-up appointment tomorrow at 10:00, and
+    the plugins' samples."""
     org = request.organisation
     tomorrow = local_now(org).replace(tzinfo=None) + timedelta(days=1)
     localizer = localizer_for(request.registry, language)
@@ -229,7 +231,8 @@ def sample_values(request, language):
         ),
         message=localizer.translate(_("Please have your medication list at hand.")),
     )
-    return values(request, appointment, language)
+    samples = {name: p.sample for name, p in plugin_placeholders(request).items()}
+    return {**samples, **values(request, appointment, language)}
 
 
 @view_config(

@@ -23,8 +23,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from consultroom import hookspecs
+from consultroom.plugins.csp import csp_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from consultroom.tenancy.options import OptionSet
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,11 @@ class PluginInfo:
     ``requires_core`` is a PEP 440 specifier (">=0.1,<0.2") for the core
     versions the plugin works with; ``settings`` is an
     :class:`consultroom.tenancy.options.OptionSet` of per-organisation settings;
-    ``migrations`` an importable package holding the plugin's Alembic branch.
+    ``migrations`` an importable package holding the plugin's Alembic branch;
+    ``csp`` the Content-Security-Policy sources the plugin's pages and slots
+    need, by directive (``{"script-src": ["https://js.example.com"]}``),
+    checked at load by :mod:`consultroom.plugins.csp` and added only to the
+    responses of organisations that enabled it.
     """
 
     name: str
@@ -51,6 +58,7 @@ class PluginInfo:
     requires_core: str = ""
     settings: OptionSet | None = None
     migrations: str = ""
+    csp: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -158,7 +166,7 @@ class PluginRegistry:
             plugin.problem = "its module does not define `plugin = PluginInfo(...)`"
         else:
             plugin.info = info
-            plugin.problem = _compatibility_problem(info.requires_core)
+            plugin.problem = _compatibility_problem(info.requires_core) or csp_problem(info.csp)
             plugin.incompatible = bool(_compatibility_problem(info.requires_core))
         if not plugin.problem:
             plugin.problem = self._hook_problem(plugin.module) or self._package_problem(plugin)

@@ -10,9 +10,19 @@ per-practitioner custom properties (``style="--who: hsl(...)"``); an
 attribute has no selectors, so it cannot read the page the way an injected
 stylesheet can, and ``img-src`` keeps its ``url()`` on this site.
 
+A plugin's declared sources (``PluginInfo.csp``, checked by
+``consultroom.plugins.csp``) are added for the organisations that enabled
+it, and only for them: a directive the policy leaves to ``default-src``
+starts from ``'self'``. They are added where the request looked up the
+organisation's plugins (every page that renders the menu or a slot, every
+plugin route and static file): a response that never asked cannot carry
+anything of a plugin, and asking here would be too late (the request's
+transaction has ended).
+
 A view may set its own Content-Security-Policy (a partial one): its
-directives replace these, the rest are kept. The embeddable widget pages do
-so with ``frame-ancestors``; every other page may not be framed at all.
+directives replace these (plugin sources included), the rest are kept.
+The embeddable widget pages do so with ``frame-ancestors``; every other
+page may not be framed at all.
 
 HSTS only with ``security.hsts = true`` (production, behind HTTPS).
 """
@@ -21,6 +31,8 @@ import re
 import secrets
 
 from pyramid.events import NewResponse
+
+from consultroom.plugins.csp import additions
 
 HEADER = "Content-Security-Policy"
 # A Host header safe to repeat inside the policy.
@@ -55,7 +67,19 @@ def _policy(request):
     nonce = request.__dict__.get("csp_nonce")  # only if the page used one
     if nonce is not None:
         directives["style-src"] += f" 'nonce-{nonce}'"
+    for name, sources in _plugin_sources(request).items():
+        directives[name] = " ".join([directives.get(name, directives["default-src"]), *sources])
     return directives
+
+
+def _plugin_sources(request):
+    """The CSP sources declared by the plugins the organisation enabled."""
+    plugins = request.registry.plugins
+    declaring = [p for p in plugins.usable() if p.info.csp]
+    if not declaring:
+        return {}  # no plugin declares any: no need to know the organisation
+    enabled = request.__dict__.get("enabled_plugin_ids", ())  # reified when asked
+    return additions(p.info.csp for p in declaring if p.id in enabled)
 
 
 def _websocket_sources(request):
