@@ -30,6 +30,9 @@ plugin = PluginInfo(
 )
 
 STEP = "consent.form"
+# A client of this last name makes the admission hook fail, for the tests
+# that prove it runs inside the call-in's transaction.
+UNADMITTABLE = "Unadmittable"
 
 
 class ConsentGiven(Base):
@@ -133,6 +136,8 @@ def consultroom_room_opened(request, room):
 
 @hookimpl
 def consultroom_client_admitted(request, appointment, room):
+    if appointment.client is not None and appointment.client.last_name == UNADMITTABLE:
+        raise RuntimeError("consent: this client may not be admitted")
     _log(request, "client_admitted", appointment.id, room.id, appointment.client_id)
 
 
