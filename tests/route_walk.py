@@ -13,6 +13,8 @@ import re
 from datetime import time, timedelta
 
 import pytest
+from consultroom_chat.models import Conversation
+from consultroom_chat.models import Kind as ChatKind
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
@@ -85,6 +87,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     for org in (a, b):
         dbsession.add(Department(organisation_id=org.id, name="Care"))
         enable_plugin(org, "hello")
+        enable_plugin(org, "chat")
     dbsession.flush()
     a_admin = make_user(a, role=Role.org_admin)
     a_ids = {a.id, a_admin.id, *(d.id for d in a.departments)}
@@ -127,6 +130,10 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     widgets = _a_few(
         WalkInWidget, b, lambda n: {"name": f"Widget {n}", "logo": PNG, "background": PNG}
     )
+    channels = [
+        Conversation(organisation_id=b.id, kind=ChatKind.channel, client=c, department=b_dept)
+        for c in clients
+    ]
     dbsession.add_all(
         [
             *clients,
@@ -137,6 +144,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             *template_sets,
             *notices,
             *widgets,
+            *channels,
         ]
     )
     dbsession.flush()
@@ -166,6 +174,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         *template_sets,
         *notices,
         *widgets,
+        *channels,
         *files,
     ]
     b_values = {
@@ -179,7 +188,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             + support_tokens
         ),
         "public_id": [w.public_id for w in widgets],
-        "plugin": ["hello"],
+        "plugin": ["hello", "chat"],
         "room": [r.id for r in rooms],
         "user_id": [u.id for u in b_users],
     }

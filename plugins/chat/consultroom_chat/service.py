@@ -1,0 +1,205 @@
+"""Chat's rules, in one place: which conversations a staff member may see
+(the core's segregation of clients, applied to channels), how a message is
+written (validated, encrypted, counted as unread for the other side) and
+read (decrypted, the read recorded in the audit trail).
+
+Every function works in the caller's transaction, through a request of the
+conversation's organisation.
+"""
+
+import re
+
+from markupsafe import Markup, escape
+from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy import func, or_, select
+
+from consultroom.accounts.models import Role
+from consultroom.audit import record
+from consultroom.clients.access import visible_clients
+from consultroom.clients.models import Client
+from consultroom.db import utcnow
+from consultroom.realtime import department_channel, publish_after_commit, unassigned_channel
+from consultroom.twofactor.crypto import secret_box
+from consultroom_chat.i18n import _
+from consultroom_chat.models import Author, Conversation, Kind, Message, ReadMark
+
+MAX_LENGTH = 2000
+HISTORY = 200
+# http(s) links only: other schemes (javascript:, data:) stay text.
+_LINK = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}"
+
+
+class Invalid(ValueError):
+    """A message that cannot be written; ``args[0]`` is a translatable reason."""
+
+
+def linkify(text):
+    """``text`` as HTML: escaped, its http(s) links clickable, opening
+    elsewhere without handing over this page (noopener, no referrer)."""
+    html, start = [], 0
+    for match in _LINK.finditer(text):
+        url = match.group(0).rstrip(_TRAILING)
+        end = match.start() + len(url)
+        html.append(escape(text[start : match.start()]))
+        html.append(
+            Markup(
+                '<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>'
+            ).format(url)
+        )
+        start = end
+    html.append(escape(text[start:]))
+    return Markup("").join(html)
+
+
+def clean_text(raw):
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        raise Invalid(_("Write a message first."))
+    if len(text) > MAX_LENGTH:
+        raise Invalid(_("A message can be at most ${max} characters.", mapping={"max": MAX_LENGTH}))
+    return text
+
+
+# ---- finding conversations
+
+
+def channel_for(request, client, department_id):
+    """The channel between ``client`` and a department (None: the
+    organisation's staff without a department), made when missing."""
+    dbsession = request.dbsession
+    channel = dbsession.scalar(
+        select(Conversation).where(
+            Conversation.organisation_id == request.organisation.id,
+            Conversation.kind == Kind.channel,
+            Conversation.client_id == client.id,
+            Conversation.department_id.is_(None)
+            if department_id is None
+            else Conversation.department_id == department_id,
+        )
+    )
+    if channel is None:
+        channel = Conversation(
+            organisation_id=request.organisation.id,
+            kind=Kind.channel,
+            client_id=client.id,
+            department_id=department_id,
+        )
+        dbsession.add(channel)
+        dbsession.flush()
+    return channel
+
+
+def visible_channels(request, user=None):
+    """A select of the channels ``user`` (the logged-in staff member) may
+    read: those of the clients they may see, and under strictly segregated
+    departments only their own department's."""
+    user = user if user is not None else request.identity
+    clients = visible_clients(request, user).with_only_columns(Client.id)
+    query = select(Conversation).where(
+        Conversation.organisation_id == request.organisation.id,
+        Conversation.kind == Kind.channel,
+        Conversation.client_id.in_(clients),
+    )
+    if user.role is not Role.org_admin and request.organisation.options["strict_departments"]:
+        query = query.where(Conversation.department_id == user.department_id)
+    return query
+
+
+def channel_or_404(request, channel_id):
+    channel = request.dbsession.scalar(
+        visible_channels(request).where(Conversation.id == channel_id)
+    )
+    if channel is None:
+        raise HTTPNotFound()
+    return channel
+
+
+# ---- writing and reading
+
+
+def post(request, conversation, author, name, raw_text, user=None):
+    """Write a message in ``conversation``; raises ``Invalid`` (nothing written)."""
+    text = clean_text(raw_text)
+    message = Message(
+        organisation_id=conversation.organisation_id,
+        conversation_id=conversation.id,
+        author=author,
+        author_user_id=user.id if user is not None else None,
+        author_name=name[:200],
+        body=secret_box(request.registry).encrypt(text.encode()),
+    )
+    request.dbsession.add(message)
+    conversation.last_message_at = utcnow()
+    request.dbsession.flush()
+    if user is not None:
+        mark_read(request, conversation, user, message.id)
+    if conversation.kind is Kind.channel and author is not Author.staff:
+        # The department's staff see the new count on their pages.
+        channel = (
+            unassigned_channel(conversation.organisation_id)
+            if conversation.department_id is None
+            else department_channel(conversation.department_id)
+        )
+        publish_after_commit(request, channel, {"type": "chat.unread"})
+    return message
+
+
+def as_dict(request, message):
+    text = secret_box(request.registry).decrypt(message.body).decode()
+    return {
+        "id": message.id,
+        "at": message.at.isoformat() + "Z",
+        "author": message.author.value,
+        "name": message.author_name,
+        "text": text,
+        "html": str(linkify(text)),
+    }
+
+
+def history(request, conversation, limit=HISTORY):
+    """The last ``limit`` messages, oldest first, decrypted. A staff member's
+    read is recorded in the audit trail: messages are personal data."""
+    rows = request.dbsession.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation.id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+    if request.identity is not None:
+        record(request, "chat.read", "chat_conversation", conversation.id)
+    return [as_dict(request, m) for m in reversed(rows)]
+
+
+def mark_read(request, conversation, user, up_to=None):
+    """``user`` has read ``conversation`` up to message ``up_to`` (the last)."""
+    if up_to is None:
+        up_to = request.dbsession.scalar(
+            select(func.max(Message.id)).where(Message.conversation_id == conversation.id)
+        )
+    mark = request.dbsession.get(ReadMark, (conversation.id, user.id))
+    if mark is None:
+        mark = ReadMark(conversation_id=conversation.id, user_id=user.id, last_read_id=0)
+        request.dbsession.add(mark)
+    mark.last_read_id = max(mark.last_read_id, up_to or 0)
+
+
+def unread_counts(request, user=None):
+    """``{channel id: messages from the client not yet read by user}``."""
+    user = user if user is not None else request.identity
+    channels = visible_channels(request, user).subquery()
+    last_read = (
+        select(ReadMark.last_read_id)
+        .where(ReadMark.conversation_id == Message.conversation_id, ReadMark.user_id == user.id)
+        .scalar_subquery()
+    )
+    rows = request.dbsession.execute(
+        select(Message.conversation_id, func.count())
+        .where(
+            Message.conversation_id.in_(select(channels.c.id)),
+            Message.author != Author.staff,
+            or_(last_read.is_(None), Message.id > last_read),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return dict(rows.all())

@@ -1,0 +1,202 @@
+"""Chat's pages: the staff's "Messages" (every channel they may see, with
+what is unread; one channel to read and answer; a department admin's
+grant, withdraw and delete), and the client's side of their channel, reached
+through their appointment's link."""
+
+import wtforms
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import delete, select
+
+from consultroom.appointments.access import visible_departments
+from consultroom.appointments.models import Appointment
+from consultroom.audit import record
+from consultroom.clients.picker import ClientField
+from consultroom.ratelimit import find_by_token
+from consultroom.web import flash
+from consultroom.web.forms import Form, options
+from consultroom_chat import service
+from consultroom_chat.i18n import _, page
+from consultroom_chat.models import Author, Conversation, Message
+
+TEMPLATES = "consultroom_chat:templates/"
+MANAGE = "department.manage"
+NO_DEPARTMENT = ""
+
+
+class NewChannelForm(Form):
+    client = ClientField(_("Client"), required=_("Choose the client to write with."))
+    department = wtforms.SelectField(_("Department"), choices=[])
+
+
+def _new_channel_form(request):
+    form = NewChannelForm(request)
+    departments = visible_departments(request)
+    choices = [(str(d.id), d.name) for d in departments]
+    if not request.organisation.options["strict_departments"]:
+        choices.insert(0, (NO_DEPARTMENT, _("All staff (no department)")))
+    form.department.choices = options(choices)
+    return form
+
+
+def _department_id(form):
+    return int(form.department.data) if form.department.data != NO_DEPARTMENT else None
+
+
+@view_config(
+    route_name="chat.messages",
+    renderer="consultroom_chat:templates/messages.html",
+    permission="staff",
+)
+def messages(request):
+    form = _new_channel_form(request)
+    if request.method == "POST" and form.validate():
+        channel = service.channel_for(request, form.client.data, _department_id(form))
+        return HTTPSeeOther(request.route_path("chat.channel", id=channel.id))
+    channels = request.dbsession.scalars(
+        service.visible_channels(request).order_by(
+            Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()
+        )
+    ).all()
+    return page(request, channels=channels, unread=service.unread_counts(request), form=form)
+
+
+def _may_manage(request, channel):
+    """Department admins manage their department's channels; organisation
+    admins every channel."""
+    if request.has_permission("organisation.manage"):
+        return True
+    user = request.identity
+    return request.has_permission("department.manage") and (
+        channel.department_id is None or channel.department_id == user.department_id
+    )
+
+
+@view_config(
+    route_name="chat.channel",
+    renderer="consultroom_chat:templates/channel.html",
+    permission="staff",
+)
+def channel(request):
+    conversation = service.channel_or_404(request, request.matchdict["id"])
+    error = None
+    if request.method == "POST":
+        try:
+            service.post(
+                request,
+                conversation,
+                Author.staff,
+                request.identity.name,
+                request.POST.get("text"),
+                user=request.identity,
+            )
+        except service.Invalid as exc:
+            error = exc.args[0]
+        else:
+            return HTTPSeeOther(request.route_path("chat.channel", id=conversation.id))
+    history = service.history(request, conversation)
+    service.mark_read(request, conversation, request.identity)
+    return page(
+        request,
+        channel=conversation,
+        history=history,
+        error=error,
+        may_manage=_may_manage(request, conversation),
+    )
+
+
+def _managed_channel(request):
+    conversation = service.channel_or_404(request, request.matchdict["id"])
+    if not _may_manage(request, conversation):
+        raise HTTPForbidden()
+    return conversation
+
+
+@view_config(
+    route_name="chat.channel_access", request_method="POST", permission="department.manage"
+)
+def channel_access(request):
+    conversation = _managed_channel(request)
+    conversation.client_may_write = request.POST.get("allow") == "1"
+    record(
+        request,
+        "chat.access",
+        "chat_conversation",
+        conversation.id,
+        client_may_write=conversation.client_may_write,
+    )
+    flash(
+        request,
+        _("The client may write here.")
+        if conversation.client_may_write
+        else _("The client can no longer write here."),
+    )
+    return HTTPSeeOther(request.route_path("chat.channel", id=conversation.id))
+
+
+@view_config(route_name="chat.channel_clear", request_method="POST", permission=MANAGE)
+def channel_clear(request):
+    conversation = _managed_channel(request)
+    deleted = request.dbsession.execute(
+        delete(Message).where(Message.conversation_id == conversation.id)
+    ).rowcount
+    record(request, "chat.clear", "chat_conversation", conversation.id, messages=deleted)
+    flash(request, _("The messages of this channel were deleted."))
+    return HTTPSeeOther(request.route_path("chat.channel", id=conversation.id))
+
+
+def _clients_appointment(request):
+    appointment = find_by_token(
+        request,
+        lambda: request.dbsession.scalar(
+            select(Appointment).where(
+                Appointment.organisation_id == request.organisation.id,
+                Appointment.token == request.matchdict["token"],
+            )
+        ),
+    )
+    if appointment is None or appointment.client is None:
+        raise HTTPNotFound()
+    return appointment
+
+
+@view_config(route_name="chat.client", renderer=TEMPLATES + "client.html")
+def client_messages(request):
+    """The client's side of the channel with their appointment's department,
+    open whatever the time: before the link opens, and after."""
+    appointment = _clients_appointment(request)
+    # The token is in the address: keep it out of caches and Referer headers.
+    request.response.cache_control = "no-store"
+    request.response.headers["Referrer-Policy"] = "no-referrer"
+    conversation = service.channel_for(request, appointment.client, appointment.department_id)
+    error = None
+    if request.method == "POST":
+        if not conversation.client_may_write:
+            error = _("You cannot write here any more. Please contact us another way.")
+        else:
+            try:
+                service.post(
+                    request,
+                    conversation,
+                    Author.client,
+                    appointment.client.display_name,
+                    request.POST.get("text"),
+                )
+            except service.Invalid as exc:
+                error = exc.args[0]
+            else:
+                return HTTPSeeOther(request.route_path("chat.client", token=appointment.token))
+    history = service.history(request, conversation)
+    conversation.client_read_id = max([conversation.client_read_id, *(m["id"] for m in history)])
+    return page(
+        request, appointment=appointment, channel=conversation, history=history, error=error
+    )
+
+
+def includeme(config):
+    config.add_plugin_route("chat.messages", "/messages")
+    config.add_plugin_route("chat.channel", r"/messages/{id:\d+}")
+    config.add_plugin_route("chat.channel_access", r"/messages/{id:\d+}/access")
+    config.add_plugin_route("chat.channel_clear", r"/messages/{id:\d+}/clear")
+    config.add_plugin_route("chat.client", "/c/{token}/messages")
+    config.scan(".views")

@@ -1,0 +1,235 @@
+"""The chat plugin's continuous channels (plugins/chat): one per client and
+department, made when an appointment is booked or by "create channel with";
+the client writes through their appointment's link, the department's staff
+see the count and answer; department admins withdraw and delete; messages
+are encrypted at rest and every staff read is in the audit trail; the
+segregation of clients applies; an organisation without chat sees none of
+it."""
+
+import pytest
+from consultroom_chat.models import Conversation, Message
+from sqlalchemy import select
+
+from consultroom.accounts.models import Role, User
+from consultroom.appointments.service import create_appointment
+from consultroom.audit.models import AuditEntry
+from consultroom.clients.models import Client
+from consultroom.tenancy.models import Department
+
+from clientmail_support import START, org_request
+from clients_support import make_client, post
+
+
+@pytest.fixture
+def clinic(make_organisation, make_user, enable_plugin, dbsession):
+    org = make_organisation("chat")
+    gp = Department(organisation_id=org.id, name="GP")
+    physio = Department(organisation_id=org.id, name="Physio")
+    dbsession.add_all([gp, physio])
+    dbsession.flush()
+    enable_plugin(org, "chat")
+    return {
+        "org": org,
+        "gp": gp,
+        "physio": physio,
+        "doctor": make_user(org, role=Role.practitioner, name="Dr. Smit", department=gp),
+        "therapist": make_user(org, role=Role.practitioner, name="Kees", department=physio),
+        "gp_admin": make_user(org, role=Role.dept_admin, name="Greet", department=gp),
+        "client": make_client(dbsession, org, "Jansen", departments=[gp], initials="A."),
+    }
+
+
+def _book(app, clinic):
+    with org_request(app, "chat") as request:
+        appointment = create_appointment(
+            request,
+            client=request.dbsession.get(Client, clinic["client"].id),
+            practitioner=request.dbsession.get(User, clinic["doctor"].id),
+            department=request.dbsession.get(Department, clinic["gp"].id),
+            starts_at=START,
+            duration_minutes=20,
+        )
+        return appointment.token
+
+
+def _channel(dbsession, clinic):
+    return dbsession.scalar(
+        select(Conversation).where(Conversation.client_id == clinic["client"].id)
+    )
+
+
+def _client_writes(webtest, token, text):
+    page = webtest("chat").get(f"/c/{token}/messages")
+    form = page.forms[0]
+    form["text"] = text
+    return form.submit()
+
+
+def _staff(webtest, login, user):
+    app = webtest("chat")
+    login(app, user)
+    return app
+
+
+def test_booking_makes_the_channel_the_client_writes_and_the_department_answers(
+    app, clinic, webtest, login, dbsession
+):
+    token = _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    assert channel.department_id == clinic["gp"].id
+
+    assert _client_writes(webtest, token, "Can I bring my son?").status_int == 303
+    doctor = _staff(webtest, login, clinic["doctor"])
+    assert "Messages (1)" in doctor.get("/").text
+    listing = doctor.get("/messages")
+    assert "A. Jansen" in listing.text and 'class="badge"' in listing.text
+
+    page = doctor.get(f"/messages/{channel.id}")
+    assert "Can I bring my son?" in page.text
+    assert "Messages (1)" not in doctor.get("/").text  # read now
+    form = page.forms[1]  # forms[0] is the logout form
+    form["text"] = "Of course."
+    form.submit().follow()
+    assert "Of course." in webtest("chat").get(f"/c/{token}/messages").text
+
+
+def test_messages_are_encrypted_at_rest_and_every_staff_read_is_audited(
+    app, clinic, webtest, login, dbsession
+):
+    token = _book(app, clinic)
+    _client_writes(webtest, token, "my private question")
+    body = dbsession.scalar(select(Message.body))
+    assert b"private" not in body
+    channel = _channel(dbsession, clinic)
+    _staff(webtest, login, clinic["doctor"]).get(f"/messages/{channel.id}")
+    reads = dbsession.scalars(select(AuditEntry).where(AuditEntry.action == "chat.read")).all()
+    assert [(r.user_id, r.object_id) for r in reads] == [(clinic["doctor"].id, str(channel.id))]
+
+
+def test_links_are_clickable_and_nothing_else_becomes_markup(app, clinic, webtest, dbsession):
+    token = _book(app, clinic)
+    _client_writes(
+        webtest, token, "see https://example.org/a?b=1, <script>x</script> javascript:alert(1)"
+    )
+    text = webtest("chat").get(f"/c/{token}/messages").text
+    assert (
+        '<a href="https://example.org/a?b=1" rel="noopener noreferrer nofollow"'
+        ' target="_blank">https://example.org/a?b=1</a>,'
+    ) in text
+    assert "&lt;script&gt;x&lt;/script&gt;" in text and "<script>x" not in text
+    assert 'href="javascript' not in text
+
+
+@pytest.mark.parametrize(
+    "text, error", [("   ", "Write a message first."), ("x" * 2001, "at most 2000 characters")]
+)
+def test_an_empty_or_too_long_message_is_refused_and_nothing_is_written(
+    app, clinic, webtest, dbsession, text, error
+):
+    token = _book(app, clinic)
+    page = _client_writes(webtest, token, text)
+    assert page.status_int == 200 and error in page.text
+    assert dbsession.scalar(select(Message.id)) is None
+
+
+def test_staff_create_a_channel_with_a_client_they_may_see_only(
+    app, clinic, webtest, login, dbsession, make_organisation
+):
+    other_org = make_organisation("elsewhere")
+    stranger = make_client(dbsession, other_org, "Vreemd")
+    doctor = _staff(webtest, login, clinic["doctor"])
+    refused = post(doctor, "/messages", {"client": stranger.id, "department": clinic["gp"].id})
+    assert refused.status_int == 200 and _channel(dbsession, clinic) is None
+    made = post(doctor, "/messages", {"client": clinic["client"].id, "department": clinic["gp"].id})
+    assert made.status_int == 303
+    assert made.location.endswith(f"/messages/{_channel(dbsession, clinic).id}")
+
+
+def test_segregated_departments_see_only_their_own_channels(app, clinic, webtest, login, dbsession):
+    clinic["org"].settings = {"strict_departments": True}
+    dbsession.flush()
+    _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    therapist = _staff(webtest, login, clinic["therapist"])
+    assert "A. Jansen" not in therapist.get("/messages").text
+    therapist.get(f"/messages/{channel.id}", status=404)
+    assert "A. Jansen" in _staff(webtest, login, clinic["doctor"]).get("/messages").text
+
+
+def test_another_organisations_channel_is_not_found(
+    app, clinic, webtest, login, dbsession, make_organisation, make_user, enable_plugin
+):
+    _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    other = make_organisation("other")
+    enable_plugin(other, "chat")
+    app_other = webtest("other")
+    login(app_other, make_user(other, role=Role.org_admin))
+    app_other.get(f"/messages/{channel.id}", status=404)
+    post(app_other, f"/messages/{channel.id}/clear", {}, status=404)
+
+
+def test_a_department_admin_withdraws_and_grants_the_clients_chat_and_deletes_it(
+    app, clinic, webtest, login, dbsession
+):
+    token = _book(app, clinic)
+    _client_writes(webtest, token, "first")
+    channel = _channel(dbsession, clinic)
+    doctor = _staff(webtest, login, clinic["doctor"])
+    post(doctor, f"/messages/{channel.id}/access", {"allow": "0"}, status=403)
+
+    client = webtest("chat")
+    open_form = client.get(f"/c/{token}/messages").forms[0]  # the client's page stays open
+    admin = _staff(webtest, login, clinic["gp_admin"])
+    post(admin, f"/messages/{channel.id}/access", {"allow": "0"}, status=303)
+    page = client.get(f"/c/{token}/messages")
+    assert "You cannot write here any more" in page.text and "<textarea" not in page.text
+    open_form["text"] = "second"
+    assert "You cannot write here any more" in open_form.submit().text
+    assert dbsession.scalar(select(Message.id).where(Message.id > 0).offset(1)) is None
+
+    post(admin, f"/messages/{channel.id}/access", {"allow": "1"}, status=303)
+    assert _client_writes(webtest, token, "third").status_int == 303
+    post(admin, f"/messages/{channel.id}/clear", {}, status=303)
+    assert dbsession.scalar(select(Message.id)) is None
+    assert dbsession.scalar(select(AuditEntry.id).where(AuditEntry.action == "chat.clear"))
+
+
+def test_a_department_with_a_chat_history_is_not_deleted(
+    app, clinic, webtest, login, dbsession, make_user
+):
+    token = _book(app, clinic)
+    _client_writes(webtest, token, "hello")
+    admin = _staff(webtest, login, make_user(clinic["org"], role=Role.org_admin))
+    page = post(admin, f"/departments/{clinic['gp'].id}/delete", {}).maybe_follow()
+    assert "1 chat messages were written with this department" in page.text
+    assert dbsession.get(Department, clinic["gp"].id) is not None
+
+
+def test_the_client_page_links_to_the_clients_channels(app, clinic, webtest, login, dbsession):
+    _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    page = _staff(webtest, login, clinic["doctor"]).get(f"/clients/{clinic['client'].id}")
+    assert f'href="/messages/{channel.id}"' in page.text
+
+
+def test_an_organisation_without_chat_has_none_of_it(
+    app, clinic, webtest, login, dbsession, make_organisation, make_user
+):
+    off = make_organisation("nochat")
+    doctor = make_user(off, role=Role.org_admin)
+    client = make_client(dbsession, off, "Pietersen")
+    with org_request(app, "nochat") as request:
+        token = create_appointment(
+            request,
+            client=request.dbsession.get(Client, client.id),
+            practitioner=request.dbsession.get(User, doctor.id),
+            starts_at=START,
+            duration_minutes=20,
+        ).token
+    assert dbsession.scalar(select(Conversation.id)) is None
+    app_off = webtest("nochat")
+    app_off.get(f"/c/{token}/messages", status=404)
+    login(app_off, doctor)
+    app_off.get("/messages", status=404)
+    assert 'href="/messages"' not in app_off.get("/").text
