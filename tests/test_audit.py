@@ -546,9 +546,9 @@ def test_audit_verify_command_refuses_a_missing_or_forged_anchor(commands):
 def test_the_worker_writes_a_checkpoint_every_anchor_minutes(commands):
     cli, without, anchor_file = commands
     assert without("worker", "--once") == ""  # without the anchor: none
-    assert cli("worker", "--once") == (
-        "reminders: 0, anonymised: 0, room files removed: 0, audit checkpoints: 1\n"
-    )
+    # The jobs ran for this minute in the round before (and are named only
+    # if the minute has turned since).
+    assert cli("worker", "--once").endswith("room files removed: 0, audit checkpoints: 1\n")
     assert cli("worker", "--once") == ""  # the next is due in an hour
     an_hour_ago = anchor_file.stat().st_mtime - 3600
     os.utime(anchor_file, (an_hour_ago, an_hour_ago))

@@ -431,3 +431,54 @@ def consultroom_admission_steps(
     when this appointment needs nothing of yours. Keep it quick and free of
     side effects: it is called often.
     """
+
+
+# ---- Door: periodic worker jobs ---------------------------------------------
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """A job that ``consultroom worker`` runs periodically for each
+    organisation that enabled its plugin.
+
+    ``name`` identifies the job (prefix it with your plugin's id:
+    ``"keycard.expire_codes"``; at most 100 characters); ``interval`` is how
+    often it runs (a positive ``datetime.timedelta``): at most once in each
+    period of that length, counted from 1970-01-01 00:00 UTC (a job of one
+    hour runs once in each hour of the clock, a day once each UTC day).
+    ``run(request)`` does one run for the organisation of ``request`` (a
+    request for its site, as the worker builds one), inside one
+    transaction that commits when it returns and is undone when it raises;
+    it returns how much it did (a number, shown in the worker's log) or
+    ``None``.
+    """
+
+    name: str
+    interval: timedelta
+    run: Callable[[Request], int | None]
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.name) <= 100:
+            raise ValueError(f"a worker job's name has 1 to 100 characters, not {self.name!r}")
+        if self.interval.total_seconds() <= 0:
+            raise ValueError(f"worker job {self.name!r} needs a positive interval")
+
+
+@hookspec
+def consultroom_worker_jobs() -> list[WorkerJob] | None:
+    """Return the periodic jobs you want the worker to run.
+
+    Called by ``consultroom worker`` in each round, once for every
+    organisation, on the plugins that organisation enabled only: a job
+    runs for an organisation only while it has your plugin on. Return a
+    list of :class:`WorkerJob`, or ``None``. For each job and organisation
+    the worker claims the run of the current period first (one conditional
+    UPDATE of a claim row, committed before the job runs): with several
+    workers running, exactly one of them runs it, and a run that raises is
+    logged and not retried before the next period, while the other
+    organisations and jobs carry on.
+    """

@@ -20,6 +20,7 @@ CORE_MODEL_MODULES = [
     "consultroom.audit.models",
     "consultroom.remotesupport.models",
     "consultroom.sessions.models",
+    "consultroom.jobs.models",
 ]
 
 # The tables that are not OrganisationScoped (consultroom.db.scope), and why

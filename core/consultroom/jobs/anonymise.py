@@ -15,7 +15,8 @@ from consultroom.appointments.models import Appointment, appointment_participant
 from consultroom.db import utcnow
 from consultroom.jobs import in_organisation
 
-BATCH = 100
+BATCH = 100  # appointments per UPDATE
+PER_RUN = 10 * BATCH
 
 
 def due(request, now):
@@ -67,16 +68,17 @@ def anonymise(request, ids, now):
     return len(claimed)
 
 
-def run(registry, subdomain, now=None):
+def job(request, now=None):
+    """The worker job (``consultroom.jobs.hooks``): anonymise at most
+    ``PER_RUN`` of the organisation's due appointments in the request's
+    transaction; a longer backlog is the next runs' (so no transaction holds
+    many rows for long)."""
     now = now or utcnow()
-    ids = in_organisation(registry, subdomain, lambda request: due(request, now)) or []
-    done = 0
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start : start + BATCH]
-        done += (
-            in_organisation(
-                registry, subdomain, lambda request, b=batch: anonymise(request, b, now)
-            )
-            or 0
-        )
-    return done
+    ids = due(request, now)[:PER_RUN]
+    return sum(anonymise(request, ids[i : i + BATCH], now) for i in range(0, len(ids), BATCH))
+
+
+def run(registry, subdomain, now=None):
+    """The job for the organisation at ``subdomain`` now, unclaimed (the rows
+    are claimed one by one all the same)."""
+    return in_organisation(registry, subdomain, lambda request: job(request, now)) or 0

@@ -79,10 +79,15 @@ def remind(request, appointment_id, now):
     return 1
 
 
-def run(registry, subdomain, now=None):
+def job(request, now=None):
+    """The worker job (``consultroom.jobs.hooks``): claim and queue the
+    organisation's due reminders, in the request's transaction. The mail
+    goes out once it commits."""
     now = now or utcnow()
-    ids = in_organisation(registry, subdomain, lambda request: due(request, now)) or []
-    return sum(
-        in_organisation(registry, subdomain, lambda request, i=i: remind(request, i, now)) or 0
-        for i in ids
-    )
+    return sum(remind(request, i, now) for i in due(request, now))
+
+
+def run(registry, subdomain, now=None):
+    """The job for the organisation at ``subdomain`` now, unclaimed (a
+    second worker racing it claims each reminder once all the same)."""
+    return in_organisation(registry, subdomain, lambda request: job(request, now)) or 0
