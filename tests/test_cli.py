@@ -305,6 +305,34 @@ def test_plugins_enable_and_disable(cli, acme):
     assert enablement(cli) is False
 
 
+def stored_settings(cli):
+    with cli.session() as db:
+        return db.scalar(select(PluginEnablement.settings))
+
+
+def test_plugins_enable_fills_in_the_defaults_and_takes_settings(cli, acme):
+    cli("plugins", "enable", "--org", "acme", "hello")
+    assert stored_settings(cli) == {"greeting": "Hello"}
+    cli("plugins", "disable", "--org", "acme", "hello")
+    out = cli("plugins", "enable", "--org", "acme", "hello", "--set", "greeting= Good day ")
+    assert out == "hello enabled for acme\n"
+    assert stored_settings(cli) == {"greeting": "Good day"}
+
+
+@pytest.mark.parametrize(
+    "argument, message",
+    [
+        ("colour=red", "plugin 'hello': there is no setting colour (the settings are: greeting)"),
+        ("greeting=" + "x" * 101, "plugin 'hello': greeting is at most 100 characters long"),
+        ("greeting", "--set takes key=value, not 'greeting'"),
+    ],
+)
+def test_plugins_enable_refuses_a_bad_setting_in_one_line(cli, acme, argument, message):
+    cli("plugins", "enable", "--org", "acme", "hello", "--set", argument, code=1)
+    assert cli.err == f"consultroom: error: {message}\n"
+    assert enablement(cli) is None
+
+
 def test_plugins_enable_errors(cli, acme):
     cli("plugins", "enable", "--org", "nope", "hello", code=1)
     assert cli.err == "consultroom: error: no organisation with subdomain 'nope'\n"

@@ -265,7 +265,7 @@ def test_plugin_settings_validate_and_save(
         select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
     )
     dbsession.refresh(row)
-    assert row.settings == {}
+    assert row.settings == {"greeting": "Hello"}  # the default, stored on enable
 
     form = form_at(response)
     form["greeting"] = "  Good morning  "

@@ -25,6 +25,7 @@ from consultroom.audit import record
 from consultroom.mail import mail_outbox
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.models import Department, Organisation
+from consultroom.tenancy.options import SettingsError
 from consultroom.web.sites import public_base, site_request
 
 
@@ -198,7 +199,20 @@ def cmd_plugins_list(env, args):
         )
 
 
+def _given_settings(pairs):
+    """``--set key=value`` arguments as {key: value}."""
+    given = {}
+    for pair in pairs or ():
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise CommandError(f"--set takes key=value, not {pair!r}")
+        given[key.strip()] = value
+    return given
+
+
 def _switch(env, args, enabled):
+    given = _given_settings(getattr(args, "set", None))
+
     def action(request):
         try:
             plugin_service.set_enabled(
@@ -207,15 +221,22 @@ def _switch(env, args, enabled):
                 request.organisation,
                 args.plugin,
                 enabled,
+                settings=given,
             )
         except plugin_service.PluginUnavailable as exc:
             raise CommandError(str(exc)) from None
+        except SettingsError as exc:
+            message = request.localizer.translate(exc.message)
+            raise CommandError(f"plugin {args.plugin!r}: {message}") from None
+        # The names only: a plugin's settings may hold its own secrets.
+        detail = {"settings": sorted(given)} if given else {}
         record(
             request,
             "plugin.enable" if enabled else "plugin.disable",
             "plugin",
             args.plugin,
             via="command line",
+            **detail,
         )
 
     env.run(action, args.org)
@@ -376,6 +397,14 @@ def build_parser():
         p = plugins.add_parser(name, help=f"{name} a plugin for one organisation")
         p.add_argument("--org", required=True, help="the organisation's subdomain")
         p.add_argument("plugin")
+        if enabled:
+            p.add_argument(
+                "--set",
+                action="append",
+                metavar="KEY=VALUE",
+                help="a setting of the plugin (repeat for more); the others keep"
+                " their stored value or default",
+            )
         p.set_defaults(func=lambda env, args, enabled=enabled: _switch(env, args, enabled))
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(

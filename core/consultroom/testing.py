@@ -10,7 +10,10 @@ test suite gets these fixtures by installing ``consultroom[test]``:
                     back after the test; the app's requests share it
 ``make_organisation``, ``make_user``   factories (passwords hashed with
                     argon2's cheapest parameters, as the test app is set up)
-``enable_plugin``   ``enable_plugin(org, "myplugin", enabled=True)``
+``enable_plugin``   ``enable_plugin(org, "myplugin", enabled=True,
+                    settings={"key": value})``: unnamed settings keep
+                    their stored value or default; a bad value raises
+                    ``consultroom.tenancy.options.SettingsError``
 ``login``           ``login(testapp, user)``: ``testapp`` is logged in as
                     ``user`` (a session as a login makes it, without the
                     form's password check); ``login(testapp, user,
@@ -37,7 +40,7 @@ import socket
 import subprocess  # only to stop test servers  # nosec B404
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -124,9 +127,14 @@ class UserFactory(Protocol):
 
 class EnablePlugin(Protocol):
     def __call__(
-        self, organisation: Organisation, plugin_id: str, enabled: bool = True
+        self,
+        organisation: Organisation,
+        plugin_id: str,
+        enabled: bool = True,
+        settings: Mapping[str, object] | None = None,
     ) -> PluginEnablement:
-        """Switch ``plugin_id`` on (or off) for ``organisation``."""
+        """Switch ``plugin_id`` on (or off) for ``organisation``, with
+        ``settings`` checked by the plugin's options."""
         ...
 
 
@@ -408,9 +416,12 @@ def enable_plugin(app: Router, dbsession: Session) -> EnablePlugin:
     plugins: PluginRegistry = app.registry.plugins
 
     def enable(
-        organisation: Organisation, plugin_id: str, enabled: bool = True
+        organisation: Organisation,
+        plugin_id: str,
+        enabled: bool = True,
+        settings: Mapping[str, object] | None = None,
     ) -> PluginEnablement:
-        row = set_enabled(plugins, dbsession, organisation, plugin_id, enabled)
+        row = set_enabled(plugins, dbsession, organisation, plugin_id, enabled, settings)
         dbsession.flush()
         return row
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast, overload
+from urllib.parse import urlsplit
 
 import wtforms
+from pyramid.i18n import TranslationString
 from wtforms import validators
 
 from consultroom.i18n import _
@@ -23,6 +25,21 @@ Values = Mapping[str, Any]
 # A rule that spans several options: the values to {key: message} of what is wrong.
 Rule = Callable[[Values], Mapping[str, str]]
 FormT = TypeVar("FormT", bound=wtforms.Form)
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+class SettingsError(ValueError):
+    """A value an option refuses, or a key no option has; ``message`` is a
+    translation string (``str()`` of the error gives it in English)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        if isinstance(self.message, TranslationString):
+            return str(self.message.interpolate())
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,12 @@ class Option:
         """The stored value as this option's type; the default if unusable."""
         return self.default if raw is None else raw
 
+    def parse(self, raw: object) -> object:
+        """A given value (of the option's type, or text as a command line
+        gives it) as this option's type; :class:`SettingsError` when it
+        cannot be one."""
+        return raw
+
     def form_field(self) -> wtforms.Field:
         raise NotImplementedError
 
@@ -48,6 +71,16 @@ class BoolOption(Option):
 
     def coerce(self, raw: object) -> bool:
         return raw if isinstance(raw, bool) else self.default
+
+    def parse(self, raw: object) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        word = raw.strip().lower() if isinstance(raw, str) else None
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise SettingsError(
+            _("${key} is true or false, not ${value}", mapping={"key": self.key, "value": raw})
+        )
 
     def form_field(self) -> wtforms.Field:
         return wtforms.BooleanField(self.label, description=self.help)
@@ -70,6 +103,22 @@ class IntOption(Option):
             return raw if self.minimum <= raw <= self.maximum else self.default
         return self.default
 
+    def parse(self, raw: object) -> int:
+        number = _whole_number(raw)
+        if number is None or not self.minimum <= number <= self.maximum:
+            raise SettingsError(
+                _(
+                    "${key} is a whole number from ${minimum} to ${maximum}, not ${value}",
+                    mapping={
+                        "key": self.key,
+                        "minimum": self.minimum,
+                        "maximum": self.maximum,
+                        "value": raw,
+                    },
+                )
+            )
+        return number
+
     def form_field(self) -> wtforms.Field:
         return wtforms.IntegerField(
             self.label,
@@ -87,7 +136,22 @@ class ChoiceOption(Option):
     choices: tuple[tuple[str, str], ...] = ()  # (value, label) pairs
 
     def coerce(self, raw: object) -> object:
-        return raw if raw in dict(self.choices) else self.default
+        # Stored JSON may hold a list or an object: unhashable, never a choice.
+        return raw if isinstance(raw, str) and raw in dict(self.choices) else self.default
+
+    def parse(self, raw: object) -> str:
+        if isinstance(raw, str) and raw in dict(self.choices):
+            return raw
+        raise SettingsError(
+            _(
+                "${key} is one of ${choices}, not ${value}",
+                mapping={
+                    "key": self.key,
+                    "choices": ", ".join(value for value, _label in self.choices),
+                    "value": raw,
+                },
+            )
+        )
 
     def form_field(self) -> wtforms.Field:
         return wtforms.SelectField(self.label, description=self.help, choices=options(self.choices))
@@ -102,6 +166,28 @@ class TextOption(Option):
 
     def coerce(self, raw: object) -> str:
         return raw if isinstance(raw, str) else self.default
+
+    def parse(self, raw: object) -> str:
+        if not isinstance(raw, str):
+            raise SettingsError(
+                _("${key} is text, not ${value}", mapping={"key": self.key, "value": raw})
+            )
+        text = raw.strip()
+        if len(text) > self.max_length:
+            raise SettingsError(
+                _(
+                    "${key} is at most ${max_length} characters long",
+                    mapping={"key": self.key, "max_length": self.max_length},
+                )
+            )
+        if text and self.url and not _is_web_address(text):
+            raise SettingsError(
+                _(
+                    "${key} is an http or https address, not ${value}",
+                    mapping={"key": self.key, "value": text},
+                )
+            )
+        return text
 
     def form_field(self) -> wtforms.Field:
         checks: list[Callable[[wtforms.Form, wtforms.StringField], None]] = [
@@ -123,6 +209,25 @@ class TextOption(Option):
             validators=checks,
             filters=[lambda v: (v or "").strip()],
         )
+
+
+def _whole_number(raw: object) -> int | None:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _is_web_address(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in text
 
 
 @dataclass(frozen=True)
@@ -163,6 +268,28 @@ class OptionSet:
             for k, v in new.items()
             if old.get(k) != v
         }
+
+    def validate(self, given: Mapping[str, object], stored: Values | None = None) -> dict[str, Any]:
+        """Every option's value: ``given`` (checked and converted, from a
+        command line or a test) over ``stored``, over the defaults.
+
+        Raises :class:`SettingsError` for a key no option has, a value its
+        option refuses, or a rule that spans several options.
+        """
+        by_key = {o.key: o for o in self.options}
+        values = self.values(stored)
+        for key, raw in given.items():
+            if key not in by_key:
+                raise SettingsError(
+                    _(
+                        "there is no setting ${key} (the settings are: ${keys})",
+                        mapping={"key": key, "keys": ", ".join(by_key) or "none"},
+                    )
+                )
+            values[key] = by_key[key].parse(raw)
+        for key, message in self.cross_check(values).items():
+            raise SettingsError(_("${key}: ${message}", mapping={"key": key, "message": message}))
+        return values
 
     def cross_check(self, values: Values) -> dict[str, str]:
         errors: dict[str, str] = {}
