@@ -433,6 +433,122 @@ def consultroom_admission_steps(
     """
 
 
+# -- The room's regions and the staff waiting list's annotations ------------------------
+
+
+@dataclass(frozen=True)
+class RoomButton:
+    """A button in the consultation room's toolbar.
+
+    ``id`` names it on the page (``data-room-button="<id>"``; start it with
+    your plugin id, e.g. ``"notes.open"``): your script (a
+    :class:`RoomScript`) finds the button by it and handles its clicks.
+    ``label`` is already translated and is the button's accessible name;
+    ``order`` sorts the plugins' buttons (after the core's).
+    """
+
+    id: str
+    label: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RoomTab:
+    """A tab of the room's side panel (beside "Files" and "Participants").
+
+    ``id`` names it on the page (``data-room-tab="<id>"`` on the tab,
+    ``data-room-tab-panel="<id>"`` on its panel); ``label`` is the tab's
+    translated name; ``html`` the panel's content, escaped where it holds
+    user data (``markupsafe.Markup``/``escape`` or a rendered template).
+    """
+
+    id: str
+    label: str
+    html: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RoomOverlay:
+    """HTML laid over the top of the room's video stage (a caption line, a
+    notice), never over the toolbar. ``id`` names it on the page
+    (``data-room-overlay="<id>"``); ``label`` is the region's translated
+    accessible name; ``html`` as in :class:`RoomTab`.
+    """
+
+    id: str
+    label: str
+    html: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RoomScript:
+    """A JavaScript module loaded on the room's page after the core's
+    scripts (site-relative ``url``, e.g. from ``config.add_plugin_static_view``):
+    ``window.consultroom.socket`` is ready when it runs."""
+
+    url: str
+
+
+RoomRegion = RoomButton | RoomTab | RoomOverlay | RoomScript
+
+
+@hookspec
+def consultroom_room_regions(
+    request: Request, role: str, room: Room | None
+) -> list[RoomRegion] | None:
+    """Return what you add to the consultation room: toolbar buttons, side
+    panel tabs, overlays over the stage, and the scripts that drive them.
+
+    Called while a page with the room renders: the staff room and the
+    guest's invitation page (``room`` is the
+    :class:`~consultroom.room.models.Room`), and the client's waiting page,
+    which becomes the room once the client is called in (``room`` is
+    ``None`` there: the room does not exist yet). ``role`` is ``"staff"``,
+    ``"client"`` or ``"guest"``: return only what that role may see. Return
+    a list of :class:`RoomButton`, :class:`RoomTab`, :class:`RoomOverlay`
+    and :class:`RoomScript`, or ``None``. Your script talks to the server
+    through the page's socket (``window.consultroom.socket``) and your
+    realtime message types (``config.add_realtime_message_type``).
+    """
+
+
+@dataclass(frozen=True)
+class WaitingAnnotation:
+    """A short badge on one client's entry in the staff's live waiting list.
+
+    ``appointment_id`` says whose entry; ``text`` is already translated and
+    short ("consent pending", "paid", "2 unread messages": longer text is
+    cut at 60 characters); ``tone`` colours it: ``"info"``, ``"ok"`` or
+    ``"warning"``.
+    """
+
+    appointment_id: int
+    text: str
+    tone: str = "info"
+
+
+@hookspec
+def consultroom_waiting_list_annotations(
+    request: Request, appointments: list[Appointment]
+) -> list[WaitingAnnotation] | None:
+    """Return badges for the entries of clients waiting for these
+    ``appointments``.
+
+    Called when the staff's live waiting list loads a section and each time
+    a waiting client's entry changes (arrives, leaves, gets a note), inside
+    that transaction, with the request of the websocket that caused it (the
+    organisation's). Return a list of :class:`WaitingAnnotation` (any
+    number per appointment, in order), or ``None``. The entry shows what
+    you returned until it changes again: after a change of yours (consent
+    given), call ``consultroom.waitingroom.live.entry_changed(request,
+    appointment_id)`` in that request so that every list shows the new
+    badges. Keep it quick (one query for all ``appointments``): it runs for
+    every change of the list.
+    """
+
+
 # ---- Door: periodic worker jobs ---------------------------------------------
 
 if TYPE_CHECKING:

@@ -244,7 +244,7 @@ class Connection:
         locked" (a concurrent writer) is retried."""
         request = self.request
         for attempt in range(attempts):
-            events = Events(self.limits)
+            events = Events(self.limits, request)
             try:
                 with request.tm:
                     result = action(request.dbsession, events)

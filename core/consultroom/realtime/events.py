@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 @dataclass
 class Events:
     """Bus messages to publish after the commit, in order. ``limits``: the
-    socket's (``grace_seconds`` decides who still counts as present)."""
+    socket's (``grace_seconds`` decides who still counts as present);
+    ``request``: the socket's (its organisation's hooks)."""
 
     limits: object = None
+    request: object = None
     messages: list = field(default_factory=list)
     finishers: dict = field(default_factory=dict)
 

@@ -1,9 +1,12 @@
 """The consultation room: the staff and guest pages, participants invited
 during the call, and files shared in it; the websocket's roles and their
 messages (``sockets``: signalling, call in, join, end), over the transport
-of consultroom.realtime; the protocol in docs/realtime.md."""
+of consultroom.realtime; the protocol in docs/realtime.md; and the regions
+of the room that plugins fill (``regions``: toolbar buttons, side-panel tabs,
+overlays)."""
 
 
 def includeme(config):
     config.include(".views")
     config.include(".sockets")
+    config.include(".regions")

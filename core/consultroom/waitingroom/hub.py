@@ -109,13 +109,13 @@ class Hub:
 
     def _load(self, connection, section):
         grace = connection.limits.grace_seconds
-        organisation_id = connection.organisation_id
+        organisation_id, request = connection.organisation_id, connection.request
         section.pending = []
         section.loaded_at = time.monotonic()
         try:
             loaded = connection.transaction(
                 lambda dbsession, events: live.entries(
-                    dbsession, organisation_id, section.key, grace
+                    dbsession, organisation_id, section.key, grace, request=request
                 )
             )
         except BaseException:

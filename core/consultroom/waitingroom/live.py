@@ -13,6 +13,9 @@ A change to a visit is published as that one entry on its section's channel
 as the whole section; each process's hub (``consultroom.waitingroom.hub``)
 keeps its sections' entries and tells the watching sockets.
 
+An entry carries the badges plugins give it
+(``consultroom_waiting_list_annotations``), asked for when it is made.
+
 Claiming is a conditional UPDATE (``... WHERE state = 'waiting'``) as the
 transaction's first statement, so of two simultaneous "call in" clicks
 exactly one updates the row; the other is told who won. Opening the room
@@ -32,9 +35,11 @@ from consultroom.appointments.link import arrival
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.db import utcnow
 from consultroom.i18n import _
+from consultroom.plugins.gating import enabled_plugin_ids
 from consultroom.realtime import (
     client_channel,
     department_channel,
+    publish_after_commit,
     unassigned_channel,
     user_channel,
 )
@@ -42,6 +47,8 @@ from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
 
 DEFAULT_GRACE_SECONDS = 30
+MAX_ANNOTATION = 60
+TONES = {"info", "ok", "warning"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,8 @@ def touch(events, visit):
     from the visit's final state."""
 
     def publish(dbsession, events):
-        events.add(section_key(visit), entry_message(visit, events.limits.grace_seconds))
+        message = entry_message(visit, events.limits.grace_seconds, request=events.request)
+        events.add(section_key(visit), message)
 
     events.finish_with(("visit", visit.id), publish)
 
@@ -106,14 +114,16 @@ def gone_in(visit, grace, now):
     return grace - (now - visit.left_at).total_seconds()
 
 
-def entry_message(visit, grace, now=None):
+def entry_message(visit, grace, now=None, request=None):
     """The bus message telling the sections' hubs about ``visit``: its entry
     (``gone_in``: seconds until a disconnected client's grace ends), or that
-    it left the list (``left``: the client went away, not called in)."""
+    it left the list (``left``: the client went away, not called in).
+    ``request`` (of the visit's organisation) asks the plugins for badges."""
     key = section_key(visit)
     seconds = gone_in(visit, grace, now or utcnow())
     if visit.state == WAITING and (seconds is None or seconds > 0):
-        return {"type": "_entry", "key": key, "entry": _entry(visit), "gone_in": seconds}
+        notes = annotations(request, [visit.appointment]).get(visit.appointment_id, [])
+        return {"type": "_entry", "key": key, "entry": _entry(visit, notes), "gone_in": seconds}
     return {
         "type": "_gone",
         "key": key,
@@ -191,9 +201,10 @@ def client_name(appointment):
     return appointment.client.display_name if appointment.client else ""
 
 
-def entries(dbsession, organisation_id, key, grace, now=None):
+def entries(dbsession, organisation_id, key, grace, now=None, request=None):
     """The waiting list section ``key``: present, waiting visits by arrival,
-    as (entry, seconds until it leaves the list or None)."""
+    as (entry, seconds until it leaves the list or None); ``request`` (of
+    the organisation) asks the plugins for the entries' badges."""
     now = now or utcnow()
     visits = dbsession.scalars(
         select(Visit)
@@ -213,10 +224,50 @@ def entries(dbsession, organisation_id, key, grace, now=None):
             .selectinload(User.department),
         )
     ).all()
-    return [(_entry(visit), gone_in(visit, grace, now)) for visit in visits]
+    notes = annotations(request, [visit.appointment for visit in visits])
+    return [
+        (_entry(visit, notes.get(visit.appointment_id, [])), gone_in(visit, grace, now))
+        for visit in visits
+    ]
 
 
-def _entry(visit):
+def annotations(request, appointments):
+    """appointment id -> the badges (``{"text", "tone"}``) that the plugins
+    enabled for ``request``'s organisation give its waiting entry."""
+    if request is None or not appointments:
+        return {}
+    # Not request.hooks: a websocket's request lives for hours, and a plugin
+    # switched on or off meanwhile counts from its next change.
+    hooks = request.registry.plugins.hooks_for(enabled_plugin_ids(request))
+    found = {}
+    results = hooks.consultroom_waiting_list_annotations(
+        request=request, appointments=list(appointments)
+    )
+    for note in (note for result in results for note in result or ()):
+        tone = note.tone if note.tone in TONES else "info"
+        found.setdefault(note.appointment_id, []).append(
+            {"text": str(note.text)[:MAX_ANNOTATION], "tone": tone}
+        )
+    return found
+
+
+def entry_changed(request, appointment_id):
+    """Show ``appointment_id``'s waiting entry again in every staff list
+    once ``request``'s transaction commits (its plugin badges changed)."""
+    visit = request.dbsession.scalar(
+        select(Visit).where(
+            Visit.appointment_id == appointment_id,
+            Visit.organisation_id == request.organisation.id,
+            Visit.state == WAITING,
+        )
+    )
+    if visit is not None:
+        grace = request.registry["realtime_limits"].grace_seconds
+        message = entry_message(visit, grace, request=request)
+        publish_after_commit(request, section_key(visit), message)
+
+
+def _entry(visit, notes=()):
     appointment = visit.appointment
     department = appointment.department or (
         appointment.practitioner.department if appointment.practitioner else None
@@ -231,6 +282,7 @@ def _entry(visit):
         "connected": visit.connected,
         "arrived_at": _iso(visit.arrived_at),
         "note": visit.note,
+        "annotations": list(notes),
     }
 
 

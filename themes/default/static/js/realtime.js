@@ -1,6 +1,8 @@
 // The websocket to the organisation's realtime endpoint (docs/realtime.md):
 // says hello for its role, answers the server's heartbeat, reconnects with
 // backoff, and hands every message to the handlers registered for its type.
+// A page has one: pageSocket() makes it and shows it to plugin scripts as
+// window.consultroom.socket (docs/plugins.md, "The page's socket").
 
 // The server pings every 20 s; this long without any message means the
 // connection is dead even if the browser has not noticed.
@@ -32,8 +34,30 @@ export class Realtime {
     return this;
   }
 
+  off(type, handler) {
+    const handlers = this.handlers.get(type) || [];
+    const at = handlers.indexOf(handler);
+    if (at >= 0) handlers.splice(at, 1);
+    return this;
+  }
+
+  // One failing handler (a plugin's, say) must not keep the message from the others.
   emit(type, message) {
-    for (const handler of this.handlers.get(type) || []) handler(message);
+    for (const handler of [...(this.handlers.get(type) || [])]) {
+      try {
+        handler(message);
+      } catch (error) {
+        console.error(`handler of "${type}" failed`, error);
+      }
+    }
+  }
+
+  get role() {
+    return this.config.hello.role;
+  }
+
+  get connected() {
+    return Boolean(this.peer);
   }
 
   connect() {
@@ -102,6 +126,21 @@ export class Realtime {
     this.stopped = true;
     if (this.socket) this.socket.close(1000);
   }
+}
+
+// The page's one socket, made on first call, and published for plugin scripts
+// as window.consultroom.socket (with the event "consultroom:socket" on the
+// document for a script that ran before it existed). Its documented surface:
+// on(type, fn), off(type, fn), send(message) (false while not connected),
+// role, peer, connected; type "status" tells {state: connecting | online |
+// offline | closed}.
+export function pageSocket(config) {
+  const namespace = (window.consultroom = window.consultroom || {});
+  if (!namespace.socket) {
+    namespace.socket = new Realtime(config);
+    document.dispatchEvent(new CustomEvent("consultroom:socket", { detail: namespace.socket }));
+  }
+  return namespace.socket;
 }
 
 // A staff socket's waiting list (docs/realtime.md, "Staff"): the full list
@@ -208,6 +247,26 @@ export function showWaitingCount(config, count) {
   if (!link) return;
   const label = link.textContent.replace(/\s*\(\d+\)\s*$/, "");
   link.textContent = count ? `${label} (${count})` : label;
+}
+
+// A listener for WaitingList that rings `audio` when a client appears who
+// was not in the list before (not for the first list a page gets, so not on
+// a reload or reconnect either), unless the organisation switched the sound
+// off. Returns whether someone arrived.
+export function doorbell(audio, config) {
+  let seen = null;
+  return (list) => {
+    const ids = new Set(list.entries.map((entry) => String(entry.id)));
+    const arrived = Boolean(seen) && [...ids].some((id) => !seen.has(id));
+    seen = ids;
+    if (arrived && audio && list.audio_alarm !== false && config.audio_alarm !== false) {
+      audio.currentTime = 0;
+      audio.play().catch(() => {
+        // Browsers refuse sound before the user has touched the page.
+      });
+    }
+    return arrived;
+  };
 }
 
 // The staff member's "available for walk-in clients" switch: sent on change,

@@ -1,10 +1,12 @@
 // The consultation room: a WebRTC mesh of up to six peers signalled over
 // the realtime websocket (docs/realtime.md), the camera and microphone check,
-// the room's controls and file sharing. The staff and guest room page
+// the room's controls, side panel and file sharing, and for staff the live
+// count of waiting clients with its doorbell. The staff and guest room page
 // (templates/room/room.html) starts itself from here; the client's waiting
 // page (waiting.js) uses the same Room once the client is admitted.
 import {
-  Realtime, WaitingList, bindWalkInSwitch, format, readJSON, showStatus, showWaitingCount,
+  WaitingList, bindWalkInSwitch, doorbell, format, pageSocket, readJSON, showStatus,
+  showWaitingCount,
 } from "./realtime.js";
 
 const STORED_DEVICE = { videoinput: "consultroom.camera", audioinput: "consultroom.microphone" };
@@ -268,6 +270,113 @@ class Peer {
   }
 }
 
+// The room's side panel (templates/room/_room.html): tabs for files,
+// participants and the plugins' tabs, opened at a tab by the toolbar's
+// buttons; the tabs follow the ARIA tabs pattern (arrow keys, Home, End).
+class SidePanel {
+  constructor(root) {
+    this.root = root;
+    this.panel = root.querySelector("[data-room-panel]");
+    this.tabs = [...this.panel.querySelectorAll("[role=tab]")];
+    this.toggles = [...root.querySelectorAll("[data-panel-tab]")];
+    this.current = null;
+    this.listeners = [];
+    for (const tab of this.tabs) {
+      tab.addEventListener("click", () => this.show(tab.dataset.roomTab));
+      tab.addEventListener("keydown", (event) => this.moveFocus(event, tab));
+    }
+    for (const toggle of this.toggles) {
+      toggle.addEventListener("click", () => this.toggle(toggle.dataset.panelTab));
+    }
+    this.panel.querySelector("[data-action=close-panel]")
+      .addEventListener("click", () => this.close(true));
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.close(true);
+    });
+  }
+
+  get isOpen() {
+    return !this.panel.hidden;
+  }
+
+  // Whether tab `name` is what the panel shows now.
+  showing(name) {
+    return this.isOpen && this.current === name;
+  }
+
+  show(name, focus = false) {
+    this.panel.hidden = false;
+    this.current = name;
+    for (const tab of this.tabs) {
+      const selected = tab.dataset.roomTab === name;
+      tab.setAttribute("aria-selected", String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      if (selected && focus) tab.focus();
+    }
+    for (const section of this.panel.querySelectorAll("[data-room-tab-panel]")) {
+      section.hidden = section.dataset.roomTabPanel !== name;
+    }
+    this.syncToggles();
+    for (const listener of this.listeners) listener(name);
+  }
+
+  toggle(name) {
+    if (this.showing(name)) this.close();
+    else this.show(name, true);
+  }
+
+  close(returnFocus = false) {
+    if (!this.isOpen) return;
+    const toggle = this.toggles.find((t) => t.dataset.panelTab === this.current && !t.hidden);
+    this.panel.hidden = true;
+    this.syncToggles();
+    if (returnFocus && toggle) toggle.focus();
+  }
+
+  hideTab(name, hidden) {
+    for (const element of [...this.tabs, ...this.toggles]) {
+      if ((element.dataset.roomTab || element.dataset.panelTab) === name) element.hidden = hidden;
+    }
+    if (hidden && this.current === name) this.close();
+  }
+
+  syncToggles() {
+    for (const toggle of this.toggles) {
+      toggle.setAttribute("aria-expanded", String(this.showing(toggle.dataset.panelTab)));
+    }
+  }
+
+  moveFocus(event, tab) {
+    const tabs = this.tabs.filter((t) => !t.hidden);
+    const at = tabs.indexOf(tab);
+    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    this.show(tabs[(next + tabs.length) % tabs.length].dataset.roomTab, true);
+  }
+}
+
+// "More" on narrow screens: the secondary controls (full screen, devices,
+// add participant…) open above the toolbar; on wide screens they are inline.
+function bindMoreMenu(root) {
+  const toggle = root.querySelector("[data-action=more]");
+  const menu = root.querySelector("[data-room-more]");
+  const set = (open) => {
+    menu.toggleAttribute("data-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  toggle.addEventListener("click", () => set(!menu.hasAttribute("data-open")));
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      set(false);
+      toggle.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!menu.contains(event.target) && !toggle.contains(event.target)) set(false);
+  });
+}
+
 // The room UI in `root` (templates/room/_room.html).
 export class Room {
   constructor(root, realtime, config) {
@@ -286,11 +395,15 @@ export class Room {
     this.el = (name) => root.querySelector(`[data-${name}]`);
     this.tiles = this.el("tiles");
     this.selfVideo = this.el("self");
+    this.panel = new SidePanel(root);
+    this.unseenFiles = 0;
+    this.panel.listeners.push((tab) => tab === "files" && this.filesSeen());
     this.bindControls();
+    bindMoreMenu(root);
     realtime.on("signal", (m) => this.signal(m));
     realtime.on("peer_joined", (m) => this.peerJoined(m));
     realtime.on("peer_left", (m) => this.removePeer(m.peer));
-    realtime.on("file", (m) => this.addFile(m));
+    realtime.on("file", (m) => this.fileArrived(m));
     realtime.on("status", ({ state }) => {
       // A new socket is a new peer: the server announces it afresh.
       if (state !== "online") this.disconnectPeers();
@@ -373,8 +486,12 @@ export class Room {
     if (!this.id || message.peer === this.self) return;
     // Its offer may have come first (another channel): only the name is new.
     const existing = this.peers.get(message.peer);
-    if (existing) existing.named(message.name);
-    else this.addPeer(message);
+    if (existing) {
+      existing.named(message.name);
+      this.showParticipants();
+    } else {
+      this.addPeer(message);
+    }
   }
 
   removePeer(id) {
@@ -383,6 +500,17 @@ export class Room {
     peer.close();
     this.peers.delete(id);
     this.showAlone();
+  }
+
+  // The participants tab: this person first, then the others as they come.
+  showParticipants() {
+    const you = format(this.strings.you, { name: this.root.dataset.selfName || "" });
+    const names = [you, ...[...this.peers.values()].map((peer) => peer.name)];
+    this.el("participants").replaceChildren(...names.filter(Boolean).map((name) => {
+      const item = document.createElement("li");
+      item.textContent = name;
+      return item;
+    }));
   }
 
   async signal(message) {
@@ -410,6 +538,8 @@ export class Room {
 
   showAlone() {
     this.el("alone").hidden = this.peers.size > 0;
+    this.root.dataset.peers = String(this.peers.size);
+    this.showParticipants();
   }
 
   applySettings(settings) {
@@ -418,7 +548,7 @@ export class Room {
     const canShare = Boolean(navigator.mediaDevices.getDisplayMedia);
     this.el("action=screen").hidden = !(settings.screen_sharing && canShare);
     this.el("resolution").hidden = !settings.allow_resolution_change;
-    this.el("files-panel").hidden = !settings.file_sharing;
+    this.panel.hideTab("files", !settings.file_sharing);
     this.el("action=pip").hidden = !document.pictureInPictureEnabled;
   }
 
@@ -554,6 +684,24 @@ export class Room {
     this.addFile(answer);
   }
 
+  // A file someone else shared: counted on the Files button and announced
+  // unless the files tab is open.
+  fileArrived(file) {
+    if (this.files.has(file.id)) return;
+    this.addFile(file);
+    if (this.panel.showing("files")) return;
+    this.unseenFiles += 1;
+    const badge = this.el("files-unseen");
+    badge.textContent = String(this.unseenFiles);
+    badge.hidden = false;
+    this.el("room-announce").textContent = format(this.strings.file_shared, { file: file.name });
+  }
+
+  filesSeen() {
+    this.unseenFiles = 0;
+    this.el("files-unseen").hidden = true;
+  }
+
   addFile(file) {
     if (this.files.has(file.id)) return;
     this.files.set(file.id, file);
@@ -623,11 +771,33 @@ function bindInvite(root, config, strings) {
   }
 }
 
+// The count of waiting clients in a staff member's room, kept by the socket's
+// waiting list: shown on the room's bar, announced to screen readers, and
+// the doorbell rung when someone arrives.
+function bindWaitingCount(root, config, strings) {
+  const link = root.querySelector("[data-room-waiting]");
+  if (!link) return () => {};
+  const number = link.querySelector("[data-waiting-count]");
+  const announce = root.querySelector("[data-waiting-announce]");
+  const ring = doorbell(root.querySelector("[data-doorbell]"), config);
+  return (list) => {
+    const count = list.count;
+    const text = count === 0 ? strings.waiting_none
+      : count === 1 ? strings.waiting_one : format(strings.waiting_many, { count });
+    number.textContent = String(count);
+    link.dataset.waiting = String(count);
+    link.title = text;
+    link.setAttribute("aria-label", text);
+    const said = ring(list) ? format(strings.arrived, { waiting: text }) : text;
+    if (announce.textContent !== said) announce.textContent = said;
+  };
+}
+
 // The staff and guest room page: settings first when asked, then join.
 async function startRoomPage(page) {
   const config = readJSON("realtime-config");
   const strings = readJSON("room-strings");
-  const realtime = new Realtime(config);
+  const realtime = pageSocket(config);
   const room = new Room(page.querySelector("[data-room]"), realtime, config);
   showStatus(realtime, page.querySelector("[data-connection]"));
   bindWalkInSwitch(realtime, page.querySelector("[data-walk-in]"));
@@ -639,7 +809,11 @@ async function startRoomPage(page) {
     if (config.hello.role === "staff") realtime.send({ type: "join", room: config.room });
   });
   realtime.on("room", (message) => room.enter(message));
-  new WaitingList(realtime).on((list) => showWaitingCount(config, list.count));
+  const showCount = bindWaitingCount(page, config, strings);
+  new WaitingList(realtime).on((list) => {
+    showWaitingCount(config, list.count);
+    showCount(list);
+  });
   realtime.on("ended", (message) => {
     room.leave();
     room.stopMedia();

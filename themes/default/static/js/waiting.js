@@ -2,13 +2,13 @@
 // disclaimer to accept, the camera and microphone check, the live arrival
 // state, note and service messages; once admitted the same page becomes the
 // consultation room, and after the end it shows the follow-up message.
-import { Realtime, format, localTime, readJSON, showStatus } from "./realtime.js";
+import { format, localTime, pageSocket, readJSON, showStatus } from "./realtime.js";
 import { DeviceCheck, Room, bindSettingsDialog } from "./room.js";
 
 const page = document.querySelector("[data-waiting-page]");
 const config = readJSON("realtime-config");
 const strings = readJSON("waiting-strings");
-const realtime = new Realtime(config);
+const realtime = pageSocket(config);
 const room = new Room(page.querySelector("[data-room]"), realtime, config);
 const devices = new DeviceCheck(page.querySelector("[data-devices]"));
 const waitingPart = page.querySelector("[data-waiting-part]");

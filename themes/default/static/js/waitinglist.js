@@ -3,20 +3,18 @@
 // with their arrival colour and exact time, the doorbell, the count on the
 // menu, call in / notes / force start, and the walk-in availability switch.
 import {
-  Realtime, WaitingList, bindWalkInSwitch, format, localTime, readJSON, showStatus,
+  WaitingList, bindWalkInSwitch, doorbell, format, localTime, pageSocket, readJSON, showStatus,
   showWaitingCount,
 } from "./realtime.js";
 
 const page = document.querySelector("[data-waiting-list-page]");
 const config = readJSON("realtime-config");
 const strings = readJSON("waiting-list-strings");
-const realtime = new Realtime(config);
+const realtime = pageSocket(config);
 const entries = page.querySelector("[data-entries]");
 const entryTemplate = page.querySelector("[data-entry-template]");
-const doorbell = page.querySelector("[data-doorbell]");
+const ring = doorbell(page.querySelector("[data-doorbell]"), config);
 const notice = page.querySelector("[data-notice]");
-// Visits already shown: the bell rings only for new ones, also across reconnects.
-let seen = null;
 
 showStatus(realtime, page.querySelector("[data-connection]"));
 bindWalkInSwitch(realtime, page.querySelector("[data-walk-in]"));
@@ -24,13 +22,6 @@ bindWalkInSwitch(realtime, page.querySelector("[data-walk-in]"));
 function showNotice(text) {
   notice.textContent = text;
   notice.hidden = !text;
-}
-
-function ring() {
-  doorbell.currentTime = 0;
-  doorbell.play().catch(() => {
-    // Browsers refuse sound before the user has touched the page.
-  });
 }
 
 function renderEntry(entry) {
@@ -45,6 +36,13 @@ function renderEntry(entry) {
   arrival.textContent = arrival.dataset[entry.arrival] || "";
   item.querySelector("[data-department]").textContent = entry.department || "";
   item.querySelector("[data-offline]").hidden = entry.connected !== false;
+  item.querySelector("[data-annotations]").replaceChildren(...(entry.annotations || []).map(
+    (note) => {
+      const badge = document.createElement("span");
+      badge.className = `badge badge-${note.tone}`;
+      badge.textContent = note.text;
+      return badge;
+    }));
   const note = item.querySelector("[data-note-form]");
   note.elements.text.value = entry.note || "";
   note.addEventListener("submit", (event) => {
@@ -90,9 +88,7 @@ function showList(message) {
   page.querySelector("[data-count]").textContent = String(count);
   page.querySelector("[data-empty]").hidden = count > 0;
   showWaitingCount(config, count);
-  const arrived = [...fresh.keys()].filter((id) => seen && !seen.has(id));
-  if (arrived.length && message.audio_alarm !== false && config.audio_alarm !== false) ring();
-  seen = new Set(fresh.keys());
+  ring(message);
   showUpcoming(message.upcoming || []);
 }
 

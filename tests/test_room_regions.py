@@ -1,0 +1,179 @@
+"""The room's doors, tried with the roomkit test plugin: its toolbar button,
+side-panel tab, overlay and script on the staff room, the guest's page and
+the client's waiting page (per role), its badge on the staff's live waiting
+list, and its realtime message type; none of them for an organisation
+without the plugin, whose socket gets the answer of an unknown type."""
+
+from datetime import timedelta
+
+import pytest
+
+from consultroom.accounts.models import Role
+from consultroom.appointments.models import Appointment
+from consultroom.clients.models import Client
+from consultroom.db import utcnow
+from consultroom.plugins.models import PluginEnablement
+from consultroom.room.models import Room, RoomInvite
+
+from realtime_support import client_socket, staff_socket
+
+BUTTON = 'data-room-button="roomkit.ping"'
+TAB = 'data-room-tab="roomkit"'
+OVERLAY = 'data-room-overlay="roomkit"'
+SCRIPT = 'src="/roomkit-static/roomkit.js"'
+
+
+@pytest.fixture
+def consultation(make_organisation, make_user, dbsession):
+    """``make(plugin_on)``: an organisation, with a practitioner, an
+    appointment starting now, and an open room with a guest invitation."""
+
+    def make(subdomain, enable_plugin=None):
+        org = make_organisation(subdomain)
+        if enable_plugin:
+            enable_plugin(org, "roomkit")
+        doctor = make_user(org, role=Role.practitioner)
+        appointment = Appointment(
+            organisation_id=org.id,
+            client=Client(organisation_id=org.id, initials="A.", last_name="Bakker"),
+            practitioner=doctor,
+            starts_at=utcnow() + timedelta(minutes=2),
+            duration_minutes=20,
+        )
+        dbsession.add(appointment)
+        dbsession.flush()
+        room = Room(organisation_id=org.id, appointment_id=appointment.id, created_by_id=doctor.id)
+        dbsession.add(room)
+        dbsession.flush()
+        invite = RoomInvite(room_id=room.id, name="Guest", email="guest@example.org")
+        dbsession.add(invite)
+        dbsession.flush()
+        return doctor, appointment, room, invite
+
+    return make
+
+
+def _pages(webtest, login, subdomain, doctor, appointment, room, invite):
+    staff = webtest(subdomain)
+    login(staff, doctor)
+    return {
+        "staff": staff.get(f"/room/{room.id}").text,
+        "guest": webtest(subdomain).get(f"/join/{invite.token}").text,
+        "client": webtest(subdomain).get(f"/c/{appointment.token}").text,
+    }
+
+
+def test_the_plugins_regions_are_on_the_room_pages_for_each_role(
+    webtest, login, consultation, enable_plugin
+):
+    pages = _pages(webtest, login, "on", *consultation("on", enable_plugin))
+    for role in ("staff", "client"):
+        page = pages[role]
+        assert all(part in page for part in (BUTTON, TAB, OVERLAY, SCRIPT)), role
+        assert f"You are the {role}." in page
+        # The plugin's script runs after the core's, which makes the socket.
+        assert page.index(SCRIPT) > page.index('src="/static/js/')
+    # The plugin shows guests its overlay only.
+    guest = pages["guest"]
+    assert OVERLAY in guest and SCRIPT in guest
+    assert BUTTON not in guest and TAB not in guest
+
+
+def test_nothing_of_the_plugin_where_it_is_not_enabled(webtest, login, consultation):
+    pages = _pages(webtest, login, "off", *consultation("off"))
+    for role, page in pages.items():
+        assert "roomkit" not in page, role
+        # The core's own regions are there.
+        assert 'data-room-tab="files"' in page and 'data-action="microphone"' in page, role
+    webtest("off").get("/roomkit-static/roomkit.js", status=404)
+
+
+def test_the_staff_room_has_the_live_waiting_count(webtest, login, consultation):
+    doctor, _appointment, room, invite = consultation("count")
+    staff = webtest("count")
+    login(staff, doctor)
+    page = staff.get(f"/room/{room.id}").html
+    count = page.select_one("[data-room-waiting]")
+    assert count is not None and count.select_one("[data-waiting-count]") is not None
+    announce = page.select_one("[data-waiting-announce]")
+    assert announce["aria-live"] == "polite" and announce["role"] == "status"
+    assert page.select_one("[data-doorbell]") is not None
+    guest = webtest("count").get(f"/join/{invite.token}").html
+    assert guest.select_one("[data-room-waiting]") is None
+
+
+# -- over the websocket (a real server) -------------------------------------------------
+
+
+def _org(server, plugin_on):
+    org = server.organisation()
+    if plugin_on:
+        server.add(PluginEnablement(organisation_id=org.id, plugin="roomkit", enabled=True))
+    return org
+
+
+def test_the_waiting_list_carries_the_plugins_badges_only_where_it_is_enabled(server):
+    for plugin_on in (True, False):
+        org = _org(server, plugin_on)
+        doctor = server.user(org)
+        _browser, staff = staff_socket(server, org, doctor)
+        assert staff.expect("waiting_list")["entries"] == []
+        appointment = server.appointment(org, doctor)
+        client = client_socket(server, org, appointment)
+        client.expect("waiting")
+        # The arrival's delta, then the full list, both carry the badge.
+        delta = staff.expect("waiting_delta")
+        expected = [{"text": f"Room kit #{appointment.id}", "tone": "ok"}] if plugin_on else []
+        assert delta["entry"]["annotations"] == expected
+        _browser, other = staff_socket(server, org, doctor)
+        [entry] = other.expect("waiting_list")["entries"]
+        assert entry["annotations"] == expected
+
+
+def _in_room(server, org, doctor):
+    appointment = server.appointment(org, doctor)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    _browser, staff = staff_socket(server, org, doctor)
+    visit = staff.expect("waiting_list")["entries"][0]["id"]
+    staff.send({"type": "call_in", "visit": visit})
+    room = staff.expect("claimed")["room"]
+    client.expect("admitted")
+    staff.send({"type": "join", "room": room})
+    staff.expect("room")
+    return staff, client
+
+
+def test_a_ping_in_the_room_is_answered_and_reaches_everyone(server):
+    org = _org(server, True)
+    doctor = server.user(org, name="Dr. Ping")
+    staff, client = _in_room(server, org, doctor)
+    staff.send({"type": "roomkit.ping"})
+    assert staff.expect("roomkit.pong") == {"type": "roomkit.pong", "role": "staff"}
+    assert client.expect("roomkit.pinged")["name"] == "Dr. Ping"
+    assert staff.expect("roomkit.pinged")["name"] == "Dr. Ping"
+    client.send({"type": "roomkit.ping"})
+    assert client.expect("roomkit.pong")["role"] == "client"
+
+
+def test_a_ping_outside_a_room_is_refused(server):
+    org = _org(server, True)
+    _browser, staff = staff_socket(server, org, server.user(org))
+    staff.send({"type": "roomkit.ping"})
+    assert staff.expect("error")["code"] == "forbidden"
+
+
+def test_without_the_plugin_its_type_gets_the_answer_of_an_unknown_type(server):
+    """Not "forbidden", nor any other sign that the type exists elsewhere:
+    the same error as a type nobody registered, apart from the name."""
+    org = _org(server, False)
+    staff, _client = _in_room(server, org, server.user(org))
+    staff.send({"type": "roomkit.ping"})
+    gated = staff.expect("error")
+    staff.send({"type": "roomkat.ping"})
+    unknown = staff.expect("error")
+    assert gated == {
+        **unknown,
+        "message": unknown["message"].replace("roomkat.ping", "roomkit.ping"),
+    }
+    assert gated["code"] == "unknown_type"
