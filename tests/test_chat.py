@@ -6,6 +6,8 @@ are encrypted at rest and every staff read is in the audit trail; the
 segregation of clients applies; an organisation without chat sees none of
 it."""
 
+import re
+
 import pytest
 from consultroom_chat.models import Conversation, Message
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Client
 from consultroom.tenancy.models import Department
 
-from clientmail_support import START, org_request
+from clientmail_support import START, body_of, org_request, path_on
 from clients_support import make_client, post
 
 
@@ -233,3 +235,57 @@ def test_an_organisation_without_chat_has_none_of_it(
     login(app_off, doctor)
     app_off.get("/messages", status=404)
     assert 'href="/messages"' not in app_off.get("/").text
+
+
+def _reply(staff_app, channel_id, text):
+    form = staff_app.get(f"/messages/{channel_id}").forms[1]
+    form["text"] = text
+    return form.submit()
+
+
+def _notices(smtp):
+    return [m for m in smtp.messages if m["Subject"].startswith("New message from")]
+
+
+def test_the_client_is_told_by_mail_of_a_new_message_once_until_read_without_its_content(
+    app, clinic, webtest, login, dbsession, smtp
+):
+    clinic["client"].email = "jansen@example.org"
+    dbsession.flush()
+    _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    doctor = _staff(webtest, login, clinic["doctor"])
+    _reply(doctor, channel.id, "Your results are in: secret details")
+    _reply(doctor, channel.id, "and one more thing")
+    [notice] = _notices(smtp)
+    assert notice["To"] == "jansen@example.org"
+    body = body_of(notice)
+    assert "secret details" not in body and "one more thing" not in body
+    [url] = re.findall(r"https?://\S+", body)
+    portal_page = webtest("chat").get(path_on(url, "chat"))
+    assert "secret details" in portal_page.text and "one more thing" in portal_page.text
+
+    _reply(doctor, channel.id, "read this too")
+    assert len(_notices(smtp)) == 2  # the client had read the others
+
+
+def test_the_portal_lists_the_clients_channels_with_what_is_unread(
+    app, clinic, webtest, login, dbsession
+):
+    _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    _reply(_staff(webtest, login, clinic["doctor"]), channel.id, "hello from the GP")
+    portal = webtest("chat").get(f"/portal/{clinic['client'].portal_token}")
+    link = f"/portal/{clinic['client'].portal_token}/messages/{channel.id}"
+    assert f'href="{link}"' in portal.text and '<span class="badge">1</span>' in portal.text
+
+    other = make_client(dbsession, clinic["org"], "Ander", departments=[clinic["gp"]])
+    webtest("chat").get(f"/portal/{other.portal_token}/messages/{channel.id}", status=404)
+    page = webtest("chat").get(link)
+    form = page.forms[0]
+    form["text"] = "thanks"
+    form.submit(status=303)
+    assert (
+        '<span class="badge">'
+        not in webtest("chat").get(f"/portal/{clinic['client'].portal_token}").text
+    )

@@ -309,12 +309,19 @@ def queue_mail(
 ) -> OutboxMessage:
     """Render ``mail/<template>.txt`` with ``context`` in ``language`` and
     queue it in the request's transaction. ``subject`` is a translation string;
-    ``ref`` says what the message is about ("appointment:12")."""
+    ``ref`` says what the message is about ("appointment:12").
+
+    A plugin names its own template by asset spec
+    (``"consultroom_chat:templates/mail/new_message.txt"``), and translates
+    with ``t(...)``: the template gets ``t``, which translates translation
+    strings (of any domain, so the plugin's own) in ``language``."""
     mail_request = _request_in(request, language)
     subject = mail_request.localizer.translate(subject)
+    path = template if ":" in template else f"mail/{template}.txt"
+    values = {**context, "subject": subject, "t": mail_request.localizer.translate}
     # Templates translate through the current request, so make it the mail's.
     with RequestContext(mail_request):
-        text = render(f"mail/{template}.txt", {**context, "subject": subject}, request=mail_request)
+        text = render(path, values, request=mail_request)
     org = request.organisation
     return mail_outbox(request.registry).queue(
         request.dbsession,

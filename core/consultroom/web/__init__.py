@@ -82,8 +82,9 @@ def flash(request, message, kind="info"):
 
 def _template_globals(event):
     request = event["request"]
-    if request is None or event["renderer_name"].startswith("mail/"):
-        return  # e-mail has no page around it
+    name = event["renderer_name"]
+    if request is None or name.startswith("mail/") or ":templates/mail/" in name:
+        return  # e-mail has no page around it (a plugin's mail: see queue_mail)
     event.update(
         org=request.organisation,
         user=request.identity,

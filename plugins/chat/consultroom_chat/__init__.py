@@ -25,3 +25,4 @@ plugin = PluginInfo(
 def includeme(config):
     config.add_translation_dirs("consultroom_chat:locale")
     config.include(".views")
+    config.include(".client")

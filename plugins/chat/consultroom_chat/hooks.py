@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom_chat import service
+from consultroom_chat.client import unread_by_client
 from consultroom_chat.i18n import _
 from consultroom_chat.models import Conversation, Message
 
@@ -54,26 +55,66 @@ def consultroom_department_delete_blockers(request, department):
 
 @hookimpl
 def consultroom_template_slot(request, slot, context):
-    if slot != "client" or not request.has_permission("staff"):
-        return None
-    client = context["client"]
+    if slot == "client" and request.has_permission("staff"):
+        return _client_page_links(request, context["client"])
+    if slot == "client_portal":
+        return _portal_links(request, context["client"])
+    return None
+
+
+def _links(request, title, items):
+    """A card of links, each with its unread count as a badge."""
+    entries = Markup("").join(
+        Markup('<li><a href="{}">{}</a>{}</li>').format(
+            url, label, Markup(' <span class="badge">{}</span>').format(n) if n else ""
+        )
+        for url, label, n in items
+    )
+    return Markup('<section class="card chat-links"><h2>{}</h2><ul>{}</ul></section>').format(
+        request.localizer.translate(title), entries
+    )
+
+
+def _department_name(request, channel):
+    if channel.department is not None:
+        return channel.department.name
+    return request.localizer.translate(_("All staff"))
+
+
+def _client_page_links(request, client):
     channels = request.dbsession.scalars(
         service.visible_channels(request).where(Conversation.client_id == client.id)
     ).all()
     if not channels:
         return None
     unread = service.unread_counts(request)
-    links = Markup("").join(
-        Markup('<li><a href="{}">{}</a>{}</li>').format(
-            request.route_path("chat.channel", id=c.id),
-            c.department.name if c.department else request.localizer.translate(_("All staff")),
-            Markup(' <span class="badge">{}</span>').format(unread[c.id])
-            if unread.get(c.id)
-            else "",
-        )
-        for c in channels
+    return _links(
+        request,
+        _("Messages"),
+        [
+            (
+                request.route_path("chat.channel", id=c.id),
+                _department_name(request, c),
+                unread.get(c.id),
+            )
+            for c in channels
+        ],
     )
-    title = request.localizer.translate(_("Messages"))
-    return Markup('<section class="card chat-client"><h2>{}</h2><ul>{}</ul></section>').format(
-        title, links
+
+
+def _portal_links(request, client):
+    channels = unread_by_client(request, client)
+    if not channels:
+        return None
+    return _links(
+        request,
+        _("Your messages"),
+        [
+            (
+                request.route_path("chat.portal", token=client.portal_token, id=c.id),
+                _department_name(request, c),
+                n,
+            )
+            for c, n in channels
+        ],
     )

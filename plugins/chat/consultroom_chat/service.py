@@ -16,10 +16,12 @@ from sqlalchemy import func, or_, select
 from consultroom.accounts.models import Role
 from consultroom.audit import record
 from consultroom.clients.access import visible_clients
+from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.realtime import department_channel, publish_after_commit, unassigned_channel
 from consultroom.twofactor.crypto import secret_box
+from consultroom.web.sites import org_url
 from consultroom_chat.i18n import _
 from consultroom_chat.models import Author, Conversation, Kind, Message, ReadMark
 
@@ -134,7 +136,9 @@ def post(request, conversation, author, name, raw_text, user=None):
     request.dbsession.flush()
     if user is not None:
         mark_read(request, conversation, user, message.id)
-    if conversation.kind is Kind.channel and author is not Author.staff:
+    if author is Author.staff:
+        _notify_client(request, conversation, message)
+    elif conversation.kind is Kind.channel:
         # The department's staff see the new count on their pages.
         channel = (
             unassigned_channel(conversation.organisation_id)
@@ -143,6 +147,41 @@ def post(request, conversation, author, name, raw_text, user=None):
         )
         publish_after_commit(request, channel, {"type": "chat.unread"})
     return message
+
+
+def _notify_client(request, conversation, message):
+    """E-mail the client that a message waits, never what it says; once,
+    until they have read it (not for every message of a conversation)."""
+    client = conversation.client
+    if client is None or not client.email:
+        return
+    earlier_unread = request.dbsession.scalar(
+        select(func.count(Message.id)).where(
+            Message.conversation_id == conversation.id,
+            Message.author == Author.staff,
+            Message.id > conversation.client_read_id,
+            Message.id < message.id,
+        )
+    )
+    if earlier_unread:
+        return
+    organisation = request.organisation
+    path = request.route_path("chat.portal", token=client.portal_token, id=conversation.id)
+    request.queue_mail(
+        client.email,
+        "consultroom_chat:templates/mail/new_message.txt",
+        {
+            "greeting": _("Hello ${name},", mapping={"name": client.display_name}),
+            "notice": _(
+                "${organisation} has sent you a message. Read it and answer at this address:",
+                mapping={"organisation": organisation.name},
+            ),
+            "url": org_url(request, organisation, path),
+        },
+        subject=_("New message from ${organisation}", mapping={"organisation": organisation.name}),
+        language=language_of(client, organisation),
+        ref=f"chat_conversation:{conversation.id}",
+    )
 
 
 def as_dict(request, message):

@@ -1,18 +1,15 @@
-"""Chat's pages: the staff's "Messages" (every channel they may see, with
-what is unread; one channel to read and answer; a department admin's
-grant, withdraw and delete), and the client's side of their channel, reached
-through their appointment's link."""
+"""Chat's staff pages, "Messages": every channel they may see, with what is
+unread; one channel to read and answer; a department admin's grant,
+withdraw and delete. The client's side is in ``consultroom_chat.client``."""
 
 import wtforms
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from consultroom.appointments.access import visible_departments
-from consultroom.appointments.models import Appointment
 from consultroom.audit import record
 from consultroom.clients.picker import ClientField
-from consultroom.ratelimit import find_by_token
 from consultroom.web import flash
 from consultroom.web.forms import Form, options
 from consultroom_chat import service
@@ -145,58 +142,9 @@ def channel_clear(request):
     return HTTPSeeOther(request.route_path("chat.channel", id=conversation.id))
 
 
-def _clients_appointment(request):
-    appointment = find_by_token(
-        request,
-        lambda: request.dbsession.scalar(
-            select(Appointment).where(
-                Appointment.organisation_id == request.organisation.id,
-                Appointment.token == request.matchdict["token"],
-            )
-        ),
-    )
-    if appointment is None or appointment.client is None:
-        raise HTTPNotFound()
-    return appointment
-
-
-@view_config(route_name="chat.client", renderer=TEMPLATES + "client.html")
-def client_messages(request):
-    """The client's side of the channel with their appointment's department,
-    open whatever the time: before the link opens, and after."""
-    appointment = _clients_appointment(request)
-    # The token is in the address: keep it out of caches and Referer headers.
-    request.response.cache_control = "no-store"
-    request.response.headers["Referrer-Policy"] = "no-referrer"
-    conversation = service.channel_for(request, appointment.client, appointment.department_id)
-    error = None
-    if request.method == "POST":
-        if not conversation.client_may_write:
-            error = _("You cannot write here any more. Please contact us another way.")
-        else:
-            try:
-                service.post(
-                    request,
-                    conversation,
-                    Author.client,
-                    appointment.client.display_name,
-                    request.POST.get("text"),
-                )
-            except service.Invalid as exc:
-                error = exc.args[0]
-            else:
-                return HTTPSeeOther(request.route_path("chat.client", token=appointment.token))
-    history = service.history(request, conversation)
-    conversation.client_read_id = max([conversation.client_read_id, *(m["id"] for m in history)])
-    return page(
-        request, appointment=appointment, channel=conversation, history=history, error=error
-    )
-
-
 def includeme(config):
     config.add_plugin_route("chat.messages", "/messages")
     config.add_plugin_route("chat.channel", r"/messages/{id:\d+}")
     config.add_plugin_route("chat.channel_access", r"/messages/{id:\d+}/access")
     config.add_plugin_route("chat.channel_clear", r"/messages/{id:\d+}/clear")
-    config.add_plugin_route("chat.client", "/c/{token}/messages")
     config.scan(".views")
