@@ -1,8 +1,10 @@
 """An organisation admin's own pages: details, colours, logo, advanced
 settings and the API key; and who may open them."""
 
+import ast
 import io
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,6 +14,7 @@ from webtest import Upload
 from consultroom.accounts.models import Role
 from consultroom.audit.models import AuditEntry
 from consultroom.sessions.models import StoredSession
+from consultroom.tenancy import options as options_module
 from consultroom.tenancy.models import Organisation, hash_api_key
 from consultroom.tenancy.options import ADVANCED_SETTINGS
 
@@ -319,19 +322,13 @@ def test_advanced_form_shows_defaults(admin_app):
 def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     form = form_at(admin_app.get("/organisation/advanced"))
     bools = [o.key for o in ADVANCED_SETTINGS.options if type(o).__name__ == "BoolOption"]
-    # Flip every boolean, except that keep/delete exclude each other.
     for key in bools:
         form[key] = not form[key].checked
-    form["chat_delete_after"] = False
     form["anonymise_after_days"] = "30"
     form["link_open_before_minutes"] = "15"
     form["link_open_after_minutes"] = "0"
     form["video_fit"] = "contain"
-    form["explainer_video_url"] = "https://video.example/explainer.mp4"
-    form["waiting_room_iframe_url"] = "https://wait.example/"
-    form["evaluation_iframe_url"] = "http://intranet:8080/eval"
     form["disclaimer"] = "  Read this first.\nLine two.  "
-    form["custom_consulting_room_url"] = "https://room.example/x"
     # Not "require": this admin would then be sent to enrol first.
     form["two_factor"] = "allow"
     form["session_idle_minutes"] = "45"
@@ -343,16 +340,11 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     assert response.status_int == 303, errors(response)
     expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
     expected.update(
-        chat_delete_after=False,
         anonymise_after_days=30,
         video_fit="contain",
         link_open_before_minutes=15,
         link_open_after_minutes=0,
-        explainer_video_url="https://video.example/explainer.mp4",
-        waiting_room_iframe_url="https://wait.example/",
-        evaluation_iframe_url="http://intranet:8080/eval",
         disclaimer="Read this first.\nLine two.",
-        custom_consulting_room_url="https://room.example/x",
         two_factor="allow",
         session_idle_minutes=45,
         follow_up_text="Thank you. Your prescription follows by e-mail.",
@@ -367,7 +359,7 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     again = form_at(response.follow())
     assert again["anonymise_after_days"].value == "30"
     assert again["video_fit"].value == "contain"
-    assert not again["screen_sharing"].checked and again["chat_keep_after"].checked
+    assert not again["screen_sharing"].checked and again["file_sharing"].checked
     # The secret is not shown again, and an empty field keeps it.
     assert again["turn_secret"].value == "" and "s3cret-of-coturn" not in again.text
     again.submit(status=303)
@@ -395,10 +387,6 @@ def test_a_secret_setting_is_audited_by_name_only(admin_app, dbsession, org):
         ("anonymise_after_days", "99999", "between 0 and 3650"),
         ("anonymise_after_days", "abc", "Not a valid integer"),
         ("anonymise_after_days", "", "This field is required."),
-        ("waiting_room_iframe_url", "not a url", "Invalid URL"),
-        ("evaluation_iframe_url", "javascript:alert(1)", "Invalid URL"),
-        ("explainer_video_url", "javascript://x.example/%0aalert(1)", "Invalid URL"),
-        ("custom_consulting_room_url", "ftp://files.example/", "Invalid URL"),
         ("disclaimer", "x" * 10001, "longer than 10000"),
     ],
 )
@@ -426,22 +414,41 @@ def test_an_unknown_choice_is_refused(admin_app, dbsession, org):
     assert fresh(dbsession, org).settings == {}
 
 
-def test_rules_spanning_several_settings(admin_app, dbsession, org):
-    form = form_at(admin_app.get("/organisation/advanced"))
-    form["chat_keep_after"] = True
-    form["chat_delete_after"] = True
-    form["explainer_animation"] = True
-    response = form.submit(status=200)
-    assert "cannot both stay open and be deleted" in error_for(response, "chat_delete_after")
-    assert error_for(response, "explainer_video_url") == "Give the address of the explainer video."
-    assert fresh(dbsession, org).settings == {}
+INERT_UNTIL_BUILT = {  # removed: shown, but nothing read them (issue 12 says none may be)
+    "chat_in_waiting_room": True,
+    "chat_keep_after": True,
+    "evaluation_iframe_url": "https://eval.example/",
+}
 
-    form = form_at(response)
-    form["chat_delete_after"] = False
-    form["explainer_video_url"] = "https://video.example/e.mp4"
+
+def test_stored_values_of_removed_settings_are_dropped_on_the_next_save(admin_app, dbsession, org):
+    org.settings = {**INERT_UNTIL_BUILT, "file_sharing": True}
+    dbsession.flush()
+    form = form_at(admin_app.get("/organisation/advanced"))
+    assert form["file_sharing"].checked
+    assert not set(INERT_UNTIL_BUILT) & set(form.fields)
     form.submit(status=303)
-    options = fresh(dbsession, org).options
-    assert options["chat_keep_after"] and options["explainer_animation"]
+    settings = fresh(dbsession, org).settings
+    assert settings["file_sharing"] is True and not set(INERT_UNTIL_BUILT) & set(settings)
+
+
+def _string_constants(path):
+    return {
+        node.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def test_every_advanced_setting_is_read_outside_its_declaration():
+    # A guard beside the behaviour tests of each setting: a key that only
+    # tenancy/options.py names is shown to admins but changes nothing.
+    declared = Path(options_module.__file__)
+    used = set()
+    for path in declared.parents[1].rglob("*.py"):
+        if path != declared:
+            used |= _string_constants(path)
+    assert [o.key for o in ADVANCED_SETTINGS.options if o.key not in used] == []
 
 
 # -- API key ---------------------------------------------------------------

@@ -298,22 +298,12 @@ class OptionSet:
         return errors
 
 
-def _chat_keep_or_delete(values: Values) -> dict[str, str]:
-    if values.get("chat_keep_after") and values.get("chat_delete_after"):
-        return {
-            "chat_delete_after": _(
-                "Messages cannot both stay open and be deleted after the consultation: choose one."
-            )
-        }
-    return {}
-
-
-def _explainer_needs_video(values: Values) -> dict[str, str]:
-    if values.get("explainer_animation") and not values.get("explainer_video_url"):
-        return {"explainer_video_url": _("Give the address of the explainer video.")}
-    return {}
-
-
+# Every option here is read by the feature it names (a test checks that each
+# key is used outside this module): a setting that does nothing is not shown.
+# Those of features still to come arrive with them: the chat options with
+# the chat plugin (issue 12), the explainer, iframes, background effects,
+# "stop if the webcam fails", remaining booking options and the custom room
+# address with issue 19, the client app with the portal of issue 15.
 ADVANCED_SETTINGS = OptionSet(
     options=(
         BoolOption(
@@ -380,9 +370,6 @@ ADVANCED_SETTINGS = OptionSet(
             _("Allow remote support access"),
             help=_("The hosting provider's support may act as one of your staff members."),
         ),
-        BoolOption("chat_in_waiting_room", _("Show messages in the waiting room")),
-        BoolOption("chat_keep_after", _("Keep messages open after the consultation")),
-        BoolOption("chat_delete_after", _("Delete messages after the consultation")),
         BoolOption("file_sharing", _("Allow file sharing")),
         BoolOption("screen_sharing", _("Allow screen sharing"), default=True),
         ChoiceOption(
@@ -397,29 +384,8 @@ ADVANCED_SETTINGS = OptionSet(
         BoolOption("settings_first", _("Always show the settings first")),
         BoolOption("allow_resolution_change", _("Allow changing the resolution")),
         BoolOption("force_start", _("Allow force start of appointments")),
-        BoolOption(
-            "stop_when_webcam_fails", _("Stop the consultation if the webcam does not work")
-        ),
         BoolOption("no_emails", _("Do not send e-mails")),
-        BoolOption("use_client_app", _("Use the client app")),
-        BoolOption("show_remaining_booking_options", _("Show number of remaining booking options")),
         BoolOption("audio_alarm", _("Use audio alarm"), default=True),
-        BoolOption("background_effects", _("Allow background blur or replacement"), default=True),
-        BoolOption("background_warning", _("Warn about a replaced background")),
-        BoolOption("explainer_animation", _("Use explainer animation")),
-        TextOption("explainer_video_url", _("Explainer video address"), url=True),
-        TextOption(
-            "waiting_room_iframe_url",
-            _("Own waiting-room iframe address"),
-            url=True,
-            help=_("Leave empty for none."),
-        ),
-        TextOption(
-            "evaluation_iframe_url",
-            _("Evaluation iframe address"),
-            url=True,
-            help=_("Shown to the client after the consultation."),
-        ),
         TextOption(
             "disclaimer",
             _("Disclaimer"),
@@ -427,7 +393,6 @@ ADVANCED_SETTINGS = OptionSet(
             max_length=10000,
             help=_("When filled in, clients must accept it before they enter the waiting room."),
         ),
-        TextOption("custom_consulting_room_url", _("Custom consulting room address"), url=True),
         TextOption(
             "follow_up_text",
             _("Message to the client after the consultation"),
@@ -461,5 +426,4 @@ ADVANCED_SETTINGS = OptionSet(
             help=_("The static-auth-secret of your coturn servers (use-auth-secret)."),
         ),
     ),
-    rules=(_chat_keep_or_delete, _explainer_needs_video),
 )
