@@ -130,7 +130,16 @@ def test_shared_screen_reaches_the_other_side(consultation, rtc_stats):
     )
 
 
+def _open_files(page):
+    """The files are in the room's side panel, behind the toolbar's "Files"."""
+    button = page.locator("[data-action=files]")
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(page.locator("[data-files-panel]")).to_be_visible()
+
+
 def _share(page, name, data):
+    _open_files(page)
     page.set_input_files(
         "[data-upload] input[type=file]",
         files=[{"name": name, "mimeType": "text/plain", "buffer": data}],
@@ -139,6 +148,10 @@ def _share(page, name, data):
 
 
 def _download(page, name):
+    # A file from someone else is announced on the closed panel's button.
+    if page.locator("[data-files-panel]").is_hidden():
+        expect(page.locator("[data-files-unseen]")).to_be_visible()
+    _open_files(page)
     link = page.locator("[data-files] a", has_text=name)
     expect(link).to_be_visible()
     with page.expect_download() as download:

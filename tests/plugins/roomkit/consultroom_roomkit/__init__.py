@@ -40,7 +40,11 @@ def consultroom_room_regions(request, role, room):
                 escape(role)
             ),
         ),
-        RoomOverlay("roomkit", "Room kit notices", Markup("<span data-roomkit-notice></span>")),
+        RoomOverlay(
+            "roomkit",
+            "Room kit notices",
+            Markup('<span class="room-notice" data-roomkit-notice></span>'),
+        ),
         RoomScript(SCRIPT),
     ]
     if role == "guest":  # guests get the overlay only: a role decides what it sees
