@@ -182,7 +182,7 @@ class PluginRegistry:
         """What is wrong with the hook implementations of ``module``, in one
         line with the nearest correct name; empty when nothing is."""
         for attr in dir(module):
-            if self.pm.parse_hookimpl_opts(module, attr) is None:  # type: ignore[arg-type]
+            if self.pm.parse_hookimpl_opts(module, attr) is None:
                 continue
             if attr not in self._spec_names:
                 close = difflib.get_close_matches(attr, self._spec_names, n=1)
