@@ -104,6 +104,12 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
     - ``waiting_room`` (the client's waiting page):
       ``{"appointment": appointment}``
 
+    The staff login page (nobody is logged in yet):
+
+    - ``login``, below the password form, for login providers' buttons
+      ("Log in with Google"; see ``consultroom_login_method``):
+      ``{"next": path}``, where to go once logged in
+
     Return a string of HTML, already escaped where it contains user data
     (``markupsafe.Markup``/``escape`` or a rendered template), or ``None``.
     Results are joined in registration order. A client-facing widget page
@@ -597,4 +603,41 @@ def consultroom_worker_jobs() -> list[WorkerJob] | None:
     workers running, exactly one of them runs it, and a run that raises is
     logged and not retried before the next period, while the other
     organisations and jobs carry on.
+    """
+
+
+# ---- Doors: authentication providers and the login page ---------------------
+
+
+@dataclass(frozen=True)
+class LoginMethod:
+    """A provider's answer to "may this e-mail address log in with a password
+    here?" (``consultroom_login_method``): instead of checking the password,
+    send the browser to ``url`` (a route of yours, such as the start of your
+    single sign-on) or, when there is no ``url``, show ``message`` (already
+    translated) on the login form."""
+
+    url: str = ""
+    message: str = ""
+
+
+@hookspec(firstresult=True)
+def consultroom_login_method(request: Request, email: str, user: User | None) -> LoginMethod | None:
+    """Say how ``email`` logs in, when it should not be with a password.
+
+    Called by the staff login form of an organisation's site (and by the
+    page that sets a password from an e-mailed link, which would log the
+    user in) after the form is valid and the rate limit allows a try, and
+    before the password is checked or set. ``user`` is the active or
+    inactive staff member with that address in this organisation, or
+    ``None`` when there is none: answer alike for both unless you mean to
+    tell who has an account. Return ``None`` for "the password, as usual",
+    or a :class:`LoginMethod`: its ``url`` is where the browser is sent
+    (303), else its ``message`` is shown and the password is not checked
+    (the try counts towards the rate limit, as a wrong password does). The
+    first implementation that returns something decides (``firstresult``).
+
+    Your provider logs the user in on its own routes with
+    ``consultroom.accounts.login.start_staff_session``; show its button in
+    the ``login`` slot of ``consultroom_template_slot``.
     """

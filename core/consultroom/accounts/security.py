@@ -21,6 +21,9 @@ from consultroom.web.sites import CONSOLE, ORGANISATION
 
 SESSION_USER = "user_id"
 SESSION_GENERATION = "user_generation"
+# What proved the second factor where a login provider did (its method):
+# two-factor authentication then asks for none of its own this session.
+SESSION_SECOND_FACTOR = "second_factor_by"
 
 # permission -> roles that have it
 PERMISSIONS = {
@@ -56,13 +59,16 @@ def load_user(request):
     return user
 
 
-def log_in(request, user):
+def log_in(request, user, second_factor_by=None):
     """Start a fresh session for ``user``: a new session id (the old one's
     row is deleted, so a cookie planted before login is worthless) and a new
-    CSRF token."""
+    CSRF token. ``second_factor_by``: the login provider that proved a
+    second factor (``consultroom.accounts.login.start_staff_session``)."""
     data = logged_in_session(user)  # read before the old session's row goes
     request.session.invalidate()
     request.session.update(data)
+    if second_factor_by:
+        request.session[SESSION_SECOND_FACTOR] = second_factor_by
     new_csrf_token(request)
 
 
@@ -92,9 +98,9 @@ class ILoginStep(Interface):
 
 
 def start_login(request, user, next_url):
-    """Log ``user`` in after a correct password (or one just set from an
-    e-mailed link), unless the login step (``ILoginStep``) asks for more
-    first. Returns ``(where to send them, whether they are logged in now)``."""
+    """Log ``user`` in after a first factor (``consultroom.accounts.login``
+    calls it), unless the login step (``ILoginStep``) asks for more first.
+    Returns ``(where to send them, whether they are logged in now)``."""
     step = request.registry.queryUtility(ILoginStep)
     if step is not None:
         return step(request, user, next_url)

@@ -8,6 +8,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from consultroom.accounts import forms, service
+from consultroom.accounts.login import PASSWORD, login_method, start_staff_session
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.navigation import safe_next
 from consultroom.accounts.security import (
@@ -16,7 +17,6 @@ from consultroom.accounts.security import (
     log_in,
     log_out,
     staff_from_url,
-    start_login,
 )
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
@@ -73,18 +73,15 @@ def login(request):
             record(request, "login.blocked", email=form.email.data)
         else:
             user = _find_login_user(request, form.email.data)
+            instead = login_method(request, form.email.data, user)
+            if instead is not None:
+                return _other_method(request, form, attempt, user, instead)
             if request.passwords.verify(user, form.password.data) and user.active:
                 attempt.refund()
                 limits["account"].clear(request, account)
-                target, logged_in = start_login(request, user, safe_next(request))
-                record(
-                    request,
-                    "login.success" if logged_in else "login.password_ok",
-                    "user",
-                    user.id,
-                    actor=user,
+                return start_staff_session(
+                    request, user, PASSWORD, next_url=request.params.get("next")
                 )
-                return HTTPSeeOther(target)
             record(
                 request,
                 "login.failure",
@@ -93,6 +90,25 @@ def login(request):
                 email=form.email.data,
             )
             form.add_error("password", _("The e-mail address or the password is wrong."))
+    return {"form": form, "next": request.params.get("next", "")}
+
+
+def _other_method(request, form, attempt, user, instead):
+    """A login provider's answer instead of the password (``LoginMethod``):
+    off to its ``url``, or its message on the form (a try that counts)."""
+    if instead.url:
+        attempt.refund()  # sent on, not refused: staff behind one address are many
+        return HTTPSeeOther(instead.url)
+    record(
+        request,
+        "login.refused",
+        "user" if user else None,
+        user and user.id,
+        method=PASSWORD,
+        reason="login provider",
+        email=form.email.data,
+    )
+    form.add_error("password", instead.message)
     return {"form": form, "next": request.params.get("next", "")}
 
 
@@ -114,12 +130,19 @@ def set_password(request):
         return _invalid_link(request)
     form = forms.SetPasswordForm(request)
     if request.method == "POST" and form.validate():
-        service.set_password(request, token.user, form.password.data)
-        end_sessions(request, token.user)
+        user = token.user
+        instead = login_method(request, user.email, user)
+        if instead is not None and instead.url:
+            return HTTPSeeOther(instead.url)
+        if instead is not None:
+            form.add_error("password", instead.message)
+            return {"form": form, "account": user}
+        service.set_password(request, user, form.password.data)
+        end_sessions(request, user)
         # A reset link proves the mailbox, not the second factor.
-        target, _logged_in = start_login(request, token.user, request.route_path("home"))
+        response = start_staff_session(request, user, "password_link")
         flash(request, _("Your password is set. Welcome!"), "success")
-        return HTTPSeeOther(target)
+        return response
     # Not "user": that is the logged-in user, for whom the layout shows the menu.
     return {"form": form, "account": token.user}
 

@@ -8,7 +8,10 @@ each login to turn it on, "require" lets them do nothing but turn it on (or
 log out).
 
 The login pages (``consultroom.accounts``) do not know this feature: it
-registers ``login_step`` as their ``ILoginStep``.
+registers ``login_step`` as their ``ILoginStep``. A login provider that
+proved a second factor itself (``start_staff_session(...,
+second_factor_done=True)``) skips the step, and its session is not asked to
+turn two-factor authentication on.
 """
 
 import time
@@ -19,7 +22,12 @@ from pyramid.httpexceptions import HTTPSeeOther
 from consultroom.accounts.models import User
 
 # The same tenant check as for a logged-in user.
-from consultroom.accounts.security import ILoginStep, belongs_here, log_in
+from consultroom.accounts.security import (
+    SESSION_SECOND_FACTOR,
+    ILoginStep,
+    belongs_here,
+    log_in,
+)
 from consultroom.twofactor.service import is_enabled
 
 PENDING = "two_factor_pending"
@@ -97,11 +105,13 @@ def _require_enrolment(event):
     if route is None or route.name in OPEN_WHILE_REQUIRED or route.name.startswith("__"):
         return
     user = request.user
-    # Support acting as a staff member must not enrol the member's phone.
+    # Support acting as a staff member must not enrol the member's phone; a
+    # login provider that proved a second factor satisfied the requirement.
     if (
         user is None
         or user.is_superuser
         or request.support_user is not None
+        or request.session.get(SESSION_SECOND_FACTOR)
         or policy(request) != "require"
         or is_enabled(request.dbsession, user)
     ):
