@@ -523,6 +523,22 @@ def staff_socket(server, org, user):
     return browser, socket
 
 
+def consultation(server, org, doctor):
+    """A room with the doctor (joined) and a client of theirs (admitted):
+    ``(browser, staff socket, client socket, appointment, room id)``."""
+    appointment = server.appointment(org, doctor)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    browser, staff = staff_socket(server, org, doctor)
+    visit = staff.expect("waiting_list")["entries"][0]["id"]
+    staff.send({"type": "call_in", "visit": visit})
+    room = staff.expect("claimed")["room"]
+    client.expect("admitted")
+    staff.send({"type": "join", "room": room})
+    staff.expect("room")
+    return browser, staff, client, appointment, room
+
+
 def client_socket(server, org, appointment):
     socket = Browser(server.port, org).socket()
     socket.hello("client", appointment.token)

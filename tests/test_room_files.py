@@ -17,7 +17,7 @@ from consultroom.mail.models import OutboxMessage
 from consultroom.room.files import sweep
 from consultroom.room.models import Room, RoomInvite, SharedFile
 
-from realtime_support import Browser, client_socket, staff_socket
+from realtime_support import Browser, consultation
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -36,21 +36,6 @@ def multipart(fields, filename, data):
     )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-
-
-def consultation(server, org, doctor):
-    """A room with the doctor (joined) and the client (admitted)."""
-    appointment = server.appointment(org, doctor)
-    client = client_socket(server, org, appointment)
-    client.expect("waiting")
-    browser, staff = staff_socket(server, org, doctor)
-    visit = staff.expect("waiting_list")["entries"][0]["id"]
-    staff.send({"type": "call_in", "visit": visit})
-    room = staff.expect("claimed")["room"]
-    client.expect("admitted")
-    staff.send({"type": "join", "room": room})
-    staff.expect("room")
-    return browser, staff, client, appointment, room
 
 
 def upload(browser, room, name, data, token=None, csrf=None):

@@ -10,12 +10,17 @@ import pytest
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
+from consultroom.appointments.service import update_appointment
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.plugins.models import PluginEnablement
+from consultroom.realtime import message_bus, user_channel
 from consultroom.room.models import Room, RoomInvite
+from consultroom.waitingroom.models import WAITING, Visit
 
+from clientmail_support import org_request
 from realtime_support import client_socket, staff_socket
+from realtime_support import consultation as in_room
 
 BUTTON = 'data-room-button="roomkit.ping"'
 TAB = 'data-room-tab="roomkit"'
@@ -102,6 +107,49 @@ def test_the_staff_room_has_the_live_waiting_count(webtest, login, consultation)
     assert guest.select_one("[data-room-waiting]") is None
 
 
+@pytest.mark.parametrize("plugin_on", [True, False])
+def test_a_plugins_change_sends_the_entry_again_with_its_badges(
+    app, consultation, enable_plugin, dbsession, plugin_on
+):
+    """roomkit shows the appointment's message as a badge, and calls
+    live.entry_changed when it changes: the waiting lists (listening on the
+    practitioner's channel) get the entry with the new badges after the
+    commit; without the plugin nothing is sent."""
+    subdomain = f"resend{int(plugin_on)}"
+    doctor, appointment, _room, _invite = consultation(
+        subdomain, enable_plugin if plugin_on else None
+    )
+    dbsession.add(
+        Visit(
+            organisation_id=appointment.organisation_id,
+            appointment_id=appointment.id,
+            practitioner_id=doctor.id,
+            state=WAITING,
+            arrived_at=utcnow(),
+            connected=True,
+        )
+    )
+    dbsession.flush()
+    heard = []
+    bus = message_bus(app.registry)
+    bus.subscribe(user_channel(doctor.id), heard.append)
+    try:
+        with org_request(app, subdomain) as request:
+            changed = request.dbsession.get(Appointment, appointment.id)
+            update_appointment(request, changed, message="Bring your list")
+    finally:
+        bus.unsubscribe(user_channel(doctor.id), heard.append)
+    if not plugin_on:
+        assert heard == []
+        return
+    [message] = heard
+    assert message["type"] == "_entry"
+    assert message["entry"]["annotations"] == [
+        {"text": f"Room kit #{appointment.id}", "tone": "ok"},
+        {"text": "Bring your list", "tone": "warning"},
+    ]
+
+
 # -- over the websocket (a real server) -------------------------------------------------
 
 
@@ -130,24 +178,10 @@ def test_the_waiting_list_carries_the_plugins_badges_only_where_it_is_enabled(se
         assert entry["annotations"] == expected
 
 
-def _in_room(server, org, doctor):
-    appointment = server.appointment(org, doctor)
-    client = client_socket(server, org, appointment)
-    client.expect("waiting")
-    _browser, staff = staff_socket(server, org, doctor)
-    visit = staff.expect("waiting_list")["entries"][0]["id"]
-    staff.send({"type": "call_in", "visit": visit})
-    room = staff.expect("claimed")["room"]
-    client.expect("admitted")
-    staff.send({"type": "join", "room": room})
-    staff.expect("room")
-    return staff, client
-
-
 def test_a_ping_in_the_room_is_answered_and_reaches_everyone(server):
     org = _org(server, True)
     doctor = server.user(org, name="Dr. Ping")
-    staff, client = _in_room(server, org, doctor)
+    _browser, staff, client, _appointment, _room = in_room(server, org, doctor)
     staff.send({"type": "roomkit.ping"})
     assert staff.expect("roomkit.pong") == {"type": "roomkit.pong", "role": "staff"}
     assert client.expect("roomkit.pinged")["name"] == "Dr. Ping"
@@ -167,7 +201,7 @@ def test_without_the_plugin_its_type_gets_the_answer_of_an_unknown_type(server):
     """Not "forbidden", nor any other sign that the type exists elsewhere:
     the same error as a type nobody registered, apart from the name."""
     org = _org(server, False)
-    staff, _client = _in_room(server, org, server.user(org))
+    _browser, staff, *_rest = in_room(server, org, server.user(org))
     staff.send({"type": "roomkit.ping"})
     gated = staff.expect("error")
     staff.send({"type": "roomkat.ping"})

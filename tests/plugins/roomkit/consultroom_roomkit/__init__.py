@@ -1,6 +1,7 @@
 """A test plugin for the room's doors (docs/plugins.md, "The room"): a
 toolbar button, a side-panel tab and an overlay in the consultation room, a
-badge on the staff's waiting list, and the realtime message type
+badge on the staff's waiting list (with the appointment's message, sent
+again when the message changes), and the realtime message type
 ``roomkit.ping``, which its script sends through the page's socket
 (``window.consultroom.socket``) and whose answer it shows."""
 
@@ -18,6 +19,7 @@ from consultroom.plugins import PluginInfo
 from consultroom.realtime import room_channel
 from consultroom.realtime.connection import Refused
 from consultroom.room.models import RoomMember
+from consultroom.waitingroom.live import entry_changed
 
 plugin = PluginInfo(
     name="Room kit",
@@ -54,10 +56,19 @@ def consultroom_room_regions(request, role, room):
 
 @hookimpl
 def consultroom_waiting_list_annotations(request, appointments):
-    return [
-        WaitingAnnotation(appointment.id, f"Room kit #{appointment.id}", "ok")
-        for appointment in appointments
-    ]
+    notes = []
+    for appointment in appointments:
+        notes.append(WaitingAnnotation(appointment.id, f"Room kit #{appointment.id}", "ok"))
+        if appointment.message:
+            notes.append(WaitingAnnotation(appointment.id, appointment.message, "warning"))
+    return notes
+
+
+@hookimpl
+def consultroom_appointment_changed(request, appointment, changes):
+    """The message is a badge: a new one goes to every waiting list."""
+    if "message" in changes:
+        entry_changed(request, appointment.id)
 
 
 def ping(connection, message):
