@@ -7,15 +7,20 @@ segregation of clients applies; an organisation without chat sees none of
 it."""
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
-from consultroom_chat.models import Conversation, Message
+from consultroom_chat import service
+from consultroom_chat.models import Author, Conversation, Kind, Message
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
+from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import create_appointment
 from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Client
+from consultroom.db import utcnow
+from consultroom.jobs import anonymise, run_due
 from consultroom.tenancy.models import Department
 
 from clientmail_support import START, body_of, org_request, path_on
@@ -56,7 +61,9 @@ def _book(app, clinic):
 
 def _channel(dbsession, clinic):
     return dbsession.scalar(
-        select(Conversation).where(Conversation.client_id == clinic["client"].id)
+        select(Conversation).where(
+            Conversation.client_id == clinic["client"].id, Conversation.kind == Kind.channel
+        )
     )
 
 
@@ -289,3 +296,70 @@ def test_the_portal_lists_the_clients_channels_with_what_is_unread(
         '<span class="badge">'
         not in webtest("chat").get(f"/portal/{clinic['client'].portal_token}").text
     )
+
+
+def _old_and_new_messages(app, clinic, webtest, dbsession, days_ago):
+    token = _book(app, clinic)
+    _client_writes(webtest, token, "old")
+    _client_writes(webtest, token, "new")
+    old = dbsession.scalars(select(Message).order_by(Message.id)).first()
+    old.at = utcnow() - timedelta(days=days_ago)
+    dbsession.flush()
+    return token
+
+
+def test_the_worker_deletes_messages_older_than_the_organisations_days(
+    app, clinic, webtest, dbsession, enable_plugin, make_organisation
+):
+    enable_plugin(clinic["org"], "chat", enabled=False)
+    enable_plugin(clinic["org"], "chat", settings={"delete_after_days": 30})
+    _old_and_new_messages(app, clinic, webtest, dbsession, days_ago=31)
+    assert run_due(app.registry)["chat.delete_old_messages"] == 1
+    dbsession.expire_all()
+    assert len(dbsession.scalars(select(Message.id)).all()) == 1
+
+
+def test_the_worker_keeps_messages_when_the_organisation_keeps_them(
+    app, clinic, webtest, dbsession
+):
+    _old_and_new_messages(app, clinic, webtest, dbsession, days_ago=3000)
+    assert run_due(app.registry)["chat.delete_old_messages"] == 0
+    dbsession.expire_all()
+    assert len(dbsession.scalars(select(Message.id)).all()) == 2
+
+
+def test_erasing_the_client_deletes_their_messages(
+    app, clinic, webtest, login, dbsession, make_user
+):
+    admin = _staff(webtest, login, make_user(clinic["org"], role=Role.org_admin))
+    made = post(admin, "/messages", {"client": clinic["client"].id, "department": clinic["gp"].id})
+    _reply(admin, int(made.location.rsplit("/", 1)[1]), "about your health")
+    assert dbsession.scalar(select(Message.id)) is not None
+    post(admin, f"/clients/{clinic['client'].id}/delete", {}, status=303)
+    dbsession.expire_all()
+    assert dbsession.scalar(select(Message.id)) is None
+    assert dbsession.scalar(select(Conversation.id)) is None
+
+
+def test_anonymising_an_appointment_deletes_what_was_written_in_its_consultation(
+    app, clinic, dbsession
+):
+    now = datetime(2031, 6, 1, 12)
+    clinic["org"].settings = {"anonymise_after_days": 30}
+    old = Appointment(
+        organisation_id=clinic["org"].id,
+        client_id=clinic["client"].id,
+        practitioner_id=clinic["doctor"].id,
+        starts_at=now - timedelta(days=40),
+    )
+    dbsession.add(old)
+    dbsession.flush()
+    with org_request(app, "chat") as request:
+        conversation = service.consultation_of(
+            request, appointment=request.dbsession.get(Appointment, old.id)
+        )
+        service.post(request, conversation, Author.client, "A. Jansen", "in the waiting room")
+    assert anonymise.run(app.registry, "chat", now) == 1
+    dbsession.expire_all()
+    assert dbsession.scalar(select(Conversation.id)) is None
+    assert dbsession.scalar(select(Message.id)) is None

@@ -85,6 +85,10 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
     - ``client`` (a client's page): ``{"client": client}``
     - ``appointment`` (the page of one appointment, also a cancelled one:
       check ``appointment.status``): ``{"appointment": appointment}``
+    - ``waiting_list`` (the live waiting list, ``/waiting-room``): ``{}``;
+      its entries are drawn by the page's script from the socket, each an
+      ``<li data-appointment="<id>">`` in ``[data-entries]``, so a script of
+      yours finds them there
 
     Client-facing pages (nobody is logged in: ``request.identity`` is
     ``None``; what you show is seen by the public or by the one client):

@@ -1,23 +1,34 @@
-"""Chat for Consultroom: continuous channels between a client and a
-department's staff, with unread counts, access control by department
-admins, encrypted storage and an audited read for every staff member.
+"""Chat for Consultroom: messages in the consultation room (guests too) and,
+where the organisation wants, in the waiting room; and continuous channels
+between a client and a department's staff, with unread counts and access
+control by department admins. Messages are encrypted at rest, every staff
+read is audited, and they go with the consultation, the client or the days
+the organisation chose.
 
 Enabled per organisation like every plugin (docs/plugins.md).
 """
 
 from consultroom.plugins import PluginInfo
 from consultroom_chat.hooks import (  # noqa: F401 (hook implementations, found on this module)
+    consultroom_appointment_anonymised,
     consultroom_appointment_created,
+    consultroom_client_erased,
     consultroom_department_delete_blockers,
     consultroom_menu_items,
+    consultroom_room_ended,
+    consultroom_room_regions,
     consultroom_template_slot,
+    consultroom_waiting_list_annotations,
+    consultroom_worker_jobs,
 )
+from consultroom_chat.settings import OPTIONS
 
 plugin = PluginInfo(
     name="Chat",
     description="Messages between clients and staff, in channels per client and department.",
     author="Consultroom developers",
     requires_core=">=0.1,<1",
+    settings=OPTIONS,
     migrations="consultroom_chat.migrations",
 )
 
@@ -26,3 +37,5 @@ def includeme(config):
     config.add_translation_dirs("consultroom_chat:locale")
     config.include(".views")
     config.include(".client")
+    config.include(".sockets")
+    config.add_plugin_static_view("chat-static", "consultroom_chat:static")

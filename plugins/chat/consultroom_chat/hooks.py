@@ -1,15 +1,31 @@
-"""Chat's hook implementations: its menu entry with the unread count, the
-channel made when an appointment is booked, the client page's links to
-their channels, and the refusal to delete a department with a history."""
+"""Chat's hook implementations: its menu entry with the unread count; the
+channel made when an appointment is booked; the room's chat tab and the
+waiting list's badges and panel; the client page's and the portal's links;
+forgetting messages with the consultations, clients and days they belong
+to; and the refusal to delete a department with a history."""
+
+from datetime import timedelta
 
 from markupsafe import Markup
-from sqlalchemy import func, select
+from pyramid.renderers import render
+from sqlalchemy import delete, func, select
 
-from consultroom.hookspecs import MenuItem, hookimpl
+from consultroom.db import utcnow
+from consultroom.hookspecs import (
+    MenuItem,
+    RoomScript,
+    RoomTab,
+    WaitingAnnotation,
+    WorkerJob,
+    hookimpl,
+)
 from consultroom_chat import service
 from consultroom_chat.client import unread_by_client
-from consultroom_chat.i18n import _
-from consultroom_chat.models import Conversation, Message
+from consultroom_chat.i18n import _, page
+from consultroom_chat.models import Conversation, Kind, Message
+from consultroom_chat.settings import settings_of
+
+STATIC = "/chat-static/"
 
 
 @hookimpl
@@ -59,7 +75,88 @@ def consultroom_template_slot(request, slot, context):
         return _client_page_links(request, context["client"])
     if slot == "client_portal":
         return _portal_links(request, context["client"])
+    if slot == "waiting_list" and settings_of(request)["in_waiting_room"]:
+        return render("consultroom_chat:templates/waiting_list.html", page(request), request)
     return None
+
+
+@hookimpl
+def consultroom_room_regions(request, role, room):
+    """The chat tab, for everyone in a room. On a client's waiting page
+    (``room`` None) too: it becomes the room, and the script says whether
+    messages are open while waiting."""
+    html = render("consultroom_chat:templates/room_tab.html", page(request), request)
+    label = request.localizer.translate(_("Chat"))
+    return [RoomTab("chat", label, Markup(html), order=10), RoomScript(STATIC + "chat.js")]
+
+
+@hookimpl
+def consultroom_waiting_list_annotations(request, appointments):
+    if not settings_of(request)["in_waiting_room"]:
+        return None
+    unread = service.waiting_unread(request, appointments)
+    return [
+        WaitingAnnotation(
+            appointment_id,
+            request.localizer.translate(_("${n} new messages", mapping={"n": n})),
+            "warning",
+        )
+        for appointment_id, n in unread.items()
+    ]
+
+
+@hookimpl
+def consultroom_room_ended(request, room):
+    if settings_of(request)["delete_after_consultation"]:
+        request.dbsession.execute(
+            delete(Conversation).where(
+                Conversation.organisation_id == request.organisation.id,
+                Conversation.kind == Kind.consultation,
+                (Conversation.appointment_id == room.appointment_id)
+                if room.appointment_id is not None
+                else (Conversation.room_id == room.id),
+            )
+        )
+
+
+@hookimpl
+def consultroom_appointment_anonymised(request, appointment_ids):
+    # What was written in those consultations' waiting rooms and rooms.
+    request.dbsession.execute(
+        delete(Conversation).where(
+            Conversation.organisation_id == request.organisation.id,
+            Conversation.appointment_id.in_(appointment_ids),
+        )
+    )
+
+
+@hookimpl
+def consultroom_client_erased(request, client):
+    request.dbsession.execute(
+        delete(Conversation).where(
+            Conversation.organisation_id == request.organisation.id,
+            Conversation.client_id == client.id,
+        )
+    )
+
+
+def delete_old_messages(request):
+    """The worker's daily job: messages older than the organisation's
+    "delete messages after this many days" go."""
+    days = settings_of(request)["delete_after_days"]
+    if not days:
+        return 0
+    return request.dbsession.execute(
+        delete(Message).where(
+            Message.organisation_id == request.organisation.id,
+            Message.at < utcnow() - timedelta(days=days),
+        )
+    ).rowcount
+
+
+@hookimpl
+def consultroom_worker_jobs():
+    return [WorkerJob("chat.delete_old_messages", timedelta(hours=1), delete_old_messages)]
 
 
 def _links(request, title, items):

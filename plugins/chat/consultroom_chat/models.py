@@ -1,10 +1,11 @@
 """What chat stores: conversations, their messages (encrypted), and how far
 each staff member has read.
 
-A conversation is a *channel*: one per client and department, the
-continuous "Messages" between a client and the staff of a department (the
-waiting room's and the consultation room's conversations will be a second
-kind). Message bodies are encrypted at rest
+A conversation is either a *channel* (one per client and department: the
+continuous "Messages" between a client and the staff of a department) or a
+*consultation*: what is written in one appointment's waiting room and then
+its consultation room (or in a room without an appointment), guests
+included. Message bodies are encrypted at rest
 with the core's secret box; names and times are not, so that lists and
 counts need no decryption.
 """
@@ -23,6 +24,7 @@ from consultroom.tenancy.models import Department
 
 class Kind(enum.Enum):
     channel = "channel"
+    consultation = "consultation"
 
 
 class Author(enum.Enum):
@@ -40,10 +42,17 @@ class Conversation(OrganisationScoped, Base):
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[Kind] = mapped_column(Enum(Kind, native_enum=False, length=20))
-    # Erasing a client deletes their conversations.
+    # Erasing a client, anonymising an appointment or deleting a room
+    # deletes their conversations.
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), unique=True
+    )
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("room.id", ondelete="CASCADE"), unique=True
     )
     # A department admin may withdraw a client's right to write in a channel.
     client_may_write: Mapped[bool] = mapped_column(default=True)

@@ -19,7 +19,6 @@ from consultroom.clients.access import visible_clients
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
-from consultroom.realtime import department_channel, publish_after_commit, unassigned_channel
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web.sites import org_url
 from consultroom_chat.i18n import _
@@ -92,6 +91,35 @@ def channel_for(request, client, department_id):
     return channel
 
 
+def consultation_of(request, appointment=None, room=None):
+    """The conversation of one consultation, made when missing: the
+    appointment's (its waiting room, then its rooms), or for a room without
+    an appointment the room's own."""
+    if appointment is None and room is not None and room.appointment_id is not None:
+        appointment = room.appointment
+    if appointment is not None:
+        where, values = (
+            Conversation.appointment_id == appointment.id,
+            {
+                "appointment_id": appointment.id,
+                "client_id": appointment.client_id,
+                "department_id": appointment.department_id,
+            },
+        )
+    else:
+        where, values = Conversation.room_id == room.id, {"room_id": room.id}
+    found = request.dbsession.scalar(
+        select(Conversation).where(Conversation.organisation_id == request.organisation.id, where)
+    )
+    if found is None:
+        found = Conversation(
+            organisation_id=request.organisation.id, kind=Kind.consultation, **values
+        )
+        request.dbsession.add(found)
+        request.dbsession.flush()
+    return found
+
+
 def visible_channels(request, user=None):
     """A select of the channels ``user`` (the logged-in staff member) may
     read: those of the clients they may see, and under strictly segregated
@@ -136,16 +164,8 @@ def post(request, conversation, author, name, raw_text, user=None):
     request.dbsession.flush()
     if user is not None:
         mark_read(request, conversation, user, message.id)
-    if author is Author.staff:
+    if author is Author.staff and conversation.kind is Kind.channel:
         _notify_client(request, conversation, message)
-    elif conversation.kind is Kind.channel:
-        # The department's staff see the new count on their pages.
-        channel = (
-            unassigned_channel(conversation.organisation_id)
-            if conversation.department_id is None
-            else department_channel(conversation.department_id)
-        )
-        publish_after_commit(request, channel, {"type": "chat.unread"})
     return message
 
 
@@ -196,17 +216,18 @@ def as_dict(request, message):
     }
 
 
-def history(request, conversation, limit=HISTORY):
-    """The last ``limit`` messages, oldest first, decrypted. A staff member's
-    read is recorded in the audit trail: messages are personal data."""
+def history(request, conversation, reader=None, limit=HISTORY):
+    """The last ``limit`` messages, oldest first, decrypted. A staff
+    member's read (``reader``) is recorded in the audit trail: messages are
+    personal data."""
     rows = request.dbsession.scalars(
         select(Message)
         .where(Message.conversation_id == conversation.id)
         .order_by(Message.id.desc())
         .limit(limit)
     ).all()
-    if request.identity is not None:
-        record(request, "chat.read", "chat_conversation", conversation.id)
+    if reader is not None:
+        record(request, "chat.read", "chat_conversation", conversation.id, actor=reader)
     return [as_dict(request, m) for m in reversed(rows)]
 
 
@@ -242,3 +263,21 @@ def unread_counts(request, user=None):
         .group_by(Message.conversation_id)
     )
     return dict(rows.all())
+
+
+def waiting_unread(request, appointments):
+    """``{appointment id: messages from the client since staff last wrote}``:
+    the badge on the staff's waiting list."""
+    rows = request.dbsession.execute(
+        select(Conversation.appointment_id, Message.author)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(
+            Conversation.organisation_id == request.organisation.id,
+            Conversation.appointment_id.in_([a.id for a in appointments]),
+        )
+        .order_by(Message.id)
+    )
+    unread = {}
+    for appointment_id, author in rows:
+        unread[appointment_id] = 0 if author is Author.staff else unread.get(appointment_id, 0) + 1
+    return {k: v for k, v in unread.items() if v}

@@ -91,7 +91,7 @@ def channel(request):
             error = exc.args[0]
         else:
             return HTTPSeeOther(request.route_path("chat.channel", id=conversation.id))
-    history = service.history(request, conversation)
+    history = service.history(request, conversation, reader=request.identity)
     service.mark_read(request, conversation, request.identity)
     return page(
         request,

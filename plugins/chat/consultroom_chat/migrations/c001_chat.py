@@ -11,7 +11,7 @@ from alembic import op
 revision = "c001"
 down_revision = None
 branch_labels = ("chat",)
-depends_on = "0002"  # the core's client table
+depends_on = "0006"  # the core's client, appointment and room tables
 
 
 def upgrade():
@@ -22,6 +22,8 @@ def upgrade():
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=True),
         sa.Column("department_id", sa.Integer(), nullable=True),
+        sa.Column("appointment_id", sa.Integer(), nullable=True),
+        sa.Column("room_id", sa.String(length=43), nullable=True),
         sa.Column("client_may_write", sa.Boolean(), nullable=False),
         sa.Column("client_read_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -44,7 +46,21 @@ def upgrade():
             name=op.f("fk_chat_conversation_department_id_department"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointment.id"],
+            name=op.f("fk_chat_conversation_appointment_id_appointment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["room_id"],
+            ["room.id"],
+            name=op.f("fk_chat_conversation_room_id_room"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_conversation")),
+        sa.UniqueConstraint("appointment_id", name=op.f("uq_chat_conversation_appointment_id")),
+        sa.UniqueConstraint("room_id", name=op.f("uq_chat_conversation_room_id")),
     )
     op.create_index(
         "ix_chat_conversation_client", "chat_conversation", ["client_id", "department_id"]

@@ -27,6 +27,7 @@ function showNotice(text) {
 function renderEntry(entry) {
   const item = entryTemplate.content.firstElementChild.cloneNode(true);
   item.dataset.visit = entry.id;
+  item.dataset.appointment = entry.appointment_id;
   item.classList.add(`arrival-${entry.arrival}`);
   item.querySelector("[data-name]").textContent = entry.name;
   const time = item.querySelector("[data-time]");

@@ -1,0 +1,35 @@
+"""Chat's settings per organisation (the hosting provider's console), and
+reading them for a request."""
+
+from consultroom.plugins import enablement
+from consultroom.tenancy.options import BoolOption, IntOption, OptionSet
+from consultroom_chat.i18n import _
+
+PLUGIN_ID = "chat"
+
+OPTIONS = OptionSet(
+    (
+        BoolOption(
+            "in_waiting_room",
+            _("Show messages in the waiting room"),
+            help=_("The practitioner and a waiting client can write before the call-in."),
+        ),
+        BoolOption(
+            "delete_after_consultation",
+            _("Delete messages after the consultation"),
+            help=_("What was written in the waiting room and the room goes when it ends."),
+        ),
+        IntOption(
+            "delete_after_days",
+            _("Delete messages after this many days"),
+            help=_("Every message older than this goes, in channels too; 0 keeps them."),
+            default=0,
+            maximum=3650,
+        ),
+    )
+)
+
+
+def settings_of(request):
+    row = enablement(request.dbsession, request.organisation, PLUGIN_ID)
+    return OPTIONS.values(row.settings if row is not None else None)
