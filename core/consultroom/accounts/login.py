@@ -17,7 +17,7 @@ from consultroom.accounts.security import belongs_here, log_in, start_login
 from consultroom.audit import record
 from consultroom.i18n import _
 
-PASSWORD = "password"  # the method of the core's own login form
+PASSWORD = "password"  # a login method's name in the audit trail, no password  # nosec B105
 # Not why: an inactive account and one of another organisation look alike.
 REFUSED = _("This account cannot log in here.")
 
