@@ -26,6 +26,12 @@ from consultroom_chat.models import Conversation, Kind, Message
 from consultroom_chat.settings import settings_of
 
 STATIC = "/chat-static/"
+# Where the organisation shows messages in the waiting room: the staff's
+# live list, and the client's waiting page.
+WAITING_SLOTS = {
+    "waiting_list": "consultroom_chat:templates/waiting_list.html",
+    "waiting_room": "consultroom_chat:templates/waiting_panel.html",
+}
 
 
 @hookimpl
@@ -75,8 +81,8 @@ def consultroom_template_slot(request, slot, context):
         return _client_page_links(request, context["client"])
     if slot == "client_portal":
         return _portal_links(request, context["client"])
-    if slot == "waiting_list" and settings_of(request)["in_waiting_room"]:
-        return render("consultroom_chat:templates/waiting_list.html", page(request), request)
+    if slot in WAITING_SLOTS and settings_of(request)["in_waiting_room"]:
+        return render(WAITING_SLOTS[slot], page(request), request)
     return None
 
 

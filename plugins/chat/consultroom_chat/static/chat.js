@@ -1,15 +1,19 @@
-// The room's chat tab (and the client's waiting page, which becomes the room):
-// asks for the conversation when the socket enters the room or the waiting
-// room, shows new messages, and counts those that arrive while the tab is not
-// open on its tab button.
+// Chat on the client's and the guest's page and in the staff room: the room's
+// Chat tab, and on a client's waiting page the waiting room's panel (where
+// the organisation shows messages there). Asks for the conversation when the
+// socket enters the waiting room or a room, shows new messages in every
+// panel, and counts on the tab's button those that arrive while it is closed.
 import { MessageLog, bindForm } from "./messages.js";
 
 const socket = window.consultroom.socket;
-const panel = document.querySelector("[data-chat-panel]");
 const tab = document.querySelector('[data-room-tab="chat"]');
-const form = panel.querySelector("[data-chat-form]");
-const log = new MessageLog(panel.querySelector("[data-chat-log]"), panel.dataset.chatEmpty);
 const label = tab ? tab.textContent : "";
+const panels = [...document.querySelectorAll("[data-chat-panel]")].map((element) => ({
+  element,
+  form: element.querySelector("[data-chat-form]"),
+  closed: element.querySelector("[data-chat-closed]"),
+  log: new MessageLog(element.querySelector("[data-chat-log]"), element.dataset.chatEmpty),
+}));
 let unseen = 0;
 let asked = "";
 
@@ -30,21 +34,26 @@ socket.on("waiting", () => ask("waiting"));
 socket.on("sent_back", () => ask("waiting"));
 socket.on("status", ({ state }) => { if (state !== "online") asked = ""; });
 socket.on("chat.history", (message) => {
-  form.hidden = !message.open;
-  panel.querySelector("[data-chat-closed]").hidden = message.open;
-  log.show(message.messages);
+  for (const panel of panels) {
+    panel.form.hidden = !message.open;
+    if (panel.closed) panel.closed.hidden = message.open;
+    panel.log.show(message.messages);
+  }
 });
 socket.on("chat.message", (message) => {
-  log.add(message);
-  if (tab && tab.getAttribute("aria-selected") !== "true") {
+  for (const panel of panels) panel.log.add(message);
+  if (tab && tab.getAttribute("aria-selected") !== "true" && asked.startsWith("room:")) {
     unseen += 1;
     showUnseen();
   }
 });
 if (tab) {
-  tab.addEventListener("click", () => {
-    unseen = 0;
-    showUnseen();
-  });
+  // Opened by a click, the keyboard or the core's own code alike.
+  new MutationObserver(() => {
+    if (tab.getAttribute("aria-selected") === "true" && unseen) {
+      unseen = 0;
+      showUnseen();
+    }
+  }).observe(tab, { attributes: true, attributeFilter: ["aria-selected"] });
 }
-bindForm(form, (text) => socket.send({ type: "chat.send", text }));
+for (const panel of panels) bindForm(panel.form, (text) => socket.send({ type: "chat.send", text }));
