@@ -1,5 +1,6 @@
-"""Translations: the catalogues are complete and up to date with the sources,
-their placeholders match, and pages come out in the language asked for.
+"""Translations: the catalogues (the core's, and each bundled plugin's in its
+own domain) are complete and up to date with the sources, their
+placeholders match, and pages come out in the language asked for.
 
 After adding or changing a user-facing string, run ``scripts/update-translations``
 and translate the new and fuzzy entries of the nl, de and sv catalogues.
@@ -9,28 +10,52 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from consultroom.accounts.models import Role
 from consultroom.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = "consultroom"
-POT = LOCALE_DIR / f"{DOMAIN}.pot"
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
 UPDATE = "run scripts/update-translations and translate the new or fuzzy entries"
+
+
+@dataclass(frozen=True)
+class Catalogues:
+    """One domain's catalogues, extracted from the sources under ``source``
+    (by its babel.cfg) with ``keywords``, as scripts/update-translations does."""
+
+    domain: str
+    locale_dir: Path
+    source: Path
+    keywords: tuple = ("_",)
+
+    @property
+    def pot(self):
+        return self.locale_dir / f"{self.domain}.pot"
+
+    def po(self, lang):
+        return self.locale_dir / lang / "LC_MESSAGES" / f"{self.domain}.po"
+
+
+def _plugin_catalogues():
+    for cfg in sorted(ROOT.glob("plugins/*/babel.cfg")):
+        [init] = cfg.parent.glob("consultroom_*/__init__.py")
+        package = init.parent
+        yield Catalogues(package.name, package / "locale", cfg.parent, ("_", "t"))
+
+
+ALL = [Catalogues("consultroom", LOCALE_DIR, ROOT), *_plugin_catalogues()]
 
 
 def read_catalogue(path):
     with open(path, "rb") as f:
         return read_po(f)
-
-
-def po_path(lang):
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 def keys(catalogue):
@@ -62,16 +87,21 @@ def from_template(message):
     return any(not path.endswith(".py") for path, _line in message.locations)
 
 
-@pytest.fixture(scope="module", params=TRANSLATED)
+@pytest.fixture(
+    scope="module",
+    params=[(c, lang) for c in ALL for lang in TRANSLATED],
+    ids=lambda p: f"{p[0].domain}-{p[1]}",
+)
 def catalogue(request):
-    path = po_path(request.param)
+    catalogues, lang = request.param
+    path = catalogues.po(lang)
     assert path.exists(), f"{path} is missing: {UPDATE}"
-    return request.param, read_catalogue(path)
+    return lang, read_catalogue(path), catalogues
 
 
 @pytest.mark.sqlite_only
 def test_every_message_is_translated(catalogue):
-    lang, cat = catalogue
+    lang, cat, _catalogues = catalogue
     untranslated = [m.id for m in cat if m.id and not all(s.strip() for s in forms(m.string))]
     fuzzy = [m.id for m in cat if m.id and m.fuzzy]
     assert not untranslated, f"{lang}: untranslated {untranslated}; {UPDATE}"
@@ -82,8 +112,8 @@ def test_every_message_is_translated(catalogue):
 
 @pytest.mark.sqlite_only
 def test_catalogue_matches_the_template(catalogue):
-    lang, cat = catalogue
-    expected = keys(read_catalogue(POT))
+    lang, cat, catalogues = catalogue
+    expected = keys(read_catalogue(catalogues.pot))
     present = keys(cat)
     assert present == expected, (
         f"{lang}: missing {sorted(expected - present)}, obsolete"
@@ -93,7 +123,7 @@ def test_catalogue_matches_the_template(catalogue):
 
 @pytest.mark.sqlite_only
 def test_translations_keep_the_placeholders(catalogue):
-    lang, cat = catalogue
+    lang, cat, _catalogues = catalogue
     problems = []
     for m in cat:
         if not m.id:
@@ -120,22 +150,24 @@ def pybabel():
 
 
 @pytest.mark.sqlite_only
-def test_template_is_up_to_date_with_the_sources(tmp_path):
-    # The same extraction as scripts/update-translations (babel.cfg, keyword _).
+@pytest.mark.parametrize("catalogues", ALL, ids=lambda c: c.domain)
+def test_template_is_up_to_date_with_the_sources(tmp_path, catalogues):
+    # The same extraction as scripts/update-translations (babel.cfg, keywords).
     fresh = tmp_path / "fresh.pot"
+    keywords = [arg for keyword in catalogues.keywords for arg in ("-k", keyword)]
     subprocess.run(
-        [*pybabel(), "-q", "extract", "-F", "babel.cfg", "-k", "_", "-o", str(fresh), "."],
-        cwd=ROOT,
+        [*pybabel(), "-q", "extract", "-F", "babel.cfg", *keywords, "-o", str(fresh), "."],
+        cwd=catalogues.source,
         check=True,
         capture_output=True,
         text=True,
     )
     expected = keys(read_catalogue(fresh))
-    committed = keys(read_catalogue(POT))
+    committed = keys(read_catalogue(catalogues.pot))
     assert expected, "the extraction found no messages: is babel.cfg right?"
     added, removed = sorted(expected - committed), sorted(committed - expected)
     assert not (added or removed), (
-        f"{POT.relative_to(ROOT)} is out of date with the sources: new {added},"
+        f"{catalogues.pot.relative_to(ROOT)} is out of date with the sources: new {added},"
         f" gone {removed}. {UPDATE[0].upper()}{UPDATE[1:]}."
     )
 
@@ -143,13 +175,13 @@ def test_template_is_up_to_date_with_the_sources(tmp_path):
 # --- pages in the chosen language ---------------------------------------------
 
 
-def compiled_matches(lang):
-    mo = po_path(lang).with_suffix(".mo")
+def compiled_matches(catalogues, lang):
+    mo = catalogues.po(lang).with_suffix(".mo")
     if not mo.exists():
         return False
     with open(mo, "rb") as f:
         compiled = {(m.id, m.context): m.string for m in read_mo(f) if m.id}
-    source = read_catalogue(po_path(lang))
+    source = read_catalogue(catalogues.po(lang))
     return compiled == {
         (m.id, m.context): m.string for m in source if m.id and m.string and not m.fuzzy
     }
@@ -158,12 +190,13 @@ def compiled_matches(lang):
 @pytest.fixture(scope="module")
 def compiled():
     """The pages are translated from the .mo files, which are not committed."""
-    stale = [lang for lang in TRANSLATED if not compiled_matches(lang)]
+    stale = [
+        f"{c.domain} {lang}" for c in ALL for lang in TRANSLATED if not compiled_matches(c, lang)
+    ]
     if stale:
         pytest.fail(
             f"the {stale} catalogues are not compiled, or changed since: run"
-            f" scripts/bootstrap VENV, or pybabel compile -d"
-            f" {LOCALE_DIR.relative_to(ROOT)} -D {DOMAIN}"
+            " scripts/bootstrap VENV (pybabel compile -d <locale dir> -D <domain>)"
         )
 
 
@@ -207,3 +240,14 @@ def test_swedish_by_switch_beats_accept_language(webtest, acme):
     page = app.get("/login?_LOCALE_=sv", headers={"Accept-Language": "de"})
     assert_login_page(page, "sv", "Logga in", "E-postadress", "Glömt ditt lösenord?")
     assert app.cookies.get("_LOCALE_") == "sv"
+
+
+def test_a_plugins_page_speaks_its_own_domain_and_the_cores(
+    webtest, acme, enable_plugin, make_user, login
+):
+    enable_plugin(acme, "chat")
+    app = webtest("acme")
+    login(app, make_user(acme, role=Role.org_admin))
+    page = app.get("/messages", {"_LOCALE_": "de"})
+    assert "Kanal erstellen mit" in page.text  # chat's catalogue
+    assert "Abmelden" in page.text  # the core's layout
