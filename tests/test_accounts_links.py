@@ -5,6 +5,7 @@ a rolled-back change; failed sends retried)."""
 import re
 from datetime import timedelta
 
+import consultroom_hello
 import pytest
 import transaction
 from pyramid.request import Request
@@ -348,6 +349,18 @@ def test_mail_is_sent_only_when_the_change_commits(
     else:
         assert [m["To"] for m in smtp.messages] == ["rb@example.org"]
         assert created is not None and [q.status for q in queued] == ["sent"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_plugin_hears_of_each_new_staff_member_where_it_is_enabled(
+    webtest, login, admin, org, smtp, enable_plugin, enabled
+):
+    consultroom_hello.APPOINTMENT_EVENTS.clear()
+    if enabled:
+        enable_plugin(org, "hello")
+    invite(webtest, login, admin, email="heard@example.org")
+    heard = [("staff_created", "acme", "heard@example.org")] if enabled else []
+    assert consultroom_hello.APPOINTMENT_EVENTS == heard
 
 
 def test_a_failing_request_sends_no_invitation(webtest, login, admin, smtp, dbsession, app):

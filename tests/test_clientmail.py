@@ -7,6 +7,7 @@ import re
 import smtplib
 from datetime import UTC, timedelta
 
+import consultroom_hello
 import pytest
 from pyramid.interfaces import IRoutesMapper
 from sqlalchemy import select
@@ -377,6 +378,20 @@ def test_refused_address_is_reported_to_the_department_admin(app, clinic_oost, r
     dbsession.expire_all()
     assert mail_outbox(app.registry).deliver_due(only_ids=[row.id]) == 0
     assert len(refusing.messages) == 1
+
+
+def test_a_plugin_hears_of_a_refused_address_where_it_is_enabled(
+    app, clinic_oost, refusing, dbsession, enable_plugin
+):
+    consultroom_hello.APPOINTMENT_EVENTS.clear()
+    enable_plugin(clinic_oost.org, "hello")
+    clinic_oost.client.email = "nobody@bounce.example"
+    dbsession.flush()
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
+    [(recipient, reason)] = [
+        event[2:] for event in consultroom_hello.APPOINTMENT_EVENTS if event[0] == "mail_refused"
+    ]
+    assert recipient == "nobody@bounce.example" and reason.startswith("550")
 
 
 def test_refused_address_goes_to_the_organisation_admin_without_department_admin(

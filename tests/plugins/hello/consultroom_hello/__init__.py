@@ -219,6 +219,16 @@ def consultroom_appointment_anonymised(request, appointment_ids):
 
 
 @hookimpl
+def consultroom_staff_created(request, user):
+    _event(request, "staff_created", user.email)
+
+
+@hookimpl
+def consultroom_mail_refused(request, message, reason):
+    _event(request, "mail_refused", message.recipient, reason)
+
+
+@hookimpl
 def consultroom_plugin_enabled(organisation, settings, dbsession):
     CALLS.append(("enabled", organisation.subdomain))
     dbsession.add(Visit(organisation_id=organisation.id, note="enabled"))
