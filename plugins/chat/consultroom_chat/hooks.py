@@ -93,7 +93,7 @@ def consultroom_room_regions(request, role, room):
     messages are open while waiting."""
     html = render("consultroom_chat:templates/room_tab.html", page(request), request)
     label = request.localizer.translate(_("Chat"))
-    return [RoomTab("chat", label, Markup(html), order=10), RoomScript(STATIC + "chat.js")]
+    return [RoomTab("chat", label, html, order=10), RoomScript(STATIC + "chat.js")]
 
 
 @hookimpl
