@@ -1,9 +1,10 @@
-"""The core as a hosting provider installs it: a wheel built from the working
-tree, installed into a fresh virtualenv that cannot see the source tree, then
-migrated, given an organisation and a user with the ``consultroom`` command it
-installed, and served by ``pserve`` under that virtualenv's Python: the login
-page (with its CSS, and in Dutch, which needs the compiled catalogues), a
-staff page and a client's page over real HTTP."""
+"""The core and the chat plugin as a hosting provider installs them: wheels
+built from the working tree, installed into a fresh virtualenv that cannot
+see the source tree, then migrated, given an organisation and a user and
+chat enabled with the ``consultroom`` command it installed, and served by
+``pserve`` under that virtualenv's Python: the login page (with its CSS, and
+in Dutch, which needs the compiled catalogues), a staff page, a client's
+page, and chat's pages and script (in its own catalogue) over real HTTP."""
 
 import os
 import shutil
@@ -78,24 +79,25 @@ def copy_sources(destination):
             shutil.copy2(source, target)
 
 
-def build_wheel(sources, wheels):
-    """Built as a build server would, in an isolated environment: its
-    requirements (setuptools, wheel, Babel) come from the index or pip's cache."""
-    subprocess.run(
-        [
-            BIN / "pip",
-            "wheel",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "-w",
-            wheels,
-            sources,
-        ],
-        check=True,
-    )
-    (wheel,) = wheels.glob("consultroom-*.whl")
-    return wheel
+def build_wheels(sources, wheels):
+    """The core's and chat's, built as a build server would, in isolated
+    environments: their requirements (setuptools, wheel, Babel) come from the
+    index or pip's cache."""
+    for source in (sources, sources / "plugins" / "chat"):
+        subprocess.run(
+            [
+                BIN / "pip",
+                "wheel",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-w",
+                wheels,
+                source,
+            ],
+            check=True,
+        )
+    return sorted(wheels.glob("consultroom*.whl"))
 
 
 def link_dependencies(directory):
@@ -119,7 +121,7 @@ def printed(python, code, **kwargs):
     ).stdout.strip()
 
 
-def make_virtualenv(path, wheel, dependencies):
+def make_virtualenv(path, wheels, dependencies):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", path], check=True)
     python = path / "bin" / "python"
     purelib = printed(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])")
@@ -133,7 +135,7 @@ def make_virtualenv(path, wheel, dependencies):
             "--quiet",
             "--no-index",
             "--disable-pip-version-check",
-            wheel,
+            *wheels,
         ],
         check=True,
     )
@@ -180,12 +182,13 @@ def add_appointment(url):
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """The bin directory of a fresh virtualenv with the core installed from its wheel."""
+    """The bin directory of a fresh virtualenv with the core and chat
+    installed from their wheels."""
     here = tmp_path_factory.mktemp("wheel")
     copy_sources(here / "src")
-    wheel = build_wheel(here / "src", here / "dist")
+    wheels = build_wheels(here / "src", here / "dist")
     link_dependencies(here / "dependencies")
-    return make_virtualenv(here / "venv", wheel, here / "dependencies")
+    return make_virtualenv(here / "venv", wheels, here / "dependencies")
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +226,7 @@ def server(installed, tmp_path_factory):
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
+    consultroom("plugins", "enable", "--org", SUBDOMAIN, "chat", "--set", "in_waiting_room=true")
     with open(here / "pserve.log", "w") as log:
         # pserve's script belongs to Pyramid, linked in from the test virtualenv.
         process = subprocess.Popen(
@@ -281,3 +285,25 @@ def test_client_page_in_the_clients_language(server):
         server.link
     )
     assert status == 200 and b"Wachtkamer" in page
+
+
+def test_chat_comes_from_its_wheel_and_speaks_its_catalogue(installed, server):
+    where = printed(
+        installed / "python",
+        "import consultroom_chat; print(consultroom_chat.__file__)",
+        cwd=server.here,
+        env=server.env,
+    )
+    assert Path(where).is_relative_to(installed.parent) and not Path(where).is_relative_to(ROOT)
+    browser = Browser(server.port, SimpleNamespace(subdomain=SUBDOMAIN))
+    browser.log_in(SimpleNamespace(email=EMAIL))
+    status, _headers, page = browser.request("/messages?_LOCALE_=nl")
+    assert status == 200 and b"Kanaal maken met" in page
+    status, _headers, script = browser.request("/chat-static/chat.js")
+    assert status == 200 and b"chat.history" in script
+
+
+def test_a_client_writes_through_chat_from_the_wheel(server):
+    browser = Browser(server.port, SimpleNamespace(subdomain=SUBDOMAIN))
+    status, _headers, page = browser.request(server.link + "/messages")
+    assert status == 200 and b"Nog geen berichten." in page  # the client's Dutch

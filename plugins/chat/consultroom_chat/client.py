@@ -10,7 +10,9 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from consultroom.appointments.models import Appointment
+from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
+from consultroom.i18n import speak
 from consultroom.ratelimit import find_by_token
 from consultroom_chat import service
 from consultroom_chat.i18n import _, page
@@ -49,6 +51,7 @@ def _write(request, conversation, client):
 
 
 def _channel_page(request, conversation, client, back_url):
+    speak(request, language_of(client, request.organisation))
     # The token is in the address: keep it out of caches and Referer headers.
     request.response.cache_control = "no-store"
     request.response.headers["Referrer-Policy"] = "no-referrer"
