@@ -18,7 +18,6 @@ from consultroom.audit import record
 from consultroom.clients.access import visible_clients
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
-from consultroom.db import utcnow
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web.sites import org_url
 from consultroom_chat.i18n import _
@@ -160,12 +159,14 @@ def post(request, conversation, author, name, raw_text, user=None):
         body=secret_box(request.registry).encrypt(text.encode()),
     )
     request.dbsession.add(message)
-    conversation.last_message_at = utcnow()
     request.dbsession.flush()
-    if user is not None:
-        mark_read(request, conversation, user, message.id)
-    if author is Author.staff and conversation.kind is Kind.channel:
-        _notify_client(request, conversation, message)
+    if conversation.kind is Kind.channel:
+        # What the channel lists and counts; a consultation is read live.
+        conversation.last_message_at = message.at
+        if user is not None:
+            mark_read(request, conversation, user, message.id)
+        if author is Author.staff:
+            _notify_client(request, conversation, message)
     return message
 
 

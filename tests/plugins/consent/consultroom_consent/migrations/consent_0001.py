@@ -11,7 +11,7 @@ from alembic import op
 revision = "consent_0001"
 down_revision = None
 branch_labels = ("consent",)
-depends_on = "0001"  # the core's organisation and appointment tables
+depends_on = "0002"  # the core's organisation and appointment tables
 
 
 def _organisation(table):
