@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     "script, args",
     [
         ("signalling_latency.py", ["--idle", "5", "--messages", "20", "--rounds", "1"]),
+        ("chat_latency.py", ["--idle", "5", "--messages", "20", "--rounds", "1"]),
         (
             "sockets_memory.py",
             ["--sockets", "5", "--hold", "0.5", "--workers", "1", "--rounds", "1"],

@@ -363,3 +363,18 @@ def test_anonymising_an_appointment_deletes_what_was_written_in_its_consultation
     dbsession.expire_all()
     assert dbsession.scalar(select(Conversation.id)) is None
     assert dbsession.scalar(select(Message.id)) is None
+
+
+def test_the_clients_and_appointments_lists_show_unread_messages(
+    app, clinic, webtest, login, dbsession
+):
+    token = _book(app, clinic)
+    channel = _channel(dbsession, clinic)
+    doctor = _staff(webtest, login, clinic["doctor"])
+    for path in ("/clients", "/appointments?status=scheduled"):
+        assert "new messages" not in doctor.get(path).text
+    _client_writes(webtest, token, "one")
+    _client_writes(webtest, token, "two")
+    badge = f'<a class="badge badge-warning" href="/messages/{channel.id}">2 new messages</a>'
+    assert badge in doctor.get("/clients").text
+    assert badge in doctor.get("/appointments?status=scheduled").text

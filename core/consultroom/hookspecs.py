@@ -559,6 +559,41 @@ def consultroom_waiting_list_annotations(
     """
 
 
+@dataclass(frozen=True)
+class ListBadge:
+    """A short badge on one row of a staff list (the clients list, the
+    appointments list).
+
+    ``row_id`` is the id of the row's object (a client's or an
+    appointment's); ``text`` is already translated and short ("2 new
+    messages", "paid": cut at 60 characters); ``tone`` colours it
+    (``"info"``, ``"ok"`` or ``"warning"``); ``url``, when given, makes it a
+    link (site-relative).
+    """
+
+    row_id: int
+    text: str
+    tone: str = "info"
+    url: str = ""
+
+
+@hookspec
+def consultroom_list_badges(
+    request: Request, list_name: str, rows: list[Any]
+) -> list[ListBadge] | None:
+    """Return badges for the rows of one page of a staff list.
+
+    Called once per page while a staff list renders, with the objects the
+    page shows: ``list_name`` is ``"clients"`` (``rows`` are
+    :class:`~consultroom.clients.models.Client`) or ``"appointments"``
+    (``rows`` are :class:`~consultroom.appointments.models.Appointment`),
+    each already limited to what the logged-in staff member may see. Return
+    a list of :class:`ListBadge` (any number per row, in order), or
+    ``None``. Keep it to one query for all ``rows``: it runs on every page
+    of the list.
+    """
+
+
 # ---- Door: periodic worker jobs ---------------------------------------------
 
 if TYPE_CHECKING:

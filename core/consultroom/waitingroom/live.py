@@ -45,10 +45,9 @@ from consultroom.realtime import (
 )
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
+from consultroom.web.badges import collect
 
 DEFAULT_GRACE_SECONDS = 30
-MAX_ANNOTATION = 60
-TONES = {"info", "ok", "warning"}
 
 
 @dataclass(frozen=True)
@@ -239,16 +238,10 @@ def annotations(request, appointments):
     # Not request.hooks: a websocket's request lives for hours, and a plugin
     # switched on or off meanwhile counts from its next change.
     hooks = request.registry.plugins.hooks_for(enabled_plugin_ids(request))
-    found = {}
     results = hooks.consultroom_waiting_list_annotations(
         request=request, appointments=list(appointments)
     )
-    for note in (note for result in results for note in result or ()):
-        tone = note.tone if note.tone in TONES else "info"
-        found.setdefault(note.appointment_id, []).append(
-            {"text": str(note.text)[:MAX_ANNOTATION], "tone": tone}
-        )
-    return found
+    return collect(results, "appointment_id")
 
 
 def entry_changed(request, appointment_id):

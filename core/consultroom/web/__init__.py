@@ -11,6 +11,7 @@ from pyramid.path import AssetResolver
 from translationstring import TranslationString
 
 from consultroom.i18n import LANGUAGES
+from consultroom.web.badges import list_badges
 
 # The bundled themes are package data (consultroom/themes links to the
 # top-level themes/), found the same way in a checkout and in a wheel.
@@ -93,6 +94,7 @@ def _template_globals(event):
         csrf_token=lambda: get_csrf_token(request),
         menu=lambda: menu(request),
         slot=lambda name, **kw: slot(request, name, **kw),
+        list_badges=lambda name, rows: list_badges(request, name, rows),
         flashes=lambda: request.session.pop_flash(),
         t=lambda text: translate_any(request, text),
     )

@@ -14,6 +14,7 @@ from consultroom_chat.hooks import (  # noqa: F401 (hook implementations, found 
     consultroom_appointment_created,
     consultroom_client_erased,
     consultroom_department_delete_blockers,
+    consultroom_list_badges,
     consultroom_menu_items,
     consultroom_room_ended,
     consultroom_room_regions,

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from consultroom.db import utcnow
 from consultroom.hookspecs import (
+    ListBadge,
     MenuItem,
     RoomScript,
     RoomTab,
@@ -108,6 +109,41 @@ def consultroom_waiting_list_annotations(request, appointments):
             "warning",
         )
         for appointment_id, n in unread.items()
+    ]
+
+
+@hookimpl
+def consultroom_list_badges(request, list_name, rows):
+    """Unread messages from a client, on their row in the clients list and
+    on their appointments' rows (the channel with that department)."""
+    if list_name not in ("clients", "appointments") or not request.has_permission("staff"):
+        return None
+    unread = service.unread_counts(request)
+    if not unread:
+        return None
+    channels = request.dbsession.execute(
+        select(Conversation.id, Conversation.client_id, Conversation.department_id).where(
+            Conversation.id.in_(unread)
+        )
+    ).all()
+    if list_name == "clients":
+        wanted = {row.id for row in rows}
+        found = [(c.client_id, c.id) for c in channels if c.client_id in wanted]
+    else:
+        by_key = {(c.client_id, c.department_id): c.id for c in channels}
+        found = [
+            (row.id, by_key[key])
+            for row in rows
+            if (key := (row.client_id, row.department_id)) in by_key
+        ]
+    return [
+        ListBadge(
+            row_id,
+            request.localizer.translate(_("${n} new messages", mapping={"n": unread[channel_id]})),
+            "warning",
+            request.route_path("chat.channel", id=channel_id),
+        )
+        for row_id, channel_id in found
     ]
 
 
