@@ -89,13 +89,17 @@ def test_booking_makes_the_channel_the_client_writes_and_the_department_answers(
 
     assert _client_writes(webtest, token, "Can I bring my son?").status_int == 303
     doctor = _staff(webtest, login, clinic["doctor"])
-    assert "Messages (1)" in doctor.get("/").text
+    home = doctor.get("/").html
+    assert "Messages (1)" in home.text
+    top = home.select_one("header .top-bar a.chat-unread")
+    assert top["href"] == "/messages" and top["aria-label"] == "1 unread messages"
     listing = doctor.get("/messages")
     assert "A. Jansen" in listing.text and 'class="badge"' in listing.text
 
     page = doctor.get(f"/messages/{channel.id}")
     assert "Can I bring my son?" in page.text
-    assert "Messages (1)" not in doctor.get("/").text  # read now
+    home = doctor.get("/").html
+    assert "Messages (1)" not in home.text and home.select_one(".chat-unread") is None  # read now
     form = page.forms[1]  # forms[0] is the logout form
     form["text"] = "Of course."
     form.submit().follow()

@@ -78,6 +78,8 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
 
     - ``head`` (every page with the layout: in ``<head>``), ``footer`` (at
       its end): ``{}``
+    - ``top_bar`` (every staff page, in the header beside the user's name:
+      room for a short indicator, such as unread messages): ``{}``
     - ``dashboard``, ``profile``: ``{"user": user}``
     - ``organisation_settings``: ``{}``
     - ``staff_member`` (an administrator edits a staff member):

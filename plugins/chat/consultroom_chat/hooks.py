@@ -82,9 +82,21 @@ def consultroom_template_slot(request, slot, context):
         return _client_page_links(request, context["client"])
     if slot == "client_portal":
         return _portal_links(request, context["client"])
+    if slot == "top_bar" and request.has_permission("staff"):
+        return _top_bar(request)
     if slot in WAITING_SLOTS and settings_of(request)["in_waiting_room"]:
         return render(WAITING_SLOTS[slot], page(request), request)
     return None
+
+
+def _top_bar(request):
+    unread = sum(service.unread_counts(request).values())
+    if not unread:
+        return None
+    label = request.localizer.translate(_("${n} unread messages", mapping={"n": unread}))
+    return Markup(
+        '<a class="chat-unread" href="{}" aria-label="{}"><span aria-hidden="true">✉</span> {}</a>'
+    ).format(request.route_path("chat.messages"), label, unread)
 
 
 @hookimpl

@@ -246,8 +246,13 @@ def mark_read(request, conversation, user, up_to=None):
 
 
 def unread_counts(request, user=None):
-    """``{channel id: messages from the client not yet read by user}``."""
-    user = user if user is not None else request.identity
+    """``{channel id: messages from the client not yet read by user}``
+    (the logged-in staff member's: asked once per request, by the menu,
+    the top bar and the lists)."""
+    if user is None:
+        if not hasattr(request, "chat_unread"):
+            request.chat_unread = unread_counts(request, request.identity)
+        return request.chat_unread
     channels = visible_channels(request, user).subquery()
     last_read = (
         select(ReadMark.last_read_id)
