@@ -22,6 +22,7 @@ from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.jobs import anonymise, run_due
 from consultroom.tenancy.models import Department
+from consultroom.tenancy.options import SettingsError
 
 from clientmail_support import START, body_of, org_request, path_on
 from clients_support import make_client, post
@@ -382,3 +383,13 @@ def test_the_clients_and_appointments_lists_show_unread_messages(
     badge = f'<a class="badge badge-warning" href="/messages/{channel.id}">2 new messages</a>'
     assert badge in doctor.get("/clients").text
     assert badge in doctor.get("/appointments?status=scheduled").text
+
+
+def test_messages_cannot_both_stay_open_and_be_deleted(clinic, enable_plugin):
+    enable_plugin(clinic["org"], "chat", enabled=False)
+    with pytest.raises(SettingsError, match="cannot both stay open and be deleted"):
+        enable_plugin(
+            clinic["org"],
+            "chat",
+            settings={"keep_open_after": True, "delete_after_consultation": True},
+        )

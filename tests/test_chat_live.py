@@ -6,7 +6,7 @@ of new messages), and nowhere else; and for an organisation without chat,
 its types are unknown."""
 
 import pytest
-from consultroom_chat.models import Message
+from consultroom_chat.models import Conversation, Kind, Message
 from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry, AuditPending
@@ -183,13 +183,26 @@ def test_without_chat_its_types_are_unknown(server):
     assert client.expect("error")["code"] == "unknown_type"
 
 
-@pytest.mark.parametrize("delete", [True, False])
-def test_the_consultations_messages_go_when_it_ends_where_the_organisation_says_so(server, delete):
-    org = _org(server, delete_after_consultation=delete)
-    _appointment, room, client, staff = _in_room(server, org, server.user(org))
+@pytest.mark.parametrize("after", ["keep_open_after", "delete_after_consultation", None])
+def test_what_was_written_goes_on_in_messages_goes_or_stays_when_the_consultation_ends(
+    server, after
+):
+    org = _org(server, **({after: True} if after else {}))
+    appointment, room, client, staff = _in_room(server, org, server.user(org))
     client.send({"type": "chat.send", "text": "thank you"})
     staff.expect("chat.message")
     staff.send({"type": "end", "room": room})
     staff.expect("ended")
-    left = server.query(select(Message.id).where(Message.organisation_id == org.id))
-    assert len(left) == (0 if delete else 1)
+    kinds = server.query(
+        select(Conversation.kind)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(Message.organisation_id == org.id)
+    )
+    expected = {
+        "keep_open_after": [(Kind.channel,)],  # the client's Messages with the department
+        "delete_after_consultation": [],
+        None: [(Kind.consultation,)],
+    }[after]
+    assert kinds == expected
+    page = Browser(server.port, org).request(f"/c/{appointment.token}/messages")[2]
+    assert (b"thank you" in page) == (after == "keep_open_after")

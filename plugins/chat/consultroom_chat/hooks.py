@@ -161,7 +161,12 @@ def consultroom_list_badges(request, list_name, rows):
 
 @hookimpl
 def consultroom_room_ended(request, room):
-    if settings_of(request)["delete_after_consultation"]:
+    """What was written in the consultation goes on in the client's channel
+    with the department, or goes, as the organisation chose."""
+    settings = settings_of(request)
+    if settings["keep_open_after"]:
+        service.continue_in_channel(request, room)
+    elif settings["delete_after_consultation"]:
         request.dbsession.execute(
             delete(Conversation).where(
                 Conversation.organisation_id == request.organisation.id,

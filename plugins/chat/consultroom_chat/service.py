@@ -11,7 +11,7 @@ import re
 
 from markupsafe import Markup, escape
 from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from consultroom.accounts.models import Role
 from consultroom.audit import record
@@ -117,6 +117,35 @@ def consultation_of(request, appointment=None, room=None):
         request.dbsession.add(found)
         request.dbsession.flush()
     return found
+
+
+def continue_in_channel(request, room):
+    """Move what was written in ``room``'s consultation into the client's
+    channel with its department (made when missing): the conversation goes
+    on in Messages. A room without a client keeps its conversation."""
+    appointment = room.appointment
+    if appointment is None or appointment.client is None:
+        return
+    consultation = request.dbsession.scalar(
+        select(Conversation).where(
+            Conversation.organisation_id == request.organisation.id,
+            Conversation.appointment_id == appointment.id,
+        )
+    )
+    if consultation is None:
+        return
+    last = request.dbsession.scalar(
+        select(func.max(Message.at)).where(Message.conversation_id == consultation.id)
+    )
+    channel = channel_for(request, appointment.client, appointment.department_id)
+    request.dbsession.execute(
+        update(Message)
+        .where(Message.conversation_id == consultation.id)
+        .values(conversation_id=channel.id)
+    )
+    if last is not None:
+        channel.last_message_at = max(last, channel.last_message_at or last)
+    request.dbsession.delete(consultation)
 
 
 def visible_channels(request, user=None):

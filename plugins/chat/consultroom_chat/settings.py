@@ -7,12 +7,28 @@ from consultroom_chat.i18n import _
 
 PLUGIN_ID = "chat"
 
+
+def _keep_or_delete(values):
+    if values.get("keep_open_after") and values.get("delete_after_consultation"):
+        return {
+            "delete_after_consultation": _(
+                "Messages cannot both stay open and be deleted after the consultation: choose one."
+            )
+        }
+    return {}
+
+
 OPTIONS = OptionSet(
     (
         BoolOption(
             "in_waiting_room",
             _("Show messages in the waiting room"),
             help=_("The practitioner and a waiting client can write before the call-in."),
+        ),
+        BoolOption(
+            "keep_open_after",
+            _("Messages stay open after the consultation"),
+            help=_("What was written goes on in the client's Messages with the department."),
         ),
         BoolOption(
             "delete_after_consultation",
@@ -26,7 +42,8 @@ OPTIONS = OptionSet(
             default=0,
             maximum=3650,
         ),
-    )
+    ),
+    rules=(_keep_or_delete,),
 )
 
 
