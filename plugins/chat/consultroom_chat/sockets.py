@@ -13,6 +13,8 @@ the organisation enabled chat (a ``chat.*`` frame elsewhere is an unknown
 type).
 """
 
+import weakref
+
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment, Status
 from consultroom.realtime import client_channel, room_channel, user_channel
@@ -22,10 +24,12 @@ from consultroom.room.models import Room, RoomMember
 from consultroom.waitingroom.live import entry_changed
 from consultroom_chat import service
 from consultroom_chat.i18n import _
-from consultroom_chat.models import Author
+from consultroom_chat.models import Author, Conversation
 from consultroom_chat.settings import settings_of
 
 ROLES = ("staff", "client", "guest")
+# connection -> (room id, conversation id, the sender's name in it)
+_ROOMS = weakref.WeakKeyDictionary()
 
 
 class Closed(Exception):
@@ -54,10 +58,7 @@ def _consultation(connection, message, dbsession):
     """(conversation, bus channels that hear of a new message, author name)."""
     role, request = connection.role, connection.request
     if role.room is not None:
-        room = dbsession.get(Room, role.room)
-        member = dbsession.get(RoomMember, connection.peer)
-        name = member.name if member is not None else ""
-        return service.consultation_of(request, room=room), [room_channel(room.id)], name
+        return _in_room(connection, dbsession, role.room)
     if not settings_of(request)["in_waiting_room"]:
         raise Closed()
     appointment = _waiting_appointment(connection, message, dbsession)
@@ -65,6 +66,24 @@ def _consultation(connection, message, dbsession):
     channels += [user_channel(i) for i in {appointment.practitioner_id, _staff_id(role)} if i]
     name = role.staff.name if role.name == "staff" else role.display_name
     return service.consultation_of(request, appointment=appointment), channels, name
+
+
+def _in_room(connection, dbsession, room_id):
+    """The room's conversation; what a socket learnt of its room is kept
+    while it stays there, so that a message costs one insert on the way."""
+    known = _ROOMS.get(connection)
+    if known is None or known[0] != room_id:
+        room = dbsession.get(Room, room_id)
+        member = dbsession.get(RoomMember, connection.peer)
+        conversation = service.consultation_of(connection.request, room=room)
+        known = (room_id, conversation.id, member.name if member is not None else "")
+        _ROOMS[connection] = known
+    else:
+        conversation = dbsession.get(Conversation, known[1])
+        if conversation is None:  # deleted meanwhile (the room ended)
+            del _ROOMS[connection]
+            return _in_room(connection, dbsession, room_id)
+    return conversation, [room_channel(room_id)], known[2]
 
 
 def _staff_id(role):
