@@ -440,6 +440,13 @@ def test_list_filters(admin_app, dbsession, org, client, doctor, other_doctor, d
         )
 
 
+def test_the_lists_first_load_shows_no_error(admin_app, dbsession, org, client, doctor):
+    book(dbsession, org, client, doctor)
+    page = admin_app.get("/appointments")
+    assert not errors(page) and "Not a valid choice" not in page.text
+    assert page.html.select_one("select[name=status] option[selected]")["value"] == ""
+
+
 @pytest.mark.parametrize(
     "params",
     [

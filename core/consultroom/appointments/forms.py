@@ -159,7 +159,9 @@ class FilterForm(Form):
     practitioner = _select(_("Practitioner"))
     department = _select(_("Department"))
     client = _client()
-    status = wtforms.SelectField(_("Status"), choices=options(STATUS_CHOICES))
+    # "All" when the query string has no status: without a default the first
+    # load's None is no choice and the list shows "Not a valid choice".
+    status = wtforms.SelectField(_("Status"), choices=options(STATUS_CHOICES), default="")
 
     def __init__(self, request):
         super().__init__(request, bind=False)
