@@ -57,3 +57,19 @@ def test_two_handlers_of_one_type_conflict(plugin_registry):
     config.add_realtime_message_type("nudge", lambda connection, message: None)
     with pytest.raises(ConfigurationError):
         config.commit()
+
+
+def test_a_plugins_role_must_carry_its_prefix_and_a_cores_need_not(plugin_registry):
+    import consultroom_hello
+
+    config = configurator(plugin_registry, consultroom_hello)
+    with pytest.raises(ConfigurationError, match=r"realtime roles named hello\.\*"):
+        config.add_realtime_role("visitor", handler)
+    config.add_realtime_role("hello.visitor", handler)
+    config.commit()
+    core = configurator(plugin_registry, "consultroom.room")
+    core.add_realtime_role("visitor", handler)
+    core.commit()
+    # The core's role is its own function; the plugin's is behind the gate.
+    assert door(core.registry).roles["visitor"] is handler
+    assert door(config.registry).roles["hello.visitor"] is not handler

@@ -3,7 +3,10 @@ types it may send, each registered by the feature or plugin that handles it.
 
 A role is ``add_realtime_role(name, authenticate)``: ``authenticate(connection,
 hello)`` returns the role object (``name``, ``start()``, ``on_bus(message)``,
-``stop()``) or raises ``Refused``. A message type is
+``stop()``) or raises ``Refused``. A plugin's roles are gated like its types:
+named ``<plugin id>.<name>``, and a hello with one from an organisation that
+has not enabled the plugin gets the answer of a role nobody registered. A
+message type is
 ``add_realtime_message_type(name, handler, roles)``: ``handler(connection,
 message)`` runs for a socket of one of ``roles``; ``connection.role`` is its
 role object. Before a handler runs, the connection has applied the size limit
@@ -16,12 +19,15 @@ from dataclasses import dataclass, field
 
 from pyramid.exceptions import ConfigurationError
 
+from consultroom.i18n import _
 from consultroom.plugins.gating import enabled_plugin_ids
 
 KEY = "realtime_door"
 ALL_ROLES = ("staff", "client", "guest")
 # The connection's own types, answered before the door is asked.
 RESERVED = {"hello", "ping", "pong"}
+# What a hello with a role nobody registered (or gated off) is told.
+UNKNOWN_ROLE = _("Unknown role or token.")
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,34 @@ def door(registry):
     return found
 
 
+def _gated(plugin_id, authenticate):
+    """``authenticate``, for the organisations that enabled ``plugin_id``;
+    elsewhere the role is unknown (the hello view's own answer)."""
+
+    def gated(connection, hello):
+        from consultroom.realtime.connection import Refused  # it imports this module
+
+        request = connection.request
+        with request.tm:
+            enabled = plugin_id in enabled_plugin_ids(request)
+        if not enabled:
+            raise Refused("unauthorized", UNKNOWN_ROLE)
+        return authenticate(connection, hello)
+
+    return gated
+
+
 def add_realtime_role(config, name, authenticate):
-    """``{"type":"hello","role":name}`` is answered by ``authenticate``."""
+    """``{"type":"hello","role":name}`` is answered by ``authenticate``. A
+    plugin's roles are named ``<plugin id>.<name>`` and gated per
+    organisation."""
+    plugin = config.registry.plugins.by_package(config.package_name)
+    if plugin is not None:
+        if not name.startswith(f"{plugin.id}."):
+            raise ConfigurationError(
+                f"plugin {plugin.id!r} may only add realtime roles named {plugin.id}.*"
+            )
+        authenticate = _gated(plugin.id, authenticate)
     registry = config.registry
     config.action(
         ("realtime role", name), lambda: door(registry).roles.__setitem__(name, authenticate)
