@@ -53,8 +53,10 @@ def claim(registry, job, organisation_id, now):
             .execution_options(synchronize_session=False)
         ).rowcount
         if not moved:
-            # Its first run here (or not due: then the row exists and this inserts nothing).
-            moved = session.execute(
+            # Its first run here (or not due: then the row exists and this inserts
+            # nothing). RETURNING says which: an ORM insert's rowcount is -1 on
+            # PostgreSQL.
+            inserted = session.execute(
                 upsert(session, JobClaim)
                 .values(
                     job=job.name,
@@ -63,6 +65,8 @@ def claim(registry, job, organisation_id, now):
                     claimed_at=now,
                 )
                 .on_conflict_do_nothing()
-            ).rowcount
+                .returning(JobClaim.job)
+            ).all()
+            moved = len(inserted)
         session.commit()
     return moved == 1

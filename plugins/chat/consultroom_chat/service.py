@@ -165,8 +165,9 @@ def visible_channels(request, user=None):
 
 
 def channel_or_404(request, channel_id):
+    """``channel_id``: the digits of a route's ``{id:\\d+}``, or an int."""
     channel = request.dbsession.scalar(
-        visible_channels(request).where(Conversation.id == channel_id)
+        visible_channels(request).where(Conversation.id == int(channel_id))
     )
     if channel is None:
         raise HTTPNotFound()
