@@ -327,6 +327,7 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     form["anonymise_after_days"] = "30"
     form["link_open_before_minutes"] = "15"
     form["link_open_after_minutes"] = "0"
+    form["participants_join"] = "waiting"
     form["video_fit"] = "contain"
     form["disclaimer"] = "  Read this first.\nLine two.  "
     # Not "require": this admin would then be sent to enrol first.
@@ -344,6 +345,7 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
         video_fit="contain",
         link_open_before_minutes=15,
         link_open_after_minutes=0,
+        participants_join="waiting",
         disclaimer="Read this first.\nLine two.",
         two_factor="allow",
         session_idle_minutes=45,

@@ -29,6 +29,28 @@ def arrival(appointment, now):
     return "on_time" if now <= appointment.starts_at + ON_TIME else "late"
 
 
+def closed_page(request, appointment, state):
+    """What a link (the client's or a participant's) shows outside its
+    window: cancelled, passed, or from when it opens."""
+    org = request.organisation
+    opens, _closes = link_window(appointment, org)
+    date, time = format_local(appointment.starts_at, org, request.locale_name)
+    opens_on, opens_at = format_local(opens, org, request.locale_name)
+    return render_to_response(
+        "appointments/link_closed.html",
+        {
+            "state": state,
+            "date": date,
+            "time": time,
+            "opens_at": opens_at,
+            # Only named when the link opens the day before (a start just after midnight).
+            "opens_on": opens_on if opens_on != date else None,
+        },
+        request=request,
+        response=request.response,
+    )
+
+
 @view_config(route_name="client_link")
 def client_link(request):
     org = request.organisation
@@ -41,22 +63,7 @@ def client_link(request):
     now = utcnow()
     state = link_state(appointment, org, now)
     if state != "open":
-        opens, _closes = link_window(appointment, org)
-        date, time = format_local(appointment.starts_at, org, request.locale_name)
-        opens_on, opens_at = format_local(opens, org, request.locale_name)
-        return render_to_response(
-            "appointments/link_closed.html",
-            {
-                "state": state,
-                "date": date,
-                "time": time,
-                "opens_at": opens_at,
-                # Only named when the link opens the day before (a start just after midnight).
-                "opens_on": opens_on if opens_on != date else None,
-            },
-            request=request,
-            response=request.response,
-        )
+        return closed_page(request, appointment, state)
     steps = admission.steps(request, appointment)
     if any(not step.done for step in steps):
         return render_to_response(

@@ -1,4 +1,5 @@
-"""Appointments: who meets whom, when, and the client's link to the room."""
+"""Appointments: who meets whom, when, and the links of the client and the
+extra participants to the room."""
 
 import enum
 from datetime import datetime, timedelta
@@ -17,6 +18,12 @@ appointment_participant = Table(
     Base.metadata,
     Column("appointment_id", ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True),
     Column("participant_id", ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True),
+    # The participant's own link to the appointment, /p/<token>: made when
+    # they are added, gone when they are removed.
+    Column("token", String(64), unique=True, nullable=False, default=new_token),
+    # The socket of a participant waiting in the waiting room (organisation
+    # setting "participants_join"), so that staff see them on the list.
+    Column("waiting_peer", String(32), nullable=True, default=None),
 )
 
 
@@ -102,3 +109,14 @@ class Appointment(OrganisationScoped, Base):
     @property
     def ical_uid(self):
         return f"appointment-{self.id}-{self.organisation_id}@consultroom"
+
+
+class AppointmentParticipant(Base):
+    """An extra participant's place in one appointment, with their own link.
+    ``Appointment.participants`` adds and removes these rows; this class
+    reads them (by token) and keeps the waiting participant's socket."""
+
+    __table__ = appointment_participant
+
+    appointment: Mapped[Appointment] = relationship(viewonly=True)
+    participant: Mapped[Participant] = relationship(viewonly=True)

@@ -173,6 +173,9 @@ def update_appointment(request, appointment, extra=(), **changes):
     if not MOVING.isdisjoint(changed):
         # A new iCalendar version, and a new reminder for the new time.
         changes.update(sequence=appointment.sequence + 1, reminder_sent_at=None)
+    elif "participants" in changed:
+        # A removed participant's cancellation must outrank their invitation.
+        changes.update(sequence=appointment.sequence + 1)
     _store(request.dbsession, appointment, changes)
     record(request, "appointment.update", "appointment", appointment.id, changed=changed)
     save_fields(request, appointment, extra)

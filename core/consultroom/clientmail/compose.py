@@ -1,5 +1,7 @@
 """What a client e-mail says: the template set that applies, the values of its
-placeholders, and the filled-in subject and body."""
+placeholders, and the filled-in subject and body. An appointment's extra
+participants get the same e-mails as its client, each addressed to them and
+with their own link (a ``Reader``)."""
 
 import re
 from dataclasses import dataclass
@@ -21,6 +23,25 @@ from consultroom.clients.contact import language_of
 from consultroom.i18n import localizer_for
 from consultroom.tenancy.models import Department
 from consultroom.web.sites import org_url
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whom an e-mail about an appointment is for: its client, or one of its
+    extra participants."""
+
+    person: object  # a Client or a Participant: name, e-mail address, language
+    link: str  # their own link to the appointment ("" once they are removed from it)
+    portal: str  # the client's portal; "" for a participant, who has none
+
+
+def client_reader(request, appointment):
+    client = appointment.client
+    return Reader(
+        client,
+        consult_link(request, appointment),
+        org_url(request, request.organisation, f"/portal/{client.portal_token}"),
+    )
 
 
 @dataclass(frozen=True)
@@ -52,29 +73,32 @@ def template_set_for(dbsession, appointment, language):
     return dbsession.scalar(query.where(TemplateSet.is_default))
 
 
-def texts(request, template_set, kind, language):
-    """``(subject, body)`` with placeholders: the set's, or the built-in ones."""
+def texts(request, template_set, kind, language, portal=True):
+    """``(subject, body)`` with placeholders: the set's, or the built-in ones
+    (``portal``: with the line linking the client's portal)."""
     if template_set is not None:
         for template in template_set.templates:
             if template.kind == kind:
                 return template.subject, template.body
-    return default_texts(localizer_for(request.registry, language), kind)
+    return default_texts(localizer_for(request.registry, language), kind, portal)
 
 
-def values(request, appointment, language):
-    """The placeholders' values for ``appointment``, for a reader of ``language``."""
+def values(request, appointment, language, reader=None):
+    """The placeholders' values for ``appointment``, for ``reader`` (by
+    default its client) reading ``language``. A participant is greeted by
+    their own name; a template's portal link becomes their own link."""
     org = request.organisation
-    client = appointment.client
+    reader = reader or client_reader(request, appointment)
     date, time = format_local(appointment.starts_at, org, language)
     opens, _closes = link_window(appointment, org)
     opens_date, opens_time = format_local(opens, org, language)
     department = department_of(appointment)
     return {
-        "consult_deeplink": consult_link(request, appointment),
-        "portal_deeplink": org_url(request, org, f"/portal/{client.portal_token}"),
+        "consult_deeplink": reader.link,
+        "portal_deeplink": reader.portal or reader.link,
         # Only the time when the link opens on the appointment's own day.
         "booking_welcome_from": opens_time if opens_date == date else f"{opens_date} {opens_time}",
-        "client_name": client.display_name,
+        "client_name": reader.person.display_name,
         "practitioner_name": with_name(appointment),
         "department_name": department.name if department else "",
         "organisation_name": org.name,
@@ -106,10 +130,16 @@ def render(subject, body, values):
     return subject, body + "\n"
 
 
-def compose(request, appointment, kind):
-    """The e-mail of ``kind`` about ``appointment``, in the client's language."""
-    language = language_of(appointment.client, request.organisation)
+def compose(request, appointment, kind, reader=None):
+    """The e-mail of ``kind`` about ``appointment`` for ``reader`` (by
+    default its client), in the reader's language."""
+    reader = reader or client_reader(request, appointment)
+    language = language_of(reader.person, request.organisation)
     template_set = template_set_for(request.dbsession, appointment, language)
-    filled = {**plugin_values(request, appointment, kind), **values(request, appointment, language)}
-    subject, body = render(*texts(request, template_set, kind, language), filled)
+    filled = {
+        **plugin_values(request, appointment, kind),
+        **values(request, appointment, language, reader),
+    }
+    wording = texts(request, template_set, kind, language, portal=bool(reader.portal))
+    subject, body = render(*wording, filled)
     return Composed(subject, body, language, filled)

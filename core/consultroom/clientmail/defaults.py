@@ -36,11 +36,15 @@ _BODIES = {
 }
 
 
-def default_texts(localizer, kind):
-    """``(subject, body)`` of the built-in ``kind`` in the localizer's language."""
+def default_texts(localizer, kind, portal=True):
+    """``(subject, body)`` of the built-in ``kind`` in the localizer's
+    language; without the portal's line when ``portal`` is False (an extra
+    participant has no portal)."""
     t = localizer.translate
     parts = [t(_GREETING), t(_BODIES[kind]), "*|message|*"]
     if kind != "cancellation":
-        parts += [t(_LINK) + "\n*|consult_deeplink|*", t(_PORTAL)]
+        parts.append(t(_LINK) + "\n*|consult_deeplink|*")
+        if portal:
+            parts.append(t(_PORTAL))
     parts.append(t(_SIGNATURE))
     return t(SUBJECTS[kind]), "\n\n".join(parts) + "\n"

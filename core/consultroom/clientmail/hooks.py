@@ -1,6 +1,7 @@
-"""The client e-mail feature's hooks: its menu entry; the client's
-invitation, change and cancellation e-mails when an appointment is created,
-moved or cancelled; forgetting those e-mails when it is anonymised; and
+"""The client e-mail feature's hooks: its menu entry; the invitation,
+change and cancellation e-mails of the client and the extra participants
+when an appointment is created, moved or cancelled (and of a participant
+added to or removed from it); forgetting those e-mails when it is anonymised; and
 telling the right administrator when the mail server refused a client's
 address."""
 
@@ -16,7 +17,13 @@ from consultroom.appointments.display import (
 )
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import MOVING
-from consultroom.clientmail import REF_PREFIX, send_client_mail
+from consultroom.clientmail import (
+    REF_PREFIX,
+    places,
+    send_appointment_mail,
+    send_client_mail,
+    send_participant_mail,
+)
 from consultroom.hookspecs import MenuItem, hookimpl
 from consultroom.i18n import DEFAULT_LANGUAGE, LANGUAGES, _
 from consultroom.mail.models import OutboxMessage
@@ -30,7 +37,7 @@ def consultroom_menu_items(request):
         MenuItem(
             request.localizer.translate(_("E-mail templates")),
             request.route_path("mail_templates"),
-            section="organisation",
+            section="communication",
             order=36,
         )
     ]
@@ -38,20 +45,46 @@ def consultroom_menu_items(request):
 
 @hookimpl
 def consultroom_appointment_created(request, appointment, notify):
+    # ``notify`` is about the client: the participants are invited all the same.
     if notify:
         send_client_mail(request, appointment, "invitation")
+    for place in places(request.dbsession, appointment):
+        send_participant_mail(request, appointment, "invitation", place.participant, place.token)
+
+
+def _participants_changed(request, appointment, before, moved):
+    """Invite the participants added, cancel for those removed, and tell
+    the ones who stay of a move."""
+    before_ids = {p.id for p in before}
+    for place in places(request.dbsession, appointment):
+        if place.participant_id not in before_ids:
+            kind = "invitation"
+        elif moved:
+            kind = "change"
+        else:
+            continue
+        send_participant_mail(request, appointment, kind, place.participant, place.token)
+    now_ids = {p.id for p in appointment.participants}
+    for participant in before:
+        if participant.id not in now_ids:
+            send_participant_mail(request, appointment, "cancellation", participant)
 
 
 @hookimpl
 def consultroom_appointment_changed(request, appointment, changes):
-    # A new message or other participants change nothing in the client's calendar.
-    if not MOVING.isdisjoint(changes):
-        send_client_mail(request, appointment, "change")
+    # A new message changes nothing in anyone's calendar.
+    moved = not MOVING.isdisjoint(changes)
+    if "participants" in changes:
+        if moved:
+            send_client_mail(request, appointment, "change")
+        _participants_changed(request, appointment, changes["participants"], moved)
+    elif moved:
+        send_appointment_mail(request, appointment, "change")
 
 
 @hookimpl
 def consultroom_appointment_cancelled(request, appointment):
-    send_client_mail(request, appointment, "cancellation")
+    send_appointment_mail(request, appointment, "cancellation")
 
 
 @hookimpl
@@ -79,6 +112,16 @@ def _appointment_of(request, message):
     )
 
 
+def _recipient_name(appointment, address):
+    """Whom a refused e-mail about ``appointment`` was for: its client or
+    one of its participants; once anonymised, the address is all there is."""
+    people = [appointment.client] if appointment.client else []
+    for person in [*people, *appointment.participants]:
+        if person.email == address:
+            return person.display_name
+    return address
+
+
 def responsible_admins(request, appointment):
     """The active department admins of the appointment's department, or the
     organisation admins when that department has none (or there is none)."""
@@ -98,8 +141,7 @@ def consultroom_mail_refused(request, message, reason):
     appointment = _appointment_of(request, message)
     if appointment is None:
         return  # not a client e-mail about an appointment
-    # Anonymised since it was queued: the address is all there is to name.
-    client = appointment.client.display_name if appointment.client else message.recipient
+    client = _recipient_name(appointment, message.recipient)
     link = consult_link(request, appointment)
     for admin in responsible_admins(request, appointment):
         language = admin.language if admin.language in LANGUAGES else DEFAULT_LANGUAGE

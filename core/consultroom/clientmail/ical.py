@@ -32,10 +32,11 @@ def organiser_address(request):
     return org.contact_email or parseaddr(mail_outbox(request.registry).sender)[1]
 
 
-def calendar(request, appointment, kind, link, localizer):
-    """The .ics bytes for ``kind`` of ``appointment`` (a cancellation cancels
-    the event; everything else requests it)."""
-    org, client = request.organisation, appointment.client
+def calendar(request, appointment, kind, link, localizer, attendee=None):
+    """The .ics bytes for ``kind`` of ``appointment`` for ``attendee`` (by
+    default its client; an extra participant gets the same event, with their
+    own link): a cancellation cancels the event, everything else requests it."""
+    org, attendee = request.organisation, attendee or appointment.client
     cancelled = kind == "cancellation"
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -66,8 +67,8 @@ def calendar(request, appointment, kind, link, localizer):
     event.add(
         "attendee",
         _address(
-            client.email,
-            client.display_name,
+            attendee.email,
+            attendee.display_name,
             role="REQ-PARTICIPANT",
             partstat="NEEDS-ACTION",
             rsvp="FALSE",

@@ -1,5 +1,6 @@
-"""The reminder on the day of an appointment, from ``jobs.reminder_hour``
-(07:00 by default) in the organisation's time zone. Appointments booked that
+"""The reminder on the day of an appointment, to its client and its extra
+participants, from ``jobs.reminder_hour`` (07:00 by default) in the
+organisation's time zone. Appointments booked that
 day after that hour got their invitation just now and get no reminder."""
 
 from datetime import datetime, time, timedelta
@@ -9,7 +10,7 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment, Kind, Status
-from consultroom.clientmail import send_client_mail
+from consultroom.clientmail import send_appointment_mail
 from consultroom.db import utcnow
 from consultroom.jobs import in_organisation
 from consultroom.tenancy.timezones import to_local, to_utc
@@ -75,7 +76,7 @@ def remind(request, appointment_id, now):
     if not claim(request, appointment_id, now):
         return 0
     appointment = request.dbsession.get(Appointment, appointment_id)
-    send_client_mail(request, appointment, "reminder")
+    send_appointment_mail(request, appointment, "reminder")
     return 1
 
 

@@ -9,4 +9,5 @@ overlays)."""
 def includeme(config):
     config.include(".views")
     config.include(".sockets")
+    config.include(".participant_link")
     config.include(".regions")

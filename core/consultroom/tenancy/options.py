@@ -345,6 +345,20 @@ ADVANCED_SETTINGS = OptionSet(
             maximum=1440,
         ),
         ChoiceOption(
+            "participants_join",
+            _("Extra participants of an appointment"),
+            default="direct",
+            choices=(
+                ("direct", _("Join the room directly when the client is admitted")),
+                ("waiting", _("Wait in the waiting room like the client")),
+            ),
+            help=_(
+                "Family, home care or an interpreter added to an appointment get"
+                " their own link. Waiting participants are shown on the waiting"
+                " list and come in with the client."
+            ),
+        ),
+        ChoiceOption(
             "two_factor",
             _("Two-factor authentication"),
             default="off",
