@@ -1,5 +1,6 @@
 """Staff pages for appointments: list with filters, today's overview, new,
-edit, cancel, quick consultation and the detail page with the client's link.
+edit, cancel and the detail page with the client's link (the quick
+consultation starts in the room: ``consultroom.room.quick``).
 
 Every appointment a page shows or changes comes through ``access`` (the
 segregation settings); every change goes through ``service``."""
@@ -22,8 +23,8 @@ from consultroom.appointments.access import (
     visible_departments,
 )
 from consultroom.appointments.display import consult_link, owner, with_name
-from consultroom.appointments.forms import AppointmentForm, FilterForm, QuickForm, with_none
-from consultroom.appointments.models import Appointment, Kind, Status
+from consultroom.appointments.forms import AppointmentForm, FilterForm, with_none
+from consultroom.appointments.models import Appointment, Status
 from consultroom.appointments.service import (
     AppointmentError,
     SlotTaken,
@@ -103,16 +104,15 @@ def _choices(request, appointment=None):
 def _offer(form, choices):
     """Fill the form's selects; drop the department when there are none to choose."""
     form.group_ids.choices = [(g.id, g.name) for g in choices.groups.values()]
-    if "practitioner_id" in form:
-        form.practitioner_id.choices = with_none(
-            "—", ((u.id, u.name) for u in choices.practitioners.values())
+    form.practitioner_id.choices = with_none(
+        "—", ((u.id, u.name) for u in choices.practitioners.values())
+    )
+    if choices.departments:
+        form.department_id.choices = with_none(
+            "—", ((d.id, d.name) for d in choices.departments.values())
         )
-        if choices.departments:
-            form.department_id.choices = with_none(
-                "—", ((d.id, d.name) for d in choices.departments.values())
-            )
-        else:
-            del form.department_id
+    else:
+        del form.department_id
 
 
 def _preselected_client(request):
@@ -271,40 +271,6 @@ def appointment_cancel(request):
     return HTTPSeeOther(request.route_path("appointment", id=appointment.id))
 
 
-# ---- quick consultation
-
-
-@view_config(route_name="appointment_quick", renderer="appointments/quick.html", permission="staff")
-def appointment_quick(request):
-    """A consultation starting now, with the logged-in staff member."""
-    choices = _choices(request)
-    form = QuickForm(request, client_id=_preselected_client(request))
-    _offer(form, choices)
-    problem = None
-    if request.method == "POST" and form.validate():
-        try:
-            appointment = create_appointment(
-                request,
-                client=form.client_id.data,
-                practitioner=request.identity,
-                starts_at=utcnow().replace(microsecond=0),
-                duration_minutes=form.duration_minutes.data,
-                kind=Kind.quick,
-                participants=form.participants(choices.groups),
-                notify=form.send_link.data,
-            )
-        except AppointmentError as exc:
-            problem = exc.args[0]
-        else:
-            flash(
-                request,
-                _("The quick consultation has started: give the client the link."),
-                "success",
-            )
-            return HTTPSeeOther(request.route_path("appointment", id=appointment.id))
-    return {"form": form, "problem": problem}
-
-
 # ---- detail
 
 
@@ -438,7 +404,6 @@ def includeme(config):
     config.add_route("appointments", "/appointments", site=org)
     config.add_route("appointment_new", "/appointments/new", site=org)
     config.add_route("appointments_today", "/appointments/today", site=org)
-    config.add_route("appointment_quick", "/appointments/quick", site=org)
     config.add_route("appointment", f"/appointments/{ID}", site=org)
     config.add_route("appointment_edit", f"/appointments/{ID}/edit", site=org)
     config.add_route("appointment_cancel", f"/appointments/{ID}/cancel", site=org)

@@ -42,6 +42,11 @@ def book_url(client):
     return f"/appointments/new?client={client.id}"
 
 
+def consult_url(client):
+    """Where the room feature starts a quick consultation with this client (a POST)."""
+    return f"/clients/{client.id}/consult"
+
+
 def _found_clients(request):
     """The visible clients matching the search box, in name order."""
     query = visible_clients(request).options(
@@ -65,7 +70,12 @@ def client_list(request):
         searched=bool(request.params.get("q")),
         page=page.number,
     )
-    return {"page": page, "q": request.params.get("q", ""), "book_url": book_url}
+    return {
+        "page": page,
+        "q": request.params.get("q", ""),
+        "book_url": book_url,
+        "consult_url": consult_url,
+    }
 
 
 @view_config(route_name="client_picker", renderer="json", permission="staff", request_method="GET")

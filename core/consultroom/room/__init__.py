@@ -1,4 +1,5 @@
-"""The consultation room: the staff and guest pages, participants invited
+"""The consultation room: the staff and guest pages, consultations that
+start in it (``quick``: the quick consultation, an empty room), participants invited
 during the call, and files shared in it; the websocket's roles and their
 messages (``sockets``: signalling, call in, join, end), over the transport
 of consultroom.realtime; the protocol in docs/realtime.md; and the regions
@@ -8,6 +9,7 @@ overlays)."""
 
 def includeme(config):
     config.include(".views")
+    config.include(".quick")
     config.include(".sockets")
     config.include(".participant_link")
     config.include(".regions")

@@ -18,7 +18,7 @@ from consultroom.i18n import _
 from consultroom.ratelimit import find_by_token
 from consultroom.realtime import publish_after_commit, room_channel
 from consultroom.realtime.pages import page_config, room_settings
-from consultroom.room import files
+from consultroom.room import files, quick
 from consultroom.room.models import Room, RoomInvite, SharedFile
 from consultroom.room.service import file_info, invite_by_token, may_enter
 from consultroom.waitingroom.models import IN_ROOM, Visit
@@ -80,6 +80,7 @@ def room_page(request):
             {"id": p.id, "name": p.display_name, "email": p.email} for p in participants
         ],
         "invite_url": request.route_path("room_participants", room=room.id),
+        "client_link": quick.client_link(request, room),
     }
 
 
@@ -98,6 +99,7 @@ def join_page(request):
         **_room_page(request, invite.room, "guest", invite.name, hello),
         "participants": [],
         "invite_url": None,
+        "client_link": None,
     }
 
 
