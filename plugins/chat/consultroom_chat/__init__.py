@@ -3,7 +3,8 @@ where the organisation wants, in the waiting room; and continuous channels
 between a client and a department's staff, with unread counts and access
 control by department admins. Messages are encrypted at rest, every staff
 read is audited, and they go with the consultation, the client or the days
-the organisation chose.
+the organisation chose. Where the organisation wants, a public chat widget
+on its web site, answered live by the staff on duty.
 
 Enabled per organisation like every plugin (docs/plugins.md).
 """
@@ -39,4 +40,7 @@ def includeme(config):
     config.include(".views")
     config.include(".client")
     config.include(".sockets")
+    config.include(".widget")
+    config.include(".visitor_sockets")
+    config.include(".visitor_views")
     config.add_plugin_static_view("chat-static", "consultroom_chat:static")

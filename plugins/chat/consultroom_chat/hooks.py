@@ -201,16 +201,26 @@ def consultroom_client_erased(request, client):
 
 def delete_old_messages(request):
     """The worker's daily job: messages older than the organisation's
-    "delete messages after this many days" go."""
+    "delete messages after this many days" go, website visitors' too."""
     days = settings_of(request)["delete_after_days"]
     if not days:
         return 0
-    return request.dbsession.execute(
+    deleted = request.dbsession.execute(
         delete(Message).where(
             Message.organisation_id == request.organisation.id,
             Message.at < utcnow() - timedelta(days=days),
         )
     ).rowcount
+    # A website visitor's conversation holds their name and address: it
+    # goes with its last message.
+    request.dbsession.execute(
+        delete(Conversation).where(
+            Conversation.organisation_id == request.organisation.id,
+            Conversation.kind == Kind.visitor,
+            ~select(Message.id).where(Message.conversation_id == Conversation.id).exists(),
+        )
+    )
+    return deleted
 
 
 @hookimpl

@@ -5,7 +5,11 @@ A conversation is either a *channel* (one per client and department: the
 continuous "Messages" between a client and the staff of a department) or a
 *consultation*: what is written in one appointment's waiting room and then
 its consultation room (or in a room without an appointment), guests
-included. Message bodies are encrypted at rest
+included; or a *visitor* conversation: someone on the organisation's web
+site writing through the public chat widget, answered by the staff on duty
+(it belongs to the organisation, with no client or department, and every
+staff member of the organisation may read it). Message bodies are
+encrypted at rest
 with the core's secret box; names and times are not, so that lists and
 counts need no decryption.
 """
@@ -25,12 +29,14 @@ from consultroom.tenancy.models import Department
 class Kind(enum.Enum):
     channel = "channel"
     consultation = "consultation"
+    visitor = "visitor"
 
 
 class Author(enum.Enum):
     staff = "staff"
     client = "client"
     guest = "guest"
+    visitor = "visitor"
 
 
 class Conversation(OrganisationScoped, Base):
@@ -60,6 +66,13 @@ class Conversation(OrganisationScoped, Base):
     client_read_id: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A visitor conversation's visitor, as they gave it in the widget; the
+    # address (optional) is told of an answer, never of its content.
+    visitor_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    visitor_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    visitor_language: Mapped[str | None] = mapped_column(String(5), default=None)
+    # Left while nobody was on duty: the visitor learns of the answer by e-mail.
+    answer_by_mail: Mapped[bool] = mapped_column(default=False)
 
     client: Mapped[Client | None] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -98,3 +111,19 @@ class ReadMark(Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
     last_read_id: Mapped[int] = mapped_column(default=0)
+
+
+class Duty(OrganisationScoped, Base):
+    """A staff member's "answer the website chat" switch (the Messages page):
+    who is on duty for the public chat widget."""
+
+    __tablename__ = "chat_duty"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    answering: Mapped[bool] = mapped_column(default=False)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,6 +42,15 @@ OPTIONS = OptionSet(
             default=0,
             maximum=3650,
         ),
+        BoolOption(
+            "public_widget",
+            _("Public chat widget"),
+            help=_(
+                "Visitors of the organisation's web site write from the chat widget"
+                " (/chat/widget, embeddable on the sites listed under Widgets);"
+                " the staff on duty answer them under Messages."
+            ),
+        ),
     ),
     rules=(_keep_or_delete,),
 )

@@ -12,7 +12,7 @@ from consultroom.audit import record
 from consultroom.clients.picker import ClientField
 from consultroom.web import flash
 from consultroom.web.forms import Form, options
-from consultroom_chat import service
+from consultroom_chat import service, visitor_views
 from consultroom_chat.i18n import _, page
 from consultroom_chat.models import Author, Conversation, Message
 
@@ -55,7 +55,13 @@ def messages(request):
             Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()
         )
     ).all()
-    return page(request, channels=channels, unread=service.unread_counts(request), form=form)
+    return page(
+        request,
+        channels=channels,
+        unread=service.unread_counts(request),
+        form=form,
+        **visitor_views.section(request),
+    )
 
 
 def _may_manage(request, channel):
