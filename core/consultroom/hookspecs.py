@@ -365,11 +365,14 @@ def consultroom_room_opened(request: Request, room: Room) -> None:
 
     Called once per room, when the core creates it: the first call-in or
     force start of an appointment (``room.appointment``) while it has no
-    open room. A later call-in into the same open room does not call it
-    again; after the room ended, the next call-in opens a new room and calls
-    it again. Called after the room has been flushed (``room.id``,
-    ``room.started_at``), before ``consultroom_client_admitted``, in the
-    same socket transaction: raising aborts the call-in. Returns nothing.
+    open room, a quick consultation started (its room opens at once), or
+    an empty room opened by staff (``room.appointment`` is None). A later
+    call-in into the same open room does not call it again; after the room
+    ended, the next call-in opens a new room and calls it again. Called
+    after the room has been flushed (``room.id``, ``room.started_at``),
+    before ``consultroom_client_admitted``, in the same transaction (the
+    socket's, or the page request's that starts a quick consultation or an
+    empty room): raising aborts it. Returns nothing.
     """
 
 
