@@ -128,7 +128,9 @@ def test_a_move_and_a_cancellation_reach_every_participant(app, clinic_oost, fam
     assert all(ics_of(m)["METHOD"] == "CANCEL" for m in smtp.messages)
 
 
-def test_adding_and_removing_participants_tells_only_them(app, clinic_oost, family, smtp, dbsession):
+def test_adding_and_removing_participants_tells_only_them(
+    app, clinic_oost, family, smtp, dbsession
+):
     daughter, tolk = family
     nurse = _participant(dbsession, clinic_oost.org, "Nurse", "nurse@example.org")
     appointment_id = _book_with(app, clinic_oost, [daughter, tolk])
@@ -184,9 +186,7 @@ def _when(page):
     return page.html.select_one("[data-when]").get_text(" ", strip=True)
 
 
-def test_the_participant_link_opens_in_the_clients_window(
-    app, clinic_oost, family, smtp, webtest
-):
+def test_the_participant_link_opens_in_the_clients_window(app, clinic_oost, family, smtp, webtest):
     appointment_id = _book_with(app, clinic_oost, family)
     token = _tokens(app, appointment_id)["tolk@example.org"]
     page = _open(webtest, token)

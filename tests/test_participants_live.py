@@ -99,9 +99,7 @@ def test_waiting_participants_are_listed_and_come_in_with_the_client(server):
     assert client.expect("admitted")["room"] == room
     assert nurse.expect("admitted")["room"] == room
     [(peer,)] = server.query(
-        select(AppointmentParticipant.waiting_peer).where(
-            AppointmentParticipant.token == token
-        )
+        select(AppointmentParticipant.waiting_peer).where(AppointmentParticipant.token == token)
     )
     assert peer is None  # no longer waiting
 

@@ -14,9 +14,8 @@ their own link (``/p/<token>``) and ``.ics``, in their own language:
 and every participant.
 """
 
-from translationstring import TranslationString
-
 from sqlalchemy import select
+from translationstring import TranslationString
 
 from consultroom.appointments.models import AppointmentParticipant
 from consultroom.clientmail.compose import Reader, client_reader, compose
