@@ -60,6 +60,7 @@ CORE_PLUGINS = [
     "consultroom.scheduling.hooks",
     "consultroom.waitingroom.hooks",
     "consultroom.waitingroom.live_hooks",
+    "consultroom.waitingroom.shell_hooks",
     "consultroom.widgets.hooks",
     "consultroom.audittrail.hooks",
     "consultroom.twofactor.hooks",

@@ -44,7 +44,13 @@ class MenuItem:
     """One entry in the staff menu.
 
     ``label`` is already translated; ``url`` is absolute or site-relative;
-    ``section`` groups entries ("main", "organisation", "profile");
+    ``section`` names the group of the staff menu the entry is shown in:
+    "main" (daily work: the dashboard, waiting room, appointments, clients,
+    availability, and a plugin's everyday pages such as messages),
+    "organisation" (the organisation's settings), "people" (departments and
+    staff), "communication" (what clients get: e-mail templates,
+    waiting-room texts, widgets), "profile" (the user's own account). Any
+    other section is shown under "More", before the profile;
     ``order`` sorts them within a section (core entries use multiples of 10).
     """
 

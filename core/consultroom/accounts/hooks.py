@@ -17,7 +17,7 @@ def consultroom_menu_items(request):
     ]
     if request.has_permission("department.manage"):
         items.append(
-            MenuItem(t(_("Staff")), request.route_path("staff"), section="organisation", order=30)
+            MenuItem(t(_("Staff")), request.route_path("staff"), section="people", order=30)
         )
     return items
 

@@ -28,7 +28,7 @@ def consultroom_menu_items(request):
             MenuItem(
                 t(_("Departments")),
                 request.route_path("departments"),
-                section="organisation",
+                section="people",
                 order=20,
             )
         )

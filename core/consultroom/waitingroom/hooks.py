@@ -13,7 +13,7 @@ def consultroom_menu_items(request):
             MenuItem(
                 t(_("Waiting-room text")),
                 request.route_path("waiting_room_text"),
-                section="organisation",
+                section="communication",
                 order=38,
             )
         )
@@ -22,7 +22,7 @@ def consultroom_menu_items(request):
             MenuItem(
                 t(_("Service messages")),
                 request.route_path("service_messages"),
-                section="organisation",
+                section="communication",
                 order=40,
             )
         )

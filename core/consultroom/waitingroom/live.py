@@ -288,13 +288,26 @@ def waiting_appointment_ids(dbsession, organisation_id):
     ).all()
 
 
+def _waiting_for(staff, grace):
+    """SQL condition: the visits in ``staff``'s waiting list now."""
+    return and_(visible_to(staff), Visit.state == WAITING, _present(grace, utcnow()))
+
+
 def waiting_count(dbsession, staff, grace):
     """How many clients wait in ``staff``'s list (the menu's count)."""
-    return dbsession.scalar(
-        select(func.count(Visit.id)).where(
-            visible_to(staff), Visit.state == WAITING, _present(grace, utcnow())
-        )
-    )
+    return dbsession.scalar(select(func.count(Visit.id)).where(_waiting_for(staff, grace)))
+
+
+def waiting_visits(dbsession, staff, grace, limit=20):
+    """The first ``limit`` visits in ``staff``'s waiting list now, by arrival,
+    with their appointment and client (the dashboard's "waiting now")."""
+    return dbsession.scalars(
+        select(Visit)
+        .where(_waiting_for(staff, grace))
+        .order_by(Visit.arrived_at, Visit.id)
+        .limit(limit)
+        .options(selectinload(Visit.appointment).selectinload(Appointment.client))
+    ).all()
 
 
 def upcoming(dbsession, staff, organisation, grace, now=None):

@@ -10,7 +10,7 @@ from pyramid.events import BeforeRender
 from pyramid.path import AssetResolver
 from translationstring import TranslationString
 
-from consultroom.i18n import LANGUAGES
+from consultroom.i18n import LANGUAGES, _
 from consultroom.web.badges import list_badges
 
 # The bundled themes are package data (consultroom/themes links to the
@@ -71,6 +71,31 @@ def menu(request):
     return sections
 
 
+# The staff shell's menu groups, in the order shown, by MenuItem section
+# (hookspecs.MenuItem documents them). A section no group names (a plugin's
+# own) is shown under "More", before the profile.
+MENU_GROUPS = (
+    ("main", _("Daily work")),
+    ("organisation", _("Organisation")),
+    ("people", _("Departments and staff")),
+    ("communication", _("Client communication")),
+    ("profile", _("My account")),
+)
+OTHER_GROUP = _("More")
+
+
+def menu_groups(request):
+    """The menu as (section, translated title, items), in the shell's order;
+    only sections that have entries for this user."""
+    sections = menu(request)
+    titles = dict(MENU_GROUPS)
+    known = [key for key, _title in MENU_GROUPS if key in sections and key != "profile"]
+    other = sorted(key for key in sections if key not in titles)
+    order = known + other + (["profile"] if "profile" in sections else [])
+    translate = request.localizer.translate
+    return [(key, translate(titles.get(key, OTHER_GROUP)), sections[key]) for key in order]
+
+
 def slot(request, name, **context):
     parts = request.hooks.consultroom_template_slot(request=request, slot=name, context=context)
     # Slot HTML comes from installed plugin code, which is trusted like the core.
@@ -93,6 +118,7 @@ def _template_globals(event):
         locale=request.locale_name,
         csrf_token=lambda: get_csrf_token(request),
         menu=lambda: menu(request),
+        menu_groups=lambda: menu_groups(request),
         slot=lambda name, **kw: slot(request, name, **kw),
         list_badges=lambda name, rows: list_badges(request, name, rows),
         flashes=lambda: request.session.pop_flash(),

@@ -12,7 +12,7 @@ def consultroom_menu_items(request):
         MenuItem(
             request.localizer.translate(_("Widgets")),
             request.route_path("widgets"),
-            section="organisation",
+            section="communication",
             order=60,
         )
     ]

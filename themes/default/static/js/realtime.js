@@ -269,6 +269,27 @@ export function doorbell(audio, config) {
   };
 }
 
+// A live waiting-count badge, kept by a WaitingList: `link` (with its
+// [data-waiting-count] number) shows the count, `announce` (a live region)
+// says it to screen readers, and `audio` (or null) is the doorbell rung when
+// someone arrives. Used on the room's bar and in the staff shell's header.
+// `strings`: waiting_none, waiting_one, waiting_many ({count}), arrived ({waiting}).
+export function waitingBadge(link, announce, audio, config, strings) {
+  const number = link.querySelector("[data-waiting-count]");
+  const ring = doorbell(audio, config);
+  return (list) => {
+    const count = list.count;
+    const text = count === 0 ? strings.waiting_none
+      : count === 1 ? strings.waiting_one : format(strings.waiting_many, { count });
+    number.textContent = String(count);
+    link.dataset.waiting = String(count);
+    link.title = text;
+    link.setAttribute("aria-label", text);
+    const said = ring(list) ? format(strings.arrived, { waiting: text }) : text;
+    if (announce.textContent !== said) announce.textContent = said;
+  };
+}
+
 // The staff member's "available for walk-in clients" switch: sent on change,
 // set from the server's state (also when changed in another tab).
 export function bindWalkInSwitch(realtime, input) {

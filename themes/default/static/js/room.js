@@ -5,8 +5,8 @@
 // (templates/room/room.html) starts itself from here; the client's waiting
 // page (waiting.js) uses the same Room once the client is admitted.
 import {
-  WaitingList, bindWalkInSwitch, doorbell, format, pageSocket, readJSON, showStatus,
-  showWaitingCount,
+  WaitingList, bindWalkInSwitch, format, pageSocket, readJSON, showStatus, showWaitingCount,
+  waitingBadge,
 } from "./realtime.js";
 
 const STORED_DEVICE = { videoinput: "consultroom.camera", audioinput: "consultroom.microphone" };
@@ -771,26 +771,13 @@ function bindInvite(root, config, strings) {
   }
 }
 
-// The count of waiting clients in a staff member's room, kept by the socket's
-// waiting list: shown on the room's bar, announced to screen readers, and
-// the doorbell rung when someone arrives.
+// The count of waiting clients in a staff member's room, on the room's bar
+// (realtime.js waitingBadge, as in the staff shell's header).
 function bindWaitingCount(root, config, strings) {
   const link = root.querySelector("[data-room-waiting]");
   if (!link) return () => {};
-  const number = link.querySelector("[data-waiting-count]");
   const announce = root.querySelector("[data-waiting-announce]");
-  const ring = doorbell(root.querySelector("[data-doorbell]"), config);
-  return (list) => {
-    const count = list.count;
-    const text = count === 0 ? strings.waiting_none
-      : count === 1 ? strings.waiting_one : format(strings.waiting_many, { count });
-    number.textContent = String(count);
-    link.dataset.waiting = String(count);
-    link.title = text;
-    link.setAttribute("aria-label", text);
-    const said = ring(list) ? format(strings.arrived, { waiting: text }) : text;
-    if (announce.textContent !== said) announce.textContent = said;
-  };
+  return waitingBadge(link, announce, root.querySelector("[data-doorbell]"), config, strings);
 }
 
 // The staff and guest room page: settings first when asked, then join.
