@@ -204,17 +204,7 @@ def _notify_client(request, conversation, message):
     """E-mail the client that a message waits, never what it says; once,
     until they have read it (not for every message of a conversation)."""
     client = conversation.client
-    if client is None or not client.email:
-        return
-    earlier_unread = request.dbsession.scalar(
-        select(func.count(Message.id)).where(
-            Message.conversation_id == conversation.id,
-            Message.author == Author.staff,
-            Message.id > conversation.client_read_id,
-            Message.id < message.id,
-        )
-    )
-    if earlier_unread:
+    if client is None or not client.email or unread_before(request, conversation, message):
         return
     organisation = request.organisation
     path = request.route_path("chat.portal", token=client.portal_token, id=conversation.id)
@@ -232,6 +222,21 @@ def _notify_client(request, conversation, message):
         subject=_("New message from ${organisation}", mapping={"organisation": organisation.name}),
         language=language_of(client, organisation),
         ref=f"chat_conversation:{conversation.id}",
+    )
+
+
+def unread_before(request, conversation, message):
+    """Whether the client's (or visitor's) side has not read an answer
+    written before ``message``: then they were told of it already."""
+    return bool(
+        request.dbsession.scalar(
+            select(func.count(Message.id)).where(
+                Message.conversation_id == conversation.id,
+                Message.author == Author.staff,
+                Message.id > conversation.client_read_id,
+                Message.id < message.id,
+            )
+        )
     )
 
 

@@ -191,17 +191,7 @@ def announce(request, conversation, message):
 def _tell_visitor(request, conversation, message):
     """E-mail a visitor who left a message (and an address) that it was
     answered, never what the answer says; once, until they have read it."""
-    if not conversation.visitor_email:
-        return
-    earlier_unread = request.dbsession.scalar(
-        select(func.count(Message.id)).where(
-            Message.conversation_id == conversation.id,
-            Message.author == Author.staff,
-            Message.id > conversation.client_read_id,
-            Message.id < message.id,
-        )
-    )
-    if earlier_unread:
+    if not conversation.visitor_email or service.unread_before(request, conversation, message):
         return
     organisation = request.organisation
     path = request.route_path(
