@@ -112,6 +112,9 @@ class ChoosesParticipants:
 
 class AppointmentForm(ChoosesParticipants, Form):
     client_id = _client(_("Choose a client."))
+    # A new appointment only (the view removes it on edit): the client is
+    # made from the fields below it (``appointments.newclient``).
+    new_client = wtforms.BooleanField(_("A new client: fill in their details below"))
     practitioner_id = _select(_("Practitioner"))
     # Removed by the view unless departments are strictly segregated.
     department_id = _select(

@@ -13,8 +13,8 @@ from pyramid.view import view_config
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from consultroom.accounts.models import User
-from consultroom.appointments import fields
+from consultroom.accounts.models import Role, User
+from consultroom.appointments import fields, newclient
 from consultroom.appointments.access import (
     appointment_or_404,
     bookable_departments,
@@ -123,9 +123,12 @@ def _preselected_client(request):
 def _initial(request, appointment, choices):
     if appointment is None:
         me = request.identity
+        # Only a practitioner books for themselves by default: an
+        # administrator books for someone else, and must choose whom.
+        mine = me.role is Role.practitioner and me.id in choices.practitioners
         return {
             "client_id": _preselected_client(request),
-            "practitioner_id": me.id if me.id in choices.practitioners else None,
+            "practitioner_id": me.id if mine else None,
             "date": local_now(request.organisation).date(),
         }
     starts = to_local(appointment.starts_at, request.organisation)
@@ -214,32 +217,72 @@ def _saved(request, appointment, created):
     return HTTPSeeOther(request.route_path("appointment", id=appointment.id))
 
 
+def _inline_client_ok(form, inline):
+    """Whether the inline new client's fields are valid (when ticked), and
+    not combined with a chosen client (the problems on the forms)."""
+    if inline is None or not form.new_client.data:
+        return True
+    ok = inline.validate()
+    if form.client_id.data is not None:
+        form.add_error("client_id", _("Choose an existing client or fill in a new one, not both."))
+        ok = False
+    return ok
+
+
+def _create(request, form, inline, values, extra):
+    """The new appointment, with its new client when asked for (both stored,
+    or neither); None when the new client is refused (problems on the forms)."""
+    if inline is None or not form.new_client.data:
+        return create_appointment(request, extra=extra, **values)
+    departments, practitioners = newclient.placement(
+        request, values["practitioner"], values["department"]
+    )
+    if newclient.refused(request, inline, form, departments):
+        return None
+    with request.dbsession.begin_nested():
+        client = newclient.add_client(request, inline, departments, practitioners)
+        appointment = create_appointment(request, extra=extra, **{**values, "client": client})
+    newclient.recorded(request, client)
+    return appointment
+
+
 def _form_page(request, appointment):
     choices = _choices(request, appointment)
     form = AppointmentForm(request, **_initial(request, appointment, choices))
-    if appointment is not None:
+    inline = None
+    if appointment is None:
+        inline = newclient.new_client_form(request)
+        if form.new_client.data:
+            form.client_id.required = None  # the client is the new one
+    else:
+        del form.new_client
         # Their client stays possible, even if assigned to someone else since.
         form.client_id.keep = appointment.client
     _offer(form, choices)
     plugin_fields = fields.form_fields(request, appointment, {f.name for f in form})
     problem, field_errors = None, {}
     if request.method == "POST":
-        # The plugins' fields are checked even when the core's are not, so
-        # that every problem shows at once.
+        # The plugins' fields (and the new client's) are checked even when
+        # the core's are not, so that every problem shows at once.
         values = _appointment_values(request, form, choices, appointment)
+        inline_ok = _inline_client_ok(form, inline)
         extra, field_errors = fields.validate(request, plugin_fields, appointment)
-        if values is not None and not field_errors:
+        if values is not None and inline_ok and not field_errors:
             try:
                 if appointment is None:
-                    return _saved(request, create_appointment(request, extra=extra, **values), True)
-                update_appointment(request, appointment, extra=extra, **values)
-                return _saved(request, appointment, False)
+                    created = _create(request, form, inline, values, extra)
+                    if created is not None:
+                        return _saved(request, created, True)
+                else:
+                    update_appointment(request, appointment, extra=extra, **values)
+                    return _saved(request, appointment, False)
             except SlotTaken as exc:
                 form.add_error("start_time", exc.args[0])
             except AppointmentError as exc:
                 problem = exc.args[0]
     return {
         "form": form,
+        "new_client": inline,
         "appointment": appointment,
         "problem": problem,
         "plugin_fields": fields.render(request, plugin_fields, appointment, field_errors),

@@ -16,6 +16,7 @@ from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.erasure import erase_client
 from consultroom.clients.forms import ClientForm
 from consultroom.clients.models import Client
+from consultroom.clients.numbers import number_taken
 from consultroom.clients.picker import answer, matching
 from consultroom.clients.search import search_clients
 from consultroom.i18n import _
@@ -231,12 +232,22 @@ def _save_client(request, client, form, departments, practitioners):
     return HTTPSeeOther(request.route_path("client", id=client.id))
 
 
+def _number_is_free(request, form, client):
+    """False (with the problem on the form) when another client in one of
+    the chosen departments has this client number (``clients.numbers``)."""
+    problem = number_taken(request, form.client_number.data, form.department_ids.data, client)
+    if problem:
+        form.add_error("client_number", problem)
+    return problem is None
+
+
 def _client_form_page(request, client):
     form, departments, practitioners = _client_form(request, client)
     if (
         request.method == "POST"
         and form.validate()
         and _keeps_actor_in_sight(request, form, is_new=client is None)
+        and _number_is_free(request, form, client)
     ):
         new = Client(organisation_id=request.organisation.id) if client is None else client
         return _save_client(request, new, form, departments, practitioners)
