@@ -300,3 +300,25 @@ def test_two_requests_at_once_save_one_number(server):
     assert all(b"EHR-9 is already another client" in p for s, _h, p in answers if s == 200)
     numbers = server.query(select(Client.client_number).where(Client.organisation_id == org.id))
     assert numbers == [("EHR-9",)]
+
+
+def test_the_api_refuses_a_taken_number_too(webtest, dbsession, org, depts):
+    make_client(dbsession, org, "Smit", client_number="EHR-9", departments=[depts[0]])
+    taken = make_client(dbsession, org, "Jong", client_number="EHR-3", departments=[depts[0]])
+    key = org.rotate_api_key()
+    dbsession.flush()
+    app = webtest("clinic")
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"last_name": "Visser", "client_number": "EHR-9", "department_ids": [depts[0].id]}
+    answer = app.post_json("/api/v1/clients", body, headers=headers, status=409).json
+    assert "EHR-9 is already another client's" in answer["error"]
+    assert answer["details"][0]["field"] == "client_number"
+    assert count(dbsession, Client, org) == 2
+    app.post_json(
+        "/api/v1/clients", {**body, "department_ids": [depts[1].id]}, headers=headers, status=201
+    )
+    app.patch_json(
+        f"/api/v1/clients/{taken.id}", {"client_number": "EHR-9"}, headers=headers, status=409
+    )
+    dbsession.expire_all()
+    assert dbsession.get(Client, taken.id).client_number == "EHR-3"

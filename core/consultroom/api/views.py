@@ -24,6 +24,7 @@ from consultroom.audit import record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.erasure import erase_client
 from consultroom.clients.models import Client, Participant
+from consultroom.clients.numbers import number_taken
 from consultroom.clients.search import search_clients
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department
@@ -163,7 +164,17 @@ def _own_by_default(request, client, given):
         client.departments = [request.dbsession.get(Department, user.department_id)]
 
 
+def _number_is_free(request, client):
+    """A client number taken in one of the client's departments is refused
+    (``clients.numbers``), as on the client form."""
+    departments = [d.id for d in client.departments]
+    problem = number_taken(request, client.client_number, departments, client)
+    if problem:
+        raise ApiError(409, problem, [detail("client_number", problem)])
+
+
 def _must_see_client(request, client):
+    _number_is_free(request, client)
     request.dbsession.flush()
     if (
         request.dbsession.scalar(
