@@ -5,10 +5,13 @@ from the widget in an iframe there; the visitor appears live under "Website
 visitors", and the two write to each other live over their sockets."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from consultroom_chat.models import Duty
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from consultroom.plugins.models import PluginEnablement
 
@@ -54,8 +57,20 @@ def clinic(live_data, live_db, site):
     return org, live_data.user(org, name="Dr. Duty")
 
 
+def _wait_until_on_duty(live_db, user, seconds=10):
+    """The switch went over the socket: the widget page (no socket before
+    the visitor writes) shows what the server stored when it is loaded."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        live_db.rollback()  # a fresh read of what the server committed
+        if live_db.scalar(select(Duty.answering).where(Duty.user_id == user.id)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the duty switch was not stored")
+
+
 def test_a_visitor_writes_from_the_widget_and_the_staff_on_duty_answer(
-    clinic, site, live_server, client_context, staff_context, log_in
+    clinic, site, live_server, live_db, client_context, staff_context, log_in
 ):
     org, doctor = clinic
     staff = staff_context.new_page()
@@ -67,6 +82,7 @@ def test_a_visitor_writes_from_the_widget_and_the_staff_on_duty_answer(
     expect(visitors.locator("[data-chat-duty-save]")).to_be_hidden()  # live: no button
     staff.wait_for_function("window.consultroom.socket.connected")
     switch.check()
+    _wait_until_on_duty(live_db, doctor)
 
     site.widget_url = live_server.url(org.subdomain, "/chat/widget")
     home = client_context.new_page()
