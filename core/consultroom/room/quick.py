@@ -150,8 +150,9 @@ def empty_room(request):
 
 def client_link(request, room):
     """What the staff room page shows of the client's link: ``{"url",
-    "name", "can_mail", "send_url"}`` while the room's client is not in
-    it yet, else None (an empty room, or the client already admitted)."""
+    "name", "can_mail", "send_url"}`` in a quick consultation's room (also
+    once the client is in: to pass on again after a lost connection), else
+    None (an empty room, a booked appointment's room)."""
     appointment = room.appointment
     if appointment is None or appointment.client is None or appointment.kind is not Kind.quick:
         return None
