@@ -206,21 +206,34 @@ def _notify_client(request, conversation, message):
     client = conversation.client
     if client is None or not client.email or unread_before(request, conversation, message):
         return
-    organisation = request.organisation
-    path = request.route_path("chat.portal", token=client.portal_token, id=conversation.id)
-    request.queue_mail(
+    queue_notice(
+        request,
+        conversation,
         client.email,
+        client.display_name,
+        request.route_path("chat.portal", token=client.portal_token, id=conversation.id),
+        _("${organisation} has sent you a message. Read it and answer at this address:"),
+        _("New message from ${organisation}"),
+        language_of(client, request.organisation),
+    )
+
+
+def queue_notice(request, conversation, address, name, path, notice, subject, language):
+    """E-mail ``address`` that a message of ``conversation`` waits at
+    ``path`` of the organisation's site, never what it says. ``notice``
+    and ``subject`` are translation strings naming ``${organisation}``."""
+    organisation = request.organisation
+    mapping = {"organisation": organisation.name}
+    request.queue_mail(
+        address,
         "consultroom_chat:templates/mail/new_message.txt",
         {
-            "greeting": _("Hello ${name},", mapping={"name": client.display_name}),
-            "notice": _(
-                "${organisation} has sent you a message. Read it and answer at this address:",
-                mapping={"organisation": organisation.name},
-            ),
+            "greeting": _("Hello ${name},", mapping={"name": name}),
+            "notice": _(notice, mapping=mapping),
             "url": org_url(request, organisation, path),
         },
-        subject=_("New message from ${organisation}", mapping={"organisation": organisation.name}),
-        language=language_of(client, organisation),
+        subject=_(subject, mapping=mapping),
+        language=language,
         ref=f"chat_conversation:{conversation.id}",
     )
 

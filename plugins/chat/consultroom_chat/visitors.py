@@ -26,7 +26,6 @@ from sqlalchemy import func, or_, select
 from consultroom.accounts.models import User
 from consultroom.i18n import LANGUAGES
 from consultroom.realtime import publish_after_commit, user_channel
-from consultroom.web.sites import org_url
 from consultroom_chat import service
 from consultroom_chat.i18n import _
 from consultroom_chat.models import Author, Conversation, Duty, Kind, Message, ReadMark
@@ -193,29 +192,18 @@ def _tell_visitor(request, conversation, message):
     answered, never what the answer says; once, until they have read it."""
     if not conversation.visitor_email or service.unread_before(request, conversation, message):
         return
-    organisation = request.organisation
-    path = request.route_path(
-        "chat.widget_conversation", token=token_for(request.registry, conversation, PAGE)
-    )
-    request.queue_mail(
+    language = conversation.visitor_language
+    service.queue_notice(
+        request,
+        conversation,
         conversation.visitor_email,
-        "consultroom_chat:templates/mail/new_message.txt",
-        {
-            "greeting": _("Hello ${name},", mapping={"name": conversation.visitor_name}),
-            "notice": _(
-                "${organisation} has answered your message. Read the answer at this address:",
-                mapping={"organisation": organisation.name},
-            ),
-            "url": org_url(request, organisation, path),
-        },
-        subject=_(
-            "${organisation} has answered your message",
-            mapping={"organisation": organisation.name},
+        conversation.visitor_name,
+        request.route_path(
+            "chat.widget_conversation", token=token_for(request.registry, conversation, PAGE)
         ),
-        language=conversation.visitor_language
-        if conversation.visitor_language in LANGUAGES
-        else organisation.language,
-        ref=f"chat_conversation:{conversation.id}",
+        _("${organisation} has answered your message. Read the answer at this address:"),
+        _("${organisation} has answered your message"),
+        language if language in LANGUAGES else request.organisation.language,
     )
 
 
