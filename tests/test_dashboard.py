@@ -22,21 +22,16 @@ from clients_support import make_client
 NOW = datetime(2026, 6, 1, 10, 0)  # UTC: 12:00 in Amsterdam
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
 def org(make_organisation):
-    return make_organisation("clinic", name="Clinic", timezone="Europe/Amsterdam")
+    # Noon in Amsterdam for the whole test: today is 1 June.
+    with time_machine.travel(NOW, tick=False):
+        yield make_organisation("clinic", name="Clinic", timezone="Europe/Amsterdam")
 
 
 @pytest.fixture
 def dept(dbsession, org):
-    made = Department(organisation_id=org.id, name="Physio")
-    dbsession.add(made)
+    dbsession.add(made := Department(organisation_id=org.id, name="Physio"))
     dbsession.flush()
     return made
 

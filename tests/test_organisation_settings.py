@@ -289,6 +289,33 @@ def test_remove_logo(admin_app, dbsession, org):
 # -- advanced settings -----------------------------------------------------
 
 
+def section_forms(page):
+    """The advanced settings page's forms, one per section."""
+    return [f for f in page.forms.values() if "/organisation/advanced?section=" in f.action]
+
+
+def settings_form(page, field):
+    """The advanced settings' section form that holds ``field``."""
+    found = [f for f in section_forms(page) if field in f.fields]
+    assert len(found) == 1, field
+    return found[0]
+
+
+def save_settings(app, values):
+    """Set ``values`` and save each section they are in; the last response."""
+    response = None
+    for form in section_forms(app.get("/organisation/advanced")):
+        mine = {k: v for k, v in values.items() if k in form.fields}
+        if mine:
+            # Forms of one page: each fresh, as the earlier one saved and moved on.
+            form = settings_form(app.get("/organisation/advanced"), next(iter(mine)))
+            for key, value in mine.items():
+                form[key] = value
+            response = form.submit()
+            assert response.status_int == 303, errors(response)
+    return response
+
+
 def test_defaults_for_an_organisation_that_never_saved(org):
     options = org.options
     assert options == {o.key: o.default for o in ADVANCED_SETTINGS.options}
@@ -313,32 +340,33 @@ def test_unusable_stored_values_fall_back_to_defaults(org):
 
 
 def test_advanced_form_shows_defaults(admin_app):
-    form = form_at(admin_app.get("/organisation/advanced"))
-    assert form["screen_sharing"].checked and not form["file_sharing"].checked
-    assert form["video_fit"].value == "cover"
-    assert form["anonymise_after_days"].value == "0"
+    page = admin_app.get("/organisation/advanced")
+    assert settings_form(page, "screen_sharing")["screen_sharing"].checked
+    assert not settings_form(page, "file_sharing")["file_sharing"].checked
+    assert settings_form(page, "video_fit")["video_fit"].value == "cover"
+    assert settings_form(page, "anonymise_after_days")["anonymise_after_days"].value == "0"
 
 
 def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
-    form = form_at(admin_app.get("/organisation/advanced"))
     bools = [o.key for o in ADVANCED_SETTINGS.options if type(o).__name__ == "BoolOption"]
-    for key in bools:
-        form[key] = not form[key].checked
-    form["anonymise_after_days"] = "30"
-    form["link_open_before_minutes"] = "15"
-    form["link_open_after_minutes"] = "0"
-    form["participants_join"] = "waiting"
-    form["video_fit"] = "contain"
-    form["disclaimer"] = "  Read this first.\nLine two.  "
-    # Not "require": this admin would then be sent to enrol first.
-    form["two_factor"] = "allow"
-    form["session_idle_minutes"] = "45"
-    form["follow_up_text"] = "Thank you. Your prescription follows by e-mail."
-    form["stun_urls"] = "stun:stun.example.org:3478"
-    form["turn_urls"] = "turns:turn.example.org:5349?transport=tcp"
-    form["turn_secret"] = "s3cret-of-coturn"
-    response = form.submit()
-    assert response.status_int == 303, errors(response)
+    values = {o.key: not o.default for o in ADVANCED_SETTINGS.options if o.key in bools}
+    values.update(
+        anonymise_after_days="30",
+        link_open_before_minutes="15",
+        link_open_after_minutes="0",
+        participants_join="waiting",
+        video_fit="contain",
+        disclaimer="  Read this first.\nLine two.  ",
+        # Not "require": this admin would then be sent to enrol first.
+        two_factor="allow",
+        session_idle_minutes="45",
+        waiting_long_minutes="7",
+        follow_up_text="Thank you. Your prescription follows by e-mail.",
+        stun_urls="stun:stun.example.org:3478",
+        turn_urls="turns:turn.example.org:5349?transport=tcp",
+        turn_secret="s3cret-of-coturn",
+    )
+    response = save_settings(admin_app, values)
     expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
     expected.update(
         anonymise_after_days=30,
@@ -349,6 +377,7 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
         disclaimer="Read this first.\nLine two.",
         two_factor="allow",
         session_idle_minutes=45,
+        waiting_long_minutes=7,
         follow_up_text="Thank you. Your prescription follows by e-mail.",
         stun_urls="stun:stun.example.org:3478",
         turn_urls="turns:turn.example.org:5349?transport=tcp",
@@ -357,21 +386,21 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     assert fresh(dbsession, org).options == expected
     assert fresh(dbsession, org).settings == expected
 
-    # The form shows the saved values; saving it unchanged changes nothing.
-    again = form_at(response.follow())
-    assert again["anonymise_after_days"].value == "30"
-    assert again["video_fit"].value == "contain"
-    assert not again["screen_sharing"].checked and again["file_sharing"].checked
+    # The page shows the saved values; saving each section unchanged changes nothing.
+    again = response.follow()
+    assert settings_form(again, "anonymise_after_days")["anonymise_after_days"].value == "30"
+    assert settings_form(again, "video_fit")["video_fit"].value == "contain"
+    assert not settings_form(again, "screen_sharing")["screen_sharing"].checked
     # The secret is not shown again, and an empty field keeps it.
-    assert again["turn_secret"].value == "" and "s3cret-of-coturn" not in again.text
-    again.submit(status=303)
+    assert settings_form(again, "turn_secret")["turn_secret"].value == ""
+    assert "s3cret-of-coturn" not in again.text
+    for form in section_forms(again):
+        form.submit(status=303)
     assert fresh(dbsession, org).options == expected
 
 
 def test_a_secret_setting_is_audited_by_name_only(admin_app, dbsession, org):
-    form = form_at(admin_app.get("/organisation/advanced"))
-    form["turn_secret"] = "s3cret-of-coturn"
-    form.submit(status=303)
+    save_settings(admin_app, {"turn_secret": "s3cret-of-coturn"})
     dbsession.expire_all()
     entry = dbsession.scalars(
         select(AuditEntry).where(
@@ -395,8 +424,7 @@ def test_a_secret_setting_is_audited_by_name_only(admin_app, dbsession, org):
 def test_invalid_advanced_values_are_refused_per_field(
     admin_app, dbsession, org, field, value, message
 ):
-    form = form_at(admin_app.get("/organisation/advanced"))
-    form["file_sharing"] = True
+    form = settings_form(admin_app.get("/organisation/advanced"), field)
     form[field] = value
     response = form.submit(status=200)
     assert message in error_for(response, field)
@@ -406,12 +434,80 @@ def test_invalid_advanced_values_are_refused_per_field(
     assert fresh(dbsession, org).settings == {}
 
 
+def test_the_page_is_in_sections_with_headings_and_explanations(admin_app):
+    page = admin_app.get("/organisation/advanced")
+    headings = [h.get_text() for h in page.html.select(".settings-section h2")]
+    assert headings == [
+        "Privacy and records",
+        "Waiting room",
+        "Consultation room",
+        "E-mail",
+        "Logging in and security",
+        "Network",
+    ]
+    for section in page.html.select(".settings-section"):
+        assert section.select_one("p.help").get_text().strip()
+        assert len(section.select("form")) == 1
+    # Every setting is in exactly one section's form.
+    fields = [k for f in section_forms(page) for k in f.fields if k and k != "csrf_token"]
+    assert sorted(fields) == sorted(o.key for o in ADVANCED_SETTINGS.options)
+
+
+def test_a_section_saves_on_its_own(admin_app, dbsession, org):
+    org.settings = {"file_sharing": True, "turn_secret": "kept"}
+    dbsession.flush()
+    page = admin_app.get("/organisation/advanced")
+    # Unsaved changes in another section's form are not sent with this one.
+    settings_form(page, "screen_sharing")["screen_sharing"] = False
+    form = settings_form(page, "anonymise_after_days")
+    form["anonymise_after_days"] = "90"
+    form["strict_clients"] = True
+    response = form.submit(status=303)
+    assert response.location.endswith("/organisation/advanced#settings-privacy")
+    assert "Saved: Privacy and records." in response.follow().text
+    options = fresh(dbsession, org).options
+    assert options["anonymise_after_days"] == 90 and options["strict_clients"] is True
+    assert options["file_sharing"] is True and options["screen_sharing"] is True
+    assert options["turn_secret"] == "kept"
+
+
+def test_a_bad_value_saves_nothing_of_its_section_and_leaves_the_others(admin_app, dbsession, org):
+    org.settings = {"session_idle_minutes": 60}
+    dbsession.flush()
+    save_settings(admin_app, {"file_sharing": True})
+    page = admin_app.get("/organisation/advanced")
+    form = settings_form(page, "session_idle_minutes")
+    form["two_factor"] = "allow"
+    form["allow_remote_support"] = True
+    form["session_idle_minutes"] = "1"
+    response = form.submit(status=200)
+    refused = response.html.select("[data-section-refused]")
+    assert len(refused) == 1
+    assert refused[0].find_parent("section")["data-section"] == "security"
+    assert "Nothing in this section was saved" in refused[0].get_text()
+    assert "between 5 and 480" in error_for(response, "session_idle_minutes")
+    # What was typed is shown again in its section; the other sections show what is stored.
+    assert settings_form(response, "two_factor")["two_factor"].value == "allow"
+    assert settings_form(response, "file_sharing")["file_sharing"].checked
+    options = fresh(dbsession, org).options
+    assert options["two_factor"] == "off" and options["allow_remote_support"] is False
+    assert options["session_idle_minutes"] == 60 and options["file_sharing"] is True
+
+
+def test_an_unknown_section_saves_nothing(admin_app, dbsession, org):
+    form = settings_form(admin_app.get("/organisation/advanced"), "file_sharing")
+    fields = dict(form.submit_fields())
+    fields["file_sharing"] = "y"
+    admin_app.post("/organisation/advanced?section=nope", fields, status=200)
+    assert fresh(dbsession, org).settings == {}
+
+
 def test_an_unknown_choice_is_refused(admin_app, dbsession, org):
     page = admin_app.get("/organisation/advanced")
-    token = form_at(page)["csrf_token"].value
-    fields = {k: v for k, v in form_at(page).submit_fields()}
-    fields.update(csrf_token=token, video_fit="sideways", file_sharing="y")
-    response = admin_app.post("/organisation/advanced", fields, status=200)
+    form = settings_form(page, "video_fit")
+    fields = dict(form.submit_fields())
+    fields.update(video_fit="sideways", file_sharing="y")
+    response = admin_app.post(form.action, fields, status=200)
     assert "Not a valid choice" in error_for(response, "video_fit")
     assert fresh(dbsession, org).settings == {}
 
@@ -426,10 +522,10 @@ INERT_UNTIL_BUILT = {  # removed: shown, but nothing read them (issue 12 says no
 def test_stored_values_of_removed_settings_are_dropped_on_the_next_save(admin_app, dbsession, org):
     org.settings = {**INERT_UNTIL_BUILT, "file_sharing": True}
     dbsession.flush()
-    form = form_at(admin_app.get("/organisation/advanced"))
-    assert form["file_sharing"].checked
-    assert not set(INERT_UNTIL_BUILT) & set(form.fields)
-    form.submit(status=303)
+    page = admin_app.get("/organisation/advanced")
+    assert settings_form(page, "file_sharing")["file_sharing"].checked
+    assert not set(INERT_UNTIL_BUILT) & {k for f in section_forms(page) for k in f.fields}
+    section_forms(page)[0].submit(status=303)
     settings = fresh(dbsession, org).settings
     assert settings["file_sharing"] is True and not set(INERT_UNTIL_BUILT) & set(settings)
 

@@ -407,6 +407,18 @@ ADVANCED_SETTINGS = OptionSet(
             max_length=10000,
             help=_("When filled in, clients must accept it before they enter the waiting room."),
         ),
+        IntOption(
+            "waiting_long_minutes",
+            _("Reassure a waiting client after (minutes)"),
+            default=10,
+            minimum=0,
+            maximum=120,
+            help=_(
+                "After this long in the waiting room the client reads that they have"
+                " not been forgotten, with your phone number (My organisation) if it"
+                " is filled in. 0: never."
+            ),
+        ),
         TextOption(
             "follow_up_text",
             _("Message to the client after the consultation"),

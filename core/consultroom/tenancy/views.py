@@ -11,6 +11,7 @@ from consultroom.i18n import _
 from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.options import ADVANCED_SETTINGS
+from consultroom.tenancy.sections import sections_of
 from consultroom.web import ID, flash
 from consultroom.web.forms import Form
 from consultroom.web.images import ImageRejected, fit_image, read_upload
@@ -92,32 +93,62 @@ def api_key(request):
     return {"form": _organisation_form(request, bind=False), "api_key": key}
 
 
+def _section_forms(request, posted):
+    """(section, its form) for each section of the page: the ``posted`` one
+    bound to what was sent, the others showing the stored values."""
+    options = request.organisation.options
+    return [
+        (section, part.form_class(Form)(request, bind=section.key == posted, data=options), part)
+        for section, part in sections_of(ADVANCED_SETTINGS)
+    ]
+
+
+def _save_section(request, section, form, part):
+    """Save one section's form; False (with its fields' errors) if refused."""
+    org = request.organisation
+    if not form.validate():
+        return False
+    values = {**org.options, **part.from_form(form, org.settings)}
+    problems = ADVANCED_SETTINGS.cross_check(values)
+    for key, message in problems.items():
+        # A rule may name an option of another section: it stays as it was.
+        if key in form:
+            form.add_error(key, message)
+        else:
+            form.form_errors.append(message)
+    if problems:
+        return False
+    record(
+        request,
+        "organisation.settings_update",
+        "organisation",
+        org.id,
+        changed=ADVANCED_SETTINGS.changes(org.options, values),
+        section=section.key,
+    )
+    org.settings = values
+    return True
+
+
 @view_config(
     route_name="advanced_settings",
     renderer="advanced_settings.html",
     permission="organisation.manage",
 )
 def advanced_settings(request):
-    org = request.organisation
-    form_class = ADVANCED_SETTINGS.form_class(Form)
-    form = form_class(request, data=org.options)
-    if request.method == "POST" and form.validate():
-        values = ADVANCED_SETTINGS.from_form(form, org.settings)
-        problems = ADVANCED_SETTINGS.cross_check(values)
-        for key, message in problems.items():
-            form.add_error(key, message)
-        if not problems:
-            record(
-                request,
-                "organisation.settings_update",
-                "organisation",
-                org.id,
-                changed=ADVANCED_SETTINGS.changes(org.options, values),
-            )
-            org.settings = values
-            flash(request, _("The advanced settings are saved."), "success")
-            return HTTPSeeOther(request.route_path("advanced_settings"))
-    return {"form": form}
+    posted = request.GET.get("section") if request.method == "POST" else None
+    sections = _section_forms(request, posted)
+    for section, form, part in sections:
+        if section.key != posted:
+            continue
+        if _save_section(request, section, form, part):
+            title = request.localizer.translate(section.title)
+            flash(request, _("Saved: ${section}.", mapping={"section": title}), "success")
+            url = request.route_path("advanced_settings", _anchor=f"settings-{section.key}")
+            return HTTPSeeOther(url)
+        request.response.status_int = 200
+        form.refused = True
+    return {"sections": [(section, form) for section, form, _part in sections]}
 
 
 def _departments_query(request):

@@ -1,6 +1,7 @@
 """What the client's waiting-room page shows: the appointment's local time,
 the organisation's waiting-room text with its placeholders filled, the
-current service messages and the disclaimer."""
+current service messages, the disclaimer, and when (and with which phone
+number) a client who waits long is reassured."""
 
 from dataclasses import dataclass
 
@@ -27,6 +28,10 @@ class WaitingRoom:
     text: str
     messages: list
     disclaimer: str
+    # Minutes after which waiting.js reassures the client (0: never), and
+    # the number they may call then (may be empty).
+    long_minutes: int
+    phone: str
 
 
 def _department_id(appointment):
@@ -59,6 +64,8 @@ def waiting_room(request, appointment):
         text=fill(org.waiting_room_text, values),
         messages=current_messages(request.dbsession, org, _department_id(appointment)),
         disclaimer=org.options["disclaimer"],
+        long_minutes=org.options["waiting_long_minutes"],
+        phone=org.contact_phone or "",
     )
 
 

@@ -16,7 +16,43 @@ const deviceCard = page.querySelector("[data-device-card]");
 
 showStatus(realtime, page.querySelector("[data-connection]"));
 
+// What has happened to the client, in words for them, in the page's live
+// region: sent back, waiting long, the connection back after it was lost
+// (the lost connection itself is told by [data-connection]).
+const stateText = page.querySelector("[data-state-text]");
+function say(text) {
+  stateText.textContent = text || "";
+}
+
+// After the organisation's "reassure after" minutes in the waiting room
+// (counted from when this page got in, again after being sent back): the
+// client has not been forgotten, and may call the practice's number.
+const longMinutes = Number(page.dataset.longMinutes) || 0;
+let longTimer = null;
+function watchWaitingLong() {
+  clearTimeout(longTimer);
+  if (longMinutes <= 0) return;
+  longTimer = setTimeout(() => {
+    const phone = page.dataset.phone;
+    say(phone ? format(strings.waiting_long_phone, { phone }) : strings.waiting_long);
+  }, longMinutes * 60000);
+}
+
+let lostConnection = false;
+realtime.on("status", ({ state }) => {
+  if (state === "offline") lostConnection = true;
+  if (state === "online" && lostConnection) {
+    lostConnection = false;
+    if (!waitingPart.hidden) say(strings.restored);
+  }
+});
+
+let longWatched = false;
 function showWaiting(message) {
+  if (!longWatched) {
+    longWatched = true;
+    watchWaitingLong();
+  }
   const card = page.querySelector("[data-waiting]");
   card.className = `card waiting waiting-${message.arrival}`;
   const when = page.querySelector("[data-when]");
@@ -45,6 +81,8 @@ let mediaReady = Promise.resolve();
 
 async function admitted(message) {
   waitingPart.hidden = true;
+  clearTimeout(longTimer);
+  say("");
   await mediaReady;
   if (devices.stream) room.setStream(devices.release());
   room.enter(message);
@@ -56,9 +94,12 @@ function sentBack() {
   waitingPart.hidden = false;
   deviceCard.append(devices.root);
   mediaReady = devices.start();
+  say(strings.sent_back);
+  watchWaitingLong();
 }
 
 function ended(message) {
+  clearTimeout(longTimer);
   room.leave();
   room.stopMedia();
   devices.stop();
