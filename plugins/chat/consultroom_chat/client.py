@@ -82,7 +82,7 @@ def from_portal(request):
         select(Conversation).where(
             Conversation.organisation_id == request.organisation.id,
             Conversation.client_id == client.id,
-            Conversation.id == int(request.matchdict["id"]),
+            Conversation.id == service.route_id(request),
         )
     )
     if conversation is None:

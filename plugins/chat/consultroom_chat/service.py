@@ -19,6 +19,7 @@ from consultroom.clients.access import visible_clients
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.twofactor.crypto import secret_box
+from consultroom.web.forms import MAX_INTEGER
 from consultroom.web.sites import org_url
 from consultroom_chat.i18n import _
 from consultroom_chat.models import Author, Conversation, Kind, Message, ReadMark
@@ -164,10 +165,18 @@ def visible_channels(request, user=None):
     return query
 
 
-def channel_or_404(request, channel_id):
-    """``channel_id``: the digits of a route's ``{id:\\d+}``, or an int."""
+def route_id(request):
+    """The conversation id in the route (``{id:\\d+}``); 404 beyond what the
+    column holds."""
+    value = int(request.matchdict["id"])
+    if value > MAX_INTEGER:
+        raise HTTPNotFound()
+    return value
+
+
+def channel_or_404(request):
     channel = request.dbsession.scalar(
-        visible_channels(request).where(Conversation.id == int(channel_id))
+        visible_channels(request).where(Conversation.id == route_id(request))
     )
     if channel is None:
         raise HTTPNotFound()

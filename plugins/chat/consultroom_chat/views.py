@@ -81,7 +81,7 @@ def _may_manage(request, channel):
     permission="staff",
 )
 def channel(request):
-    conversation = service.channel_or_404(request, request.matchdict["id"])
+    conversation = service.channel_or_404(request)
     error = None
     if request.method == "POST":
         try:
@@ -109,7 +109,7 @@ def channel(request):
 
 
 def _managed_channel(request):
-    conversation = service.channel_or_404(request, request.matchdict["id"])
+    conversation = service.channel_or_404(request)
     if not _may_manage(request, conversation):
         raise HTTPForbidden()
     return conversation

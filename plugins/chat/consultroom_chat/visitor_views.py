@@ -51,7 +51,7 @@ def _widget_on(request):
 def _visitor_conversation(request):
     _widget_on(request)
     found = request.dbsession.scalar(
-        visitors.visible(request).where(Conversation.id == int(request.matchdict["id"]))
+        visitors.visible(request).where(Conversation.id == service.route_id(request))
     )
     if found is None:
         raise HTTPNotFound()
