@@ -1,7 +1,9 @@
-"""The template-set pages: only organisation admins; new sets start from the
-built-in texts; unknown or malformed placeholders are refused by name with
-nothing saved; one default per language; a department has one set per
-language; edit, delete, preview; and a saved set is what clients get."""
+"""The template-set pages: organisation admins manage every set, department
+admins their own department's only (others are not listed and a 404 by id);
+search, filters and pages; new sets start from the built-in texts; unknown
+or malformed placeholders are refused by name with nothing saved; one
+default per language; a department has one set per language; edit, delete,
+preview; and a saved set is what clients get."""
 
 import pytest
 from sqlalchemy import func, select
@@ -36,12 +38,117 @@ def _sets(dbsession):
     return dbsession.scalars(select(TemplateSet).order_by(TemplateSet.id)).all()
 
 
-def test_only_organisation_admins_manage_templates(webtest, login, clinic_oost):
-    for user in (clinic_oost.gp_admin, clinic_oost.gp_practitioner):
-        app = webtest("clinic")
-        login(app, user)
-        app.get("/mail-templates", status=403)
-        app.get("/mail-templates/new", status=403)
+def test_practitioners_do_not_manage_templates(webtest, login, clinic_oost):
+    app = webtest("clinic")
+    login(app, clinic_oost.gp_practitioner)
+    app.get("/mail-templates", status=403)
+    app.get("/mail-templates/new", status=403)
+
+
+def _stored_set(dbsession, org, name, language="en", departments=(), default=False):
+    template_set = TemplateSet(
+        organisation_id=org.id,
+        name=name,
+        language=language,
+        is_default=default,
+        departments=list(departments),
+        templates=[Template(kind=k, subject=f"{name} {k}", body=f"{name} body") for k in KINDS],
+    )
+    dbsession.add(template_set)
+    dbsession.flush()
+    return template_set
+
+
+@pytest.fixture
+def gp_admin_app(webtest, login, clinic_oost):
+    app = webtest("clinic")
+    login(app, clinic_oost.gp_admin)
+    return app
+
+
+def test_a_department_admin_sees_only_their_departments_sets(gp_admin_app, clinic_oost, dbsession):
+    org, gp, physio = clinic_oost.org, clinic_oost.gp, clinic_oost.physio
+    own = _stored_set(dbsession, org, "GP own", departments=[gp])
+    shared = _stored_set(dbsession, org, "Shared", language="nl", departments=[gp, physio])
+    other = _stored_set(dbsession, org, "Physio only", departments=[physio])
+    default = _stored_set(dbsession, org, "Org default", language="de", default=True)
+    token = _form(gp_admin_app.get(f"/mail-templates/{own.id}"))["csrf_token"].value
+    page = gp_admin_app.get("/mail-templates")
+    assert "GP own" in page.text
+    for hidden in ("Shared", "Physio only", "Org default"):
+        assert hidden not in page.text
+    # Another department's (or the organisation's) set is a 404 by its id.
+    for foreign in (shared, other, default):
+        gp_admin_app.get(f"/mail-templates/{foreign.id}", status=404)
+        gp_admin_app.get(f"/mail-templates/{foreign.id}/preview", status=404)
+        gp_admin_app.post(
+            f"/mail-templates/{foreign.id}/delete",
+            {"csrf_token": token},
+            status=404,
+        )
+    assert len(_sets(dbsession)) == 4
+    gp_admin_app.get(f"/mail-templates/{own.id}/preview", status=200)
+
+
+def test_a_department_admin_edits_and_adds_for_their_department_only(
+    gp_admin_app, clinic_oost, dbsession
+):
+    org, gp, physio = clinic_oost.org, clinic_oost.gp, clinic_oost.physio
+    own = _stored_set(dbsession, org, "GP own", departments=[gp])
+    form = _form(gp_admin_app.get(f"/mail-templates/{own.id}"))
+    assert "is_default" not in form.fields
+    assert [value for value, _sel, _label in form["departments"].options] == [str(gp.id)]
+    form["name"] = "GP renamed"
+    form.submit(status=303)
+    # A new set is the department's, whatever is sent; never the default.
+    form = _new(gp_admin_app, "GP Swedish", language="sv")
+    form["departments"].force_value([str(physio.id)])
+    form.submit(status=200)  # not a department they may choose
+    form = _new(gp_admin_app, "GP Swedish", language="sv")
+    fields = dict(form.submit_fields())
+    fields["is_default"] = "y"
+    fields.pop("departments", None)
+    gp_admin_app.post("/mail-templates/new", fields, status=303)
+    saved = {s.name: s for s in _sets(dbsession)}
+    assert set(saved) == {"GP renamed", "GP Swedish"}
+    assert [d.name for d in saved["GP Swedish"].departments] == ["GP"]
+    assert saved["GP Swedish"].is_default is False
+
+
+def test_a_department_admins_menu_has_the_templates(gp_admin_app):
+    page = gp_admin_app.get("/mail-templates")
+    assert 'href="/mail-templates"' in page.text
+
+
+def test_search_filters_and_pages(admin_app, clinic_oost, dbsession):
+    org, gp, physio = clinic_oost.org, clinic_oost.gp, clinic_oost.physio
+    _stored_set(dbsession, org, "Physio Dutch", language="nl", departments=[physio])
+    _stored_set(dbsession, org, "GP Dutch", language="nl", departments=[gp])
+    _stored_set(dbsession, org, "GP English", language="en", departments=[gp])
+    _stored_set(dbsession, org, "Default English", language="en", default=True)
+
+    def names(**params):
+        page = admin_app.get("/mail-templates", params)
+        return [
+            name
+            for name in ("Physio Dutch", "GP Dutch", "GP English", "Default English")
+            if f"<td>{name}</td>" in page.text
+        ]
+
+    assert names(q="dutch") == ["Physio Dutch", "GP Dutch"]
+    assert names(language="en") == ["GP English", "Default English"]
+    assert names(department=str(gp.id)) == ["GP Dutch", "GP English"]
+    assert names(department="none") == ["Default English"]
+    assert names(q="gp", language="nl") == ["GP Dutch"]
+    # Nonsense filters are ignored rather than refused with an error page.
+    assert len(names(language="xx", department="12abc", page="-3")) == 4
+    assert "No template set matches" in admin_app.get("/mail-templates", {"q": "zzz"}).text
+    for n in range(30):
+        _stored_set(dbsession, org, f"Bulk {n:02}", language="sv")
+    first = admin_app.get("/mail-templates", {"language": "sv"})
+    assert "Bulk 00" in first.text and "Bulk 29" not in first.text
+    second = first.click(description="Next")
+    assert "Bulk 29" in second.text and "Bulk 00" not in second.text
 
 
 def test_a_new_set_starts_from_the_built_in_texts(admin_app):

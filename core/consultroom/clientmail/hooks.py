@@ -31,7 +31,8 @@ from consultroom.mail.models import OutboxMessage
 
 @hookimpl
 def consultroom_menu_items(request):
-    if not request.has_permission("organisation.manage"):
+    # Department admins keep their own department's sets (clientmail.views).
+    if not request.has_permission("department.manage"):
         return None
     return [
         MenuItem(

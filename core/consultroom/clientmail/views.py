@@ -1,5 +1,12 @@
-"""Organisation admins' pages for the template sets of client e-mail: list,
-add, edit, delete and a preview with sample data."""
+"""Administrators' pages for the template sets of client e-mail: list (with
+a search box, filters and pages), add, edit, delete and a preview with sample
+data.
+
+An organisation admin manages every set of the organisation. A department
+admin manages the sets of their own department only: a set used by no other
+department and not the organisation's default (which serves every
+department). Any other set is neither listed nor found by its id for them.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,8 +14,9 @@ from types import SimpleNamespace
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
+from sqlalchemy import false, select
 
+from consultroom.accounts.models import Role
 from consultroom.audit import record
 from consultroom.clientmail.compose import render, texts, values
 from consultroom.clientmail.defaults import default_texts
@@ -21,18 +29,54 @@ from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.web import ID, flash
 from consultroom.web.forms import options
+from consultroom.web.listing import page_number, paginate, search
 
-PERMISSION = "organisation.manage"
+PERMISSION = "department.manage"
+NO_DEPARTMENT = "none"  # the department filter's "used by no department"
 
 
 def _sets(request):
     return select(TemplateSet).where(TemplateSet.organisation_id == request.organisation.id)
 
 
+def own_department(request):
+    """The department a department admin is limited to; None for an
+    organisation admin, who is limited to none."""
+    user = request.identity
+    return None if user.role is Role.org_admin else user.department_id
+
+
+def _is_department_admin(request):
+    return request.identity.role is not Role.org_admin
+
+
+def manageable_sets(request):
+    """The sets the logged-in administrator may see and change."""
+    query = _sets(request)
+    if not _is_department_admin(request):
+        return query
+    department_id = own_department(request)
+    if department_id is None:
+        return query.where(false())
+    return query.where(
+        TemplateSet.is_default.is_(False),
+        TemplateSet.departments.any(Department.id == department_id),
+        ~TemplateSet.departments.any(Department.id != department_id),
+    )
+
+
+def _departments(request):
+    """The departments the administrator may give a set to."""
+    departments = request.organisation.departments
+    if _is_department_admin(request):
+        return [d for d in departments if d.id == own_department(request)]
+    return departments
+
+
 def _template_set(request):
-    """The set in the URL, if it is this organisation's; else 404."""
+    """The set in the URL, if the administrator may manage it; else 404."""
     set_id = int(request.matchdict["id"])  # the route allows only digits
-    found = request.dbsession.scalar(_sets(request).where(TemplateSet.id == set_id))
+    found = request.dbsession.scalar(manageable_sets(request).where(TemplateSet.id == set_id))
     if found is None:
         raise HTTPNotFound()
     return found
@@ -56,7 +100,10 @@ def _form(request, template_set=None):
         language = request.params.get("language")
         if language not in LANGUAGES:
             language = language_of(None, request.organisation)
-        initial = {"language": language}
+        initial = {
+            "language": language,
+            "departments": list(filter(None, [own_department(request)])),
+        }
         localizer = localizer_for(request.registry, language)
         for kind in KINDS:
             initial[subject_field(kind)], initial[body_field(kind)] = default_texts(localizer, kind)
@@ -71,7 +118,10 @@ def _form(request, template_set=None):
             initial[subject_field(template.kind)] = template.subject
             initial[body_field(template.kind)] = template.body
     form = TemplateSetForm(request, **initial)
-    form.departments.choices = options((d.id, d.name) for d in request.organisation.departments)
+    form.departments.choices = options((d.id, d.name) for d in _departments(request))
+    if _is_department_admin(request):
+        # A default set serves every department: the organisation admin's.
+        del form.is_default
     return form
 
 
@@ -83,10 +133,18 @@ def _check_placeholders(request, form):
                 form.add_error(name, message)
 
 
+def chosen_departments(request, form):
+    """The departments chosen on the form; a department admin's set is always
+    their own department's (else they could no longer find it)."""
+    if _is_department_admin(request):
+        return {own_department(request)}
+    return set(form.departments.data or [])
+
+
 def _check_departments(request, form, template_set):
     """A department has at most one set per language: otherwise which one
     its clients get would be a matter of chance."""
-    chosen = set(form.departments.data or [])
+    chosen = chosen_departments(request, form)
     if not chosen:
         return
     others = _sets(request).where(TemplateSet.language == form.language.data)
@@ -112,8 +170,9 @@ def _save(request, form, template_set):
     template_set.organisation_id = org.id
     template_set.name = form.name.data
     template_set.language = form.language.data
-    template_set.is_default = form.is_default.data
-    template_set.departments = [d for d in org.departments if d.id in set(form.departments.data)]
+    template_set.is_default = form.is_default.data if "is_default" in form else False
+    chosen = chosen_departments(request, form)
+    template_set.departments = [d for d in _departments(request) if d.id in chosen]
     by_kind = {t.kind: t for t in template_set.templates}
     for kind in KINDS:
         template = by_kind.get(kind) or Template(kind=kind)
@@ -158,12 +217,45 @@ def _edit(request, template_set):
     return _page(request, form, template_set)
 
 
+def _filters(request):
+    """The list's search words, language and department, each ignored when
+    it is not one the list offers (a hand-made address lists everything)."""
+    q = request.params.get("q", "").strip()[:200]
+    language = request.params.get("language", "")
+    department = request.params.get("department", "")
+    offered = {str(d.id) for d in _departments(request)} | {NO_DEPARTMENT}
+    return {
+        "q": q,
+        "language": language if language in LANGUAGES else "",
+        "department": department if department in offered else "",
+    }
+
+
+def _filtered(request, filters):
+    query = search(manageable_sets(request), [TemplateSet.name], filters["q"])
+    if filters["language"]:
+        query = query.where(TemplateSet.language == filters["language"])
+    if filters["department"] == NO_DEPARTMENT:
+        query = query.where(~TemplateSet.departments.any())
+    elif filters["department"]:
+        department_id = int(filters["department"])
+        query = query.where(TemplateSet.departments.any(Department.id == department_id))
+    return query.order_by(TemplateSet.language, TemplateSet.name, TemplateSet.id)
+
+
 @view_config(route_name="mail_templates", renderer="clientmail/sets.html", permission=PERMISSION)
 def template_sets(request):
-    sets = request.dbsession.scalars(
-        _sets(request).order_by(TemplateSet.language, TemplateSet.name)
-    ).all()
-    return {"sets": sets, "languages": LANGUAGES}
+    filters = _filters(request)
+    page = paginate(request.dbsession, _filtered(request, filters), page_number(request))
+    return {
+        "page": page,
+        "filters": filters,
+        "query": [(k, v) for k, v in filters.items() if v],
+        "languages": LANGUAGES,
+        "departments": _departments(request),
+        "department_admin": _is_department_admin(request),
+        "no_department": NO_DEPARTMENT,
+    }
 
 
 @view_config(
