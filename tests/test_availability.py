@@ -217,3 +217,52 @@ def test_another_organisations_block_is_not_found(as_user, make_organisation, ma
     app = as_user("admin")
     app.get(f"/availability/blocks/{block.id}", status=404)
     app.get(f"/availability/staff/{stranger.id}", status=404)
+
+
+def test_a_block_has_a_purpose_shown_and_kept(as_user, people, dbsession):
+    app = as_user("physio")
+    me = people["physio"]
+    form = block_form(app.get(f"/availability/staff/{me.id}/new"))
+    assert form["purpose"].value == "booking"  # walk-in time is chosen on purpose
+    assert [value for value, _selected, _label in form["purpose"].options] == [
+        "both",
+        "booking",
+        "walk_in",
+    ]
+    weekly(form, purpose="walk_in").submit(status=303)
+    [block] = blocks(dbsession, practitioner_id=me.id)
+    assert block.purpose == "walk_in"
+    page = app.get(f"/availability/staff/{me.id}")
+    assert [td.get_text() for td in page.html.select("td.purpose")] == ["Walk-ins only"]
+    form = block_form(app.get(f"/availability/blocks/{block.id}"))
+    assert form["purpose"].value == "walk_in"
+    form["purpose"] = "both"
+    form.submit(status=303)
+    assert blocks(dbsession, practitioner_id=me.id)[0].purpose == "both"
+
+
+@pytest.mark.parametrize("purpose", ["off", "", "x" * 400])
+def test_a_bad_purpose_is_refused_with_a_message(as_user, people, dbsession, purpose):
+    app = as_user("physio")
+    url = f"/availability/staff/{people['physio'].id}/new"
+    fields = dict(weekly(block_form(app.get(url))).submit_fields())
+    response = app.post(url, {**fields, "purpose": purpose}, status=200)
+    assert [e.get_text() for e in response.html.select("#purpose-help .error")] == [
+        "Choose what this time is used for."
+    ]
+    assert blocks(dbsession, practitioner_id=people["physio"].id) == []
+
+
+def test_a_departments_block_is_for_booking(as_user, people, departments, dbsession, org):
+    physio, _speech = departments
+    org.settings = {"strict_departments": True}
+    dbsession.flush()
+    app = as_user("admin")
+    url = f"/availability/departments/{physio.id}/new"
+    form = block_form(app.get(url))
+    assert "purpose" not in form.fields
+    fields = dict(weekly(form).submit_fields())
+    app.post(url, {**fields, "purpose": "walk_in"}, status=303)  # ignored
+    [block] = blocks(dbsession, department_id=physio.id)
+    assert block.purpose == "booking"
+    assert not app.get(f"/availability/departments/{physio.id}").html.select("td.purpose")

@@ -348,3 +348,20 @@ def test_the_mailed_links_come_from_the_configuration(app, practitioner, smtp, m
         "https://acme.consultroom.test:8443/c/",
         "https://acme.consultroom.test:8443/portal/",
     }
+
+
+@pytest.mark.parametrize(
+    "purpose, bookable", [("walk_in", False), ("both", True), ("booking", True)]
+)
+def test_booking_uses_only_booking_time(app, practitioner, dbsession, purpose, bookable):
+    block = dbsession.scalars(select(AvailabilityBlock)).one()
+    block.purpose = purpose
+    dbsession.flush()
+    choose = app.get("/book")
+    assert ("Dr Jansen" in choose.text) is bookable
+    slots = app.get(f"/book/practitioner/{practitioner.id}?from={DAY.isoformat()}")
+    assert bool(re.search(r"09:00", slots.text)) is bookable
+    app.get(
+        f"/book/practitioner/{practitioner.id}/details?start={FIRST_SLOT}",
+        status=200 if bookable else 409,
+    )

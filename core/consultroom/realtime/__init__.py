@@ -40,6 +40,18 @@ def client_channel(appointment_id):
     return f"client:{appointment_id}"
 
 
+def walk_in_channel(organisation_id):
+    """The organisation's open walk-in widget pages (consultroom.widgets.live)."""
+    return f"walkin:{organisation_id}"
+
+
+def walk_in_changed(organisation_id):
+    """(channel, message) telling the organisation's walk-in widgets that who
+    they offer may have changed (a switch, a room, availability, a booking):
+    each recomputes its list and sends it if it changed."""
+    return walk_in_channel(organisation_id), {"type": "_walk_in_changed"}
+
+
 def kick_user(registry, user_id):
     """Close every open websocket of user ``user_id``, in every process
     (the user was disabled, or logged out everywhere)."""

@@ -1,6 +1,11 @@
 """Staff pages for availability: a practitioner manages their own blocks;
 organisation admins everyone's and every department's, department admins
-those of their department's practitioners and of their department."""
+those of their department's practitioners and of their department.
+
+A practitioner's block is for booking, walk-ins or both (its purpose); a
+department's is for booking only (walk-in visitors choose a person), so
+its form has no purpose. A change is told to the open walk-in widgets of
+the organisation (``consultroom.realtime.walk_in_channel``)."""
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
@@ -9,8 +14,9 @@ from sqlalchemy import select
 from consultroom.accounts.models import STAFF_ROLES, Role, User
 from consultroom.accounts.security import can_manage_user
 from consultroom.i18n import _
-from consultroom.scheduling.forms import ONCE, WEEKDAYS, WEEKLY, BlockForm
-from consultroom.scheduling.models import AvailabilityBlock
+from consultroom.realtime import publish_after_commit, walk_in_changed
+from consultroom.scheduling.forms import ONCE, PURPOSE_LABELS, WEEKDAYS, WEEKLY, BlockForm
+from consultroom.scheduling.models import BOOKING, AvailabilityBlock
 from consultroom.scheduling.service import blocks_query
 from consultroom.scheduling.slots import slot_count
 from consultroom.tenancy.models import Department
@@ -70,6 +76,11 @@ def _owner_page(block_or_owner):
     return "availability_staff", block_or_owner.id
 
 
+def _tell_walk_in_widgets(request):
+    """The walk-in widgets open now show the change once it is saved."""
+    publish_after_commit(request, *walk_in_changed(request.organisation.id))
+
+
 def _department_blocks_used(request):
     return request.organisation.options["strict_departments"]
 
@@ -111,6 +122,7 @@ def _listing(request, owner, blocks, is_department):
         "blocks": blocks,
         "weekdays": WEEKDAYS,
         "slot_count": slot_count,
+        "purposes": PURPOSE_LABELS,
         "department_blocks_used": _department_blocks_used(request),
         "new_url": request.route_path(_owner_page(owner)[0] + "_new", id=owner.id),
     }
@@ -147,9 +159,12 @@ def _edit(request, block, owner):
     route, owner_id = _owner_page(owner)
     kind = WEEKLY if block.id is None or block.weekday is not None else ONCE
     form = BlockForm(request, obj=block, kind=kind)
+    if block.department_id is not None:
+        del form.purpose  # a department's time is for booking only
     if request.method == "POST" and form.check():
         form.apply(block)
         request.dbsession.add(block)
+        _tell_walk_in_widgets(request)
         flash(request, _("The availability is saved."), "success")
         return HTTPSeeOther(request.route_path(route, id=owner_id))
     return {
@@ -170,6 +185,7 @@ def staff_block_new(request):
         practitioner_id=user.id,
         slot_minutes=20,
         gap_minutes=10,
+        purpose=BOOKING,  # walk-in time is chosen on purpose
     )
     return _edit(request, block, user)
 
@@ -193,6 +209,7 @@ def department_block_new(request):
         department_id=dept.id,
         slot_minutes=20,
         gap_minutes=10,
+        purpose=BOOKING,
     )
     return _edit(request, block, dept)
 
@@ -210,6 +227,7 @@ def block_delete(request):
     block = _block(request)
     route, owner_id = _owner_page(block)
     request.dbsession.delete(block)
+    _tell_walk_in_widgets(request)
     flash(request, _("The availability is deleted."), "success")
     return HTTPSeeOther(request.route_path(route, id=owner_id))
 

@@ -6,6 +6,7 @@ import wtforms
 from wtforms import validators as v
 
 from consultroom.i18n import _
+from consultroom.scheduling.models import BOOKING, BOTH, PURPOSES, WALK_IN
 from consultroom.web.forms import Form, options
 
 WEEKDAYS = (
@@ -18,6 +19,11 @@ WEEKDAYS = (
     _("Sunday"),
 )
 WEEKLY, ONCE = "weekly", "once"
+PURPOSE_LABELS = {
+    BOTH: _("Booking and walk-ins"),
+    BOOKING: _("Booking only"),
+    WALK_IN: _("Walk-ins only"),
+}
 MAX_MINUTES = 8 * 60  # appointments.service.MAX_DURATION: a slot must be bookable
 
 
@@ -34,6 +40,16 @@ def _minutes(label, minimum):
 
 
 class BlockForm(Form):
+    purpose = wtforms.SelectField(
+        _("Used for"),
+        choices=options(PURPOSE_LABELS.items()),
+        validate_choice=False,  # checked in check(), with a message people understand
+        description=_(
+            "Booking: clients book the slots online. Walk-ins: the walk-in widget offers you"
+            " during this time, while your walk-in switch is on and you are not in a"
+            " consultation."
+        ),
+    )
     kind = wtforms.SelectField(
         _("Repeats"), choices=options(((WEEKLY, _("Every week")), (ONCE, _("Once"))))
     )
@@ -55,6 +71,8 @@ class BlockForm(Form):
     def check(self):
         """Validate the fields and the rules between them."""
         ok = self.validate()
+        if "purpose" in self and self.purpose.data not in PURPOSES:
+            self.add_error("purpose", _("Choose what this time is used for."))
         if self.kind.data == ONCE and not self.on_date.errors and self.on_date.data is None:
             self.add_error("on_date", _("Give the date."))
         if (
@@ -81,6 +99,8 @@ class BlockForm(Form):
 
     def apply(self, block):
         weekly = self.kind.data == WEEKLY
+        if "purpose" in self:
+            block.purpose = self.purpose.data
         block.weekday = self.weekday.data if weekly else None
         block.valid_from = self.valid_from.data if weekly else None
         block.valid_until = self.valid_until.data if weekly else None

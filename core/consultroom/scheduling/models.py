@@ -1,8 +1,9 @@
-"""When practitioners (or departments) can be booked."""
+"""When practitioners (or departments) can be booked, or seen by walk-in
+visitors: each availability block has a purpose."""
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
@@ -10,12 +11,20 @@ from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
 from consultroom.tenancy.models import Department
 
+# What a block is for: slots to book, the walk-in widget, or both. Blocks
+# made before purposes existed are "both" (what they did then).
+BOOKING, WALK_IN, BOTH = "booking", "walk_in", "both"
+PURPOSES = (BOOKING, WALK_IN, BOTH)
+FOR_BOOKING = (BOOKING, BOTH)
+FOR_WALK_IN = (WALK_IN, BOTH)
+
 
 class AvailabilityBlock(OrganisationScoped, Base):
-    """A stretch of bookable time in the organisation's time zone: weekly on
+    """A stretch of available time in the organisation's time zone: weekly on
     ``weekday`` (0 = Monday) between ``valid_from`` and ``valid_until``, or
-    once ``on_date``. It is cut into slots of ``slot_minutes`` with
-    ``gap_minutes`` between them."""
+    once ``on_date``. For booking it is cut into slots of ``slot_minutes``
+    with ``gap_minutes`` between them; for walk-ins (``purpose``) the whole
+    stretch counts."""
 
     __tablename__ = "availability_block"
     __table_args__ = (
@@ -26,6 +35,7 @@ class AvailabilityBlock(OrganisationScoped, Base):
         ),
         CheckConstraint("end_time > start_time", name="ends_after_start"),
         CheckConstraint("slot_minutes > 0 AND gap_minutes >= 0", name="positive_lengths"),
+        CheckConstraint("purpose IN ('booking', 'walk_in', 'both')", name="known_purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +53,7 @@ class AvailabilityBlock(OrganisationScoped, Base):
     end_time: Mapped[time] = mapped_column()
     slot_minutes: Mapped[int] = mapped_column(default=20)
     gap_minutes: Mapped[int] = mapped_column(default=10)
+    purpose: Mapped[str] = mapped_column(String(10), default=BOTH)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     practitioner: Mapped[User | None] = relationship()

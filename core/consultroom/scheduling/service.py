@@ -1,5 +1,7 @@
 """Availability from the database: whose blocks, which slots are taken, and
-the free slots of one practitioner or department."""
+the free slots of one practitioner or department. Booking reads only the
+blocks whose purpose includes booking (``FOR_BOOKING``); walk-in-only
+blocks never give a slot."""
 
 from datetime import datetime, time, timedelta
 
@@ -7,14 +9,18 @@ from sqlalchemy import or_, select
 
 from consultroom.accounts.models import STAFF_ROLES, User
 from consultroom.appointments.models import Appointment, Kind, Status
-from consultroom.scheduling.models import AvailabilityBlock
+from consultroom.scheduling.models import FOR_BOOKING, AvailabilityBlock
 from consultroom.scheduling.slots import booked_key, free_slots
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, zone
 
 
-def blocks_query(organisation, practitioner=None, department=None):
+def blocks_query(organisation, practitioner=None, department=None, purposes=None):
+    """The organisation's blocks, of one owner and (``purposes``) of some
+    purposes only."""
     query = select(AvailabilityBlock).where(AvailabilityBlock.organisation_id == organisation.id)
+    if purposes is not None:
+        query = query.where(AvailabilityBlock.purpose.in_(purposes))
     if practitioner is not None:
         query = query.where(AvailabilityBlock.practitioner_id == practitioner.id)
     if department is not None:
@@ -22,8 +28,9 @@ def blocks_query(organisation, practitioner=None, department=None):
     return query
 
 
-def _not_ended(today):
-    return or_(
+def _bookable_until(today):
+    """SQL condition: a booking block with occurrences on or after ``today``."""
+    return AvailabilityBlock.purpose.in_(FOR_BOOKING) & or_(
         AvailabilityBlock.on_date >= today,
         (AvailabilityBlock.weekday.is_not(None))
         & or_(AvailabilityBlock.valid_until.is_(None), AvailabilityBlock.valid_until >= today),
@@ -35,7 +42,7 @@ def bookable_practitioners(dbsession, organisation):
     today = local_now(organisation).date()
     has_blocks = (
         select(AvailabilityBlock.id)
-        .where(AvailabilityBlock.practitioner_id == User.id, _not_ended(today))
+        .where(AvailabilityBlock.practitioner_id == User.id, _bookable_until(today))
         .exists()
     )
     return dbsession.scalars(
@@ -58,7 +65,7 @@ def bookable_departments(dbsession, organisation):
     today = local_now(organisation).date()
     has_blocks = (
         select(AvailabilityBlock.id)
-        .where(AvailabilityBlock.department_id == Department.id, _not_ended(today))
+        .where(AvailabilityBlock.department_id == Department.id, _bookable_until(today))
         .exists()
     )
     return dbsession.scalars(
@@ -97,7 +104,8 @@ def slots_between(
 ):
     """The free slots of one practitioner or department on the local dates
     ``first_day..last_day``."""
-    blocks = dbsession.scalars(blocks_query(organisation, practitioner, department)).all()
+    query = blocks_query(organisation, practitioner, department, purposes=FOR_BOOKING)
+    blocks = dbsession.scalars(query).all()
     if not blocks:
         return []
     # A local day lies within a day either side of the same UTC dates.
