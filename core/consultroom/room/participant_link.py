@@ -22,6 +22,7 @@ from consultroom.appointments.link import arrival, closed_page
 from consultroom.appointments.models import Appointment, AppointmentParticipant
 from consultroom.appointments.service import link_state
 from consultroom.clients.contact import language_of
+from consultroom.clients.models import Participant
 from consultroom.db import utcnow
 from consultroom.i18n import _, speak
 from consultroom.ratelimit import find_by_token
@@ -32,9 +33,13 @@ from consultroom.realtime.tokens import by_token
 from consultroom.room.models import Room
 from consultroom.room.sockets import RoomRole
 from consultroom.waitingroom import live
-from consultroom.waitingroom.messages import current_messages
 from consultroom.waitingroom.models import ENDED, IN_ROOM, Visit
 from consultroom.waitingroom.sockets import organisation_of
+from consultroom.waitingroom.texts import (
+    appointment_department_id,
+    follow_up_for,
+    service_messages_for,
+)
 from consultroom.web.errors import not_found
 
 TOKEN = "{token:[A-Za-z0-9_-]{20,64}}"  # a route pattern, not a password  # nosec B105
@@ -159,29 +164,38 @@ class ParticipantRole(RoomRole):
             if self.ended:
                 return None
             self.ended = True
-            follow_up = organisation_of(self.conn, dbsession).options["follow_up_text"]
-            return {"type": "ended", "follow_up": follow_up}
+            return {"type": "ended", "follow_up": self._follow_up(dbsession)}
         if self.waits:
             _set_waiting(
                 dbsession, self.appointment_id, self.participant_id, self.conn.peer, events
             )
         return self._waiting(dbsession)
 
+    def _participant(self, dbsession):
+        return dbsession.get(Participant, self.participant_id)
+
+    def _follow_up(self, dbsession):
+        appointment = dbsession.get(Appointment, self.appointment_id)
+        organisation = organisation_of(self.conn, dbsession)
+        return follow_up_for(dbsession, organisation, appointment, self._participant(dbsession))
+
+    def follow_up(self, message):
+        # In the participant's own language.
+        return self.conn.transaction(lambda dbsession, _events: self._follow_up(dbsession))
+
     def _waiting(self, dbsession):
         appointment = dbsession.get(Appointment, self.appointment_id)
         organisation = organisation_of(self.conn, dbsession)
-        department_id = appointment.department_id or (
-            appointment.practitioner.department_id if appointment.practitioner else None
-        )
+        department_id = appointment_department_id(appointment)
         return {
             "type": "waiting",
             "visit": None,
             "arrival": arrival(appointment, utcnow()) if self.waits else NOT_STARTED,
             "starts_at": appointment.starts_at.isoformat() + "Z",
             "note": None,
-            "service_messages": [
-                m.text for m in current_messages(dbsession, organisation, department_id)
-            ],
+            "service_messages": service_messages_for(
+                dbsession, organisation, self._participant(dbsession), department_id
+            ),
         }
 
     def on_bus(self, message):

@@ -40,6 +40,7 @@ from consultroom.waitingroom.sockets import (
     in_transaction,
     organisation_of,
 )
+from consultroom.waitingroom.texts import follow_up_for
 
 SIGNAL_KEYS = {"sdp", "candidate"}
 
@@ -129,9 +130,14 @@ class RoomRole:
                 {
                     "type": "ended",
                     "room": message.get("room"),
-                    "follow_up": message.get("follow_up", ""),
+                    "follow_up": self.follow_up(message),
                 }
             )
+
+    def follow_up(self, message):
+        """The follow-up message this peer reads: the organisation's, as the
+        end sent it, unless the peer has a language of their own."""
+        return message.get("follow_up", "")
 
     def resync(self, since=None):
         """The bus reconnected at ``since``: messages may have been lost."""
@@ -256,11 +262,22 @@ class ClientRole(RoomRole):
         self.conn.subscribe(client_channel(self.appointment_id))
         self.conn.send(self.conn.transaction(arrive))
 
+    def follow_up(self, message):
+        # In the client's language, for their appointment's department.
+        def read(dbsession, _events):
+            appointment = dbsession.get(Appointment, self.appointment_id)
+            organisation = organisation_of(self.conn, dbsession)
+            return follow_up_for(dbsession, organisation, appointment, appointment.client)
+
+        return self.conn.transaction(read)
+
     def _state(self, dbsession, visit, events):
         """What the client sees now: ended, the room, or the waiting room."""
         if visit.state == ENDED:
             self.ended = True
-            follow_up = organisation_of(self.conn, dbsession).options["follow_up_text"]
+            appointment = dbsession.get(Appointment, self.appointment_id)
+            organisation = organisation_of(self.conn, dbsession)
+            follow_up = follow_up_for(dbsession, organisation, appointment, appointment.client)
             return {"type": "ended", "follow_up": follow_up}
         if visit.state == IN_ROOM:
             room = dbsession.get(Room, visit.room_id)

@@ -8,11 +8,16 @@ from consultroom.i18n import _
 def consultroom_menu_items(request):
     t = request.localizer.translate
     items = []
-    if request.has_permission("organisation.manage"):
+    if request.has_permission("department.manage"):
+        # A department admin writes their department's texts per language;
+        # the organisation admin starts from the organisation's own text.
+        own = request.has_permission("organisation.manage")
         items.append(
             MenuItem(
                 t(_("Waiting-room text")),
-                request.route_path("waiting_room_text"),
+                request.route_path("waiting_room_text")
+                if own
+                else request.route_path("client_texts", kind="waiting-room"),
                 section="communication",
                 order=38,
             )

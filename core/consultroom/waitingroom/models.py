@@ -1,6 +1,7 @@
 """The waiting room's rows: who waits for which appointment (visits), each
-staff member's walk-in switch, and the service messages waiting clients read
-(the "you are on time" text is an organisation setting).
+staff member's walk-in switch, the service messages waiting clients read, and
+the client texts written per language (the organisation's own "you are on
+time" text, follow-up message and disclaimer are its settings, the fallback).
 
 Websocket connections come and go and may live in any app process; a visit
 and a switch survive them, and a reconnecting socket resyncs from these rows
@@ -9,7 +10,7 @@ and a switch survive them, and a reconnecting socket resyncs from these rows
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.accounts.models import User
@@ -82,6 +83,8 @@ class ServiceMessage(OrganisationScoped, Base):
         ForeignKey("department.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
+    # The message in other languages, {"nl": "..."}; ``text`` for the rest.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -98,3 +101,26 @@ class WalkInSwitch(OrganisationScoped, Base):
     )
     available: Mapped[bool] = mapped_column(default=False)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClientText(OrganisationScoped, Base):
+    """A text for clients in one language: the waiting-room text (of the
+    organisation or of one department), the follow-up message shown when the
+    consultation has ended, or the disclaimer. A client reads the one of
+    their appointment's department in their language, else the
+    organisation's in their language, else the organisation's own setting
+    (``consultroom.waitingroom.texts``). One per kind, department and
+    language: the pages that write them see to it."""
+
+    __tablename__ = "client_text"
+    __table_args__ = (Index("ix_client_text_lookup", "organisation_id", "kind", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    text: Mapped[str] = mapped_column(Text)
+
+    department: Mapped[Department | None] = relationship()

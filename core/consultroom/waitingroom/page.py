@@ -1,6 +1,7 @@
 """What the client's waiting-room page shows: the appointment's local time,
-the organisation's waiting-room text with its placeholders filled, the
-current service messages, the disclaimer, and when (and with which phone
+the waiting-room text with its placeholders filled, the current service
+messages and the disclaimer, each in the reader's language where written in
+it (``consultroom.waitingroom.texts``), and when (and with which phone
 number) a client who waits long is reassured."""
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pyramid.events import BeforeRender
 from consultroom.clientmail.placeholders import fill
 from consultroom.tenancy.timezones import to_local
 from consultroom.waitingroom.messages import current_messages
+from consultroom.waitingroom.texts import appointment_department_id, client_text, message_text
 
 WAITING_ROOM_PLACEHOLDERS = (
     "client_name",
@@ -26,7 +28,7 @@ class WaitingRoom:
     time: str
     with_name: str
     text: str
-    messages: list
+    messages: list  # of texts
     disclaimer: str
     # Minutes after which waiting.js reassures the client (0: never), and
     # the number they may call then (may be empty).
@@ -34,16 +36,13 @@ class WaitingRoom:
     phone: str
 
 
-def _department_id(appointment):
-    if appointment.department_id:
-        return appointment.department_id
-    return appointment.practitioner.department_id if appointment.practitioner else None
-
-
 def waiting_room(request, appointment):
+    """The page speaks the reader's language (the client's, or a
+    participant's on their own link): its texts are in it too."""
     org = request.organisation
     local = to_local(appointment.starts_at, org)
     locale = request.locale_name
+    department_id = appointment_department_id(appointment)
     with_name = (
         appointment.practitioner.name
         if appointment.practitioner
@@ -58,12 +57,13 @@ def waiting_room(request, appointment):
         "date": format_date(local, "long", locale=locale),
         "time": format_time(local, "short", locale=locale),
     }
+    db = request.dbsession
     return WaitingRoom(
         time=values["time"],
         with_name=with_name,
-        text=fill(org.waiting_room_text, values),
-        messages=current_messages(request.dbsession, org, _department_id(appointment)),
-        disclaimer=org.options["disclaimer"],
+        text=fill(client_text(db, org, "waiting_room", locale, department_id), values),
+        messages=[message_text(m, locale) for m in current_messages(db, org, department_id)],
+        disclaimer=client_text(db, org, "disclaimer", locale, department_id),
         long_minutes=org.options["waiting_long_minutes"],
         phone=org.contact_phone or "",
     )

@@ -12,8 +12,8 @@ from consultroom.realtime.fields import boolean, integer, text
 from consultroom.tenancy.models import Organisation
 from consultroom.waitingroom import live
 from consultroom.waitingroom.hub import hub
-from consultroom.waitingroom.messages import current_messages
 from consultroom.waitingroom.models import WalkInSwitch
+from consultroom.waitingroom.texts import service_messages_for
 
 MAX_NOTE = 200
 
@@ -148,8 +148,11 @@ class WaitingClient:
 
     def waiting(self, dbsession, visit):
         """The ``waiting`` message: the client's place and the texts shown."""
-        messages = current_messages(
-            dbsession, organisation_of(self.conn, dbsession), visit.department_id
+        messages = service_messages_for(
+            dbsession,
+            organisation_of(self.conn, dbsession),
+            visit.appointment.client,
+            visit.department_id,
         )
         return {
             "type": "waiting",
@@ -157,7 +160,7 @@ class WaitingClient:
             "arrival": visit.arrival,
             "starts_at": visit.appointment.starts_at.isoformat() + "Z",
             "note": visit.note,
-            "service_messages": [m.text for m in messages],
+            "service_messages": messages,
         }
 
     def leave(self):

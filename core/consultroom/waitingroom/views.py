@@ -1,4 +1,6 @@
-"""Administrators' pages: the waiting-room text and service messages."""
+"""Administrators' pages: the organisation's waiting-room text, and service
+messages (added, changed and deleted; optionally written in each language).
+A department admin manages their own department's messages only."""
 
 import wtforms
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -10,7 +12,7 @@ from zope.sqlalchemy import mark_changed
 from consultroom.accounts.models import Role
 from consultroom.audit import record
 from consultroom.clientmail.placeholders import problem_messages
-from consultroom.i18n import _
+from consultroom.i18n import LANGUAGES, _
 from consultroom.realtime import client_channel, publish_after_commit
 from consultroom.tenancy.timezones import exists_locally, local_now, to_local, to_utc
 from consultroom.waitingroom.live import waiting_appointment_ids
@@ -23,9 +25,23 @@ from consultroom.web.forms import Form, options
 WHOLE_ORGANISATION = 0
 
 
-class ServiceMessageForm(Form):
+MESSAGE_MAX = 1000
+
+
+def _strip(value):
+    return (value or "").strip()
+
+
+def translation_field(language):
+    return f"text_{language}"
+
+
+class _MessageForm(Form):
     text = wtforms.TextAreaField(
-        _("Message"), [v.DataRequired(), v.Length(max=1000)], filters=[lambda s: (s or "").strip()]
+        _("Message"),
+        [v.DataRequired(), v.Length(max=MESSAGE_MAX)],
+        filters=[_strip],
+        description=_("Clients read this unless it is written below in their language."),
     )
     department_id = wtforms.SelectField(_("Shown in"), coerce=int)
     expires_at = wtforms.DateTimeLocalField(
@@ -36,6 +52,33 @@ class ServiceMessageForm(Form):
             "In your organisation's time zone. Leave empty to keep it until you delete it."
         ),
     )
+
+
+def _translation_fields():
+    labels = {
+        "en": _("Message in English"),
+        "nl": _("Message in Dutch"),
+        "de": _("Message in German"),
+        "sv": _("Message in Swedish"),
+    }
+    return {
+        translation_field(language): wtforms.TextAreaField(
+            labels[language], [v.Optional(), v.Length(max=MESSAGE_MAX)], filters=[_strip]
+        )
+        for language in LANGUAGES
+    }
+
+
+ServiceMessageForm = type("ServiceMessageForm", (_MessageForm,), _translation_fields())
+
+
+def _translations(form):
+    """The message's wording per language, the empty ones left out."""
+    return {
+        language: form[translation_field(language)].data
+        for language in LANGUAGES
+        if form[translation_field(language)].data
+    }
 
 
 def _scope_choices(request):
@@ -81,6 +124,7 @@ def service_messages(request):
                 organisation_id=request.organisation.id,
                 department_id=form.department_id.data or None,
                 text=form.text.data,
+                translations=_translations(form),
                 expires_at=to_utc(local, request.organisation) if local else None,
             )
             request.dbsession.add(message)
@@ -103,15 +147,62 @@ def service_messages(request):
     }
 
 
-@view_config(
-    route_name="service_message_delete", permission="department.manage", request_method="POST"
-)
-def service_message_delete(request):
+def _message_from_url(request):
+    """The message in the address, if this administrator manages it; else 404."""
     message = request.dbsession.scalar(
         manageable(request).where(ServiceMessage.id == int(request.matchdict["id"]))
     )
     if message is None:
         raise HTTPNotFound()
+    return message
+
+
+@view_config(
+    route_name="service_message_edit",
+    renderer="waitingroom/service_message_edit.html",
+    permission="department.manage",
+)
+def service_message_edit(request):
+    message = _message_from_url(request)
+    org = request.organisation
+    initial = {
+        "text": message.text,
+        "department_id": message.department_id or WHOLE_ORGANISATION,
+        "expires_at": to_local(message.expires_at, org).replace(tzinfo=None)
+        if message.expires_at
+        else None,
+        **{translation_field(k): t for k, t in (message.translations or {}).items()},
+    }
+    form = ServiceMessageForm(request, **initial)
+    form.department_id.choices = options(_scope_choices(request))
+    if request.method == "POST" and form.validate():
+        local = form.expires_at.data
+        problem = _expiry_problem(request, local) if local else None
+        if problem:
+            form.add_error("expires_at", problem)
+        else:
+            message.text = form.text.data
+            message.translations = _translations(form)
+            message.department_id = form.department_id.data or None
+            message.expires_at = to_utc(local, org) if local else None
+            record(
+                request,
+                "service_message.update",
+                "service_message",
+                message.id,
+                department_id=message.department_id,
+            )
+            _tell_waiting_clients(request)
+            flash(request, _("The message is saved."), "success")
+            return HTTPSeeOther(request.route_path("service_messages"))
+    return {"form": form, "message": message}
+
+
+@view_config(
+    route_name="service_message_delete", permission="department.manage", request_method="POST"
+)
+def service_message_delete(request):
+    message = _message_from_url(request)
     record(request, "service_message.delete", "service_message", message.id)
     request.dbsession.delete(message)
     _tell_waiting_clients(request)
@@ -172,5 +263,6 @@ def includeme(config):
     config.add_route("waiting_room_text", "/waiting-room-text", site=org)
     config.add_route("service_messages", "/service-messages", site=org)
     config.add_route("service_messages_delete_all", "/service-messages/delete-all", site=org)
+    config.add_route("service_message_edit", f"/service-messages/{ID}", site=org)
     config.add_route("service_message_delete", f"/service-messages/{ID}/delete", site=org)
     config.scan(__name__)
