@@ -229,6 +229,9 @@ def test_the_walk_in_switch_feeds_the_widget(server, clinic):
             background_colour="#ffffff",
         )
     )
+    from test_walk_in_live import walk_in_time
+
+    walk_in_time(server, org, doctor)  # only the switch says whether now
     visitor = Browser(server.port, org)
     _status, _headers, page = visitor.request(f"/walk-in/{widget.public_id}")
     assert b"Dr Who" not in page

@@ -1,10 +1,11 @@
 """The walk-in widget: configured by organisation admins; its public iframe
-page lists who is available now (an availability block covering this
-moment), and its intake creates a client and a walk-in visit starting now,
-then leads to the waiting room."""
+page lists who is available now (switched on, in a walk-in block covering
+this moment, not booked, not in a consultation: shown as busy), and its
+intake creates a client and a walk-in visit starting now, then leads to the
+waiting room. Block purposes: booking ignores walk-in blocks."""
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -12,14 +13,16 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment, Kind
+from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.clients.models import Client
+from consultroom.room.models import Room, RoomMember
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
+from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.embed import OriginRejected, parse_origin
 from consultroom.widgets.forms import clean_css
 from consultroom.widgets.models import WalkInWidget
-from consultroom.widgets.walkin import available_now
+from consultroom.widgets.offer import available_now, walk_in_offer
 
 NOW = datetime(2030, 6, 3, 8, 0)  # Monday, 10:00 in Amsterdam
 
@@ -69,7 +72,19 @@ def staff(make_user, org, departments, dbsession):
     available(dbsession, org, people["paul"], on_date=date(2030, 6, 3))  # today only
     available(dbsession, org, people["sam"], weekday=0)
     available(dbsession, org, people["off"], weekday=0, start=time(13), end=time(17))
+    for user in people.values():
+        switch(dbsession, user, True)
     return people
+
+
+def switch(dbsession, user, on):
+    """``user``'s walk-in switch, as the waiting room's socket sets it."""
+    row = dbsession.get(WalkInSwitch, user.id)
+    if row is None:
+        row = WalkInSwitch(user_id=user.id, organisation_id=user.organisation_id)
+        dbsession.add(row)
+    row.available = on
+    dbsession.flush()
 
 
 @pytest.fixture
@@ -339,3 +354,109 @@ def test_stored_bad_origin_cannot_inject_a_directive(webtest, org, widget, dbses
 def test_clean_css_cannot_be_reassembled():
     assert clean_css("@im@importport url(x)") == " url(x)"
     assert "</style" not in clean_css("<</sty</stylele>").lower()
+
+
+def names(users):
+    return [u.name for u in users]
+
+
+def listed(page):
+    """(offered, busy) names on the widget page, as a visitor sees them."""
+    offered = page.html.select_one("[data-available-section]")
+    busy = page.html.select_one("[data-busy-section]")
+    return (
+        [] if offered.has_attr("hidden") else [a.get_text() for a in offered.select("a")],
+        [] if busy.has_attr("hidden") else [li.get_text() for li in busy.select("li")],
+    )
+
+
+def test_the_switch_off_always_wins(webtest, org, staff, widget, dbsession):
+    switch(dbsession, staff["pia"], False)  # inside her walk-in time
+    assert listed(webtest("acme").get(f"/walk-in/{widget.public_id}")) == (["Paul Physio"], [])
+    dbsession.delete(dbsession.get(WalkInSwitch, staff["paul"].id))  # never switched on
+    dbsession.flush()
+    page = webtest("acme").get(f"/walk-in/{widget.public_id}")
+    assert listed(page) == ([], [])
+    assert not page.html.select_one("[data-absence]").has_attr("hidden")
+    webtest("acme").get(f"/walk-in/{widget.public_id}/{staff['pia'].id}", status=409)
+
+
+def test_only_walk_in_time_is_offered(dbsession, org, staff, widget):
+    pia, paul = staff["pia"], staff["paul"]
+    block_of = {b.practitioner_id: b for b in dbsession.scalars(select(AvailabilityBlock))}
+    block_of[pia.id].purpose, block_of[paul.id].purpose = "booking", "walk_in"
+    dbsession.flush()
+    assert names(available_now(dbsession, org, widget)) == ["Paul Physio"]
+    widget.departments = []
+    dbsession.flush()
+    # Switched on with no walk-in time now (Olga's block starts at 13:00).
+    assert names(available_now(dbsession, org, widget)) == ["Paul Physio", "Sam Speech"]
+
+
+def book(dbsession, org, user, starts_at, minutes=20, kind=Kind.appointment, **values):
+    client = Client(organisation_id=org.id, last_name="Booked")
+    appointment = Appointment(
+        organisation_id=org.id,
+        client=client,
+        practitioner_id=user.id,
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        kind=kind,
+        **values,
+    )
+    dbsession.add_all([client, appointment])
+    dbsession.flush()
+    return appointment
+
+
+def test_a_booked_time_is_never_offered_to_walk_ins(webtest, dbsession, org, staff, widget):
+    pia, paul = staff["pia"], staff["paul"]
+    running = book(dbsession, org, pia, datetime(2030, 6, 3, 7, 50))  # 09:50–10:10 local
+    soon = book(dbsession, org, paul, datetime(2030, 6, 3, 8, 15))  # within a walk-in's 20 min
+    offer = walk_in_offer(dbsession, org, widget)
+    assert (names(offer.available), names(offer.busy)) == ([], [])
+    app = webtest("acme")
+    assert listed(app.get(f"/walk-in/{widget.public_id}")) == ([], [])
+    app.get(f"/walk-in/{widget.public_id}/{pia.id}", status=409)
+    # The widget wakes when Pia's booking ends (10:10 local).
+    assert offer.changes_at == datetime(2030, 6, 3, 8, 10)
+    with time_machine.travel("2030-06-03T08:10:00Z", tick=False):
+        assert names(available_now(dbsession, org, widget)) == ["Pia Physio"]
+    # Walk-ins queue and do not count; a cancelled booking frees the time.
+    running.kind = Kind.walk_in
+    soon.status = Status.cancelled
+    dbsession.flush()
+    assert names(available_now(dbsession, org, widget)) == ["Paul Physio", "Pia Physio"]
+    later = book(dbsession, org, pia, datetime(2030, 6, 3, 8, 30))  # 10:30: not yet in the way
+    assert names(available_now(dbsession, org, widget)) == ["Paul Physio", "Pia Physio"]
+    assert walk_in_offer(dbsession, org, widget).changes_at == later.starts_at - timedelta(
+        minutes=20
+    )
+
+
+def test_in_a_consultation_is_shown_as_busy(webtest, dbsession, org, staff, widget):
+    pia = staff["pia"]
+    room = Room(organisation_id=org.id, created_by_id=pia.id)
+    dbsession.add(room)
+    dbsession.flush()
+    member = RoomMember(peer="p1", room_id=room.id, role="staff", name=pia.name, user_id=pia.id)
+    dbsession.add(member)
+    dbsession.flush()
+    app = webtest("acme")
+    page = app.get(f"/walk-in/{widget.public_id}")
+    assert listed(page) == (["Paul Physio"], ["Pia Physio"])
+    assert page.html.select_one("[data-absence]").has_attr("hidden")
+    app.get(f"/walk-in/{widget.public_id}/{pia.id}", status=409)
+    data = app.get(f"/walk-in/{widget.public_id}/available.json").json
+    assert (data["type"], [p["name"] for p in data["busy"]]) == ("walk_in_list", ["Pia Physio"])
+    member.left_at = NOW
+    dbsession.flush()
+    assert listed(app.get(f"/walk-in/{widget.public_id}")) == (
+        ["Paul Physio", "Pia Physio"],
+        [],
+    )
+    # In a room that ended (left behind by a process that died): not busy.
+    member.left_at = None
+    room.ended_at = NOW
+    dbsession.flush()
+    assert names(walk_in_offer(dbsession, org, widget).busy) == []

@@ -8,7 +8,8 @@ transaction and add the bus messages to publish after the commit to an
 The consultation's moments (room opened, client admitted, room ended) are
 announced to the plugins through their hooks, in the same transaction;
 their ``request`` is the socket's. A client with unfinished admission steps
-(consultroom.appointments.admission) is not let in.
+(consultroom.appointments.admission) is not let in. A staff member entering
+or leaving a room is told to the organisation's walk-in widgets (busy).
 """
 
 from sqlalchemy import select, update
@@ -16,7 +17,7 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.appointments import admission
 from consultroom.db import utcnow
-from consultroom.realtime import client_channel, room_channel
+from consultroom.realtime import client_channel, room_channel, walk_in_changed
 from consultroom.realtime.hooks import current_hooks
 from consultroom.room.models import Room, RoomInvite, RoomMember, SharedFile
 from consultroom.waitingroom import live
@@ -158,6 +159,8 @@ def join(dbsession, room, peer, role, name, user_id, events):
     member.left_at = None
     dbsession.flush()
     events.add(room_channel(room.id), {"type": "peer_joined", **peer_info(member)})
+    if user_id is not None:
+        events.add(*walk_in_changed(room.organisation_id))
     return [peer_info(m) for m in others]
 
 
@@ -167,11 +170,14 @@ def leave(dbsession, peer, events):
         update(RoomMember)
         .where(RoomMember.peer == peer, RoomMember.left_at.is_(None))
         .values(left_at=utcnow())
-        .returning(RoomMember.room_id)
+        .returning(RoomMember.room_id, RoomMember.user_id)
     )
     mark_changed(dbsession)
-    for room_id in result.scalars():
+    for room_id, user_id in result.all():
         events.add(room_channel(room_id), {"type": "peer_left", "peer": peer})
+        room = dbsession.get(Room, room_id) if user_id is not None else None
+        if room is not None:
+            events.add(*walk_in_changed(room.organisation_id))
 
 
 def files_of(dbsession, room_id):
@@ -204,6 +210,7 @@ def end(request, room, follow_up, events):
     paths = remove_files(dbsession, room)
     message = {"type": "_ended", "room": room.id, "follow_up": follow_up}
     events.add(room_channel(room.id), message)
+    events.add(*walk_in_changed(room.organisation_id))  # its staff are free again
     if visit is not None:
         events.add(client_channel(visit.appointment_id), message)
     current_hooks(request).consultroom_room_ended(request=request, room=room)

@@ -6,7 +6,7 @@ the consultation room's (consultroom.room.sockets).
 
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.realtime import user_channel
+from consultroom.realtime import user_channel, walk_in_changed
 from consultroom.realtime.connection import Refused, encode
 from consultroom.realtime.fields import boolean, integer, text
 from consultroom.tenancy.models import Organisation
@@ -127,6 +127,7 @@ class StaffList:
                 dbsession.add(row)
             row.available, row.changed_at = on, utcnow()
             events.add(user_channel(self.staff.id), {"type": "walk_in", "on": on})
+            events.add(*walk_in_changed(self.staff.organisation_id))  # the open widgets
 
         self.conn.transaction(switch)
 

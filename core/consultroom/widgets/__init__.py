@@ -5,5 +5,6 @@ them."""
 def includeme(config):
     config.include(".views")
     config.include(".walkin")
+    config.include(".live")
     config.include(".waiting_list")
     config.include(".booking")

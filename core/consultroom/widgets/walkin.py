@@ -1,66 +1,26 @@
-"""The walk-in widget's public pages: who can be seen now, and the intake
-form that takes a visitor straight to that practitioner's waiting room."""
+"""The walk-in widget's public pages: who can be seen now (the rules are
+``consultroom.widgets.offer``'s), kept live over the page's socket (role
+``walk_in``, ``consultroom.widgets.live``), and the intake form that takes a
+visitor straight to that practitioner's waiting room."""
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from consultroom.accounts.models import STAFF_ROLES, User
 from consultroom.appointments.models import Kind
 from consultroom.appointments.service import AppointmentError, create_appointment
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.i18n import _
-from consultroom.scheduling.models import AvailabilityBlock
-from consultroom.scheduling.slots import block_days
-from consultroom.tenancy.timezones import local_now
-from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.web import ID
 from consultroom.widgets.embed import TOKEN_FIELD, check_form_token, embeddable, form_token
 from consultroom.widgets.forms import intake_form_class
+from consultroom.widgets.live import ROLE, offer_message
 from consultroom.widgets.models import WalkInWidget
+from consultroom.widgets.offer import WALK_IN_MINUTES, available_now, walk_in_offer
 
-WALK_IN_MINUTES = 20
 FORM = "walk-in"
-
-
-def _covers(block, local):
-    """Whether availability ``block`` includes the local moment ``local``."""
-    day = local.date()
-    applies_today = next(block_days(block, day, day), None) is not None
-    return applies_today and block.start_time <= local.time() < block.end_time
-
-
-def available_now(dbsession, organisation, widget, now=None):
-    """The practitioners the walk-in widget lists at this moment: active staff
-    of the widget's departments (all, when it names none) who switched
-    "available for walk-ins" on in their room, or else have an availability
-    block covering now (``now``: aware UTC, for tests).
-
-    Keep every "who may a walk-in visitor see" rule here.
-    """
-    local = local_now(organisation, now)
-    staff = select(User).where(
-        User.organisation_id == organisation.id, User.active, User.role.in_(STAFF_ROLES)
-    )
-    if widget.departments:
-        staff = staff.where(User.department_id.in_([d.id for d in widget.departments]))
-    seen = {
-        user.id: user
-        for user in dbsession.scalars(
-            staff.join(WalkInSwitch, WalkInSwitch.user_id == User.id).where(WalkInSwitch.available)
-        )
-    }
-    rows = dbsession.execute(
-        staff.join(AvailabilityBlock, AvailabilityBlock.practitioner_id == User.id)
-        .where(AvailabilityBlock.organisation_id == organisation.id)
-        .add_columns(AvailabilityBlock)
-    ).all()
-    for user, block in rows:
-        if user.id not in seen and _covers(block, local):
-            seen[user.id] = user
-    return sorted(seen.values(), key=lambda u: u.name)
 
 
 def _widget(request):
@@ -79,30 +39,37 @@ def _page(widget, **values):
     return {"widget": widget, **values}
 
 
+def _listing(request, widget, notice=None):
+    """The list page's values: who is offered, who is busy, and the socket
+    that keeps them live."""
+    offer = walk_in_offer(request.dbsession, request.organisation, widget)
+    request.response.cache_control = "no-store"  # the list is of this moment
+    return _page(
+        widget,
+        available=offer.available,
+        busy=offer.busy,
+        notice=notice,
+        realtime={
+            "ws": "/ws",
+            "hello": {"type": "hello", "role": ROLE, "widget": widget.public_id},
+        },
+    )
+
+
 @view_config(route_name="walk_in", renderer="widgets/walk_in.html")
 def walk_in(request):
     embeddable(request)
-    widget = _widget(request)
-    return _page(widget, available=available_now(request.dbsession, request.organisation, widget))
+    return _listing(request, _widget(request))
 
 
 @view_config(route_name="walk_in_available", renderer="json")
 def walk_in_available(request):
-    """Who is available now, for the widget page to refresh its list while
-    it is open (practitioners switch walk-ins on and off in their room)."""
+    """Who is offered and who is busy now, as the live socket sends it."""
     embeddable(request)
     widget = _widget(request)
     request.response.cache_control = "no-store"
-    return {
-        "available": [
-            {
-                "id": user.id,
-                "name": user.name,
-                "url": request.route_path("walk_in_intake", public_id=widget.public_id, id=user.id),
-            }
-            for user in available_now(request.dbsession, request.organisation, widget)
-        ]
-    }
+    offer = walk_in_offer(request.dbsession, request.organisation, widget)
+    return offer_message(request, widget, offer)
 
 
 def _image(request, name):
@@ -148,7 +115,7 @@ def intake(request):
     available = available_now(request.dbsession, request.organisation, widget)
     practitioner = next((u for u in available if u.id == int(request.matchdict["id"])), None)
     if practitioner is None:
-        return _gone(request, widget, available)
+        return _gone(request, widget)
     form = intake_form_class(widget)(request)
     if request.method == "POST" and form.validate():
         dbsession = request.dbsession
@@ -178,14 +145,12 @@ def intake(request):
     )
 
 
-def _gone(request, widget, available):
+def _gone(request, widget):
     """The list again: this practitioner is no longer (or never was) available."""
     request.response.status = 409
     request.override_renderer = "widgets/walk_in.html"
-    return _page(
-        widget,
-        available=available,
-        notice=_("This practitioner is no longer available. Choose someone else."),
+    return _listing(
+        request, widget, _("This practitioner is no longer available. Choose someone else.")
     )
 
 
