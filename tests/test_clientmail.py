@@ -9,9 +9,11 @@ from datetime import UTC, timedelta
 
 import consultroom_hello
 import pytest
+import time_machine
 from pyramid.interfaces import IRoutesMapper
 from sqlalchemy import select
 
+from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import cancel_appointment, update_appointment
 from consultroom.clientmail import send_client_mail
 from consultroom.clientmail.compose import compose
@@ -431,3 +433,26 @@ def test_only_permanent_refusals_stop_retries():
     assert refusal(smtplib.SMTPAuthenticationError(535, b"bad login")) is None
     assert refusal(smtplib.SMTPSenderRefused(550, b"no", "noreply@x")) is None
     assert refusal(ConnectionRefusedError()) is None
+
+
+def test_the_form_of_address_in_the_readers_language(app, clinic_oost, smtp, dbsession, webtest):
+    """The organisation's form of address for practitioners, per language
+    (Swedish too), comes before the practitioner's name in the e-mail and on
+    the waiting page; a language without one shows the name alone."""
+    clinic_oost.org.address_forms = {"sv": "doktor", "nl": "dokter"}
+    clinic_oost.gp_practitioner.name = "Anna Bakker"
+    clinic_oost.client.language = "sv"
+    dbsession.flush()
+    book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
+    [message] = smtp.messages
+    assert "doktor Anna Bakker" in body_of(message)
+    [link] = LINK.findall(body_of(message))
+    with time_machine.travel(START, tick=False):
+        page = webtest("clinic").get(path_on(link, "clinic"))
+    assert "doktor Anna Bakker" in page.text
+    clinic_oost.client.language = "de"
+    dbsession.flush()
+    with org_request(app, "clinic") as request:
+        appointment = request.dbsession.scalars(select(Appointment)).one()
+        assert "Anna Bakker" in compose(request, appointment, "reminder").body
+        assert "doktor" not in compose(request, appointment, "reminder").body

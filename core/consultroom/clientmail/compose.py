@@ -83,6 +83,14 @@ def texts(request, template_set, kind, language, portal=True):
     return default_texts(localizer_for(request.registry, language), kind, portal)
 
 
+def _with_addressed(appointment, organisation, language):
+    """Whom the appointment is with, a practitioner after the organisation's
+    form of address in ``language`` (a department has none)."""
+    if appointment.practitioner:
+        return organisation.addressed(appointment.practitioner.name, language)
+    return with_name(appointment)
+
+
 def values(request, appointment, language, reader=None):
     """The placeholders' values for ``appointment``, for ``reader`` (by
     default its client) reading ``language``. A participant is greeted by
@@ -99,7 +107,7 @@ def values(request, appointment, language, reader=None):
         # Only the time when the link opens on the appointment's own day.
         "booking_welcome_from": opens_time if opens_date == date else f"{opens_date} {opens_time}",
         "client_name": reader.person.display_name,
-        "practitioner_name": with_name(appointment),
+        "practitioner_name": _with_addressed(appointment, org, language),
         "department_name": department.name if department else "",
         "organisation_name": org.name,
         "date": date,

@@ -36,6 +36,7 @@ class OrganisationForm(Form):
     address_nl = _text(_("Form of address (Dutch)"), 100)
     address_en = _text(_("Form of address (English)"), 100)
     address_de = _text(_("Form of address (German)"), 100)
+    address_sv = _text(_("Form of address (Swedish)"), 100)
     logo = wtforms.FileField(
         _("Logo"),
         description=_("PNG, JPEG, GIF or WebP, at most 2 MB; scaled to fit 180 × 50 pixels."),

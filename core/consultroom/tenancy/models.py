@@ -53,6 +53,13 @@ class Organisation(OrganisationRow, Base):
         back_populates="organisation", order_by="Department.name"
     )
 
+    def addressed(self, name, language):
+        """A practitioner's ``name`` as clients reading ``language`` see it:
+        after the organisation's form of address in that language ("dokter
+        Jansen"), or as it is when there is none for it."""
+        form = (self.address_forms or {}).get(language, "")
+        return f"{form} {name}" if form and name else name
+
     @property
     def options(self):
         """The advanced settings, typed, with defaults filled in."""

@@ -18,7 +18,7 @@ from consultroom.web.images import ImageRejected, fit_image, read_upload
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_BOX = (180, 50)
-ADDRESS_LANGUAGES = ("nl", "en", "de")
+ADDRESS_LANGUAGES = ("nl", "en", "de", "sv")
 
 
 @view_config(route_name="logo")

@@ -44,7 +44,7 @@ def waiting_room(request, appointment):
     locale = request.locale_name
     department_id = appointment_department_id(appointment)
     with_name = (
-        appointment.practitioner.name
+        org.addressed(appointment.practitioner.name, locale)
         if appointment.practitioner
         else appointment.department.name
         if appointment.department
