@@ -131,8 +131,10 @@ def test_every_page_passes_axe(
     axe.check(patient, "room (client)")
 
     with capsys.disabled():
-        print(f"\naxe-core {AXE.parent.joinpath('VERSION').read_text().strip()}, "
-              f"tags {', '.join(WCAG_TAGS)}: {len(axe.checked)} pages checked")
+        print(
+            f"\naxe-core {AXE.parent.joinpath('VERSION').read_text().strip()}, "
+            f"tags {', '.join(WCAG_TAGS)}: {len(axe.checked)} pages checked"
+        )
         for line in axe.checked:
             print("  " + line)
     assert not axe.problems, "\n".join(axe.problems)

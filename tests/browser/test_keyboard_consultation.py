@@ -3,14 +3,14 @@ camera and microphone: the client accepts the disclaimer and waits; the
 practitioner logs in, opens the waiting room from the menu, calls the client
 in, mutes and ends the consultation. Only key presses (Tab, Shift+Tab, Enter,
 Space, arrows) act on the pages, never a click; every control reached shows
-a visible focus indicator."""
+a visible focus indicator. What changes is said in live regions: the room
+opening on both sides, the end on the client's."""
 
 import pytest
+from conftest import PASSWORD
 from playwright.sync_api import expect
 
 from consultroom.accounts.models import Role
-
-from conftest import PASSWORD
 
 # The focused element, whether it matches a selector, and whether it shows
 # a focus indicator (an outline drawn by :focus-visible).
@@ -22,6 +22,20 @@ FOCUS_JS = """(selector) => {
                    && parseFloat(style.outlineWidth) >= 2,
           text: (el.textContent || el.getAttribute("aria-label") || el.name || "").trim()};
 }"""
+
+
+# What the page's live regions say, in order (installed before the page loads).
+# Only changes after the page has loaded, in regions that are shown.
+RECORD_SAID_JS = """window.__said = [];
+document.addEventListener("DOMContentLoaded", () => new MutationObserver((records) => {
+  for (const record of records) {
+    const node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+    const region = node && node.closest("[aria-live], [role=status], [role=alert]");
+    const text = region && !region.closest("[hidden]") && region.textContent.trim();
+    if (text && window.__said.at(-1) !== text) window.__said.push(text);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true,
+                      attributes: true, attributeFilter: ["hidden"]}));"""
 
 
 def tab_to(page, selector, backwards=False, limit=80):
@@ -50,9 +64,11 @@ def clinic(live_data):
 
 
 def test_a_consultation_with_the_keyboard_alone(
-    clinic, live_server, client_context, staff_context, wait_for_media
+    clinic, live_server, client_context, staff_context, wait_for_media, poll
 ):
     org, doctor, appointment = clinic
+    for context in (client_context, staff_context):
+        context.add_init_script(RECORD_SAID_JS)
 
     client = client_context.new_page()
     client.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
@@ -61,6 +77,8 @@ def test_a_consultation_with_the_keyboard_alone(
     expect(client.locator("[data-accept] input[name=accept]")).to_be_checked()
     tab_to(client, "[data-accept] button")
     client.keyboard.press("Enter")
+    # The disclaimer is gone; the focus goes on to the camera check.
+    expect(client.locator("#device-check")).to_be_focused()
     expect(client.locator("[data-connection]")).to_have_attribute("data-state", "online")
 
     staff = staff_context.new_page()
@@ -88,6 +106,8 @@ def test_a_consultation_with_the_keyboard_alone(
     expect(client.locator("[data-room]")).to_be_visible()
     for page in (client, staff):
         wait_for_media(page, video=1)
+        poll(page, "window.__said.includes('You are in the consultation room.')")
+    expect(client.locator("[data-room]")).to_be_focused()
 
     # Past the menu with the skip link, then to the toolbar.
     tab_to(staff, "a.skip")
@@ -120,3 +140,5 @@ def test_a_consultation_with_the_keyboard_alone(
         staff.keyboard.press("Enter")
     expect(client.locator("[data-ended]")).to_be_visible()
     expect(client.locator("[data-room]")).to_be_hidden()
+    poll(client, "window.__said.some((s) => s.startsWith('The consultation has ended'))")
+    expect(client.locator("[data-ended] h1")).to_be_focused()

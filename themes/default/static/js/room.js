@@ -441,6 +441,7 @@ export class Room {
     this.iceServers = message.ice_servers || [];
     this.applySettings(message.settings || {});
     this.root.hidden = false;
+    this.announce(this.strings.entered);
     // idle.js keeps a staff session alive while a consultation runs.
     document.body.dataset.inConsultation = "true";
     this.startClock(message.started_at ? Date.parse(message.started_at) : Date.now());
@@ -491,12 +492,14 @@ export class Room {
       this.showParticipants();
     } else {
       this.addPeer(message);
+      if (message.name) this.announce(format(this.strings.joined, { name: message.name }));
     }
   }
 
   removePeer(id) {
     const peer = this.peers.get(id);
     if (!peer) return;
+    if (peer.name) this.announce(format(this.strings.left, { name: peer.name }));
     peer.close();
     this.peers.delete(id);
     this.showAlone();
@@ -534,6 +537,15 @@ export class Room {
     root.append(video, caption);
     this.tiles.append(root);
     return { root, video };
+  }
+
+  // Said by screen readers (the room's live region): who came and went, and
+  // that the room is open. Set a moment after it is emptied, so that a
+  // region just shown, or the same words twice, are still read out.
+  announce(text) {
+    const region = this.el("room-announce");
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 150);
   }
 
   showAlone() {
@@ -694,7 +706,7 @@ export class Room {
     const badge = this.el("files-unseen");
     badge.textContent = String(this.unseenFiles);
     badge.hidden = false;
-    this.el("room-announce").textContent = format(this.strings.file_shared, { file: file.name });
+    this.announce(format(this.strings.file_shared, { file: file.name }));
   }
 
   filesSeen() {

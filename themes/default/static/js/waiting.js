@@ -79,6 +79,14 @@ function showNote(text) {
 // needs it before it makes its offers.
 let mediaReady = Promise.resolve();
 
+// The page shows another part (the room, the waiting room again, the end):
+// the focus, which was in the part now hidden, goes to the new part, so that
+// keyboard and screen-reader users carry on from there.
+function moveFocus(element) {
+  element.tabIndex = -1;
+  element.focus();
+}
+
 async function admitted(message) {
   waitingPart.hidden = true;
   clearTimeout(longTimer);
@@ -86,6 +94,7 @@ async function admitted(message) {
   await mediaReady;
   if (devices.stream) room.setStream(devices.release());
   room.enter(message);
+  moveFocus(page.querySelector("[data-room]"));
 }
 
 function sentBack() {
@@ -95,6 +104,7 @@ function sentBack() {
   deviceCard.append(devices.root);
   mediaReady = devices.start();
   say(strings.sent_back);
+  moveFocus(waitingPart.querySelector("h1"));
   watchWaitingLong();
 }
 
@@ -108,6 +118,7 @@ function ended(message) {
   const card = page.querySelector("[data-ended]");
   card.querySelector("[data-follow-up]").textContent = message.follow_up || strings.follow_up;
   card.hidden = false;
+  moveFocus(card.querySelector("h1"));
 }
 
 realtime.on("waiting", showWaiting);
@@ -133,6 +144,7 @@ if (accept) {
     event.preventDefault();
     page.querySelector("[data-disclaimer-card]").hidden = true;
     deviceCard.hidden = false;
+    moveFocus(deviceCard.querySelector("h2"));
     enter();
   });
 } else {
