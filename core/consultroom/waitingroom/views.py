@@ -106,6 +106,22 @@ def _tell_waiting_clients(request):
         publish_after_commit(request, client_channel(appointment_id), {"type": "_resync"})
 
 
+def _store(request, form, message, action, notice):
+    """Save a new or changed ``message`` from the (valid) ``form``, tell the
+    waiting clients, and go back to the list."""
+    local = form.expires_at.data
+    message.text = form.text.data
+    message.translations = _translations(form)
+    message.department_id = form.department_id.data or None
+    message.expires_at = to_utc(local, request.organisation) if local else None
+    request.dbsession.add(message)
+    request.dbsession.flush()
+    record(request, action, "service_message", message.id, department_id=message.department_id)
+    _tell_waiting_clients(request)
+    flash(request, notice, "success")
+    return HTTPSeeOther(request.route_path("service_messages"))
+
+
 @view_config(
     route_name="service_messages",
     renderer="waitingroom/service_messages.html",
@@ -120,25 +136,9 @@ def service_messages(request):
         if problem:
             form.add_error("expires_at", problem)
         else:
-            message = ServiceMessage(
-                organisation_id=request.organisation.id,
-                department_id=form.department_id.data or None,
-                text=form.text.data,
-                translations=_translations(form),
-                expires_at=to_utc(local, request.organisation) if local else None,
-            )
-            request.dbsession.add(message)
-            request.dbsession.flush()
-            record(
-                request,
-                "service_message.create",
-                "service_message",
-                message.id,
-                department_id=message.department_id,
-            )
-            _tell_waiting_clients(request)
-            flash(request, _("The message is shown in the waiting room."), "success")
-            return HTTPSeeOther(request.route_path("service_messages"))
+            message = ServiceMessage(organisation_id=request.organisation.id)
+            notice = _("The message is shown in the waiting room.")
+            return _store(request, form, message, "service_message.create", notice)
     messages = request.dbsession.scalars(manageable(request)).all()
     return {
         "form": form,
@@ -181,20 +181,8 @@ def service_message_edit(request):
         if problem:
             form.add_error("expires_at", problem)
         else:
-            message.text = form.text.data
-            message.translations = _translations(form)
-            message.department_id = form.department_id.data or None
-            message.expires_at = to_utc(local, org) if local else None
-            record(
-                request,
-                "service_message.update",
-                "service_message",
-                message.id,
-                department_id=message.department_id,
-            )
-            _tell_waiting_clients(request)
-            flash(request, _("The message is saved."), "success")
-            return HTTPSeeOther(request.route_path("service_messages"))
+            notice = _("The message is saved.")
+            return _store(request, form, message, "service_message.update", notice)
     return {"form": form, "message": message}
 
 
