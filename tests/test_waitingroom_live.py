@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from test_walk_in_live import walk_in_time, widget_of
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment, Kind
@@ -214,24 +215,8 @@ def test_the_walk_in_switch_feeds_the_widget(server, clinic):
     org, doctor = clinic
     browser, staff = staff_socket(server, org, doctor)
     assert staff.expect("waiting_list")["walk_in_available"] is False
-    from consultroom.widgets.models import WalkInWidget
-
-    widget = server.add(
-        WalkInWidget(
-            organisation_id=org.id,
-            name="Walk in",
-            opening_hours="",
-            absence_text="Nobody",
-            terms_text="",
-            custom_css="",
-            intake_fields=["last_name"],
-            primary_colour="#1f6f8b",
-            background_colour="#ffffff",
-        )
-    )
-    from test_walk_in_live import walk_in_time
-
-    walk_in_time(server, org, doctor)  # only the switch says whether now
+    widget = widget_of(server, org)
+    walk_in_time(server, org, doctor)  # walk-in time all day: the switch decides
     visitor = Browser(server.port, org)
     _status, _headers, page = visitor.request(f"/walk-in/{widget.public_id}")
     assert b"Dr Who" not in page

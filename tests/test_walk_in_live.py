@@ -16,34 +16,24 @@ from realtime_support import Browser, client_socket, refused, staff_socket
 WITHIN = 1.0  # seconds: what "live" means for the widget
 
 
-def walk_in_time(server, org, user):
+def walk_in_block(org, user):
     """A walk-in block covering the rest of today (local) for ``user``."""
-    server.add(
-        AvailabilityBlock(
-            organisation_id=org.id,
-            practitioner_id=user.id,
-            on_date=local_now(org).date(),
-            start_time=clock_time(0),
-            end_time=clock_time(23, 59, 59),
-            purpose="walk_in",
-        )
+    return AvailabilityBlock(
+        organisation_id=org.id,
+        practitioner_id=user.id,
+        on_date=local_now(org).date(),
+        start_time=clock_time(0),
+        end_time=clock_time(23, 59, 59),
+        purpose="walk_in",
     )
+
+
+def walk_in_time(server, org, user):
+    server.add(walk_in_block(org, user))
 
 
 def widget_of(server, org):
-    return server.add(
-        WalkInWidget(
-            organisation_id=org.id,
-            name="Walk in",
-            opening_hours="",
-            absence_text="Nobody",
-            terms_text="",
-            custom_css="",
-            intake_fields=["last_name"],
-            primary_colour="#1f6f8b",
-            background_colour="#ffffff",
-        )
-    )
+    return server.add(WalkInWidget(organisation_id=org.id, name="Walk in"))
 
 
 def widget_socket(server, org, widget):
