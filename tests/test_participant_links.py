@@ -194,9 +194,7 @@ def test_the_participant_link_opens_in_the_clients_window(app, clinic_oost, fami
     assert page.headers["Referrer-Policy"] == "no-referrer"
     # The interpreter's page is Dutch; the consultation has not started.
     assert '<html lang="nl">' in page.text
-    assert _when(page) == (
-        "The consultation has not started yet. You will enter it as soon as it starts."
-    )
+    assert _when(page) == ("Het consult is nog niet begonnen. U gaat naar binnen zodra het begint.")
     assert '"role": "participant"' in page.text and token in page.text
     assert 'data-self-name="Tolk"' in page.text
     # Outside the window: the client's closed pages.

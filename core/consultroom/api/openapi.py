@@ -27,7 +27,8 @@ ERRORS = {
     403: "Not allowed: a session without its CSRF token, or a change that would put the"
     " object out of the caller's sight.",
     404: "No such object in this organisation, or not visible to the caller.",
-    409: "The time was just taken, or the appointment is cancelled.",
+    409: "The time was just taken, the appointment is cancelled, or the client number is"
+    " already another client's in one of the client's departments.",
     415: "The body is not sent as application/json.",
     422: "Some fields are not valid: each problem is in details, by field.",
     429: "Too many failed API key attempts from this address.",
@@ -70,6 +71,7 @@ OPERATIONS = (
         schemas.ClientOut,
         201,
         body=schemas.ClientCreate,
+        errors=(409,),
     ),
     Operation("api.client", "get", "getClient", "One client.", schemas.ClientOut),
     Operation(
@@ -79,6 +81,7 @@ OPERATIONS = (
         "Change a client's fields.",
         schemas.ClientOut,
         body=schemas.ClientUpdate,
+        errors=(409,),
     ),
     Operation(
         "api.client",
