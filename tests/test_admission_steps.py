@@ -17,6 +17,7 @@ from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment, Kind
 from consultroom.db import utcnow
 from consultroom.scheduling.models import AvailabilityBlock
+from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.models import WalkInWidget
 
 from clients_support import make_client
@@ -116,8 +117,13 @@ def test_a_closed_link_opens_neither_the_steps_nor_the_step(webtest, orgs, dbses
     app.get(f"/consent/{appointment.token}", status=404)
 
 
-def test_a_walk_in_visitor_gives_consent_before_the_waiting_room(webtest, orgs, dbsession):
-    org, doctor, _appointment = orgs["on"]
+def test_a_walk_in_visitor_gives_consent_before_the_waiting_room(
+    webtest, orgs, dbsession, make_user
+):
+    org, _doctor, _appointment = orgs["on"]
+    # Another practitioner: the first has a booked appointment now, which
+    # keeps them from walk-ins.
+    doctor = make_user(org, role=Role.practitioner, name="Dr. Walk-in")
     widget = WalkInWidget(organisation_id=org.id, name="Walk-in", intake_fields=["last_name"])
     dbsession.add(widget)
     # Available all day, every day of the week.
@@ -131,6 +137,8 @@ def test_a_walk_in_visitor_gives_consent_before_the_waiting_room(webtest, orgs, 
                 end_time=time(23, 59, 59),
             )
         )
+    # The widget offers only whoever has switched walk-ins on.
+    dbsession.add(WalkInSwitch(user_id=doctor.id, organisation_id=org.id, available=True))
     dbsession.flush()
     app = webtest("on")
     form = app.get(f"/walk-in/{widget.public_id}/{doctor.id}").forms[0]

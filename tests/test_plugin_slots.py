@@ -13,6 +13,7 @@ from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.clients.models import Client
 from consultroom.scheduling.models import AvailabilityBlock
+from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.models import WalkInWidget
 
 NOW = datetime(2030, 6, 3, 8, 0)  # Monday 08:00 UTC
@@ -56,6 +57,8 @@ def _org(make_organisation, make_user, dbsession, subdomain):
                 start_time=time(0),
                 end_time=time(23, 59),
             ),
+            # The widget offers only whoever has switched walk-ins on.
+            WalkInSwitch(user_id=practitioner.id, organisation_id=org.id, available=True),
         ]
     )
     client = Client(organisation_id=org.id, initials="A.", last_name=f"Client-{subdomain}")
