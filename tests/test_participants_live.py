@@ -11,7 +11,7 @@ from sqlalchemy import select
 from consultroom.appointments.models import AppointmentParticipant
 from consultroom.clients.models import Participant
 
-from realtime_support import Browser, client_socket, refused, staff_socket
+from realtime_support import Browser, client_socket, consultation, refused, staff_socket
 
 
 def add_participant(server, org, appointment, name):
@@ -126,3 +126,19 @@ def test_another_organisations_participant_token_is_refused(server, clinic):
     socket = Browser(server.port, other).socket()
     socket.send({"type": "hello", "role": "participant", "token": token})
     refused(socket)
+
+
+def test_a_participant_shares_and_downloads_files_in_their_appointments_room(server, clinic):
+    from test_room_files import PDF, upload
+
+    org, doctor = clinic
+    server.set_options(org, file_sharing=True)
+    browser, staff, _client, appointment, room = consultation(server, org, doctor)
+    token = add_participant(server, org, appointment, "Interpreter")
+    status, info = upload(Browser(server.port, org), room, "notes.pdf", PDF, token=token)
+    assert status == 200, info
+    assert staff.expect("file")["name"] == "notes.pdf"
+    # The participant of another appointment is nobody in this room.
+    other = add_participant(server, org, server.appointment(org, doctor), "Stranger")
+    status, _answer = upload(Browser(server.port, org), room, "x.pdf", PDF, token=other)
+    assert status == 404

@@ -20,6 +20,7 @@ from consultroom.realtime import publish_after_commit, room_channel
 from consultroom.realtime.pages import page_config, room_settings
 from consultroom.room import files, quick
 from consultroom.room.models import Room, RoomInvite, SharedFile
+from consultroom.room.participant_link import place_by_token
 from consultroom.room.service import file_info, invite_by_token, may_enter
 from consultroom.waitingroom.models import IN_ROOM, Visit
 from consultroom.web import ID
@@ -177,7 +178,9 @@ def add_participant(request):
 
 def _member_room(request):
     """The open room, if the requester is admitted to it: staff by session,
-    a client by the appointment token, a guest by the invitation token."""
+    a client by the appointment token, a guest by the invitation token, an
+    extra participant by their own link's token (the room of their
+    appointment)."""
     room = _open_room(request)
     token = request.headers.get("X-Room-Token") or request.params.get("token")
     if not token:
@@ -191,6 +194,9 @@ def _member_room(request):
         raise HTTPNotFound()
     invite = invite_by_token(request.dbsession, request.organisation.id, token)
     if invite is not None and invite.room_id == room.id:
+        return room
+    place = place_by_token(request.dbsession, request.organisation.id, token)
+    if place is not None and room.appointment_id == place.appointment_id:
         return room
     client_here = request.dbsession.scalar(
         select(Visit.id)
