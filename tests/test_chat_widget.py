@@ -255,3 +255,17 @@ def test_a_visitor_token_is_for_its_purpose_and_organisation(app, org, dbsession
     assert visitors.conversation_id_of(registry, org.id + 1, token, visitors.SOCKET) is None
     for bad in ("", "1.2", "x" * 500, "١.٢.abc", None, 5):
         assert visitors.conversation_id_of(registry, org.id, bad, visitors.SOCKET) is None
+
+
+def test_a_visitors_message_counts_in_the_menu_and_the_top_bar_until_read(
+    webtest, org, doctor, login, dbsession
+):
+    start(webtest)
+    app = webtest("acme")
+    login(app, doctor)
+    home = app.get("/").html
+    assert "Messages (1)" in home.text
+    assert home.select_one("header .top-bar a.chat-unread")["aria-label"] == "1 unread messages"
+    app.get(f"/messages/visitors/{conversation_of(dbsession).id}")
+    home = app.get("/").html
+    assert "Messages (1)" not in home.text and home.select_one(".chat-unread") is None

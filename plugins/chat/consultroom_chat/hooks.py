@@ -20,7 +20,7 @@ from consultroom.hookspecs import (
     WorkerJob,
     hookimpl,
 )
-from consultroom_chat import service
+from consultroom_chat import service, visitors
 from consultroom_chat.client import unread_by_client
 from consultroom_chat.i18n import _, page
 from consultroom_chat.models import Conversation, Kind, Message
@@ -39,7 +39,7 @@ WAITING_SLOTS = {
 def consultroom_menu_items(request):
     if not request.has_permission("staff"):
         return None
-    unread = sum(service.unread_counts(request).values())
+    unread = _unread_total(request)
     label = request.localizer.translate(
         _("Messages (${n})", mapping={"n": unread}) if unread else _("Messages")
     )
@@ -89,8 +89,15 @@ def consultroom_template_slot(request, slot, context):
     return None
 
 
+def _unread_total(request):
+    """What the staff member has not read: clients' channels and the
+    website's visitors."""
+    channels = service.unread_counts(request)
+    return sum(channels.values()) + sum(visitors.unread_counts(request, request.identity).values())
+
+
 def _top_bar(request):
-    unread = sum(service.unread_counts(request).values())
+    unread = _unread_total(request)
     if not unread:
         return None
     label = request.localizer.translate(_("${n} unread messages", mapping={"n": unread}))

@@ -311,6 +311,12 @@ def unread_counts(request, user=None):
             request.chat_unread = unread_counts(request, request.identity)
         return request.chat_unread
     channels = visible_channels(request, user).subquery()
+    return unread_in(request, select(channels.c.id), user)
+
+
+def unread_in(request, conversations, user):
+    """``{conversation id: messages not written by staff that user has not
+    read}``, for the conversations whose ids ``conversations`` selects."""
     last_read = (
         select(ReadMark.last_read_id)
         .where(ReadMark.conversation_id == Message.conversation_id, ReadMark.user_id == user.id)
@@ -319,7 +325,7 @@ def unread_counts(request, user=None):
     rows = request.dbsession.execute(
         select(Message.conversation_id, func.count())
         .where(
-            Message.conversation_id.in_(select(channels.c.id)),
+            Message.conversation_id.in_(conversations),
             Message.author != Author.staff,
             or_(last_read.is_(None), Message.id > last_read),
         )

@@ -21,14 +21,14 @@ import hashlib
 import hmac
 import time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from consultroom.accounts.models import User
 from consultroom.i18n import LANGUAGES
 from consultroom.realtime import publish_after_commit, user_channel
 from consultroom_chat import service
 from consultroom_chat.i18n import _
-from consultroom_chat.models import Author, Conversation, Duty, Kind, Message, ReadMark
+from consultroom_chat.models import Author, Conversation, Duty, Kind, Message
 
 PAGE = "page"
 SOCKET = "socket"
@@ -218,19 +218,4 @@ def visible(request):
 
 def unread_counts(request, user):
     """``{visitor conversation id: messages from the visitor user has not read}``."""
-    conversations = visible(request).with_only_columns(Conversation.id)
-    last_read = (
-        select(ReadMark.last_read_id)
-        .where(ReadMark.conversation_id == Message.conversation_id, ReadMark.user_id == user.id)
-        .scalar_subquery()
-    )
-    rows = request.dbsession.execute(
-        select(Message.conversation_id, func.count())
-        .where(
-            Message.conversation_id.in_(conversations),
-            Message.author == Author.visitor,
-            or_(last_read.is_(None), Message.id > last_read),
-        )
-        .group_by(Message.conversation_id)
-    )
-    return dict(rows.all())
+    return service.unread_in(request, visible(request).with_only_columns(Conversation.id), user)
