@@ -13,6 +13,7 @@ from consultroom.clients.picker import ClientField
 from consultroom.web import flash
 from consultroom.web.forms import Form, options
 from consultroom_chat import service, visitor_views
+from consultroom_chat.answer import answer_page
 from consultroom_chat.i18n import _, page
 from consultroom_chat.models import Author, Conversation, Message
 
@@ -82,29 +83,14 @@ def _may_manage(request, channel):
 )
 def channel(request):
     conversation = service.channel_or_404(request)
-    error = None
-    if request.method == "POST":
-        try:
-            service.post(
-                request,
-                conversation,
-                Author.staff,
-                request.identity.name,
-                request.POST.get("text"),
-                user=request.identity,
-            )
-        except service.Invalid as exc:
-            error = exc.args[0]
-        else:
-            return HTTPSeeOther(request.route_path("chat.channel", id=conversation.id))
-    history = service.history(request, conversation, reader=request.identity)
-    service.mark_read(request, conversation, request.identity)
-    return page(
-        request,
-        channel=conversation,
-        history=history,
-        error=error,
-        may_manage=_may_manage(request, conversation),
+
+    def write(text):
+        user = request.identity
+        service.post(request, conversation, Author.staff, user.name, text, user=user)
+
+    done, values = answer_page(request, conversation, write, "chat.channel")
+    return done or page(
+        request, channel=conversation, may_manage=_may_manage(request, conversation), **values
     )
 
 

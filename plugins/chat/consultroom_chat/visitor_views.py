@@ -15,6 +15,7 @@ from pyramid.view import view_config
 from consultroom.realtime import publish_after_commit
 from consultroom.web import flash
 from consultroom_chat import service, visitors
+from consultroom_chat.answer import answer_page
 from consultroom_chat.i18n import _, page
 from consultroom_chat.models import Author, Conversation
 from consultroom_chat.settings import settings_of
@@ -65,30 +66,15 @@ def _visitor_conversation(request):
 )
 def visitor(request):
     conversation = _visitor_conversation(request)
-    error = None
-    if request.method == "POST":
-        try:
-            message = visitors.write(
-                request,
-                conversation,
-                Author.staff,
-                request.identity.name,
-                request.POST.get("text"),
-                user=request.identity,
-            )
-        except service.Invalid as exc:
-            error = exc.args[0]
-        else:
-            visitors.announce(request, conversation, message)
-            return HTTPSeeOther(request.route_path("chat.visitor", id=conversation.id))
-    history = service.history(request, conversation, reader=request.identity)
-    service.mark_read(request, conversation, request.identity)
-    return page(
-        request,
-        conversation=conversation,
-        history=history,
-        error=error,
-        realtime=_socket_config(request),
+
+    def write(text):
+        user = request.identity
+        message = visitors.write(request, conversation, Author.staff, user.name, text, user=user)
+        visitors.announce(request, conversation, message)
+
+    done, values = answer_page(request, conversation, write, "chat.visitor")
+    return done or page(
+        request, conversation=conversation, realtime=_socket_config(request), **values
     )
 
 
