@@ -27,7 +27,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 
-from signalling_latency import CANDIDATE, timed  # noqa: E402
+from signalling_latency import CANDIDATE, relayed  # noqa: E402
 
 from consultroom.plugins.models import PluginEnablement  # noqa: E402
 
@@ -56,14 +56,6 @@ def room(app):
     return staff_sock, client_sock, client_peer
 
 
-def relay(staff_sock, client_sock, message, answer):
-    return lambda count: timed(
-        lambda: staff_sock.send(message),
-        lambda: client_sock.receive_until(lambda m: m["type"] == answer),
-        count,
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle", type=int, default=1000, help="idle sockets")
@@ -90,8 +82,8 @@ def main(argv=None):
         crowds.append(Crowd(lambda: staff_sock, 1))
         signal = {"type": "signal", "to": client_peer, "data": {"candidate": CANDIDATE}}
         measure = {
-            "signalling relay (baseline)": relay(staff_sock, client_sock, signal, "signal"),
-            "chat message relay": relay(
+            "signalling relay (baseline)": relayed(staff_sock, client_sock, signal, "signal"),
+            "chat message relay": relayed(
                 staff_sock, client_sock, {"type": "chat.send", "text": TEXT}, "chat.message"
             ),
         }

@@ -80,9 +80,15 @@ def relay(app, staff_port, client_port):
     visit = waiting_visit(client_sock)
     _, client_peer = call_in(staff_sock, client_sock, visit)
     signal = {"type": "signal", "to": client_peer, "data": {"candidate": CANDIDATE}}
+    return relayed(staff_sock, client_sock, signal, "signal")
+
+
+def relayed(sender, receiver, message, answer):
+    """A measurement: ``message`` sent by ``sender`` until ``receiver`` has
+    the message of type ``answer``."""
     return lambda count: timed(
-        lambda: staff_sock.send(signal),
-        lambda: client_sock.receive_until(lambda m: m["type"] == "signal"),
+        lambda: sender.send(message),
+        lambda: receiver.receive_until(lambda m: m["type"] == answer),
         count,
     )
 
