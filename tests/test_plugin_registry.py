@@ -209,3 +209,22 @@ def test_core_hooks_run_for_every_organisation(app, plugin_registry):
 def test_tenant_hooks_expose_only_contract_hooks(plugin_registry):
     with pytest.raises(AttributeError):
         plugin_registry.hooks_for(set()).register  # noqa: B018
+
+
+def test_a_plugin_declares_hooks_that_other_plugins_implement():
+    # "aprovider" sorts (and loads) before "providing", whose hookspecs it implements.
+    registry = discover("aprovider", "providing")
+    assert [p.id for p in registry.usable()] == ["aprovider", "providing"]
+    hooks = registry.hooks_for({"aprovider", "providing"})
+    assert hooks.consultroom_providing_things(request=None) == [["a thing"]]
+    assert registry.hooks_for({"providing"}).consultroom_providing_things(request=None) == []
+
+
+def test_a_plugins_hook_needs_its_declaring_plugin_and_its_name():
+    alone = discover("aprovider").get("aprovider")
+    assert alone.broken and "unknown hook 'consultroom_providing_things'" in alone.problem
+    bad = discover("badspec").get("badspec")
+    assert bad.broken and bad.problem == (
+        "declares hook 'consultroom_menu_things': a plugin's hooks start with"
+        " 'consultroom_badspec_'"
+    )

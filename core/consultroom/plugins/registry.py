@@ -9,6 +9,7 @@ The entry point's name is the plugin's id.
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import logging
 from collections.abc import Collection, Iterable
@@ -49,7 +50,9 @@ class PluginInfo:
     ``csp`` the Content-Security-Policy sources the plugin's pages and slots
     need, by directive (``{"script-src": ["https://js.example.com"]}``),
     checked at load by :mod:`consultroom.plugins.csp` and added only to the
-    responses of organisations that enabled it.
+    responses of organisations that enabled it; ``hookspecs`` an importable
+    module of hooks the plugin calls and other plugins implement (the
+    payments plugin's providers), each named ``consultroom_<id>_...``.
     """
 
     name: str
@@ -59,6 +62,7 @@ class PluginInfo:
     settings: OptionSet | None = None
     migrations: str = ""
     csp: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    hookspecs: str = ""
 
 
 @dataclass
@@ -127,8 +131,10 @@ class PluginRegistry:
     def __post_init__(self) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
-        self._spec_names = {
-            name for name in dir(hookspecs) if name.startswith(hookspecs.PROJECT + "_")
+        self._specs: dict[str, Any] = {
+            name: getattr(hookspecs, name)
+            for name in dir(hookspecs)
+            if name.startswith(hookspecs.PROJECT + "_")
         }
 
     # -- discovery -------------------------------------------------------
@@ -146,12 +152,20 @@ class PluginRegistry:
         registry = cls()
         if eps is None:
             eps = entry_points(group=ENTRY_POINT_GROUP)
-        for ep in sorted(eps, key=lambda ep: ep.name):
-            if only is None or ep.name in only:
-                registry._load(ep)
+        loaded = [
+            registry._load(ep)
+            for ep in sorted(eps, key=lambda ep: ep.name)
+            if only is None or ep.name in only
+        ]
+        # Every plugin's own hookspecs first, so that a plugin implementing
+        # another's hook is checked against it whatever their order.
+        for plugin in loaded:
+            registry._add_hookspecs(plugin)
+        for plugin in loaded:
+            registry._register(plugin)
         return registry
 
-    def _load(self, ep: EntryPoint) -> None:
+    def _load(self, ep: EntryPoint) -> Plugin:
         version = ep.dist.version if ep.dist else "unknown"
         plugin = Plugin(id=ep.name, version=version)
         self.plugins[ep.name] = plugin
@@ -159,8 +173,7 @@ class PluginRegistry:
             plugin.module = ep.load()
         except Exception as exc:  # any import error makes the plugin broken
             plugin.problem = _one_line(f"cannot be imported: {type(exc).__name__}: {exc}")
-            log.error("plugin %s %s", ep.name, plugin.problem)
-            return
+            return plugin
         info = getattr(plugin.module, "plugin", None)
         if not isinstance(info, PluginInfo):
             plugin.problem = "its module does not define `plugin = PluginInfo(...)`"
@@ -168,6 +181,31 @@ class PluginRegistry:
             plugin.info = info
             plugin.problem = _compatibility_problem(info.requires_core) or csp_problem(info.csp)
             plugin.incompatible = bool(_compatibility_problem(info.requires_core))
+        return plugin
+
+    def _add_hookspecs(self, plugin: Plugin) -> None:
+        """Declare the hooks of a plugin's ``hookspecs`` module, named
+        ``consultroom_<id>_...``; a module that cannot be imported or a hook
+        named otherwise makes the plugin broken."""
+        if plugin.problem or plugin.info is None or not plugin.info.hookspecs:
+            return
+        try:
+            module = importlib.import_module(plugin.info.hookspecs)
+        except Exception as exc:  # any import error makes the plugin broken
+            plugin.problem = _one_line(
+                f"its hookspecs cannot be imported: {type(exc).__name__}: {exc}"
+            )
+            return
+        prefix = f"{hookspecs.PROJECT}_{plugin.id}_"
+        names = [n for n in dir(module) if self.pm.parse_hookspec_opts(module, n) is not None]
+        wrong = [n for n in names if not n.startswith(prefix)]
+        if wrong:
+            plugin.problem = f"declares hook {wrong[0]!r}: a plugin's hooks start with {prefix!r}"
+            return
+        self.pm.add_hookspecs(module)
+        self._specs.update((name, getattr(module, name)) for name in names)
+
+    def _register(self, plugin: Plugin) -> None:
         if not plugin.problem:
             plugin.problem = self._hook_problem(plugin.module) or self._package_problem(plugin)
         if not plugin.problem:
@@ -176,7 +214,7 @@ class PluginRegistry:
             except pluggy.PluginValidationError as exc:  # e.g. a wrapper that does not yield
                 plugin.problem = _one_line(str(exc))
         if plugin.problem:
-            log.error("plugin %s %s", ep.name, plugin.problem)
+            log.error("plugin %s %s", plugin.id, plugin.problem)
 
     def _hook_problem(self, module: object) -> str:
         """What is wrong with the hook implementations of ``module``, in one
@@ -184,11 +222,11 @@ class PluginRegistry:
         for attr in dir(module):
             if self.pm.parse_hookimpl_opts(module, attr) is None:
                 continue
-            if attr not in self._spec_names:
-                close = difflib.get_close_matches(attr, self._spec_names, n=1)
+            if attr not in self._specs:
+                close = difflib.get_close_matches(attr, self._specs, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 return f"implements unknown hook {attr!r}{hint}"
-            spec_args = inspect.signature(getattr(hookspecs, attr)).parameters
+            spec_args = inspect.signature(self._specs[attr]).parameters
             for name, param in inspect.signature(getattr(module, attr)).parameters.items():
                 if name not in spec_args and param.default is param.empty:
                     return (
@@ -199,7 +237,8 @@ class PluginRegistry:
 
     def _package_problem(self, plugin: Plugin) -> str:
         for other in self.usable():
-            if other is not plugin and other.package == plugin.package:
+            registered = other.module is not None and self.pm.is_registered(other.module)
+            if other is not plugin and registered and other.package == plugin.package:
                 return (
                     f"has the same package {plugin.package!r} as plugin {other.id!r}:"
                     " a plugin's entry point must name a package of its own"
