@@ -260,7 +260,7 @@ def _notices(smtp):
 
 
 def test_the_client_is_told_by_mail_of_a_new_message_once_until_read_without_its_content(
-    app, clinic, webtest, login, dbsession, smtp
+    app, clinic, webtest, login, dbsession, smtp, open_portal
 ):
     clinic["client"].email = "jansen@example.org"
     dbsession.flush()
@@ -274,7 +274,12 @@ def test_the_client_is_told_by_mail_of_a_new_message_once_until_read_without_its
     body = body_of(notice)
     assert "secret details" not in body and "one more thing" not in body
     [url] = re.findall(r"https?://\S+", body)
-    portal_page = webtest("chat").get(path_on(url, "chat"))
+    browser = webtest("chat")
+    # The portal asks for its PIN first, and then comes back to the message.
+    to_pin = browser.get(path_on(url, "chat"), status=303)
+    assert to_pin.location.endswith(f"?next={path_on(url, 'chat')}")
+    open_portal(browser, clinic["client"])
+    portal_page = browser.get(path_on(url, "chat"))
     assert "secret details" in portal_page.text and "one more thing" in portal_page.text
 
     _reply(doctor, channel.id, "read this too")
@@ -282,24 +287,27 @@ def test_the_client_is_told_by_mail_of_a_new_message_once_until_read_without_its
 
 
 def test_the_portal_lists_the_clients_channels_with_what_is_unread(
-    app, clinic, webtest, login, dbsession
+    app, clinic, webtest, login, dbsession, open_portal
 ):
     _book(app, clinic)
     channel = _channel(dbsession, clinic)
     _reply(_staff(webtest, login, clinic["doctor"]), channel.id, "hello from the GP")
-    portal = webtest("chat").get(f"/portal/{clinic['client'].portal_token}")
+    browser = webtest("chat")
+    open_portal(browser, clinic["client"])
+    portal = browser.get(f"/portal/{clinic['client'].portal_token}")
     link = f"/portal/{clinic['client'].portal_token}/messages/{channel.id}"
     assert f'href="{link}"' in portal.text and '<span class="badge">1</span>' in portal.text
 
     other = make_client(dbsession, clinic["org"], "Ander", departments=[clinic["gp"]])
-    webtest("chat").get(f"/portal/{other.portal_token}/messages/{channel.id}", status=404)
-    page = webtest("chat").get(link)
+    stranger = webtest("chat")
+    open_portal(stranger, other)
+    stranger.get(f"/portal/{other.portal_token}/messages/{channel.id}", status=404)
+    page = browser.get(link)
     form = page.forms[0]
     form["text"] = "thanks"
     form.submit(status=303)
     assert (
-        '<span class="badge">'
-        not in webtest("chat").get(f"/portal/{clinic['client'].portal_token}").text
+        '<span class="badge">' not in browser.get(f"/portal/{clinic['client'].portal_token}").text
     )
 
 

@@ -96,7 +96,7 @@ def test_the_invitation_link_opens_the_appointment_page(app, clinic_oost, smtp, 
 
 
 def test_the_portal_link_lists_upcoming_appointments(
-    app, clinic_oost, smtp, webtest, make_organisation
+    app, clinic_oost, smtp, webtest, make_organisation, open_portal
 ):
     first = book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     book(
@@ -110,7 +110,9 @@ def test_the_portal_link_lists_upcoming_appointments(
         cancel_appointment(request, load(request, first))
         tokens = [load(request, first).token]
     [portal] = PORTAL.findall(body_of(smtp.messages[0]))
-    page = webtest("clinic").get(path_on(portal, "clinic"))
+    browser = webtest("clinic")
+    open_portal(browser, clinic_oost.client)
+    page = browser.get(path_on(portal, "clinic"))
     assert "Wednesday, March 6, 2030" in page.text and "Dr. Smit" in page.text
     assert "Tuesday, March 5, 2030" not in page.text  # cancelled
     assert f"/c/{tokens[0]}" not in page.text
@@ -121,15 +123,19 @@ def test_the_portal_link_lists_upcoming_appointments(
     webtest("clinic").get("/portal/" + "x" * 43, status=404)
 
 
-def test_the_portal_speaks_the_clients_language(app, clinic_oost, smtp, webtest, dbsession):
+def test_the_portal_speaks_the_clients_language(
+    app, clinic_oost, smtp, webtest, dbsession, open_portal
+):
     clinic_oost.client.language = "nl"
     dbsession.flush()
     book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [portal] = PORTAL.findall(body_of(smtp.messages[0]))
-    page = webtest("clinic").get(path_on(portal, "clinic"))
+    browser = webtest("clinic")
+    open_portal(browser, clinic_oost.client)
+    page = browser.get(path_on(portal, "clinic"))
     assert '<html lang="nl">' in page.text and "dinsdag 5 maart 2030" in page.text
     # An explicit choice of language wins.
-    page = webtest("clinic").get(path_on(portal, "clinic") + "?_LOCALE_=de")
+    page = browser.get(path_on(portal, "clinic") + "?_LOCALE_=de")
     assert "Dienstag, 5. März 2030" in page.text
 
 

@@ -164,11 +164,15 @@ def test_walk_in_widget_slot(webtest, orgs):
     assert not listing.click("Dr off").html.select(".hello-walk-in-widget")
 
 
-def test_client_portal_slot(webtest, orgs):
+def test_client_portal_slot(webtest, orgs, open_portal):
     on, off = orgs
-    page = webtest("on").get(f"/portal/{on.client.portal_token}")
+    browser = webtest("on")
+    open_portal(browser, on.client)
+    page = browser.get(f"/portal/{on.client.portal_token}")
     assert _slot_texts(page, "hello-client-portal") == ["Hello, A. Client-on (1)!"]
-    page = webtest("off").get(f"/portal/{off.client.portal_token}")
+    browser = webtest("off")
+    open_portal(browser, off.client)
+    page = browser.get(f"/portal/{off.client.portal_token}")
     assert "2030" in page.text  # the appointment is listed ...
     assert not page.html.select(".hello-client-portal")  # ... without the plugin's part
 

@@ -18,6 +18,9 @@ test suite gets these fixtures by installing ``consultroom[test]``:
                     ``user`` (a session as a login makes it, without the
                     form's password check); ``login(testapp, user,
                     password=...)`` logs in through the login form
+``open_portal``     ``open_portal(testapp, client)``: ``client``'s portal
+                    is open in ``testapp`` (as after the e-mailed PIN), for
+                    a plugin's pages under ``/portal/<token>/``
 ``smtp``            a real SMTP server on loopback; ``smtp.messages``
 ``swap_service``    ``swap_service(IOutbox, fake)``: the app uses ``fake``
                     for that service until the test ends
@@ -57,11 +60,12 @@ from sqlalchemy.orm import Session, sessionmaker
 import consultroom
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.passwords import Argon2Hasher
-from consultroom.accounts.security import logged_in_session
+from consultroom.accounts.security import SESSION_USER, logged_in_session
 from consultroom.app import make_config
 from consultroom.db import cache, make_engine, make_session_factory, migrate, utcnow
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
+from consultroom.portal.pins import SESSION_KEY as PORTAL_SESSION
 from consultroom.sessions.models import StoredSession
 from consultroom.sessions.store import COOKIE, expires_at, hash_id
 from consultroom.tenancy.models import Organisation
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
     from webtest import TestApp
     from zope.interface.interface import InterfaceClass
 
+    from consultroom.clients.models import Client
     from consultroom.plugins.models import PluginEnablement
 
 BASE_DOMAIN = "consultroom.test"
@@ -144,6 +149,13 @@ Fake = TypeVar("Fake")
 class SwapService(Protocol):
     def __call__(self, interface: InterfaceClass, fake: Fake) -> Fake:
         """Make the app use ``fake`` for ``interface`` until the test ends."""
+        ...
+
+
+class OpenPortal(Protocol):
+    def __call__(self, testapp: TestApp, client: Client) -> None:
+        """Open ``client``'s portal in ``testapp``'s browser, as the right
+        PIN does (a stored session, without the e-mail)."""
         ...
 
 
@@ -265,7 +277,10 @@ def scratch_database(
 
 @pytest.fixture(scope="session")
 def plugin_registry() -> PluginRegistry:
-    return PluginRegistry.discover()
+    # CONSULTROOM_TEST_PLUGINS="chat hello": only these installed plugins
+    # (e.g. while another one is half-built in the same environment).
+    only = os.environ.get("CONSULTROOM_TEST_PLUGINS")
+    return PluginRegistry.discover(only=set(only.split()) if only else None)
 
 
 @pytest.fixture(scope="session")
@@ -459,28 +474,47 @@ def login(app: Router, dbsession: Session) -> Login:
         if password is not None:
             return through_form(testapp, user, password)
         # Argon2 and the login page cost more than most tests that log in.
-        session_id = secrets.token_urlsafe(32)
-        settings = app.registry.settings
-        organisation = (
-            dbsession.get(Organisation, user.organisation_id) if user.organisation_id else None
-        )
-        now = utcnow()
-        dbsession.add(
-            StoredSession(
-                id_hash=hash_id(session_id),
-                organisation_id=user.organisation_id,
-                user_id=user.id,
-                data=logged_in_session(user),
-                created_at=now,
-                last_seen=now,
-                expires_at=expires_at(settings, organisation, now, now),
-            )
-        )
-        dbsession.flush()
-        testapp.set_cookie(COOKIE, session_id)
-        for cookie in testapp.cookiejar:  # unquoted, as the app's Set-Cookie leaves it
-            if cookie.name == COOKIE:
-                cookie.value = session_id
+        _store_session(app, dbsession, testapp, user.organisation_id, logged_in_session(user))
         return None
 
     return do
+
+
+@pytest.fixture
+def open_portal(app: Router, dbsession: Session) -> OpenPortal:
+    def do(testapp: TestApp, client: Client) -> None:
+        # The PIN's own path is tested once, in tests/test_portal.py.
+        data = {PORTAL_SESSION: {"client": client.id, "seen": time.time()}}
+        _store_session(app, dbsession, testapp, client.organisation_id, data)
+
+    return do
+
+
+def _store_session(
+    app: Router,
+    dbsession: Session,
+    testapp: TestApp,
+    organisation_id: int | None,
+    data: dict[str, Any],
+) -> None:
+    """Give ``testapp``'s browser a stored session holding ``data``."""
+    session_id = secrets.token_urlsafe(32)
+    settings = app.registry.settings
+    organisation = dbsession.get(Organisation, organisation_id) if organisation_id else None
+    now = utcnow()
+    dbsession.add(
+        StoredSession(
+            id_hash=hash_id(session_id),
+            organisation_id=organisation_id,
+            user_id=data.get(SESSION_USER),
+            data=data,
+            created_at=now,
+            last_seen=now,
+            expires_at=expires_at(settings, organisation, now, now),
+        )
+    )
+    dbsession.flush()
+    testapp.set_cookie(COOKIE, session_id)
+    for cookie in testapp.cookiejar:  # unquoted, as the app's Set-Cookie leaves it
+        if cookie.name == COOKIE:
+            cookie.value = session_id

@@ -105,4 +105,3 @@ def _queue(request, appointment, kind, reader):
 
 def includeme(config):
     config.include(".views")
-    config.include(".portal")

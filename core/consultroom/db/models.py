@@ -10,6 +10,7 @@ CORE_MODEL_MODULES = [
     "consultroom.mail.models",
     "consultroom.ratelimit.models",
     "consultroom.clients.models",
+    "consultroom.portal.models",
     "consultroom.appointments.models",
     "consultroom.scheduling.models",
     "consultroom.clientmail.models",

@@ -21,9 +21,6 @@ import secrets
 import time
 
 import pyotp
-import qrcode
-import qrcode.image.svg
-from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
 from zope.sqlalchemy import mark_changed
 
@@ -76,14 +73,6 @@ def provisioning_uri(request, row, user):
     # A colon separates issuer and account in the label, so none in the issuer.
     issuer = (organisation.name if organisation else "Consultroom").replace(":", " ")
     return pyotp.TOTP(secret_of(request, row)).provisioning_uri(name=user.email, issuer_name=issuer)
-
-
-def qr_code_svg(text):
-    """``text`` as an inline SVG QR code, drawn here: the secret never leaves
-    the server for a QR-code service."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
-    # qrcode writes only <svg> and <path> with numbers: no text of ours.
-    return Markup(image.to_string(encoding="unicode"))  # nosec B704
 
 
 def confirm(request, row, user, code):

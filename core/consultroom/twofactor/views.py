@@ -14,6 +14,7 @@ from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_se
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import PENDING, pending_login, policy
 from consultroom.web import ID, flash
+from consultroom.web.qr import qr_code_svg
 from consultroom.web.sites import BOTH_SITES
 
 
@@ -116,7 +117,7 @@ def setup(request):
     secret = service.secret_of(request, row)
     return {
         "form": form,
-        "qr_code": service.qr_code_svg(service.provisioning_uri(request, row, user)),
+        "qr_code": qr_code_svg(service.provisioning_uri(request, row, user)),
         "secret": service.format_secret(secret),
         "required": policy(request) == "require",
     }

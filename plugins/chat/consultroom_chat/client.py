@@ -2,8 +2,9 @@
 link of one of their appointments (``/c/<token>/messages``: the channel
 with that appointment's department, whatever the link's time window) or
 their portal (``/portal/<token>/messages/<channel>``: any of their
-channels), and the token in the address is the credential, looked up with
-the core's rate limit on guessed tokens."""
+channels, once the portal is opened with its PIN), and the token in the
+address is the credential, looked up with the core's rate limit on guessed
+tokens."""
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
@@ -11,8 +12,8 @@ from sqlalchemy import func, select
 
 from consultroom.appointments.models import Appointment
 from consultroom.clients.contact import language_of
-from consultroom.clients.models import Client
 from consultroom.i18n import speak
+from consultroom.portal.access import unlocked_client
 from consultroom.ratelimit import find_by_token
 from consultroom_chat import service
 from consultroom_chat.i18n import _, page
@@ -77,7 +78,9 @@ def from_appointment_link(request):
 
 @view_config(route_name="chat.portal", renderer=TEMPLATE)
 def from_portal(request):
-    client = _by_token(request, Client, Client.portal_token)
+    client, refusal = unlocked_client(request)
+    if refusal is not None:
+        return refusal
     conversation = request.dbsession.scalar(
         select(Conversation).where(
             Conversation.organisation_id == request.organisation.id,
