@@ -1,13 +1,20 @@
 """Payments for Consultroom: organisation admins set rates and VAT rules
 (by the client's country, private or business, with the EU reverse charge),
-in ``Decimal`` and rounded once by the currency's rules.
+in ``Decimal`` and rounded once by the currency's rules; staff make an
+appointment paid at a rate, and its client pays before the waiting room
+(an admission step), through a provider (``consultroom_payments_providers``).
 
 Enabled per organisation like every plugin (docs/plugins.md).
 """
 
 from consultroom.plugins import PluginInfo
 from consultroom_payments.hooks import (  # noqa: F401 (hook implementations, found on this module)
+    consultroom_admission_steps,
+    consultroom_appointment_form_fields,
+    consultroom_list_badges,
     consultroom_menu_items,
+    consultroom_payments_providers,
+    consultroom_waiting_list_annotations,
 )
 
 plugin = PluginInfo(
@@ -16,9 +23,11 @@ plugin = PluginInfo(
     author="Consultroom developers",
     requires_core=">=0.1,<1",
     migrations="consultroom_payments.migrations",
+    hookspecs="consultroom_payments.hookspecs",
 )
 
 
 def includeme(config):
     config.add_translation_dirs("consultroom_payments:locale")
     config.include(".admin")
+    config.include(".pay")

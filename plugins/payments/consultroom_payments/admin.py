@@ -12,7 +12,8 @@ from sqlalchemy import select
 from consultroom.audit import record
 from consultroom.web import flash
 from consultroom.web.errors import not_found
-from consultroom_payments import service
+from consultroom.web.forms import Form
+from consultroom_payments import accounts, service
 from consultroom_payments.forms import (
     KINDS,
     RateForm,
@@ -177,6 +178,69 @@ def vat_rule(request):
     return page(request, form=form, rule=rule)
 
 
+def _provider_form(request, provider, stored):
+    form_class = provider.options.form_class(Form)
+    form = form_class(request, data=provider.options.values(stored) if stored else None)
+    if request.method != "POST":
+        for option in provider.options.options:
+            if option.secret:
+                form[option.key].data = ""  # never shown back
+    return form
+
+
+@view_config(
+    route_name="payments.providers", renderer=TEMPLATES + "providers.html", permission=MANAGE
+)
+def providers(request):
+    offered = accounts.providers(request)
+    forms = {}
+    for provider_id, provider in sorted(offered.items()):
+        stored = accounts.stored_config(request, provider_id)
+        forms[provider_id] = (
+            provider,
+            _provider_form(request, provider, stored),
+            stored is not None,
+        )
+    active = {p.id for p, _config in accounts.active(request)}
+    return page(request, provider_forms=forms, active=active)
+
+
+@view_config(
+    route_name="payments.provider",
+    request_method="POST",
+    renderer=TEMPLATES + "providers.html",
+    permission=MANAGE,
+)
+def provider(request):
+    offered = accounts.providers(request)
+    chosen = offered.get(request.matchdict["id"])
+    if chosen is None:
+        return not_found(request)
+    stored = accounts.stored_config(request, chosen.id)
+    form = chosen.options.form_class(Form)(request)
+    if not form.validate():
+        request.response.status = 400
+        forms = {
+            pid: (p, form if pid == chosen.id else _provider_form(request, p, None), False)
+            for pid, p in sorted(offered.items())
+        }
+        return page(request, provider_forms=forms, active=set())
+    values = chosen.options.from_form(form, stored)
+    on = request.POST.get("active") == "y"
+    accounts.save_config(request, chosen.id, values, on)
+    record(
+        request,
+        "payments.provider",
+        "organisation",
+        request.organisation.id,
+        provider=chosen.id,
+        active=on,
+        changes=chosen.options.changes(chosen.options.values(stored), values),
+    )
+    flash(request, _("The settings of ${provider} were saved.", mapping={"provider": chosen.label}))
+    return HTTPSeeOther(request.route_path("payments.providers"))
+
+
 def includeme(config):
     config.add_plugin_route("payments.settings", "/payments/settings")
     config.add_plugin_route("payments.rates", "/payments/rates")
@@ -184,4 +248,6 @@ def includeme(config):
     config.add_plugin_route("payments.rate_archive", r"/payments/rates/{id:\d+}/archive")
     config.add_plugin_route("payments.vat", "/payments/vat")
     config.add_plugin_route("payments.vat_rule", r"/payments/vat/{id:\d+}")
+    config.add_plugin_route("payments.providers", "/payments/providers")
+    config.add_plugin_route("payments.provider", r"/payments/providers/{id:[a-z0-9_]{1,50}}")
     config.scan(".admin")

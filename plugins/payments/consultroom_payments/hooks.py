@@ -1,8 +1,15 @@
 """The payments plugin's hook implementations: its menu entry for
-organisation admins."""
+organisation admins; the appointment form's "Payment" field; "pay" as an
+admission step of a paid appointment; "paid" on the waiting list and the
+appointments list; the bundled providers (Stripe, PayPal)."""
 
-from consultroom.hookspecs import MenuItem, hookimpl
+from consultroom.hookspecs import AdmissionStep, ListBadge, MenuItem, WaitingAnnotation, hookimpl
+from consultroom_payments import checkout, service
+from consultroom_payments.fields import ChargeField
 from consultroom_payments.i18n import _
+from consultroom_payments.providers.stripe_checkout import StripeProvider
+
+STEP = "payments.pay"
 
 
 @hookimpl
@@ -11,3 +18,52 @@ def consultroom_menu_items(request):
         return None
     label = request.localizer.translate(_("Payments"))
     return [MenuItem(label, request.route_path("payments.rates"), section="organisation", order=60)]
+
+
+@hookimpl
+def consultroom_appointment_form_fields(request, appointment):
+    """Offered where the organisation has rates, or the appointment one."""
+    if service.rates(request) or (
+        appointment is not None and checkout.charge_of(request, appointment) is not None
+    ):
+        return [ChargeField()]
+    return None
+
+
+@hookimpl
+def consultroom_admission_steps(request, appointment):
+    if checkout.charge_of(request, appointment) is None:
+        return None
+    return [
+        AdmissionStep(
+            id=STEP,
+            label=request.localizer.translate(_("Payment")),
+            url=request.route_path("payments.pay", token=appointment.token),
+            done=bool(checkout.settled(request, [appointment.id])),
+            order=50,
+        )
+    ]
+
+
+@hookimpl
+def consultroom_waiting_list_annotations(request, appointments):
+    paid = checkout.settled(request, [a.id for a in appointments])
+    label = request.localizer.translate(_("paid"))
+    return [WaitingAnnotation(appointment_id, label, "ok") for appointment_id in sorted(paid)]
+
+
+@hookimpl
+def consultroom_list_badges(request, list_name, rows):
+    if list_name != "appointments":
+        return None
+    paid = checkout.settled(request, [row.id for row in rows])
+    label = request.localizer.translate(_("paid"))
+    return [ListBadge(row_id, label, "ok") for row_id in sorted(paid)]
+
+
+BUNDLED = [StripeProvider()]
+
+
+@hookimpl
+def consultroom_payments_providers(request):
+    return BUNDLED

@@ -1,17 +1,20 @@
 """What the payments plugin stores: an organisation's payment settings, its
-rates, its VAT rules and its providers' accounts (encrypted).
+rates, its VAT rules and its providers' accounts (encrypted); which
+appointments must be paid, at which rate; and the payments.
 
 Money and percentages are kept as exact decimal text (``DecimalText``), the
 same on SQLite and PostgreSQL: nothing passes through a float.
 """
 
+import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from consultroom.appointments.models import Appointment
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
 
@@ -85,3 +88,70 @@ class ProviderAccount(OrganisationScoped, Base):
     config: Mapped[bytes] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(default=True)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Charge(OrganisationScoped, Base):
+    """An appointment that must be paid before the waiting room, and its
+    rate (chosen on the appointment form). No row: free."""
+
+    __tablename__ = "payments_charge"
+
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True
+    )
+    rate_id: Mapped[int] = mapped_column(ForeignKey("payments_rate.id"), index=True)
+
+    rate: Mapped[Rate] = relationship()
+
+
+class Status(enum.Enum):
+    pending = "pending"
+    paid = "paid"
+    failed = "failed"
+    refunded = "refunded"
+    partly_refunded = "partly_refunded"
+
+
+# A payment in one of these lets the client into the waiting room.
+SETTLED = (Status.paid, Status.partly_refunded)
+
+
+class Payment(OrganisationScoped, Base):
+    """One attempt to pay for an appointment, with what was asked (a copy:
+    rates and rules may change later) and how it went. Kept when the
+    appointment or the client goes (bookkeeping), without them."""
+
+    __tablename__ = "payments_payment"
+    __table_args__ = (UniqueConstraint("provider", "provider_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL"), index=True
+    )
+    # The idempotency key of this attempt, sent to the provider: a double
+    # click posts the same key and finds this payment.
+    attempt: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(50))
+    provider_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    checkout_url: Mapped[str] = mapped_column(String(2000), default="")
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=20), default=Status.pending, index=True
+    )
+    rate_name: Mapped[str] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    net: Mapped[Decimal] = mapped_column(DecimalText)
+    vat: Mapped[Decimal] = mapped_column(DecimalText)
+    gross: Mapped[Decimal] = mapped_column(DecimalText)
+    vat_rate: Mapped[Decimal] = mapped_column(DecimalText)
+    reverse_charge: Mapped[bool] = mapped_column(default=False)
+    refunded: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
+    # Who pays, as they gave it on the payment page (for the receipt).
+    payer_name: Mapped[str] = mapped_column(String(200))
+    payer_email: Mapped[str] = mapped_column(String(254), default="")
+    payer_country: Mapped[str] = mapped_column(String(2))
+    payer_business: Mapped[bool] = mapped_column(default=False)
+    payer_vat_number: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    appointment: Mapped[Appointment | None] = relationship()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from consultroom_payments import vat
 from consultroom_payments.models import PaymentSettings, Rate, VatRule
+from consultroom_payments.money import display
 
 
 def settings_row(request):
@@ -68,3 +69,8 @@ def price_for(request, rate, buyer):
         return None  # the price's own VAT is unknown
     home_rate = home.rate if home is not None else Decimal(0)
     return vat.price(rate.amount, rate.currency, applied, settings.prices_include_vat, home_rate)
+
+
+def money_label(request, rate):
+    """A rate's amount as the reader writes it."""
+    return display(rate.amount, rate.currency, request.locale_name)

@@ -1,0 +1,65 @@
+"""The appointment form's "Payment" field: free, or paid at one of the
+organisation's rates (which then makes paying an admission step)."""
+
+from markupsafe import Markup
+
+from consultroom.appointments.fields import FieldInvalid
+from consultroom_payments import checkout, service
+from consultroom_payments.i18n import _, translator
+from consultroom_payments.models import Charge
+
+FREE = ""
+
+
+class ChargeField:
+    name = "payments_rate"
+
+    def _chosen(self, request, appointment, posted):
+        if posted is not None:
+            return posted.get(self.name, FREE)
+        charge = appointment is not None and checkout.charge_of(request, appointment)
+        return str(charge.rate_id) if charge else FREE
+
+    def render(self, request, appointment, posted, error):
+        t = translator(request)
+        chosen = self._chosen(request, appointment, posted)
+        choices = [(FREE, t("Free"))] + [
+            (str(rate.id), f"{rate.name} ({service.money_label(request, rate)})")
+            for rate in service.rates(request)
+        ]
+        charge = appointment is not None and checkout.charge_of(request, appointment)
+        if charge and charge.rate.archived:  # keep an archived rate that was chosen
+            choices.append((str(charge.rate_id), charge.rate.name))
+        options = Markup("").join(
+            Markup('<option value="{}"{}>{}</option>').format(
+                value, Markup(" selected") if value == chosen else "", label
+            )
+            for value, label in choices
+        )
+        described = Markup(' aria-describedby="payments_rate-error" aria-invalid="true"')
+        return Markup(
+            '<label for="payments_rate">{}</label>'
+            '<select id="payments_rate" name="payments_rate"{}>{}</select>'
+        ).format(t("Payment"), described if error else "", options)
+
+    def validate(self, request, appointment, posted):
+        value = posted.get(self.name, FREE)
+        if value == FREE:
+            return None
+        rate = service.rate_by_id(request, value)
+        charge = appointment is not None and checkout.charge_of(request, appointment)
+        if rate is None or (rate.archived and not (charge and charge.rate_id == rate.id)):
+            raise FieldInvalid(_("Choose one of the rates, or free."))
+        return rate
+
+    def save(self, request, appointment, value):
+        charge = checkout.charge_of(request, appointment)
+        if value is None:
+            if charge is not None:
+                request.dbsession.delete(charge)
+            return
+        if charge is None:
+            charge = Charge(organisation_id=request.organisation.id, appointment_id=appointment.id)
+            request.dbsession.add(charge)
+        charge.rate_id = value.id
+        request.dbsession.flush()
