@@ -11,7 +11,16 @@ Enabled per organisation like every plugin (docs/plugins.md).
 from consultroom.plugins import PluginInfo
 from consultroom_questionnaires import crypto
 from consultroom_questionnaires.hooks import (  # noqa: F401 (hook implementations, found on this module)
+    consultroom_admission_steps,
+    consultroom_appointment_anonymised,
+    consultroom_appointment_form_fields,
+    consultroom_client_erased,
+    consultroom_mail_placeholder_values,
+    consultroom_mail_placeholders,
     consultroom_menu_items,
+    consultroom_plugin_enabled,
+    consultroom_room_regions,
+    consultroom_template_slot,
 )
 
 plugin = PluginInfo(
@@ -28,3 +37,5 @@ def includeme(config):
     crypto.key_encryption_keys(config.registry.settings)
     config.add_translation_dirs("consultroom_questionnaires:locale")
     config.include(".editor")
+    config.include(".client")
+    config.include(".answers")

@@ -1,8 +1,27 @@
-"""The questionnaires plugin's hook implementations: its menu entry for
-administrators."""
+"""The questionnaires plugin's hook implementations: its menu entry; the
+appointment form's questionnaire field; the admission step of a required
+questionnaire; the invitation's ``*|questionnaire_link|*``; the lists on
+the client's and appointment's pages and in the portal; the room's
+"Questionnaire" tab; the default anamnesis questionnaire on enabling; and
+forgetting answers with the client or their anonymised appointments."""
 
-from consultroom.hookspecs import MenuItem, hookimpl
-from consultroom_questionnaires.i18n import _
+from markupsafe import Markup
+from pyramid.renderers import render
+
+from consultroom.hookspecs import (
+    AdmissionStep,
+    MailPlaceholder,
+    MenuItem,
+    RoomTab,
+    hookimpl,
+)
+from consultroom.web.sites import org_url
+from consultroom_questionnaires import anamnesis, answers, service
+from consultroom_questionnaires.formfield import QuestionnaireField
+from consultroom_questionnaires.i18n import _, page
+from consultroom_questionnaires.models import Status
+
+PLACEHOLDER = "questionnaire_link"
 
 
 @hookimpl
@@ -17,3 +36,116 @@ def consultroom_menu_items(request):
             order=60,
         )
     ]
+
+
+@hookimpl
+def consultroom_plugin_enabled(organisation, settings, dbsession):
+    anamnesis.ensure_default(organisation, dbsession)
+
+
+@hookimpl
+def consultroom_appointment_form_fields(request, appointment):
+    return [QuestionnaireField()]
+
+
+@hookimpl
+def consultroom_admission_steps(request, appointment):
+    return [
+        AdmissionStep(
+            id=f"questionnaires.{response.id}",
+            label=response.version.title,
+            url=request.route_path("questionnaires.fill", token=response.token),
+            done=response.status is Status.finished,
+            order=50,
+        )
+        for response in service.responses_of(request, appointment_id=appointment.id)
+        if response.required
+    ]
+
+
+@hookimpl
+def consultroom_mail_placeholders(request):
+    return [
+        MailPlaceholder(
+            PLACEHOLDER,
+            request.localizer.translate(_("The link to the questionnaire to fill in")),
+            sample="https://example.org/q/…",
+        )
+    ]
+
+
+@hookimpl
+def consultroom_mail_placeholder_values(request, appointment, kind):
+    if kind == "cancellation":
+        return None
+    links = [
+        org_url(request, request.organisation, f"/q/{response.token}")
+        for response in service.responses_of(request, appointment_id=appointment.id)
+        if response.status is not Status.finished
+    ]
+    return {PLACEHOLDER: "\n".join(links)} if links else None
+
+
+@hookimpl
+def consultroom_client_erased(request, client):
+    service.forget_client(request, client.id)
+
+
+@hookimpl
+def consultroom_appointment_anonymised(request, appointment_ids):
+    service.forget_appointments(request, appointment_ids)
+
+
+def _listing(request, found, title):
+    if not found:
+        return None
+    return render(
+        "consultroom_questionnaires:templates/_responses.html",
+        page(request, responses=found, title=title, labels=service.STATUS_LABELS),
+        request,
+    )
+
+
+@hookimpl
+def consultroom_template_slot(request, slot, context):
+    if slot == "client" and request.has_permission("staff"):
+        found = service.responses_of(request, client_id=context["client"].id)
+        return _listing(request, found, _("Questionnaires"))
+    if slot == "appointment" and request.has_permission("staff"):
+        found = service.responses_of(request, appointment_id=context["appointment"].id)
+        return _listing(request, found, _("Questionnaires"))
+    if slot == "client_portal":
+        return _portal(request, context["client"])
+    return None
+
+
+def _portal(request, client):
+    """The questionnaires the client still has to fill in."""
+    todo = [
+        r
+        for r in service.responses_of(request, client_id=client.id)
+        if r.status is not Status.finished
+    ]
+    if not todo:
+        return None
+    items = Markup("").join(
+        Markup('<li><a href="{}">{}</a></li>').format(
+            request.route_path("questionnaires.fill", token=r.token), r.version.title
+        )
+        for r in todo
+    )
+    return Markup(
+        '<section class="card questionnaires-todo"><h2>{}</h2><ul>{}</ul></section>'
+    ).format(request.localizer.translate(_("Questionnaires to fill in")), items)
+
+
+@hookimpl
+def consultroom_room_regions(request, role, room):
+    """Staff read the answers of the room's appointment in a side-panel tab
+    (each time it is shown: an audited view)."""
+    if role != "staff" or room is None or room.appointment_id is None:
+        return None
+    html = answers.room_panel(request, room.appointment_id)
+    if html is None:
+        return None
+    return [RoomTab("questionnaires", request.localizer.translate(_("Questionnaire")), html)]

@@ -11,7 +11,14 @@ from sqlalchemy import delete, exists, select
 from consultroom.accounts.models import Role
 from consultroom.db import utcnow
 from consultroom_questionnaires import crypto
+from consultroom_questionnaires.i18n import _
 from consultroom_questionnaires.models import Image, Questionnaire, Response, Status, Version
+
+STATUS_LABELS = {
+    Status.new: _("not started"),
+    Status.started: _("started"),
+    Status.finished: _("finished"),
+}
 
 # ---------------------------------------------------------------- questionnaires
 

@@ -1,0 +1,128 @@
+"""Staff read a client's answers: on their own page (from the client's and
+the appointment's pages), in the room's side panel, as an image, and later
+as PDF and text. Only staff who may see the client (the core's segregation
+of clients) find a response; every read is written to the audit trail."""
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.renderers import render
+from pyramid.response import Response as WebResponse
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from consultroom.appointments.access import visible_appointments
+from consultroom.appointments.models import Appointment
+from consultroom.clients.access import client_or_404, visible_clients
+from consultroom.clients.models import Client
+from consultroom_questionnaires import crypto, fieldtypes, service, viewlog
+from consultroom_questionnaires.i18n import page, translator
+from consultroom_questionnaires.models import Image, Response, Status
+
+TEMPLATES = "consultroom_questionnaires:templates/"
+
+
+def response_or_404(request, response_id=None):
+    """A response of a client the staff member may see, else 404."""
+    response_id = int(response_id or request.matchdict["id"])
+    response = request.dbsession.scalar(
+        select(Response).where(
+            Response.organisation_id == request.organisation.id, Response.id == response_id
+        )
+    )
+    if response is None:
+        raise HTTPNotFound()
+    client_or_404(request, response.client_id)
+    return response
+
+
+def rows(request, response):
+    """``[(field, text or None)]`` of the response as answered, in the
+    reader's language; raises crypto.Undecryptable."""
+    answers = service.answers_of(request, response)
+    t = translator(request.localizer)
+    return [
+        (field, fieldtypes.readable(field, answers.get(field["key"]), t, request.locale_name))
+        for field in response.version.fields
+    ]
+
+
+def _images(request, response):
+    return dict(
+        request.dbsession.execute(
+            select(Image.field_key, Image.id).where(Image.response_id == response.id)
+        ).all()
+    )
+
+
+def _values(request, response, where):
+    try:
+        answered = rows(request, response)
+    except crypto.Undecryptable:
+        answered = None
+    if response.status is not Status.new:
+        viewlog.viewed(request, response, where)
+    return {
+        "response": response,
+        "client": request.dbsession.get(Client, response.client_id),
+        "rows": answered,
+        "images": _images(request, response),
+        "labels": service.STATUS_LABELS,
+    }
+
+
+@view_config(
+    route_name="questionnaires.answers", renderer=TEMPLATES + "answers.html", permission="staff"
+)
+def answers_page(request):
+    response = response_or_404(request)
+    return page(request, **_values(request, response, "page"))
+
+
+@view_config(route_name="questionnaires.image", permission="staff")
+def image(request):
+    response = response_or_404(request)
+    found = request.dbsession.scalar(
+        select(Image).where(
+            Image.response_id == response.id, Image.id == int(request.matchdict["image"])
+        )
+    )
+    if found is None:
+        raise HTTPNotFound()
+    try:
+        data = service.image_bytes(request, found)
+    except crypto.Undecryptable:
+        raise HTTPNotFound() from None
+    viewlog.viewed(request, response, "image")
+    return WebResponse(
+        body=data,
+        content_type="image/png",
+        cache_control="no-store, private",
+        headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def room_panel(request, appointment_id):
+    """The room tab's HTML: the answers of the appointment's questionnaires
+    that the staff member may see; None when there are none."""
+    appointment = request.dbsession.scalar(
+        visible_appointments(request).where(Appointment.id == appointment_id)
+    )
+    if appointment is None or appointment.client_id is None:
+        return None
+    visible = request.dbsession.scalar(
+        visible_clients(request).where(Client.id == appointment.client_id)
+    )
+    if visible is None:
+        return None
+    found = service.responses_of(request, appointment_id=appointment_id)
+    if not found:
+        return None
+    parts = [_values(request, response, "room") for response in found]
+    return render(TEMPLATES + "room_tab.html", page(request, parts=parts), request)
+
+
+def includeme(config):
+    config.add_plugin_route("questionnaires.answers", r"/questionnaires/answers/{id:\d{1,9}}")
+    config.add_plugin_route(
+        "questionnaires.image", r"/questionnaires/answers/{id:\d{1,9}}/images/{image:\d{1,9}}"
+    )
+    config.scan(".answers")
