@@ -10,13 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from zope.sqlalchemy import mark_changed
 
 from consultroom.db import utcnow
+from consultroom_payments import receipts
 from consultroom_payments.models import SETTLED, Charge, Payment, Status
 from consultroom_payments.provider import FAILED, PAID
 
 log = logging.getLogger(__name__)
-# Listeners to a payment that has just become paid, in its transaction
-# (the receipt and the confirmation e-mail): (request, payment).
-ON_PAID = []
 
 
 def charge_of(request, appointment):
@@ -110,6 +108,5 @@ def settle(request, payment, state):
     mark_changed(request.dbsession)
     request.dbsession.refresh(payment)
     if changed and target is Status.paid:
-        for listener in ON_PAID:
-            listener(request, payment)
+        receipts.issue(request, payment)  # in this transaction: its number with the payment
     return bool(changed)

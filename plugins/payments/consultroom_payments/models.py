@@ -155,3 +155,35 @@ class Payment(OrganisationScoped, Base):
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
 
     appointment: Mapped[Appointment | None] = relationship()
+
+
+class ReceiptCounter(OrganisationScoped, Base):
+    """The organisation's last receipt number: raised in the transaction
+    that issues a receipt, so that numbers have no gaps (an undone
+    transaction undoes its number) and concurrent payments wait in turn."""
+
+    __tablename__ = "payments_receipt_counter"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Receipt(OrganisationScoped, Base):
+    """A payment's receipt: its number in the organisation's sequence and
+    the PDF as it was issued (kept, so that it reads the same later, also
+    when the plugin is switched off)."""
+
+    __tablename__ = "payments_receipt"
+    __table_args__ = (UniqueConstraint("organisation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments_payment.id", ondelete="CASCADE"), unique=True
+    )
+    number: Mapped[int] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    payment: Mapped[Payment] = relationship()
