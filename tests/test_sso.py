@@ -22,15 +22,15 @@ import time_machine
 from consultroom_sso.models import Connection, Identity, Kind
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
-from sso_provider import CLIENT_ID, CLIENT_SECRET, Provider, redirect_target
 
 from consultroom.accounts.models import Role, User
-from consultroom.audit.models import AuditEntry
 from consultroom.db import utcnow
-from consultroom.tenancy.models import Department
 from consultroom.testing import PASSWORD
 from consultroom.twofactor.crypto import encrypt, secret_box
 from consultroom.twofactor.models import TwoFactor
+
+from sso_provider import CLIENT_ID, CLIENT_SECRET, Provider, redirect_target
+from sso_support import ada, entries, link, logged_in, org_admin, organisation, refusals
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -58,11 +58,17 @@ def op(provider):
 
 @pytest.fixture
 def org(make_organisation, enable_plugin, dbsession):
-    org = make_organisation("acme", name="Acme Clinic")
-    dbsession.add(Department(organisation_id=org.id, name="GP"))
-    dbsession.flush()
-    enable_plugin(org, "sso")
-    return org
+    return organisation(make_organisation, enable_plugin, dbsession)
+
+
+@pytest.fixture
+def doctor(org, make_user):
+    return ada(org, make_user)
+
+
+@pytest.fixture
+def admin(org, make_user):
+    return org_admin(org, make_user)
 
 
 @pytest.fixture
@@ -88,35 +94,6 @@ def connect(app, org, op, dbsession):
     return make
 
 
-@pytest.fixture
-def doctor(org, make_user):
-    return make_user(org, name="Dr Ada", email="ada@acme.example")
-
-
-def link(dbsession, connection, user, subject="subject-ada"):
-    dbsession.add(
-        Identity(
-            organisation_id=user.organisation_id,
-            connection_id=connection.id,
-            subject=subject,
-            user_id=user.id,
-        )
-    )
-    dbsession.flush()
-
-
-def entries(dbsession, org, *actions):
-    return dbsession.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.organisation_id == org.id, AuditEntry.action.in_(actions))
-        .order_by(AuditEntry.id)
-    ).all()
-
-
-def logged_in(app):
-    return app.get("/profile", expect_errors=True).status_int == 200
-
-
 def to_provider(app, connection, next_=None):
     """Click the connection's button on the login page: the redirect to the provider."""
     page = app.get("/login" + (f"?next={next_}" if next_ else ""))
@@ -135,10 +112,6 @@ def through_provider(start):
 def sso_login(app, connection, next_=None, status=None):
     back = through_provider(to_provider(app, connection, next_))
     return app.get(back, status=status or "*")
-
-
-def refusals(dbsession, org):
-    return [e.detail["reason"] for e in entries(dbsession, org, "sso.refused")]
 
 
 # --- logging in -------------------------------------------------------------------------
@@ -550,11 +523,6 @@ def test_a_connection_may_turn_password_logins_off_until_the_plugin_is_disabled(
 
 
 # --- "Configure SSO" --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin(org, make_user):
-    return make_user(org, role=Role.org_admin, name="Admin", email="admin@acme.example")
 
 
 def admin_app(webtest, login, admin):

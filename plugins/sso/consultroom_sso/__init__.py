@@ -1,7 +1,8 @@
 """Single sign-on for Consultroom: an organisation's staff log in with
-Google, Microsoft or any OpenID Connect provider, configured by its
-organisation admins ("Configure SSO"). Users are matched by the provider's
-stable subject, created at their first login where the connection says so,
+Google, Microsoft, any OpenID Connect provider or a SAML 2.0 identity
+provider, configured by its organisation admins ("Configure SSO"). Users
+are matched by the provider's stable subject, created at their first login
+where the connection says so,
 and logged in through the core's ``start_staff_session`` (the same session,
 audit trail and two-factor policy as a password); a connection may forbid
 password logins.
@@ -20,7 +21,7 @@ from consultroom_sso.hooks import (  # noqa: F401 (hook implementations, found o
 
 plugin = PluginInfo(
     name="Single sign-on",
-    description="Staff log in with Google, Microsoft or another OpenID Connect provider.",
+    description="Staff log in with Google, Microsoft, OpenID Connect or SAML 2.0.",
     author="Consultroom developers",
     requires_core=">=0.1,<1",
     migrations="consultroom_sso.migrations",

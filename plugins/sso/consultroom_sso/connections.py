@@ -6,8 +6,6 @@ never put back into the form (an empty field keeps the stored one), never
 in the audit trail.
 """
 
-from urllib.parse import urlsplit
-
 import wtforms
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
@@ -20,9 +18,12 @@ from consultroom.tenancy.models import Department
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web import ID, flash
 from consultroom.web.forms import Form, options
+from consultroom.web.images import ImageRejected, read_upload
 from consultroom.web.sites import org_url
+from consultroom_sso import saml
 from consultroom_sso.i18n import _, page
 from consultroom_sso.models import Connection, Kind
+from consultroom_sso.shared import secure_address, split_list
 
 MANAGE = "organisation.manage"
 TEMPLATES = "consultroom_sso:templates/"
@@ -30,13 +31,13 @@ KIND_LABELS = {
     Kind.google: _("Google"),
     Kind.microsoft: _("Microsoft"),
     Kind.oidc: _("Other OpenID Connect provider"),
+    Kind.saml: _("SAML 2.0 identity provider"),
 }
 # Where a kind's provider publishes its discovery document, when the form leaves it empty.
 DEFAULT_ISSUERS = {
     Kind.google: "https://accounts.google.com",
     Kind.microsoft: "https://login.microsoftonline.com/organizations/v2.0",
 }
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 # Changes named in the audit trail (the secret only as "changed").
 AUDITED = (
     "name",
@@ -52,6 +53,9 @@ AUDITED = (
     "client_id",
     "allowed_domains",
     "allowed_tenants",
+    "idp_metadata_url",
+    "email_attribute",
+    "name_attribute",
 )
 
 
@@ -87,7 +91,7 @@ class ConnectionForm(Form):
             " their own."
         ),
     )
-    client_id = _text(_("Client id"), 500)
+    client_id = _text(_("Client id"), 500, required=False, description=_("OpenID Connect."))
     client_secret = wtforms.PasswordField(
         _("Client secret"),
         [v.Optional(), v.Length(max=500)],
@@ -111,6 +115,25 @@ class ConnectionForm(Form):
             "Microsoft: the tenant ids (tid) whose accounts may log in, separated by commas."
         ),
     )
+    idp_metadata_file = wtforms.FileField(
+        _("Identity provider's metadata (upload)"),
+        description=_("SAML: the XML document, at most 500 kB; replaces the stored one."),
+    )
+    idp_metadata_url = _text(
+        _("Identity provider's metadata address"),
+        500,
+        required=False,
+        description=_("SAML: fetched again each time this form is saved without an upload."),
+    )
+    email_attribute = _text(
+        _("Attribute with the e-mail address"),
+        200,
+        required=False,
+        description=_("SAML: empty when the NameID is the e-mail address."),
+    )
+    name_attribute = _text(
+        _("Attribute with the name"), 200, required=False, description=_("SAML.")
+    )
     create_users = wtforms.BooleanField(
         _("Create users at login"),
         description=_(
@@ -130,34 +153,34 @@ class ConnectionForm(Form):
     accept_mfa = wtforms.BooleanField(
         _("Accept the provider's two-factor authentication"),
         description=_(
-            "A login the provider says it checked with a second factor (amr: mfa)"
-            " needs no code here."
+            "OpenID Connect: a login the provider says it checked with a second factor"
+            " (amr: mfa) needs no code here."
         ),
     )
 
 
-def split_list(text):
-    """The non-empty, lower-case items of a comma-separated list."""
-    return [item.strip().lower() for item in (text or "").split(",") if item.strip()]
-
-
-def _issuer_problem(issuer):
-    parts = urlsplit(issuer)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname in LOOPBACK:
-        return None  # a provider on this machine (development, tests)
-    return _("Enter the issuer's https:// address.")
-
-
-def _check(form, connection):
-    """The rules across fields, as messages on the fields."""
+def _check(request, form, connection):
+    """The rules across fields, as messages on the fields; the SAML
+    metadata to store (uploaded or fetched) on ``form.metadata``."""
     kind = Kind(form.kind.data)
+    form.metadata = None
+    if kind is Kind.saml:
+        _check_saml(request, form, connection)
+    else:
+        _check_oidc(form, connection, kind)
+    if Role(form.role.data) is Role.dept_admin and not form.department_id.data:
+        form.add_error("department_id", _("A department admin needs a department: choose one."))
+    return not form.problems
+
+
+def _check_oidc(form, connection, kind):
     issuer = form.issuer.data or DEFAULT_ISSUERS.get(kind, "")
     if not issuer:
         form.add_error("issuer", _("Enter the issuer of this provider."))
-    elif problem := _issuer_problem(issuer):
-        form.add_error("issuer", problem)
+    elif not secure_address(issuer):
+        form.add_error("issuer", _("Enter the issuer's https:// address."))
+    if not form.client_id.data:
+        form.add_error("client_id", _("Enter the client id the provider gave you."))
     if not form.client_secret.data and (connection is None or connection.client_secret is None):
         form.add_error("client_secret", _("Enter the client secret the provider gave you."))
     if kind is Kind.google and not split_list(form.allowed_domains.data):
@@ -168,9 +191,30 @@ def _check(form, connection):
         form.add_error(
             "allowed_tenants", _("Name the Microsoft tenant id (or ids) whose accounts may log in.")
         )
-    if Role(form.role.data) is Role.dept_admin and not form.department_id.data:
-        form.add_error("department_id", _("A department admin needs a department: choose one."))
-    return not form.problems
+
+
+def _check_saml(request, form, connection):
+    if form.accept_mfa.data:
+        form.add_error(
+            "accept_mfa",
+            _("Only OpenID Connect providers say here whether they checked a second factor."),
+        )
+    field, source = "idp_metadata_file", request.POST.get("idp_metadata_file")
+    try:
+        uploaded = read_upload(source, saml.METADATA_BYTES) if hasattr(source, "file") else None
+        if uploaded is not None:
+            form.metadata = saml.parse_metadata(uploaded.decode("utf-8", errors="replace"))
+        elif form.idp_metadata_url.data:
+            field = "idp_metadata_url"
+            form.metadata = saml.fetch_metadata(form.idp_metadata_url.data)
+        elif connection is None or not connection.idp_metadata:
+            form.add_error(
+                field, _("Upload the identity provider's metadata or enter its address.")
+            )
+    except ImageRejected as exc:  # the size cap of the core's upload reader
+        form.add_error(field, exc.args[0])
+    except saml.MetadataError as exc:
+        form.add_error(field, exc.message)
 
 
 def _form(request, connection):
@@ -191,6 +235,7 @@ def _form(request, connection):
     if connection is None and request.method != "POST":
         form.role.data = Role.practitioner.value
     form.client_secret.data = form.client_secret.data if request.method == "POST" else ""
+    form.idp_metadata_file.data = None
     return form
 
 
@@ -201,7 +246,8 @@ def _save(request, form, connection):
     connection.enabled = form.enabled.data
     connection.button_text = form.button_text.data
     connection.kind = kind
-    connection.issuer = (form.issuer.data or DEFAULT_ISSUERS.get(kind, "")).rstrip("/")
+    issuer = "" if kind is Kind.saml else form.issuer.data or DEFAULT_ISSUERS.get(kind, "")
+    connection.issuer = issuer.rstrip("/")
     connection.client_id = form.client_id.data
     connection.allowed_domains = ", ".join(split_list(form.allowed_domains.data))
     connection.allowed_tenants = ", ".join(split_list(form.allowed_tenants.data))
@@ -210,6 +256,12 @@ def _save(request, form, connection):
     connection.department_id = form.department_id.data or None
     connection.password_login = form.password_login.data
     connection.accept_mfa = form.accept_mfa.data
+    connection.idp_metadata_url = form.idp_metadata_url.data
+    connection.email_attribute = form.email_attribute.data
+    connection.name_attribute = form.name_attribute.data
+    metadata_changed = form.metadata is not None and form.metadata != connection.idp_metadata
+    if form.metadata is not None:
+        connection.idp_metadata = form.metadata
     secret_changed = bool(form.client_secret.data)
     if secret_changed:
         box = secret_box(request.registry)
@@ -225,6 +277,7 @@ def _save(request, form, connection):
         connection.id,
         changed=changed,
         secret_changed=secret_changed,
+        metadata_changed=metadata_changed,
     )
 
 
@@ -257,15 +310,28 @@ def connection_list(request):
 
 def _edit(request, connection):
     form = _form(request, connection)
-    if request.method == "POST" and form.validate() and _check(form, connection):
+    if request.method == "POST" and form.validate() and _check(request, form, connection):
         _save(request, form, connection or Connection(organisation_id=request.organisation.id))
         flash(request, _("The connection is saved."))
         return HTTPSeeOther(request.route_path("sso.connections"))
-    callback = None
-    if connection is not None:
-        path = request.route_path("sso.callback", id=connection.id)
-        callback = org_url(request, request.organisation, path)
-    return page(request, form=form, connection=connection, callback=callback)
+    return page(
+        request, form=form, connection=connection, addresses=_addresses(request, connection)
+    )
+
+
+def _addresses(request, connection):
+    """What to register with the provider: the redirect address (OIDC), or
+    the SP metadata's address and the assertion consumer (SAML)."""
+    if connection is None:
+        return []
+    if connection.kind is Kind.saml:
+        entity, acs = saml.sp_urls(request, connection)
+        return [
+            (_("Service provider metadata (entity id)"), entity),
+            (_("Assertion consumer"), acs),
+        ]
+    path = request.route_path("sso.callback", id=connection.id)
+    return [(_("Redirect address"), org_url(request, request.organisation, path))]
 
 
 @view_config(

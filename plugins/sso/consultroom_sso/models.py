@@ -1,6 +1,7 @@
 """What single sign-on stores: an organisation's connections to identity
 providers, which staff member each provider's subject is, the logins under
-way (state, nonce, PKCE verifier).
+way (state, nonce, PKCE verifier; SAML request ids), and the SAML
+assertions already used (replay protection).
 
 A connection's client secret is kept encrypted with the core's secret box
 and never shown back.
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +30,7 @@ class Kind(enum.Enum):
     google = "google"
     microsoft = "microsoft"
     oidc = "oidc"
+    saml = "saml"
 
 
 class Connection(OrganisationScoped, Base):
@@ -57,6 +60,13 @@ class Connection(OrganisationScoped, Base):
     client_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     allowed_domains: Mapped[str] = mapped_column(String(1000), default="")  # Google hd
     allowed_tenants: Mapped[str] = mapped_column(String(1000), default="")  # Microsoft tid
+    # SAML 2.0: the identity provider's metadata document (uploaded, or
+    # fetched from its address when the admin saves), the attributes that
+    # carry the e-mail address and the name (empty: the NameID; no name).
+    idp_metadata: Mapped[str] = mapped_column(Text, default="")
+    idp_metadata_url: Mapped[str] = mapped_column(String(500), default="")
+    email_attribute: Mapped[str] = mapped_column(String(200), default="")
+    name_attribute: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department | None] = relationship()
@@ -100,4 +110,22 @@ class PendingLogin(OrganisationScoped, Base):
     link_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE")
     )
+    # A SAML answer checked at the assertion consumer (a cross-site POST,
+    # which carries no session cookie), waiting for the same-site redirect
+    # that finishes the login in the browser that started it.
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    expires_at: Mapped[datetime]
+
+
+class SeenAssertion(OrganisationScoped, Base):
+    """A SAML assertion already used, kept until it expires: never twice."""
+
+    __tablename__ = "sso_seen_assertion"
+    __table_args__ = (UniqueConstraint("connection_id", "assertion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("sso_connection.id", ondelete="CASCADE"))
+    assertion_id: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime]

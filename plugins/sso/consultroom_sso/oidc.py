@@ -30,9 +30,9 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from consultroom_sso.connections import split_list
 from consultroom_sso.i18n import _
 from consultroom_sso.models import Kind
+from consultroom_sso.shared import INVALID_TOKEN, Refused, split_list
 
 ALGORITHMS = ("RS256", "ES256")
 LEEWAY = 60  # seconds of clock difference allowed with the provider
@@ -45,18 +45,7 @@ HTTP_SECONDS = 10
 SCOPE = "openid email profile"
 
 
-class Refused(Exception):
-    """A login refused: ``reason`` for the audit trail, ``message`` (a
-    translation string) for the person at the browser."""
-
-    def __init__(self, reason, message):
-        super().__init__(reason)
-        self.reason = reason
-        self.message = message
-
-
 UNREACHABLE = _("The identity provider cannot be reached just now. Try again in a moment.")
-INVALID_TOKEN = _("The identity provider's answer could not be verified, so you are not logged in.")
 
 
 @dataclass

@@ -16,7 +16,7 @@ import secrets
 from datetime import timedelta
 
 from authlib.common.security import generate_token
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import delete, select
@@ -31,13 +31,14 @@ from consultroom.db import utcnow
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web import ID, flash
 from consultroom.web.sites import org_url
-from consultroom_sso import oidc
+from consultroom_sso import oidc, saml
 from consultroom_sso.connections import connection_or_404
 from consultroom_sso.i18n import _, page
-from consultroom_sso.models import Connection, Identity, PendingLogin
-from consultroom_sso.oidc import Refused
+from consultroom_sso.models import Connection, Identity, Kind, PendingLogin, SeenAssertion
+from consultroom_sso.shared import INVALID_TOKEN, Refused
 
 LOGIN_SECONDS = 600
+OIDC = {Kind.google, Kind.microsoft, Kind.oidc}
 BROWSER_KEY = "sso.browser"
 NOT_LINKED = _(
     "Your account at this provider is not linked to a staff account here. Log in with your"
@@ -71,8 +72,12 @@ def _session(request, connection):
     return oidc.client(connection, secret, _callback_url(request, connection))
 
 
-def _usable(request):
+def _usable(request, kinds=None):
+    """The enabled connection of the address (404 unless this organisation's
+    and, given ``kinds``, of one of them)."""
     connection = connection_or_404(request)
+    if kinds is not None and connection.kind not in kinds:
+        raise HTTPNotFound()
     if not connection.enabled:
         raise Refused("connection_disabled", _("This way of logging in is switched off."))
     return connection
@@ -95,28 +100,42 @@ def refused(request, connection, error, status=403):
 
 def begin(request, connection, next_url="", link_user=None):
     """Store the login under way and send the browser to the provider."""
-    state, nonce, verifier = (
-        secrets.token_urlsafe(32),
-        secrets.token_urlsafe(32),
-        generate_token(64),
+    if connection.kind is Kind.saml:
+        url, key = saml.authn_request(request, connection)
+        secrets_of_oidc = {}
+    else:
+        key, nonce, verifier = (
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(32),
+            generate_token(64),
+        )
+        session = _session(request, connection)
+        url = oidc.authorization_url(
+            connection, session, state=key, nonce=nonce, code_verifier=verifier
+        )
+        secrets_of_oidc = {"nonce": nonce, "code_verifier": verifier}
+    _store_pending(
+        request,
+        connection,
+        key,
+        browser_hash=_hash(_browser(request)),
+        next_url=safe_path(request, next_url)[:500],
+        link_user_id=link_user.id if link_user is not None else None,
+        **secrets_of_oidc,
     )
-    url = oidc.authorization_url(
-        connection, _session(request, connection), state=state, nonce=nonce, code_verifier=verifier
-    )
+    return HTTPSeeOther(url)
+
+
+def _store_pending(request, connection, key, **values):
     request.dbsession.add(
         PendingLogin(
             organisation_id=request.organisation.id,
             connection_id=connection.id,
-            key_hash=_hash(state),
-            browser_hash=_hash(_browser(request)),
-            nonce=nonce,
-            code_verifier=verifier,
-            next_url=safe_path(request, next_url)[:500],
-            link_user_id=link_user.id if link_user is not None else None,
+            key_hash=_hash(key),
             expires_at=utcnow() + timedelta(seconds=LOGIN_SECONDS),
+            **values,
         )
     )
-    return HTTPSeeOther(url)
 
 
 @view_config(route_name="sso.start", request_method="GET")
@@ -128,15 +147,16 @@ def start(request):
         return refused(request, None, error)
 
 
-def _take_pending(request, connection, state):
-    """The login under way that ``state`` names, used up by this call; None
-    for a state that is unknown, used, expired, or another browser's."""
-    if not state or len(state) > 100:
+def _take_pending(request, connection, key, same_browser=True):
+    """The login under way that ``key`` names (its state, SAML request id
+    or finishing token), used up by this call; None for a key that is
+    unknown, used or expired, or (``same_browser``) another browser's."""
+    if not key or len(key) > 100:
         return None
     row = request.dbsession.execute(
         delete(PendingLogin)
         .where(
-            PendingLogin.key_hash == _hash(state),
+            PendingLogin.key_hash == _hash(key),
             PendingLogin.organisation_id == request.organisation.id,
             PendingLogin.connection_id == connection.id,
         )
@@ -146,6 +166,9 @@ def _take_pending(request, connection, state):
             PendingLogin.code_verifier,
             PendingLogin.next_url,
             PendingLogin.link_user_id,
+            PendingLogin.subject,
+            PendingLogin.email,
+            PendingLogin.name,
             PendingLogin.expires_at,
         )
         .execution_options(synchronize_session=False)
@@ -153,7 +176,7 @@ def _take_pending(request, connection, state):
     mark_changed(request.dbsession)  # a DELETE the ORM did not see: commit it
     if row is None or row.expires_at <= utcnow():
         return None
-    if row.browser_hash != _hash(request.session.get(BROWSER_KEY) or ""):
+    if same_browser and row.browser_hash != _hash(request.session.get(BROWSER_KEY) or ""):
         return None
     return row
 
@@ -168,7 +191,7 @@ STATE_REFUSED = Refused(
 def callback(request):
     connection = None
     try:
-        connection = _usable(request)
+        connection = _usable(request, OIDC)
         pending = _take_pending(request, connection, request.GET.get("state", ""))
         if pending is None:
             raise STATE_REFUSED
@@ -176,7 +199,7 @@ def callback(request):
             raise Refused("provider_error", _("The identity provider did not log you in."))
         code = request.GET.get("code", "")
         if not code or len(code) > 2000:
-            raise Refused("code_missing", oidc.INVALID_TOKEN)
+            raise Refused("code_missing", INVALID_TOKEN)
         session = _session(request, connection)
         id_token = oidc.exchange(
             connection, session, code=code, code_verifier=pending.code_verifier
@@ -187,6 +210,110 @@ def callback(request):
         return _log_in(request, connection, pending, claims)
     except Refused as error:
         return refused(request, connection, error)
+
+
+SAML_UNKNOWN = Refused(
+    "saml_request_unknown",
+    _(
+        "This answer of the identity provider was already used, has expired or answers"
+        " another login. Log in again."
+    ),
+)
+
+
+@view_config(route_name="sso.saml_acs", request_method="POST", require_csrf=False)
+def saml_acs(request):
+    """The IdP posts its response here (cross-site: the session cookie does
+    not come along). The checked answer waits, under a new single-use token,
+    for the same-site redirect to ``saml_finish`` in the starting browser.
+    No CSRF token: the response is its own proof, tied to our request."""
+    connection = None
+    try:
+        connection = _usable(request, {Kind.saml})
+        response = request.POST.get("SAMLResponse", "")
+        request_id = saml.in_response_to(response)
+        pending = _take_pending(request, connection, request_id, same_browser=False)
+        if pending is None:
+            raise SAML_UNKNOWN
+        answer = saml.verified_answer(request, connection, response, request_id)
+        _remember_assertion(request, connection, answer)
+        token = secrets.token_urlsafe(32)
+        _store_pending(
+            request,
+            connection,
+            token,
+            browser_hash=pending.browser_hash,
+            next_url=pending.next_url,
+            link_user_id=pending.link_user_id,
+            subject=answer["sub"][:255],
+            email=answer["email"][:254],
+            name=answer["name"][:200],
+        )
+        finish = request.route_path("sso.saml_finish", id=connection.id, _query={"token": token})
+        return HTTPSeeOther(finish)
+    except Refused as error:
+        return refused(request, connection, error)
+
+
+def _remember_assertion(request, connection, answer):
+    """Refuse an assertion seen before; remember this one until it expires."""
+    seen = request.dbsession.scalar(
+        select(SeenAssertion.id).where(
+            SeenAssertion.organisation_id == request.organisation.id,
+            SeenAssertion.connection_id == connection.id,
+            SeenAssertion.assertion_id == answer["assertion_id"][:255],
+        )
+    )
+    if seen is not None or not answer["assertion_id"]:
+        raise Refused("saml_replayed", SAML_UNKNOWN.message)
+    request.dbsession.execute(
+        delete(SeenAssertion).where(
+            SeenAssertion.organisation_id == request.organisation.id,
+            SeenAssertion.expires_at < utcnow(),
+        )
+    )
+    request.dbsession.add(
+        SeenAssertion(
+            organisation_id=request.organisation.id,
+            connection_id=connection.id,
+            assertion_id=answer["assertion_id"][:255],
+            expires_at=answer["expires_at"],
+        )
+    )
+    request.dbsession.flush()
+
+
+@view_config(route_name="sso.saml_finish", request_method="GET")
+def saml_finish(request):
+    connection = None
+    try:
+        connection = _usable(request, {Kind.saml})
+        pending = _take_pending(request, connection, request.GET.get("token", ""))
+        if pending is None or not pending.subject:
+            raise STATE_REFUSED
+        claims = {
+            "sub": pending.subject,
+            "email": pending.email,
+            "email_verified": "@" in pending.email,  # the IdP's, mapped by the admin
+            "name": pending.name,
+        }
+        if pending.link_user_id is not None:
+            return _link(request, connection, pending, claims)
+        return _log_in(request, connection, pending, claims)
+    except Refused as error:
+        return refused(request, connection, error)
+
+
+@view_config(route_name="sso.saml_metadata", request_method="GET")
+def saml_metadata(request):
+    """The SP metadata document, for the IdP's administrator."""
+    connection = connection_or_404(request)
+    if connection.kind is not Kind.saml:
+        raise HTTPNotFound()
+    response = request.response
+    response.content_type = "application/samlmetadata+xml"
+    response.text = saml.sp_metadata(request, connection)
+    return response
 
 
 def _identity(request, connection, subject):
@@ -335,4 +462,7 @@ def includeme(config):
     config.add_plugin_route("sso.start", f"/sso/{ID}/login")
     config.add_plugin_route("sso.callback", f"/sso/{ID}/callback")
     config.add_plugin_route("sso.link", f"/sso/{ID}/link")
+    config.add_plugin_route("sso.saml_acs", f"/sso/{ID}/saml/acs")
+    config.add_plugin_route("sso.saml_finish", f"/sso/{ID}/saml/finish")
+    config.add_plugin_route("sso.saml_metadata", f"/sso/{ID}/saml/metadata")
     config.scan(".views")
