@@ -13,7 +13,7 @@ from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.models import Client
-from consultroom_questionnaires import crypto, fieldtypes, service, viewlog
+from consultroom_questionnaires import crypto, export, fieldtypes, service, viewlog
 from consultroom_questionnaires.i18n import page, translator
 from consultroom_questionnaires.models import Image, Response, Status
 
@@ -92,12 +92,51 @@ def image(request):
     except crypto.Undecryptable:
         raise HTTPNotFound() from None
     viewlog.viewed(request, response, "image")
-    return WebResponse(
-        body=data,
-        content_type="image/png",
-        cache_control="no-store, private",
-        headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"},
-    )
+    return _file(data, "image/png", "inline")
+
+
+def _file(body, content_type, disposition):
+    """A download kept out of caches (``headers=`` would drop the type)."""
+    response = WebResponse(body=body, content_type=content_type, cache_control="no-store, private")
+    response.headers["Content-Disposition"] = disposition
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _download(request, kind):
+    response = response_or_404(request)
+    try:
+        answered = rows(request, response)
+    except crypto.Undecryptable:
+        raise HTTPNotFound() from None
+    client = request.dbsession.get(Client, response.client_id)
+    t = translator(request.localizer)
+    parts = export.lines(t, response, client, answered, service.STATUS_LABELS[response.status])
+    viewlog.viewed(request, response, kind)
+    name = f"questionnaire-{response.id}.{'pdf' if kind == 'pdf' else 'txt'}"
+    if kind == "pdf":
+        labels = {f["key"]: f["label"] for f in response.version.fields}
+        images = {
+            labels[key]: service.image_bytes(request, request.dbsession.get(Image, image_id))
+            for key, image_id in _images(request, response).items()
+            if key in labels
+        }
+        body = export.as_pdf(parts, images, request.organisation.name)
+        content_type = "application/pdf"
+    else:
+        body = export.as_text(parts).encode()
+        content_type = "text/plain; charset=utf-8"
+    return _file(body, content_type, f'attachment; filename="{name}"')
+
+
+@view_config(route_name="questionnaires.pdf", permission="staff")
+def answers_pdf(request):
+    return _download(request, "pdf")
+
+
+@view_config(route_name="questionnaires.text", permission="staff")
+def answers_text(request):
+    return _download(request, "text")
 
 
 def room_panel(request, appointment_id):
@@ -125,4 +164,6 @@ def includeme(config):
     config.add_plugin_route(
         "questionnaires.image", r"/questionnaires/answers/{id:\d{1,9}}/images/{image:\d{1,9}}"
     )
+    config.add_plugin_route("questionnaires.pdf", r"/questionnaires/answers/{id:\d{1,9}}.pdf")
+    config.add_plugin_route("questionnaires.text", r"/questionnaires/answers/{id:\d{1,9}}.txt")
     config.scan(".answers")
