@@ -5,6 +5,7 @@ protocol (form-encoded requests, JSON objects, the Idempotency-Key header,
 the Stripe-Signature scheme) and keeps what it was asked, for the tests'
 assertions."""
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -189,3 +190,259 @@ class FakeStripe:
                 self.wfile.write(page)
 
         return Handler
+
+
+PAYPAL_CLIENT_ID = "paypal-client-consultroom"
+PAYPAL_SECRET = "paypal-secret-consultroom"
+PAYPAL_WEBHOOK_ID = "WH-CONSULTROOM-1"
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length)
+
+    def _redirect(self, location):
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class FakePayPal:
+    """PayPal's REST API (OAuth2 client credentials, Orders v2, captures and
+    refunds, verify-webhook-signature) and its approval page, on
+    127.0.0.1: ``url`` is its base address."""
+
+    def __init__(self):
+        self.orders = {}
+        self.by_request_id = {}
+        self.creates = []
+        self.captures = []  # PayPal-Request-Id of each capture call
+        self.refunds = []
+        self.issued = {}  # transmission id -> (signature, digest of the event) it signed
+        self.token = "A21AA-fake-token"
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def approve(self, order_id):
+        """The client approves the order at PayPal."""
+        self.orders[order_id]["status"] = "APPROVED"
+        return self.orders[order_id]
+
+    def capture_event(self, order_id, event_id=None, value=None):
+        """(body, headers) of PayPal's PAYMENT.CAPTURE.COMPLETED webhook call
+        about a captured order, signed by this fake."""
+        order = self.orders[order_id]
+        capture = order["purchase_units"][0]["payments"]["captures"][0]
+        resource = {
+            **capture,
+            "amount": {**capture["amount"], **({"value": value} if value else {})},
+            "supplementary_data": {"related_ids": {"order_id": order_id}},
+        }
+        body = json.dumps(
+            {
+                "id": event_id or f"WH-EVT-{next(self._ids)}",
+                "event_type": "PAYMENT.CAPTURE.COMPLETED",
+                "resource": resource,
+            }
+        ).encode()
+        transmission = f"tx-{next(self._ids)}"
+        signature = hashlib.sha256(transmission.encode() + body).hexdigest()
+        self.issued[transmission] = (signature, _digest(json.loads(body)))
+        headers = {
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+            "PAYPAL-CERT-URL": f"{self.url}/certs/fake.pem",
+            "PAYPAL-TRANSMISSION-ID": transmission,
+            "PAYPAL-TRANSMISSION-SIG": signature,
+            "PAYPAL-TRANSMISSION-TIME": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "Content-Type": "application/json",
+        }
+        return body, headers
+
+    def _verified(self, call):
+        """PayPal checks the signature over the event it signed: here, that
+        this fake signed this transmission, with this signature, of this
+        very event, for this webhook."""
+        issued = self.issued.get(call.get("transmission_id"))
+        return (
+            issued is not None
+            and call.get("webhook_id") == PAYPAL_WEBHOOK_ID
+            and issued == (call.get("transmission_sig"), _digest(call.get("webhook_event")))
+        )
+
+    def _create(self, request_id, body):
+        with self.lock:
+            self.creates.append((request_id, body))
+            if request_id and request_id in self.by_request_id:
+                return self.orders[self.by_request_id[request_id]]
+            order_id = f"ORDER{next(self._ids):06d}"
+            context = body["payment_source"]["paypal"]["experience_context"]
+            order = {
+                "id": order_id,
+                "intent": body["intent"],
+                "status": "PAYER_ACTION_REQUIRED",
+                "purchase_units": [
+                    {
+                        "amount": body["purchase_units"][0]["amount"],
+                        "custom_id": body["purchase_units"][0].get("custom_id"),
+                    }
+                ],
+                "return_url": context["return_url"],
+                "cancel_url": context["cancel_url"],
+                "links": [
+                    {
+                        "href": f"{self.url}/v2/checkout/orders/{order_id}",
+                        "rel": "self",
+                        "method": "GET",
+                    },
+                    {
+                        "href": f"{self.url}/checkoutnow?token={order_id}",
+                        "rel": "payer-action",
+                        "method": "GET",
+                    },
+                ],
+            }
+            self.orders[order_id] = order
+            if request_id:
+                self.by_request_id[request_id] = order_id
+            return order
+
+    def _capture(self, order_id, request_id):
+        with self.lock:
+            self.captures.append(request_id)
+            order = self.orders.get(order_id)
+            if order is None:
+                return 404, {"name": "RESOURCE_NOT_FOUND"}
+            if order["status"] == "COMPLETED":
+                return 200, order
+            if order["status"] != "APPROVED":
+                return 422, {
+                    "name": "UNPROCESSABLE_ENTITY",
+                    "details": [{"issue": "ORDER_NOT_APPROVED"}],
+                }
+            order["status"] = "COMPLETED"
+            order["purchase_units"][0]["payments"] = {
+                "captures": [
+                    {
+                        "id": f"CAPTURE{next(self._ids)}",
+                        "status": "COMPLETED",
+                        "amount": order["purchase_units"][0]["amount"],
+                    }
+                ]
+            }
+            return 201, order
+
+    def _handler(self):
+        fake = self
+
+        class Handler(_JsonHandler):
+            def _authorised(self):
+                if self.headers.get("Authorization") == f"Bearer {fake.token}":
+                    return True
+                self._json(401, {"error": "invalid_token"})
+                return False
+
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                if parts.path == "/checkoutnow":
+                    return self._page(dict(parse_qsl(parts.query)).get("token", ""))
+                if not self._authorised():
+                    return None
+                if parts.path.startswith("/v2/checkout/orders/"):
+                    order = fake.orders.get(parts.path.rsplit("/", 1)[1])
+                    return self._json(
+                        200 if order else 404, order or {"name": "RESOURCE_NOT_FOUND"}
+                    )
+                return self._json(404, {"name": "NOT_FOUND"})
+
+            def do_POST(self):
+                parts = urlsplit(self.path)
+                body = self._body()
+                if parts.path == "/v1/oauth2/token":
+                    expected = (
+                        "Basic "
+                        + base64.b64encode(f"{PAYPAL_CLIENT_ID}:{PAYPAL_SECRET}".encode()).decode()
+                    )
+                    if self.headers.get("Authorization") != expected:
+                        return self._json(401, {"error": "invalid_client"})
+                    token = {
+                        "access_token": fake.token,
+                        "token_type": "Bearer",
+                        "expires_in": 32400,
+                    }
+                    return self._json(200, token)
+                if parts.path == "/checkoutnow":
+                    order_id = dict(parse_qsl(body.decode())).get("token", "")
+                    order = fake.approve(order_id)
+                    return self._redirect(f"{order['return_url']}&token={order_id}&PayerID=PAYER1")
+                if not self._authorised():
+                    return None
+                request_id = self.headers.get("PayPal-Request-Id")
+                if parts.path == "/v2/checkout/orders":
+                    return self._json(201, fake._create(request_id, json.loads(body)))
+                if parts.path.startswith("/v2/checkout/orders/") and parts.path.endswith(
+                    "/capture"
+                ):
+                    return self._json(*fake._capture(parts.path.split("/")[-2], request_id))
+                if parts.path.startswith("/v2/payments/captures/") and parts.path.endswith(
+                    "/refund"
+                ):
+                    refund = {
+                        "id": f"REFUND{next(fake._ids)}",
+                        "status": "COMPLETED",
+                        "amount": json.loads(body)["amount"],
+                    }
+                    fake.refunds.append(refund)
+                    return self._json(201, refund)
+                if parts.path == "/v1/notifications/verify-webhook-signature":
+                    ok = fake._verified(json.loads(body))
+                    return self._json(200, {"verification_status": "SUCCESS" if ok else "FAILURE"})
+                return self._json(404, {"name": "NOT_FOUND"})
+
+            def _page(self, order_id):
+                order = fake.orders.get(order_id)
+                if order is None:
+                    return self._json(404, {"name": "RESOURCE_NOT_FOUND"})
+                amount = order["purchase_units"][0]["amount"]
+                page = (
+                    "<!doctype html><html lang=en><title>Fake PayPal</title>"
+                    f"<h1>Pay {amount['value']} {amount['currency_code']}</h1>"
+                    '<form method=post action="/checkoutnow">'
+                    f'<input type=hidden name=token value="{order_id}">'
+                    "<button type=submit>Pay now</button></form>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return None
+
+        return Handler
+
+
+def _digest(event):
+    return hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()

@@ -7,6 +7,7 @@ from consultroom.hookspecs import AdmissionStep, ListBadge, MenuItem, WaitingAnn
 from consultroom_payments import checkout, service
 from consultroom_payments.fields import ChargeField
 from consultroom_payments.i18n import _
+from consultroom_payments.providers.paypal_orders import PayPalProvider
 from consultroom_payments.providers.stripe_checkout import StripeProvider
 
 STEP = "payments.pay"
@@ -61,7 +62,7 @@ def consultroom_list_badges(request, list_name, rows):
     return [ListBadge(row_id, label, "ok") for row_id in sorted(paid)]
 
 
-BUNDLED = [StripeProvider()]
+BUNDLED = [PayPalProvider(), StripeProvider()]
 
 
 @hookimpl
