@@ -263,3 +263,19 @@ def test_a_disabled_plugin_is_404_and_its_questionnaires_come_back(
     enable_plugin(clinic["org"], "questionnaires")
     assert "Intake" in app.get("/questionnaires").text
     assert len(questionnaire(dbsession, qid).latest.fields) == 1
+
+
+def test_the_settings_say_which_widgets_give_the_questionnaire(clinic, webtest, login, dbsession):
+    app = staff(webtest, login, clinic["admin"])
+    qid = create(app)
+    post(
+        app,
+        f"/questionnaires/{qid}",
+        {"title": "Intake", "required": "yes", "for_booking": "yes"},
+        status=303,
+    )
+    q = questionnaire(dbsession, qid)
+    assert (q.required, q.for_booking, q.for_walk_in) == (True, True, False)
+    page = app.get(f"/questionnaires/{qid}").html
+    assert page.select_one("#q-for-booking").has_attr("checked")
+    assert not page.select_one("#q-for-walk-in").has_attr("checked")

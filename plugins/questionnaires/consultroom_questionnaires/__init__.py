@@ -13,6 +13,7 @@ from consultroom_questionnaires import crypto
 from consultroom_questionnaires.hooks import (  # noqa: F401 (hook implementations, found on this module)
     consultroom_admission_steps,
     consultroom_appointment_anonymised,
+    consultroom_appointment_created,
     consultroom_appointment_form_fields,
     consultroom_client_erased,
     consultroom_mail_placeholder_values,

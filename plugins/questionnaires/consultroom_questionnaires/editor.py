@@ -54,8 +54,16 @@ def _settings_from_post(request):
         "title": title,
         "department_id": allowed.get(chosen),
         "required": post.get("required") == "yes",
+        "for_booking": post.get("for_booking") == "yes",
+        "for_walk_in": post.get("for_walk_in") == "yes",
     }
     return values, problems
+
+
+def _apply_settings(questionnaire, values):
+    questionnaire.department_id = values["department_id"]
+    for name in ("required", "for_booking", "for_walk_in"):
+        setattr(questionnaire, name, values[name])
 
 
 def _list_page(request, **values):
@@ -81,6 +89,7 @@ def questionnaire_list(request):
             questionnaire = service.create(
                 request, values["title"], values["department_id"], values["required"]
             )
+            _apply_settings(questionnaire, values)
             record(request, "questionnaires.create", "questionnaire", questionnaire.id)
             flash(request, _("Questionnaire created: now add its fields."))
             return HTTPSeeOther(request.route_path("questionnaires.edit", id=questionnaire.id))
@@ -119,8 +128,7 @@ def questionnaire_edit(request):
             return _editor_page(request, questionnaire, problems=problems, posted=request.POST)
         if values["title"] != questionnaire.title:
             service.editable_version(request, questionnaire).title = values["title"]
-        questionnaire.department_id = values["department_id"]
-        questionnaire.required = values["required"]
+        _apply_settings(questionnaire, values)
         record(request, "questionnaires.change", "questionnaire", questionnaire.id)
         flash(request, _("Saved."))
         return HTTPSeeOther(request.route_path("questionnaires.edit", id=questionnaire.id))

@@ -16,7 +16,7 @@ from consultroom.hookspecs import (
     hookimpl,
 )
 from consultroom.web.sites import org_url
-from consultroom_questionnaires import anamnesis, answers, service
+from consultroom_questionnaires import anamnesis, answers, service, widgets
 from consultroom_questionnaires.formfield import QuestionnaireField
 from consultroom_questionnaires.i18n import _, page
 from consultroom_questionnaires.models import Status
@@ -41,6 +41,11 @@ def consultroom_menu_items(request):
 @hookimpl
 def consultroom_plugin_enabled(organisation, settings, dbsession):
     anamnesis.ensure_default(organisation, dbsession)
+
+
+@hookimpl
+def consultroom_appointment_created(request, appointment):
+    widgets.attach_for_widget(request, appointment)
 
 
 @hookimpl
@@ -116,6 +121,10 @@ def consultroom_template_slot(request, slot, context):
         return _listing(request, found, _("Questionnaires"))
     if slot == "client_portal":
         return _portal(request, context["client"])
+    if slot == "booking_widget":
+        return widgets.booking_slot(request, context)
+    if slot == "walk_in_widget":
+        return widgets.walk_in_slot(request, context)
     return None
 
 

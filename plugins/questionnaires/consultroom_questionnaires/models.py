@@ -36,6 +36,10 @@ class Questionnaire(OrganisationScoped, Base):
     )
     # Required before the waiting room, unless the appointment says otherwise.
     required: Mapped[bool] = mapped_column(default=False)
+    # Given to whoever books through the booking widget, or walks in
+    # through a walk-in widget (with the questionnaire's department, if any).
+    for_booking: Mapped[bool] = mapped_column(default=False)
+    for_walk_in: Mapped[bool] = mapped_column(default=False)
     # The anamnesis questionnaire made when the organisation enabled the plugin.
     is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
