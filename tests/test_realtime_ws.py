@@ -184,6 +184,8 @@ def test_admitted_client_gets_short_lived_turn_credentials(server, clinic):
     assert peer == client.peer and 590 <= int(expiry) - time.time() <= 601
     digest = hmac.new(server.turn_secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
     assert turn["credential"] == base64.b64encode(digest).decode()
+    # Relayed-only media is the installation's choice (turn.relay_only), off by default.
+    assert admitted["ice_transport_policy"] == "all"
 
 
 # -- nothing WebRTC before admission ------------------------------------------------------

@@ -9,13 +9,18 @@ at its expiry.
 Settings: ``turn.urls`` and ``stun.urls`` (space-separated), ``turn.secret``,
 ``turn.ttl_seconds`` (default 3600). An organisation may override the URLs
 and secret with its advanced settings ``stun_urls``, ``turn_urls`` and
-``turn_secret``.
+``turn_secret``. ``turn.relay_only`` (default false) makes every browser send
+its media only through TURN (``iceTransportPolicy: "relay"``): peers never
+learn each other's addresses, and the browser tests prove the relay with it.
+It is the installation's setting only; nothing a browser sends changes it.
 """
 
 import base64
 import hashlib
 import hmac
 import time
+
+from pyramid.settings import asbool
 
 DEFAULT_TTL = 3600
 
@@ -44,3 +49,9 @@ def ice_servers(settings, options, peer):
         username, credential = turn_credential(secret, peer, ttl)
         servers.append({"urls": turn, "username": username, "credential": credential})
     return servers
+
+
+def ice_transport_policy(settings):
+    """The RTCPeerConnection ``iceTransportPolicy``: "relay" under
+    ``turn.relay_only``, else "all"."""
+    return "relay" if asbool(settings.get("turn.relay_only", False)) else "all"

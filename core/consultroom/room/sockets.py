@@ -28,7 +28,7 @@ from consultroom.realtime.connection import CLOSE_KICKED, CLOSE_REPLACED, Refuse
 from consultroom.realtime.fields import integer, text
 from consultroom.realtime.pages import room_settings
 from consultroom.realtime.tokens import by_token
-from consultroom.realtime.turn import ice_servers
+from consultroom.realtime.turn import ice_servers, ice_transport_policy
 from consultroom.room import service as rooms
 from consultroom.room.files import delete_paths
 from consultroom.room.models import Room
@@ -70,6 +70,7 @@ class RoomRole:
             "peer": self.conn.peer,
             "peers": peers,
             "ice_servers": ice_servers(settings, organisation.options, self.conn.peer),
+            "ice_transport_policy": ice_transport_policy(settings),
             "settings": room_settings(organisation),
             "started_at": room.started_at.isoformat() + "Z",
             "files": [rooms.file_info(f) for f in rooms.files_of(dbsession, room.id)],

@@ -178,7 +178,10 @@ class Peer {
     this.sending = false;
     this.stream = new MediaStream();
     this.tile = room.makeTile(this);
-    this.pc = new RTCPeerConnection({ iceServers: room.iceServers });
+    this.pc = new RTCPeerConnection({
+      iceServers: room.iceServers,
+      iceTransportPolicy: room.iceTransportPolicy,
+    });
     this.pc.addEventListener("icecandidate", ({ candidate }) => {
       if (candidate) this.send({ candidate });
     });
@@ -390,6 +393,7 @@ export class Room {
     this.id = null;
     this.self = null;
     this.iceServers = [];
+    this.iceTransportPolicy = "all";
     this.files = new Map();
     this.timers = [];
     this.el = (name) => root.querySelector(`[data-${name}]`);
@@ -439,6 +443,8 @@ export class Room {
     this.id = message.room;
     this.self = message.peer || this.realtime.peer;
     this.iceServers = message.ice_servers || [];
+    // "relay" only under the installation's turn.relay_only (docs/realtime.md).
+    this.iceTransportPolicy = message.ice_transport_policy === "relay" ? "relay" : "all";
     this.applySettings(message.settings || {});
     this.root.hidden = false;
     this.announce(this.strings.entered);
