@@ -148,12 +148,12 @@ def test_only_organisation_admins_and_only_where_enabled(orgs, webtest, login, m
     practitioner = webtest("pay")
     login(practitioner, make_user(orgs["pay"][0], role=Role.practitioner))
     practitioner.get("/payments/rates", status=403)
-    assert 'href="/payments/rates"' not in practitioner.get("/").text
+    assert 'href="/payments"' not in practitioner.get("/").text
     free = webtest("free")
     login(free, orgs["free"][1])
     for path in ("/payments/rates", "/payments/vat", "/payments/settings", "/payments/rates/1"):
         free.get(path, status=404)
-    assert 'href="/payments/rates"' not in free.get("/").text
+    assert 'href="/payments"' not in free.get("/").text
 
 
 def test_forms_need_the_csrf_token(admin, orgs, dbsession):
@@ -162,4 +162,4 @@ def test_forms_need_the_csrf_token(admin, orgs, dbsession):
 
 
 def test_the_menu_shows_payments_to_admins(admin):
-    assert 'href="/payments/rates"' in admin.get("/").text
+    assert 'href="/payments"' in admin.get("/").text

@@ -46,6 +46,40 @@ class PluginEnabledPredicate:
         return self.plugin_id in request.enabled_plugin_ids
 
 
+class PluginArchivePredicate(PluginEnabledPredicate):
+    """Route predicate ``plugin_archive="<id>"``: match where <id> is
+    enabled, and also, for GET and HEAD only, where the organisation enabled
+    it once and has switched it off: the plugin's archive, pages that keep
+    its past records (payments, receipts) readable."""
+
+    def text(self) -> str:
+        return f"plugin_archive = {self.plugin_id}"
+
+    phash = text
+
+    def __call__(self, info: dict[str, Any], request: Request) -> bool:
+        if self.plugin_id in request.enabled_plugin_ids:
+            return True
+        return request.method in ("GET", "HEAD") and self.plugin_id in former_plugin_ids(request)
+
+
+def former_plugin_ids(request: Request) -> frozenset[str]:
+    """The usable plugins the request's organisation enabled once and has
+    switched off (asked only by archive routes, so not cached)."""
+    org = request.organisation
+    if org is None:
+        return frozenset()
+    former = frozenset(
+        request.dbsession.scalars(
+            select(PluginEnablement.plugin).where(
+                PluginEnablement.organisation_id == org.id, PluginEnablement.enabled.is_(False)
+            )
+        )
+    )
+    plugins: PluginRegistry = request.registry.plugins
+    return former & {p.id for p in plugins.usable()}
+
+
 def enabled_plugin_ids(request: Request) -> frozenset[str]:
     org = request.organisation
     if org is None:
@@ -81,10 +115,18 @@ def _plugin_of(config: Configurator) -> Plugin:
     return plugin
 
 
-def add_plugin_route(config: Configurator, name: str, pattern: str, **kw: Any) -> None:
+def add_plugin_route(
+    config: Configurator, name: str, pattern: str, archive: bool = False, **kw: Any
+) -> None:
     """Add a route that only matches for organisations that enabled the plugin
-    whose ``includeme`` is running."""
-    config.add_route(name, pattern, plugin=_plugin_of(config).id, **kw)
+    whose ``includeme`` is running. With ``archive=True`` its GET and HEAD
+    requests also match where the organisation switched the plugin off after
+    using it (read-only pages of its past records; hooks do not run there)."""
+    plugin_id = _plugin_of(config).id
+    if archive:
+        config.add_route(name, pattern, plugin_archive=plugin_id, **kw)
+    else:
+        config.add_route(name, pattern, plugin=plugin_id, **kw)
 
 
 def add_plugin_static_view(config: Configurator, name: str, path: str, **kw: Any) -> None:
@@ -154,6 +196,7 @@ def includeme(config: Configurator) -> None:
         config.get_settings(), {PluginEnablement.__tablename__}
     )
     config.add_route_predicate("plugin", PluginEnabledPredicate)
+    config.add_route_predicate("plugin_archive", PluginArchivePredicate)
     config.add_request_method(enabled_plugin_ids, "enabled_plugin_ids", reify=True)
     config.add_request_method(tenant_hooks, "hooks", reify=True)
     config.add_directive("add_plugin_route", add_plugin_route)

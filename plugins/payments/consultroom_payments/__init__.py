@@ -14,6 +14,7 @@ from consultroom_payments.hooks import (  # noqa: F401 (hook implementations, fo
     consultroom_list_badges,
     consultroom_menu_items,
     consultroom_payments_providers,
+    consultroom_template_slot,
     consultroom_waiting_list_annotations,
 )
 
@@ -31,3 +32,5 @@ def includeme(config):
     config.add_translation_dirs("consultroom_payments:locale")
     config.include(".admin")
     config.include(".pay")
+    config.include(".refunds")
+    config.include(".listing")

@@ -3,10 +3,13 @@ organisation admins; the appointment form's "Payment" field; "pay" as an
 admission step of a paid appointment; "paid" on the waiting list and the
 appointments list; the bundled providers (Stripe, PayPal)."""
 
+from pyramid.renderers import render
+
 from consultroom.hookspecs import AdmissionStep, ListBadge, MenuItem, WaitingAnnotation, hookimpl
-from consultroom_payments import checkout, service
+from consultroom_payments import checkout, refunds, service
 from consultroom_payments.fields import ChargeField
-from consultroom_payments.i18n import _
+from consultroom_payments.i18n import _, page
+from consultroom_payments.listing import STATE_LABELS, receipt_numbers
 from consultroom_payments.providers.paypal_orders import PayPalProvider
 from consultroom_payments.providers.stripe_checkout import StripeProvider
 
@@ -18,7 +21,7 @@ def consultroom_menu_items(request):
     if not request.has_permission("organisation.manage"):
         return None
     label = request.localizer.translate(_("Payments"))
-    return [MenuItem(label, request.route_path("payments.rates"), section="organisation", order=60)]
+    return [MenuItem(label, request.route_path("payments.list"), section="organisation", order=60)]
 
 
 @hookimpl
@@ -60,6 +63,28 @@ def consultroom_list_badges(request, list_name, rows):
     paid = checkout.settled(request, [row.id for row in rows])
     label = request.localizer.translate(_("paid"))
     return [ListBadge(row_id, label, "ok") for row_id in sorted(paid)]
+
+
+@hookimpl
+def consultroom_template_slot(request, slot, context):
+    """The appointment page's payment: rate, state, receipt, refund."""
+    if slot != "appointment" or not request.has_permission("staff"):
+        return None
+    appointment = context["appointment"]
+    charge = checkout.charge_of(request, appointment)
+    paid = refunds.of_appointment(request, appointment)
+    if charge is None and not paid:
+        return None
+    values = page(
+        request,
+        appointment=appointment,
+        charge=charge,
+        paid=paid,
+        receipts=receipt_numbers(request, [p.id for p in paid]),
+        states=STATE_LABELS,
+        may_refund=request.has_permission(refunds.MANAGE),
+    )
+    return render("consultroom_payments:templates/appointment_slot.html", values, request)
 
 
 BUNDLED = [PayPalProvider(), StripeProvider()]

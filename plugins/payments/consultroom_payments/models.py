@@ -187,3 +187,18 @@ class Receipt(OrganisationScoped, Base):
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     payment: Mapped[Payment] = relationship()
+
+
+class Refund(OrganisationScoped, Base):
+    """Money given back of a payment, through its provider, by a staff member."""
+
+    __tablename__ = "payments_refund"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments_payment.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+    provider_ref: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
