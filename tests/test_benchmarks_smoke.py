@@ -56,6 +56,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("request_cost.py", ["--seconds", "0.2", "--rounds", "1", "--clients", "2"]),
         ("audit_trail.py", ["--entries", "300", "--rounds", "1", "--requests", "1"]),
         ("data_growth.py", ["--clients", "30", "--rounds", "1", "--requests", "1"]),
+        ("questionnaire_answers.py", ["--fields", "10", "--sets", "2", "--rounds", "1"]),
     ],
 )
 def test_benchmark_runs(script, args):
