@@ -15,6 +15,8 @@ from datetime import time, timedelta
 import pytest
 from consultroom_chat.models import Conversation
 from consultroom_chat.models import Kind as ChatKind
+from consultroom_sso.models import Connection as SsoConnection
+from consultroom_sso.models import Kind as SsoKind
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
@@ -88,6 +90,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         dbsession.add(Department(organisation_id=org.id, name="Care"))
         enable_plugin(org, "hello")
         enable_plugin(org, "chat")
+        enable_plugin(org, "sso")
     dbsession.flush()
     a_admin = make_user(a, role=Role.org_admin)
     a_ids = {a.id, a_admin.id, *(d.id for d in a.departments)}
@@ -134,6 +137,19 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         Conversation(organisation_id=b.id, kind=ChatKind.channel, client=c, department=b_dept)
         for c in clients
     ]
+    # Single sign-on: an OpenID Connect provider nobody answers at, and a SAML one.
+    sso_connections = [
+        SsoConnection(
+            organisation_id=b.id,
+            name=f"SSO {kind.value}",
+            button_text=f"Log in with {kind.value}",
+            kind=kind,
+            role=Role.practitioner,
+            issuer="http://127.0.0.1:9" if kind is SsoKind.oidc else "",
+            client_id="b-client",
+        )
+        for kind in (SsoKind.oidc, SsoKind.saml)
+    ]
     dbsession.add_all(
         [
             *clients,
@@ -145,6 +161,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             *notices,
             *widgets,
             *channels,
+            *sso_connections,
         ]
     )
     dbsession.flush()
@@ -175,6 +192,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         *notices,
         *widgets,
         *channels,
+        *sso_connections,
         *files,
     ]
     b_values = {
@@ -188,7 +206,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             + support_tokens
         ),
         "public_id": [w.public_id for w in widgets],
-        "plugin": ["hello", "chat"],
+        "plugin": ["hello", "chat", "sso"],
         "room": [r.id for r in rooms],
         "user_id": [u.id for u in b_users],
     }
