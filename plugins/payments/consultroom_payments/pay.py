@@ -184,7 +184,28 @@ def start(request):
                 request, appointment, rate, form, price=price, problem=str(exc), status=502
             )
         payment.provider_ref, payment.checkout_url = started.ref, started.url
-    return HTTPSeeOther(payment.checkout_url)
+    return HTTPSeeOther(
+        request.route_path("payments.go", token=appointment.token, _query={"attempt": attempt})
+    )
+
+
+@view_config(route_name="payments.go", renderer="consultroom_payments:templates/go.html")
+def go(request):
+    """On to the provider's page. A page of its own, not a redirect from
+    the form: the site's CSP (form-action 'self') forbids a form post to
+    end at another site, a link (followed by the page's script) may."""
+    found = _appointment_and_rate(request)
+    if found is None:
+        return not_found(request)
+    appointment, _rate = found
+    payment = checkout.by_attempt(request, request.GET.get("attempt", ""))
+    if payment is None or payment.appointment_id != appointment.id or not payment.checkout_url:
+        return not_found(request)
+    if payment.status is not Status.pending:
+        return HTTPSeeOther(request.route_path("payments.pay", token=appointment.token))
+    chosen = accounts.providers(request).get(payment.provider)
+    label = chosen.label if chosen is not None else payment.provider
+    return page(request, appointment=appointment, payment=payment, provider_label=label)
 
 
 def _new_payment(request, appointment, rate, form, price, provider, attempt):
@@ -262,6 +283,8 @@ def includeme(config):
     token = "{token:[A-Za-z0-9_-]{20,64}}"
     config.add_plugin_route("payments.pay", f"/pay/{token}")
     config.add_plugin_route("payments.start", f"/pay/{token}/start")
+    config.add_plugin_route("payments.go", f"/pay/{token}/go")
     config.add_plugin_route("payments.return", f"/pay/{token}/return")
     config.add_plugin_route("payments.webhook", r"/payments/webhook/{provider:[a-z0-9_]{1,50}}")
+    config.add_plugin_static_view("payments-static", "consultroom_payments:static")
     config.scan(".pay")
