@@ -269,7 +269,10 @@ def test_worker_once_sends_the_days_reminders(tmp_path, capsys):
         )
         db.commit()
     with frozen(utc(7, 30)):
-        assert cli("worker", "--once") == "reminders: 1, anonymised: 0, room files removed: 0\n"
+        assert (
+            cli("worker", "--once")
+            == "reminders: 1, anonymised: 0, rooms closed: 0, room files removed: 0\n"
+        )
         assert cli("worker", "--once") == ""
     [path] = cli.mails()
     assert read_mail(path)["To"] == "jansen@example.org"

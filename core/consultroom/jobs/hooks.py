@@ -1,17 +1,20 @@
 """The core's own periodic jobs, declared through the same door as the
-plugins' (``consultroom_worker_jobs``): the day's reminders and the
-anonymisation of old appointments. Their names are what the worker's log
+plugins' (``consultroom_worker_jobs``): the day's reminders, the
+anonymisation of old appointments and the closing of rooms left open
+(``consultroom.room.housekeeping``). Their names are what the worker's log
 counts ("reminders: 3, anonymised: 0")."""
 
 from datetime import timedelta
 
 from consultroom.hookspecs import WorkerJob, hookimpl
 from consultroom.jobs import anonymise, reminders
+from consultroom.room import housekeeping
 
 CORE_JOBS = [
     # Every minute: a reminder goes out within a minute of the reminder hour.
     WorkerJob("reminders", timedelta(minutes=1), reminders.job),
     WorkerJob("anonymised", timedelta(minutes=1), anonymise.job),
+    WorkerJob("rooms closed", timedelta(minutes=1), housekeeping.job),
 ]
 
 
