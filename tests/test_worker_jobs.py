@@ -28,6 +28,7 @@ from consultroom.jobs.hooks import CORE_JOBS
 from consultroom.jobs.models import JobClaim
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
+from consultroom.reports.hooks import JOBS as REPORT_JOBS
 from consultroom.tenancy.models import Organisation
 from consultroom.testing import scratch_database
 
@@ -123,8 +124,11 @@ def test_one_organisations_failure_stops_no_other(
         add_code(dbsession, organisation, make_user(organisation), START - timedelta(hours=1))
     with caplog.at_level(logging.ERROR, logger="consultroom.jobs"):
         done = run_due(app.registry)
-    [failure] = caplog.records
-    assert failure.getMessage() == "worker job reminders failed for broken"
+    # The jobs that need the day there: the reminders and the usage figures.
+    assert sorted(r.getMessage() for r in caplog.records) == [
+        "worker job reminders failed for broken",
+        "worker job usage failed for broken",
+    ]
     # The other organisation's reminders ran, and the broken one's other job.
     assert done["reminders"] == 0 and done[KEYCARD] == 2
     assert codes_of(dbsession, broken) == codes_of(dbsession, fine) == 0
@@ -136,8 +140,9 @@ def test_one_organisations_failure_stops_no_other(
 
 
 def test_an_organisation_has_the_core_jobs_and_its_plugins_jobs(app):
-    assert jobs_for(app.registry, frozenset()) == CORE_JOBS
-    assert jobs_for(app.registry, frozenset({"keycard"})) == CORE_JOBS + JOBS
+    core = jobs_for(app.registry, frozenset())
+    assert set(CORE_JOBS + REPORT_JOBS) == set(core) and len(core) == len(CORE_JOBS + REPORT_JOBS)
+    assert jobs_for(app.registry, frozenset({"keycard"})) == core + JOBS
 
 
 def test_a_job_needs_a_name_and_a_positive_interval():
@@ -233,16 +238,18 @@ def test_two_workers_running_a_round_at_once_run_each_job_once(committed):
     [org_id] = organisations(committed, ["only"])
     now = datetime(2031, 5, 6, 9, 2)
     rounds = at_once(lambda n: run_due(committed, now))
-    for job in CORE_JOBS + JOBS:
+    writers = REPORT_JOBS + JOBS
+    for job in CORE_JOBS + writers:
         ran_in = [done for done in rounds if job.name in done]
-        # The core's jobs only read here; the keycard's writes, and on SQLite
-        # may meet the other worker's write lock: then it fails, logged.
-        assert len(ran_in) == 1 or job in JOBS and not ran_in, (job.name, rounds)
+        # The core's other jobs only read here; the usage figures and the
+        # keycard's write, and on SQLite may meet the other worker's write
+        # lock: then the run fails, logged.
+        assert len(ran_in) == 1 or job in writers and not ran_in, (job.name, rounds)
     with committed["dbmaker"]() as session:
         claimed = session.scalars(select(JobClaim).where(JobClaim.organisation_id == org_id))
         assert {c.job: c.next_run_at for c in claimed} == {
             "reminders": datetime(2031, 5, 6, 9, 3),
             "anonymised": datetime(2031, 5, 6, 9, 3),
-            "rooms closed": datetime(2031, 5, 6, 9, 3),
             KEYCARD: datetime(2031, 5, 6, 9, 5),
+            "usage": datetime(2031, 5, 7, 0, 0),
         }

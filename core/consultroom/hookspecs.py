@@ -93,6 +93,11 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
     - ``client`` (a client's page): ``{"client": client}``
     - ``appointment`` (the page of one appointment, also a cancelled one:
       check ``appointment.status``): ``{"appointment": appointment}``
+    - ``usage_report`` (the usage report, ``/reports/usage``, for
+      organisation and department admins: room for a plugin's own figures
+      of the same days, e.g. payments): ``{"first": date, "last": date,
+      "department": department_or_None}``, the report's local days
+      (inclusive) and the department it is about (None: the organisation)
     - ``waiting_list`` (the live waiting list, ``/waiting-room``): ``{}``;
       its entries are drawn by the page's script from the socket, each an
       ``<li data-appointment="<id>">`` in ``[data-entries]``, so a script of

@@ -22,6 +22,7 @@ CORE_MODEL_MODULES = [
     "consultroom.remotesupport.models",
     "consultroom.sessions.models",
     "consultroom.jobs.models",
+    "consultroom.reports.models",
 ]
 
 # The tables that are not OrganisationScoped (consultroom.db.scope), and why

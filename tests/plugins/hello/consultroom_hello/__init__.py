@@ -105,6 +105,9 @@ def _slot_subject(slot, context):
             return " ".join([context["page"], *filter(None, named)])
         case "client_portal":
             return f"{context['client'].display_name} ({len(context['appointments'])})"
+        case "usage_report":
+            department = context["department"].name if context["department"] else "all"
+            return f"usage {context['first']}..{context['last']} {department}"
     return None
 
 
