@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC, timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,12 +20,13 @@ import pyotp
 import pytest
 import requests
 import time_machine
-from consultroom_sso.models import Connection, Identity, Kind
+from consultroom_sso.models import Connection, Identity, Kind, PendingLogin
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import Role, User
 from consultroom.db import utcnow
+from consultroom.jobs import run_due
 from consultroom.testing import PASSWORD
 from consultroom.twofactor.crypto import encrypt, secret_box
 from consultroom.twofactor.models import TwoFactor
@@ -662,3 +664,57 @@ def test_only_organisation_admins_configure_and_only_where_the_plugin_is_on(
     web.get("/sso/connections", status=404)
     web.get("/sso/connections/new", status=404)
     assert 'href="/sso/connections"' not in web.get("/").text
+
+
+def test_the_worker_forgets_logins_never_finished(app, webtest, org, op, connect, dbsession):
+    connection = connect()
+    for _ in range(2):
+        to_provider(webtest("acme"), connection)  # started, never back
+    assert dbsession.scalar(select(func.count()).select_from(PendingLogin)) == 2
+    later = utcnow() + timedelta(minutes=11)
+    assert run_due(app.registry, now=later)["sso.forget_expired"] == 0  # not expired yet
+    with time_machine.travel(later.replace(tzinfo=UTC)):
+        assert run_due(app.registry, now=later + timedelta(hours=1))["sso.forget_expired"] == 2
+    dbsession.expire_all()
+    assert dbsession.scalar(select(func.count()).select_from(PendingLogin)) == 0
+
+
+def test_an_organisation_admin_links_and_unlinks_a_staff_member(
+    webtest, login, org, op, admin, doctor, connect, make_user, make_organisation, dbsession
+):
+    connection = connect()
+    web = webtest("acme")
+    login(web, admin)
+    page = web.get(f"/staff/{doctor.id}")
+    form = next(f for f in page.forms.values() if f.action == f"/sso/staff/{doctor.id}/link")
+    form["subject"] = ""
+    assert "Enter the staff member" in form.submit(status=303).follow().text
+    form["subject"] = "subject-ada"
+    page = form.submit(status=303).follow()
+    assert "Linked to Acme ID as subject-ada." in page.text
+    assert [e.detail for e in entries(dbsession, org, "sso.linked")] == [
+        {"connection": connection.id, "by_admin": True}
+    ]
+    fresh = webtest("acme")
+    sso_login(fresh, connection, status=303)
+    assert logged_in(fresh)
+    # The same subject for someone else is refused; unlinking ends it.
+    nurse = make_user(org, email="nurse@acme.example")
+    csrf = form["csrf_token"].value
+    params = {"csrf_token": csrf, "connection": connection.id, "subject": "subject-ada"}
+    refused = web.post(f"/sso/staff/{nurse.id}/link", params, status=303).follow()
+    assert "This subject is linked to another staff member." in refused.text
+    unlink = next(f for f in page.forms.values() if f.action == f"/sso/staff/{doctor.id}/unlink")
+    unlink.submit(status=303)
+    assert dbsession.scalar(select(func.count()).select_from(Identity)) == 0
+    assert len(entries(dbsession, org, "sso.unlinked")) == 1
+    # Another organisation's staff member or connection: 404.
+    other = make_organisation("other")
+    stranger = make_user(other, email="x@other.example")
+    web.post(f"/sso/staff/{stranger.id}/link", params, status=404)
+    theirs = connect(organisation=other)
+    web.post(f"/sso/staff/{nurse.id}/link", {**params, "connection": theirs.id}, status=404)
+    # Practitioners do not link anyone.
+    practitioner = webtest("acme")
+    login(practitioner, nurse)
+    practitioner.post(f"/sso/staff/{nurse.id}/link", params, status=403)

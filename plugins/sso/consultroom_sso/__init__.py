@@ -18,6 +18,7 @@ from consultroom_sso.hooks import (  # noqa: F401 (hook implementations, found o
     consultroom_menu_items,
     consultroom_template_slot,
 )
+from consultroom_sso.jobs import consultroom_worker_jobs  # noqa: F401 (a hook implementation)
 
 plugin = PluginInfo(
     name="Single sign-on",
@@ -34,3 +35,4 @@ def includeme(config):
         config.add_translation_dirs("consultroom_sso:locale")
     config.include(".connections")
     config.include(".views")
+    config.include(".staff")

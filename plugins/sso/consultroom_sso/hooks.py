@@ -5,7 +5,9 @@ and password logins refused where a connection says so."""
 from pyramid.renderers import render
 
 from consultroom.hookspecs import LoginMethod, MenuItem, hookimpl
+from consultroom_sso.connections import connections_of
 from consultroom_sso.i18n import _, page
+from consultroom_sso.staff import identities_of
 from consultroom_sso.views import enabled_connections, linked
 
 TEMPLATES = "consultroom_sso:templates/"
@@ -24,7 +26,19 @@ def consultroom_template_slot(request, slot, context):
             user = request.identity
             states = [(c, linked(request, c, user)) for c in connections]
             return render(TEMPLATES + "profile.html", page(request, states=states), request=request)
+    if slot == "staff_member" and request.has_permission("organisation.manage"):
+        return _staff_links(request, context["member"])
     return None
+
+
+def _staff_links(request, member):
+    connections = connections_of(request)
+    if not connections:
+        return None
+    values = page(
+        request, member=member, connections=connections, linked=identities_of(request, member)
+    )
+    return render(TEMPLATES + "staff.html", values, request=request)
 
 
 @hookimpl

@@ -266,12 +266,6 @@ def _remember_assertion(request, connection, answer):
     )
     if seen is not None or not answer["assertion_id"]:
         raise Refused("saml_replayed", SAML_UNKNOWN.message)
-    request.dbsession.execute(
-        delete(SeenAssertion).where(
-            SeenAssertion.organisation_id == request.organisation.id,
-            SeenAssertion.expires_at < utcnow(),
-        )
-    )
     request.dbsession.add(
         SeenAssertion(
             organisation_id=request.organisation.id,
