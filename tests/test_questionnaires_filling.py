@@ -220,7 +220,11 @@ def test_an_optional_questionnaire_is_no_step(clinic, webtest, login, dbsession)
     appointment = dbsession.get(Appointment, response.appointment_id)
     appointment.starts_at = utcnow().replace(second=0, microsecond=0)
     dbsession.flush()
-    assert webtest("quest").get(f"/c/{appointment.token}").html.find(id="realtime-config")
+    page = webtest("quest").get(f"/c/{appointment.token}").html
+    assert page.find(id="realtime-config")
+    # The waiting page offers it to fill in while waiting.
+    link = page.select_one(".questionnaires-todo a")
+    assert link["href"] == f"/q/{response.token}" and link.get_text() == "Intake"
 
 
 def test_the_appointment_form_refuses_another_departments_or_organisations_questionnaire(
@@ -274,3 +278,50 @@ def test_a_wrong_or_another_organisations_token_opens_nothing(
     webtest("quest").get(f"/q/{'x' * 43}", status=404)
     enable_plugin(clinic["org"], "questionnaires", enabled=False)
     webtest("quest").get(f"/q/{token}", status=404)
+
+
+def test_the_pages_script_saves_as_the_client_goes(clinic, webtest, login, dbsession):
+    admin = staff(webtest, login, clinic["admin"])
+    qid = build(admin, fields=EVERY_TYPE[2:5])
+    keys = keys_by_label(questionnaire(dbsession, qid).latest)
+    book_with(admin, clinic, qid)
+    token = responses(dbsession)[0].token
+    client = webtest("quest")
+    page = client.get(f"/q/{token}")
+    assert page.html.select_one('script[src="/questionnaires-static/autosave.js"]')
+    assert client.get("/questionnaires-static/autosave.js").content_type.endswith("javascript")
+    csrf = fill_form(page)["csrf_token"].value
+    headers = {"X-Requested-With": "autosave"}
+    saved = client.post(
+        f"/q/{token}",
+        {"csrf_token": csrf, "action": "save", keys["Your GP"]: "Dr. Bakker"},
+        headers=headers,
+    )
+    assert saved.json == {"saved": True}
+    assert responses(dbsession)[0].status is Status.started
+    refused = client.post(
+        f"/q/{token}",
+        {"csrf_token": csrf, "action": "save", keys["Smoking"]: "Sometimes"},
+        headers=headers,
+        status=400,
+    )
+    assert refused.json == {"problems": {keys["Smoking"]: "Choose one of the options."}}
+    assert responses(dbsession)[0].status is Status.started  # the refused one saved nothing
+    assert fill_form(client.get(f"/q/{token}"))[keys["Your GP"]].value == "Dr. Bakker"
+
+
+def test_a_disabled_plugin_asks_no_step_and_its_answers_come_back(
+    clinic, webtest, login, dbsession, enable_plugin
+):
+    admin = staff(webtest, login, clinic["admin"])
+    qid = build(admin, fields=EVERY_TYPE[2:3])
+    book_with(admin, clinic, qid, required="required")
+    [response] = responses(dbsession)
+    appointment = dbsession.get(Appointment, response.appointment_id)
+    appointment.starts_at = utcnow().replace(second=0, microsecond=0)
+    dbsession.flush()
+    enable_plugin(clinic["org"], "questionnaires", enabled=False)
+    assert webtest("quest").get(f"/c/{appointment.token}").html.find(id="realtime-config")
+    enable_plugin(clinic["org"], "questionnaires")
+    assert webtest("quest").get(f"/c/{appointment.token}").html.find(id="realtime-config") is None
+    assert [r.id for r in responses(dbsession)] == [response.id]

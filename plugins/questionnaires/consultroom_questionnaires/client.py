@@ -7,6 +7,7 @@ finishes it. Bad input on any field or upload: a message at the field,
 what was typed shown again, nothing saved."""
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -28,6 +29,8 @@ TEMPLATE = "consultroom_questionnaires:templates/fill.html"
 MAX_TOKEN = 64
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 IMAGE_BOX = (1600, 1600)
+# The header of the page script's background saves (static/autosave.js).
+AUTOSAVE = "autosave"
 
 
 def response_by_token(request, token):
@@ -116,6 +119,17 @@ def _after_finishing(request, response):
     return HTTPSeeOther(request.route_path("questionnaires.fill", token=response.token))
 
 
+def _autosaved(request, response, answers, uploads, problems):
+    """The page's script saving as the client goes: JSON, no page."""
+    if problems:
+        request.response.status = 400
+        return render_to_response(
+            "json", {"problems": problems}, request, response=request.response
+        )
+    _save(request, response, answers, uploads, False)
+    return render_to_response("json", {"saved": True}, request, response=request.response)
+
+
 @view_config(route_name="questionnaires.fill", renderer=TEMPLATE)
 def fill(request):
     response = response_by_token(request, request.matchdict["token"])
@@ -138,6 +152,8 @@ def fill(request):
         if finishing and not problems:
             for key in _missing(response.version, new, uploads, images):
                 problems[key] = request.localizer.translate(_("Please answer this question."))
+        if request.headers.get("X-Requested-With") == AUTOSAVE and not finishing:
+            return _autosaved(request, response, new, uploads, problems)
         if not problems:
             _save(request, response, new, uploads, finishing)
             if finishing:
@@ -166,4 +182,5 @@ def fill(request):
 
 def includeme(config):
     config.add_plugin_route("questionnaires.fill", "/q/{token:[A-Za-z0-9_-]{20,64}}")
+    config.add_plugin_static_view("questionnaires-static", "consultroom_questionnaires:static")
     config.scan(".client")

@@ -121,6 +121,8 @@ def consultroom_template_slot(request, slot, context):
         return _listing(request, found, _("Questionnaires"))
     if slot == "client_portal":
         return _portal(request, context["client"])
+    if slot == "waiting_room":
+        return _while_waiting(request, context["appointment"])
     if slot == "booking_widget":
         return widgets.booking_slot(request, context)
     if slot == "walk_in_widget":
@@ -128,13 +130,8 @@ def consultroom_template_slot(request, slot, context):
     return None
 
 
-def _portal(request, client):
-    """The questionnaires the client still has to fill in."""
-    todo = [
-        r
-        for r in service.responses_of(request, client_id=client.id)
-        if r.status is not Status.finished
-    ]
+def _todo_card(request, todo, title):
+    """Links to the questionnaires in ``todo`` (responses), under ``title``."""
     if not todo:
         return None
     items = Markup("").join(
@@ -145,7 +142,28 @@ def _portal(request, client):
     )
     return Markup(
         '<section class="card questionnaires-todo"><h2>{}</h2><ul>{}</ul></section>'
-    ).format(request.localizer.translate(_("Questionnaires to fill in")), items)
+    ).format(request.localizer.translate(title), items)
+
+
+def _portal(request, client):
+    """The questionnaires the client still has to fill in."""
+    todo = [
+        r
+        for r in service.responses_of(request, client_id=client.id)
+        if r.status is not Status.finished
+    ]
+    return _todo_card(request, todo, _("Questionnaires to fill in"))
+
+
+def _while_waiting(request, appointment):
+    """An optional questionnaire of the appointment, to fill in while waiting
+    (a required one was finished before the waiting room)."""
+    todo = [
+        r
+        for r in service.responses_of(request, appointment_id=appointment.id)
+        if r.status is not Status.finished
+    ]
+    return _todo_card(request, todo, _("While you wait, please fill in"))
 
 
 @hookimpl
