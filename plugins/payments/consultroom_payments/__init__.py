@@ -10,8 +10,11 @@ Enabled per organisation like every plugin (docs/plugins.md).
 from consultroom.plugins import PluginInfo
 from consultroom_payments.hooks import (  # noqa: F401 (hook implementations, found on this module)
     consultroom_admission_steps,
+    consultroom_appointment_created,
     consultroom_appointment_form_fields,
     consultroom_list_badges,
+    consultroom_mail_placeholder_values,
+    consultroom_mail_placeholders,
     consultroom_menu_items,
     consultroom_payments_providers,
     consultroom_template_slot,

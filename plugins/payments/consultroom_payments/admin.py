@@ -33,7 +33,7 @@ TEMPLATES = "consultroom_payments:templates/"
 )
 def settings(request):
     row = service.settings_row(request)
-    form = settings_form(request, row)
+    form = settings_form(request, row, service.rates(request))
     if request.method == "POST":
         if form.validate():
             form.populate_obj(row)

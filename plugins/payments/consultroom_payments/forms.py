@@ -47,6 +47,13 @@ def _required(message):
     return [wtforms.validators.InputRequired(message)]
 
 
+def _rate_id(value):
+    """A rate's id from the form ("" for free)."""
+    if value in (None, "", "None"):
+        return None
+    return int(value) if str(value).isdigit() else value
+
+
 class SettingsForm(Form):
     country = wtforms.SelectField(
         _("Country where the organisation is established"),
@@ -72,6 +79,13 @@ class SettingsForm(Form):
         ),
     )
 
+    booking_rate_id = wtforms.SelectField(
+        _("Rate of appointments booked in the booking widget"), choices=[], coerce=_rate_id
+    )
+    walk_in_rate_id = wtforms.SelectField(
+        _("Rate of walk-ins from the walk-in widget"), choices=[], coerce=_rate_id
+    )
+
     def validate_vat_number(self, field):
         number = vat.normalised_vat_number(field.data)
         field.data = number
@@ -85,9 +99,14 @@ class SettingsForm(Form):
             )
 
 
-def settings_form(request, row):
+def settings_form(request, row, rates):
+    """The settings form; the widgets' rates are chosen from ``rates``."""
     form = SettingsForm(request, obj=row)
     form.country.choices = options([("", ""), *countries(request)])
+    free = request.localizer.translate(_("Free"))
+    rate_choices = [(None, free), *((rate.id, rate.name) for rate in rates)]
+    form.booking_rate_id.choices = rate_choices
+    form.walk_in_rate_id.choices = rate_choices
     return form
 
 

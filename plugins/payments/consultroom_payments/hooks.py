@@ -1,19 +1,34 @@
 """The payments plugin's hook implementations: its menu entry for
-organisation admins; the appointment form's "Payment" field; "pay" as an
+organisation admins; the appointment form's "Payment" field and the
+widgets' rates; the rate and amount as mail placeholders; "pay" as an
 admission step of a paid appointment; "paid" on the waiting list and the
-appointments list; the bundled providers (Stripe, PayPal)."""
+appointments list; the appointment page's payment and refund; the bundled
+providers (Stripe, PayPal)."""
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import AdmissionStep, ListBadge, MenuItem, WaitingAnnotation, hookimpl
+from consultroom.appointments.models import Kind
+from consultroom.clients.contact import language_of
+from consultroom.hookspecs import (
+    AdmissionStep,
+    ListBadge,
+    MailPlaceholder,
+    MenuItem,
+    WaitingAnnotation,
+    hookimpl,
+)
 from consultroom_payments import checkout, refunds, service
 from consultroom_payments.fields import ChargeField
 from consultroom_payments.i18n import _, page
 from consultroom_payments.listing import STATE_LABELS, receipt_numbers
+from consultroom_payments.models import Charge
+from consultroom_payments.money import display
 from consultroom_payments.providers.paypal_orders import PayPalProvider
 from consultroom_payments.providers.stripe_checkout import StripeProvider
 
 STEP = "payments.pay"
+# Where the booking widget's visitors book (its pages' addresses).
+BOOKING_WIDGET = "/book/"
 
 
 @hookimpl
@@ -32,6 +47,53 @@ def consultroom_appointment_form_fields(request, appointment):
     ):
         return [ChargeField()]
     return None
+
+
+@hookimpl
+def consultroom_appointment_created(request, appointment):
+    """The booking widget's and walk-in widget's rate (Payment settings)
+    for an appointment their visitor made: staff choose on the form."""
+    if request.identity is not None or checkout.charge_of(request, appointment) is not None:
+        return
+    settings = service.settings_row(request)
+    if appointment.kind is Kind.walk_in:
+        rate_id = settings.walk_in_rate_id
+    elif appointment.kind is Kind.appointment and request.path.startswith(BOOKING_WIDGET):
+        rate_id = settings.booking_rate_id
+    else:
+        return  # an API client chooses no rate: free unless staff set one
+    rate = service.rate_by_id(request, rate_id, active_only=True) if rate_id else None
+    if rate is not None:
+        request.dbsession.add(
+            Charge(
+                organisation_id=request.organisation.id,
+                appointment_id=appointment.id,
+                rate_id=rate.id,
+            )
+        )
+
+
+@hookimpl
+def consultroom_mail_placeholders(request):
+    t = request.localizer.translate
+    return [
+        MailPlaceholder("payments_rate", t(_("The appointment's rate")), sample="Consultation"),
+        MailPlaceholder(
+            "payments_amount", t(_("The rate's amount (as set under Rates)")), sample="€50.00"
+        ),
+    ]
+
+
+@hookimpl
+def consultroom_mail_placeholder_values(request, appointment, kind):
+    charge = checkout.charge_of(request, appointment)
+    if charge is None or kind == "cancellation":
+        return None
+    language = language_of(appointment.client, request.organisation)
+    return {
+        "payments_rate": charge.rate.name,
+        "payments_amount": display(charge.rate.amount, charge.rate.currency, language),
+    }
 
 
 @hookimpl

@@ -46,6 +46,14 @@ class PaymentSettings(OrganisationScoped, Base):
     vat_number: Mapped[str] = mapped_column(String(20), default="")
     prices_include_vat: Mapped[bool] = mapped_column(default=True)
     reverse_charge: Mapped[bool] = mapped_column(default=True)
+    # The rate of appointments booked in the booking widget, and of walk-ins
+    # from the walk-in widget (None: free).
+    booking_rate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payments_rate.id", ondelete="SET NULL"), default=None
+    )
+    walk_in_rate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payments_rate.id", ondelete="SET NULL"), default=None
+    )
 
 
 class Rate(OrganisationScoped, Base):

@@ -22,6 +22,8 @@ def settings_row(request):
             vat_number="",
             prices_include_vat=True,
             reverse_charge=True,
+            booking_rate_id=None,
+            walk_in_rate_id=None,
         )
     return row
 
