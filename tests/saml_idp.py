@@ -71,6 +71,7 @@ class IdentityProvider:
         self.person = {}
         self.sign_assertion = True
         self.sign_response = False
+        self.lifetime_minutes = 5  # of its assertions
         self.server = None
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -92,7 +93,7 @@ class IdentityProvider:
                     },
                     "policy": {
                         "default": {
-                            "lifetime": {"minutes": 5},
+                            "lifetime": {"minutes": self.lifetime_minutes},
                             "attribute_restrictions": None,
                             "name_form": NAME_FORMAT_BASIC,
                         }

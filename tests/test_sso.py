@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from consultroom.accounts.models import Role, User
 from consultroom.db import utcnow
 from consultroom.jobs import run_due
+from consultroom.sessions.store import COOKIE
 from consultroom.testing import PASSWORD
 from consultroom.twofactor.crypto import encrypt, secret_box
 from consultroom.twofactor.models import TwoFactor
@@ -125,9 +126,12 @@ def test_a_linked_staff_member_logs_in_through_the_provider(
     connection = connect()
     link(dbsession, connection, doctor)
     app = webtest("acme")
-    response = sso_login(app, connection, next_="/clients", status=303)
+    start = to_provider(app, connection, "/clients")
+    before = app.cookies[COOKIE]  # the session that holds the login under way
+    response = app.get(through_provider(start), status=303)
     assert response.location.endswith("/clients")
     assert logged_in(app)
+    assert app.cookies[COOKIE] != before  # a new session id, as after a password
     [success] = entries(dbsession, org, "login.success")
     assert (success.object_id, success.detail) == (
         str(doctor.id),

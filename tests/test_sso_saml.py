@@ -7,10 +7,12 @@ variants built here from a signed response, a NameID with an XML comment,
 a replayed response, a response to another request, an unsolicited one."""
 
 import copy
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+import time_machine
 from consultroom_sso.models import Connection, Identity, Kind
 from lxml import etree
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
@@ -57,6 +59,7 @@ def idp(identity_provider):
         "displayName": "Ada Lovelace",
     }
     identity_provider.sign_assertion, identity_provider.sign_response = True, False
+    identity_provider.lifetime_minutes = 5
     return identity_provider
 
 
@@ -453,3 +456,28 @@ def test_saml_routes_are_gone_where_the_plugin_is_off_or_the_kind_differs(
     for path in ("saml/finish?token=x", "saml/metadata", "login"):
         app.get(f"/sso/{connection.id}/{path}", status=404)
     assert not logged_in(app)
+
+
+@pytest.mark.parametrize("late_minutes, accepted", [(0.5, True), (2, False)])
+def test_an_assertion_is_taken_only_while_it_is_valid(
+    webtest, org, idp, connection, doctor, dbsession, late_minutes, accepted
+):
+    """An assertion whose subject confirmation is valid for one minute is
+    taken within it and refused after it: python3-saml allows no clock skew
+    there (and at most ALLOWED_CLOCK_DRIFT, 300 s, on the Conditions)."""
+    link(dbsession, connection, doctor)
+    idp.lifetime_minutes = 1
+    idp.trust(webtest("acme").get(f"/sso/{connection.id}/saml/metadata").text)
+    app = webtest("acme")
+    action, fields = idp_answer(to_idp(app, connection))
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=late_minutes)):
+        response = post_answer(app, action, fields)
+        if accepted:
+            assert response.status_int == 303, refusals(dbsession, org)
+            app.get(response.location, status=303)
+            assert logged_in(app)
+        else:
+            assert response.status_int == 403
+            assert not logged_in(app)
+            [reason] = refusals(dbsession, org)
+            assert reason.startswith("saml_invalid")

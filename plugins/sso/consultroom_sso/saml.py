@@ -3,8 +3,9 @@ the SP metadata document, the authentication request, and the response
 checked before anyone is believed.
 
 Strict mode with signed assertions required: the destination, audience,
-recipient and the times (within python3-saml's bounded clock skew of
-``ALLOWED_CLOCK_DRIFT`` seconds) are checked, and ``InResponseTo`` must be
+recipient and the times are checked (the subject confirmation's
+NotOnOrAfter exactly, the Conditions within python3-saml's bounded clock
+skew, ``ALLOWED_CLOCK_DRIFT`` seconds), and ``InResponseTo`` must be
 the id of the request this site sent (stored with the login under way, and
 used once). An assertion's id is remembered until the assertion expires,
 so a response replayed with another request's id is refused too. Any XML
