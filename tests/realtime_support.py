@@ -78,7 +78,7 @@ host = 127.0.0.1
 port = {port}
 
 [loggers]
-keys = root
+keys = root, consultroom
 
 [handlers]
 keys = console
@@ -89,6 +89,11 @@ keys = generic
 [logger_root]
 level = WARNING
 handlers = console
+
+[logger_consultroom]
+level = {log_level}
+handlers =
+qualname = consultroom
 
 [handler_console]
 class = StreamHandler
@@ -112,7 +117,8 @@ def database_url(here):
 class Server:
     """One or more ``pserve`` processes sharing one database. ``settings``:
     more of the app's settings (name: value); rate limits count in Redis
-    unless ``redis_url`` is empty."""
+    unless ``redis_url`` is empty; ``log_level``: the consultroom loggers'
+    (the log is ``log()``)."""
 
     def __init__(
         self,
@@ -123,9 +129,11 @@ class Server:
         redis_url="redis://127.0.0.1:6379/0",
         runner="pserve",
         settings=None,
+        log_level="WARNING",
     ):
         self.here = Path(here)
         self.settings = settings or {}
+        self.log_level = log_level  # of the consultroom loggers
         self.runner = runner
         self.redis_url = redis_url
         self.url = url
@@ -155,6 +163,7 @@ class Server:
                 channel=self.channel,
                 turn_secret=self.turn_secret,
                 redis_url=self.redis_url,
+                log_level=self.log_level,
                 extra="\n".join(f"{k} = {v}" for k, v in self.settings.items()),
             )
         )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import gevent
 from gevent.queue import SimpleQueue
+from geventwebsocket.exceptions import WebSocketError
 from sqlalchemy.exc import OperationalError
 from transaction.interfaces import NoTransaction
 
@@ -143,8 +144,11 @@ class Connection:
     def _write(self, text):
         try:
             self.ws.send(text)
-        except Exception:
-            log.debug("realtime: write failed", exc_info=True)
+        except (WebSocketError, OSError) as exc:
+            # The client went away (a page change, a closed tab, a lost
+            # network): gevent-websocket says "Socket is dead". A normal
+            # close, not an error: one line, no traceback.
+            log.debug("realtime: client went away (%s, peer %s)", exc, self.peer)
             self.closing = self.finished = True
 
     def _close_now(self, code, reason):
@@ -158,8 +162,11 @@ class Connection:
         frame, until it closes too (or for LINGER_SECONDS): closing a socket
         with unread data resets the connection under a client still writing."""
         with gevent.Timeout(LINGER_SECONDS, False):
-            while self.lingering.recv(frames.CHUNK):
-                pass
+            try:
+                while self.lingering.recv(frames.CHUNK):
+                    pass
+            except OSError:
+                pass  # the client reset the connection: it is gone all the same
 
     # -- input --------------------------------------------------------------
 
