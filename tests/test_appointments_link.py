@@ -76,15 +76,15 @@ def test_window_boundaries_to_the_second(webtest, appointment, at, expected):
 
 def test_too_early_says_when_to_come_back_in_local_time(webtest, appointment):
     page = visit(webtest, appointment, datetime(2026, 6, 10, 6, 59, 59))
-    assert "Come back from 9:00" in page.text  # 07:00 UTC is 09:00 in Amsterdam
-    assert "Wednesday, June 10, 2026" in page.text and "10:00" in page.text
+    assert "Come back from 09:00" in page.text  # 07:00 UTC is 09:00 in Amsterdam
+    assert "Wednesday, 10 June 2026" in page.text and "10:00" in page.text
 
 
 def test_the_window_follows_the_organisation_settings(webtest, appointment, org, dbsession):
     org.settings = {**org.settings, "link_open_before_minutes": 15, "link_open_after_minutes": 0}
     dbsession.flush()
     early = visit(webtest, appointment, datetime(2026, 6, 10, 7, 44, 59))
-    assert state(early) == "too_early" and "Come back from 9:45" in early.text
+    assert state(early) == "too_early" and "Come back from 09:45" in early.text
     assert state(visit(webtest, appointment, datetime(2026, 6, 10, 7, 45))) == "early"
     assert state(visit(webtest, appointment, datetime(2026, 6, 10, 8, 20))) == "late"
     assert state(visit(webtest, appointment, datetime(2026, 6, 10, 8, 20, 1))) == "passed"
@@ -94,9 +94,9 @@ def test_the_window_follows_the_organisation_settings(webtest, appointment, org,
     "starts_at, opens_local, start_local",
     [
         # The day after summer time ends (25 October 2026): UTC+1.
-        (datetime(2026, 10, 26, 9, 0), "9:00", "10:00"),
+        (datetime(2026, 10, 26, 9, 0), "09:00", "10:00"),
         # The day after summer time starts (29 March 2026): UTC+2.
-        (datetime(2026, 3, 30, 8, 0), "9:00", "10:00"),
+        (datetime(2026, 3, 30, 8, 0), "09:00", "10:00"),
     ],
 )
 def test_local_times_right_after_a_daylight_saving_change(
@@ -113,7 +113,7 @@ def test_a_start_just_after_midnight_names_the_day_the_link_opens(webtest, appoi
     appointment.starts_at = datetime(2026, 6, 10, 22, 30)  # 00:30 on 11 June, local
     dbsession.flush()
     page = visit(webtest, appointment, datetime(2026, 6, 10, 12, 0))
-    assert "Come back on Wednesday, June 10, 2026 from 11:30" in " ".join(page.text.split())
+    assert "Come back on Wednesday, 10 June 2026 from 23:30" in " ".join(page.text.split())
 
 
 def test_shown_in_the_clients_language_unless_the_visitor_switches(webtest, appointment, dbsession):

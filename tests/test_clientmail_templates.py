@@ -280,5 +280,5 @@ def test_a_saved_set_is_what_the_client_receives(app, admin_app, clinic_oost, sm
     smtp.messages.clear()
     book(app, "clinic", clinic_oost.client.id, clinic_oost.gp_practitioner.id)
     [message] = smtp.messages
-    assert message["Subject"] == "Clinic Oost: Tuesday, March 5, 2030 10:00 AM"
-    assert body_of(message).startswith("Dear A. de Vries, come at 10:00 AM: http://clinic.")
+    assert message["Subject"] == "Clinic Oost: Tuesday, 5 March 2030 10:00"
+    assert body_of(message).startswith("Dear A. de Vries, come at 10:00: http://clinic.")

@@ -206,7 +206,7 @@ def acme(make_organisation, compiled):
 
 
 def assert_login_page(page, lang, *texts, absent="Forgot your password?"):
-    assert f'<html lang="{lang}">' in page.text
+    assert f'<html lang="{lang}" ' in page.text
     assert "Acme Clinic" in page.text
     for text in texts:
         assert text in page.text, f"{text!r} is not on the {lang} login page"

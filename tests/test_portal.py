@@ -93,7 +93,7 @@ def test_the_mailed_pin_opens_the_portal_once(clinic, webtest, smtp, week_before
     pin = _mailed_pin(smtp)
 
     page = _enter(browser, clinic.client, pin).follow()
-    assert "Tuesday, March 5, 2030" in page.text and "Dr. Bakker" in page.text
+    assert "Tuesday, 5 March 2030" in page.text and "Dr. Bakker" in page.text
     # Outside the link window: listed, but no way into the waiting room yet.
     assert WAITING_ROOM not in page.text
     # Used once: after leaving, the same PIN does not open it again.

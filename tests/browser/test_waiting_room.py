@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.db import utcnow
+from consultroom.i18n import regional
 from consultroom.tenancy.timezones import to_local
 from consultroom.waitingroom.models import WalkInSwitch
 
@@ -62,9 +63,12 @@ def test_client_accepts_the_disclaimer_before_joining_the_list(
 
     entry = staff.locator(".waiting-entry", has_text="Mulder")
     expect(entry).to_have_class("waiting-entry arrival-late")
-    # As the server renders it (Babel's short time); browsers may put a plain
-    # space where CLDR has a narrow one ("3:18 PM").
-    exact_time = format_time(to_local(late.starts_at, org), "short", locale="en")
+    # As the server renders it (Babel's short time, English as written in the
+    # organisation's region); browsers may put a plain space where CLDR has
+    # a narrow one ("3:18 PM").
+    exact_time = format_time(
+        to_local(late.starts_at, org), "short", locale=regional("en", org.timezone)
+    )
     expect(entry.locator("[data-time]")).to_have_text(
         re.compile("^" + re.escape(exact_time).replace("\u202f", "[ \u202f]") + "$")
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from babel.dates import format_date, format_time
 
 from consultroom.accounts.models import User
+from consultroom.i18n import regional
 from consultroom.tenancy.timezones import to_local
 from consultroom.web.sites import org_url
 
@@ -49,9 +50,11 @@ def with_name(appointment):
 
 
 def format_local(moment, organisation, language):
-    """``(date, time)`` of a naive UTC moment, local and in ``language``."""
+    """``(date, time)`` of a naive UTC moment, local and in ``language`` as
+    written in the organisation's region."""
     local = to_local(moment, organisation)
-    return format_date(local, "full", locale=language), format_time(local, "short", locale=language)
+    locale = regional(language, organisation.timezone)
+    return format_date(local, "full", locale=locale), format_time(local, "short", locale=locale)
 
 
 def consult_link(request, appointment):

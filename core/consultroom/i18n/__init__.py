@@ -7,6 +7,7 @@ browser's Accept-Language, and English.
 
 from pathlib import Path
 
+from babel.core import Locale, UnknownLocaleError, get_global
 from pyramid.i18n import TranslationStringFactory, make_localizer
 from pyramid.interfaces import ITranslationDirectories
 
@@ -61,6 +62,22 @@ def speak(request, language):
         return
     request.locale_name = language
     request.localizer = localizer_for(request.registry, language)
+
+
+def regional(language, timezone):
+    """The locale to format dates and times with: ``language`` as spoken in
+    the region of the ``timezone`` (an IANA name), so that an Amsterdam
+    organisation in English writes 19:24, not 7:24 PM. ``language`` itself
+    where Babel knows no such combination (or the zone no region)."""
+    territory = get_global("zone_territories").get(timezone)
+    if territory:
+        candidate = f"{language}_{territory}"
+        try:
+            Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError):
+            return language
+        return candidate
+    return language
 
 
 def translate(request, message, mapping=None):

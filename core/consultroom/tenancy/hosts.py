@@ -14,6 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from consultroom.db.cache import RowCache
 from consultroom.db.scope import all_organisations
+from consultroom.i18n import regional
 from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import ORGANISATION, UNKNOWN, subdomain_of
 
@@ -86,6 +87,13 @@ class SitePredicate:
         return request.site in self.values
 
 
+def formatting_locale(request):
+    """The locale dates and times are written in: the page's language as
+    written in the organisation's region (``i18n.regional``)."""
+    org = request.organisation
+    return regional(request.locale_name, org.timezone) if org else request.locale_name
+
+
 def includeme(config):
     config.registry[CACHE] = RowCache.configured(
         config.get_settings(), {Organisation.__tablename__}
@@ -93,4 +101,7 @@ def includeme(config):
     config.add_request_method(_site, "site_and_organisation", reify=True)
     config.add_request_method(site, "site", reify=True)
     config.add_request_method(organisation, "organisation", reify=True)
+    # Not reified: a client's page switches language (i18n.speak) after
+    # the first render-time look may have happened.
+    config.add_request_method(formatting_locale, "formatting_locale", property=True)
     config.add_route_predicate("site", SitePredicate)

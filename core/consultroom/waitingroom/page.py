@@ -10,6 +10,7 @@ from babel.dates import format_date, format_time
 from pyramid.events import BeforeRender
 
 from consultroom.clientmail.placeholders import fill
+from consultroom.i18n import regional
 from consultroom.tenancy.timezones import to_local
 from consultroom.waitingroom.messages import current_messages
 from consultroom.waitingroom.texts import appointment_department_id, client_text, message_text
@@ -54,8 +55,8 @@ def waiting_room(request, appointment):
         "client_name": appointment.client.display_name if appointment.client else "",
         "practitioner_name": with_name,
         "organisation_name": org.name,
-        "date": format_date(local, "long", locale=locale),
-        "time": format_time(local, "short", locale=locale),
+        "date": format_date(local, "long", locale=regional(locale, org.timezone)),
+        "time": format_time(local, "short", locale=regional(locale, org.timezone)),
     }
     db = request.dbsession
     return WaitingRoom(

@@ -71,11 +71,13 @@ def _owner_args(kind, owner):
 
 
 def _day_label(request, day):
-    return format_date(day, "full", locale=request.locale_name)
+    return format_date(day, "full", locale=request.formatting_locale)
 
 
 def _time_label(request, utc):
-    return format_time(to_local(utc, request.organisation), "HH:mm", locale=request.locale_name)
+    return format_time(
+        to_local(utc, request.organisation), "HH:mm", locale=request.formatting_locale
+    )
 
 
 def _when(request, utc):

@@ -12,7 +12,7 @@
   const TEST_SECONDS = 10;
   const CONNECT_SECONDS = 10;
   const PING_MS = 250;
-  const number = new Intl.NumberFormat(document.documentElement.lang || undefined,
+  const number = new Intl.NumberFormat(document.documentElement.dataset.locale || undefined,
                                        {maximumFractionDigits: 1});
   let stream = null;
 

@@ -217,11 +217,12 @@ export class WaitingList {
   }
 }
 
-// The organisation's local time of a UTC instant, in the page's language:
-// the same "short" time the server renders with Babel.
+// The organisation's local time of a UTC instant, in the page's language as
+// written in the organisation's region (<html data-locale>): the same
+// "short" time the server renders with Babel.
 export function localTime(iso, config) {
   if (!iso) return "";
-  return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+  return new Intl.DateTimeFormat(document.documentElement.dataset.locale || undefined, {
     timeStyle: "short", timeZone: config.timezone,
   }).format(new Date(iso));
 }

@@ -572,7 +572,7 @@ export class Room {
 
   startClock(startedAt) {
     this.timers.forEach(clearInterval);
-    const clock = clockText(document.documentElement.lang || undefined);
+    const clock = clockText(document.documentElement.dataset.locale || undefined);
     const tick = () => {
       this.el("clock").textContent = clock();
       this.el("timer").textContent = durationText(Date.now() - startedAt);
