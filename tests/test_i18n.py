@@ -18,7 +18,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from consultroom.accounts.models import Role
-from consultroom.i18n import LANGUAGES, LOCALE_DIR
+from consultroom.i18n import LANGUAGES, LOCALE_DIR, regional
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
@@ -251,3 +251,17 @@ def test_a_plugins_page_speaks_its_own_domain_and_the_cores(
     page = app.get("/messages", {"_LOCALE_": "de"})
     assert "Kanal erstellen mit" in page.text  # chat's catalogue
     assert "Abmelden" in page.text  # the core's layout
+
+
+@pytest.mark.parametrize(
+    "language, zone, expected",
+    [
+        ("en", "Europe/Amsterdam", "en_NL"),  # 19:24, not 7:24 PM
+        ("en", "America/New_York", "en_US"),
+        ("sv", "Europe/Stockholm", "sv_SE"),
+        ("de", "Europe/Amsterdam", "de"),  # Babel knows no de_NL: the language alone
+        ("nl", "UTC", "nl"),  # a zone of no region
+    ],
+)
+def test_dates_are_written_as_in_the_organisations_region(language, zone, expected):
+    assert regional(language, zone) == expected
