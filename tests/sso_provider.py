@@ -235,6 +235,7 @@ class Provider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "key-1", "use": "sig"})
         self.old_keys = []
         self.person = {}
+        self.discovery_changes = {}
         self.tamper = None
         self.jwks_fetches = 0
         self.token_requests = []
@@ -270,6 +271,7 @@ class Provider:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
+            **self.discovery_changes,
         }
 
     def sign(self, header, claims, key=None):

@@ -722,3 +722,33 @@ def test_an_organisation_admin_links_and_unlinks_a_staff_member(
     practitioner = webtest("acme")
     login(practitioner, nurse)
     practitioner.post(f"/sso/staff/{nurse.id}/link", params, status=403)
+
+
+def test_a_provider_whose_endpoints_are_not_https_is_refused(webtest, org, connect, dbsession):
+    other = Provider().start()  # its own issuer: nothing of it is cached yet
+    try:
+        other.discovery_changes = {"token_endpoint": "http://idp.example/token"}
+        connection = connect(issuer=other.issuer)
+        page = webtest("acme").get("/login")
+        href = page.html.find("a", string=connection.button_text)["href"]
+        assert "cannot be reached just now" in webtest("acme").get(href, status=403)
+        assert refusals(dbsession, org) == ["discovery_invalid"]
+    finally:
+        other.stop()
+
+
+def test_answers_that_fail_are_rate_limited_per_address(
+    webtest, app, org, op, connect, doctor, dbsession, monkeypatch
+):
+    monkeypatch.setitem(app.registry.settings, "ratelimit.sso_address.max", "2")
+    connection = connect()
+    link(dbsession, connection, doctor)
+    web = webtest("acme")
+    assert sso_login(web, connection, status=303)  # a good answer counts nothing
+    for _ in range(2):
+        web.get(f"/sso/{connection.id}/callback?state=forged&code=x", status=403)
+    fresh = webtest("acme")
+    page = sso_login(fresh, connection, status=429)  # even a good answer, now
+    assert "Too many failed attempts" in page.text
+    assert not logged_in(fresh)
+    assert refusals(dbsession, org) == ["state_invalid", "state_invalid", "rate_limited"]

@@ -32,7 +32,7 @@ from joserfc.jwk import KeySet
 
 from consultroom_sso.i18n import _
 from consultroom_sso.models import Kind
-from consultroom_sso.shared import INVALID_TOKEN, Refused, split_list
+from consultroom_sso.shared import INVALID_TOKEN, Refused, secure_address, split_list
 
 ALGORITHMS = ("RS256", "ES256")
 LEEWAY = 60  # seconds of clock difference allowed with the provider
@@ -85,7 +85,13 @@ _key_sets = _Cache()
 
 def _fetch_json(url):
     try:
-        response = requests.get(url, timeout=HTTP_SECONDS, headers={"Accept": "application/json"})
+        # No redirects: the addresses are the admin's and the provider's own.
+        response = requests.get(
+            url,
+            timeout=HTTP_SECONDS,
+            headers={"Accept": "application/json"},
+            allow_redirects=False,
+        )
         response.raise_for_status()
         document = response.json()
     except (requests.RequestException, ValueError) as exc:
@@ -101,9 +107,12 @@ def discovery(issuer):
     document = _documents.get(url, DISCOVERY_SECONDS)
     if document is None:
         document = _fetch_json(url)
-        needed = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
-        if not all(isinstance(document.get(key), str) for key in needed):
-            raise Refused("provider_unreachable", UNREACHABLE)
+        endpoints = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+        if not isinstance(document.get("issuer"), str) or not all(
+            isinstance(document.get(key), str) and secure_address(document[key])
+            for key in endpoints
+        ):
+            raise Refused("discovery_invalid", UNREACHABLE)
         _documents.put(url, document)
     return document
 

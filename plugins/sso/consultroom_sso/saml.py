@@ -77,7 +77,9 @@ def fetch_metadata(url):
     if not secure_address(url):
         raise MetadataError(_("Enter the metadata's https:// address."))
     try:
-        with requests.get(url, timeout=HTTP_SECONDS, stream=True) as response:
+        with requests.get(
+            url, timeout=HTTP_SECONDS, stream=True, allow_redirects=False
+        ) as response:
             response.raise_for_status()
             body = response.raw.read(METADATA_BYTES + 1, decode_content=True)
     except requests.RequestException as exc:

@@ -13,10 +13,11 @@ class Refused(Exception):
     """A login refused: ``reason`` for the audit trail, ``message`` (a
     translation string) for the person at the browser."""
 
-    def __init__(self, reason, message):
+    def __init__(self, reason, message, status=403):
         super().__init__(reason)
         self.reason = reason
         self.message = message
+        self.status = status
 
 
 def split_list(text):

@@ -28,6 +28,7 @@ from consultroom.accounts.navigation import safe_path
 from consultroom.accounts.service import AccountError, check_package_limit, find_staff
 from consultroom.audit import record
 from consultroom.db import utcnow
+from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web import ID, flash
 from consultroom.web.sites import org_url
@@ -83,7 +84,7 @@ def _usable(request, kinds=None):
     return connection
 
 
-def refused(request, connection, error, status=403):
+def refused(request, connection, error):
     """The refusal page, and the audit entry that names the reason."""
     record(
         request,
@@ -94,8 +95,19 @@ def refused(request, connection, error, status=403):
     )
     values = page(request, message=error.message, connection=connection)
     response = render_to_response("consultroom_sso:templates/refused.html", values, request=request)
-    response.status = status
+    response.status = error.status
     return response
+
+
+def _attempt(request):
+    """An answer from a provider, counted as a failed try of this address
+    until it proves good (``refund()``): checking signatures costs, and a
+    flood of forged answers is cut off."""
+    limit = limits_from_settings(request.registry.settings, "sso_address", 20, 15)
+    attempt = Attempt(request, (limit, client_address(request)))
+    if attempt.locked:
+        raise Refused("rate_limited", Limit.message(attempt.locked), status=429)
+    return attempt
 
 
 def begin(request, connection, next_url="", link_user=None):
@@ -192,6 +204,7 @@ def callback(request):
     connection = None
     try:
         connection = _usable(request, OIDC)
+        attempt = _attempt(request)
         pending = _take_pending(request, connection, request.GET.get("state", ""))
         if pending is None:
             raise STATE_REFUSED
@@ -205,6 +218,7 @@ def callback(request):
             connection, session, code=code, code_verifier=pending.code_verifier
         )
         claims = oidc.verify_id_token(connection, id_token, pending.nonce)
+        attempt.refund()
         if pending.link_user_id is not None:
             return _link(request, connection, pending, claims)
         return _log_in(request, connection, pending, claims)
@@ -230,6 +244,7 @@ def saml_acs(request):
     connection = None
     try:
         connection = _usable(request, {Kind.saml})
+        attempt = _attempt(request)
         response = request.POST.get("SAMLResponse", "")
         request_id = saml.in_response_to(response)
         pending = _take_pending(request, connection, request_id, same_browser=False)
@@ -237,6 +252,7 @@ def saml_acs(request):
             raise SAML_UNKNOWN
         answer = saml.verified_answer(request, connection, response, request_id)
         _remember_assertion(request, connection, answer)
+        attempt.refund()
         token = secrets.token_urlsafe(32)
         _store_pending(
             request,
@@ -282,9 +298,11 @@ def saml_finish(request):
     connection = None
     try:
         connection = _usable(request, {Kind.saml})
+        attempt = _attempt(request)
         pending = _take_pending(request, connection, request.GET.get("token", ""))
         if pending is None or not pending.subject:
             raise STATE_REFUSED
+        attempt.refund()
         claims = {
             "sub": pending.subject,
             "email": pending.email,
