@@ -27,14 +27,43 @@ def stripe_signature(payload, secret=WEBHOOK_SECRET, timestamp=None):
     return f"t={timestamp},v1={digest}"
 
 
-class FakeStripe:
-    """Stripe's API on 127.0.0.1: ``url`` is its base address."""
+class _JsonHandler(BaseHTTPRequestHandler):
+    """What both fakes' handlers share: quiet, JSON answers, bodies, redirects, pages."""
+
+    def log_message(self, *args):
+        pass
+
+    def _json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length)
+
+    def _redirect(self, location):
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _html(self, page):
+        data = page.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _FakeServer:
+    """A threaded HTTP server on 127.0.0.1 (``url``), run while in ``with``."""
 
     def __init__(self):
-        self.sessions = {}
-        self.by_key = {}  # Idempotency-Key -> session id
-        self.creates = []  # every POST /v1/checkout/sessions: (key, form)
-        self.refunds = []
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -48,6 +77,20 @@ class FakeStripe:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+    def _handler(self):
+        raise NotImplementedError
+
+
+class FakeStripe(_FakeServer):
+    """Stripe's API on 127.0.0.1: ``url`` is its base address."""
+
+    def __init__(self):
+        self.sessions = {}
+        self.by_key = {}  # Idempotency-Key -> session id
+        self.creates = []  # every POST /v1/checkout/sessions: (key, form)
+        self.refunds = []
+        super().__init__()
 
     # -- what the tests do ---------------------------------------------------
 
@@ -102,18 +145,7 @@ class FakeStripe:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _json(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(_JsonHandler):
             def _authorised(self):
                 if self.headers.get("Authorization") == f"Bearer {SECRET_KEY}":
                     return True
@@ -122,8 +154,7 @@ class FakeStripe:
                 return False
 
             def _form(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                return dict(parse_qsl(self.rfile.read(length).decode()))
+                return dict(parse_qsl(self._body().decode()))
 
             def do_GET(self):
                 path = urlsplit(self.path).path
@@ -147,11 +178,7 @@ class FakeStripe:
                 form = self._form()
                 if path.startswith("/checkout/"):
                     session = fake.pay(path.rsplit("/", 1)[1])
-                    self.send_response(303)
-                    self.send_header("Location", session["success_url"])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return None
+                    return self._redirect(session["success_url"])
                 if not self._authorised():
                     return None
                 if path == "/v1/checkout/sessions":
@@ -176,18 +203,13 @@ class FakeStripe:
                     self.end_headers()
                     return
                 amount = session["amount_total"] / 100
-                page = (
+                self._html(
                     "<!doctype html><html lang=en><title>Fake Stripe Checkout</title>"
                     f"<h1>Pay {amount:.2f} {session['currency'].upper()}</h1>"
                     f'<form method=post action="/checkout/{session_id}">'
                     "<button type=submit>Pay now</button></form>"
                     f'<a href="{session["cancel_url"]}">Cancel</a>'
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
+                )
 
         return Handler
 
@@ -197,30 +219,7 @@ PAYPAL_SECRET = "paypal-secret-consultroom"
 PAYPAL_WEBHOOK_ID = "WH-CONSULTROOM-1"
 
 
-class _JsonHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def _json(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length)
-
-    def _redirect(self, location):
-        self.send_response(303)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
-class FakePayPal:
+class FakePayPal(_FakeServer):
     """PayPal's REST API (OAuth2 client credentials, Orders v2, captures and
     refunds, verify-webhook-signature) and its approval page, on
     127.0.0.1: ``url`` is its base address."""
@@ -233,19 +232,7 @@ class FakePayPal:
         self.refunds = []
         self.issued = {}  # transmission id -> (signature, digest of the event) it signed
         self.token = "A21AA-fake-token"
-        self.lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     def approve(self, order_id):
         """The client approves the order at PayPal."""
@@ -427,19 +414,13 @@ class FakePayPal:
                 if order is None:
                     return self._json(404, {"name": "RESOURCE_NOT_FOUND"})
                 amount = order["purchase_units"][0]["amount"]
-                page = (
+                return self._html(
                     "<!doctype html><html lang=en><title>Fake PayPal</title>"
                     f"<h1>Pay {amount['value']} {amount['currency_code']}</h1>"
                     '<form method=post action="/checkoutnow">'
                     f'<input type=hidden name=token value="{order_id}">'
                     "<button type=submit>Pay now</button></form>"
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-                return None
+                )
 
         return Handler
 

@@ -7,18 +7,16 @@ no consent page, and one organisation's tokens open nothing in another's.
 What the websocket, call-in and force start do is in
 test_admission_steps_live.py."""
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from consultroom_consent import ConsentGiven
 from sqlalchemy import select
+from walk_in_support import walk_in
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment, Kind
+from consultroom.appointments.models import Appointment
 from consultroom.db import utcnow
-from consultroom.scheduling.models import AvailabilityBlock
-from consultroom.waitingroom.models import WalkInSwitch
-from consultroom.widgets.models import WalkInWidget
 
 from clients_support import make_client
 
@@ -121,38 +119,11 @@ def test_a_walk_in_visitor_gives_consent_before_the_waiting_room(
     webtest, orgs, dbsession, make_user
 ):
     org, _doctor, _appointment = orgs["on"]
-    # Another practitioner: the first has a booked appointment now, which
-    # keeps them from walk-ins.
-    doctor = make_user(org, role=Role.practitioner, name="Dr. Walk-in")
-    widget = WalkInWidget(organisation_id=org.id, name="Walk-in", intake_fields=["last_name"])
-    dbsession.add(widget)
-    # Available all day, every day of the week.
-    for weekday in range(7):
-        dbsession.add(
-            AvailabilityBlock(
-                organisation_id=org.id,
-                practitioner_id=doctor.id,
-                weekday=weekday,
-                start_time=time(0),
-                end_time=time(23, 59, 59),
-            )
-        )
-    # The widget offers only whoever has switched walk-ins on.
-    dbsession.add(WalkInSwitch(user_id=doctor.id, organisation_id=org.id, available=True))
-    dbsession.flush()
-    app = webtest("on")
-    form = app.get(f"/walk-in/{widget.public_id}/{doctor.id}").forms[0]
-    form["last_name"] = "Visser"
-    if "terms" in form.fields:
-        form["terms"] = True
-    link = form.submit(status=303).follow()
-    walk_in = dbsession.scalars(
-        select(Appointment).where(
-            Appointment.kind == Kind.walk_in, Appointment.organisation_id == org.id
-        )
-    ).one()
+    link, walk_in_appointment = walk_in(dbsession, make_user, webtest("on"), org)
     assert not is_waiting_room(link)
     form = consent_form(link.click("Continue: Consent form"))
     form["agree"] = True
     assert is_waiting_room(form.submit(status=303).follow())
-    assert [c.client_id for c in consents(dbsession, walk_in)] == [walk_in.client_id]
+    assert [c.client_id for c in consents(dbsession, walk_in_appointment)] == [
+        walk_in_appointment.client_id
+    ]

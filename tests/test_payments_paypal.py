@@ -9,6 +9,7 @@ PayPal's verify-webhook-signature API says so, and pays once whichever
 comes first."""
 
 import json
+from decimal import Decimal
 
 import pytest
 from consultroom_payments.models import Receipt, Status
@@ -146,3 +147,18 @@ def test_wrong_paypal_keys_are_a_clear_error(clinic, webtest, dbsession, fake_pa
     assert "PayPal refused" in page.text
     [payment] = payments(dbsession)
     assert payment.status is Status.failed and fake_paypal.orders == {}
+
+
+def test_refund_of_a_paypal_payment(clinic, webtest, dbsession, fake_paypal):
+    app, form = start(webtest, clinic, dbsession)
+    form.submit(status=303)
+    [order_id] = fake_paypal.orders
+    fake_paypal.approve(order_id)
+    [payment] = payments(dbsession)
+    app.get(f"/pay/{clinic['appointment'].token}/return", {"attempt": payment.attempt})
+    page = post(clinic["admin"], f"/payments/{payment.id}/refund", {"amount": "12.5"}).follow()
+    assert "€12.50 was refunded." in page.text
+    [refund] = fake_paypal.refunds
+    assert refund["amount"] == {"currency_code": "EUR", "value": "12.50"}
+    [payment] = payments(dbsession)
+    assert (payment.status, payment.refunded) == (Status.partly_refunded, Decimal("12.5"))

@@ -5,18 +5,13 @@ organisation chose for it and must pay before the waiting room; the
 settings refuse another organisation's rate; the invitation's text may
 name the rate and its amount."""
 
-from datetime import time
-
 from consultroom_payments.models import Charge, PaymentSettings, Rate
 from sqlalchemy import select
 from test_payments_pay import clinic, fake_stripe, is_waiting_room  # noqa: F401 (fixtures)
+from walk_in_support import walk_in
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment, Kind
 from consultroom.clientmail.models import KINDS, Template, TemplateSet
-from consultroom.scheduling.models import AvailabilityBlock
-from consultroom.waitingroom.models import WalkInSwitch
-from consultroom.widgets.models import WalkInWidget
 
 from clientmail_support import body_of
 from clients_support import errors, post
@@ -28,48 +23,17 @@ def rate_id(dbsession, clinic):
     return dbsession.scalar(select(Rate.id).where(Rate.organisation_id == clinic["org"].id))
 
 
-def walk_in(dbsession, clinic, make_user, webtest):
-    org = clinic["org"]
-    doctor = make_user(org, role=Role.practitioner, name="Dr. Walk-in")
-    widget = WalkInWidget(organisation_id=org.id, name="Walk-in", intake_fields=["last_name"])
-    dbsession.add(widget)
-    for weekday in range(7):
-        dbsession.add(
-            AvailabilityBlock(
-                organisation_id=org.id,
-                practitioner_id=doctor.id,
-                weekday=weekday,
-                start_time=time(0),
-                end_time=time(23, 59, 59),
-            )
-        )
-    dbsession.add(WalkInSwitch(user_id=doctor.id, organisation_id=org.id, available=True))
-    dbsession.flush()
-    app = webtest("pay")
-    form = app.get(f"/walk-in/{widget.public_id}/{doctor.id}").forms[0]
-    form["last_name"] = "Visser"
-    if "terms" in form.fields:
-        form["terms"] = True
-    link = form.submit(status=303).follow()
-    made = dbsession.scalars(
-        select(Appointment).where(
-            Appointment.kind == Kind.walk_in, Appointment.organisation_id == org.id
-        )
-    ).one()
-    return link, made
-
-
 def test_a_walk_in_pays_the_walk_in_rate(clinic, dbsession, make_user, webtest):
     rate = rate_id(dbsession, clinic)
     post(clinic["admin"], "/payments/settings", {**SETTINGS, "walk_in_rate_id": rate})
-    link, made = walk_in(dbsession, clinic, make_user, webtest)
+    link, made = walk_in(dbsession, make_user, webtest("pay"), clinic["org"])
     assert not is_waiting_room(link)
     assert link.html.select_one('[data-step="payments.pay"]') is not None
     assert dbsession.get(Charge, made.id).rate_id == rate
 
 
 def test_walk_ins_are_free_without_a_walk_in_rate(clinic, dbsession, make_user, webtest):
-    link, made = walk_in(dbsession, clinic, make_user, webtest)
+    link, made = walk_in(dbsession, make_user, webtest("pay"), clinic["org"])
     assert is_waiting_room(link)
     assert dbsession.get(Charge, made.id) is None
 

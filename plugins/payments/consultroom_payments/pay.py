@@ -280,11 +280,11 @@ def webhook(request):
 
 
 def includeme(config):
-    token = "{token:[A-Za-z0-9_-]{20,64}}"
-    config.add_plugin_route("payments.pay", f"/pay/{token}")
-    config.add_plugin_route("payments.start", f"/pay/{token}/start")
-    config.add_plugin_route("payments.go", f"/pay/{token}/go")
-    config.add_plugin_route("payments.return", f"/pay/{token}/return")
+    link = "{token:[A-Za-z0-9_-]{20,64}}"  # the appointment's token
+    config.add_plugin_route("payments.pay", f"/pay/{link}")
+    config.add_plugin_route("payments.start", f"/pay/{link}/start")
+    config.add_plugin_route("payments.go", f"/pay/{link}/go")
+    config.add_plugin_route("payments.return", f"/pay/{link}/return")
     config.add_plugin_route("payments.webhook", r"/payments/webhook/{provider:[a-z0-9_]{1,50}}")
     config.add_plugin_static_view("payments-static", "consultroom_payments:static")
     config.scan(".pay")
