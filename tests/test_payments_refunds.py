@@ -8,6 +8,7 @@ issued; another organisation's ids are 404; other roles are refused."""
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,7 @@ from test_payments_pay import (  # noqa: F401 (fixtures)
 
 from consultroom.accounts.models import Role
 from consultroom.plugins import set_enabled
+from consultroom.tenancy.models import Department
 
 from clients_support import post
 
@@ -158,3 +160,20 @@ def test_switched_off_the_past_payments_stay_readable(
     login(never_app, make_user(never, role=Role.org_admin))
     never_app.get("/payments", status=404)
     never_app.get("/payments/receipts/1.pdf", status=404)
+
+
+def test_the_usage_report_shows_the_payments(clinic, paid, dbsession, make_user, webtest, login):
+    # The report covers the days before today: the payment was yesterday.
+    paid.paid_at = paid.paid_at - timedelta(days=1)
+    dbsession.flush()
+    page = clinic["admin"].get("/reports/usage")
+    [row] = page.html.select(".payments-usage tr[data-currency]")
+    assert [td.get_text() for td in row.select("td")] == ["EUR", "1", "€50.00", "€8.68", "€0.00"]
+    # A department the appointment is not of has none.
+    other = Department(organisation_id=clinic["org"].id, name="Physio")
+    dbsession.add(other)
+    dbsession.flush()
+    admin = webtest("pay")
+    login(admin, make_user(clinic["org"], role=Role.dept_admin, department=other))
+    page = admin.get("/reports/usage")
+    assert "No payments in these days." in page.html.select_one(".payments-usage").get_text()

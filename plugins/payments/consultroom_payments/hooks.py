@@ -17,7 +17,7 @@ from consultroom.hookspecs import (
     WaitingAnnotation,
     hookimpl,
 )
-from consultroom_payments import checkout, refunds, service
+from consultroom_payments import checkout, refunds, report, service
 from consultroom_payments.fields import ChargeField
 from consultroom_payments.i18n import _, page
 from consultroom_payments.listing import STATE_LABELS, receipt_numbers
@@ -129,7 +129,10 @@ def consultroom_list_badges(request, list_name, rows):
 
 @hookimpl
 def consultroom_template_slot(request, slot, context):
-    """The appointment page's payment: rate, state, receipt, refund."""
+    """The appointment page's payment (rate, state, receipt, refund), and
+    the payments' figures in the usage report."""
+    if slot == "usage_report":
+        return report.usage_slot(request, context)
     if slot != "appointment" or not request.has_permission("staff"):
         return None
     appointment = context["appointment"]
