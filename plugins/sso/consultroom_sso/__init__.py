@@ -35,4 +35,5 @@ def includeme(config):
         config.add_translation_dirs("consultroom_sso:locale")
     config.include(".connections")
     config.include(".views")
+    config.include(".saml_views")
     config.include(".staff")

@@ -1,5 +1,6 @@
 """Logging in through a connection: the button's route sends the browser to
-the provider, the callback checks the answer and ends in the core's
+the provider, the OpenID callback (SAML's pages: ``saml_views``) checks
+the answer, and both end in the core's
 ``start_staff_session`` (the same session, audit trail and two-factor
 policy as a password login); linking a logged-in staff member's account to
 a provider, once.
@@ -35,7 +36,7 @@ from consultroom.web.sites import org_url
 from consultroom_sso import oidc, saml
 from consultroom_sso.connections import connection_or_404
 from consultroom_sso.i18n import _, page
-from consultroom_sso.models import Connection, Identity, Kind, PendingLogin, SeenAssertion
+from consultroom_sso.models import Connection, Identity, Kind, PendingLogin
 from consultroom_sso.shared import INVALID_TOKEN, Refused
 
 LOGIN_SECONDS = 600
@@ -73,7 +74,7 @@ def _session(request, connection):
     return oidc.client(connection, secret, _callback_url(request, connection))
 
 
-def _usable(request, kinds=None):
+def usable(request, kinds=None):
     """The enabled connection of the address (404 unless this organisation's
     and, given ``kinds``, of one of them)."""
     connection = connection_or_404(request)
@@ -99,7 +100,7 @@ def refused(request, connection, error):
     return response
 
 
-def _attempt(request):
+def attempt_for(request):
     """An answer from a provider, counted as a failed try of this address
     until it proves good (``refund()``): checking signatures costs, and a
     flood of forged answers is cut off."""
@@ -126,7 +127,7 @@ def begin(request, connection, next_url="", link_user=None):
             connection, session, state=key, nonce=nonce, code_verifier=verifier
         )
         secrets_of_oidc = {"nonce": nonce, "code_verifier": verifier}
-    _store_pending(
+    store_pending(
         request,
         connection,
         key,
@@ -138,7 +139,7 @@ def begin(request, connection, next_url="", link_user=None):
     return HTTPSeeOther(url)
 
 
-def _store_pending(request, connection, key, **values):
+def store_pending(request, connection, key, **values):
     request.dbsession.add(
         PendingLogin(
             organisation_id=request.organisation.id,
@@ -153,13 +154,13 @@ def _store_pending(request, connection, key, **values):
 @view_config(route_name="sso.start", request_method="GET")
 def start(request):
     try:
-        connection = _usable(request)
+        connection = usable(request)
         return begin(request, connection, request.GET.get("next", ""))
     except Refused as error:
         return refused(request, None, error)
 
 
-def _take_pending(request, connection, key, same_browser=True):
+def take_pending(request, connection, key, same_browser=True):
     """The login under way that ``key`` names (its state, SAML request id
     or finishing token), used up by this call; None for a key that is
     unknown, used or expired, or (``same_browser``) another browser's."""
@@ -203,9 +204,9 @@ STATE_REFUSED = Refused(
 def callback(request):
     connection = None
     try:
-        connection = _usable(request, OIDC)
-        attempt = _attempt(request)
-        pending = _take_pending(request, connection, request.GET.get("state", ""))
+        connection = usable(request, OIDC)
+        attempt = attempt_for(request)
+        pending = take_pending(request, connection, request.GET.get("state", ""))
         if pending is None:
             raise STATE_REFUSED
         if request.GET.get("error"):
@@ -219,113 +220,17 @@ def callback(request):
         )
         claims = oidc.verify_id_token(connection, id_token, pending.nonce)
         attempt.refund()
-        if pending.link_user_id is not None:
-            return _link(request, connection, pending, claims)
-        return _log_in(request, connection, pending, claims)
+        return complete(request, connection, pending, claims)
     except Refused as error:
         return refused(request, connection, error)
 
 
-SAML_UNKNOWN = Refused(
-    "saml_request_unknown",
-    _(
-        "This answer of the identity provider was already used, has expired or answers"
-        " another login. Log in again."
-    ),
-)
-
-
-@view_config(route_name="sso.saml_acs", request_method="POST", require_csrf=False)
-def saml_acs(request):
-    """The IdP posts its response here (cross-site: the session cookie does
-    not come along). The checked answer waits, under a new single-use token,
-    for the same-site redirect to ``saml_finish`` in the starting browser.
-    No CSRF token: the response is its own proof, tied to our request."""
-    connection = None
-    try:
-        connection = _usable(request, {Kind.saml})
-        attempt = _attempt(request)
-        response = request.POST.get("SAMLResponse", "")
-        request_id = saml.in_response_to(response)
-        pending = _take_pending(request, connection, request_id, same_browser=False)
-        if pending is None:
-            raise SAML_UNKNOWN
-        answer = saml.verified_answer(request, connection, response, request_id)
-        _remember_assertion(request, connection, answer)
-        attempt.refund()
-        token = secrets.token_urlsafe(32)
-        _store_pending(
-            request,
-            connection,
-            token,
-            browser_hash=pending.browser_hash,
-            next_url=pending.next_url,
-            link_user_id=pending.link_user_id,
-            subject=answer["sub"][:255],
-            email=answer["email"][:254],
-            name=answer["name"][:200],
-        )
-        finish = request.route_path("sso.saml_finish", id=connection.id, _query={"token": token})
-        return HTTPSeeOther(finish)
-    except Refused as error:
-        return refused(request, connection, error)
-
-
-def _remember_assertion(request, connection, answer):
-    """Refuse an assertion seen before; remember this one until it expires."""
-    seen = request.dbsession.scalar(
-        select(SeenAssertion.id).where(
-            SeenAssertion.organisation_id == request.organisation.id,
-            SeenAssertion.connection_id == connection.id,
-            SeenAssertion.assertion_id == answer["assertion_id"][:255],
-        )
-    )
-    if seen is not None or not answer["assertion_id"]:
-        raise Refused("saml_replayed", SAML_UNKNOWN.message)
-    request.dbsession.add(
-        SeenAssertion(
-            organisation_id=request.organisation.id,
-            connection_id=connection.id,
-            assertion_id=answer["assertion_id"][:255],
-            expires_at=answer["expires_at"],
-        )
-    )
-    request.dbsession.flush()
-
-
-@view_config(route_name="sso.saml_finish", request_method="GET")
-def saml_finish(request):
-    connection = None
-    try:
-        connection = _usable(request, {Kind.saml})
-        attempt = _attempt(request)
-        pending = _take_pending(request, connection, request.GET.get("token", ""))
-        if pending is None or not pending.subject:
-            raise STATE_REFUSED
-        attempt.refund()
-        claims = {
-            "sub": pending.subject,
-            "email": pending.email,
-            "email_verified": "@" in pending.email,  # the IdP's, mapped by the admin
-            "name": pending.name,
-        }
-        if pending.link_user_id is not None:
-            return _link(request, connection, pending, claims)
-        return _log_in(request, connection, pending, claims)
-    except Refused as error:
-        return refused(request, connection, error)
-
-
-@view_config(route_name="sso.saml_metadata", request_method="GET")
-def saml_metadata(request):
-    """The SP metadata document, for the IdP's administrator."""
-    connection = connection_or_404(request)
-    if connection.kind is not Kind.saml:
-        raise HTTPNotFound()
-    response = request.response
-    response.content_type = "application/samlmetadata+xml"
-    response.text = saml.sp_metadata(request, connection)
-    return response
+def complete(request, connection, pending, claims):
+    """The login (or the link) that the proven ``claims`` make, for the
+    login under way ``pending``."""
+    if pending.link_user_id is not None:
+        return _link(request, connection, pending, claims)
+    return _log_in(request, connection, pending, claims)
 
 
 def _identity(request, connection, subject):
@@ -454,7 +359,7 @@ def linked(request, connection, user):
 def link(request):
     """From the profile: go to the provider to link this account, once."""
     try:
-        connection = _usable(request)
+        connection = usable(request)
         if linked(request, connection, request.identity):
             raise Refused("already_linked", _("Your account is linked to this provider already."))
         return begin(request, connection, link_user=request.identity)
@@ -474,7 +379,4 @@ def includeme(config):
     config.add_plugin_route("sso.start", f"/sso/{ID}/login")
     config.add_plugin_route("sso.callback", f"/sso/{ID}/callback")
     config.add_plugin_route("sso.link", f"/sso/{ID}/link")
-    config.add_plugin_route("sso.saml_acs", f"/sso/{ID}/saml/acs")
-    config.add_plugin_route("sso.saml_finish", f"/sso/{ID}/saml/finish")
-    config.add_plugin_route("sso.saml_metadata", f"/sso/{ID}/saml/metadata")
     config.scan(".views")
