@@ -20,9 +20,11 @@ import pyotp
 import pytest
 import requests
 import time_machine
+from consultroom_sso.connections import ConnectionForm
 from consultroom_sso.models import Connection, Identity, Kind, PendingLogin
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
+from wtforms.fields.core import UnboundField
 
 from consultroom.accounts.models import Role, User
 from consultroom.db import utcnow
@@ -548,7 +550,17 @@ def test_an_organisation_admin_adds_a_connection_with_clear_errors(
 ):
     web = admin_app(webtest, login, admin)
     assert 'href="/sso/connections"' in web.get("/").text  # "Configure SSO" in the menu
-    form = web.get("/sso/connections").click("Add connection").forms[1]
+    page = web.get("/sso/connections").click("Add connection")
+    legends = [legend.text for legend in page.html.select("fieldset legend")]
+    assert legends == [
+        "Connection",
+        "OpenID Connect (Google, Microsoft, others)",
+        "SAML 2.0",
+        "Staff",
+    ]
+    fields = {name for name, f in vars(ConnectionForm).items() if isinstance(f, UnboundField)}
+    assert {field.get("name") for field in page.html.select("fieldset [name]")} == fields
+    form = page.forms[1]
     fill(
         form,
         name="Acme Google",

@@ -399,8 +399,8 @@ def test_an_admin_adds_a_saml_connection_by_upload_or_by_address(
     form["accept_mfa"] = True
     page = form.submit(status=200)
     assert errors(page) == [
-        "Upload the identity provider's metadata or enter its address.",
         "Only OpenID Connect providers say here whether they checked a second factor.",
+        "Upload the identity provider's metadata or enter its address.",
     ]
     form = _new_saml_form(web)
     form["idp_metadata_file"] = ("idp.xml", b"<not-metadata/>", "text/xml")

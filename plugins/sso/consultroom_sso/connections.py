@@ -59,6 +59,28 @@ AUDITED = (
 )
 
 
+# The form's fields in groups (fieldsets): what applies to which kind.
+FORM_GROUPS = (
+    (_("Connection"), ("name", "enabled", "button_text", "kind")),
+    (
+        _("OpenID Connect (Google, Microsoft, others)"),
+        (
+            "issuer",
+            "client_id",
+            "client_secret",
+            "allowed_domains",
+            "allowed_tenants",
+            "accept_mfa",
+        ),
+    ),
+    (
+        _("SAML 2.0"),
+        ("idp_metadata_file", "idp_metadata_url", "email_attribute", "name_attribute"),
+    ),
+    (_("Staff"), ("create_users", "role", "department_id", "password_login")),
+)
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -315,7 +337,11 @@ def _edit(request, connection):
         flash(request, _("The connection is saved."))
         return HTTPSeeOther(request.route_path("sso.connections"))
     return page(
-        request, form=form, connection=connection, addresses=_addresses(request, connection)
+        request,
+        form=form,
+        groups=FORM_GROUPS,
+        connection=connection,
+        addresses=_addresses(request, connection),
     )
 
 
