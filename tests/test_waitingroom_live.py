@@ -13,6 +13,7 @@ from test_walk_in_live import walk_in_time, widget_of
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment, Kind
+from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.waitingroom.models import Visit, WalkInSwitch
@@ -419,3 +420,157 @@ def test_a_client_that_misses_a_delta_asks_for_the_full_list(server, clinic):
     full = staff.expect("waiting_list")
     assert not full.get("applied")
     assert [e["appointment_id"] for e in full["entries"]] == [appointment.id]
+
+
+# -- handing a waiting client over ------------------------------------------------------
+
+
+def _removed(socket, appointment, timeout=5):
+    delta = socket.expect("waiting_delta", timeout)
+    while not (delta["op"] == "remove" and delta["appointment_id"] == appointment.id):
+        delta = socket.expect("waiting_delta", timeout)
+    return delta
+
+
+def _added(socket, appointment, timeout=5):
+    delta = socket.expect("waiting_delta", timeout)
+    while not (delta["op"] == "add" and delta["entry"]["appointment_id"] == appointment.id):
+        delta = socket.expect("waiting_delta", timeout)
+    return delta["entry"]
+
+
+def test_a_waiting_client_is_handed_to_a_colleague_and_keeps_their_place(server, clinic):
+    org, doctor = clinic
+    colleague = server.user(org, name="Dr. Colleague")
+    _b, mine = staff_socket(server, org, doctor)
+    _b, theirs = staff_socket(server, org, colleague)
+    theirs.expect("waiting_list")
+    appointment = server.appointment(org, doctor, minutes=-10)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    entry = entry_of(wait_for_list(mine, lambda m: m["count"] == 1), appointment)
+    [(arrived_before,)] = server.query(select(Visit.arrived_at).where(Visit.id == entry["id"]))
+
+    mine.send({"type": "transfer", "visit": entry["id"], "to": f"user:{colleague.id}"})
+    assert _removed(mine, appointment)["left"] is False
+    handed = _added(theirs, appointment)
+    assert handed["id"] == entry["id"] and handed["arrival"] == "late"
+    assert client.expect("transferred")["to"] == "Dr. Colleague"
+    [(practitioner, arrived_at)] = server.query(
+        select(Appointment.practitioner_id, Visit.arrived_at)
+        .join(Visit, Visit.appointment_id == Appointment.id)
+        .where(Appointment.id == appointment.id)
+    )
+    assert practitioner == colleague.id and arrived_at == arrived_before
+    # In the trail once linked into it (soon after the commit).
+    deadline = time.time() + 5
+    while not (details := _transfers_audited(server, appointment)) and time.time() < deadline:
+        time.sleep(0.05)
+    assert details == [{"to": f"user:{colleague.id}"}]
+    # Handed over once: the old list has it no more.
+    mine.send({"type": "transfer", "visit": entry["id"], "to": f"user:{colleague.id}"})
+    assert mine.expect("error")["code"] == "not_found"
+    theirs.send({"type": "call_in", "visit": entry["id"]})
+    assert theirs.expect("claimed")
+
+
+def _transfers_audited(server, appointment):
+    return [
+        detail
+        for (detail,) in server.query(
+            select(AuditEntry.detail).where(
+                AuditEntry.object_id == str(appointment.id),
+                AuditEntry.action == "appointment.transferred",
+            )
+        )
+    ]
+
+
+def test_two_hand_overs_at_once_move_the_client_exactly_once(server, clinic):
+    org, _doctor = clinic
+    team = server.department(org, "Handover")
+    senders = [server.user(org, department=team, name=f"Sender {n}") for n in range(2)]
+    receivers = [server.user(org, name=f"Receiver {n}") for n in range(2)]
+    sockets = [staff_socket(server, org, u)[1] for u in senders + receivers]
+    for socket in sockets:
+        socket.expect("waiting_list")
+    appointment = server.appointment(org, department=team)
+    client_socket(server, org, appointment).expect("waiting")
+    visit = entry_of(wait_for_list(sockets[0], lambda m: m["count"] == 1), appointment)["id"]
+    wait_for_list(sockets[1], lambda m: m["count"] == 1)
+    barrier = threading.Barrier(2)
+
+    def hand_over(socket, receiver):
+        barrier.wait()
+        socket.send({"type": "transfer", "visit": visit, "to": f"user:{receiver.id}"})
+
+    threads = [
+        threading.Thread(target=hand_over, args=(sockets[n], receivers[n])) for n in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [(practitioner,)] = _settled(server, appointment)
+    winner = receivers.index(next(r for r in receivers if r.id == practitioner))
+    assert _added(sockets[2 + winner], appointment)["id"] == visit
+    loser_socket = sockets[1 - winner]  # sender n handed to receiver n
+    assert loser_socket.expect("error")["code"] == "not_found"
+    sockets[3 - winner].drain(0.5)
+    assert not any(
+        m.get("op") == "add" for m in sockets[3 - winner].received if m["type"] == "waiting_delta"
+    )
+
+
+def _settled(server, appointment, timeout=5):
+    deadline = time.time() + timeout
+    while True:
+        rows = server.query(
+            select(Appointment.practitioner_id).where(
+                Appointment.id == appointment.id, Appointment.practitioner_id.is_not(None)
+            )
+        )
+        if rows or time.time() > deadline:
+            return rows
+        time.sleep(0.05)
+
+
+def test_a_client_is_handed_to_a_departments_waiting_room(server, clinic):
+    org, doctor = clinic
+    desk = server.department(org, "Front desk")
+    member = server.user(org, department=desk)
+    _b, mine = staff_socket(server, org, doctor)
+    _b, desk_socket = staff_socket(server, org, member)
+    desk_socket.expect("waiting_list")
+    appointment = server.appointment(org, doctor)
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    visit = entry_of(wait_for_list(mine, lambda m: m["count"] == 1), appointment)["id"]
+    mine.send({"type": "transfer", "visit": visit, "to": f"department:{desk.id}"})
+    assert _added(desk_socket, appointment)["department"] == "Front desk"
+    assert client.expect("transferred")["to"] == "Front desk"
+
+
+def test_a_hand_over_names_someone_of_the_organisation(server, clinic):
+    org, doctor = clinic
+    other = server.organisation()
+    stranger = server.user(other, name="Stranger")
+    _b, mine = staff_socket(server, org, doctor)
+    appointment = server.appointment(org, doctor)
+    client_socket(server, org, appointment).expect("waiting")
+    visit = entry_of(wait_for_list(mine, lambda m: m["count"] == 1), appointment)["id"]
+    for to in ["", "user:", "user:abc", "user:²", "nobody:1", "user:1:2", "x" * 40, 5]:
+        mine.send({"type": "transfer", "visit": visit, "to": to})
+        assert mine.expect("error")["code"] == "malformed", to
+    for to in [f"user:{stranger.id}", f"user:{doctor.id}", "department:999999"]:
+        mine.send({"type": "transfer", "visit": visit, "to": to})
+        assert mine.expect("error")["code"] == "not_found", to
+    # The other organisation's staff cannot hand this client anywhere.
+    _b, intruder = staff_socket(server, other, server.user(other, role=Role.org_admin))
+    intruder.expect("waiting_list")
+    intruder.send({"type": "transfer", "visit": visit, "to": f"user:{stranger.id}"})
+    assert intruder.expect("error")["code"] == "not_found"
+    [(practitioner,)] = server.query(
+        select(Appointment.practitioner_id).where(Appointment.id == appointment.id)
+    )
+    assert practitioner == doctor.id

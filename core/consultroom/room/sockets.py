@@ -415,6 +415,7 @@ STAFF_MESSAGES = {
     "call_in": _to_role(StaffRole.call_in),
     "send_back": _to_role(StaffRole.send_back),
     "note": _to_list(StaffList.note),
+    "transfer": _to_list(StaffList.transfer),
     "force_start": _to_role(StaffRole.force_start),
     "end": _to_role(StaffRole.end),
     "join": _to_role(StaffRole.join),

@@ -33,6 +33,7 @@ from zope.sqlalchemy import mark_changed
 from consultroom.accounts.models import Role, User
 from consultroom.appointments.link import arrival
 from consultroom.appointments.models import Appointment, Kind, Status
+from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.plugins.gating import enabled_plugin_ids
@@ -43,6 +44,7 @@ from consultroom.realtime import (
     unassigned_channel,
     user_channel,
 )
+from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
 from consultroom.web.badges import collect
@@ -465,6 +467,87 @@ def note(dbsession, staff, visit_id, text, events):
     visit.note = text
     events.add(client_channel(visit.appointment_id), {"type": "note", "text": text})
     touch(events, visit)
+
+
+def transfer_targets(dbsession, staff):
+    """Whom ``staff`` may hand a waiting client to: ``(colleagues,
+    departments)`` of their organisation, by name (not themselves)."""
+    colleagues = dbsession.scalars(
+        select(User)
+        .where(
+            User.organisation_id == staff.organisation_id,
+            User.id != staff.id,
+            User.active.is_(True),
+        )
+        .order_by(User.name, User.id)
+    ).all()
+    departments = dbsession.scalars(
+        select(Department)
+        .where(Department.organisation_id == staff.organisation_id)
+        .order_by(Department.name, Department.id)
+    ).all()
+    return colleagues, departments
+
+
+def _target(dbsession, staff, kind, target_id):
+    """``(practitioner, department, name)`` for a transfer target, or LiveError."""
+    colleagues, departments = transfer_targets(dbsession, staff)
+    if kind == "user":
+        for user in colleagues:
+            if user.id == target_id:
+                return user, user.department_id, user.name
+    elif kind == "department":
+        for department in departments:
+            if department.id == target_id:
+                return None, department.id, department.name
+    raise LiveError("not_found", _("There is nobody to hand this client to by that name."))
+
+
+def transfer(dbsession, staff, visit_id, kind, target_id, events):
+    """Hand waiting visit ``visit_id`` to a colleague (``kind`` "user") or a
+    department's waiting list ("department"). The client keeps their place
+    (their arrival time) and is told whom they now wait for. The visit's
+    row is locked and must still be waiting in ``staff``'s list, so of two
+    hands at once the second finds it gone: a client moves exactly once."""
+    visit = dbsession.scalar(
+        select(Visit)
+        .where(Visit.id == visit_id, visible_to(staff), Visit.state == WAITING)
+        .with_for_update()
+    )
+    if visit is None:
+        raise LiveError("not_found", _("This client is no longer waiting."))
+    practitioner, department_id, name = _target(dbsession, staff, kind, target_id)
+    if (visit.practitioner_id, visit.department_id) == (
+        practitioner.id if practitioner else None,
+        department_id,
+    ):
+        raise LiveError("not_found", _("This client already waits there."))
+    old_key = section_key(visit)
+    appointment = visit.appointment
+    visit.practitioner_id = appointment.practitioner_id = practitioner.id if practitioner else None
+    visit.department_id = appointment.department_id = department_id
+    dbsession.flush()
+    events.add(
+        old_key,
+        {
+            "type": "_gone",
+            "key": old_key,
+            "id": visit.id,
+            "appointment_id": visit.appointment_id,
+            "left": False,
+        },
+    )
+    touch(events, visit)
+    events.add(client_channel(visit.appointment_id), {"type": "transferred", "to": name})
+    record(
+        events.request,
+        "appointment.transferred",
+        "appointment",
+        appointment.id,
+        actor=dbsession.get(User, staff.id),
+        to=f"{kind}:{target_id}",
+    )
+    return visit
 
 
 def end_visit(dbsession, room_id, events):

@@ -4,6 +4,7 @@ added by consultroom.widgets.waiting_list)."""
 from pyramid.view import view_config
 
 from consultroom.realtime.pages import page_config
+from consultroom.waitingroom import live
 from consultroom.waitingroom.models import WalkInSwitch
 
 
@@ -12,7 +13,8 @@ def waiting_list(request):
     switch = request.dbsession.get(WalkInSwitch, request.user.id)
     config = page_config(request, {"type": "hello", "role": "staff"})
     config["walk_in_available"] = bool(switch and switch.available)
-    return {"realtime": config}
+    colleagues, departments = live.transfer_targets(request.dbsession, live.Staff.of(request.user))
+    return {"realtime": config, "colleagues": colleagues, "departments": departments}
 
 
 def includeme(config):

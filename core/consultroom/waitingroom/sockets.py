@@ -4,6 +4,8 @@ who waits. The roles that own these parts, and the room they lead into, are
 the consultation room's (consultroom.room.sockets).
 """
 
+import re
+
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.realtime import user_channel, walk_in_changed
@@ -114,6 +116,15 @@ class StaffList:
                 _("A note is one line of at most ${n} characters.", mapping={"n": MAX_NOTE}),
             )
         in_transaction(self.conn, live.note, self.staff, integer(message, "visit"), note)
+
+    def transfer(self, message):
+        """Hand a waiting client to ``to``: "user:<id>" or "department:<id>"."""
+        kind, _colon, number = text(message, "to", 30).partition(":")
+        if kind not in ("user", "department") or not re.fullmatch(r"[0-9]{1,9}", number):
+            raise Refused("malformed", _("Choose a colleague or a department."))
+        in_transaction(
+            self.conn, live.transfer, self.staff, integer(message, "visit"), kind, int(number)
+        )
 
     def walk_in_available(self, message):
         on = boolean(message, "on")

@@ -123,6 +123,7 @@ function ended(message) {
 
 realtime.on("waiting", showWaiting);
 realtime.on("note", (message) => showNote(message.text));
+realtime.on("transferred", (message) => say(format(strings.transferred, { name: message.to })));
 realtime.on("admitted", admitted);
 realtime.on("sent_back", sentBack);
 realtime.on("ended", ended);

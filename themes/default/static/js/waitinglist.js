@@ -53,6 +53,12 @@ function renderEntry(entry) {
       note.querySelector("[data-note-status]").textContent = strings.note_sent;
     }
   });
+  const transfer = item.querySelector("[data-transfer-form]");
+  transfer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const to = transfer.elements.to.value;
+    if (to) realtime.send({ type: "transfer", visit: entry.id, to });
+  });
   const callIn = item.querySelector("[data-call-in]");
   callIn.addEventListener("click", () => {
     callIn.disabled = true;
