@@ -319,6 +319,11 @@ ANSWERS = {
         "claim_invalid:iss",
         "could not be verified",
     ),
+    "another_party_authorised": (
+        _resigned(aud=[CLIENT_ID, "someone-else"], azp="someone-else"),
+        "claim_invalid:azp",
+        "could not be verified",
+    ),
     "nonce_missing": (_resigned(nonce=None), "claim_missing:nonce", "could not be verified"),
     "alg_none": (
         lambda p, h, c: _unsigned({**h, "alg": "none"}, c),
@@ -764,3 +769,24 @@ def test_answers_that_fail_are_rate_limited_per_address(
     assert "Too many failed attempts" in page.text
     assert not logged_in(fresh)
     assert refusals(dbsession, org) == ["state_invalid", "state_invalid", "rate_limited"]
+
+
+def test_microsoft_s_issuer_names_the_token_s_own_tenant(webtest, org, connect, doctor, dbsession):
+    """Microsoft's multi-tenant discovery names the issuer with {tenantid}
+    left open: the token's issuer must be that with the token's own tid."""
+    microsoft = Provider().start()  # its own issuer: nothing of it is cached yet
+    try:
+        template = microsoft.issuer + "/{tenantid}/v2.0"
+        microsoft.discovery_changes = {"issuer": template}
+        microsoft.person = {"sub": "subject-ada", "tid": "tenant-acme"}
+        connection = connect(
+            kind=Kind.microsoft, issuer=microsoft.issuer, allowed_tenants="tenant-acme"
+        )
+        link(dbsession, connection, doctor)
+        for tenant, status in (("tenant-acme", 303), ("tenant-other", 403)):
+            issuer = template.replace("{tenantid}", tenant)
+            microsoft.tamper = _resigned(iss=issuer)
+            assert sso_login(webtest("acme"), connection).status_int == status
+        assert refusals(dbsession, org) == ["claim_invalid:iss"]
+    finally:
+        microsoft.stop()
