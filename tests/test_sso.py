@@ -790,3 +790,16 @@ def test_microsoft_s_issuer_names_the_token_s_own_tenant(webtest, org, connect, 
         assert refusals(dbsession, org) == ["claim_invalid:iss"]
     finally:
         microsoft.stop()
+
+
+def test_a_provider_that_refuses_the_code_or_cannot_be_reached(
+    webtest, app, org, op, connect, doctor, dbsession
+):
+    wrong_secret = secret_box(app.registry).encrypt(b"not-the-secret")
+    connection = connect(client_secret=wrong_secret)  # the token endpoint refuses the code
+    link(dbsession, connection, doctor)
+    assert "could not be verified" in sso_login(webtest("acme"), connection, status=403)
+    unreachable = connect(name="Gone", button_text="Log in with Gone", issuer="http://127.0.0.1:9")
+    page = webtest("acme").get(f"/sso/{unreachable.id}/login", status=403)
+    assert "cannot be reached just now" in page.text
+    assert refusals(dbsession, org) == ["code_refused", "provider_unreachable"]
