@@ -481,3 +481,20 @@ def test_an_assertion_is_taken_only_while_it_is_valid(
             assert not logged_in(app)
             [reason] = refusals(dbsession, org)
             assert reason.startswith("saml_invalid")
+
+
+def test_a_staff_member_links_their_account_from_the_profile(
+    webtest, login, org, idp, connection, doctor, dbsession
+):
+    web = webtest("acme")
+    login(web, doctor)
+    profile = web.get("/profile")
+    form = next(f for f in profile.forms.values() if f.action == f"/sso/{connection.id}/link")
+    action, fields = idp_answer(form.submit(status=303))
+    finish = post_answer(web, action, fields, status=303)
+    assert web.get(finish.location, status=303).follow().text.count("Linked to Acme SAML.") == 1
+    identity = dbsession.scalar(select(Identity).where(Identity.user_id == doctor.id))
+    assert (identity.connection_id, identity.subject) == (connection.id, "subject-ada")
+    fresh = webtest("acme")
+    saml_login(fresh, connection, status=303)
+    assert logged_in(fresh)
