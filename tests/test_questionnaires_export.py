@@ -39,7 +39,7 @@ def test_the_pdf_and_the_text_export_hold_the_same_answers(
     token = responses(dbsession)[0].token
     form = fill_form(webtest("quest").get(f"/q/{token}"))
     form[keys["Your GP"]] = "Dr. Bakker"
-    form[keys["Complaints"]] = "Itching since Tuesday, worse at night"
+    form[keys["Complaints"]] = "Itching since Tuesday, <worse> & at night"
     form[keys["Allergies"]] = ["Pollen", "Nuts"]
     form[keys["Date of birth"]] = "1980-02-29"
     form[keys["Weight in kg"]] = "72.5"
@@ -58,7 +58,7 @@ def test_the_pdf_and_the_text_export_hold_the_same_answers(
     body = text.text
     for line in (
         "Your GP: Dr. Bakker",
-        "Complaints: Itching since Tuesday, worse at night",
+        "Complaints: Itching since Tuesday, <worse> & at night",
         "Allergies: Pollen, Nuts",
         "Date of birth: 1980-02-29",
         "Weight in kg: 72.5",

@@ -3,9 +3,9 @@ reportlab), both in the reader's language and with the same lines, so that
 what the PDF shows can be checked against the text. The PDF embeds the
 uploaded images."""
 
+from html import escape
 from io import BytesIO
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
