@@ -83,12 +83,21 @@ def test_each_room_moment_fires_once_at_its_moment(server, clinic, enabled):
     _browser, staff = staff_socket(server, org, doctor)
     staff.expect("waiting_list")
     client, visit = waiting_client(server, org, staff, appointment)
-    assert logged(server, org) == []  # waiting is no event
+    arrived = [("client_arrived", a, None, c)]
+    assert logged(server, org) == (arrived if enabled else [])
+    # Once per arrival: the same client's new socket (a reload) is none.
+    client = client_socket(server, org, appointment)
+    client.expect("waiting")
+    assert logged(server, org) == (arrived if enabled else [])
 
     staff.send({"type": "call_in", "visit": visit})
     room = staff.expect("claimed")["room"]
     client.expect("admitted")
-    opened_and_admitted = [("room_opened", a, room, None), ("client_admitted", a, room, c)]
+    opened_and_admitted = [
+        *arrived,
+        ("room_opened", a, room, None),
+        ("client_admitted", a, room, c),
+    ]
     assert logged(server, org) == (opened_and_admitted if enabled else [])
 
     staff.send({"type": "join", "room": room})
@@ -145,7 +154,8 @@ def test_a_failing_admission_hook_undoes_the_call_in(server, clinic):
     assert staff.expect("error")["code"] == "internal"
     assert server.query(select(Visit.state).where(Visit.id == visit)) == [("waiting",)]
     assert server.query(select(Room.id).where(Room.appointment_id == appointment.id)) == []
-    assert logged(server, org) == []  # the room_opened row went with the transaction
+    # The room_opened row went with the transaction; the arrival stays.
+    assert logged(server, org) == [("client_arrived", appointment.id, None, appointment.client_id)]
     client.drain(0.3)
     assert "admitted" not in [m["type"] for m in client.received]
 

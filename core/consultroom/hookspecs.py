@@ -354,6 +354,23 @@ def consultroom_mail_placeholder_values(
 
 
 @hookspec
+def consultroom_client_arrived(request: Request, appointment: Appointment) -> None:
+    """React to a client who has just come into the waiting room.
+
+    Called once per arrival: when the client of ``appointment`` first opens
+    the waiting room through their link (their socket says hello), inside
+    that socket's transaction, after their visit is stored; not again when
+    the same client reloads the page or reconnects, nor when they are sent
+    back from the room, and not for a client who goes straight into a
+    consultation that was force-started before they came. Use it to let
+    staff who are not looking at the waiting list know (a notification, a
+    message to a pager); do slow work (sending) after the commit
+    (``consultroom.db.after_commit``). Raising refuses the client's entry.
+    Returns nothing.
+    """
+
+
+@hookspec
 def consultroom_client_admitted(request: Request, appointment: Appointment, room: Room) -> None:
     """React to a client let into the consultation room.
 

@@ -37,6 +37,7 @@ from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.plugins.gating import enabled_plugin_ids
+from consultroom.realtime.hooks import current_hooks
 from consultroom.realtime import (
     client_channel,
     department_channel,
@@ -345,6 +346,7 @@ def arrive(dbsession, appointment, peer, events, now=None):
     over (an older socket of the same client is closed)."""
     now = now or utcnow()
     visit = dbsession.scalar(select(Visit).where(Visit.appointment_id == appointment.id))
+    first_arrival = visit is None or visit.arrived_at is None
     if visit is None:
         visit = Visit(
             organisation_id=appointment.organisation_id,
@@ -365,6 +367,10 @@ def arrive(dbsession, appointment, peer, events, now=None):
         events.add(client_channel(visit.appointment_id), {"type": "_replaced", "peer": peer})
     if visit.state == WAITING:
         touch(events, visit)
+    if first_arrival and visit.state == WAITING:
+        current_hooks(events.request).consultroom_client_arrived(
+            request=events.request, appointment=appointment
+        )
     return visit
 
 

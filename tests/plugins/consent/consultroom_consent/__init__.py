@@ -135,6 +135,11 @@ def consultroom_room_opened(request, room):
 
 
 @hookimpl
+def consultroom_client_arrived(request, appointment):
+    _log(request, "client_arrived", appointment.id, None, appointment.client_id)
+
+
+@hookimpl
 def consultroom_client_admitted(request, appointment, room):
     if appointment.client is not None and appointment.client.last_name == UNADMITTABLE:
         raise RuntimeError("consent: this client may not be admitted")
