@@ -271,7 +271,8 @@ def test_worker_once_sends_the_days_reminders(tmp_path, capsys):
     with frozen(utc(7, 30)):
         assert (
             cli("worker", "--once")
-            == "reminders: 1, anonymised: 0, rooms closed: 0, usage: 0, room files removed: 0\n"
+            == "reminders: 1, anonymised: 0, rooms closed: 0, sockets expired: 0, usage: 0,"
+            " room files removed: 0\n"
         )
         assert cli("worker", "--once") == ""
     [path] = cli.mails()

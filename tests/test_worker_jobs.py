@@ -251,6 +251,7 @@ def test_two_workers_running_a_round_at_once_run_each_job_once(committed):
             "reminders": datetime(2031, 5, 6, 9, 3),
             "anonymised": datetime(2031, 5, 6, 9, 3),
             "rooms closed": datetime(2031, 5, 6, 9, 3),
+            "sockets expired": datetime(2031, 5, 6, 9, 3),
             KEYCARD: datetime(2031, 5, 6, 9, 5),
             "usage": datetime(2031, 5, 7, 0, 0),
         }

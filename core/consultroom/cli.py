@@ -23,6 +23,7 @@ from consultroom.accounts.passwords import MIN_LENGTH
 from consultroom.app import make_config
 from consultroom.audit import record
 from consultroom.mail import mail_outbox
+from consultroom.realtime.bus import IMessageBus
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.models import Department, Organisation
 from consultroom.tenancy.options import SettingsError
@@ -60,8 +61,13 @@ class Environment:
         self._env = prepare(registry=self.registry)
 
     def close(self):
-        """Pop prepare's thread-local request and registry."""
+        """Pop prepare's thread-local request and registry; the message bus
+        sends what the command published (a worker job's socket messages)
+        before it stops."""
         self._env["closer"]()
+        bus = self.registry.queryUtility(IMessageBus)
+        if bus is not None:
+            bus.close()
 
     def run(self, action, subdomain=None):
         """Call ``action(request)`` in one transaction, for the console or

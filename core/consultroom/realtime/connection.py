@@ -24,11 +24,13 @@ import time
 from dataclasses import dataclass
 
 import gevent
+import transaction
 from gevent.queue import SimpleQueue
 from geventwebsocket.exceptions import WebSocketError
 from sqlalchemy.exc import OperationalError
 from transaction.interfaces import NoTransaction
 
+from consultroom.db import request_session, utcnow
 from consultroom.i18n import _
 from consultroom.realtime import frames, message_bus, peer_channel
 from consultroom.realtime.door import door
@@ -59,6 +61,7 @@ class Limits:
     rate: float = 20
     burst: int = 40
     grace_seconds: float = 30
+    presence_seconds: float = 30
 
     @classmethod
     def from_settings(cls, settings):
@@ -72,6 +75,7 @@ class Limits:
             rate=number("rate", cls.rate),
             burst=number("burst", cls.burst, int),
             grace_seconds=number("grace_seconds", cls.grace_seconds),
+            presence_seconds=number("presence_seconds", cls.presence_seconds),
         )
 
 
@@ -385,11 +389,17 @@ class Connection:
 class Heartbeat:
     """The one greenlet of a process that visits every open socket (see
     ``Connection.beat``) once a second, or every half ping when pings are
-    more often (tests)."""
+    more often (tests); and every ``presence_seconds`` says in the database
+    which of the process's sockets are open (the door's ``presence``
+    markers), so that another process can tell when this one died."""
 
-    def __init__(self, limits):
+    def __init__(self, registry):
+        self.registry = registry
+        limits = registry["realtime_limits"]
         self.connections = set()
-        self.period = min(1.0, limits.ping_seconds / 2)
+        self.period = min(1.0, limits.ping_seconds / 2, limits.presence_seconds)
+        self.presence_seconds = limits.presence_seconds
+        self.last_presence = time.monotonic()
         self.greenlet = gevent.spawn(self._run)
 
     def _run(self):
@@ -401,6 +411,23 @@ class Heartbeat:
                     connection.beat(now)
                 except Exception:
                     log.exception("realtime: heartbeat failed")
+            if now - self.last_presence >= self.presence_seconds:
+                self.last_presence = now
+                gevent.spawn(self.mark_present)
+
+    def mark_present(self):
+        peers = [c.peer for c in list(self.registry["realtime_connections"])]
+        markers = door(self.registry).presence
+        if not peers or not markers:
+            return
+        manager = transaction.TransactionManager(explicit=True)
+        try:
+            with manager:
+                session = request_session(self.registry["dbmaker"], manager)
+                for mark in markers:
+                    mark(session, peers, utcnow())
+        except Exception:
+            log.exception("realtime: marking the open sockets failed")
 
 
 def heartbeat(registry):
@@ -408,7 +435,7 @@ def heartbeat(registry):
     process that serves it: gunicorn's worker, not its master)."""
     found = registry.get("realtime_heartbeat")
     if found is None:
-        found = registry["realtime_heartbeat"] = Heartbeat(registry["realtime_limits"])
+        found = registry["realtime_heartbeat"] = Heartbeat(registry)
     return found
 
 

@@ -41,6 +41,10 @@ class MessageType:
 class Door:
     roles: dict = field(default_factory=dict)
     types: dict = field(default_factory=dict)
+    # ``mark(dbsession, peers, now)``: the features' presence rows of this
+    # process's open sockets (consultroom.room.presence), every
+    # ``realtime.presence_seconds``, in one transaction.
+    presence: list = field(default_factory=list)
 
     def handler_for(self, connection, kind):
         """The handler of message type ``kind`` for ``connection``, or None

@@ -13,3 +13,4 @@ def includeme(config):
     config.include(".sockets")
     config.include(".participant_link")
     config.include(".regions")
+    config.include(".presence")

@@ -61,6 +61,8 @@ class RoomMember(Base):
     )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Last said to be open by the process serving the socket (room.presence).
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RoomInvite(Base):
