@@ -82,7 +82,7 @@ def test_local_time_is_right_after_a_daylight_saving_change(webtest, appointment
 
 def test_visitor_may_switch_language(webtest, appointment):
     page = visit(webtest, appointment, datetime(2026, 6, 10, 6, 0), params={"_LOCALE_": "en"})
-    assert "Come back from 9:00" in page.text
+    assert "Come back from 09:00" in page.text
 
 
 def test_on_time_early_and_late(webtest, appointment):
