@@ -19,7 +19,7 @@ from translationstring import TranslationString
 
 from consultroom.appointments.models import AppointmentParticipant
 from consultroom.clientmail.compose import Reader, client_reader, compose
-from consultroom.clientmail.ical import CONTENT_TYPE, FILENAME, calendar
+from consultroom.clientmail.ical import FILENAME, calendar, content_type
 from consultroom.clientmail.models import KINDS
 from consultroom.clients.contact import client_mail_enabled
 from consultroom.i18n import localizer_for
@@ -98,7 +98,7 @@ def _queue(request, appointment, kind, reader):
         {"body": mail.body},
         subject=_already_translated(mail.subject),
         language=mail.language,
-        attachments=[(FILENAME, CONTENT_TYPE, ics)],
+        attachments=[(FILENAME, content_type(kind), ics)],
         ref=f"{REF_PREFIX}{appointment.id}",
     )
 

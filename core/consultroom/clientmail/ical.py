@@ -12,7 +12,17 @@ from consultroom.mail import mail_outbox
 
 PRODID = "-//Consultroom//Consultroom//EN"
 FILENAME = "invite.ics"
-CONTENT_TYPE = "text/calendar"
+
+
+def content_type(kind):
+    """The attachment's Content-Type: calendar programs (Outlook, Gmail)
+    act on an invitation only when its ``method`` is there as well as in
+    the file (RFC 6047)."""
+    return f"text/calendar; method={_method(kind)}"
+
+
+def _method(kind):
+    return "CANCEL" if kind == "cancellation" else "REQUEST"
 
 
 def _utc(naive):
@@ -41,7 +51,7 @@ def calendar(request, appointment, kind, link, localizer, attendee=None):
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
-    cal.add("method", "CANCEL" if cancelled else "REQUEST")
+    cal.add("method", _method(kind))
     event = Event()
     event.add("uid", appointment.ical_uid)
     event.add("sequence", appointment.sequence)

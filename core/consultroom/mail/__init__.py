@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# An attachment: (filename, content type, the file's bytes).
+# An attachment: (filename, content type with any parameters, e.g.
+# "text/calendar; method=REQUEST", the file's bytes).
 Attachment = tuple[str, str, bytes]
 
 LEASE = timedelta(minutes=5)
@@ -80,9 +81,19 @@ def build_message(
     if html:
         msg.add_alternative(html, subtype="html")
     for filename, content_type, data in attachments:
-        maintype, subtype = content_type.split("/", 1)
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        maintype, subtype, params = _content_type(content_type)
+        msg.add_attachment(
+            data, maintype=maintype, subtype=subtype, filename=filename, params=params
+        )
     return msg
+
+
+def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
+    """``"text/calendar; method=REQUEST"`` as its type, subtype and parameters."""
+    kind, *rest = value.split(";")
+    maintype, subtype = kind.strip().split("/", 1)
+    params = dict(part.strip().split("=", 1) for part in rest if part.strip())
+    return maintype, subtype, params
 
 
 def refusal(exc: BaseException) -> str | None:
