@@ -325,3 +325,39 @@ def test_a_disabled_plugin_asks_no_step_and_its_answers_come_back(
     enable_plugin(clinic["org"], "questionnaires")
     assert webtest("quest").get(f"/c/{appointment.token}").html.find(id="realtime-config") is None
     assert [r.id for r in responses(dbsession)] == [response.id]
+
+
+def test_editing_the_appointment_keeps_or_replaces_its_questionnaire(
+    clinic, webtest, login, dbsession
+):
+    admin = staff(webtest, login, clinic["admin"])
+    first = build(admin, "First", EVERY_TYPE[2:3])
+    second = build(admin, "Second", EVERY_TYPE[2:3])
+    book_with(admin, clinic, first)
+    [response] = responses(dbsession)
+    # Deleted since (hidden: a client has it): the edit form still shows it.
+    post(admin, f"/questionnaires/{first}/delete", {}, status=303)
+    edit = f"/appointments/{response.appointment_id}/edit"
+    form = next(
+        f for f in admin.get(edit).forms.values() if "questionnaires_questionnaire" in f.fields
+    )
+    assert form["questionnaires_questionnaire"].value == str(first)
+    form.submit(status=303)
+    assert [r.id for r in responses(dbsession)] == [response.id]  # kept
+    # Another one replaces it while the client has not started...
+    form = next(
+        f for f in admin.get(edit).forms.values() if "questionnaires_questionnaire" in f.fields
+    )
+    form["questionnaires_questionnaire"] = str(second)
+    form.submit(status=303)
+    [replaced] = responses(dbsession)
+    assert replaced.questionnaire_id == second
+    # ...but one they started stays beside the next.
+    replaced.status = Status.started
+    dbsession.flush()
+    form = next(
+        f for f in admin.get(edit).forms.values() if "questionnaires_questionnaire" in f.fields
+    )
+    form["questionnaires_questionnaire"] = ""
+    form.submit(status=303)
+    assert [r.id for r in responses(dbsession)] == [replaced.id]

@@ -23,10 +23,17 @@ REQUIRED_CHOICES = {
 
 
 def _choices(request, appointment):
+    """The questionnaires staff may give this appointment's client, and the
+    one it has (even if deleted since: saving the form keeps it)."""
     departments = {d.id for d in visible_departments(request)}
     if appointment is not None and appointment.department_id is not None:
         departments.add(appointment.department_id)
-    return service.usable_questionnaires(request, departments)
+    found = service.usable_questionnaires(request, departments)
+    if appointment is not None:
+        for response in service.responses_of(request, appointment_id=appointment.id):
+            if response.questionnaire not in found:
+                found.append(response.questionnaire)
+    return found
 
 
 def _option(value, label, chosen):
