@@ -279,3 +279,19 @@ def test_the_settings_say_which_widgets_give_the_questionnaire(clinic, webtest, 
     page = app.get(f"/questionnaires/{qid}").html
     assert page.select_one("#q-for-booking").has_attr("checked")
     assert not page.select_one("#q-for-walk-in").has_attr("checked")
+
+
+def test_country_names_come_from_babel_in_the_readers_language():
+    from consultroom_questionnaires import fieldtypes
+
+    dutch = dict(fieldtypes.countries("nl"))
+    assert dutch["NL"] == "Nederland" and dutch["DE"] == "Duitsland"
+    assert "EU" not in dutch and "001" not in dutch and "ZZ" not in dutch
+    swedish = fieldtypes.countries("sv")
+    names = [name for _code, name in swedish]
+    assert names == sorted(
+        names, key=lambda n: fieldtypes.unicodedata.normalize("NFKD", n).casefold()
+    )
+    field = {"type": "country", "key": "f0123456789"}
+    assert fieldtypes.readable(field, "SE", str, "de") == "Schweden"
+    assert dict(fieldtypes.countries("xx-nonsense"))["NL"] == "Netherlands"
