@@ -307,3 +307,24 @@ def test_the_portal_lists_what_the_client_still_has_to_fill_in(
 
         client = request.dbsession.get(Client, other.id)
         assert consultroom_template_slot(request, "client_portal", {"client": client}) is None
+
+
+def test_the_hosting_provider_enables_the_plugin_from_the_console(
+    webtest, login, make_user, make_organisation, dbsession
+):
+    import re
+
+    from consultroom.accounts.models import Role
+
+    org = make_organisation("consoled", language="en")
+    console = webtest()
+    login(console, make_user(None, role=Role.superuser, email="provider@host.example"))
+    page = console.get(f"/organisations/{org.id}")
+    action = page.html.find("form", action=re.compile(r"/plugins/questionnaires$"))["action"]
+    form = next(f for f in page.forms.values() if f.action == action)
+    form.submit(status=303)
+    dbsession.expire_all()
+    [default] = dbsession.scalars(
+        select(Questionnaire).where(Questionnaire.organisation_id == org.id)
+    ).all()
+    assert default.is_default and default.title == "Anamnesis"
