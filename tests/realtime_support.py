@@ -510,7 +510,9 @@ def server(tmp_path_factory):
     its own organisation on it, so they do not see each other."""
     here = tmp_path_factory.mktemp("realtime")
     url, drop = database_url(here)
-    server = Server(here, url).start()
+    # Web push goes to a fake push service on loopback (tests/test_alerts.py).
+    push = {"push.allow_http": "true", "push.endpoint_hosts": "127.0.0.1"}
+    server = Server(here, url, settings=push).start()
     yield server
     server.stop()
     drop()

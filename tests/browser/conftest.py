@@ -137,6 +137,9 @@ def live_settings(tmp_path_factory):
         "mail.transport": "folder",
         "mail.folder": str(tmp / "mail"),
         "files.dir": str(tmp / "files"),
+        # Web push goes to a fake push service on loopback (test_push_alert.py).
+        "push.allow_http": "true",
+        "push.endpoint_hosts": "127.0.0.1",
     }
 
 

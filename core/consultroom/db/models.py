@@ -23,6 +23,7 @@ CORE_MODEL_MODULES = [
     "consultroom.sessions.models",
     "consultroom.jobs.models",
     "consultroom.reports.models",
+    "consultroom.alerts.models",
 ]
 
 # The tables that are not OrganisationScoped (consultroom.db.scope), and why
@@ -36,6 +37,7 @@ UNSCOPED = {
     "rate_limit_failure": "failed attempts by address or e-mail: counted across sites on purpose",
     "rate_limit_key": "the lock row of a rate-limited key, as rate_limit_failure",
     # A table's name and a reason, no password.
+    "installation_key": "the installation's own keys (the VAPID key), of no organisation",
     "user_token": "found by the hash of an unguessable secret, joined to its user (in scope)",  # nosec B105
     "two_factor": "a user's, read for a user that was read in scope",
     "two_factor_recovery_code": "a user's, as two_factor",

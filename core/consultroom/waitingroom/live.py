@@ -37,7 +37,6 @@ from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.plugins.gating import enabled_plugin_ids
-from consultroom.realtime.hooks import current_hooks
 from consultroom.realtime import (
     client_channel,
     department_channel,
@@ -45,6 +44,7 @@ from consultroom.realtime import (
     unassigned_channel,
     user_channel,
 )
+from consultroom.realtime.hooks import current_hooks
 from consultroom.tenancy.models import Department
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit

@@ -1,0 +1,7 @@
+"""Telling staff who are not looking at the waiting list that a client has
+arrived: web push notifications to the devices they chose (``push``,
+``keys``, ``views``, ``hooks``)."""
+
+
+def includeme(config):
+    config.include(".views")

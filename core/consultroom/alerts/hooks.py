@@ -1,0 +1,21 @@
+"""Arrival notifications: sent when a client arrives (the core's own
+``consultroom_client_arrived``), and their switch on the profile page."""
+
+from pyramid.renderers import render
+
+from consultroom.alerts import push
+from consultroom.alerts.keys import application_server_key
+from consultroom.hookspecs import hookimpl
+
+
+@hookimpl
+def consultroom_client_arrived(request, appointment):
+    push.arrived(request, appointment)
+
+
+@hookimpl
+def consultroom_template_slot(request, slot, context):
+    if slot != "profile" or request.organisation is None:
+        return None
+    values = {"server_key": application_server_key(request)}
+    return render("alerts/_profile.html", values, request=request)
