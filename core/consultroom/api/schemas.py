@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from consultroom.appointments.service import MAX_DURATION
-from consultroom.i18n import LANGUAGES
+from consultroom.i18n import LANGUAGES, _
 
 # Database ids are 32-bit on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -36,11 +36,11 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)*$"
 def _storable(value):
     """PostgreSQL refuses NUL characters and lone surrogates cannot be encoded."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(_("must not contain NUL characters"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
+        raise ValueError(_("must be valid Unicode text")) from None
     return value
 
 
@@ -55,18 +55,23 @@ def _to_utc(value):
     try:
         return value.astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
-        raise ValueError("is outside the supported range of dates") from None
+        raise ValueError(_("is outside the supported range of dates")) from None
 
 
 def _plausible_year(value):
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+        raise ValueError(
+            _(
+                "must be between the years ${first} and ${last}",
+                mapping={"first": FIRST_YEAR, "last": LAST_YEAR},
+            )
+        )
     return value
 
 
 def _not_in_future(value):
     if value > date.today():
-        raise ValueError("must not be in the future")
+        raise ValueError(_("must not be in the future"))
     return value
 
 
