@@ -11,10 +11,13 @@ import hashlib
 import itertools
 import re
 from datetime import time, timedelta
+from decimal import Decimal
 
 import pytest
 from consultroom_chat.models import Conversation
 from consultroom_chat.models import Kind as ChatKind
+from consultroom_payments.models import Charge, Payment, Rate, Receipt, VatRule
+from consultroom_payments.models import Status as PaymentStatus
 from consultroom_sso.models import Connection as SsoConnection
 from consultroom_sso.models import Kind as SsoKind
 
@@ -91,6 +94,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         enable_plugin(org, "hello")
         enable_plugin(org, "chat")
         enable_plugin(org, "sso")
+        enable_plugin(org, "payments")
     dbsession.flush()
     a_admin = make_user(a, role=Role.org_admin)
     a_ids = {a.id, a_admin.id, *(d.id for d in a.departments)}
@@ -165,6 +169,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         ]
     )
     dbsession.flush()
+    paid = _payments(dbsession, b, appointments)
     superuser = make_user(None, role=Role.superuser)
     rooms, invites, files = _consultations(dbsession, b, appointments, b_users[2], tmp_path)
     support_tokens = ["support-token-of-beta-0000", "support-token-of-beta-0001"]
@@ -194,6 +199,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         *channels,
         *sso_connections,
         *files,
+        *paid,
     ]
     b_values = {
         # An id that happens to be one of A's own (in another table) is left
@@ -206,11 +212,59 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             + support_tokens
         ),
         "public_id": [w.public_id for w in widgets],
-        "plugin": ["hello", "chat", "sso"],
+        "plugin": ["hello", "chat", "sso", "payments"],
+        "number": [r.number for r in paid if isinstance(r, Receipt)],
+        "provider": ["stripe", "paypal"],
         "room": [r.id for r in rooms],
         "user_id": [u.id for u in b_users],
     }
     return a, b, a_admin, superuser, b_values
+
+
+def _payments(dbsession, b, appointments):
+    """B's rates, VAT rules, its appointments charged and paid, with receipts."""
+    rates = _a_few(
+        Rate, b, lambda n: {"name": f"Rate {n}", "amount": Decimal(50), "currency": "EUR"}
+    )
+    rules = [
+        VatRule(organisation_id=b.id, country="", kind=kind, rate=Decimal(21))
+        for kind in ("private", "business")
+    ]
+    dbsession.add_all([*rates, *rules])
+    dbsession.flush()
+    charges = [
+        Charge(organisation_id=b.id, appointment_id=a.id, rate_id=rate.id)
+        for a, rate in zip(appointments, rates, strict=True)
+    ]
+    payments = [
+        Payment(
+            organisation_id=b.id,
+            appointment_id=a.id,
+            attempt=f"attempt-of-beta-{n:020d}",
+            provider="stripe",
+            provider_ref=f"cs_beta_{n}",
+            status=PaymentStatus.paid,
+            rate_name="Rate",
+            currency="EUR",
+            net=Decimal("41.32"),
+            vat=Decimal("8.68"),
+            gross=Decimal("50.00"),
+            vat_rate=Decimal(21),
+            payer_name="Client",
+            payer_country="NL",
+            paid_at=utcnow(),
+        )
+        for n, a in enumerate(appointments)
+    ]
+    dbsession.add_all([*charges, *payments])
+    dbsession.flush()
+    receipts = [
+        Receipt(organisation_id=b.id, payment_id=p.id, number=n + 1, pdf=b"%PDF-1.4 B")
+        for n, p in enumerate(payments)
+    ]
+    dbsession.add_all(receipts)
+    dbsession.flush()
+    return [*rates, *rules, *payments, *receipts]
 
 
 def _consultations(dbsession, b, appointments, practitioner, tmp_path):

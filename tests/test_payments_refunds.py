@@ -122,9 +122,14 @@ def test_the_list_filters_and_exports(clinic, paid, dbsession):
     assert admin.get("/payments", {"payer": "jansen", "provider": "stripe"}).html.select(
         "tr[data-payment]"
     )
-    assert not admin.get("/payments", {"from": "2999-01-01"}).html.select("tr[data-payment]")
-    page = admin.get("/payments", {"from": "yesterday", "state": "bogus"})
-    assert "Enter dates as YYYY-MM-DD." in page.text and page.html.select("tr[data-payment]")
+    assert not admin.get("/payments", {"from": "2199-01-01"}).html.select("tr[data-payment]")
+    for bad in ({"from": "yesterday", "state": "bogus"}, {"to": "9999-12-31"}):
+        page = admin.get("/payments", bad)
+        assert "Enter dates as YYYY-MM-DD, from 1900 to 2200." in page.text and page.html.select(
+            "tr[data-payment]"
+        )
+    admin.get("/payments/receipts/99999999999.pdf", status=404)
+    admin.get(f"/payments/rates/{2**40}", status=404)
 
     export = admin.get("/payments/export.csv", {"state": "paid"})
     assert export.content_type == "text/csv"

@@ -107,9 +107,8 @@ def rate_archive(request):
 
 
 def _rule_or_none(request):
-    try:
-        rule_id = int(request.matchdict["id"])
-    except ValueError:
+    rule_id = service.whole_id(request.matchdict["id"])
+    if rule_id is None:
         return None
     return request.dbsession.scalar(
         select(VatRule).where(

@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from consultroom.audit import record
 from consultroom.web.errors import not_found
+from consultroom.web.forms import FIRST_YEAR, LAST_YEAR
 from consultroom.web.listing import csv_bytes, page_number, paginate, search
 from consultroom_payments.i18n import _, page
 from consultroom_payments.models import Payment, Receipt, Status
+from consultroom_payments.service import whole_id
 
 MANAGE = "organisation.manage"
 STATE_LABELS = {
@@ -43,10 +45,15 @@ EXPORT_HEADER = (
 
 
 def _day(text):
+    """A date from the query string: None when empty, False when it is no
+    date of a plausible year."""
+    if not text:
+        return None
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text)
     except ValueError:
         return False
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else False
 
 
 class Filters:
@@ -61,7 +68,12 @@ class Filters:
         self.since, self.until = _day(params.get("from", "")), _day(params.get("to", ""))
         self.problems = []
         if self.since is False or self.until is False:
-            self.problems.append(_("Enter dates as YYYY-MM-DD."))
+            self.problems.append(
+                _(
+                    "Enter dates as YYYY-MM-DD, from ${first} to ${last}.",
+                    mapping={"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
+            )
             self.since = self.until = None
 
     def query(self, request):
@@ -169,10 +181,14 @@ def export(request):
 @view_config(route_name="payments.receipt", permission="staff")
 def receipt(request):
     """A receipt's PDF as it was issued, for the organisation's staff."""
-    found = request.dbsession.scalar(
-        select(Receipt).where(
-            Receipt.organisation_id == request.organisation.id,
-            Receipt.number == int(request.matchdict["number"]),
+    number = whole_id(request.matchdict["number"])
+    found = (
+        None
+        if number is None
+        else request.dbsession.scalar(
+            select(Receipt).where(
+                Receipt.organisation_id == request.organisation.id, Receipt.number == number
+            )
         )
     )
     if found is None:

@@ -16,6 +16,7 @@ from consultroom_payments.i18n import _
 from consultroom_payments.models import SETTLED, Payment, Refund, Status
 from consultroom_payments.money import display, parse_amount
 from consultroom_payments.provider import ProviderError
+from consultroom_payments.service import whole_id
 
 MANAGE = "department.manage"
 
@@ -60,10 +61,14 @@ def _claim(request, payment, amount):
 
 @view_config(route_name="payments.refund", request_method="POST", permission=MANAGE)
 def refund(request):
-    payment = request.dbsession.scalar(
-        select(Payment).where(
-            Payment.organisation_id == request.organisation.id,
-            Payment.id == int(request.matchdict["id"]),
+    payment_id = whole_id(request.matchdict["id"])
+    payment = (
+        None
+        if payment_id is None
+        else request.dbsession.scalar(
+            select(Payment).where(
+                Payment.organisation_id == request.organisation.id, Payment.id == payment_id
+            )
         )
     )
     if payment is None or payment.appointment_id is None:

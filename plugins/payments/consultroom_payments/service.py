@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from consultroom.web.forms import MAX_INTEGER
 from consultroom_payments import vat
 from consultroom_payments.models import PaymentSettings, Rate, VatRule
 from consultroom_payments.money import display
@@ -36,11 +37,19 @@ def rates(request, archived=False):
     ).all()
 
 
+def whole_id(text):
+    """An id from a form or an address, or None when it is none (not a
+    whole number, or beyond what a database integer holds)."""
+    text = str(text) if text is not None else ""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_INTEGER:
+        return None
+    return int(text)
+
+
 def rate_by_id(request, rate_id, active_only=False):
     """The organisation's rate ``rate_id`` (a text from a form or a URL), or None."""
-    try:
-        rate_id = int(rate_id)
-    except (TypeError, ValueError):
+    rate_id = whole_id(rate_id)
+    if rate_id is None:
         return None
     rate = request.dbsession.scalar(
         select(Rate).where(Rate.organisation_id == request.organisation.id, Rate.id == rate_id)
