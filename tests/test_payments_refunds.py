@@ -182,3 +182,20 @@ def test_the_usage_report_shows_the_payments(clinic, paid, dbsession, make_user,
     login(admin, make_user(clinic["org"], role=Role.dept_admin, department=other))
     page = admin.get("/reports/usage")
     assert "No payments in these days." in page.html.select_one(".payments-usage").get_text()
+
+
+def test_payments_stay_when_the_client_is_deleted(clinic, paid, dbsession):
+    clinic["appointment"].starts_at -= timedelta(days=2)  # past: the client may go
+    dbsession.flush()
+    admin = clinic["admin"]
+    post(admin, f"/clients/{clinic['client'].id}/delete", {}, status=303)
+    dbsession.expire_all()
+    assert clinic["appointment"].client_id is None
+    [payment] = payments(dbsession)
+    assert (payment.status, payment.payer_name, payment.appointment_id) == (
+        Status.paid,
+        "J. Jansen",
+        clinic["appointment"].id,
+    )
+    assert "J. Jansen" in admin.get("/payments").text
+    assert admin.get("/payments/receipts/1.pdf").body.startswith(b"%PDF")
