@@ -2,8 +2,8 @@
 the portal's address written out and as a QR code that a phone's camera
 opens. Drawn with reportlab (its own QR widget: no image files)."""
 
+from html import escape
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget

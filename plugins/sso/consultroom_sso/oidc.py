@@ -137,7 +137,8 @@ def client(connection, secret, redirect_uri):
         scope=SCOPE,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_post",
+        # The name of an OAuth client authentication method, not a secret.
+        token_endpoint_auth_method="client_secret_post",  # nosec B106
     )
 
 
