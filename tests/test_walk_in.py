@@ -18,6 +18,7 @@ from consultroom.clients.models import Client
 from consultroom.room.models import Room, RoomMember
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
+from consultroom.waitingroom import live
 from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.embed import OriginRejected, parse_origin
 from consultroom.widgets.forms import clean_css
@@ -460,3 +461,32 @@ def test_in_a_consultation_is_shown_as_busy(webtest, dbsession, org, staff, widg
     room.ended_at = NOW
     dbsession.flush()
     assert names(walk_in_offer(dbsession, org, widget).busy) == []
+
+
+def test_a_nameless_walk_in_is_stored_untranslated_and_shown_in_the_readers_language(
+    webtest, org, staff, widget, dbsession, login
+):
+    widget.intake_fields = ["date_of_birth"]
+    dbsession.flush()
+    # The visitor reads German.
+    visitor = webtest("acme")
+    page = visitor.get(f"/walk-in/{widget.public_id}", headers={"Accept-Language": "de"}).click(
+        "Pia Physio"
+    )
+    form = page.forms[0]
+    form["date_of_birth"], form["terms"] = "1980-02-03", True
+    form.submit(headers={"Accept-Language": "de"}, status=303)
+    appointment = dbsession.scalars(select(Appointment)).one()
+    assert appointment.client.last_name == "Walk-in visitor"
+
+    # A Dutch-speaking practitioner's page, and the organisation's lists (Swedish).
+    pia = staff["pia"]
+    pia.language = "nl"
+    org.language = "sv"
+    dbsession.flush()
+    staff_app = webtest("acme")
+    login(staff_app, pia)
+    client_page = staff_app.get(f"/clients/{appointment.client_id}")
+    assert "Bezoeker inloopspreekuur" in client_page.text
+    assert "Walk-in visitor" not in client_page.text
+    assert live.client_name(appointment) == "Drop-in-besökare"

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consultroom.accounts.models import User
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
+from consultroom.i18n import _
 from consultroom.tenancy.models import Department
 
 client_department = Table(
@@ -38,6 +39,11 @@ participant_group = Table(
 )
 
 
+# The last name stored for a walk-in who gave none: the untranslated text
+# (the visitor's language is not the staff's), translated where it is shown.
+WALK_IN_NAME = _("Walk-in visitor")
+
+
 def new_token():
     """An unguessable link token: 256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
@@ -56,6 +62,10 @@ class Person:
 
     @property
     def display_name(self):
+        """The name to show; for a walk-in who gave none, a translation
+        string (``WALK_IN_NAME``) for the page or list to translate."""
+        if self.last_name == WALK_IN_NAME and not self.initials:
+            return WALK_IN_NAME
         return f"{self.initials} {self.last_name}".strip()
 
 

@@ -5,11 +5,13 @@ The request's language is, in order: an explicit ``?_LOCALE_=`` switch
 browser's Accept-Language, and English.
 """
 
+import functools
 from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError, get_global
 from pyramid.i18n import TranslationStringFactory, make_localizer
 from pyramid.interfaces import ITranslationDirectories
+from translationstring import TranslationString
 
 _ = TranslationStringFactory("consultroom")
 
@@ -78,6 +80,21 @@ def regional(language, timezone):
             return language
         return candidate
     return language
+
+
+@functools.cache
+def _core_localizer(language):
+    return make_localizer(language, [str(LOCALE_DIR)])
+
+
+def translated(text, language):
+    """``text`` in ``language`` where no request speaks it (a message for
+    many readers, e.g. a waiting-list entry in the organisation's
+    language): a translation string of the core translated, other text as
+    it is."""
+    if isinstance(text, TranslationString):
+        return _core_localizer(language).translate(text)
+    return text
 
 
 def translate(request, message, mapping=None):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, false, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import object_session, selectinload
 from zope.sqlalchemy import mark_changed
 
 from consultroom.accounts.models import Role, User
@@ -35,7 +35,7 @@ from consultroom.appointments.link import arrival
 from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.audit import record
 from consultroom.db import utcnow
-from consultroom.i18n import _
+from consultroom.i18n import _, translated
 from consultroom.plugins.gating import enabled_plugin_ids
 from consultroom.realtime import (
     client_channel,
@@ -45,7 +45,7 @@ from consultroom.realtime import (
     user_channel,
 )
 from consultroom.realtime.hooks import current_hooks
-from consultroom.tenancy.models import Department
+from consultroom.tenancy.models import Department, Organisation
 from consultroom.tenancy.timezones import local_now, to_utc
 from consultroom.waitingroom.models import CALLED, ENDED, IN_ROOM, WAITING, Visit
 from consultroom.web.badges import collect
@@ -200,7 +200,13 @@ def _arrival_of(appointment, now):
 
 
 def client_name(appointment):
-    return appointment.client.display_name if appointment.client else ""
+    """The client's name as staff see it, in lists every staff member of a
+    section shares: a walk-in who gave none is named in the organisation's
+    language."""
+    if appointment.client is None:
+        return ""
+    organisation = object_session(appointment).get(Organisation, appointment.organisation_id)
+    return translated(appointment.client.display_name, organisation.language)
 
 
 def entries(dbsession, organisation_id, key, grace, now=None, request=None):

@@ -4,6 +4,7 @@ error pages, and bad input refused before any view runs (inputs.py)."""
 
 from pathlib import Path
 
+from jinja2 import pass_context
 from markupsafe import Markup
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
@@ -126,6 +127,17 @@ def _template_globals(event):
     )
 
 
+@pass_context
+def translate_shown(context, value):
+    """Jinja's ``finalize``: a translation string printed as it is (a
+    walk-in's name, ``clients.models.WALK_IN_NAME``) is shown in the page's
+    language."""
+    request = context.get("request")
+    if isinstance(value, TranslationString) and request is not None:
+        return request.localizer.translate(value)
+    return value
+
+
 def translate_any(request, text):
     """Translate a translation string (form labels, choices); pass others through."""
     if isinstance(text, TranslationString):
@@ -143,6 +155,7 @@ def includeme(config):
     settings.setdefault("jinja2.newstyle", "true")
     settings.setdefault("jinja2.trim_blocks", "true")
     settings.setdefault("jinja2.lstrip_blocks", "true")
+    settings.setdefault("jinja2.finalize", "consultroom.web.translate_shown")
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".html")
     add_theme_static(config, chain)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from consultroom.appointments.models import Kind
 from consultroom.appointments.service import AppointmentError, create_appointment
-from consultroom.clients.models import Client
+from consultroom.clients.models import WALK_IN_NAME, Client
 from consultroom.db import utcnow
 from consultroom.i18n import _
 from consultroom.web import ID
@@ -93,7 +93,7 @@ def walk_in_background(request):
 def _new_client(request, widget, form, practitioner):
     """A new client from the intake (never matched to an existing record)."""
     values = {name: form[name].data for name in widget.intake_fields if name in form}
-    values.setdefault("last_name", request.localizer.translate(_("Walk-in visitor")))
+    values.setdefault("last_name", WALK_IN_NAME)  # untranslated: shown in the reader's language
     return Client(
         organisation_id=request.organisation.id,
         language=request.locale_name,
