@@ -361,3 +361,27 @@ def test_editing_the_appointment_keeps_or_replaces_its_questionnaire(
     form["questionnaires_questionnaire"] = ""
     form.submit(status=303)
     assert [r.id for r in responses(dbsession)] == [replaced.id]
+
+
+def test_the_waiting_list_shows_whether_the_questionnaire_was_sent(
+    clinic, webtest, login, dbsession, app
+):
+    from clientmail_support import org_request
+
+    admin = staff(webtest, login, clinic["admin"])
+    qid = build(admin, fields=EVERY_TYPE[3:4])  # nothing required
+    book_with(admin, clinic, qid, required="optional")
+    [response] = responses(dbsession)
+
+    def badges():
+        with org_request(app, "quest") as request:
+            appointment = request.dbsession.get(Appointment, response.appointment_id)
+            found = request.hooks.consultroom_waiting_list_annotations(
+                request=request, appointments=[appointment]
+            )
+            return [(b.appointment_id, b.text, b.tone) for result in found for b in result or []]
+
+    assert badges() == [(response.appointment_id, "Questionnaire not sent", "warning")]
+    form = fill_form(webtest("quest").get(f"/q/{response.token}"))
+    form.submit("action", value="finish", status=303)
+    assert badges() == [(response.appointment_id, "Questionnaire sent", "ok")]

@@ -22,6 +22,7 @@ from consultroom_questionnaires.hooks import (  # noqa: F401 (hook implementatio
     consultroom_plugin_enabled,
     consultroom_room_regions,
     consultroom_template_slot,
+    consultroom_waiting_list_annotations,
 )
 
 plugin = PluginInfo(

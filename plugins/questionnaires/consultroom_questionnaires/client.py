@@ -18,6 +18,7 @@ from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.i18n import speak
 from consultroom.ratelimit import find_by_token
+from consultroom.waitingroom.live import entry_changed
 from consultroom.web import flash
 from consultroom.web.errors import not_found
 from consultroom.web.images import ImageRejected, fit_image, read_upload
@@ -110,6 +111,9 @@ def _save(request, response, answers, uploads, finished):
     for key, png in uploads.items():
         answers[key] = service.store_image(request, response, key, png)
     service.store_answers(request, response, answers, finished)
+    if finished and response.appointment_id is not None:
+        # A waiting client sent it: the staff's lists show the new badge.
+        entry_changed(request, response.appointment_id)
 
 
 def _after_finishing(request, response):

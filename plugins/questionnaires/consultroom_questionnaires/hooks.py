@@ -7,19 +7,21 @@ forgetting answers with the client or their anonymised appointments."""
 
 from markupsafe import Markup
 from pyramid.renderers import render
+from sqlalchemy import select
 
 from consultroom.hookspecs import (
     AdmissionStep,
     MailPlaceholder,
     MenuItem,
     RoomTab,
+    WaitingAnnotation,
     hookimpl,
 )
 from consultroom.web.sites import org_url
 from consultroom_questionnaires import anamnesis, answers, service, widgets
 from consultroom_questionnaires.formfield import QuestionnaireField
 from consultroom_questionnaires.i18n import _, page
-from consultroom_questionnaires.models import Status
+from consultroom_questionnaires.models import Response, Status
 
 PLACEHOLDER = "questionnaire_link"
 
@@ -176,3 +178,24 @@ def consultroom_room_regions(request, role, room):
     if html is None:
         return None
     return [RoomTab("questionnaires", request.localizer.translate(_("Questionnaire")), html)]
+
+
+@hookimpl
+def consultroom_waiting_list_annotations(request, appointments):
+    """Whether a waiting client sent their questionnaire (one query)."""
+    if not appointments:
+        return None
+    found = request.dbsession.execute(
+        select(Response.appointment_id, Response.status).where(
+            Response.organisation_id == request.organisation.id,
+            Response.appointment_id.in_([a.id for a in appointments]),
+        )
+    ).all()
+    pending = {a for a, status in found if status is not Status.finished}
+    t = request.localizer.translate
+    return [
+        WaitingAnnotation(appointment_id, t(_("Questionnaire not sent")), "warning")
+        if appointment_id in pending
+        else WaitingAnnotation(appointment_id, t(_("Questionnaire sent")), "ok")
+        for appointment_id in dict.fromkeys(a for a, _status in found)
+    ]
