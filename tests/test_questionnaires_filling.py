@@ -366,6 +366,10 @@ def test_editing_the_appointment_keeps_or_replaces_its_questionnaire(
 def test_the_waiting_list_shows_whether_the_questionnaire_was_sent(
     clinic, webtest, login, dbsession, app
 ):
+    from consultroom.realtime import user_channel
+    from consultroom.realtime.bus import message_bus
+    from consultroom.waitingroom.models import WAITING, Visit
+
     from clientmail_support import org_request
 
     admin = staff(webtest, login, clinic["admin"])
@@ -382,6 +386,27 @@ def test_the_waiting_list_shows_whether_the_questionnaire_was_sent(
             return [(b.appointment_id, b.text, b.tone) for result in found for b in result or []]
 
     assert badges() == [(response.appointment_id, "Questionnaire not sent", "warning")]
-    form = fill_form(webtest("quest").get(f"/q/{response.token}"))
-    form.submit("action", value="finish", status=303)
+    # The client waits; sending it shows the new badge in the staff's lists.
+    dbsession.add(
+        Visit(
+            organisation_id=clinic["org"].id,
+            appointment_id=response.appointment_id,
+            practitioner_id=clinic["doctor"].id,
+            state=WAITING,
+            arrived_at=utcnow(),
+            connected=True,
+        )
+    )
+    dbsession.flush()
+    heard = []
+    bus = message_bus(app.registry)
+    bus.subscribe(user_channel(clinic["doctor"].id), heard.append)
+    try:
+        form = fill_form(webtest("quest").get(f"/q/{response.token}"))
+        form.submit("action", value="finish", status=303)
+    finally:
+        bus.unsubscribe(user_channel(clinic["doctor"].id), heard.append)
     assert badges() == [(response.appointment_id, "Questionnaire sent", "ok")]
+    [message] = heard
+    assert message["type"] == "_entry"
+    assert message["entry"]["annotations"] == [{"text": "Questionnaire sent", "tone": "ok"}]
