@@ -319,3 +319,18 @@ def test_a_bad_provider_setting_is_refused_and_nothing_saved(clinic, dbsession):
     assert errors(page)["secret_key"]
     dbsession.expire_all()
     assert dbsession.scalars(select(ProviderAccount.config)).all() == before
+
+
+def test_an_expired_checkout_fails_the_payment(clinic, webtest, dbsession, fake_stripe):
+    charge(dbsession, clinic)
+    app = webtest("pay")
+    pay_form(quote(app, clinic["appointment"].token)).submit(status=303)
+    [session_id] = fake_stripe.sessions
+    fake_stripe.sessions[session_id]["status"] = "expired"
+    body = fake_stripe.event(session_id, kind="checkout.session.expired")
+    webhook(app, body, stripe_signature(body))
+    assert payments(dbsession)[0].status is Status.failed
+    # The client starts again: a new attempt, a new session.
+    pay_form(quote(app, clinic["appointment"].token)).submit(status=303)
+    assert [p.status for p in payments(dbsession)] == [Status.failed, Status.pending]
+    assert len(fake_stripe.sessions) == 2

@@ -199,3 +199,17 @@ def test_payments_stay_when_the_client_is_deleted(clinic, paid, dbsession):
     )
     assert "J. Jansen" in admin.get("/payments").text
     assert admin.get("/payments/receipts/1.pdf").body.startswith(b"%PDF")
+
+
+def test_a_cancelled_paid_appointment_offers_the_refund(clinic, paid, dbsession, fake_stripe):
+    admin = clinic["admin"]
+    appointment = clinic["appointment"]
+    page = post(admin, f"/appointments/{appointment.id}/cancel", {}, status=303).follow()
+    block = page.html.select_one(".payments-appointment")
+    button = block.select_one("form button")
+    assert button.get_text(strip=True) == "Refund the cancelled appointment"
+    assert block.select_one("input[name=amount]")["value"] == "50.00"
+    form = next(f for f in page.forms.values() if "amount" in f.fields)
+    form.submit().follow()
+    assert payments(dbsession)[0].status is Status.refunded
+    assert fake_stripe.refunds[0]["amount"] == 5000
