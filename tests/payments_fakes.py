@@ -249,10 +249,18 @@ class FakePayPal(_FakeServer):
             "amount": {**capture["amount"], **({"value": value} if value else {})},
             "supplementary_data": {"related_ids": {"order_id": order_id}},
         }
+        return self.signed_event("PAYMENT.CAPTURE.COMPLETED", resource, event_id)
+
+    def approved_event(self, order_id):
+        """(body, headers) of PayPal's CHECKOUT.ORDER.APPROVED webhook call:
+        the client approved the order (and may never come back)."""
+        return self.signed_event("CHECKOUT.ORDER.APPROVED", self.orders[order_id])
+
+    def signed_event(self, kind, resource, event_id=None):
         body = json.dumps(
             {
                 "id": event_id or f"WH-EVT-{next(self._ids)}",
-                "event_type": "PAYMENT.CAPTURE.COMPLETED",
+                "event_type": kind,
                 "resource": resource,
             }
         ).encode()

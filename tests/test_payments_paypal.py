@@ -89,7 +89,7 @@ def test_pay_with_paypal_captured_on_return(clinic, webtest, dbsession, fake_pay
     assert payments(dbsession)[0].status is Status.paid
     # A reload of the return page captures nothing more.
     app.get(f"/pay/{token}/return", {"attempt": payment.attempt}, status=303)
-    assert fake_paypal.captures == [f"{payment.attempt}-capture"]
+    assert fake_paypal.captures == [f"capture-{order_id}"]
     assert len(dbsession.scalars(select(Receipt)).all()) == 1 and len(smtp.messages) == 1
 
 
@@ -162,3 +162,20 @@ def test_refund_of_a_paypal_payment(clinic, webtest, dbsession, fake_paypal):
     assert refund["amount"] == {"currency_code": "EUR", "value": "12.50"}
     [payment] = payments(dbsession)
     assert (payment.status, payment.refunded) == (Status.partly_refunded, Decimal("12.5"))
+
+
+def test_an_approval_webhook_captures_when_the_client_never_returns(
+    clinic, webtest, dbsession, fake_paypal, smtp
+):
+    app, form = start(webtest, clinic, dbsession)
+    form.submit(status=303)
+    [order_id] = fake_paypal.orders
+    fake_paypal.approve(order_id)  # ...and the client closes the tab
+    body, headers = fake_paypal.approved_event(order_id)
+    webhook(app, body, headers)
+    [payment] = payments(dbsession)
+    assert payment.status is Status.paid
+    webhook(app, body, headers)  # PayPal's retry
+    app.get(f"/pay/{clinic['appointment'].token}/return", {"attempt": payment.attempt}, status=303)
+    assert fake_paypal.captures == [f"capture-{order_id}"]  # captured once
+    assert len(smtp.messages) == 1

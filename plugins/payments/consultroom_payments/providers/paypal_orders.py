@@ -1,9 +1,10 @@
 """PayPal through its official server SDK (``paypal-server-sdk``): an Order
 (Orders v2, intent CAPTURE) per attempt, the attempt as PayPal-Request-Id;
 the client approves it at PayPal (with an account, or as a guest with a
-card) and comes back, where the order is captured (idempotently); webhooks
-are verified by PayPal's own API (verify-webhook-signature) before they
-count; refunds of the capture.
+card) and comes back, where the order is captured (or on PayPal's
+CHECKOUT.ORDER.APPROVED webhook, if it comes first: one capture request id
+per order, so it is captured once); webhooks are verified by PayPal's own
+API (verify-webhook-signature) before they count; refunds of the capture.
 
 The API's address is PayPal's (live, or the sandbox with the organisation's
 "sandbox" setting) unless the installation's setting
@@ -168,22 +169,26 @@ class PayPalProvider:
         return Checkout(order.id, approve)
 
     def check(self, request, config, payment):
+        return self._outcome(self._captured(request, config, payment.provider_ref))
+
+    def _captured(self, request, config, order_id):
+        """The order, captured first when the client approved it. One
+        capture request id per order: PayPal captures it once, whether the
+        client's return or the approval's webhook asks first."""
         client = self._client(request, config)
-        order = self._call(
-            "get order", lambda: client.orders.get_order({"id": payment.provider_ref})
-        )
+        order = self._call("get order", lambda: client.orders.get_order({"id": order_id}))
         if order.status == "APPROVED":
             order = self._call(
                 "capture order",
                 lambda: client.orders.capture_order(
                     {
-                        "id": payment.provider_ref,
-                        "paypal_request_id": f"{payment.attempt}-capture",
+                        "id": order_id,
+                        "paypal_request_id": f"capture-{order_id}",
                         "prefer": "return=representation",
                     }
                 ),
             )
-        return self._outcome(order)
+        return order
 
     def _outcome(self, order):
         capture = _capture(order)
@@ -209,6 +214,12 @@ class PayPalProvider:
         if not isinstance(event, dict) or not self._verified(request, config, event):
             raise WebhookRefused()
         resource = event.get("resource") or {}
+        if event.get("event_type") == "CHECKOUT.ORDER.APPROVED" and resource.get("id"):
+            # Approved, and the client may never come back: capture now.
+            try:
+                return [self._outcome(self._captured(request, config, str(resource["id"])))]
+            except ProviderError:
+                return []  # PayPal sends the event again
         order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get(
             "order_id"
         )
