@@ -221,6 +221,10 @@ class Server:
         sub = f"o{secrets.token_hex(4)}"
         return self.add(Organisation(subdomain=sub, name=f"Org {sub}", settings=settings))
 
+    def set_department_email(self, department, address):
+        with self.dbmaker() as session, session.begin():
+            session.get(Department, department.id).arrival_email = address
+
     def set_options(self, organisation, **settings):
         with self.dbmaker() as session:
             org = session.get(Organisation, organisation.id)

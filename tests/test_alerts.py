@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from consultroom.accounts.models import Role
 from consultroom.alerts.models import PushSubscription
+from consultroom.mail.models import OutboxMessage
 
 from realtime_support import client_socket
 
@@ -287,3 +288,31 @@ def test_the_staff_service_worker_is_served_from_the_root(make_organisation, web
     make_organisation("clinic")
     worker = webtest("clinic").get("/staff-sw.js")
     assert worker.content_type == "text/javascript" and "showNotification" in worker.text
+
+
+def test_a_departments_arrival_e_mail_is_queued_once_per_arrival(server, clinic):
+    org, _doctor = clinic
+    desk = server.department(org, "Desk")
+    server.set_department_email(desk, f"desk-{org.id}@clinic.example")
+    member = server.user(org, department=desk)
+    appointment = server.appointment(org, member)  # the practitioner's department counts
+    client_socket(server, org, appointment).expect("waiting")
+    client_socket(server, org, appointment).expect("waiting")  # a reload: no second mail
+    deadline = time.time() + 5
+    while not _outbox(server, f"desk-{org.id}@clinic.example"):
+        assert time.time() < deadline, "no arrival e-mail"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    [(subject, message)] = _outbox(server, f"desk-{org.id}@clinic.example")
+    assert subject == "A client is waiting"
+    text = message.decode()
+    assert "waiting room of Desk" in text and "/waiting-room" in text
+    assert "Jansen" not in text  # never who
+
+
+def _outbox(server, recipient):
+    return server.query(
+        select(OutboxMessage.subject, OutboxMessage.message).where(
+            OutboxMessage.recipient == recipient
+        )
+    )

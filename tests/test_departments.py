@@ -239,3 +239,18 @@ def test_odd_department_ids_are_404(admin_app, make_department, org, dept_id):
 
 def test_departments_pages_do_not_exist_on_the_console(webtest):
     webtest().get("/departments", status=404)
+
+
+def test_an_arrival_e_mail_address_is_checked_and_saved(admin_app, dbsession, org, make_department):
+    dept = make_department(org, "Physio")
+    form = form_at(admin_app.get(f"/departments/{dept.id}"))
+    form["arrival_email"] = "not an address"
+    response = form.submit(status=200)
+    assert "Invalid email address." in response.text
+    dbsession.refresh(dept)
+    assert dept.arrival_email == ""
+    form = form_at(response)
+    form["arrival_email"] = "  desk@clinic.example  "
+    form.submit(status=303)
+    dbsession.refresh(dept)
+    assert dept.arrival_email == "desk@clinic.example"

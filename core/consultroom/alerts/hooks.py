@@ -1,9 +1,10 @@
 """Arrival notifications: sent when a client arrives (the core's own
-``consultroom_client_arrived``), and their switch on the profile page."""
+``consultroom_client_arrived``): web push to staff devices, and the
+department's arrival e-mail; and the push switch on the profile page."""
 
 from pyramid.renderers import render
 
-from consultroom.alerts import push
+from consultroom.alerts import email, push
 from consultroom.alerts.keys import application_server_key
 from consultroom.hookspecs import hookimpl
 
@@ -11,6 +12,7 @@ from consultroom.hookspecs import hookimpl
 @hookimpl
 def consultroom_client_arrived(request, appointment):
     push.arrived(request, appointment)
+    email.arrived(request, appointment)
 
 
 @hookimpl

@@ -14,9 +14,12 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _text(label, max_length, *checks):
+def _text(label, max_length, *checks, description=""):
     return wtforms.StringField(
-        label, [v.Optional(), v.Length(max=max_length), *checks], filters=[_strip]
+        label,
+        [v.Optional(), v.Length(max=max_length), *checks],
+        filters=[_strip],
+        description=description,
     )
 
 
@@ -46,3 +49,12 @@ class OrganisationForm(Form):
 
 class DepartmentForm(Form):
     name = wtforms.StringField(_("Name"), [v.DataRequired(), v.Length(max=200)], filters=[_strip])
+    arrival_email = _text(
+        _("E-mail when a client arrives"),
+        254,
+        EmailAddress(),
+        description=_(
+            "Optional: an address (a shared inbox, a pager gateway) that hears of each client"
+            " arriving in this department's waiting room, without their name."
+        ),
+    )

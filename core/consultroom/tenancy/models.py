@@ -85,6 +85,8 @@ class Department(OrganisationScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Told of each client arriving in the department's waiting list (alerts).
+    arrival_email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="departments")

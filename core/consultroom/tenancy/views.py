@@ -192,6 +192,7 @@ def _save_department(request, dept, form):
         return None
     action = "department.create" if dept.id is None else "department.update"
     dept.name = form.name.data
+    dept.arrival_email = form.arrival_email.data or ""
     request.dbsession.add(dept)
     request.dbsession.flush()
     record(request, action, "department", dept.id, name=dept.name)
