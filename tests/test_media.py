@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment, Status
@@ -18,6 +19,7 @@ from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.media.server import parse_offer
 from consultroom.media.testing import COMMAND, media_server
+from consultroom.room.models import ConnectionProblem
 from consultroom.testing import free_port
 
 # Enough SDP for the app to pass on (its checks are shape only) and for the
@@ -242,3 +244,38 @@ def test_media_command_needs_a_usable_url(tmp_path, setting, message):
     done = subprocess.run([COMMAND, "-c", ini, "media"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert message in done.stderr
+
+
+# -- a test that could not connect counts in the usage report -----------------------------
+
+
+def _report_problem(testapp, page_url, status=200):
+    root = testapp.get(page_url).html.find(id="nettest")
+    return testapp.post(
+        root["data-problem-url"],
+        "{}",
+        headers={"X-CSRF-Token": root["data-csrf-token"], "Content-Type": "application/json"},
+        status=status,
+    )
+
+
+def test_a_failed_test_is_recorded_as_a_connection_problem(
+    staff, webtest, appointment, media_url, dbsession, app, monkeypatch
+):
+    media_url("http://127.0.0.1:9")
+    assert _report_problem(staff, "/network-test").json == {"recorded": True}
+    client = webtest("clinic")
+    _report_problem(client, f"/c/{appointment.token}/network-test")
+    rows = dbsession.execute(
+        select(ConnectionProblem.kind, ConnectionProblem.role, ConnectionProblem.appointment_id)
+        .where(ConnectionProblem.organisation_id == appointment.organisation_id)
+        .order_by(ConnectionProblem.id)
+    ).all()
+    assert rows == [("network_test", "staff", None), ("network_test", "client", appointment.id)]
+    # Under the tests' own limit, and only with the CSRF token.
+    monkeypatch.setitem(app.registry.settings, "ratelimit.network_test.max", "1")
+    assert (
+        _report_problem(client, f"/c/{appointment.token}/network-test", 429).json["error"]
+        == "rate_limited"
+    )
+    staff.post("/network-test/problem", "{}", status=400)

@@ -17,7 +17,7 @@ from consultroom.appointments.models import Appointment, Kind, Status
 from consultroom.audit import record
 from consultroom.jobs import run_due
 from consultroom.reports.models import UsageDay
-from consultroom.room.models import Room
+from consultroom.room.models import ConnectionProblem, Room
 from consultroom.tenancy.models import Department, Organisation
 
 from clientmail_support import org_request
@@ -83,6 +83,16 @@ def _seed_month(dbsession, org, departments, practitioners):
                 kind=Kind.appointment,
             )
         )
+        if day % 5 == 0:  # a failed network test of a practitioner's
+            dbsession.add(
+                ConnectionProblem(
+                    organisation_id=org.id,
+                    at=start,
+                    kind="network_test",
+                    role="staff",
+                    user_id=practitioners[0].id,
+                )
+            )
     dbsession.flush()
 
 
@@ -192,6 +202,20 @@ def test_the_nightly_figures_match_a_direct_count(seeded, dbsession):
     assert figures == expected
     assert expected["booked"] > 100 and expected["no_shows"] > 20 and expected["cancelled"] > 5
     assert logins == 4
+    problems = dbsession.scalar(
+        select(func.count(ConnectionProblem.id)).where(
+            ConnectionProblem.organisation_id == org.id,
+            ConnectionProblem.at >= FIRST_DAY,
+            ConnectionProblem.at < LAST_DAY,
+        )
+    )
+    assert problems == 6
+    assert (
+        dbsession.scalar(
+            select(func.sum(UsageDay.connection_problems)).where(UsageDay.organisation_id == org.id)
+        )
+        == problems
+    )
     for department in (seeded["gp"], seeded["physio"]):
         assert _totals(dbsession, org.id, department.id)[0] == _expected(
             dbsession, org.id, department.id
@@ -231,6 +255,7 @@ def test_the_report_page_shows_the_figures_and_the_graph(seeded, webtest, login,
     assert _figure(page, "no_shows") == str(expected["no_shows"])
     assert _figure(page, "cancelled") == str(expected["cancelled"])
     assert _figure(page, "logins") == "4"
+    assert _figure(page, "connection_problems") == "6"
     svg = page.html.select_one("figure.graph svg")
     assert svg["role"] == "img" and svg.select("rect.held") and svg.select("rect.no-show")
     rows = page.html.select("details table tbody tr")

@@ -16,9 +16,10 @@ from consultroom.appointments.models import Appointment, Kind
 from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
+from consultroom.room.models import ConnectionProblem
 from consultroom.waitingroom.models import Visit, WalkInSwitch
 
-from realtime_support import Browser, client_socket, staff_socket
+from realtime_support import Browser, client_socket, consultation, staff_socket
 
 
 def entry_of(listing, appointment):
@@ -574,3 +575,33 @@ def test_a_hand_over_names_someone_of_the_organisation(server, clinic):
         select(Appointment.practitioner_id).where(Appointment.id == appointment.id)
     )
     assert practitioner == doctor.id
+
+
+# -- connection problems the room's browsers report -------------------------------------
+
+
+def test_a_failed_media_connection_is_counted_once_per_socket_and_room(server, clinic):
+    org, doctor = clinic
+    _browser, staff, client, appointment, room = consultation(server, org, doctor)
+    for _ in range(3):  # a flapping connection is one problem
+        client.send({"type": "problem", "kind": "ice_failed"})
+    staff.send({"type": "problem", "kind": "ice_failed"})
+    client.send({"type": "problem", "kind": "something else"})
+    assert client.expect("error")["code"] == "malformed"
+
+    def recorded():
+        return server.query(
+            select(ConnectionProblem.kind, ConnectionProblem.role, ConnectionProblem.user_id)
+            .where(ConnectionProblem.appointment_id == appointment.id)
+            .order_by(ConnectionProblem.role)
+        )
+
+    deadline = time.time() + 5
+    while len(recorded()) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert recorded() == [("room", "client", None), ("room", "staff", doctor.id)]
+    # Outside a room there is nothing to report about.
+    _b, idle = staff_socket(server, org, server.user(org))
+    idle.expect("waiting_list")
+    idle.send({"type": "problem", "kind": "ice_failed"})
+    assert idle.expect("error")["code"] == "forbidden"

@@ -14,6 +14,7 @@ from consultroom.i18n import _, speak
 from consultroom.media.config import media_settings
 from consultroom.media.forward import MediaError, forward_offer
 from consultroom.ratelimit import Attempt, Limit, limits_from_settings
+from consultroom.room import problems
 from consultroom.web.inputs import parse_json
 
 MAX_OFFER_BYTES = 64 * 1024
@@ -77,9 +78,28 @@ def answer_offer(request, who):
         return _error(request, exc.code)
 
 
-def page(request, offer_url, back_url):
+def report_problem(request, who, role, appointment_id=None, user_id=None):
+    """The browser's network test could not connect: counted for the usage
+    report, under the same limit per tester as the tests themselves."""
+    limit = limits_from_settings(request.registry.settings, "network_test", 20, 15)
+    attempt = Attempt(request, (limit, who))
+    if attempt.locked:
+        return _error(request, "rate_limited", minutes=Limit.minutes(attempt.locked))
+    problems.record(
+        request.dbsession,
+        request.organisation.id,
+        problems.NETWORK_TEST,
+        role,
+        appointment_id=appointment_id,
+        user_id=user_id,
+    )
+    return {"recorded": True}
+
+
+def page(request, offer_url, back_url, problem_url):
     return {
         "offer_url": offer_url,
+        "problem_url": problem_url,
         "back_url": back_url,
         "echo_enabled": media_settings(request.registry.settings).enabled,
     }
@@ -92,7 +112,12 @@ def page(request, offer_url, back_url):
     request_method="GET",
 )
 def staff_page(request):
-    return page(request, request.route_path("network_test_offer"), request.route_path("home"))
+    return page(
+        request,
+        request.route_path("network_test_offer"),
+        request.route_path("home"),
+        request.route_path("network_test_problem"),
+    )
 
 
 @view_config(
@@ -130,6 +155,7 @@ def client_page(request):
         request,
         request.route_path("client_network_test_offer", token=token),
         request.route_path("client_link", token=token),
+        request.route_path("client_network_test_problem", token=token),
     )
 
 
@@ -138,10 +164,28 @@ def client_offer(request):
     return answer_offer(request, f"appointment:{client_appointment(request).id}")
 
 
+@view_config(
+    route_name="network_test_problem", renderer="json", permission="staff", request_method="POST"
+)
+def staff_problem(request):
+    user = request.identity
+    return report_problem(request, f"user:{user.id}", "staff", user_id=user.id)
+
+
+@view_config(route_name="client_network_test_problem", renderer="json", request_method="POST")
+def client_problem(request):
+    appointment = client_appointment(request)
+    return report_problem(
+        request, f"appointment:{appointment.id}", "client", appointment_id=appointment.id
+    )
+
+
 def includeme(config):
     org = "organisation"
     config.add_route("network_test", "/network-test", site=org)
     config.add_route("network_test_offer", "/network-test/offer", site=org)
     config.add_route("client_network_test", "/c/{token}/network-test", site=org)
     config.add_route("client_network_test_offer", "/c/{token}/network-test/offer", site=org)
+    config.add_route("network_test_problem", "/network-test/problem", site=org)
+    config.add_route("client_network_test_problem", "/c/{token}/network-test/problem", site=org)
     config.scan(__name__)

@@ -15,7 +15,7 @@ from consultroom.appointments.models import Appointment, Status
 from consultroom.audit.models import AuditEntry
 from consultroom.db import utcnow
 from consultroom.reports.models import UsageDay
-from consultroom.room.models import Room
+from consultroom.room.models import ConnectionProblem, Room
 from consultroom.tenancy.timezones import local_now, to_local, to_utc
 
 DAYS = 40
@@ -30,6 +30,7 @@ class Counts:
     consultations: int = 0
     consultation_seconds: int = 0
     logins: int = 0
+    connection_problems: int = 0
 
 
 COUNTED = [f.name for f in fields(Counts)]
@@ -120,6 +121,28 @@ def _logins(db, org, start, end, counts):
         counts[day, departments.get(row.user_id), row.user_id].logins += 1
 
 
+def _problems(db, org, start, end, counts):
+    rows = db.execute(
+        select(
+            ConnectionProblem.at,
+            ConnectionProblem.user_id,
+            Appointment.department_id,
+            Appointment.practitioner_id,
+        )
+        .outerjoin(Appointment, Appointment.id == ConnectionProblem.appointment_id)
+        .where(
+            ConnectionProblem.organisation_id == org.id,
+            ConnectionProblem.at >= start,
+            ConnectionProblem.at < end,
+        )
+    ).all()
+    departments = _departments(db, org)
+    for row in rows:
+        user_id = row.user_id or row.practitioner_id
+        department_id = row.department_id or departments.get(user_id)
+        counts[to_local(row.at, org).date(), department_id, user_id].connection_problems += 1
+
+
 def _departments(db, org):
     return dict(
         db.execute(select(User.id, User.department_id).where(User.organisation_id == org.id)).all()
@@ -131,7 +154,7 @@ def refresh(db, organisation, now=None):
     number of rows written."""
     _first, last, start, end = window(organisation, now)
     counts = defaultdict(Counts)
-    for part in (_appointments, _consultations, _logins):
+    for part in (_appointments, _consultations, _logins, _problems):
         part(db, organisation, start, end, counts)
     # The window's rows are replaced; older ones are no longer shown, nor kept.
     db.execute(

@@ -34,4 +34,6 @@ class UsageDay(OrganisationScoped, Base):
     consultations: Mapped[int] = mapped_column(default=0)
     consultation_seconds: Mapped[int] = mapped_column(default=0)
     logins: Mapped[int] = mapped_column(default=0)
+    # Failed media connections and network tests the browsers reported.
+    connection_problems: Mapped[int] = mapped_column(default=0)
     computed_at: Mapped[datetime]

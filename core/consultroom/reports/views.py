@@ -26,6 +26,7 @@ CSV_HEADER = [
     _("Consultations"),
     _("Consultation minutes"),
     _("Logins"),
+    _("Connection problems"),
 ]
 
 
@@ -97,6 +98,7 @@ def export(request):
                 row.consultations,
                 round(row.consultation_seconds / 60),
                 row.logins,
+                row.connection_problems,
             ]
             for row in rows
         ),

@@ -99,3 +99,24 @@ class SharedFile(Base):
     path: Mapped[str] = mapped_column(String(500))
     uploaded_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConnectionProblem(OrganisationScoped, Base):
+    """A connection that failed, as a browser reported it: a consultation's
+    media connection (``room``) or a network test (``network_test``).
+    Counted by the usage report; says nothing of what was said or shown."""
+
+    __tablename__ = "connection_problem"
+    __table_args__ = (Index("ix_connection_problem_org_at", "organisation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # "room" or "network_test"
+    role: Mapped[str] = mapped_column(String(12))  # who reported it: "staff", "client", ...
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL"), default=None
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )

@@ -29,6 +29,7 @@ from consultroom.realtime.fields import integer, text
 from consultroom.realtime.pages import room_settings
 from consultroom.realtime.tokens import by_token
 from consultroom.realtime.turn import ice_servers, ice_transport_policy
+from consultroom.room import problems
 from consultroom.room import service as rooms
 from consultroom.room.files import delete_paths
 from consultroom.room.models import Room
@@ -61,6 +62,7 @@ class RoomRole:
         self.conn = connection
         self.room = None  # the id of the room this socket is admitted into
         self.ended = False
+        self.reported = set()  # the rooms whose connection problem it told
 
     def room_state(self, dbsession, room, peers):
         organisation = organisation_of(self.conn, dbsession)
@@ -92,6 +94,32 @@ class RoomRole:
         if self.room is not None:
             self.conn.unsubscribe(room_channel(self.room))
             self.room = None
+
+    def problem(self, message):
+        """This browser's media connection in the room failed for good (the
+        room's script restarted ICE first): counted for the usage report,
+        once per socket and room."""
+        if self.room is None:
+            raise Refused("forbidden", _("You are not in a consultation room."))
+        if message.get("kind") != "ice_failed":
+            raise Refused("malformed", _("This is not a connection problem we know."))
+        if self.room in self.reported:
+            return
+        self.reported.add(self.room)
+        staff = getattr(self, "staff", None)
+
+        def store(dbsession, events):
+            room = dbsession.get(Room, self.room)
+            problems.record(
+                dbsession,
+                room.organisation_id,
+                problems.ROOM,
+                self.name,
+                room.appointment_id,
+                staff.id if staff else None,
+            )
+
+        self.conn.transaction(store)
 
     def signal(self, message):
         if self.room is None:
@@ -429,5 +457,6 @@ def includeme(config):
     config.add_realtime_role("client", client)
     config.add_realtime_role("guest", guest)
     config.add_realtime_message_type("signal", _to_role(RoomRole.signal))
+    config.add_realtime_message_type("problem", _to_role(RoomRole.problem))
     for name, handler in STAFF_MESSAGES.items():
         config.add_realtime_message_type(name, handler, roles=("staff",))

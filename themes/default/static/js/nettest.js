@@ -85,6 +85,17 @@
     await pc.setRemoteDescription(body);
   }
 
+  // A test that could not connect counts among the usage report's
+  // connection problems.
+  function tellProblem() {
+    fetch(root.dataset.problemUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrfToken},
+      body: "{}",
+    }).catch(() => {});
+  }
+
   function connected(pc) {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -199,12 +210,14 @@
       const channel = pc.createDataChannel("ping");
       say("nettest-status", messages.connecting);
       await exchange(pc);
+      root.dataset.state = "connecting";
       await connected(pc);
       show(await measure(pc, channel));
       say("nettest-status", "");
       root.dataset.state = "done";
     } catch (err) {
       if (!(err instanceof Told)) console.error(err);
+      if (root.dataset.state === "connecting") tellProblem();  // the connection failed
       say("nettest-status", err instanceof Told ? err.message : messages.error);
       root.dataset.state = "failed";
     } finally {

@@ -192,7 +192,11 @@ class Peer {
     this.pc.addEventListener("negotiationneeded", () => this.offer());
     this.pc.addEventListener("connectionstatechange", () => {
       this.tile.root.dataset.state = this.pc.connectionState;
-      if (this.pc.connectionState === "failed") this.pc.restartIce();
+      if (this.pc.connectionState !== "failed") return;
+      // Told once per peer, for the usage report's connection problems.
+      if (this.restarted) this.room.realtime.send({ type: "problem", kind: "ice_failed" });
+      this.restarted = true;
+      this.pc.restartIce();
     });
   }
 
