@@ -1,12 +1,18 @@
 """WCAG 2.2 AA in real Chromium: axe-core (fetched from the npm registry by
 scripts/fetch-axe, never by the tests) runs on every page an organisation
-admin reaches from the staff menu, a client's and an appointment's page, the
-client's waiting room, the room on both sides, the client portal, the booking
+admin reaches from the staff menu (with the bundled plugins enabled: their
+pages too), a client's and an appointment's page, the client's waiting
+room, the room on both sides, the client portal (its PIN step, and opened
+with the mailed PIN), the booking
 and walk-in widgets and the login page, in English and in Dutch, and finds
 no violation of the WCAG 2.0, 2.1 and 2.2 level A and AA rules. The pages
 checked are printed (and asserted) as the run's summary."""
 
+import email
+import email.policy
 import os
+import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +22,7 @@ from playwright.sync_api import expect
 
 from consultroom.accounts.models import Role
 from consultroom.db import utcnow
+from consultroom.plugins.models import PluginEnablement
 from consultroom.widgets.models import WalkInWidget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +73,24 @@ class Checker:
             )
 
 
+BUNDLED_PLUGINS = ["chat", "payments", "questionnaires", "sso"]
+PIN_BUTTON = {"en": "Send me a PIN", "nl": "Stuur mij een pincode"}
+PIN = re.compile(r"^\s+([0-9]{6})\s*$", re.M)
+
+
+def _mailed_pin(live_server, client, timeout=15):
+    """The PIN in the newest mail to ``client``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in sorted(Path(live_server.settings["mail.folder"]).glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            found = PIN.findall(message.get_body(("plain",)).get_content())
+            if message["To"] == client.email and found:
+                return found[0]
+        assert time.monotonic() < deadline, "no PIN mailed"
+        time.sleep(0.2)
+
+
 def _menu_links(page):
     return page.locator("nav.menu a").evaluate_all(
         "(links) => links.map((a) => [a.textContent.trim(), a.getAttribute('href')])"
@@ -79,7 +104,9 @@ def test_every_page_passes_axe(
     org = live_data.organisation(name="Clinic", contact_phone="+31 20 123 4567")
     department = live_data.department(org, "General practice")
     admin = live_data.user(org, role=Role.org_admin, name="Ada Admin", language=language)
-    client = live_data.client(org, last_name="Bakker", language=language)
+    client = live_data.client(
+        org, last_name="Bakker", language=language, email=f"bakker-{org.id}@example.org"
+    )
     appointment = live_data.appointment(org, practitioner=admin, client=client)
     live_data.appointment(
         org,
@@ -89,6 +116,9 @@ def test_every_page_passes_axe(
     )
     widget = WalkInWidget(organisation_id=org.id, name="Walk-in", departments=[department])
     live_db.add(widget)
+    # The bundled plugins' pages are the staff UI's too.
+    for plugin in BUNDLED_PLUGINS:
+        live_db.add(PluginEnablement(organisation_id=org.id, plugin=plugin, enabled=True))
     live_db.commit()
     axe = Checker(axe_source, language)
 
@@ -100,7 +130,12 @@ def test_every_page_passes_axe(
     visitor.goto(live_server.url(org.subdomain, f"/walk-in/{widget.public_id}"))
     axe.check(visitor, "walk-in widget")
     visitor.goto(live_server.url(org.subdomain, f"/portal/{client.portal_token}"))
-    axe.check(visitor, "client portal")
+    axe.check(visitor, "client portal (PIN step)")
+    visitor.get_by_role("button", name=PIN_BUTTON[language]).click()
+    visitor.get_by_role("textbox").fill(_mailed_pin(live_server, client))
+    visitor.locator(".pin-form button").click()
+    expect(visitor.locator("form[action$='/leave']")).to_be_attached()
+    axe.check(visitor, "client portal (opened)")
 
     patient = new_context().new_page()
     patient.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
