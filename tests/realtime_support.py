@@ -293,7 +293,7 @@ class Browser:
         self.cookies = {}
         self.opener = urllib.request.build_opener(NoRedirect)
 
-    def request(self, path, data=None, headers=None, method=None):
+    def request(self, path, data=None, headers=None, method=None, timeout=10):
         all_headers = {"Host": self.host, **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = self.cookie_header()
@@ -303,7 +303,7 @@ class Browser:
             f"http://127.0.0.1:{self.port}{path}", data=data, headers=all_headers, method=method
         )
         try:
-            response = urllib.request.build_opener(NoRedirect).open(req, timeout=10)
+            response = urllib.request.build_opener(NoRedirect).open(req, timeout=timeout)
         except urllib.error.HTTPError as exc:
             response = exc
         for header in response.headers.get_all("Set-Cookie") or []:
