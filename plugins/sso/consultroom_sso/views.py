@@ -42,6 +42,7 @@ from consultroom_sso.shared import INVALID_TOKEN, Refused
 LOGIN_SECONDS = 600
 OIDC = {Kind.google, Kind.microsoft, Kind.oidc}
 BROWSER_KEY = "sso.browser"
+NOT_CONFIGURED = _("This login is not set up completely. Ask your organisation's administrator.")
 NOT_LINKED = _(
     "Your account at this provider is not linked to a staff account here. Log in with your"
     " password and link it from your profile, or ask your administrator."
@@ -70,6 +71,8 @@ def _callback_url(request, connection):
 
 
 def _session(request, connection):
+    if connection.client_secret is None:  # the form asks for one; data from elsewhere may not
+        raise Refused("not_configured", NOT_CONFIGURED)
     secret = secret_box(request.registry).decrypt(connection.client_secret).decode()
     return oidc.client(connection, secret, _callback_url(request, connection))
 
