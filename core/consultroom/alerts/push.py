@@ -10,6 +10,7 @@ it is shown on lock screens."""
 
 import json
 import logging
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import gevent
@@ -109,14 +110,10 @@ def arrived(request, appointment):
         if endpoint_allowed(settings, s.endpoint)
     ]
     key = vapid(request)
-    subject = settings.get("push.subject") or "mailto:" + _sender_address(settings)
+    sender = parseaddr(settings.get("mail.sender", "noreply@localhost"))[1]
+    subject = settings.get("push.subject") or f"mailto:{sender}"
     registry = request.registry
     after_commit(request, lambda: gevent.spawn(_send_all, registry, sends, key, subject))
-
-
-def _sender_address(settings):
-    sender = settings.get("mail.sender", "noreply@localhost")
-    return sender.rsplit("<", 1)[-1].rstrip(">").strip()
 
 
 def _send_all(registry, sends, key, subject):

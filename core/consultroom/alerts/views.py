@@ -6,8 +6,6 @@ import base64
 import binascii
 import json
 
-from pyramid.path import AssetResolver
-from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -15,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from consultroom.alerts.models import PushSubscription
 from consultroom.alerts.push import endpoint_allowed
 from consultroom.i18n import _
+from consultroom.web import service_worker
 
 MAX_BODY = 4096
 MAX_DEVICES = 10  # per staff member: the oldest goes
-WORKER = "consultroom:themes/default/static/js/staff-sw.js"
 
 
 def _key(value, size):
@@ -120,11 +118,7 @@ def unsubscribe(request):
 
 @view_config(route_name="staff_worker", request_method="GET")
 def worker(request):
-    path = AssetResolver().resolve(WORKER).abspath()
-    with open(path, "rb") as source:
-        response = Response(source.read(), content_type="text/javascript")
-    response.cache_control = "no-cache"
-    return response
+    return service_worker("staff-sw.js")
 
 
 def includeme(config):

@@ -6,14 +6,12 @@ are personal and sent ``no-store``."""
 
 import json
 
-from pyramid.path import AssetResolver
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from consultroom.portal.access import portal_client
+from consultroom.web import service_worker
 from consultroom.web.errors import not_found
-
-WORKER = "consultroom:themes/default/static/js/portal-sw.js"
 
 
 @view_config(route_name="portal_manifest", request_method="GET")
@@ -41,12 +39,7 @@ def manifest(request):
 
 @view_config(route_name="portal_worker", request_method="GET")
 def worker(request):
-    path = AssetResolver().resolve(WORKER).abspath()
-    with open(path, "rb") as source:
-        response = Response(source.read(), content_type="text/javascript")
-    # Browsers check for a new worker at least daily; no-cache makes it sooner.
-    response.cache_control = "no-cache"
-    return response
+    return service_worker("portal-sw.js")
 
 
 @view_config(route_name="portal_offline", renderer="portal/offline.html", request_method="GET")

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.path import AssetResolver
+from pyramid.response import Response
 from translationstring import TranslationString
 
 from consultroom.i18n import LANGUAGES, _
@@ -57,6 +58,17 @@ def add_theme_static(config, chain):
     config.add_static_view("static", base, cache_max_age=3600)
     for directory in overrides:
         config.override_asset(to_override=f"{base}/", override_with=f"{directory}/")
+
+
+def service_worker(name):
+    """The response serving the theme's ``static/js/<name>`` at an address
+    of its own: a service worker controls only the pages under the path it
+    is served from, so it cannot stay under /static/. Browsers check for a
+    new worker at least daily; no-cache makes them check sooner."""
+    path = AssetResolver().resolve(f"{DEFAULT_THEME}/static/js/{name}").abspath()
+    response = Response(Path(path).read_bytes(), content_type="text/javascript")
+    response.cache_control = "no-cache"
+    return response
 
 
 def menu(request):
