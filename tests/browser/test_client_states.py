@@ -4,6 +4,8 @@ after the organisation's "reassure after" minutes they read that they are
 not forgotten, with the practice's phone number; each said in the page's
 live region (role=status)."""
 
+import re
+
 from playwright.sync_api import expect
 
 # Every text the state region shows, in order (it may change quickly).
@@ -60,13 +62,19 @@ def test_a_client_who_waits_long_is_reassured_with_the_phone_number(
     page = client_context.new_page()
     page.clock.install()
     page.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
-    expect(page.locator("[data-connection]")).to_have_attribute("data-state", "online")
+    # The count starts when the server has put the client in the waiting
+    # room, which may come a moment after the socket is online.
+    waiting_page = page.locator("[data-waiting-page]")
+    expect(waiting_page).to_have_attribute("data-waiting-since", re.compile("."))
     page.evaluate(RECORD_SAID_JS)
-    page.clock.fast_forward("01:50")
-    assert page.evaluate("window.__said") == []
-    page.clock.fast_forward("00:15")
-    said = page.evaluate("window.__said")
-    assert said and said[0] == (
+    reassurance = (
         "You have been waiting a while. You have not been forgotten: the practitioner knows"
         " you are here and will call you in. Questions? Call 020 123 4567."
-    ), said
+    )
+    # The jump also silences the socket's watchdog, so the page may
+    # reconnect and say so; only the reassurance is counted here.
+    page.clock.fast_forward("01:50")
+    assert reassurance not in page.evaluate("window.__said")
+    page.clock.fast_forward("00:15")
+    said = page.evaluate("window.__said")
+    assert reassurance in said, said

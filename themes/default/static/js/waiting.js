@@ -32,6 +32,7 @@ let longTimer = null;
 function watchWaitingLong() {
   clearTimeout(longTimer);
   if (longMinutes <= 0) return;
+  page.dataset.waitingSince = new Date().toISOString();
   longTimer = setTimeout(() => {
     const phone = page.dataset.phone;
     say(phone ? format(strings.waiting_long_phone, { phone }) : strings.waiting_long);
