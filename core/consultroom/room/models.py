@@ -9,7 +9,7 @@ A client's way into a room is their visit (``consultroom.waitingroom.models``).
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.appointments.models import Appointment
@@ -120,3 +120,16 @@ class ConnectionProblem(OrganisationScoped, Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
+
+
+class BackgroundImage(OrganisationScoped, Base):
+    """A background an organisation's admin offers in the room: anyone there
+    may replace their camera's background with it (room.backgrounds). Stored
+    as the checked, scaled PNG (consultroom.web.images), never the upload."""
+
+    __tablename__ = "background_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    image: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
