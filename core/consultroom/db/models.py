@@ -17,6 +17,7 @@ CORE_MODEL_MODULES = [
     "consultroom.room.models",
     "consultroom.waitingroom.models",
     "consultroom.widgets.models",
+    "consultroom.webpages.models",
     "consultroom.twofactor.models",
     "consultroom.audit.models",
     "consultroom.remotesupport.models",

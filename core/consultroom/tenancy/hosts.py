@@ -19,6 +19,16 @@ from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import ORGANISATION, UNKNOWN, subdomain_of
 
 CACHE = "consultroom.organisation_cache"
+# Other features' sites on a subdomain no organisation has (a published web
+# page set): callables ``(request, subdomain) -> (site, organisation) | None``.
+SUBDOMAIN_SITES = "consultroom.subdomain_sites"
+
+
+def add_subdomain_site(config, resolver):
+    """Let a feature above tenancy claim subdomains that are no
+    organisation's, as a site of its own kind for one organisation."""
+    resolvers = config.registry.setdefault(SUBDOMAIN_SITES, [])
+    resolvers.append(resolver)
 
 
 def _site(request):
@@ -26,9 +36,17 @@ def _site(request):
     if site == ORGANISATION:
         org = organisation_at(request, sub)
         if org is None:
-            return UNKNOWN, None
+            return _other_site(request, sub)
         return site, org
     return site, None
+
+
+def _other_site(request, subdomain):
+    for resolver in request.registry.get(SUBDOMAIN_SITES, ()):
+        found = resolver(request, subdomain)
+        if found is not None:
+            return found
+    return UNKNOWN, None
 
 
 def organisation_at(request, subdomain):

@@ -11,8 +11,20 @@ SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED = {"www", "api", "admin", "console", "static", "mail", "smtp", "ftp"}
 
 
+# Other features' uses of subdomains (web page sets): callables
+# ``(dbsession, subdomain) -> bool``, registered by their includeme.
+_CLAIMS = []
+
+
 class OrganisationError(ValueError):
     """Carries a translation string for the user."""
+
+
+def claim_subdomains(in_use):
+    """Have ``in_use(dbsession, subdomain)`` say whether a feature above
+    tenancy uses a subdomain a new organisation must not take."""
+    if in_use not in _CLAIMS:
+        _CLAIMS.append(in_use)
 
 
 def subdomain_problem(dbsession, subdomain):
@@ -23,7 +35,9 @@ def subdomain_problem(dbsession, subdomain):
         )
     if subdomain in RESERVED:
         return _("This subdomain is reserved.")
-    if dbsession.scalar(select(Organisation.id).where(Organisation.subdomain == subdomain)):
+    if dbsession.scalar(select(Organisation.id).where(Organisation.subdomain == subdomain)) or any(
+        in_use(dbsession, subdomain) for in_use in _CLAIMS
+    ):
         return _("This subdomain is already taken.")
     return None
 

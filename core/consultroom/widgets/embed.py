@@ -21,6 +21,9 @@ from consultroom.i18n import _
 MAX_ORIGINS = 20
 TOKEN_FIELD = "form_token"  # a field name  # nosec B105
 TOKEN_SECONDS = 3 * 60 * 60
+# Other features' origins that show the widgets (web page sets on their own
+# subdomains): callables ``(request) -> [origin, ...]``.
+FRAMING_ORIGINS = "consultroom.widgets.framing_origins"
 
 
 class OriginRejected(ValueError):
@@ -83,11 +86,16 @@ def parse_origins(text):
     return result
 
 
-def frame_ancestors(organisation):
+def add_framing_origins(config, origins):
+    """Let a feature above the widgets name more origins that may frame them."""
+    config.registry.setdefault(FRAMING_ORIGINS, []).append(origins)
+
+
+def frame_ancestors(organisation, more=()):
     # Stored origins were validated on save; re-checked here so that a value
     # put in the database some other way cannot inject a directive.
     origins = []
-    for origin in organisation.embed_origins or []:
+    for origin in [*(organisation.embed_origins or []), *more]:
         try:
             origins.append(parse_origin(str(origin)))
         except OriginRejected:
@@ -98,7 +106,8 @@ def frame_ancestors(organisation):
 def embeddable(request):
     """Let the organisation's own sites frame this response, whatever it
     turns out to be (page, redirect or error page)."""
-    policy = frame_ancestors(request.organisation)
+    more = [o for origins in request.registry.get(FRAMING_ORIGINS, ()) for o in origins(request)]
+    policy = frame_ancestors(request.organisation, more)
 
     def add_header(_request, response):
         response.headers["Content-Security-Policy"] = policy
