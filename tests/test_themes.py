@@ -2,13 +2,15 @@
 distribution's asset spec) overrides the templates and static files it has;
 everything else comes from the bundled default theme."""
 
+import re
+
 import pytest
 from webtest import TestApp
 
 from consultroom.app import make_config
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.testing import BASE_DOMAIN
-from consultroom.web import DEFAULT_THEME, theme_chain
+from consultroom.web.themes import ThemeError, Themes
 
 
 @pytest.fixture
@@ -34,13 +36,57 @@ def themed(app_settings, _app_dbmaker, db_connection, themes_dir):
     )
 
 
-def test_the_chain_ends_with_the_default_theme(tmp_path):
-    assert theme_chain({}) == [DEFAULT_THEME]
-    assert theme_chain({"consultroom.theme": "mytheme:theme"}) == ["mytheme:theme", DEFAULT_THEME]
-    assert theme_chain({"consultroom.themes_dir": str(tmp_path), "consultroom.theme": "x"}) == [
-        str(tmp_path / "x"),
-        DEFAULT_THEME,
-    ]
+def chain(settings):
+    themes = Themes.from_settings(settings)
+    return [t.name for t in themes.chain(themes.installation)]
+
+
+def test_the_chain_ends_with_the_default_theme(themes_dir):
+    assert chain({"consultroom.theme": "default"}) == ["default"]
+    assert chain({"consultroom.theme": "calm"}) == ["calm", "default"]
+    settings = {"consultroom.themes_dir": str(themes_dir), "consultroom.theme": "custom"}
+    assert chain(settings) == ["custom", "default"]
+
+
+def test_a_manifest_names_the_parent(themes_dir):
+    (themes_dir / "warm").mkdir()
+    (themes_dir / "warm" / "theme.toml").write_text('title = "Warm"\nparent = "custom"\n')
+    settings = {"consultroom.themes_dir": str(themes_dir), "consultroom.theme": "warm"}
+    assert chain(settings) == ["warm", "custom", "default"]
+    assert ("warm", "Warm") in Themes.from_settings(settings).choices()
+
+
+def test_a_distributions_theme_by_asset_spec():
+    # The bundled calm theme named the way a distribution's theme is.
+    assert chain({"consultroom.theme": "consultroom:themes/calm"}) == ["calm", "default"]
+
+
+@pytest.mark.parametrize(
+    ("manifests", "problem"),
+    [
+        ({"a": 'parent = "b"', "b": 'parent = "a"'}, "circle: a -> b -> a"),
+        ({"a": 'parent = "a"'}, "circle: a -> a"),
+        ({"a": 'parent = "nowhere"'}, "no installed parent theme 'nowhere'"),
+        ({"a": "parent = ["}, "not a readable theme manifest"),
+        ({"a": "parent = 3"}, "parent must be a string"),
+        ({"a": 'name = "b"'}, "the manifest's name 'b' is not 'a'"),
+        ({"Bad Name": 'title = "x"'}, "a theme's name is lowercase"),
+        ({"default": 'title = "mine"'}, "the bundled theme's"),
+    ],
+)
+def test_bad_themes_stop_the_start_up(tmp_path, manifests, problem):
+    for name, manifest in manifests.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "theme.toml").write_text(manifest)
+    with pytest.raises(ThemeError, match=re.escape(problem)):
+        Themes.from_settings({"consultroom.themes_dir": str(tmp_path)})
+
+
+def test_an_unknown_installation_theme_stops_the_start_up(themes_dir):
+    with pytest.raises(ThemeError, match="no installed theme is called 'nope'"):
+        Themes.from_settings(
+            {"consultroom.themes_dir": str(themes_dir), "consultroom.theme": "nope"}
+        )
 
 
 def test_the_configured_theme_overrides_what_it_has(themed, make_organisation):

@@ -6,6 +6,7 @@ from wtforms import validators as v
 from consultroom.i18n import LANGUAGES, _
 from consultroom.tenancy.timezones import ZONES
 from consultroom.web.forms import EmailAddress, Form, options
+from consultroom.web.safecss import MAX_LENGTH, SafeCSS
 
 COLOUR = v.Regexp(r"^#[0-9a-fA-F]{6}$", message=_("Use a colour like #1f6f8b."))
 
@@ -45,6 +46,43 @@ class OrganisationForm(Form):
         description=_("PNG, JPEG, GIF or WebP, at most 2 MB; scaled to fit 180 × 50 pixels."),
     )
     remove_logo = wtforms.BooleanField(_("Remove the logo"))
+    # Choices: the installed themes (set_theme_choices); an unknown name gets
+    # InstalledTheme's message rather than WTForms' "Not a valid choice".
+    theme = wtforms.SelectField(
+        _("Theme"),
+        validate_choice=False,
+        description=_("How the pages your clients and staff see look: layout, type and room."),
+    )
+    custom_css = wtforms.TextAreaField(
+        _("Custom CSS"),
+        [v.Optional(), v.Length(max=MAX_LENGTH), SafeCSS()],
+        description=_(
+            "Optional style rules added to every page. Not allowed: @import, url() to other"
+            " sites, expressions and scripts."
+        ),
+    )
+
+    def set_theme_choices(self, installed, installation_title):
+        """The installed themes (``(name, title)``), after "the installation's"."""
+        default = _("The standard theme (${title})", mapping={"title": installation_title})
+        self.theme.choices = options([("", default), *installed])
+        self.theme.validators = [InstalledTheme({name for name, _title in installed})]
+
+
+class InstalledTheme:
+    """Refuses a theme name that is not installed, with a clear message."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def __call__(self, form, field):
+        if field.data and field.data not in self.names:
+            raise v.ValidationError(
+                _(
+                    "There is no theme called ${name}: choose one from the list.",
+                    mapping={"name": field.data[:63]},
+                )
+            )
 
 
 class DepartmentForm(Form):

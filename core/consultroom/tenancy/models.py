@@ -37,6 +37,10 @@ class Organisation(OrganisationRow, Base):
     # and asks has_logo.
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
     has_logo: Mapped[bool] = column_property(logo.is_not(None))
+    # An installed theme's name (consultroom.web.themes); "" for the
+    # installation's. Custom CSS as consultroom.web.safecss cleaned it.
+    theme: Mapped[str] = mapped_column(String(63), default="")
+    custom_css: Mapped[str] = mapped_column(Text, default="")
 
     # How practitioners are addressed, per language: {"nl": "dokter", ...}.
     address_forms: Mapped[dict] = mapped_column(JSON, default=dict)

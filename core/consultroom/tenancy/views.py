@@ -15,6 +15,8 @@ from consultroom.tenancy.sections import sections_of
 from consultroom.web import ID, flash
 from consultroom.web.forms import Form
 from consultroom.web.images import ImageRejected, fit_image, read_upload
+from consultroom.web.themes import REGISTRY_KEY as THEMES
+from consultroom.web.themes import css_version
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_BOX = (180, 50)
@@ -29,10 +31,29 @@ def logo(request):
     return Response(body=org.logo, content_type="image/png", cache_control="public, max-age=300")
 
 
+@view_config(route_name="custom_css")
+def custom_css(request):
+    """The organisation's custom CSS (checked when saved), as a stylesheet
+    of our own origin; kept a year when asked for by its current version."""
+    css = request.organisation.custom_css
+    if not css:
+        raise HTTPNotFound()
+    response = Response(
+        body=css.encode(), content_type="text/css", charset="utf-8", conditional_response=True
+    )
+    current = request.GET.get("v") == css_version(css)
+    response.cache_control = "public, max-age=31536000, immutable" if current else "no-cache"
+    response.md5_etag()
+    return response
+
+
 def _organisation_form(request, bind=True):
     org = request.organisation
     initial = {f"address_{lang}": org.address_forms.get(lang, "") for lang in ADDRESS_LANGUAGES}
-    return OrganisationForm(request, bind=bind, obj=org, **initial)
+    form = OrganisationForm(request, bind=bind, obj=org, **initial)
+    themes = request.registry[THEMES]
+    form.set_theme_choices(themes.choices(), themes.installed[themes.installation].title)
+    return form
 
 
 @view_config(
@@ -56,6 +77,8 @@ def organisation(request):
                 "contact_phone",
                 "contact_address",
                 "contact_website",
+                "theme",
+                "custom_css",
             ):
                 setattr(org, field, form[field].data or "")
             org.primary_colour = form.primary_colour.data.lower()
@@ -251,6 +274,7 @@ def department_delete(request):
 def includeme(config):
     org = "organisation"
     config.add_route("logo", "/logo.png", site=org)
+    config.add_route("custom_css", "/custom.css", site=org)
     config.add_route("organisation", "/organisation", site=org)
     config.add_route("api_key", "/organisation/api-key", site=org)
     config.add_route("advanced_settings", "/organisation/advanced", site=org)

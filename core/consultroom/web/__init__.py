@@ -13,51 +13,12 @@ from pyramid.response import Response
 from translationstring import TranslationString
 
 from consultroom.i18n import LANGUAGES, _
+from consultroom.web import themes
 from consultroom.web.badges import list_badges
-
-# The bundled themes are package data (consultroom/themes links to the
-# top-level themes/), found the same way in a checkout and in a wheel.
-BUNDLED_THEMES = "consultroom:themes"
-DEFAULT_THEME = f"{BUNDLED_THEMES}/default"
 
 # An object id in a route pattern: ASCII digits only (int() takes " 1" and
 # "١"), and few enough to fit PostgreSQL's 32-bit integer columns.
 ID = "{id:[0-9]{1,9}}"
-
-
-def theme_chain(settings):
-    """The themes a page's templates and static files are looked up in, as
-    asset specs or absolute paths; the first that has a file wins. The
-    configured theme comes first, the default theme last.
-
-    ``consultroom.theme`` names a theme in ``consultroom.themes_dir`` (or,
-    without it, a bundled theme), or is the asset spec of a theme shipped in
-    a distribution of its own (``mytheme:theme``).
-    """
-    name = settings.get("consultroom.theme") or "default"
-    if ":" in name:
-        theme = name
-    elif settings.get("consultroom.themes_dir"):
-        theme = str(Path(settings["consultroom.themes_dir"]).resolve() / name)
-    else:
-        theme = f"{BUNDLED_THEMES}/{name}"
-    return list(dict.fromkeys([theme, DEFAULT_THEME]))
-
-
-def theme_parts(chain, part):
-    """``part`` ("templates", "static") of each theme in the chain that has it."""
-    resolver = AssetResolver()
-    return [f"{theme}/{part}" for theme in chain if resolver.resolve(f"{theme}/{part}").isdir()]
-
-
-def add_theme_static(config, chain):
-    """``/static/``: the default theme's files, each overridden by the first
-    theme before it in the chain that has the same file (Pyramid's asset
-    overrides; a later override is tried first)."""
-    base, *overrides = reversed(theme_parts(chain, "static"))
-    config.add_static_view("static", base, cache_max_age=3600)
-    for directory in overrides:
-        config.override_asset(to_override=f"{base}/", override_with=f"{directory}/")
 
 
 def service_worker(name):
@@ -65,7 +26,7 @@ def service_worker(name):
     of its own: a service worker controls only the pages under the path it
     is served from, so it cannot stay under /static/. Browsers check for a
     new worker at least daily; no-cache makes them check sooner."""
-    path = AssetResolver().resolve(f"{DEFAULT_THEME}/static/js/{name}").abspath()
+    path = AssetResolver().resolve(f"{themes.BUNDLED}/default/static/js/{name}").abspath()
     response = Response(Path(path).read_bytes(), content_type="text/javascript")
     response.cache_control = "no-cache"
     return response
@@ -136,6 +97,8 @@ def _template_globals(event):
         list_badges=lambda name, rows: list_badges(request, name, rows),
         flashes=lambda: request.session.pop_flash(),
         t=lambda text: translate_any(request, text),
+        static=lambda path: themes.static_address(request, path),
+        custom_css=lambda: themes.custom_css_address(request),
     )
 
 
@@ -159,8 +122,10 @@ def translate_any(request, text):
 
 def includeme(config):
     settings = config.get_settings()
-    chain = theme_chain(settings)
-    settings.setdefault("jinja2.directories", "\n".join(theme_parts(chain, "templates")))
+    installed = themes.installed_themes(config)
+    settings.setdefault(
+        "jinja2.directories", "\n".join(installed.parts(installed.installation, "templates"))
+    )
     settings.setdefault("jinja2.extensions", "jinja2.ext.i18n")
     settings.setdefault("jinja2.i18n.domain", "consultroom")
     settings.setdefault("jinja2.autoescape", "true")
@@ -169,8 +134,7 @@ def includeme(config):
     settings.setdefault("jinja2.lstrip_blocks", "true")
     settings.setdefault("jinja2.finalize", "consultroom.web.translate_shown")
     config.include("pyramid_jinja2")
-    config.add_jinja2_renderer(".html")
-    add_theme_static(config, chain)
+    config.include(".themes")
     config.add_subscriber(_template_globals, BeforeRender)
     config.include(".errors")
     config.include(".inputs")
