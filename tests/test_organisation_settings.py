@@ -365,6 +365,9 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
         stun_urls="stun:stun.example.org:3478",
         turn_urls="turns:turn.example.org:5349?transport=tcp",
         turn_secret="s3cret-of-coturn",
+        explainer_url="https://video.example/embed/1",
+        info_frame_url="https://www.example.org/info",
+        evaluation_url="https://forms.example/e/2",
     )
     response = save_settings(admin_app, values)
     expected = {o.key: (not o.default) for o in ADVANCED_SETTINGS.options if o.key in bools}
@@ -382,6 +385,9 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
         stun_urls="stun:stun.example.org:3478",
         turn_urls="turns:turn.example.org:5349?transport=tcp",
         turn_secret="s3cret-of-coturn",
+        explainer_url="https://video.example/embed/1",
+        info_frame_url="https://www.example.org/info",
+        evaluation_url="https://forms.example/e/2",
     )
     assert fresh(dbsession, org).options == expected
     assert fresh(dbsession, org).settings == expected
@@ -441,6 +447,7 @@ def test_the_page_is_in_sections_with_headings_and_explanations(admin_app):
         "Privacy and records",
         "Waiting room",
         "Consultation room",
+        "Booking widget",
         "E-mail",
         "Logging in and security",
         "Network",

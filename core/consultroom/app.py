@@ -74,6 +74,7 @@ CORE_PLUGINS = [
     "consultroom.twofactor.hooks",
     "consultroom.media.hooks",
     "consultroom.jobs.hooks",
+    "consultroom.room.extras",
 ]
 
 DEFAULTS = {

@@ -4,7 +4,9 @@ during the call, and files shared in it; the websocket's roles and their
 messages (``sockets``: signalling, call in, join, end), over the transport
 of consultroom.realtime; the protocol in docs/realtime.md; and the regions
 of the room that plugins fill (``regions``: toolbar buttons, side-panel tabs,
-overlays)."""
+overlays); the room's extras (``extras``, ``backgrounds``, ``effects``:
+background effects, the organisation's background images, the waiting
+room's frames)."""
 
 
 def includeme(config):
@@ -14,3 +16,5 @@ def includeme(config):
     config.include(".participant_link")
     config.include(".regions")
     config.include(".presence")
+    config.include(".backgrounds")
+    config.include(".effects")

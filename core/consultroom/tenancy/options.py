@@ -163,6 +163,9 @@ class TextOption(Option):
     max_length: int = 2000
     multiline: bool = False
     url: bool = False
+    # An address the pages frame or play from another site: https only
+    # (its origin goes into the pages' Content-Security-Policy).
+    https: bool = False
 
     def coerce(self, raw: object) -> str:
         return raw if isinstance(raw, str) else self.default
@@ -187,6 +190,13 @@ class TextOption(Option):
                     mapping={"key": self.key, "value": text},
                 )
             )
+        if text and self.https and not is_https_address(text):
+            raise SettingsError(
+                _(
+                    "${key} is an https address (https://…), not ${value}",
+                    mapping={"key": self.key, "value": text},
+                )
+            )
         return text
 
     def form_field(self) -> wtforms.Field:
@@ -196,6 +206,8 @@ class TextOption(Option):
         ]
         if self.url:
             checks.append(validators.URL(require_tld=False))
+        if self.https:
+            checks.append(_https_only)
         kind = (
             wtforms.PasswordField
             if self.secret
@@ -220,6 +232,28 @@ def _whole_number(raw: object) -> int | None:
         except ValueError:
             return None
     return None
+
+
+def is_https_address(text: str) -> bool:
+    """Whether ``text`` is an https address with a host, safe to name in a
+    Content-Security-Policy (no spaces, quotes or semicolons)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and not parts.username
+        and not parts.password
+        and not any(c in text for c in " \t\n;,'\"")
+    )
+
+
+def _https_only(form: wtforms.Form, field: wtforms.Field) -> None:
+    if field.data and not is_https_address(field.data):
+        raise validators.ValidationError(_("Give an https address, starting with https://."))
 
 
 def _is_web_address(text: str) -> bool:
@@ -301,9 +335,8 @@ class OptionSet:
 # Every option here is read by the feature it names (a test checks that each
 # key is used outside this module): a setting that does nothing is not shown.
 # Those of features still to come arrive with them: the chat options with
-# the chat plugin (issue 12), the explainer, iframes, background effects,
-# "stop if the webcam fails", remaining booking options and the custom room
-# address with issue 19, the client app with the portal of issue 15.
+# the chat plugin (issue 12), the custom room address with issue 19, the
+# client app with the portal of issue 15.
 ADVANCED_SETTINGS = OptionSet(
     options=(
         BoolOption(
@@ -425,6 +458,67 @@ ADVANCED_SETTINGS = OptionSet(
             multiline=True,
             max_length=2000,
             help=_("Shown to the client when the practitioner ends the consultation."),
+        ),
+        BoolOption(
+            "background_effects",
+            _("Offer background blur and replacement"),
+            default=True,
+            help=_(
+                "In the consultation room, everyone may blur their background or"
+                " replace it with one of your background images. Turn this off"
+                " if it confuses your staff or clients."
+            ),
+        ),
+        BoolOption(
+            "background_warning",
+            _("Warn about a replaced background"),
+            help=_(
+                "The others in the consultation read a notice while someone's"
+                " background is replaced by an image."
+            ),
+        ),
+        TextOption(
+            "explainer_url",
+            _("Explainer video or animation in the waiting room"),
+            max_length=500,
+            https=True,
+            help=_(
+                "The https address of a video, animation or video player page (for"
+                " example a YouTube or Vimeo embed address) shown to waiting clients."
+            ),
+        ),
+        TextOption(
+            "info_frame_url",
+            _('Your own page behind "More information" in the waiting room'),
+            max_length=500,
+            https=True,
+            help=_(
+                "The https address of a page of yours; it must allow being framed"
+                " (no X-Frame-Options: DENY)."
+            ),
+        ),
+        TextOption(
+            "evaluation_url",
+            _("Evaluation form after the consultation"),
+            max_length=500,
+            https=True,
+            help=_(
+                "The https address of a survey (for example a Google form's embed"
+                " address) shown to the client when the consultation has ended."
+            ),
+        ),
+        BoolOption(
+            "stop_if_webcam_fails",
+            _("Stop if the webcam fails"),
+            help=_(
+                "A client whose camera cannot be used is sent to the camera and"
+                " connection check, and comes back when the camera works."
+            ),
+        ),
+        BoolOption(
+            "show_remaining_booking",
+            _("Show the number of remaining booking options"),
+            help=_("The booking widget says how many appointment times are still free."),
         ),
         TextOption(
             "stun_urls",

@@ -19,6 +19,11 @@ plugin route and static file): a response that never asked cannot carry
 anything of a plugin, and asking here would be too late (the request's
 transaction has ended).
 
+A page that needs more than this asks for it while it renders, for that
+response only: ``allow(request, "script-src", "'wasm-unsafe-eval'")`` adds
+sources to a directive, ``only(request, "frame-src", origins)`` sets one to
+exactly those sources (``'none'`` when there are none).
+
 A view may set its own Content-Security-Policy (a partial one): its
 directives replace these (plugin sources included), the rest are kept.
 The embeddable widget pages do so with ``frame-ancestors``; every other
@@ -69,7 +74,22 @@ def _policy(request):
         directives["style-src"] += f" 'nonce-{nonce}'"
     for name, sources in _plugin_sources(request).items():
         directives[name] = " ".join([directives.get(name, directives["default-src"]), *sources])
+    for name, sources in request.__dict__.get("csp_allowed", {}).items():
+        present = directives.get(name, directives["default-src"]).split()
+        directives[name] = " ".join(dict.fromkeys([*present, *sources]))
+    for name, sources in request.__dict__.get("csp_only", {}).items():
+        directives[name] = " ".join(sources) or "'none'"
     return directives
+
+
+def allow(request, directive, *sources):
+    """Add ``sources`` to ``directive`` of this request's response."""
+    request.__dict__.setdefault("csp_allowed", {}).setdefault(directive, []).extend(sources)
+
+
+def only(request, directive, sources):
+    """Set ``directive`` of this request's response to exactly ``sources``."""
+    request.__dict__.setdefault("csp_only", {})[directive] = list(dict.fromkeys(sources))
 
 
 def _plugin_sources(request):

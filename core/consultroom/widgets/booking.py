@@ -136,11 +136,26 @@ def _slot_listing(request, kind, owner, first_day=None, notice=None):
         "kind": kind,
         "owner": owner,
         "notice": notice,
+        "remaining": _remaining(request, kind, owner, today),
         "days": [(_day_label(request, d), times) for d, times in sorted(days.items())],
         "period": (_day_label(request, first_day), _day_label(request, last_day)),
         "previous_url": previous and f"{page}?from={previous.isoformat()}",
         "next_url": following and f"{page}?from={following.isoformat()}",
     }
+
+
+def _remaining(request, kind, owner, today):
+    """How many free times the whole bookable range still has (the
+    organisation's "show the number of remaining booking options"), or
+    ``None`` when it does not want them counted."""
+    if not request.organisation.options["show_remaining_booking"]:
+        return None
+    last_day = today + timedelta(days=MAX_DAYS_AHEAD - 1)
+    return len(
+        slots_between(
+            request.dbsession, request.organisation, today, last_day, **_owner_args(kind, owner)
+        )
+    )
 
 
 @view_config(route_name="book_practitioner", renderer="scheduling/book_slots.html")

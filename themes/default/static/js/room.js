@@ -394,6 +394,8 @@ export class Room {
     this.peers = new Map();
     this.localStream = null;
     this.screenTrack = null;
+    // A background effect's processed camera picture (effects.js), sent instead.
+    this.effectTrack = null;
     this.id = null;
     this.self = null;
     this.iceServers = [];
@@ -416,6 +418,8 @@ export class Room {
       // A new socket is a new peer: the server announces it afresh.
       if (state !== "online") this.disconnectPeers();
     });
+    // For the room's own extras (effects.js), loaded after this module.
+    (window.consultroom = window.consultroom || {}).room = this;
   }
 
   setStream(stream) {
@@ -430,6 +434,22 @@ export class Room {
       previous.getTracks().forEach((track) => track.stop());
     }
     this.syncButtons();
+    document.dispatchEvent(new CustomEvent("consultroom:camera", { detail: stream }));
+    if (this.effectTrack) this.showSelf();
+  }
+
+  // `track` (null: none) replaces the camera's picture, for the others and
+  // in the self-view.
+  setVideoEffect(track) {
+    this.effectTrack = track;
+    this.showSelf();
+    this.outgoingChanged("video");
+  }
+
+  showSelf() {
+    if (this.screenTrack) return;
+    this.selfVideo.srcObject = this.effectTrack
+      ? new MediaStream([this.effectTrack]) : this.localStream;
   }
 
   track(kind) {
@@ -438,7 +458,8 @@ export class Room {
   }
 
   outgoing(kind) {
-    return kind === "video" && this.screenTrack ? this.screenTrack : this.track(kind);
+    if (kind !== "video") return this.track(kind);
+    return this.screenTrack || (this.localStream && this.effectTrack) || this.track(kind);
   }
 
   // `message` is "room" (staff, guests) or "admitted" (client).
@@ -643,7 +664,7 @@ export class Room {
     this.screenTrack.stop();
     this.screenTrack = null;
     this.outgoingChanged("video");
-    this.selfVideo.srcObject = this.localStream;
+    this.showSelf();
     this.selfVideo.classList.remove("sharing");
   }
 
