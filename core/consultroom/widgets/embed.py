@@ -116,6 +116,23 @@ def embeddable(request):
     request.add_response_callback(add_header)
 
 
+# Pages besides the widgets that the organisation's sites may frame: the
+# client's waiting room and the room it turns into (/c/<token>, where the
+# walk-in widget leads), and a guest's or participant's room (/join/, /p/).
+# They run on the token in their address, not on a session cookie, so they
+# work inside another site's iframe; camera and microphone need that
+# iframe's allow="camera; microphone" (docs/themes.md, static/js/embed.js).
+EMBEDDABLE_ROUTES = frozenset({"client_link", "room_join", "participant_link"})
+
+
+def embeddable_pages(event):
+    """ContextFound: let the organisation's sites frame the pages above."""
+    request = event.request
+    route = getattr(request, "matched_route", None)
+    if route is not None and route.name in EMBEDDABLE_ROUTES and request.organisation:
+        embeddable(request)
+
+
 def _signature(request, form, expires):
     key = request.registry.settings["session.secret"].encode()
     message = f"{request.organisation.id}:{form}:{expires}".encode()
