@@ -125,7 +125,11 @@ def test_a_theme_no_longer_installed_falls_back_to_the_installations(themed_app,
 GOOD_CSS = ".room-stage { border: 4px solid #123456 }\nh1 > span { color: red }"
 
 
-def test_custom_css_is_cleaned_stored_and_served_from_our_origin(admin, themed_app, dbsession):
+def test_custom_css_is_cleaned_stored_and_served_from_our_origin(
+    admin, themed_app, dbsession, orgs
+):
+    orgs[1].custom_css, orgs[1].theme = "p {color: blue}", "calm"
+    dbsession.flush()
     assert save(admin, custom_css=GOOD_CSS + "\n/* a note */").status_int == 303
     css = stored(dbsession, "acme").custom_css
     assert css == ".room-stage {border: 4px solid #123456}\nh1 > span {color: red}"
@@ -139,9 +143,12 @@ def test_custom_css_is_cleaned_stored_and_served_from_our_origin(admin, themed_a
     again = themed_app("acme").get(link, headers={"If-None-Match": served.headers["ETag"]})
     assert again.status_int == 304
     assert "no-cache" in themed_app("acme").get("/custom.css?v=old").headers["Cache-Control"]
-    # Not in the other organisation's pages, nor at its address.
-    assert themed_app("other").get("/login").html.select_one('link[href^="/custom.css"]') is None
-    themed_app("other").get("/custom.css", status=404)
+    # The other organisation keeps its own, in its pages and at its address.
+    other = themed_app("other")
+    assert stored(dbsession, "other").custom_css == "p {color: blue}"
+    assert stored(dbsession, "other").theme == "calm"
+    href = other.get("/login").html.select_one('link[href^="/custom.css"]')["href"]
+    assert other.get(href).text == "p {color: blue}"
 
 
 @pytest.mark.parametrize(

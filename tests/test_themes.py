@@ -109,3 +109,12 @@ def test_the_default_theme_is_untouched_by_another_apps_theme(themed, webtest, m
     themed("clinic").get("/static/css/main.css")
     assert "teal" not in webtest("clinic").get("/static/css/main.css").text
     assert 'name="password"' in webtest("clinic").get("/login").text
+
+
+def test_the_application_does_not_start_with_a_circle(app_settings, _app_dbmaker, tmp_path):
+    for name, parent in (("a", "b"), ("b", "a")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "theme.toml").write_text(f'parent = "{parent}"')
+    settings = {**app_settings, "consultroom.themes_dir": str(tmp_path)}
+    with pytest.raises(ThemeError, match="circle"):
+        make_config(settings, plugins=PluginRegistry(), dbmaker=_app_dbmaker)
