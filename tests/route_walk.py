@@ -31,6 +31,7 @@ from consultroom.room.models import Room, RoomInvite, SharedFile
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Department
 from consultroom.waitingroom.models import ServiceMessage
+from consultroom.webpages.models import WebImage, WebPage, WebPageSet
 from consultroom.widgets.models import WalkInWidget
 
 # A placeholder, with its regular expression (which may hold "{m,n}").
@@ -170,6 +171,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     )
     dbsession.flush()
     paid = _payments(dbsession, b, appointments)
+    web = _web_pages(dbsession, b)
     superuser = make_user(None, role=Role.superuser)
     rooms, invites, files = _consultations(dbsession, b, appointments, b_users[2], tmp_path)
     support_tokens = ["support-token-of-beta-0000", "support-token-of-beta-0001"]
@@ -200,6 +202,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         *sso_connections,
         *files,
         *paid,
+        *web,
     ]
     b_values = {
         # An id that happens to be one of A's own (in another table) is left
@@ -211,7 +214,9 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             + [i.token for i in invites]
             + support_tokens
         ),
-        "public_id": [w.public_id for w in widgets],
+        "public_id": [w.public_id for w in widgets]
+        + [i.public_id for i in web if isinstance(i, WebImage)],
+        "slug": [s.slug for s in web if isinstance(s, WebPageSet)],
         "plugin": ["hello", "chat", "sso", "payments"],
         "number": [r.number for r in paid if isinstance(r, Receipt)],
         "provider": ["stripe", "paypal"],
@@ -219,6 +224,30 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         "user_id": [u.id for u in b_users],
     }
     return a, b, a_admin, superuser, b_values
+
+
+def _web_pages(dbsession, b):
+    """B's images and two published page sets using them, each with a main
+    and a follow-up page."""
+    images = _a_few(
+        WebImage,
+        b,
+        lambda n: {"name": f"Image {n}", "width": 1, "height": 1, "size": 1, "data": PNG},
+    )
+    sets = _a_few(
+        WebPageSet,
+        b,
+        lambda n: {"name": f"Pages {n}", "slug": f"beta-pages-{n}", "published": True},
+    )
+    for page_set, image in zip(sets, images, strict=True):
+        page_set.header_image = image
+        page_set.pages = [
+            WebPage(organisation_id=b.id, position=p, menu_title=f"Page {p}", main_image=image)
+            for p in range(2)
+        ]
+    dbsession.add_all(sets)
+    dbsession.flush()
+    return [*images, *sets, *(p for s in sets for p in s.pages)]
 
 
 def _payments(dbsession, b, appointments):

@@ -212,12 +212,31 @@ def test_unpublished_pages_are_previewed_by_staff_only(webtest, login, make_user
     admin.get(preview.html.select('link[rel="stylesheet"]')[1]["href"])
 
 
+def test_text_stored_past_the_editor_is_cleaned_when_shown(webtest, dbsession, org):
+    page_set = make_set(dbsession, org)
+    page_set.pages[1].subtext = '<p onmouseover="x()">Cheap</p><script>alert(1)</script>'
+    dbsession.flush()
+    shown = webtest("drjanssen").get("/1")
+    assert shown.html.select_one(".webpage-subtext").decode_contents() == "<p>Cheap</p>"
+
+
+SKIP = {
+    "en": "Skip to content",
+    "nl": "Naar de inhoud",
+    "de": "Zum Inhalt springen",
+    "sv": "Hoppa till innehållet",
+}
+PAGES = {"en": "Pages", "nl": "Pagina's", "de": "Seiten", "sv": "Sidor"}
+
+
 @pytest.mark.parametrize("language", ["en", "nl", "de", "sv"])
 def test_pages_render_in_each_language(webtest, dbsession, org, language):
     make_set(dbsession, org)
     page = webtest("drjanssen").get("/", headers={"Accept-Language": language})
     assert page.html.html["lang"] == language
-    assert page.html.h1.get_text() == "Hello"
+    assert page.html.h1.get_text() == "Hello"  # the organisation's own words as written
+    assert page.html.select_one(".skip").get_text() == SKIP[language]
+    assert page.html.nav["aria-label"] == PAGES[language]
 
 
 def test_other_organisations_ids_are_not_found(admin_app, webtest, dbsession, org, other):
@@ -316,6 +335,38 @@ def test_bad_page_content_is_refused(admin_app, dbsession, org):
         assert errors and (message is None or errors == [message]), (values, errors)
     dbsession.expire_all()
     assert page_set.pages[0].menu_title == "Welcome"
+
+
+def test_a_bad_new_page_is_not_added(admin_app, dbsession, org):
+    page_set = make_set(dbsession, org)
+    url = f"/webpages/{page_set.id}/pages/new"
+    good = dict(form_with(admin_app.get(url), "main_text").submit_fields())
+    for values, field in (({"menu_title": " "}, "menu_title"), ({"widget": "walk_in:"}, "widget")):
+        response = admin_app.post(url, {**good, "menu_title": "New", **values}, status=200)
+        assert errors_of(response, field), values
+    assert count(dbsession, WebPage) == 2
+
+
+def test_a_page_shows_a_walk_in_widget_until_it_is_deleted(admin_app, webtest, dbsession, org):
+    page_set = make_set(dbsession, org)
+    widget = WalkInWidget(organisation_id=org.id, name="Walk-in hours")
+    dbsession.add(widget)
+    dbsession.flush()
+    url = f"/webpages/pages/{page_set.pages[1].id}"
+    form = form_with(admin_app.get(url), "main_text")
+    form["widget"] = f"walk_in:{widget.id}"
+    form.submit(status=303)
+    shown = webtest("drjanssen").get("/1")
+    src = shown.html.select_one("iframe.webpage-widget")["src"]
+    assert src == f"http://acme.consultroom.test/walk-in/{widget.public_id}"
+    token = admin_app.get("/widgets").html.select_one('[name="csrf_token"]')["value"]
+    admin_app.post(f"/widgets/walk-in/{widget.id}/delete", {"csrf_token": token})
+    after = webtest("drjanssen").get("/1")
+    assert not after.html.select("iframe") and after.headers["ETag"] != shown.headers["ETag"]
+    # The page's form still opens and saves, with no widget chosen.
+    form = form_with(admin_app.get(url), "main_text")
+    assert form["widget"].value == ""
+    form.submit(status=303)
 
 
 def test_bad_uploads_are_refused(admin_app, dbsession, org):

@@ -98,8 +98,11 @@ class PageForm(Form):
 
 
 def widget_choice(kind, walk_in_widget_id=None):
-    """The widget select's value for a page's widget."""
-    return f"{kind}:{walk_in_widget_id}" if kind == WIDGET_WALK_IN else kind
+    """The widget select's value for a page's widget (none when its walk-in
+    widget was deleted)."""
+    if kind == WIDGET_WALK_IN:
+        return f"{kind}:{walk_in_widget_id}" if walk_in_widget_id else WIDGET_NONE
+    return kind
 
 
 def parse_widget_choice(value):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from consultroom.web import ID
 from consultroom.web.sites import ORGANISATION, org_url, public_base
 from consultroom.webpages.models import WIDGET_BOOKING, WIDGET_WALK_IN, WebImage
-from consultroom.webpages.service import SITE, published_set
+from consultroom.webpages.service import SITE, clean_html, published_set
 from consultroom.webpages.views import page_from_url, page_set_from_url
 from consultroom.widgets.models import WalkInWidget
 
@@ -110,6 +110,8 @@ def _render(request, page_set, page, links, stylesheet, preview=False):
             "stylesheet": stylesheet,
             "widget_url": widget_url,
             "image_url": image_url,
+            # Cleaned on save too; again here for text stored some other way.
+            "rich": clean_html,
             "preview": preview,
         },
         request=request,
