@@ -5,6 +5,7 @@ custom CSS applies under the page's Content-Security-Policy; and refused
 CSS shows its reason on the form."""
 
 import pytest
+import test_accessibility
 import test_room_layout
 from playwright.sync_api import expect
 from test_room_layout import _place, _within
@@ -15,6 +16,7 @@ from consultroom.plugins.models import PluginEnablement
 # The room_layout tests' call (practitioner and client in the room), here
 # with this module's organisations.
 call = test_room_layout.call
+axe_source = test_accessibility.axe_source
 CUSTOM_CSS = ".room-stage {outline: 5px solid rgb(1, 2, 3)}"
 
 
@@ -68,6 +70,23 @@ def test_the_organisations_theme_lays_out_its_room(call):
             place = _place(page, control)
             assert _within(place, 1280, 800) and place["uncovered"], (control, place)
         assert _within(panel, 1280, 800)
+
+
+@pytest.mark.parametrize("clinic", ["calm"], indirect=True)
+def test_the_calm_theme_passes_axe(call, axe_source, live_server, live_data, new_context):
+    org, doctor, _appointment, client, staff = call
+    axe = test_accessibility.Checker(axe_source, "en")
+    later = live_data.appointment(org, practitioner=doctor)
+    waiting = new_context().new_page()
+    waiting.goto(live_server.url(org.subdomain, f"/c/{later.token}"))
+    expect(waiting.locator("[data-connection]")).to_have_attribute("data-state", "online")
+    assert waiting.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
+    axe.check(waiting, "waiting room (calm)")
+    axe.check(client, "room (client, calm)")
+    axe.check(staff, "room (staff, calm)")
+    client.goto(live_server.url(org.subdomain, "/login"))
+    axe.check(client, "login (calm)")
+    assert not axe.problems, "\n".join(axe.problems)
 
 
 def test_refused_custom_css_shows_its_reason(live_data, live_server, log_in, staff_context):
