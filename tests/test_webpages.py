@@ -297,7 +297,7 @@ def test_bad_page_set_settings_are_refused(admin_app, dbsession, org, other):
         ({"slug": "-bad-"}, "slug", None),
         ({"slug": "dr janssen"}, "slug", None),
         ({"slug": "x" * 64}, "slug", None),
-        ({"slug": "www"}, "slug", "This address is reserved."),
+        ({"slug": "www"}, "slug", "This subdomain is reserved."),
         ({"slug": "taken"}, "slug", "This address is already taken."),
         ({"slug": "other"}, "slug", "This address is already taken."),  # an organisation's
         ({"primary_colour": "red"}, "primary_colour", "Use a colour like #1f6f8b."),

@@ -27,14 +27,23 @@ def claim_subdomains(in_use):
         _CLAIMS.append(in_use)
 
 
-def subdomain_problem(dbsession, subdomain):
+def subdomain_shape_problem(subdomain, reserved=RESERVED):
+    """Why ``subdomain`` cannot be a DNS label of ours (its form, or a
+    ``reserved`` name), or None; whether it is taken is not asked."""
     if not SUBDOMAIN.match(subdomain or ""):
         return _(
             "Use 1 to 63 lowercase letters, digits and hyphens, not starting or"
             " ending with a hyphen."
         )
-    if subdomain in RESERVED:
+    if subdomain in reserved:
         return _("This subdomain is reserved.")
+    return None
+
+
+def subdomain_problem(dbsession, subdomain):
+    problem = subdomain_shape_problem(subdomain)
+    if problem:
+        return problem
     if dbsession.scalar(select(Organisation.id).where(Organisation.subdomain == subdomain)) or any(
         in_use(dbsession, subdomain) for in_use in _CLAIMS
     ):

@@ -2,9 +2,8 @@
 (checked and re-encoded like every image upload), sees them and deletes
 those no page set uses."""
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from consultroom.audit import record
 from consultroom.i18n import _
@@ -12,17 +11,9 @@ from consultroom.web import ID, flash
 from consultroom.web.images import ImageRejected
 from consultroom.webpages.forms import ImageForm
 from consultroom.webpages.models import WebImage
-from consultroom.webpages.service import image_users, store_image
+from consultroom.webpages.service import by_name, image_users, owned, store_image
 
 PERMISSION = "organisation.manage"
-
-
-def _images(request):
-    return request.dbsession.scalars(
-        select(WebImage)
-        .where(WebImage.organisation_id == request.organisation.id)
-        .order_by(WebImage.name)
-    ).all()
 
 
 def _upload(request, form):
@@ -47,19 +38,12 @@ def media(request):
     if request.method == "POST" and form.validate() and _upload(request, form):
         flash(request, _("The image is uploaded."), "success")
         return HTTPSeeOther(request.route_path("webpage_media"))
-    return {"form": form, "images": _images(request)}
+    return {"form": form, "images": by_name(request, WebImage)}
 
 
 @view_config(route_name="webpage_media_delete", permission=PERMISSION, request_method="POST")
 def media_delete(request):
-    image = request.dbsession.scalar(
-        select(WebImage).where(
-            WebImage.organisation_id == request.organisation.id,
-            WebImage.id == int(request.matchdict["id"]),
-        )
-    )
-    if image is None:
-        raise HTTPNotFound()
+    image = owned(request, WebImage, int(request.matchdict["id"]))
     users = image_users(request.dbsession, request.organisation.id, image.id)
     if users:
         flash(

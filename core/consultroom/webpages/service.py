@@ -6,13 +6,14 @@ import io
 
 import nh3
 from PIL import Image
+from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import or_, select
 
 from consultroom.db import utcnow
 from consultroom.db.scope import all_organisations
 from consultroom.i18n import _
 from consultroom.tenancy.models import Organisation
-from consultroom.tenancy.service import RESERVED, SUBDOMAIN
+from consultroom.tenancy.service import RESERVED, subdomain_shape_problem
 from consultroom.web.images import fit_image, read_upload
 from consultroom.web.sites import public_base
 from consultroom.webpages.models import WebImage, WebPage, WebPageSet
@@ -55,16 +56,30 @@ def clean_html(text):
     ).strip()
 
 
+def owned(request, model, object_id):
+    """The organisation's ``model`` row ``object_id``, or 404 (also another
+    organisation's)."""
+    row = request.dbsession.scalar(
+        select(model).where(model.organisation_id == request.organisation.id, model.id == object_id)
+    )
+    if row is None:
+        raise HTTPNotFound()
+    return row
+
+
+def by_name(request, model):
+    """The organisation's ``model`` rows (images, sets, walk-in widgets) by name."""
+    return request.dbsession.scalars(
+        select(model).where(model.organisation_id == request.organisation.id).order_by(model.name)
+    ).all()
+
+
 def slug_problem(dbsession, slug, set_id=None):
     """Why ``slug`` cannot be a page set's address, or None. Unique across
     the installation: other sets and every organisation's subdomain."""
-    if not SUBDOMAIN.match(slug or ""):
-        return _(
-            "Use 1 to 63 lowercase letters, digits and hyphens, not starting or"
-            " ending with a hyphen."
-        )
-    if slug in RESERVED_SLUGS:
-        return _("This address is reserved.")
+    problem = subdomain_shape_problem(slug, RESERVED_SLUGS)
+    if problem:
+        return problem
     # Uniqueness is the installation's: other organisations' rows count.
     with all_organisations(dbsession):
         taken = dbsession.scalar(

@@ -1,7 +1,7 @@
 """The organisation admin's editor: page sets (address, look, publish
 switch) and their pages (a main page and up to three follow-up pages)."""
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
@@ -17,7 +17,7 @@ from consultroom.webpages.forms import (
     widget_choice,
 )
 from consultroom.webpages.models import MAX_FOLLOW_UP_PAGES, WebImage, WebPage, WebPageSet
-from consultroom.webpages.service import slug_problem, touch
+from consultroom.webpages.service import by_name, owned, slug_problem, touch
 from consultroom.widgets.models import WalkInWidget
 
 PERMISSION = "organisation.manage"
@@ -25,30 +25,12 @@ LOOK = ("primary_colour", "background_colour", "text_colour", "menu_background",
 CONTENT = ("menu_title", "title", "main_text", "subtext")
 
 
-def _mine(request, model, object_id):
-    """The organisation's ``model`` row ``object_id``, or 404."""
-    row = request.dbsession.scalar(
-        select(model).where(model.organisation_id == request.organisation.id, model.id == object_id)
-    )
-    if row is None:
-        raise HTTPNotFound()
-    return row
-
-
 def page_set_from_url(request):
-    return _mine(request, WebPageSet, int(request.matchdict["id"]))
+    return owned(request, WebPageSet, int(request.matchdict["id"]))
 
 
 def page_from_url(request):
-    return _mine(request, WebPage, int(request.matchdict["id"]))
-
-
-def _images(request):
-    return request.dbsession.scalars(
-        select(WebImage)
-        .where(WebImage.organisation_id == request.organisation.id)
-        .order_by(WebImage.name)
-    ).all()
+    return owned(request, WebPage, int(request.matchdict["id"]))
 
 
 def _image_id(value):
@@ -66,12 +48,7 @@ def addresses(request, page_set):
 
 @view_config(route_name="webpages", renderer="webpages/list.html", permission=PERMISSION)
 def set_list(request):
-    sets = request.dbsession.scalars(
-        select(WebPageSet)
-        .where(WebPageSet.organisation_id == request.organisation.id)
-        .order_by(WebPageSet.name)
-    ).all()
-    return {"sets": sets, "addresses": lambda s: addresses(request, s)}
+    return {"sets": by_name(request, WebPageSet), "addresses": lambda s: addresses(request, s)}
 
 
 def _save_set(request, page_set, form):
@@ -112,7 +89,7 @@ def _save_set(request, page_set, form):
 def _edit_set(request, page_set):
     initial = {name: getattr(page_set, name) for name in ("name", "slug", *LOOK, "custom_css")}
     initial["header_image"] = page_set.header_image_id or NO_IMAGE
-    form = PageSetForm(request, _images(request), **initial)
+    form = PageSetForm(request, by_name(request, WebImage), **initial)
     if request.method == "POST" and form.validate():
         saved = _save_set(request, page_set, form)
         if saved:
@@ -179,14 +156,6 @@ def set_publish(request):
     return HTTPSeeOther(request.route_path("webpage_set_edit", id=page_set.id))
 
 
-def _walk_in_widgets(request):
-    return request.dbsession.scalars(
-        select(WalkInWidget)
-        .where(WalkInWidget.organisation_id == request.organisation.id)
-        .order_by(WalkInWidget.name)
-    ).all()
-
-
 def _save_page(request, page_set, page, form):
     new = page.id is None
     for name in CONTENT:
@@ -212,7 +181,7 @@ def _edit_page(request, page_set, page):
     initial = {name: getattr(page, name) for name in CONTENT}
     initial["main_image"] = page.main_image_id or NO_IMAGE
     initial["widget"] = widget_choice(page.widget, page.walk_in_widget_id)
-    form = PageForm(request, _images(request), _walk_in_widgets(request), **initial)
+    form = PageForm(request, by_name(request, WebImage), by_name(request, WalkInWidget), **initial)
     if request.method == "POST" and form.validate():
         return _save_page(request, page_set, page, form)
     return {"form": form, "page": page, "page_set": page_set}
