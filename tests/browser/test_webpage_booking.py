@@ -1,17 +1,27 @@
 """A published web page in real Chromium: on its own subdomain it shows the
 organisation's booking widget in an iframe (framed across origins, which
 the widget allows for the organisation's published page sets), and a
-visitor books an appointment through it; an unpublished set is not found."""
+visitor books an appointment through it; an unpublished set is not found.
+The public page and the editor's pages pass axe's WCAG 2.2 AA rules."""
 
 from datetime import time, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
+from test_accessibility import AXE, Checker
 
+from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.timezones import local_now
-from consultroom.webpages.models import WebPage, WebPageSet
+from consultroom.webpages.models import WebImage, WebPage, WebPageSet
+
+# A 2 × 1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000020000000108020000007b40e8dd0000000f49444154"
+    "789c636468686060600000048e01021ca72f740000000049454e44ae426082"
+)
 
 
 def page_set(org, slug, published):
@@ -78,3 +88,45 @@ def test_a_visitor_books_through_a_published_page(live_data, live_server, live_d
     assert hidden.status == 404
     hidden = visitor.goto(live_server.url(org.subdomain, f"/site/hidden{org.subdomain}"))
     assert hidden.status == 404
+
+
+@pytest.fixture(scope="module")
+def axe_script():
+    assert AXE.is_file(), f"axe-core is missing at {AXE}: run scripts/fetch-axe"
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_web_pages_are_accessible(
+    live_data, live_server, live_db, new_context, log_in, axe_script, language
+):
+    org = live_data.organisation(name="Janssen Practice", language=language)
+    admin = live_data.user(org, role=Role.org_admin, language=language)
+    made = page_set(org, f"dr{org.subdomain}", published=True)
+    made.header_image = WebImage(
+        organisation_id=org.id, name="Front", width=2, height=1, size=len(PNG), data=PNG
+    )
+    live_db.add(made)
+    live_db.commit()
+    axe = Checker(axe_script, language)
+
+    visitor = new_context(locale=language).new_page()
+    visitor.goto(live_server.url(f"dr{org.subdomain}", f"/?_LOCALE_={language}"))
+    axe.check(visitor, "published page")
+    visitor.goto(live_server.url(f"dr{org.subdomain}", "/1"))
+    axe.check(visitor, "follow-up page")
+
+    staff = new_context().new_page()
+    log_in(staff, admin)
+    for name, path in (
+        ("web pages", "/webpages"),
+        ("new set", "/webpages/new"),
+        ("set editor", f"/webpages/{made.id}"),
+        ("page editor", f"/webpages/pages/{made.pages[0].id}"),
+        ("media", "/webpages/media"),
+        ("preview", f"/webpages/pages/{made.pages[0].id}/preview"),
+    ):
+        staff.goto(live_server.url(org.subdomain, path))
+        axe.check(staff, name)
+    assert len(axe.checked) == 8
+    assert not axe.problems, "\n".join(axe.problems)
