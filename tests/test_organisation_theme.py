@@ -85,7 +85,11 @@ def test_a_theme_overriding_one_template_changes_that_page_only(admin, themed_ap
     # The rest of the page comes from the chain: layout from default, the
     # stylesheet head from calm, static files under the theme's address.
     assert page.html.select_one('link[href="/theme/plain/css/calm.css"]')
-    assert page.html.select_one('link[href="/theme/plain/css/main.css"]')
+    staff_page = admin.get("/organisation").html
+    assert staff_page.select_one('script[src="/theme/plain/js/idle.js"]')
+    assert staff_page.select_one('script[src="/static/js/shell.js"]')
+    # A file the theme serves as the installation's does keeps its address.
+    assert page.html.select_one('link[href="/static/css/main.css"]')
     assert visitor.get("/theme/plain/js/idle.js").text == "// plain idle"
     assert "large type" in visitor.get("/theme/plain/css/calm.css").text
     assert "staff shell" in visitor.get("/theme/plain/js/shell.js").text

@@ -136,6 +136,7 @@ class Themes:
             self.installed[theme.name] = theme
         self.installation = installation
         self._environments = {}
+        self._same_static = {}
         self._lock = threading.Lock()
         self.check()
 
@@ -183,6 +184,24 @@ class Themes:
     def parts(self, name, part):
         return [p for p in (t.part(part) for t in self.chain(name)) if p]
 
+    def static_file(self, name, path):
+        """The file theme ``name``'s chain serves for ``path``, or None."""
+        for directory in self.parts(name, "static"):
+            candidate = Path(directory) / path
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def same_static(self, name, path):
+        """Whether theme ``name`` serves the installation's file for ``path``
+        (remembered: templates name a few dozen files)."""
+        key = (name, path)
+        same = self._same_static.get(key)
+        if same is None:
+            same = self.static_file(name, path) == self.static_file(self.installation, path)
+            self._same_static[key] = same
+        return same
+
     def choices(self):
         return sorted((t.name, t.title) for t in self.installed.values())
 
@@ -207,10 +226,13 @@ class Themes:
 
 def static_address(request, path):
     """The address of static file ``path`` (``css/main.css``) in the
-    request's theme: under /static/ for the installation's theme."""
+    request's theme: under /static/ when the installation's theme serves the
+    same file (then every theme shares one address, one cached copy and one
+    instance of a script module that plugins import from /static/), else
+    under /theme/<name>/."""
     themes = request.registry[REGISTRY_KEY]
     name = themes.for_request(request)
-    if name == themes.installation:
+    if name == themes.installation or themes.same_static(name, path):
         return f"/static/{path}"
     return f"/theme/{name}/{path}"
 
