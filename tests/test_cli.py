@@ -387,6 +387,7 @@ def test_a_broken_plugin_can_be_disabled_not_enabled(cli, acme, typo_installed):
 def test_demo_is_idempotent(cli):
     first = cli("demo")
     assert "Organisation: http://demo.consultroom.test:6543/" in first
+    assert "Web pages:    http://demo-pages.consultroom.test:6543/" in first
     assert "Console:      http://consultroom.test:6543/" in first
     assert "Password for every demo login: consultroom-demo" in first
     for email in ("admin@demo.example", "deptadmin@demo.example", "doctor@demo.example"):

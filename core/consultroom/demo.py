@@ -1,5 +1,6 @@
-"""Demo data: one organisation with a user per role, and a superuser for the
-console. Running it again changes nothing."""
+"""Demo data: one organisation with a user per role and a published set of
+web pages, and a superuser for the console. Running it again changes
+nothing."""
 
 from sqlalchemy import select
 
@@ -7,6 +8,7 @@ from consultroom.accounts import service as accounts
 from consultroom.accounts.models import Role, User
 from consultroom.tenancy import service as tenancy
 from consultroom.web.sites import public_base
+from consultroom.webpages.models import WIDGET_BOOKING, WebPage, WebPageSet
 
 DEMO_SUBDOMAIN = "demo"
 DEMO_PASSWORD = "consultroom-demo"  # the documented demo login  # nosec B105
@@ -16,6 +18,7 @@ DEMO_USERS = [
     ("doctor@demo.example", "Dr. Petra Practitioner", Role.practitioner, "General practice"),
 ]
 SUPERUSER = ("provider@localhost", "Hosting provider")
+DEMO_PAGES = "demo-pages"
 
 
 def _ensure_provider_side(request):
@@ -58,12 +61,42 @@ def _ensure_staff(request):
             )
 
 
+def _ensure_web_pages(request):
+    org = request.organisation
+    db = request.dbsession
+    if db.scalar(select(WebPageSet.id).where(WebPageSet.organisation_id == org.id)) is not None:
+        return
+    page_set = WebPageSet(organisation_id=org.id, name=org.name, slug=DEMO_PAGES, published=True)
+    page_set.pages = [
+        WebPage(
+            organisation_id=org.id,
+            position=0,
+            menu_title="Book online",
+            title="Video consultations",
+            main_text="<p>See your doctor or physiotherapist from home.</p>",
+            widget=WIDGET_BOOKING,
+        ),
+        WebPage(
+            organisation_id=org.id,
+            position=1,
+            menu_title="How it works",
+            main_text="<p>You get a link by e-mail; open it at the time of your appointment.</p>",
+        ),
+    ]
+    db.add(page_set)
+
+
 def create_demo(env):
     env.run(_ensure_provider_side)
     env.run(_ensure_staff, DEMO_SUBDOMAIN)
+    env.run(_ensure_web_pages, DEMO_SUBDOMAIN)
     console = public_base(env.settings)
     site = public_base(env.settings, DEMO_SUBDOMAIN)
-    print(f"\nConsultroom demo is ready.\n\n  Organisation: {site}/\n  Console:      {console}/\n")
+    pages = public_base(env.settings, DEMO_PAGES)
+    print(
+        f"\nConsultroom demo is ready.\n\n  Organisation: {site}/\n  Console:      {console}/\n"
+        f"  Web pages:    {pages}/\n"
+    )
     print(f"  Password for every demo login: {DEMO_PASSWORD}\n")
     for email, _name, role, _dept in DEMO_USERS:
         print(f"  {role.value:14} {email}   ({site}/login)")
