@@ -118,3 +118,31 @@ def test_the_application_does_not_start_with_a_circle(app_settings, _app_dbmaker
     settings = {**app_settings, "consultroom.themes_dir": str(tmp_path)}
     with pytest.raises(ThemeError, match="circle"):
         make_config(settings, plugins=PluginRegistry(), dbmaker=_app_dbmaker)
+
+
+@pytest.fixture
+def theme_distribution(tmp_path, monkeypatch):
+    """An installed distribution (a package and its .dist-info on sys.path)
+    declaring the theme "calmer" in the entry point group consultroom.themes."""
+    package = tmp_path / "consultroom_calmer"
+    (package / "theme" / "templates").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "theme" / "theme.toml").write_text('title = "Calmer"\nparent = "calm"\n')
+    (package / "theme" / "templates" / "login.html").write_text("the calmer login")
+    info = tmp_path / "consultroom_calmer-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: consultroom-calmer\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[consultroom.themes]\ncalmer = consultroom_calmer:theme\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return package
+
+
+def test_a_distributions_theme_is_installed_by_entry_point(theme_distribution):
+    themes = Themes.from_settings({})
+    assert [t.name for t in themes.chain("calmer")] == ["calmer", "calm", "default"]
+    assert ("calmer", "Calmer") in themes.choices()
+    assert themes.installation == "default"

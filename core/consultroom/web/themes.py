@@ -11,9 +11,10 @@ and a manifest ``theme.toml``::
 A template or static file is looked up in the theme, then its parent, its
 parent's parent..., and last in the bundled ``default`` theme, so a theme
 holds only what it changes. Installed themes: the bundled ones (package
-data, ``consultroom:themes/<name>``), every directory in
-``consultroom.themes_dir`` and a distribution's theme named by asset spec in
-``consultroom.theme``. Unknown parents and cycles stop the start-up.
+data, ``consultroom:themes/<name>``), those of installed distributions
+(entry point group ``consultroom.themes``: ``name = package:path``), every
+directory in ``consultroom.themes_dir`` and a distribution's theme named by
+asset spec in ``consultroom.theme``. Unknown parents and cycles stop the start-up.
 
 ``consultroom.theme`` is the installation's theme; an organisation may pick
 another installed theme (``Organisation.theme``). Pages render through one
@@ -29,6 +30,7 @@ import re
 import threading
 import tomllib
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from jinja2 import TemplateNotFound
@@ -48,6 +50,7 @@ from pyramid_jinja2.settings import (
 )
 
 MANIFEST = "theme.toml"
+ENTRY_POINTS = "consultroom.themes"
 DEFAULT = "default"
 BUNDLED = "consultroom:themes"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -115,6 +118,21 @@ def _directory_themes(directory):
     return [load_theme(p, p.name) for p in sorted(Path(directory).iterdir()) if _is_theme(p)]
 
 
+def _distribution_themes():
+    """Themes installed as distributions of their own: each names its theme
+    directory by asset spec in the entry point group ``consultroom.themes``
+    (``calmer = consultroom_calmer:theme``; the entry point's name is the
+    theme's)."""
+    themes = []
+    for entry in entry_points(group=ENTRY_POINTS):
+        try:
+            path = _resolve(entry.value)
+        except (ImportError, ValueError) as exc:
+            raise ThemeError(f"theme entry point {entry.name}: {exc}") from None
+        themes.append(load_theme(path, entry.name))
+    return themes
+
+
 def _resolve(spec):
     return Path(AssetResolver().resolve(spec).abspath()).resolve()
 
@@ -142,15 +160,18 @@ class Themes:
 
     @classmethod
     def from_settings(cls, settings):
-        """Bundled themes, then ``consultroom.themes_dir``'s (which may
-        replace a bundled one but not ``default``), then the distribution
-        theme ``consultroom.theme`` names by asset spec."""
+        """Bundled themes, then distributions' (entry points), then
+        ``consultroom.themes_dir``'s (these two may replace a bundled one but
+        not ``default``), then the distribution theme ``consultroom.theme``
+        names by asset spec."""
         themes = _directory_themes(_resolve(BUNDLED))
+        added = _distribution_themes()
         if settings.get("consultroom.themes_dir"):
-            for theme in _directory_themes(Path(settings["consultroom.themes_dir"]).resolve()):
-                if theme.name == DEFAULT:
-                    raise ThemeError(f"{theme.path}: the name 'default' is the bundled theme's")
-                themes.append(theme)
+            added += _directory_themes(Path(settings["consultroom.themes_dir"]).resolve())
+        for theme in added:
+            if theme.name == DEFAULT:
+                raise ThemeError(f"{theme.path}: the name 'default' is the bundled theme's")
+            themes.append(theme)
         name = settings.get("consultroom.theme") or DEFAULT
         if ":" in name:
             theme = load_theme(_resolve(name))
