@@ -317,6 +317,27 @@ def test_bad_page_set_settings_are_refused(admin_app, dbsession, org, other):
     assert count(dbsession, AuditEntry) == 0
 
 
+def test_an_address_taken_meanwhile_is_refused(admin_app, dbsession, org, other, monkeypatch):
+    """Another set took the address between the check and the save (here:
+    the check is skipped): the database's unique index refuses it, with the
+    same message."""
+    make_set(dbsession, other, slug="taken")
+    url = "/webpages/new"
+    good = dict(form_with(admin_app.get(url), "slug").submit_fields())
+    monkeypatch.setattr("consultroom.webpages.views.slug_problem", lambda *args: None)
+    response = admin_app.post(url, {**good, "name": "N" * 200, "slug": "taken"}, status=200)
+    assert errors_of(response, "slug") == ["This address is already taken."]
+    assert count(dbsession, WebPageSet) == 1 and count(dbsession, WebPage) == 2
+    # A long name is cut to fit the main page's menu.
+    admin_app.post(url, {**good, "name": "N" * 200, "slug": "free"}, status=303)
+    dbsession.expire_all()
+    titles = select(WebPage.menu_title).where(WebPage.position == 0).order_by(WebPage.id)
+    assert dbsession.scalars(titles).all() == [
+        "Welcome",
+        "N" * 60,
+    ]
+
+
 def test_bad_page_content_is_refused(admin_app, dbsession, org):
     page_set = make_set(dbsession, org)
     url = f"/webpages/pages/{page_set.pages[0].id}"

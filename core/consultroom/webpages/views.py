@@ -4,6 +4,7 @@ switch) and their pages (a main page and up to three follow-up pages)."""
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from consultroom.audit import record
 from consultroom.i18n import _
@@ -66,15 +67,25 @@ def _save_set(request, page_set, form):
     if new:
         # A new set starts with its main page and one follow-up page.
         page_set.pages = [
-            WebPage(organisation_id=page_set.organisation_id, position=0, menu_title=page_set.name),
+            WebPage(
+                organisation_id=page_set.organisation_id,
+                position=0,
+                menu_title=page_set.name[: WebPage.menu_title.type.length],
+            ),
             WebPage(
                 organisation_id=page_set.organisation_id,
                 position=1,
                 menu_title=request.localizer.translate(_("More information")),
             ),
         ]
-    request.dbsession.add(page_set)
-    request.dbsession.flush()
+    try:
+        # Another set may have taken the address since it was checked.
+        with request.dbsession.begin_nested():
+            request.dbsession.add(page_set)
+            request.dbsession.flush()
+    except IntegrityError:
+        form.add_error("slug", _("This address is already taken."))
+        return None
     record(
         request,
         "webpages.set_create" if new else "webpages.set_change",
