@@ -153,7 +153,7 @@ def test_admin_builds_and_publishes_a_page_set(admin_app, webtest, dbsession, or
         menu = [(a.get_text(), a["href"]) for a in shown.html.select(".webpage-menu a")]
         assert menu == [("Dr Janssen", home), ("More information", follow_up)]
         header = shown.html.select_one(".webpage-header img")["src"]
-        assert app.get(header).content_type == "image/png"
+        assert app.get(header).headers["Content-Type"] == "image/png"
         css = shown.html.select('link[rel="stylesheet"]')[1]["href"]
         style = app.get(css)
         assert "--menu-background: #00aa00" in style.text and "#123456" in style.text

@@ -34,12 +34,12 @@ POSITION = "{position:[1-3]}"
 SLUG = "{slug:[a-z0-9-]{1,63}}"
 
 
-def _cacheable(request, body, content_type, cache_control):
+def _cacheable(body, content_type, cache_control):
     """A response with a strong ETag of ``body``; 304 for a matching If-None-Match."""
     response = Response(
         body=body,
         content_type=content_type,
-        charset="utf-8",
+        charset="utf-8" if content_type.startswith("text/") else None,
         cache_control=cache_control,
         conditional_response=True,
     )
@@ -116,7 +116,7 @@ def _render(request, page_set, page, links, stylesheet, preview=False):
         },
         request=request,
     ).encode()
-    response = _cacheable(request, body, "text/html", PRIVATE_CACHE if preview else PUBLIC_CACHE)
+    response = _cacheable(body, "text/html", PRIVATE_CACHE if preview else PUBLIC_CACHE)
     # The widget is the organisation's own page, framed from here.
     if widget_url:
         origin = public_base(request.registry.settings, request.organisation.subdomain)
@@ -165,7 +165,7 @@ def _stylesheet(request, page_set, cache_control):
     by consultroom.web.safecss on save), after the layout's /static/css/webpages.css."""
     colours = "; ".join(f"{name}: {getattr(page_set, attr)}" for name, attr in COLOURS.items())
     css = f":root {{ {colours}; }}\n{page_set.custom_css}\n"
-    return _cacheable(request, css.encode(), "text/css", cache_control)
+    return _cacheable(css.encode(), "text/css", cache_control)
 
 
 @view_config(route_name="webpage_public_style")
@@ -192,7 +192,7 @@ def image(request):
     if found is None:
         raise HTTPNotFound()
     # An image never changes under its id: a replacement is a new upload.
-    return _cacheable(request, found.data, "image/png", "public, max-age=86400, immutable")
+    return _cacheable(found.data, "image/png", "public, max-age=86400, immutable")
 
 
 def includeme(config):
