@@ -57,6 +57,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("audit_trail.py", ["--entries", "300", "--rounds", "1", "--requests", "1"]),
         ("data_growth.py", ["--clients", "30", "--rounds", "1", "--requests", "1"]),
         ("questionnaire_answers.py", ["--fields", "10", "--sets", "2", "--rounds", "1"]),
+        ("captions.py", ["--sentences", "2", "--rounds", "1"]),
     ],
 )
 def test_benchmark_runs(script, args):
