@@ -13,6 +13,8 @@ Enabled per organisation like every plugin (docs/plugins.md).
 from consultroom.plugins import PluginInfo
 from consultroom_translation.hooks import (  # noqa: F401 (hook implementations, found on this module)
     consultroom_appointment_anonymised,
+    consultroom_room_opened,
+    consultroom_room_regions,
 )
 from consultroom_translation.settings import OPTIONS
 
@@ -28,3 +30,5 @@ plugin = PluginInfo(
 
 def includeme(config):
     config.add_translation_dirs("consultroom_translation:locale")
+    config.include(".sockets")
+    config.add_plugin_static_view("translation-static", "consultroom_translation:static")
