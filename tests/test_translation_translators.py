@@ -16,11 +16,14 @@ from consultroom_translation.translators import (
     Translator,
     base_language,
     from_settings,
+    translations,
+    translator_of,
 )
 from consultroom_translation.translators import http as http_translators
 from consultroom_translation.translators.apertium import pair_of
 from consultroom_translation.translators.deepl import FREE_URL, PRO_URL
 from pyramid.exceptions import ConfigurationError
+from pyramid.registry import Registry
 from translation_fakes import DEEPL_KEY, LIBRE_KEY, FakeDeepL, FakeLibreTranslate
 
 P = "consultroom_translation."
@@ -66,6 +69,19 @@ def test_none_translates_nothing_and_says_so():
     # Nothing to translate is not a failure.
     assert translator.translate("Hello", "en-GB", "en") == Translation("Hello", True, "none")
     assert translator.translate("  ", "en", "nl") == Translation("  ", True, "none")
+
+
+@needs_apertium
+def test_a_caption_in_every_language_its_listeners_read():
+    registry = Registry("test")
+    registry.settings = {P + "apertium_command": "apertium"}
+    translator = translator_of(registry)
+    assert translator_of(registry) is translator  # built once per application
+    assert translations(translator, "Good morning.", "en", ["es", "en-GB", "nl", "es"]) == {
+        "es": {"text": "Buenos días.", "translated": True},
+        "nl": {"text": "Good morning.", "translated": False},  # no English-Dutch pair
+    }
+    assert translations(translator, "Good morning.", "en", []) == {}
 
 
 # -- Apertium, the real command ------------------------------------------------
@@ -183,31 +199,6 @@ def test_libretranslate_translates_the_pairs_it_lists(libre):
     assert len(libre.translations()) == 1
 
 
-def test_libretranslate_wrong_key_gives_the_text_back_without_logging_it(libre, caplog):
-    translator = libre_translator(libre, key="wrong-key-7c1d")
-    with caplog.at_level(logging.DEBUG):
-        result = translator.translate("Good morning", "en", "nl")
-    assert untranslated(result, "Good morning", "libretranslate")
-    assert "HTTP 403" in caplog.text
-    assert "wrong-key-7c1d" not in caplog.text and "wrong-key-7c1d" not in repr(translator)
-
-
-@pytest.mark.parametrize(
-    "mode, reason",
-    [("slow", "timed out"), (500, "HTTP 500"), (429, "HTTP 429"), ("nonsense", "not JSON")],
-)
-def test_libretranslate_failing_gives_the_text_back(libre, caplog, mode, reason):
-    translator = libre_translator(libre, timeout="0.3")
-    assert translator.pairs()  # the list was read while the service was well
-    libre.mode = mode
-    started = time.monotonic()
-    with caplog.at_level(logging.WARNING):
-        result = translator.translate("How are you?", "en", "de")
-    assert untranslated(result, "How are you?", "libretranslate")
-    assert time.monotonic() - started < 1.5
-    assert reason in caplog.text
-
-
 def test_libretranslate_down_is_asked_again_after_a_while(libre, monkeypatch):
     translator = libre_translator(libre)
     libre.mode = 503
@@ -278,31 +269,69 @@ def test_deepl_translates_with_its_key_and_language_codes(deepl):
     assert len(deepl.translations()) == 2
 
 
-def test_deepl_wrong_key_gives_the_text_back_without_logging_it(deepl, caplog):
-    translator = deepl_translator(deepl, key="5e1b-secret-key:fx")
-    with caplog.at_level(logging.DEBUG):
-        result = translator.translate("Good morning", "en", "de")
-    assert untranslated(result, "Good morning", "deepl")
-    assert "HTTP 403" in caplog.text
-    assert "5e1b-secret-key" not in caplog.text and "5e1b-secret-key" not in repr(translator)
-
-
-@pytest.mark.parametrize(
-    "mode, reason",
-    [("slow", "timed out"), (456, "HTTP 456"), (500, "HTTP 500"), ("nonsense", "not JSON")],
-)
-def test_deepl_failing_gives_the_text_back(deepl, caplog, mode, reason):
-    translator = deepl_translator(deepl, timeout="0.3")
-    assert translator.pairs()
-    deepl.mode = mode
-    with caplog.at_level(logging.WARNING):
-        result = translator.translate("Good morning", "en", "sv")
-    assert untranslated(result, "Good morning", "deepl")
-    assert reason in caplog.text
-
-
 def test_a_long_text_is_not_sent(deepl):
     translator = deepl_translator(deepl)
     text = "word " * 500
     assert untranslated(translator.translate(text, "en", "de"), text, "deepl")
     assert deepl.translations() == []
+
+
+# -- both services ---------------------------------------------------------------
+
+# engine: (its fake, the settings of its address and key, the fake's key)
+SERVICES = {
+    "libretranslate": (
+        lambda: FakeLibreTranslate(api_key=LIBRE_KEY),
+        "libretranslate_url",
+        "libretranslate_api_key",
+        LIBRE_KEY,
+    ),
+    "deepl": (FakeDeepL, "deepl_url", "deepl_auth_key", DEEPL_KEY),
+}
+
+
+def service_translator(engine, fake, key=None, timeout="2"):
+    _, url_setting, key_setting, right_key = SERVICES[engine]
+    return from_settings(
+        {
+            P + "translator": engine,
+            P + url_setting: fake.url,
+            P + key_setting: key or right_key,
+            P + "translator_timeout": timeout,
+        }
+    )
+
+
+@pytest.mark.parametrize("engine", SERVICES)
+def test_a_wrong_key_gives_the_text_back_without_logging_it(engine, caplog):
+    with SERVICES[engine][0]() as fake:
+        translator = service_translator(engine, fake, key="5e1b-secret-key:fx")
+        with caplog.at_level(logging.DEBUG):
+            result = translator.translate("Good morning", "en", "de")
+    assert untranslated(result, "Good morning", engine)
+    assert "HTTP 403" in caplog.text
+    assert "5e1b-secret-key" not in caplog.text and "5e1b-secret-key" not in repr(translator)
+
+
+@pytest.mark.parametrize("engine", SERVICES)
+@pytest.mark.parametrize(
+    "mode, reason",
+    [
+        ("slow", "timed out"),
+        (500, "HTTP 500"),
+        (429, "HTTP 429"),
+        (456, "HTTP 456"),
+        ("nonsense", "not JSON"),
+    ],
+)
+def test_a_failing_service_gives_the_text_back_in_time(engine, mode, reason, caplog):
+    with SERVICES[engine][0]() as fake:
+        translator = service_translator(engine, fake, timeout="0.3")
+        assert translator.pairs()  # the list was read while the service was well
+        fake.mode = mode
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            result = translator.translate("How are you?", "en", "de")
+        assert time.monotonic() - started < 1.5
+    assert untranslated(result, "How are you?", engine)
+    assert reason in caplog.text

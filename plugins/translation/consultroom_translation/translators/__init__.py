@@ -24,6 +24,8 @@ the engine and the reason, never a key.
 
 Calls block (a subprocess or an HTTP request): an asyncio caller runs them
 in an executor; under gevent they cooperate once the process is patched.
+:func:`translator_of` gives a process its installation's translator (built
+once), :func:`translations` a caption in every language its listeners read.
 """
 
 import logging
@@ -166,3 +168,25 @@ def from_settings(settings):
     if engine not in ENGINES:
         raise ConfigurationError(f"{SETTING}: one of {', '.join(ENGINES)}, not {engine!r}")
     return ENGINES[engine](settings, _timeout(settings))
+
+
+def translator_of(registry):
+    """The installation's translator, built once per application registry
+    (an adapter caches the languages its service offers)."""
+    translator = getattr(registry, "consultroom_translation_translator", None)
+    if translator is None:
+        translator = from_settings(registry.settings)
+        registry.consultroom_translation_translator = translator
+    return translator
+
+
+def translations(translator, text, source, targets):
+    """The caption ``text``, said in ``source``, in each caption language of
+    ``targets`` other than ``source``: ``{target: {"text": ...,
+    "translated": bool}}``, ready for the room's message (a listener whose
+    translation failed reads the original, marked untranslated)."""
+    result = {}
+    for target in sorted({base_language(t) for t in targets} - {base_language(source)}):
+        translation = translator.translate(text, source, target)
+        result[target] = {"text": translation.text, "translated": translation.translated}
+    return result
