@@ -72,6 +72,17 @@ def _forget_finished(dbsession):
     dbsession.flush()
 
 
+def subdomains_of(dbsession, room_ids) -> dict[str, str]:
+    """Each room's organisation's subdomain (a worker's transactions for a
+    room are scoped to its organisation)."""
+    rows = dbsession.execute(
+        select(Room.id, Organisation.subdomain)
+        .join(Organisation, Organisation.id == Room.organisation_id)
+        .where(Room.id.in_(room_ids))
+    )
+    return dict(rows.all())
+
+
 def release(dbsession, worker: str) -> None:
     """A worker stopping lets its rooms go at once."""
     dbsession.execute(update(CaptionRoom).where(CaptionRoom.worker == worker).values(worker=None))

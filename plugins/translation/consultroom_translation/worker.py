@@ -36,6 +36,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 
 from consultroom.db import utcnow
+from consultroom.db.scope import all_organisations
 from consultroom.realtime import peer_channel, room_channel
 from consultroom.realtime.bus import message_bus
 from consultroom.realtime.events import Events
@@ -56,10 +57,11 @@ TICK = 2.0
 ROLE = "captions"
 
 
-def in_transaction(registry, action):
-    """``action(dbsession, events)`` in one transaction; the events are
-    published on the bus after the commit, as a socket's are."""
-    request = site_request(registry)
+def in_transaction(registry, action, subdomain=None):
+    """``action(dbsession, events)`` in one transaction, scoped to the
+    organisation at ``subdomain``; the events are published on the bus after
+    the commit, as a socket's are."""
+    request = site_request(registry, subdomain)
     events = Events(request=request)
     with request.tm:
         result = action(request.dbsession, events)
@@ -80,8 +82,9 @@ def translate(text, source, targets):
 class RoomCaptions:
     """The worker's peer in one room."""
 
-    def __init__(self, worker, room_id):
+    def __init__(self, worker, room_id, subdomain):
         self.worker = worker
+        self.subdomain = subdomain
         self.registry = worker.registry
         self.room_id = room_id
         self.peer = "cc" + secrets.token_hex(8)
@@ -111,7 +114,7 @@ class RoomCaptions:
         bus = message_bus(self.registry)
         bus.subscribe(peer_channel(self.peer), self.heard)
         bus.subscribe(room_channel(self.room_id), self.heard)
-        others = in_transaction(self.registry, join)
+        others = self.transaction(join)
         for info in others:
             if info["role"] != ROLE:
                 self.names[info["peer"]] = info["name"]
@@ -125,7 +128,10 @@ class RoomCaptions:
             await pc.close()
         for task in self.tasks:
             task.cancel()
-        in_transaction(self.registry, lambda db, events: rooms.leave(db, self.peer, events))
+        self.transaction(lambda db, events: rooms.leave(db, self.peer, events))
+
+    def transaction(self, action):
+        return in_transaction(self.registry, action, self.subdomain)
 
     # -- signalling --------------------------------------------------------------
 
@@ -244,7 +250,7 @@ class RoomCaptions:
             service.keep(dbsession, self.registry, room, name, language, text)
             events.add(room_channel(self.room_id), message)
 
-        in_transaction(self.registry, publish)
+        self.transaction(publish)
 
 
 class CaptionWorker:
@@ -271,15 +277,17 @@ class CaptionWorker:
 
     async def tick(self):
         def claim(dbsession, events):
-            held = service.claim(dbsession, self.name, self.capacity, self.lease_seconds)
-            presence.mark(dbsession, [s.peer for s in self.rooms.values()], utcnow())
-            return held
+            # A worker serves the rooms of every organisation.
+            with all_organisations(dbsession):
+                held = service.claim(dbsession, self.name, self.capacity, self.lease_seconds)
+                presence.mark(dbsession, [s.peer for s in self.rooms.values()], utcnow())
+                return service.subdomains_of(dbsession, held)
 
-        held = set(in_transaction(self.registry, claim))
-        for room_id in set(self.rooms) - held:
+        held = in_transaction(self.registry, claim)
+        for room_id in set(self.rooms) - set(held):
             self.forget(room_id)
-        for room_id in held - set(self.rooms):
-            session = RoomCaptions(self, room_id)
+        for room_id in set(held) - set(self.rooms):
+            session = RoomCaptions(self, room_id, held[room_id])
             self.rooms[room_id] = session
             try:
                 await session.start()
@@ -301,7 +309,12 @@ class CaptionWorker:
         for room_id in list(self.rooms):
             session = self.rooms.pop(room_id)
             await session.stop()
-        in_transaction(self.registry, lambda db, events: service.release(db, self.name))
+
+        def release(dbsession, events):
+            with all_organisations(dbsession):
+                service.release(dbsession, self.name)
+
+        in_transaction(self.registry, release)
 
 
 def run_worker(registry, stopping=None):
@@ -309,13 +322,16 @@ def run_worker(registry, stopping=None):
     or the process gets SIGTERM/SIGINT."""
     from consultroom.media.server import restrict_host_addresses
 
+    # Only these addresses as host candidates (aioice leaves 127.0.0.1 out).
     addresses = registry.settings.get("consultroom_translation.host_addresses", "")
     if addresses.strip():
         restrict_host_addresses(addresses.split())
+    settings = registry.settings
     worker = CaptionWorker(
         registry,
-        engine_from_settings(registry.settings),
-        capacity=int(registry.settings.get("consultroom_translation.rooms_per_worker", 4)),
+        engine_from_settings(settings),
+        capacity=int(settings.get("consultroom_translation.rooms_per_worker", 4)),
+        lease_seconds=float(settings.get("consultroom_translation.lease_seconds", 15)),
     )
 
     async def main():
