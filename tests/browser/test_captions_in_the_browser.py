@@ -5,7 +5,8 @@ the real engine with Whisper tiny.en) joins the room through the normal
 signalling, and the practitioner sees the client's words under the client's
 video, with the client's name, and in the live region. The worker's peer is
 no participant's tile. Killed mid-sentence, the worker is replaced by
-another, which picks the room up: captions resume."""
+another, which picks the room up: captions resume. A practitioner who reads
+Spanish gets them through Apertium (apertium-eng-spa)."""
 
 import json
 import subprocess
@@ -84,14 +85,14 @@ def _caption_text(page):
     return page.locator(CAPTION).all_inner_texts()
 
 
-def _wait_for_words(page, timeout=90):
+def _wait_for_words(page, words=WORDS, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = " ".join(_caption_text(page)).lower()
-        if all(word in text for word in WORDS):
+        if all(word in text for word in words):
             return text
         page.wait_for_timeout(300)
-    raise AssertionError(f"no caption with {WORDS} in {timeout} s: {_caption_text(page)!r}")
+    raise AssertionError(f"no caption with {words} in {timeout} s: {_caption_text(page)!r}")
 
 
 def test_the_practitioner_reads_what_the_client_says_and_captions_survive_a_worker_kill(
@@ -103,7 +104,7 @@ def test_the_practitioner_reads_what_the_client_says_and_captions_survive_a_work
             organisation_id=org.id,
             plugin="translation",
             enabled=True,
-            settings={"start": "on_request", "languages": "en", "keep_transcript": False},
+            settings={"start": "on_request", "languages": "en, es", "keep_transcript": False},
         )
     )
     doctor = live_data.user(org, name="Dr. Jansen")
@@ -148,3 +149,14 @@ def test_the_practitioner_reads_what_the_client_says_and_captions_survive_a_work
     start_worker()
     _wait_for_words(staff, timeout=120)
     expect(staff.locator(".room-tile:visible")).to_have_count(1)
+
+    # The practitioner reads Spanish: the worker translates for them.
+    staff.evaluate(
+        """() => {
+        const select = document.querySelector('[data-translation-caption]');
+        select.value = 'es';
+        select.dispatchEvent(new Event('change'));
+    }"""
+    )
+    _wait_for_words(staff, words=("cabeza", "lunes"), timeout=90)
+    expect(staff.locator(CAPTION).first).to_have_attribute("data-speaker", "A. Bakker")

@@ -13,7 +13,7 @@ newcomers' offers, decodes each audio track to 16 kHz mono, cuts speech out
 (``segments``) and has the engine recognise it in the speaker's spoken
 language. A caption goes to the room as ``translation.caption``: speaker
 peer and name, text, language, and translations for the caption languages
-listeners chose (``translate`` is the seam for the translators).
+listeners chose (``translators``).
 """
 
 import argparse
@@ -50,6 +50,7 @@ from consultroom_translation import service
 from consultroom_translation.engine import engine_from_settings
 from consultroom_translation.segments import SAMPLE_RATE, Segmenter
 from consultroom_translation.settings import languages_in, settings_of
+from consultroom_translation.translators import translations, translator_of
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +71,6 @@ def in_transaction(registry, action, subdomain=None):
     for channel, message in events.messages:
         bus.publish(channel, message)
     return result
-
-
-def translate(text, source, targets):
-    """The caption in each listener's caption language. The translators
-    (``consultroom_translation.translators``) plug in here; until then a
-    listener reading another language gets the original."""
-    return {}
 
 
 class RoomCaptions:
@@ -238,8 +232,9 @@ class RoomCaptions:
             "name": name,
             "text": text,
             "language": language,
+            # A blocking call (a subprocess or HTTP): off the loop.
             "translations": await self.worker.loop.run_in_executor(
-                None, translate, text, language, targets
+                None, translations, translator_of(self.registry), text, language, targets
             ),
         }
 

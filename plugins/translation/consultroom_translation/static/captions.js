@@ -77,7 +77,8 @@ socket.on("translation.state", (message) => {
 });
 socket.on("translation.caption", (message) => {
   hideWorkerTile();
-  const text = (message.translations || {})[caption.value] || message.text;
+  const translation = (message.translations || {})[caption.value];
+  const text = translation ? translation.text : message.text;
   const line = lineUnder(message.peer);
   if (line) {
     line.textContent = text;
