@@ -3,7 +3,7 @@ pages use (empty: the installation's) and its checked custom stylesheet
 (consultroom.web.themes, consultroom.web.safecss)
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-04 12:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
