@@ -437,7 +437,25 @@ def build_parser():
     sub.add_parser(
         "media", help="the echo peer of the network test (an asyncio process) on media.url"
     )
+    _add_plugin_commands(sub)
     return parser
+
+
+def _add_plugin_commands(sub):
+    """The installed plugins' subcommands (``consultroom_commands``); one
+    named like an existing command is left out with a warning."""
+    from consultroom.plugins.registry import PluginRegistry
+
+    taken = set(sub.choices)
+    for declared in PluginRegistry.discover().pm.hook.consultroom_commands():
+        for command in declared or ():
+            if command.name in taken:
+                print(f"consultroom: a plugin's command {command.name!r} is taken", file=sys.stderr)
+                continue
+            taken.add(command.name)
+            sub.add_parser(command.name, help=command.help).set_defaults(
+                func=lambda env, _args, run=command.run: run(env.registry)
+            )
 
 
 def main(argv=None):

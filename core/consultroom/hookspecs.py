@@ -713,3 +713,37 @@ def consultroom_login_method(request: Request, email: str, user: User | None) ->
     ``consultroom.accounts.login.start_staff_session``; show its button in
     the ``login`` slot of ``consultroom_template_slot``.
     """
+
+
+# ---- Doors: commands of the ``consultroom`` program -------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand of the ``consultroom`` program (``consultroom <name>``),
+    for a process of the installation such as a worker of your own.
+
+    ``name`` is the subcommand (prefix-free, lower case, not one of the
+    core's: a clash is left out with a warning); ``help`` one line for
+    ``consultroom --help``; ``run(registry)`` does the work with the
+    application's registry (its settings, database and message bus), in
+    the command's environment, and returns when the command is done (or
+    runs until stopped, for a long-running process).
+    """
+
+    name: str
+    help: str
+    run: Callable[[Any], None]
+
+
+@hookspec
+def consultroom_commands() -> list[Command] | None:
+    """Return the subcommands you add to the ``consultroom`` program.
+
+    Called while the ``consultroom`` program parses its command line, on
+    every installed and usable plugin: an installation-level hook, not a
+    tenant one (a command serves
+    the installation; it decides for itself which organisations it works
+    for, e.g. those that enabled the plugin). Return a list of
+    :class:`Command`, or ``None``.
+    """

@@ -13,6 +13,7 @@ Enabled per organisation like every plugin (docs/plugins.md).
 from consultroom.plugins import PluginInfo
 from consultroom_translation.hooks import (  # noqa: F401 (hook implementations, found on this module)
     consultroom_appointment_anonymised,
+    consultroom_commands,
     consultroom_room_opened,
     consultroom_room_regions,
 )

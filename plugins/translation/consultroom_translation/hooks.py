@@ -8,7 +8,7 @@ import json
 from markupsafe import Markup
 from sqlalchemy import delete
 
-from consultroom.hookspecs import RoomButton, RoomOverlay, RoomScript, RoomTab, hookimpl
+from consultroom.hookspecs import Command, RoomButton, RoomOverlay, RoomScript, RoomTab, hookimpl
 from consultroom_translation import service
 from consultroom_translation.i18n import _
 from consultroom_translation.models import TranscriptLine
@@ -78,3 +78,11 @@ def consultroom_room_opened(request, room):
     settings = settings_of(request.dbsession, request.organisation)
     if settings is not None and settings["start"] == BY_DEFAULT:
         service.switch(request.dbsession, room, True)
+
+
+@hookimpl
+def consultroom_commands():
+    """``consultroom captions``: the caption worker."""
+    from consultroom_translation.worker import run_worker
+
+    return [Command("captions", "the caption worker: live captions for rooms", run_worker)]

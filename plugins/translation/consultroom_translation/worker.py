@@ -16,7 +16,6 @@ peer and name, text, language, and translations for the caption languages
 listeners chose (``translators``).
 """
 
-import argparse
 import asyncio
 import logging
 import secrets
@@ -343,18 +342,3 @@ def run_worker(registry, stopping=None):
         await worker.run(event)
 
     asyncio.run(main())
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="consultroom captions")
-    parser.add_argument("-c", "--config", default="development.ini")
-    args = parser.parse_args(argv)
-    from pyramid.paster import bootstrap, setup_logging
-
-    setup_logging(args.config)
-    with bootstrap(args.config) as env:
-        run_worker(env["registry"])
-
-
-if __name__ == "__main__":
-    main()
