@@ -1,11 +1,13 @@
 """The captions plugin (plugins/translation): its settings per organisation
 (captions on request by default, the languages offered, no transcript kept
 unless asked), refused when malformed; and a kept transcript goes with its
-appointment's anonymisation."""
+appointment's anonymisation; kept, it is encrypted at rest and shown on
+the appointment's page."""
 
 from datetime import datetime, timedelta
 
 import pytest
+from consultroom_translation import service
 from consultroom_translation.models import TranscriptLine
 from consultroom_translation.settings import settings_of
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.jobs import anonymise
+from consultroom.room.models import Room
 from consultroom.tenancy.options import SettingsError
 from consultroom.twofactor.crypto import secret_box
 
@@ -84,3 +87,36 @@ def test_anonymising_an_appointment_deletes_its_transcript(
     dbsession.expire_all()
     left = dbsession.scalars(select(TranscriptLine.appointment_id)).all()
     assert left == [recent.id]
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_kept_transcript_is_encrypted_and_on_the_appointment_page(
+    app, make_organisation, make_user, enable_plugin, dbsession, webtest, login, kept
+):
+    org = make_organisation("cc")
+    enable_plugin(org, "translation", settings={"keep_transcript": kept})
+    doctor = make_user(org, role=Role.practitioner, name="Dr. Smit")
+    appointment = Appointment(
+        organisation_id=org.id,
+        client_id=make_client(dbsession, org, "Jansen").id,
+        practitioner_id=doctor.id,
+        starts_at=datetime(2031, 6, 1, 12),
+    )
+    dbsession.add(appointment)
+    dbsession.flush()
+    room = Room(organisation_id=org.id, appointment_id=appointment.id)
+    dbsession.add(room)
+    dbsession.flush()
+    service.keep(dbsession, app.registry, room, "A. Jansen", "en", "my knee hurts <a lot>")
+    dbsession.flush()
+    bodies = dbsession.scalars(select(TranscriptLine.body)).all()
+    staff = webtest("cc")
+    login(staff, doctor)
+    page = staff.get(f"/appointments/{appointment.id}").text
+    if kept:
+        assert len(bodies) == 1 and b"knee" not in bodies[0]
+        assert "my knee hurts &lt;a lot&gt;" in page
+        assert "A. Jansen" in page
+    else:
+        assert bodies == []
+        assert "Transcript" not in page

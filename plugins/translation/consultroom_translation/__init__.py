@@ -16,6 +16,7 @@ from consultroom_translation.hooks import (  # noqa: F401 (hook implementations,
     consultroom_commands,
     consultroom_room_opened,
     consultroom_room_regions,
+    consultroom_template_slot,
 )
 from consultroom_translation.settings import OPTIONS
 

@@ -73,6 +73,30 @@ def consultroom_room_regions(request, role, room):
 
 
 @hookimpl
+def consultroom_template_slot(request, slot, context):
+    """The kept transcript on the appointment's page (staff only)."""
+    if slot != "appointment" or not request.has_permission("staff"):
+        return None
+    appointment = context["appointment"]
+    lines = service.transcript(
+        request.dbsession, request.registry, request.organisation.id, appointment.id
+    )
+    if not lines:
+        return None
+    t = request.localizer.translate
+    items = Markup("").join(
+        Markup("<li><time>{}</time> <strong>{}</strong>: {}</li>").format(
+            line["at"].strftime("%H:%M:%S"), line["speaker"], line["text"]
+        )
+        for line in lines
+    )
+    return Markup(
+        '<section class="translation-transcript" aria-labelledby="transcript-heading">'
+        '<h2 id="transcript-heading">{}</h2><ol>{}</ol></section>'
+    ).format(t(_("Transcript")), items)
+
+
+@hookimpl
 def consultroom_room_opened(request, room):
     """Captions on by default: on from the room's start."""
     settings = settings_of(request.dbsession, request.organisation)
