@@ -54,7 +54,10 @@ def consultroom_room_regions(request, role, room):
     }
     regions = [
         RoomButton("effects", t(_("Background")), order=0),
-        RoomTab("effects", t(_("Background")), render("room/_effects.html", values, request)),
+        # Its tab after the plugins' tabs: it is opened by its button, rarely.
+        RoomTab(
+            "effects", t(_("Background")), render("room/_effects.html", values, request), order=900
+        ),
         RoomScript("/static/js/effects.js"),
     ]
     if values["warn"]:
