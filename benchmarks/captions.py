@@ -22,10 +22,10 @@ Printed: the word error rate (word-level edit distance over all sentences,
 after lower-casing, dropping punctuation and spelling out digits) of each
 and their ratio; and the time from the end of the speech to the caption
 text being ready, p50 and p95, against the engine's own time on the same
-sentence offline. Not included yet: WebRTC (Opus encoding and decoding,
+sentence offline. Not included here: WebRTC (Opus encoding and decoding,
 resampling to 16 kHz), the transcript's transaction, the bus and the room's
-socket between the worker and the browser; tests/browser/
-test_captions_in_the_browser.py runs that whole path, untimed.
+socket between the worker and the browser; benchmarks/captions_in_room.py
+times that whole path in Chromium.
 
     .venv-test/bin/python benchmarks/captions.py [--sentences 10] [--rounds 3]
         [--no-translation]
