@@ -5,7 +5,8 @@ the real engine with Whisper tiny.en) joins the room through the normal
 signalling, and the practitioner sees the client's words under the client's
 video, with the client's name, and in the live region. The worker's peer is
 no participant's tile. Killed mid-sentence, the worker is replaced by
-another, which picks the room up: captions resume. A practitioner who reads
+another, which picks the room up: captions resume. A guest without a
+microphone joins and reads them too. A practitioner who reads
 Spanish gets them through Apertium (apertium-eng-spa)."""
 
 import json
@@ -21,6 +22,7 @@ from translation_speech import say
 
 from consultroom.browser_testing import CHROMIUM, CHROMIUM_FLAGS
 from consultroom.plugins.models import PluginEnablement
+from consultroom.room.models import RoomInvite
 from consultroom.testing import stop_process
 
 HERE = Path(__file__).parent
@@ -96,7 +98,7 @@ def _wait_for_words(page, words=WORDS, timeout=90):
 
 
 def test_the_practitioner_reads_what_the_client_says_and_captions_survive_a_worker_kill(
-    captions_server, live_data, new_context, log_in, speaking_browser, start_worker
+    captions_server, live_data, browser, new_context, log_in, speaking_browser, start_worker
 ):
     org = live_data.organisation(name="Captions clinic")
     live_data._save(
@@ -146,9 +148,22 @@ def test_the_practitioner_reads_what_the_client_says_and_captions_survive_a_work
     staff.evaluate(
         "document.querySelectorAll('[data-translation-line]').forEach(p => p.textContent = '')"
     )
-    start_worker()
+    second = start_worker()
     _wait_for_words(staff, timeout=120)
     expect(staff.locator(".room-tile:visible")).to_have_count(1)
+
+    # A guest without a microphone (not allowed one) joins: nothing breaks,
+    # the client's captions go on and the worker is still there.
+    room_id = staff.url.rstrip("/").rsplit("/", 1)[1]
+    invite = live_data._save(RoomInvite(room_id=room_id, name="Tolk", email="tolk@example.org"))
+    guest_context = browser.new_context(permissions=["camera"])
+    guest = guest_context.new_page()
+    guest.goto(captions_server.url(org.subdomain, f"/join/{invite.token}"))
+    expect(staff.locator(".room-tile:visible")).to_have_count(2)
+    guest_caption = guest.locator(CAPTION)
+    expect(guest_caption.first).to_contain_text("Monday", timeout=90_000)
+    assert second.poll() is None
+    guest_context.close()
 
     # The practitioner reads Spanish: the worker translates for them.
     staff.evaluate(

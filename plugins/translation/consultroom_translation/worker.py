@@ -88,6 +88,7 @@ class RoomCaptions:
         self.language = "en"
         self.ice = []
         self.tasks = set()
+        self.early = {}  # browser peer -> candidates that came before its description
 
     # -- joining and leaving ---------------------------------------------------
 
@@ -188,6 +189,8 @@ class RoomCaptions:
             if sdp.get("type") == "offer" and pc.signalingState != "stable":
                 return  # our offer is on its way: the browser yields (it is polite to us)
             await pc.setRemoteDescription(RTCSessionDescription(sdp["sdp"], sdp["type"]))
+            for candidate in self.early.pop(peer, []):
+                await pc.addIceCandidate(candidate)
             if sdp.get("type") == "offer":
                 await pc.setLocalDescription(await pc.createAnswer())
                 self.send(peer, {"sdp": {"type": "answer", "sdp": pc.localDescription.sdp}})
@@ -197,7 +200,12 @@ class RoomCaptions:
                 candidate = candidate_from_sdp(line.split(":", 1)[1])
                 candidate.sdpMid = data["candidate"].get("sdpMid")
                 candidate.sdpMLineIndex = data["candidate"].get("sdpMLineIndex")
-                await self.pcs[peer].addIceCandidate(candidate)
+                pc = self.pcs[peer]
+                if pc.remoteDescription is None:
+                    # Trickled before the description it belongs to: kept for it.
+                    self.early.setdefault(peer, []).append(candidate)
+                else:
+                    await pc.addIceCandidate(candidate)
 
     # -- listening -----------------------------------------------------------------
 
