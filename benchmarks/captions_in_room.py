@@ -19,6 +19,7 @@ holding only loopback, with Debian's Chromium and redis-server installed:
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess  # redis-server and the worker, fixed arguments  # nosec B404
 import sys
@@ -187,6 +188,7 @@ def main(argv=None):
         stop_process(redis)
     if not times:
         raise SystemExit(f"no caption matched a speech end ({len(shown)} shown); see {tmp}")
+    shutil.rmtree(tmp)  # kept above for the worker's log
     p50, p95 = percentile(times, 50), percentile(times, 95)
     off50, off95 = statistics.median(offline), percentile(offline, 95)
     print(f"{len(times)} captions of {SENTENCE!r}; speech end -> shown (ms): {sorted(times)}")
