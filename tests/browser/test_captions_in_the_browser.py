@@ -139,8 +139,10 @@ def test_the_practitioner_reads_what_the_client_says_and_captions_survive_a_work
     live = staff.locator("[data-translation-live]").inner_text()
     assert live.startswith("A. Bakker: ")
     assert "headache" in text
-    # Two people in the room, however many peers: the worker has no tile.
+    # Two people in the room, however many peers: the worker has no tile
+    # and is no participant.
     expect(staff.locator(".room-tile:visible")).to_have_count(1)
+    expect(staff.locator("[data-participants] li")).to_have_count(2)
 
     # Killed mid-sentence: another worker takes the room over.
     worker.kill()

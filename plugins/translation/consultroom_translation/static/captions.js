@@ -19,9 +19,31 @@ function room() {
   return (window.consultroom || {}).room;
 }
 
+// The room counts its peers for "you are alone" and lists them as
+// participants: the worker is neither, so it is out of the map meanwhile.
+function leaveOutWorker(r) {
+  if (r.captionsLeaveOut) return;
+  r.captionsLeaveOut = true;
+  const showAlone = r.showAlone.bind(r);
+  r.showAlone = () => {
+    const peer = worker && r.peers.get(worker);
+    if (!peer) return showAlone();
+    r.peers.delete(worker);
+    try {
+      showAlone();
+    } finally {
+      r.peers.set(worker, peer);
+    }
+  };
+}
+
 function hideWorkerTile() {
-  const peer = worker && room() && room().peers.get(worker);
-  if (peer) peer.tile.root.hidden = true;
+  const r = room();
+  const peer = worker && r && r.peers.get(worker);
+  if (!peer) return;
+  leaveOutWorker(r);
+  peer.tile.root.hidden = true;
+  r.showAlone();
 }
 
 function sendLanguages() {
