@@ -10,8 +10,8 @@ import pytest
 import time_machine
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment
-from consultroom.clients.models import Client
+from consultroom.appointments.models import Appointment, AppointmentParticipant
+from consultroom.clients.models import Client, Participant
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.models import WalkInWidget
@@ -108,6 +108,32 @@ def test_client_page_slot(webtest, login, orgs):
     assert _slot_texts(page, "hello-client") == ["Hello, A. Client-on!"]
     page = _staff_app(webtest, login, off).get(f"/clients/{off.client.id}")
     assert not page.html.select(".hello-client")
+
+
+def test_waiting_page_slots_the_clients_and_an_extra_participants(webtest, orgs, dbsession):
+    """The client's slot is not on a participant's page: what plugins show
+    there (the client's check page, questionnaires, messages) carries the
+    client's token, which a participant must not learn."""
+    on, off = orgs
+    interpreter = Participant(organisation_id=on.organisation.id, initials="", last_name="Tolk")
+    dbsession.add(interpreter)
+    dbsession.flush()
+    place = AppointmentParticipant(appointment_id=on.appointment.id, participant_id=interpreter.id)
+    dbsession.add(place)
+    dbsession.flush()
+    app = webtest(on.subdomain)
+    with time_machine.travel("2030-06-05T08:58:00Z", tick=False):
+        client = app.get(f"/c/{on.appointment.token}")
+        participant = app.get(f"/p/{place.token}")
+        other = webtest(off.subdomain).get(f"/c/{off.appointment.token}")
+    assert _slot_texts(client, "hello-waiting-room") == [f"Hello, waiting {on.appointment.id}!"]
+    assert not client.html.select(".hello-participant-waiting-room")
+    assert _slot_texts(participant, "hello-participant-waiting-room") == [
+        f"Hello, Tolk waiting {on.appointment.id}!"
+    ]
+    assert not participant.html.select(".hello-waiting-room")
+    assert on.appointment.token not in participant.text
+    assert not other.html.select(".hello-waiting-room")
 
 
 def test_the_other_organisations_pages_stay_refused(webtest, login, orgs):

@@ -120,6 +120,9 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
       upcoming scheduled appointments
     - ``waiting_room`` (the client's waiting page):
       ``{"appointment": appointment}``
+    - ``participant_waiting_room`` (an extra participant's waiting page, on
+      their own link): ``{"appointment": appointment, "participant":
+      participant}``; the client's links and answers stay off it
 
     The staff login page (nobody is logged in yet):
 

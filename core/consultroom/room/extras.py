@@ -13,8 +13,10 @@
 - in the client's waiting room (the ``waiting_room`` slot): the explainer
   video, the organisation's page behind "More information", the evaluation
   form after the consultation, and "stop if the webcam fails"
-  (static/js/extras-waiting.js). The page's ``frame-src`` lists exactly the
-  origins of the addresses set, and only this page gets them.
+  (static/js/extras-waiting.js); an extra participant's waiting page (the
+  ``participant_waiting_room`` slot) gets the explainer and the page only.
+  The page's ``frame-src`` lists exactly the origins of the addresses set,
+  and only this page gets them.
 """
 
 from pathlib import Path
@@ -28,7 +30,12 @@ from consultroom.room.backgrounds import backgrounds_of
 from consultroom.web import headers
 
 MODEL = Path(__file__).with_name("segmentation")
-FRAMES = ("explainer_url", "info_frame_url", "evaluation_url")
+# The frames of each waiting page: the evaluation is the client's to fill
+# in, not an extra participant's.
+WAITING_SLOTS = {
+    "waiting_room": ("explainer_url", "info_frame_url", "evaluation_url"),
+    "participant_waiting_room": ("explainer_url", "info_frame_url"),
+}
 
 
 def model_present():
@@ -66,25 +73,19 @@ def consultroom_room_regions(request, role, room):
     return regions
 
 
-def _client_token(request):
-    """The appointment token of the client's own page (``/c/<token>``); None
-    on an extra participant's page, which must not learn the client's."""
-    route = request.matched_route
-    return request.matchdict.get("token") if route and route.name == "client_link" else None
-
-
 @hookimpl
 def consultroom_template_slot(request, slot, context):
-    if slot != "waiting_room" or request.organisation is None:
+    if slot not in WAITING_SLOTS or request.organisation is None:
         return None
     options = request.organisation.options
-    token = _client_token(request)
-    # The evaluation is the client's to fill in, not an extra participant's.
-    keys = FRAMES if token else tuple(k for k in FRAMES if k != "evaluation_url")
-    frames = {key: options[key] for key in keys if options[key]}
+    frames = {key: options[key] for key in WAITING_SLOTS[slot] if options[key]}
+    # The check page is the client's, on their token: an extra participant
+    # must not learn it.
     check_url = (
-        request.route_path("client_network_test", token=token, _query={"camera": "failed"})
-        if options["stop_if_webcam_fails"] and token
+        request.route_path(
+            "client_network_test", token=context["appointment"].token, _query={"camera": "failed"}
+        )
+        if slot == "waiting_room" and options["stop_if_webcam_fails"]
         else ""
     )
     if not frames and not check_url:

@@ -90,6 +90,7 @@ def participant_page(request):
             "appointment": appointment,
             "organisation": org,
             "state": arrival(appointment, now) if waits(org) else NOT_STARTED,
+            "participant": participant,
             "self_name": participant.display_name,
             "realtime": page_config(request, hello),
         },

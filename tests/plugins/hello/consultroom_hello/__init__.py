@@ -103,6 +103,10 @@ def _slot_subject(slot, context):
             return f"appointment {context['appointment'].id}"
         case "booking_widget" | "walk_in_widget":
             return " ".join([context["page"], *filter(None, named)])
+        case "waiting_room":
+            return f"waiting {context['appointment'].id}"
+        case "participant_waiting_room":
+            return f"{context['participant'].display_name} waiting {context['appointment'].id}"
         case "client_portal":
             return f"{context['client'].display_name} ({len(context['appointments'])})"
         case "usage_report":
