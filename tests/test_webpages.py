@@ -380,10 +380,17 @@ def test_a_page_shows_a_walk_in_widget_until_it_is_deleted(admin_app, webtest, d
     shown = webtest("drjanssen").get("/1")
     src = shown.html.select_one("iframe.webpage-widget")["src"]
     assert src == f"http://acme.consultroom.test/walk-in/{widget.public_id}"
+    # The walk-in's camera check runs in the frame, on the organisation's
+    # origin: this page lets that origin (and only it) have the camera.
+    policy = shown.headers["Permissions-Policy"]
+    for feature in ("camera", "microphone"):
+        assert f'{feature}=(self "http://acme.consultroom.test")' in policy
+    assert "display-capture=(self)" in policy and "geolocation=()" in policy
     token = admin_app.get("/widgets").html.select_one('[name="csrf_token"]')["value"]
     admin_app.post(f"/widgets/walk-in/{widget.id}/delete", {"csrf_token": token})
     after = webtest("drjanssen").get("/1")
     assert not after.html.select("iframe") and after.headers["ETag"] != shown.headers["ETag"]
+    assert "camera=(self)" in after.headers["Permissions-Policy"]
     # The page's form still opens and saves, with no widget chosen.
     form = form_with(admin_app.get(url), "main_text")
     assert form["widget"].value == ""

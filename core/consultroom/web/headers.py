@@ -42,17 +42,16 @@ from consultroom.plugins.csp import additions
 HEADER = "Content-Security-Policy"
 # A Host header safe to repeat inside the policy.
 _HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?", re.IGNORECASE)
-PERMISSIONS = ", ".join(
-    [
-        "camera=(self)",
-        "microphone=(self)",
-        "display-capture=(self)",
-        "fullscreen=(self)",
-        "geolocation=()",
-        "payment=()",
-        "usb=()",
-    ]
-)
+# Each browser feature and who may use it: the page itself, or nobody.
+PERMISSIONS = {
+    "camera": "self",
+    "microphone": "self",
+    "display-capture": "self",
+    "fullscreen": "self",
+    "geolocation": "",
+    "payment": "",
+    "usb": "",
+}
 
 
 def _policy(request):
@@ -85,6 +84,24 @@ def _policy(request):
 def allow(request, directive, *sources):
     """Add ``sources`` to ``directive`` of this request's response."""
     request.__dict__.setdefault("csp_allowed", {}).setdefault(directive, []).extend(sources)
+
+
+def delegate(request, origin, features=("camera", "microphone")):
+    """Let a frame from ``origin`` on this page use ``features`` (the frame
+    asks too, with its ``allow`` attribute): the page's own ``self`` would
+    keep them from a frame of another origin."""
+    delegated = request.__dict__.setdefault("permissions_delegated", {})
+    for feature in features:
+        delegated.setdefault(feature, []).append(origin)
+
+
+def _permissions(request):
+    delegated = request.__dict__.get("permissions_delegated", {})
+    features = []
+    for feature, allowed in PERMISSIONS.items():
+        origins = [f'"{origin}"' for origin in dict.fromkeys(delegated.get(feature, ()))]
+        features.append(f"{feature}=({' '.join(filter(None, [allowed, *origins]))})")
+    return ", ".join(features)
 
 
 def only(request, directive, sources):
@@ -134,7 +151,7 @@ def _add_headers(event):
     headers["X-Content-Type-Options"] = "nosniff"
     # Pages with a token in their address set no-referrer themselves.
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers["Permissions-Policy"] = PERMISSIONS
+    headers["Permissions-Policy"] = _permissions(request)
     if directives["frame-ancestors"] == "'none'":
         headers["X-Frame-Options"] = "DENY"  # for browsers without CSP level 2
     if request.registry.settings.get("security.hsts", "false").lower() == "true":

@@ -18,7 +18,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from consultroom.web import ID
+from consultroom.web import ID, headers
 from consultroom.web.sites import ORGANISATION, org_url, public_base
 from consultroom.webpages.models import WIDGET_BOOKING, WIDGET_WALK_IN, WebImage
 from consultroom.webpages.service import SITE, clean_html, published_set
@@ -121,6 +121,7 @@ def _render(request, page_set, page, links, stylesheet, preview=False):
     if widget_url:
         origin = public_base(request.registry.settings, request.organisation.subdomain)
         response.headers["Content-Security-Policy"] = f"frame-src {origin}"
+        headers.delegate(request, origin)
     return response
 
 
