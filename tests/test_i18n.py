@@ -175,16 +175,23 @@ def test_template_is_up_to_date_with_the_sources(tmp_path, catalogues):
 # --- pages in the chosen language ---------------------------------------------
 
 
+def _hashable(value):
+    """A plural message's id and strings come as lists from a .mo file."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _entries(messages):
+    return {(_hashable(m.id), m.context): _hashable(m.string) for m in messages}
+
+
 def compiled_matches(catalogues, lang):
     mo = catalogues.po(lang).with_suffix(".mo")
     if not mo.exists():
         return False
     with open(mo, "rb") as f:
-        compiled = {(m.id, m.context): m.string for m in read_mo(f) if m.id}
+        compiled = _entries(m for m in read_mo(f) if m.id)
     source = read_catalogue(catalogues.po(lang))
-    return compiled == {
-        (m.id, m.context): m.string for m in source if m.id and m.string and not m.fuzzy
-    }
+    return compiled == _entries(m for m in source if m.id and m.string and not m.fuzzy)
 
 
 @pytest.fixture(scope="module")
