@@ -24,6 +24,10 @@ from consultroom.waitingroom import live
 from consultroom.waitingroom.models import IN_ROOM
 
 MAX_PEERS = 6
+# The roles of people in a room. A member of another role is a plugin's
+# machine (the caption worker): it takes no person's place, though it is
+# refused like a person when the people fill the room.
+PEOPLE = frozenset({"staff", "client", "guest"})
 
 
 def open_room_of(dbsession, organisation_id, room_id):
@@ -138,7 +142,8 @@ def _same_person(member, role, user_id):
 
 
 def join(dbsession, room, peer, role, name, user_id, events):
-    """Admit socket ``peer`` into ``room``; the peers already there."""
+    """Admit socket ``peer`` into ``room``; the peers already there. Refused
+    (``RoomFull``) when ``MAX_PEERS`` people are there already."""
     others = []
     for member in present_members(dbsession, room.id):
         if member.peer == peer:
@@ -148,7 +153,7 @@ def join(dbsession, room, peer, role, name, user_id, events):
             events.add(room_channel(room.id), {"type": "peer_left", "peer": member.peer})
         else:
             others.append(member)
-    if len(others) >= MAX_PEERS:
+    if sum(1 for other in others if other.role in PEOPLE) >= MAX_PEERS:
         raise RoomFull()
     member = dbsession.get(RoomMember, peer)
     if member is None:
