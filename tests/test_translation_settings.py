@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
+from consultroom.audit.models import AuditEntry
 from consultroom.jobs import anonymise
 from consultroom.room.models import Room
 from consultroom.tenancy.options import SettingsError
@@ -113,10 +114,15 @@ def test_a_kept_transcript_is_encrypted_and_on_the_appointment_page(
     staff = webtest("cc")
     login(staff, doctor)
     page = staff.get(f"/appointments/{appointment.id}").text
+    reads = dbsession.scalars(
+        select(AuditEntry).where(AuditEntry.action == "translation.transcript_read")
+    ).all()
     if kept:
         assert len(bodies) == 1 and b"knee" not in bodies[0]
         assert "my knee hurts &lt;a lot&gt;" in page
         assert "A. Jansen" in page
+        assert [(r.user_id, r.object_id) for r in reads] == [(doctor.id, str(appointment.id))]
     else:
         assert bodies == []
         assert "Transcript" not in page
+        assert reads == []

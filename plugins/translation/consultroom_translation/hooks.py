@@ -8,6 +8,7 @@ import json
 from markupsafe import Markup
 from sqlalchemy import delete
 
+from consultroom.audit import record
 from consultroom.hookspecs import Command, RoomButton, RoomOverlay, RoomScript, RoomTab, hookimpl
 from consultroom_translation import service
 from consultroom_translation.i18n import _
@@ -83,6 +84,8 @@ def consultroom_template_slot(request, slot, context):
     )
     if not lines:
         return None
+    # What was said in a consultation is client data: every read is audited.
+    record(request, "translation.transcript_read", "appointment", appointment.id)
     t = request.localizer.translate
     items = Markup("").join(
         Markup("<li><time>{}</time> <strong>{}</strong>: {}</li>").format(
