@@ -8,20 +8,20 @@ booking widget's count of free times; and the ``background`` socket message.
 The pixels of the blur: tests/browser/test_room_extras_in_the_browser.py."""
 
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import pytest
 import time_machine
 from PIL import Image
+from room_support import open_room
 from sqlalchemy import select
 from webtest import Upload
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment, AppointmentParticipant
-from consultroom.clients.models import Client, Participant
-from consultroom.db import utcnow
+from consultroom.appointments.models import AppointmentParticipant
+from consultroom.clients.models import Participant
 from consultroom.room import extras
-from consultroom.room.models import BackgroundImage, Room
+from consultroom.room.models import BackgroundImage
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.tenancy.models import Organisation
 from consultroom.tenancy.options import ADVANCED_SETTINGS, SettingsError
@@ -249,18 +249,7 @@ def test_the_forms_need_the_csrf_token(admin_app, dbsession, org, token):
 @pytest.fixture
 def room(dbsession, org, make_user):
     doctor = make_user(org, role=Role.practitioner)
-    appointment = Appointment(
-        organisation_id=org.id,
-        client=Client(organisation_id=org.id, initials="A.", last_name="Bakker"),
-        practitioner=doctor,
-        starts_at=utcnow() + timedelta(minutes=2),
-        duration_minutes=20,
-    )
-    dbsession.add(appointment)
-    dbsession.flush()
-    opened = Room(organisation_id=org.id, appointment_id=appointment.id, created_by_id=doctor.id)
-    dbsession.add(opened)
-    dbsession.flush()
+    appointment, opened = open_room(dbsession, org, doctor)
     return doctor, appointment, opened
 
 

@@ -2,35 +2,18 @@
 caption worker, role "captions") takes no person's place, but is refused
 like a person once the people fill the room."""
 
-from datetime import timedelta
-
 import pytest
+from room_support import open_room
 
 from consultroom.accounts.models import Role
-from consultroom.appointments.models import Appointment
-from consultroom.clients.models import Client
-from consultroom.db import utcnow
 from consultroom.realtime.events import Events
 from consultroom.room import service as rooms
-from consultroom.room.models import Room
 
 
 @pytest.fixture
 def room(dbsession, make_organisation, make_user):
     org = make_organisation("acme")
-    doctor = make_user(org, role=Role.practitioner)
-    appointment = Appointment(
-        organisation_id=org.id,
-        client=Client(organisation_id=org.id, initials="A.", last_name="Bakker"),
-        practitioner=doctor,
-        starts_at=utcnow() + timedelta(minutes=2),
-        duration_minutes=20,
-    )
-    dbsession.add(appointment)
-    dbsession.flush()
-    opened = Room(organisation_id=org.id, appointment_id=appointment.id, created_by_id=doctor.id)
-    dbsession.add(opened)
-    dbsession.flush()
+    _appointment, opened = open_room(dbsession, org, make_user(org, role=Role.practitioner))
     return opened
 
 

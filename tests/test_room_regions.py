@@ -4,18 +4,16 @@ the client's waiting page (per role), its badge on the staff's live waiting
 list, and its realtime message type; none of them for an organisation
 without the plugin, whose socket gets the answer of an unknown type."""
 
-from datetime import timedelta
-
 import pytest
+from room_support import open_room
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import update_appointment
-from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.plugins.models import PluginEnablement
 from consultroom.realtime import message_bus, user_channel
-from consultroom.room.models import Room, RoomInvite
+from consultroom.room.models import RoomInvite
 from consultroom.waitingroom.models import WAITING, Visit
 
 from clientmail_support import org_request
@@ -38,18 +36,7 @@ def consultation(make_organisation, make_user, dbsession):
         if enable_plugin:
             enable_plugin(org, "roomkit")
         doctor = make_user(org, role=Role.practitioner)
-        appointment = Appointment(
-            organisation_id=org.id,
-            client=Client(organisation_id=org.id, initials="A.", last_name="Bakker"),
-            practitioner=doctor,
-            starts_at=utcnow() + timedelta(minutes=2),
-            duration_minutes=20,
-        )
-        dbsession.add(appointment)
-        dbsession.flush()
-        room = Room(organisation_id=org.id, appointment_id=appointment.id, created_by_id=doctor.id)
-        dbsession.add(room)
-        dbsession.flush()
+        appointment, room = open_room(dbsession, org, doctor)
         invite = RoomInvite(room_id=room.id, name="Guest", email="guest@example.org")
         dbsession.add(invite)
         dbsession.flush()
