@@ -235,6 +235,15 @@ def test_the_waiting_rooms_frames_each_in_their_place(
     expect(client.locator("[data-room]")).to_be_visible()
     expect(client.locator("iframe[data-frame=explainer]")).to_have_count(0)
     expect(staff.locator("iframe")).to_have_count(0)
+    # Sent back, the client waits with the explainer again; called in
+    # again, it goes.
+    staff.locator("[data-action=send-back]").click()
+    expect(client.locator("iframe[data-frame=explainer]")).to_be_visible()
+    staff.goto(live_server.url(org.subdomain, "/waiting-room"))
+    staff.locator(".waiting-entry").locator("[data-call-in]").click()
+    staff.wait_for_url("**/room/**")
+    expect(client.locator("[data-room]")).to_be_visible()
+    expect(client.locator("iframe[data-frame=explainer]")).to_have_count(0)
     wait_for_media(staff, video=1)
     staff.once("dialog", lambda dialog: dialog.accept())
     staff.locator("[data-action=end]").click()

@@ -19,10 +19,16 @@ if (more) {
   });
 }
 
-// The explainer plays while waiting only: gone once the client is called in.
+// The explainer plays while waiting only: taken out of the page (so that it
+// stops playing) once the client is called in, and put back (it loads
+// again) if they are sent back to the waiting room.
+const explainer = root.querySelector("[data-explainer]");
+const explainerPlace = document.createComment("explainer");
 function dropExplainer() {
-  const explainer = root.querySelector("[data-explainer]");
-  if (explainer) explainer.remove();
+  if (explainer && explainer.isConnected) explainer.replaceWith(explainerPlace);
+}
+function restoreExplainer() {
+  if (explainer && explainerPlace.isConnected) explainerPlace.replaceWith(explainer);
 }
 
 function showEvaluation() {
@@ -59,6 +65,7 @@ if (root.dataset.checkUrl) {
 
 function use(socket) {
   socket.on("admitted", dropExplainer);
+  socket.on("sent_back", restoreExplainer);
   socket.on("ended", () => {
     clearInterval(watching);
     dropExplainer();
