@@ -90,6 +90,23 @@ def test_redirects_come_from_the_configuration(webtest, org, public_url):
     assert response.location.startswith("https://acme.consultroom.test:8443/login")
 
 
+def test_the_addresses_shown_to_copy_come_from_the_configuration(
+    webtest, org, make_user, login, public_url
+):
+    """The organisation's address and the embed code an admin pastes into
+    their website are built from the configuration like mailed links."""
+    app = webtest("acme")
+    login(app, make_user(org, role=Role.org_admin))
+    host = {"HTTP_HOST": "acme.consultroom.test:1"}
+    for path in ("/organisation", "/widgets"):
+        page = app.get(path, extra_environ=host).text
+        assert "https://acme.consultroom.test:8443" in page, path
+        assert "consultroom.test:1" not in page, path
+    embed = app.get("/widgets", extra_environ=host).html.select_one("[data-embed-script] code")
+    assert 'data-consultroom-embed="https://acme.consultroom.test:8443"' in embed.text
+    assert 'src="https://acme.consultroom.test:8443/static/js/embed.js"' in embed.text
+
+
 # --- X-Forwarded-For -----------------------------------------------------------------
 
 

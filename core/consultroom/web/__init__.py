@@ -15,6 +15,7 @@ from translationstring import TranslationString
 from consultroom.i18n import LANGUAGES, _
 from consultroom.web import themes
 from consultroom.web.badges import list_badges
+from consultroom.web.sites import public_base
 
 # An object id in a route pattern: ASCII digits only (int() takes " 1" and
 # "١"), and few enough to fit PostgreSQL's 32-bit integer columns.
@@ -99,6 +100,9 @@ def _template_globals(event):
         t=lambda text: translate_any(request, text),
         static=lambda path: themes.static_address(request, path),
         custom_css=lambda: themes.custom_css_address(request),
+        # The organisation's own address, from the configuration: never from
+        # the request's Host header.
+        site_url=lambda: public_base(request.registry.settings, request.organisation.subdomain),
     )
 
 
