@@ -120,7 +120,7 @@ def _render(request, page_set, page, links, stylesheet, preview=False):
     # The widget is the organisation's own page, framed from here.
     if widget_url:
         origin = public_base(request.registry.settings, request.organisation.subdomain)
-        response.headers["Content-Security-Policy"] = f"frame-src {origin}"
+        headers.only(request, "frame-src", [origin])
         headers.delegate(request, origin)
     return response
 
