@@ -3,16 +3,23 @@ staff, client and guest (history for whoever asks, each staff read
 audited); in the waiting room between a waiting client and the practitioner
 where the organisation shows messages there (with the waiting list's badge
 of new messages), and nowhere else; and for an organisation without chat,
-its types are unknown."""
+its types are unknown. A message is relayed before it is stored: one that
+cannot be stored is retracted from every page and given back to its sender.
+
+A socket handles its frames in order, and a message's write ends before
+the sender's next frame is handled: a test that needs the message stored
+asks the sender's socket for the history first (the others hear of a
+message before it is stored)."""
 
 import pytest
 from consultroom_chat.models import Conversation, Kind, Message
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from consultroom.audit.models import AuditEntry, AuditPending
 from consultroom.plugins.models import PluginEnablement
 from consultroom.room.models import RoomInvite
 
+from chat_support import execute, inserts_refused
 from realtime_support import Browser, client_socket, staff_socket
 
 
@@ -64,6 +71,25 @@ def _both(socket, *kinds):
     return [found[kind] for kind in kinds]
 
 
+def _stored(sender):
+    """Once this returns, what ``sender`` sent before is stored (or retracted)."""
+    sender.send({"type": "chat.history"})
+    sender.expect("chat.history")
+
+
+def _not_sent(sender, other, words):
+    """``other`` saw the message come and go; ``sender`` has it back."""
+    relayed = other.expect("chat.message")
+    assert relayed["text"] == words
+    assert other.expect("chat.retract")["key"] == relayed["key"]
+    # The error comes straight, the retraction (its own page removes it
+    # too) through the bus: in either order.
+    error, retract = _both(sender, "error", "chat.retract")
+    assert (error["code"], error["key"], error["text"]) == ("not_sent", relayed["key"], words)
+    assert "could not be sent" in error["message"]
+    assert retract["key"] == relayed["key"]
+
+
 def _visit(server, staff, appointment):
     staff.send({"type": "resync"})
     entries = staff.expect("waiting_list")["entries"]
@@ -82,13 +108,17 @@ def test_everyone_in_the_room_chats_guests_included_and_history_is_kept(server):
     client.drain()
 
     staff.send({"type": "chat.send", "text": "Welcome, see https://example.org"})
+    keys = set()
     for socket in (staff, client, guest):
         message = socket.expect("chat.message")
         assert (message["name"], message["author"]) == ("Dr. Chat", "staff")
         assert message["text"] == "Welcome, see https://example.org"
+        keys.add(message["key"])
+    assert len(keys) == 1  # one message, named alike for everyone
     guest.send({"type": "chat.send", "text": "I translate"})
     assert client.expect("chat.message")["name"] == "Tolk"
     assert staff.expect("chat.message")["author"] == "guest"
+    _stored(guest)
 
     staff.send({"type": "chat.history"})
     history = staff.expect("chat.history")
@@ -119,6 +149,39 @@ def test_an_empty_message_is_refused_and_nothing_is_written(server):
     client.send({"type": "chat.send", "text": "   "})
     assert client.expect("error")["code"] == "invalid"
     assert server.query(select(Message.id).where(Message.organisation_id == org.id)) == []
+
+
+def test_a_message_that_cannot_be_stored_is_retracted_and_given_back(server):
+    org = _org(server)
+    _appointment, _room, client, staff = _in_room(server, org, server.user(org))
+    staff.drain()
+    client.drain()
+    with inserts_refused(server.engine, org.id):
+        staff.send({"type": "chat.send", "text": "Lost on the way"})
+        _not_sent(staff, client, "Lost on the way")
+        _stored(staff)
+    assert server.query(select(Message.id).where(Message.organisation_id == org.id)) == []
+
+    staff.send({"type": "chat.send", "text": "Lost on the way"})  # again, and it goes
+    assert client.expect("chat.message")["text"] == "Lost on the way"
+    client.send({"type": "chat.history"})
+    assert [m["text"] for m in client.expect("chat.history")["messages"]] == ["Lost on the way"]
+
+
+def test_a_message_in_a_conversation_deleted_meanwhile_is_retracted(server):
+    org = _org(server)
+    _appointment, _room, client, staff = _in_room(server, org, server.user(org))
+    client.send({"type": "chat.send", "text": "first"})
+    staff.expect("chat.message")
+    _stored(client)  # the client's socket knows its conversation now
+    execute(server.engine, [delete(Conversation).where(Conversation.organisation_id == org.id)])
+    client.send({"type": "chat.send", "text": "second"})
+    _not_sent(client, staff, "second")
+    client.send({"type": "chat.send", "text": "third"})  # a conversation again
+    assert staff.expect("chat.message")["text"] == "third"
+    _stored(client)
+    stored = server.query(select(Message.id).where(Message.organisation_id == org.id))
+    assert len(stored) == 1  # "first" went with its conversation; "third"
 
 
 def test_the_waiting_client_and_the_practitioner_chat_before_the_call_in(server):
@@ -191,6 +254,7 @@ def test_what_was_written_goes_on_in_messages_goes_or_stays_when_the_consultatio
     appointment, room, client, staff = _in_room(server, org, server.user(org))
     client.send({"type": "chat.send", "text": "thank you"})
     staff.expect("chat.message")
+    _stored(client)
     staff.send({"type": "end", "room": room})
     staff.expect("ended")
     kinds = server.query(

@@ -1,9 +1,11 @@
 """The chat plugin in real Chromium: the practitioner and a waiting client
 write before the call-in (the staff waiting list's Chat button and badge, the
 client's waiting panel); the conversation goes on in the room's Chat tab,
-where an invited guest writes too and a closed tab counts what arrived; and
-a client writes later through their link's messages page, which the
-department sees counted in the menu and the list."""
+where an invited guest writes too and a closed tab counts what arrived (a
+message the database refused is retracted from every tab and its text given
+back to the guest, to send again); and a client writes later through their
+link's messages page, which the department sees counted in the menu and the
+list."""
 
 import pytest
 from playwright.sync_api import expect
@@ -11,6 +13,8 @@ from sqlalchemy import select
 
 from consultroom.plugins.models import PluginEnablement
 from consultroom.room.models import Room, RoomInvite
+
+from chat_support import inserts_refused
 
 SETTINGS = {"in_waiting_room": True, "delete_after_consultation": False, "delete_after_days": 0}
 
@@ -87,6 +91,18 @@ def test_before_the_call_in_in_the_room_and_with_a_guest(
     staff_tab = _open_chat_tab(staff)
     expect(staff.locator('[data-room-tab="chat"]')).to_have_text("Chat")
     expect(staff_tab.locator(".chat-text").last).to_have_text("I will translate")
+
+    with inserts_refused(live_db.get_bind(), org.id):
+        _write(guest_tab, "Lost on the way")
+        expect(guest_tab.locator("[data-chat-error]")).to_contain_text("could not be sent")
+        expect(guest_tab.locator("textarea[name=text]")).to_have_value("Lost on the way")
+    guest_tab.locator("button[type=submit]").click()  # again, and it goes
+    expect(guest_tab.locator("[data-chat-error]")).to_be_hidden()
+    # The room hears a message and its retraction in order: once the second
+    # try shows, the first is gone from every tab.
+    for tab in (client_tab, staff_tab, guest_tab):
+        expect(tab.locator(".chat-text").last).to_have_text("Lost on the way")
+        expect(tab.locator(".chat-text")).to_have_count(4)
 
 
 def test_a_client_writes_later_and_the_department_sees_the_count(

@@ -3,11 +3,20 @@
 written (validated, encrypted, counted as unread for the other side) and
 read (decrypted, the read recorded in the audit trail).
 
+A message can be written in two steps: ``draft`` validates it and gives it
+its identity (a random ``key``) and time without touching the database, so
+that the room's sockets can be told of it at once; ``store`` then encrypts
+and writes it (see consultroom_chat.sockets: the relay does not wait on the
+commit, and a message that could not be stored is retracted).
+
 Every function works in the caller's transaction, through a request of the
 conversation's organisation.
 """
 
 import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup, escape
 from pyramid.httpexceptions import HTTPNotFound
@@ -18,6 +27,7 @@ from consultroom.audit import record
 from consultroom.clients.access import visible_clients
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
+from consultroom.db import utcnow
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web.forms import MAX_INTEGER
 from consultroom.web.sites import org_url
@@ -186,16 +196,53 @@ def channel_or_404(request):
 # ---- writing and reading
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A validated message, not yet written. ``key`` names it on the
+    sockets before it has a row (and so an id): a retraction names it."""
+
+    key: str
+    at: datetime
+    author: Author
+    name: str
+    text: str
+
+    def as_dict(self):
+        """What the sockets are told of it (``as_dict`` of a stored message
+        has its ``id`` instead of the ``key``)."""
+        return {
+            "key": self.key,
+            "at": self.at.isoformat() + "Z",
+            "author": self.author.value,
+            "name": self.name,
+            "text": self.text,
+            "html": str(linkify(self.text)),
+        }
+
+
+def draft(author, name, raw_text):
+    """A message ready to be relayed and stored; raises ``Invalid``. No
+    database: the relay does not wait for one."""
+    return Draft(uuid.uuid4().hex, utcnow(), author, name[:200], clean_text(raw_text))
+
+
 def post(request, conversation, author, name, raw_text, user=None):
     """Write a message in ``conversation``; raises ``Invalid`` (nothing written)."""
-    text = clean_text(raw_text)
+    return store(request, conversation, draft(author, name, raw_text), user=user)
+
+
+def store(request, conversation, message_draft, user=None):
+    """Write ``message_draft`` in ``conversation`` (encrypted), with what
+    follows from it: a channel's order and unread marks, and the client's
+    e-mail notice (queued: it goes only once the transaction commits)."""
     message = Message(
         organisation_id=conversation.organisation_id,
         conversation_id=conversation.id,
-        author=author,
+        at=message_draft.at,
+        author=message_draft.author,
         author_user_id=user.id if user is not None else None,
-        author_name=name[:200],
-        body=secret_box(request.registry).encrypt(text.encode()),
+        author_name=message_draft.name,
+        body=secret_box(request.registry).encrypt(message_draft.text.encode()),
     )
     request.dbsession.add(message)
     request.dbsession.flush()
@@ -204,7 +251,7 @@ def post(request, conversation, author, name, raw_text, user=None):
         conversation.last_message_at = message.at
         if user is not None:
             mark_read(request, conversation, user, message.id)
-        if author is Author.staff:
+        if message.author is Author.staff:
             _notify_client(request, conversation, message)
     return message
 

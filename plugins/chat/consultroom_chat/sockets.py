@@ -8,12 +8,33 @@ appointment they name (``appointment``: one they may see). A message goes
 to everyone in the room, or to the waiting client and the appointment's
 practitioner; the history only to who asked.
 
+A message is relayed before it is stored (optimistic relay with
+retraction): the relay must not wait on a commit, which costs many times
+what the relay itself does. Everything that can refuse a message is
+checked first (its text, whether messages are shown where the socket is,
+the appointment a staff member names), then ``chat.message`` (with the
+message's ``key``) goes to its audience at once, and only then is the
+message encrypted and written, in one transaction of its own. Should that
+fail, the same audience hears ``chat.retract`` (``key``) and every page
+removes the message, and the sender gets the error ``not_sent`` with the
+``key`` and the ``text``, which its page puts back to send again: a page
+never keeps showing a message that was not stored, and nothing is half
+written. What follows from a stored message (the waiting list's badge of
+new messages) is published only after the commit.
+
+In a room, what a socket learnt of its room (the conversation, its name
+there) is kept while it stays, so that a message needs no database before
+it is relayed; a conversation deleted meanwhile (the room ended, the client
+was erased) fails the write, and the message is retracted.
+
 The core has already checked the frame's size, the flood throttle and that
 the organisation enabled chat (a ``chat.*`` frame elsewhere is an unknown
 type).
 """
 
+import logging
 import weakref
+from dataclasses import dataclass
 
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment, Status
@@ -28,13 +49,36 @@ from consultroom_chat.models import Author, Conversation
 from consultroom_chat.settings import settings_of
 
 ROLES = ("staff", "client", "guest")
-# connection -> (room id, conversation id, the sender's name in it)
+NOT_SENT = _("Your message could not be sent. It is still in the box: please send it again.")
+# connection -> (room id, its Target), while the socket stays in that room
 _ROOMS = weakref.WeakKeyDictionary()
+
+log = logging.getLogger(__name__)
 
 
 class Closed(Exception):
     """Messages are not shown where this socket is (a waiting room, with
     the organisation's setting off)."""
+
+
+class Gone(Exception):
+    """The conversation a message was relayed in was deleted meanwhile."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a socket's message goes: its conversation (and appointment),
+    the bus channels that hear of it, and the author's name there;
+    ``waiting``: before the call-in (the waiting list shows a badge)."""
+
+    conversation_id: int
+    appointment_id: int | None
+    channels: tuple
+    name: str
+    waiting: bool
+
+    def payload(self, data):
+        return {"conversation": self.conversation_id, "appointment": self.appointment_id, **data}
 
 
 def _waiting_appointment(connection, message, dbsession):
@@ -55,7 +99,8 @@ def _waiting_appointment(connection, message, dbsession):
 
 
 def _consultation(connection, message, dbsession):
-    """(conversation, bus channels that hear of a new message, author name)."""
+    """(conversation, Target of this socket's messages); the conversation
+    is made when missing."""
     role, request = connection.role, connection.request
     if role.room is not None:
         return _in_room(connection, dbsession, role.room)
@@ -65,63 +110,99 @@ def _consultation(connection, message, dbsession):
     channels = [client_channel(appointment.id)]
     channels += [user_channel(i) for i in {appointment.practitioner_id, _staff_id(role)} if i]
     name = role.staff.name if role.name == "staff" else role.display_name
-    return service.consultation_of(request, appointment=appointment), channels, name
+    conversation = service.consultation_of(request, appointment=appointment)
+    return conversation, Target(conversation.id, appointment.id, tuple(channels), name, True)
 
 
 def _in_room(connection, dbsession, room_id):
-    """The room's conversation; what a socket learnt of its room is kept
-    while it stays there, so that a message costs one insert on the way."""
-    known = _ROOMS.get(connection)
-    if known is None or known[0] != room_id:
-        room = dbsession.get(Room, room_id)
-        member = dbsession.get(RoomMember, connection.peer)
-        conversation = service.consultation_of(connection.request, room=room)
-        known = (room_id, conversation.id, member.name if member is not None else "")
-        _ROOMS[connection] = known
-    else:
-        conversation = dbsession.get(Conversation, known[1])
-        if conversation is None:  # deleted meanwhile (the room ended)
-            del _ROOMS[connection]
-            return _in_room(connection, dbsession, room_id)
-    return conversation, [room_channel(room_id)], known[2]
+    """The room's conversation, and the Target kept for the socket's next
+    messages while it stays in the room."""
+    room = dbsession.get(Room, room_id)
+    member = dbsession.get(RoomMember, connection.peer)
+    conversation = service.consultation_of(connection.request, room=room)
+    name = member.name if member is not None else ""
+    target = Target(
+        conversation.id, conversation.appointment_id, (room_channel(room_id),), name, False
+    )
+    _ROOMS[connection] = (room_id, target)
+    return conversation, target
 
 
 def _staff_id(role):
     return role.staff.id if role.name == "staff" else None
 
 
-def _payload(conversation, data):
-    return {"conversation": conversation.id, "appointment": conversation.appointment_id, **data}
+def _target(connection, message):
+    """Where this socket's message goes: in a room it stays in, what it
+    learnt there (no database); else looked up in a short transaction,
+    which refuses what may not be written."""
+    known = _ROOMS.get(connection)
+    if known is not None and known[0] == connection.role.room:
+        return known[1]
 
-
-def send(connection, message):
-    role = connection.role
-
-    def write(dbsession, events):
+    def look_up(dbsession, events):
         try:
-            conversation, channels, name = _consultation(connection, message, dbsession)
+            return _consultation(connection, message, dbsession)[1]
         except Closed:
             raise Refused(
                 "forbidden", _("Messages are shown in the consultation room only.")
             ) from None
-        try:
-            written = service.post(
-                connection.request,
-                conversation,
-                Author(role.name),
-                name,
-                message.get("text"),
-                user=role.staff if role.name == "staff" else None,
-            )
-        except service.Invalid as exc:
-            raise Refused("invalid", exc.args[0]) from None
-        data = service.as_dict(connection.request, written)
-        for channel in channels:
-            events.add(channel, {"type": "chat.message", **_payload(conversation, data)})
-        if role.room is None:  # the waiting list's badge of new messages
-            entry_changed(connection.request, conversation.appointment_id)
+
+    return connection.transaction(look_up)
+
+
+def _publish(connection, target, data):
+    for channel in target.channels:
+        connection.bus.publish(channel, target.payload(data))
+
+
+def _store(connection, target, draft):
+    """Write the relayed ``draft`` in one transaction of its own."""
+    role, request = connection.role, connection.request
+
+    def write(dbsession, events):
+        conversation = dbsession.get(Conversation, target.conversation_id)
+        if conversation is None:
+            _ROOMS.pop(connection, None)  # look it up again next time
+            raise Gone()
+        staff = role.staff if role.name == "staff" else None
+        service.store(request, conversation, draft, user=staff)
+        if target.waiting:  # the waiting list's badge of new messages
+            entry_changed(request, target.appointment_id)
 
     connection.transaction(write)
+
+
+def send(connection, message):
+    try:
+        text = service.clean_text(message.get("text"))
+    except service.Invalid as exc:
+        raise Refused("invalid", exc.args[0]) from None
+    target = _target(connection, message)
+    draft = service.draft(Author(connection.role.name), target.name, text)
+    _publish(connection, target, {"type": "chat.message", **draft.as_dict()})
+    try:
+        _store(connection, target, draft)
+    except Exception as exc:
+        if isinstance(exc, Gone):
+            log.info("chat: the conversation of a relayed message is gone; retracted")
+        else:
+            log.exception("chat: a relayed message could not be stored; retracted")
+        _retract(connection, target, draft)
+
+
+def _retract(connection, target, draft):
+    """Every page removes the message; the sender's gets its text back."""
+    _publish(connection, target, {"type": "chat.retract", "key": draft.key})
+    connection.send(
+        {
+            "type": "error",
+            "code": "not_sent",
+            "message": connection.request.localizer.translate(NOT_SENT),
+            "key": draft.key,
+            "text": draft.text,
+        }
+    )
 
 
 def history(connection, message):
@@ -129,7 +210,7 @@ def history(connection, message):
 
     def read(dbsession, events):
         try:
-            conversation, _channels, _name = _consultation(connection, message, dbsession)
+            conversation, target = _consultation(connection, message, dbsession)
         except Closed:
             return {"type": "chat.history", "open": False, "messages": []}
         reader = role.staff if role.name == "staff" else None
@@ -137,7 +218,7 @@ def history(connection, message):
         return {
             "type": "chat.history",
             "open": True,
-            **_payload(conversation, {"messages": messages}),
+            **target.payload({"messages": messages}),
         }
 
     connection.send(connection.transaction(read))

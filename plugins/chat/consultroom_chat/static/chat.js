@@ -3,7 +3,9 @@
 // the organisation shows messages there). Asks for the conversation when the
 // socket enters the waiting room or a room, shows new messages in every
 // panel, and counts on the tab's button those that arrive while it is closed.
-import { MessageLog, bindForm } from "./messages.js";
+// A retracted message (one the server could not store) goes from every panel,
+// and its sender gets the text back (messages.js).
+import { MessageLog, bindForm, giveBack } from "./messages.js";
 
 const socket = window.consultroom.socket;
 const tab = document.querySelector('[data-room-tab="chat"]');
@@ -45,6 +47,16 @@ socket.on("chat.message", (message) => {
   if (tab && tab.getAttribute("aria-selected") !== "true" && asked.startsWith("room:")) {
     unseen += 1;
     showUnseen();
+  }
+});
+socket.on("chat.retract", ({ key }) => {
+  for (const panel of panels) panel.log.remove(key);
+});
+socket.on("error", (message) => {
+  if (message.code !== "not_sent") return;
+  for (const panel of panels) {
+    panel.log.remove(message.key);
+    if (!panel.form.hidden) giveBack(panel.form, message);
   }
 });
 if (tab) {

@@ -1,6 +1,9 @@
 // Chat's messages in a page, shared by the room's tab (chat.js) and the staff
 // waiting list (waiting.js). A message becomes DOM nodes: its text as text and
 // its http(s) links as links that open elsewhere, never parsed as HTML.
+// The server relays a message before it stores it: one it could not store is
+// retracted (chat.retract, by its key) and removed here, and its sender gets
+// the error not_sent with the text, which goes back into the form.
 const LINK = /\bhttps?:\/\/[^\s<>"']+/gi;
 const TRAILING = /[.,;:!?)\]}]+$/;
 
@@ -25,6 +28,7 @@ function textWithLinks(text) {
 function messageItem(message) {
   const item = document.createElement("li");
   item.className = `chat-message chat-${message.author}`;
+  if (message.key) item.dataset.key = message.key;
   const meta = document.createElement("p");
   meta.className = "chat-meta";
   const name = document.createElement("strong");
@@ -61,6 +65,29 @@ export class MessageLog {
     this.list.append(messageItem(message));
     this.list.lastElementChild.scrollIntoView({ block: "nearest" });
   }
+
+  // A retracted message goes (a later history shows what was stored).
+  remove(key) {
+    for (const item of this.list.querySelectorAll(".chat-message")) {
+      if (item.dataset.key === key) item.remove();
+    }
+  }
+}
+
+function errorOf(form) {
+  return form.querySelector("[data-chat-error]");
+}
+
+// The sender's message could not be stored (the error not_sent): its text
+// goes back into the form, unless something else was written meanwhile, and
+// the form says why.
+export function giveBack(form, message) {
+  const box = form.elements.text;
+  if (!box.value.trim()) box.value = message.text || "";
+  const error = errorOf(form);
+  error.textContent = message.message;
+  error.hidden = false;
+  box.focus();
 }
 
 // Sends the form's text with send(text); the text stays when it could not go.
@@ -68,6 +95,7 @@ export function bindForm(form, send) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = form.elements.text.value.trim();
+    errorOf(form).hidden = true;
     if (text && send(text)) form.reset();
   });
 }

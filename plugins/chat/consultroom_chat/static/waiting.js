@@ -1,7 +1,8 @@
 // The staff waiting list's chat: a "Chat" button on each waiting client opens
 // the panel with that client's messages, to read and answer before calling
 // them in. The list re-renders its entries, so the buttons are added again.
-import { MessageLog, bindForm } from "./messages.js";
+// A retracted message goes, and its sender gets the text back (messages.js).
+import { MessageLog, bindForm, giveBack } from "./messages.js";
 
 function withSocket(use) {
   if (window.consultroom && window.consultroom.socket) use(window.consultroom.socket);
@@ -43,6 +44,14 @@ withSocket((socket) => {
   });
   socket.on("chat.message", (message) => {
     if (message.appointment === current) log.add(message);
+  });
+  socket.on("chat.retract", (message) => {
+    if (message.appointment === current) log.remove(message.key);
+  });
+  socket.on("error", (message) => {
+    if (message.code !== "not_sent") return;
+    log.remove(message.key);
+    giveBack(form, message);
   });
   bindForm(form, (text) => socket.send({ type: "chat.send", appointment: current, text }));
 });
