@@ -617,6 +617,36 @@ def test_an_aborted_transaction_leaves_no_entry_and_no_gap(dbsession, org, _app_
     assert verify(dbsession).problem is None
 
 
+def test_linking_onto_an_existing_chain_takes_six_statements(
+    dbsession, org, _app_dbmaker, db_engine
+):
+    """The chainer runs after every request that records: it locks the head,
+    reads the pending rows, inserts the entries, deletes those rows, moves
+    the head and notes the facets; it inserts a head only for the first
+    entries of an organisation. Each batch is linked and verifies."""
+    sent = []
+
+    def note(_connection, _cursor, statement, *_args):
+        verb = statement.split(None, 1)[0].upper()
+        if verb in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+            sent.append(statement)
+
+    writer = Writer(_app_dbmaker, org.id)
+    writer.write(n=1)  # the organisation's first entries: the head is created
+    event.listen(db_engine, "before_cursor_execute", note)
+    try:
+        with writer.tm:
+            record(writer.request, "test.write", n=2)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", note)
+    linking = [s.split()[0] for s in sent if not s.startswith("INSERT INTO audit_pending")]
+    assert linking == ["SELECT", "SELECT", "INSERT", "DELETE", "UPDATE", "INSERT"]
+    assert not any(s.startswith("INSERT INTO audit_chain") for s in sent)
+    assert [(e.seq, e.detail.get("n")) for e in entries(dbsession, org)] == [(1, 1), (2, 1), (3, 2)]
+    assert pending(dbsession) == 0
+    assert verify(dbsession).problem is None
+
+
 def test_entries_whose_linking_failed_wait_for_the_worker(dbsession, org, _app_dbmaker, caplog):
     Writer(_app_dbmaker, org.id).write(n=1)
     unreachable = make_session_factory(create_engine("sqlite:////nonexistent/directory/db"))

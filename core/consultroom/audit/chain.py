@@ -25,13 +25,15 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import column, delete, func, select, table
+from sqlalchemy import column, delete, func, insert, select, table, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from consultroom.audit.models import (
     ACTION,
     CONSOLE_CHAIN,
+    ENTRY_DEFAULTS,
     GENESIS,
     OBJECT_TYPE,
     RECORDED,
@@ -45,6 +47,9 @@ from consultroom.db import upsert
 from consultroom.db.scope import all_organisations
 
 BATCH = 500  # entries linked in one transaction
+CHAIN, ENTRY, FACET, PENDING = (
+    model.__table__ for model in (AuditChain, AuditEntry, AuditFacet, AuditPending)
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,52 +81,65 @@ def entry_hash(entry):
 
 
 def _locked_chain(dbsession, organisation_id):
-    """The organisation's chain head, created if new, locked until commit.
+    """The organisation's chain head ``(length, head_hash)``, created if
+    new, locked until commit.
 
     On PostgreSQL, ``FOR UPDATE`` makes a concurrent chainer wait here and
     then read the head as the first one committed it (and, READ COMMITTED,
-    the pending rows as it left them); SQLite has one writer at a time."""
-    dbsession.execute(
-        upsert(dbsession, AuditChain)
-        .values(organisation_id=organisation_id, length=0, head_hash=GENESIS)
-        .on_conflict_do_nothing()
-    )
-    return dbsession.scalars(
-        select(AuditChain)
-        .where(AuditChain.organisation_id == organisation_id)
+    the pending rows as it left them); SQLite has one writer at a time. The
+    head exists but for an organisation's first entry: only then is it
+    inserted (a conflict meaning that another chainer just did)."""
+    locked = (
+        select(CHAIN.c.length, CHAIN.c.head_hash)
+        .where(CHAIN.c.organisation_id == organisation_id)
         .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    )
+    connection = dbsession.connection()
+    head = connection.execute(locked).one_or_none()
+    if head is None:
+        connection.execute(
+            upsert(dbsession, CHAIN)
+            .values(organisation_id=organisation_id, length=0, head_hash=GENESIS)
+            .on_conflict_do_nothing()
+        )
+        head = connection.execute(locked).one()
+    return head
 
 
 def link_pending(dbsession, organisation_id, limit=BATCH):
     """Link up to ``limit`` of the organisation's pending entries into its
     chain, in the order they were inserted; how many. The caller commits,
-    which releases the chain's lock."""
-    chain = _locked_chain(dbsession, organisation_id)
-    pending = dbsession.scalars(
-        select(AuditPending)
-        .where(AuditPending.organisation_id == organisation_id)
-        .order_by(AuditPending.id)
+    which releases the chain's lock.
+
+    In SQL statements on the session's connection, not through the ORM's
+    unit of work: the chainer runs after every request that records an
+    entry, and the ORM's bookkeeping of these rows cost more than the
+    statements themselves."""
+    length, head_hash = _locked_chain(dbsession, organisation_id)
+    connection = dbsession.connection()
+    pending = connection.execute(
+        select(PENDING)
+        .where(PENDING.c.organisation_id == organisation_id)
+        .order_by(PENDING.c.id)
         .limit(limit)
     ).all()
     if not pending:
         return 0
     entries = []
     for row in pending:
-        entry = AuditEntry(**{name: getattr(row, name) for name in RECORDED})
-        chain.length += 1
-        entry.seq, entry.prev_hash = chain.length, chain.head_hash
-        entry.hash = chain.head_hash = entry_hash(entry)
+        length += 1
+        entry = {**ENTRY_DEFAULTS, **{name: getattr(row, name) for name in RECORDED}}
+        entry.update(seq=length, prev_hash=head_hash)
+        entry["hash"] = head_hash = entry_hash(SimpleNamespace(**entry))
         entries.append(entry)
-    dbsession.add_all(entries)
-    dbsession.execute(
-        delete(AuditPending)
-        .where(AuditPending.id.in_([row.id for row in pending]))
-        .execution_options(synchronize_session=False)
+    connection.execute(insert(ENTRY), entries)
+    connection.execute(delete(PENDING).where(PENDING.c.id.in_([row.id for row in pending])))
+    connection.execute(
+        update(CHAIN)
+        .where(CHAIN.c.organisation_id == organisation_id)
+        .values(length=length, head_hash=head_hash)
     )
     _note_facets(dbsession, organisation_id, entries)
-    dbsession.flush()
     return len(pending)
 
 
@@ -130,22 +148,22 @@ def _note_facets(dbsession, organisation_id, entries):
     organisation's facets; a user's label is the name of their latest entry."""
     facets = {}
     for entry in entries:
-        facets[ACTION, entry.action] = entry.action
-        if entry.object_type is not None:
-            facets[OBJECT_TYPE, entry.object_type] = entry.object_type
-        if entry.user_id is not None:
-            facets[USER, str(entry.user_id)] = entry.user_name
-    insert = upsert(dbsession, AuditFacet).values(
+        facets[ACTION, entry["action"]] = entry["action"]
+        if entry["object_type"] is not None:
+            facets[OBJECT_TYPE, entry["object_type"]] = entry["object_type"]
+        if entry["user_id"] is not None:
+            facets[USER, str(entry["user_id"])] = entry["user_name"]
+    insert_facets = upsert(dbsession, FACET).values(
         [
             {"organisation_id": organisation_id, "kind": kind, "value": value, "label": label}
             for (kind, value), label in facets.items()
         ]
     )
-    dbsession.execute(
-        insert.on_conflict_do_update(
+    dbsession.connection().execute(
+        insert_facets.on_conflict_do_update(
             index_elements=["organisation_id", "kind", "value"],
-            set_={"label": insert.excluded.label},
-            where=AuditFacet.label != insert.excluded.label,
+            set_={"label": insert_facets.excluded.label},
+            where=FACET.c.label != insert_facets.excluded.label,
         )
     )
 
