@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from consultroom.accounts.models import Role
 from consultroom.api import ROUTES
@@ -549,3 +549,63 @@ def test_a_practitioners_new_client_is_theirs(webtest, login, strict, dbsession)
     client = dbsession.get(Client, created["id"])
     dbsession.refresh(client)
     assert [p.id for p in client.practitioners] == [strict["p1"].id]
+
+
+# ---- what a list costs
+
+
+def _statements_of(db_engine, call):
+    """The SQL statements ``call()`` sends (the chainer's included: the
+    tests link audit entries in the request, after its commit)."""
+    sent = []
+
+    def note(_connection, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db_engine, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        event.remove(db_engine, "before_cursor_execute", note)
+    return [s for s in sent if s.split(" ", 1)[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
+
+
+def test_an_appointment_list_costs_the_same_statements_however_long(
+    api, world, db_engine, dbsession
+):
+    """One read of the page, one of its participants, the audit entry: no
+    statement per appointment or participant (a page holds up to 100)."""
+    c1, p1 = world["c1"], world["p1"]
+    group = [Participant(organisation_id=world["org"].id, last_name=f"P{n}") for n in range(3)]
+    dbsession.add_all(group)
+    dbsession.flush()
+    book(api, c1, p1, "2031-03-04T09:00:00Z")
+
+    def listing():
+        api("GET", "/api/v1/appointments", status=200)
+
+    one = _statements_of(db_engine, listing)
+    for day in range(5, 17):
+        book(api, c1, p1, f"2031-03-{day:02}T09:00:00Z", participant_ids=[p.id for p in group])
+    thirteen = _statements_of(db_engine, listing)
+    assert len(thirteen) == len(one)
+    reads = [s for s in thirteen if s.startswith("SELECT") and " FOR UPDATE" not in s]
+    assert [s.split(" FROM ", 1)[1].split(" ", 1)[0] for s in reads][:2] == [
+        "appointment",
+        "appointment_participant",
+    ]
+
+
+def test_a_listed_appointment_is_what_its_own_url_shows(api, world, dbsession):
+    """The list builds its JSON without pydantic, the single answer with it:
+    the same fields, values and formats."""
+    c1, c2, p1 = world["c1"], world["c2"], world["p1"]
+    group = [Participant(organisation_id=world["org"].id, last_name=f"P{n}") for n in range(2)]
+    dbsession.add_all(group)
+    dbsession.flush()
+    book(api, c1, p1, "2031-03-04T09:00:00Z", participant_ids=[group[1].id, group[0].id])
+    book(api, c2, p1, "2031-03-05T09:30:00+01:00", message="Bring your list")
+    listed = api("GET", "/api/v1/appointments", status=200).json["items"]
+    assert len(listed) == 2
+    assert listed[0]["participant_ids"] == sorted(p.id for p in group)
+    assert listed == [api("GET", f"/api/v1/appointments/{a['id']}").json for a in listed]

@@ -111,9 +111,10 @@ def decode(keyset, organisation_id, filters, cursor):
     return values
 
 
-def keyset_page(request, query, paging, keyset, filters, out, object_type):
+def keyset_page(request, query, paging, keyset, filters, dump, object_type):
     """One page of ``query`` (already ordered by ``keyset``'s columns) as the
-    list's JSON body; ``filters`` are the query parameters that chose the rows."""
+    list's JSON body; ``filters`` are the query parameters that chose the
+    rows, ``dump(request, rows)`` the JSON of the page's rows."""
     organisation_id = request.organisation.id
     whole = query
     if paging.cursor is not None:
@@ -125,7 +126,7 @@ def keyset_page(request, query, paging, keyset, filters, out, object_type):
     more, rows = len(rows) > paging.limit, rows[: paging.limit]
     record(request, f"{object_type}.list", object_type, ids=[row.id for row in rows], via="api")
     body = {
-        "items": [out.of(row).model_dump(mode="json") for row in rows],
+        "items": dump(request, rows),
         "limit": paging.limit,
         "next_cursor": encode(keyset, organisation_id, filters, rows[-1]) if more else None,
     }
