@@ -84,18 +84,31 @@ def enabled_plugin_ids(request: Request) -> frozenset[str]:
     org = request.organisation
     if org is None:
         return frozenset()
-    cache: RowCache[frozenset[str]] = request.registry[CACHE]
-    enabled: frozenset[str] | None = cache.get(org.id)
-    if enabled is None:
-        enabled = frozenset(
-            request.dbsession.scalars(
-                select(PluginEnablement.plugin).where(
-                    PluginEnablement.organisation_id == org.id, PluginEnablement.enabled
-                )
+    cached = cached_plugin_ids(request.registry, org.id)
+    if cached is not None:
+        return cached
+    enabled = frozenset(
+        request.dbsession.scalars(
+            select(PluginEnablement.plugin).where(
+                PluginEnablement.organisation_id == org.id, PluginEnablement.enabled
             )
         )
-        cache.put(org.id, enabled)
-    plugins: PluginRegistry = request.registry.plugins
+    )
+    request.registry[CACHE].put(org.id, enabled)
+    return _usable(request.registry, enabled)
+
+
+def cached_plugin_ids(registry: Any, organisation_id: int) -> frozenset[str] | None:
+    """``enabled_plugin_ids`` of an organisation from the cache alone, or
+    None when it holds nothing for it: no database, no transaction (a
+    socket asks for every frame of a plugin's type)."""
+    cache: RowCache[frozenset[str]] = registry[CACHE]
+    enabled: frozenset[str] | None = cache.get(organisation_id)
+    return None if enabled is None else _usable(registry, enabled)
+
+
+def _usable(registry: Any, enabled: frozenset[str]) -> frozenset[str]:
+    plugins: PluginRegistry = registry.plugins
     return enabled & {p.id for p in plugins.usable()}
 
 

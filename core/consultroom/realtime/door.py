@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pyramid.exceptions import ConfigurationError
 
 from consultroom.i18n import _
-from consultroom.plugins.gating import enabled_plugin_ids
+from consultroom.plugins.gating import cached_plugin_ids, enabled_plugin_ids
 
 KEY = "realtime_door"
 ALL_ROLES = ("staff", "client", "guest")
@@ -53,12 +53,22 @@ class Door:
         registered = self.types.get(kind)
         if registered is None or connection.role.name not in registered.roles:
             return None
-        if registered.plugin is not None:
-            request = connection.request
-            with request.tm:
-                if registered.plugin not in enabled_plugin_ids(request):
-                    return None
+        if registered.plugin is not None and registered.plugin not in _enabled(connection):
+            return None
         return registered.handler
+
+
+def _enabled(connection):
+    """The plugins the socket's organisation enabled: from the cache when it
+    holds them (no transaction: after a commit the request's organisation
+    is expired, and reading its id would cost a query on every frame), else
+    asked in a transaction of its own."""
+    found = cached_plugin_ids(connection.registry, connection.organisation_id)
+    if found is not None:
+        return found
+    request = connection.request
+    with request.tm:
+        return enabled_plugin_ids(request)
 
 
 def door(registry):
