@@ -51,10 +51,13 @@ CANDIDATE = {
 WARM_UP = 50
 
 
-def timed(send, receive, count):
-    """Milliseconds from each ``send()`` to its ``receive()``, after a warm-up."""
+def timed(send, receive, count, settle=None):
+    """Milliseconds from each ``send()`` to its ``receive()``, after a
+    warm-up; ``settle()``, when given, runs before each send, untimed."""
     times = []
     for n in range(WARM_UP + count):
+        if settle is not None:
+            settle()
         started = time.perf_counter()
         send()
         receive()
@@ -83,13 +86,14 @@ def relay(app, staff_port, client_port):
     return relayed(staff_sock, client_sock, signal, "signal")
 
 
-def relayed(sender, receiver, message, answer):
+def relayed(sender, receiver, message, answer, settle=None):
     """A measurement: ``message`` sent by ``sender`` until ``receiver`` has
-    the message of type ``answer``."""
+    the message of type ``answer`` (``settle``: see ``timed``)."""
     return lambda count: timed(
         lambda: sender.send(message),
         lambda: receiver.receive_until(lambda m: m["type"] == answer),
         count,
+        settle,
     )
 
 

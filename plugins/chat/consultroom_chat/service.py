@@ -5,9 +5,10 @@ read (decrypted, the read recorded in the audit trail).
 
 A message can be written in two steps: ``draft`` validates it and gives it
 its identity (a random ``key``) and time without touching the database, so
-that the room's sockets can be told of it at once; ``store`` then encrypts
-and writes it (see consultroom_chat.sockets: the relay does not wait on the
-commit, and a message that could not be stored is retracted).
+that the room's sockets can be told of it at once; then ``store`` encrypts
+and writes it, or in a consultation ``insert``, one INSERT from the ids a
+socket keeps. See consultroom_chat.sockets: the relay does not wait on the
+commit, and a message that could not be stored is retracted.
 
 Every function works in the caller's transaction, through a request of the
 conversation's organisation.
@@ -21,6 +22,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import func, or_, select, update
+from sqlalchemy import insert as sa_insert
 
 from consultroom.accounts.models import Role
 from consultroom.audit import record
@@ -208,15 +210,16 @@ class Draft:
     text: str
 
     def as_dict(self):
-        """What the sockets are told of it (``as_dict`` of a stored message
-        has its ``id`` instead of the ``key``)."""
+        """What the sockets are told of it: ``as_dict`` of a stored message,
+        but for its ``key`` instead of its ``id``, and without ``html``
+        (pages make the links from the text, as static/messages.js does;
+        the relay's path is kept short)."""
         return {
             "key": self.key,
             "at": self.at.isoformat() + "Z",
             "author": self.author.value,
             "name": self.name,
             "text": self.text,
-            "html": str(linkify(self.text)),
         }
 
 
@@ -254,6 +257,25 @@ def store(request, conversation, message_draft, user=None):
         if message.author is Author.staff:
             _notify_client(request, conversation, message)
     return message
+
+
+def insert(request, organisation_id, conversation_id, message_draft, user_id=None):
+    """Write ``message_draft`` in consultation ``conversation_id`` with one
+    INSERT, from ids alone: no row is read first (the websocket keeps the
+    ids; see consultroom_chat.sockets), and a conversation deleted
+    meanwhile fails it (its foreign key). A consultation has neither unread
+    marks nor notices: it is read live."""
+    request.dbsession.execute(
+        sa_insert(Message).values(
+            organisation_id=organisation_id,
+            conversation_id=conversation_id,
+            at=message_draft.at,
+            author=message_draft.author,
+            author_user_id=user_id,
+            author_name=message_draft.name,
+            body=secret_box(request.registry).encrypt(message_draft.text.encode()),
+        )
+    )
 
 
 def _notify_client(request, conversation, message):

@@ -24,8 +24,9 @@ new messages) is published only after the commit.
 
 In a room, what a socket learnt of its room (the conversation, its name
 there) is kept while it stays, so that a message needs no database before
-it is relayed; a conversation deleted meanwhile (the room ended, the client
-was erased) fails the write, and the message is retracted.
+it is relayed, nor any read to be written (one INSERT from the ids kept); a
+conversation deleted meanwhile (the room ended, the client was erased)
+fails the write, and the message is retracted.
 
 The core has already checked the frame's size, the flood throttle and that
 the organisation enabled chat (a ``chat.*`` frame elsewhere is an unknown
@@ -36,6 +37,8 @@ import logging
 import weakref
 from dataclasses import dataclass
 
+import gevent
+
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment, Status
 from consultroom.realtime import client_channel, room_channel, user_channel
@@ -45,7 +48,7 @@ from consultroom.room.models import Room, RoomMember
 from consultroom.waitingroom.live import entry_changed
 from consultroom_chat import service
 from consultroom_chat.i18n import _
-from consultroom_chat.models import Author, Conversation
+from consultroom_chat.models import Author
 from consultroom_chat.settings import settings_of
 
 ROLES = ("staff", "client", "guest")
@@ -61,20 +64,18 @@ class Closed(Exception):
     the organisation's setting off)."""
 
 
-class Gone(Exception):
-    """The conversation a message was relayed in was deleted meanwhile."""
-
-
 @dataclass(frozen=True)
 class Target:
     """Where a socket's message goes: its conversation (and appointment),
-    the bus channels that hear of it, and the author's name there;
-    ``waiting``: before the call-in (the waiting list shows a badge)."""
+    the bus channels that hear of it, the author's name there and user id
+    (staff); ``waiting``: before the call-in (the waiting list shows a
+    badge). Ids only: writing a message needs no row read first."""
 
     conversation_id: int
     appointment_id: int | None
     channels: tuple
     name: str
+    user_id: int | None
     waiting: bool
 
     def payload(self, data):
@@ -111,7 +112,8 @@ def _consultation(connection, message, dbsession):
     channels += [user_channel(i) for i in {appointment.practitioner_id, _staff_id(role)} if i]
     name = role.staff.name if role.name == "staff" else role.display_name
     conversation = service.consultation_of(request, appointment=appointment)
-    return conversation, Target(conversation.id, appointment.id, tuple(channels), name, True)
+    target = Target(conversation.id, appointment.id, tuple(channels), name, _staff_id(role), True)
+    return conversation, target
 
 
 def _in_room(connection, dbsession, room_id):
@@ -121,9 +123,9 @@ def _in_room(connection, dbsession, room_id):
     member = dbsession.get(RoomMember, connection.peer)
     conversation = service.consultation_of(connection.request, room=room)
     name = member.name if member is not None else ""
-    target = Target(
-        conversation.id, conversation.appointment_id, (room_channel(room_id),), name, False
-    )
+    channels = (room_channel(room_id),)
+    staff_id = _staff_id(connection.role)
+    target = Target(conversation.id, conversation.appointment_id, channels, name, staff_id, False)
     _ROOMS[connection] = (room_id, target)
     return conversation, target
 
@@ -152,22 +154,22 @@ def _target(connection, message):
 
 
 def _publish(connection, target, data):
+    message = target.payload(data)
     for channel in target.channels:
-        connection.bus.publish(channel, target.payload(data))
+        connection.bus.publish(channel, message)
 
 
 def _store(connection, target, draft):
-    """Write the relayed ``draft`` in one transaction of its own."""
-    role, request = connection.role, connection.request
+    """Write the relayed ``draft`` in one transaction of its own: one
+    INSERT, and before the call-in the waiting list's badge, published
+    after the commit."""
+    request = connection.request
 
     def write(dbsession, events):
-        conversation = dbsession.get(Conversation, target.conversation_id)
-        if conversation is None:
-            _ROOMS.pop(connection, None)  # look it up again next time
-            raise Gone()
-        staff = role.staff if role.name == "staff" else None
-        service.store(request, conversation, draft, user=staff)
-        if target.waiting:  # the waiting list's badge of new messages
+        service.insert(
+            request, connection.organisation_id, target.conversation_id, draft, target.user_id
+        )
+        if target.waiting:
             entry_changed(request, target.appointment_id)
 
     connection.transaction(write)
@@ -181,13 +183,17 @@ def send(connection, message):
     target = _target(connection, message)
     draft = service.draft(Author(connection.role.name), target.name, text)
     _publish(connection, target, {"type": "chat.message", **draft.as_dict()})
+    # Let this process's sockets in the audience write it out before the
+    # write's work begins (their greenlets are ready; this one would
+    # otherwise keep the process until its first database round trip).
+    gevent.sleep(0)
     try:
         _store(connection, target, draft)
-    except Exception as exc:
-        if isinstance(exc, Gone):
-            log.info("chat: the conversation of a relayed message is gone; retracted")
-        else:
-            log.exception("chat: a relayed message could not be stored; retracted")
+    except Exception:
+        # Its conversation was deleted meanwhile (the room ended, the
+        # client was erased), or the database failed.
+        log.exception("chat: a relayed message could not be stored; retracted")
+        _ROOMS.pop(connection, None)  # looked up afresh for the next one
         _retract(connection, target, draft)
 
 
