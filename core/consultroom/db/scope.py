@@ -45,9 +45,10 @@ What the wall does not cover, and why that is acceptable:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import ForeignKey, Table, event
@@ -144,8 +145,17 @@ def follow_request(session: Session, request: Request) -> None:
     has finished; the session is as it was afterwards."""
     previous = session.info.get(SCOPE)
     session.info[SCOPE] = _Scope(lambda: _request_organisation_id(request))
-    # The session may outlive the request (a test's), the scope must not.
-    request.add_finished_callback(lambda _request: _restore(session, previous))
+    # The session may outlive the request (a test's), the scope must not;
+    # nor may the request keep a session it let go of alive (a websocket's
+    # request lives for hours and replaces it, consultroom.realtime.dbsession).
+    held = weakref.ref(session)
+    request.add_finished_callback(lambda _request: _restore_if_alive(held, previous))
+
+
+def _restore_if_alive(held: weakref.ref[Session], previous: _Scope | None) -> None:
+    session = held()
+    if session is not None:
+        _restore(session, previous)
 
 
 @contextmanager
@@ -213,6 +223,10 @@ def _console_criteria(state: ORMExecuteState) -> tuple[LoaderCriteriaOption, ...
     )
 
 
+# Options are immutable, so one organisation's can serve every statement:
+# building them (the lambdas' closure tracking) was a good part of each
+# statement's cost.
+@lru_cache(maxsize=4096)
 def _organisation_criteria(organisation_id: int) -> tuple[LoaderCriteriaOption, ...]:
     return (
         with_loader_criteria(

@@ -39,7 +39,9 @@ def websocket_tween_factory(handler, registry):
 def same_origin(request):
     """Whether the page that opened the socket is the organisation's own:
     the Origin's host and port equal the Host the socket was opened on."""
-    origin = request.headers.get("Origin", "")
+    # From the environ: request.headers would cache a headers view on the
+    # request, kept for as long as the socket is open.
+    origin = request.environ.get("HTTP_ORIGIN", "")
     try:
         parts = urlsplit(origin)
     except ValueError:
