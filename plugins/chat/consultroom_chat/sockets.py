@@ -166,7 +166,7 @@ def _store(connection, target, draft):
     request = connection.request
 
     def write(dbsession, events):
-        service.insert(
+        service.store_in_consultation(
             request, connection.organisation_id, target.conversation_id, draft, target.user_id
         )
         if target.waiting:
