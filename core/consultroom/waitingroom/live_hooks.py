@@ -8,15 +8,14 @@ from consultroom.appointments.models import AppointmentParticipant
 from consultroom.clients.models import Participant
 from consultroom.hookspecs import MenuItem, WaitingAnnotation, hookimpl
 from consultroom.i18n import _
-from consultroom.waitingroom.live import Staff, waiting_count
+from consultroom.waitingroom.shell_hooks import shown_waiting_count
 
 
 @hookimpl
 def consultroom_menu_items(request):
     if not request.has_permission("staff"):
         return []
-    grace = request.registry["realtime_limits"].grace_seconds
-    count = waiting_count(request.dbsession, Staff.of(request.user), grace)
+    count = shown_waiting_count(request)
     label = request.localizer.translate(_("Waiting room"))
     if count:
         label = f"{label} ({count})"

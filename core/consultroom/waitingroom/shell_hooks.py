@@ -9,13 +9,24 @@ from consultroom.realtime.pages import page_config
 from consultroom.waitingroom.live import Staff, waiting_count
 
 
+def shown_waiting_count(request):
+    """How many clients wait in the logged-in staff member's list: counted
+    once per request, as the menu and the header both show it."""
+    if "waiting_count" not in request.__dict__:
+        grace = request.registry["realtime_limits"].grace_seconds
+        request.__dict__["waiting_count"] = waiting_count(
+            request.dbsession, Staff.of(request.user), grace
+        )
+    count: int = request.__dict__["waiting_count"]
+    return count
+
+
 @hookimpl
 def consultroom_template_slot(request, slot, context):
     if slot != "top_bar" or request.organisation is None or not request.has_permission("staff"):
         return None
-    grace = request.registry["realtime_limits"].grace_seconds
     values = {
-        "count": waiting_count(request.dbsession, Staff.of(request.user), grace),
+        "count": shown_waiting_count(request),
         "realtime": page_config(request, {"type": "hello", "role": "staff"}),
     }
     return render("waitingroom/_shell_count.html", values, request=request)

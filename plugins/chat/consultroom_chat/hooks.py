@@ -91,9 +91,14 @@ def consultroom_template_slot(request, slot, context):
 
 def _unread_total(request):
     """What the staff member has not read: clients' channels and the
-    website's visitors."""
-    channels = service.unread_counts(request)
-    return sum(channels.values()) + sum(visitors.unread_counts(request, request.identity).values())
+    website's visitors; counted once per request, as the menu and the top
+    bar both show it."""
+    if "chat_unread_total" not in request.__dict__:
+        channels = service.unread_counts(request)
+        from_visitors = visitors.unread_counts(request, request.identity)
+        request.__dict__["chat_unread_total"] = sum(channels.values()) + sum(from_visitors.values())
+    total: int = request.__dict__["chat_unread_total"]
+    return total
 
 
 def _top_bar(request):
