@@ -29,8 +29,8 @@ from consultroom.db import make_engine, make_session_factory, utcnow
 from consultroom.tenancy.models import Department, Organisation
 from consultroom.testing import (
     free_port,
+    migrated_database,
     password_hash,
-    scratch_database,
     stop_process,
     wait_for_port,
 )
@@ -107,7 +107,8 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
 
 
 def database_url(here):
-    return scratch_database(
+    """A database for ``Server``, already migrated."""
+    return migrated_database(
         os.environ.get("CONSULTROOM_TEST_DB", ""),
         f"{here}/realtime.sqlite",
         prefix="consultroom_rt",
@@ -115,7 +116,8 @@ def database_url(here):
 
 
 class Server:
-    """One or more ``pserve`` processes sharing one database. ``settings``:
+    """One or more ``pserve`` processes sharing one database, migrated
+    already (``database_url``). ``settings``:
     more of the app's settings (name: value); rate limits count in Redis
     unless ``redis_url`` is empty; ``log_level``: the consultroom loggers'
     (the log is ``log()``)."""
@@ -170,11 +172,6 @@ class Server:
         return path
 
     def start(self):
-        subprocess.run(
-            [BIN / "consultroom", "-c", self.ini(self.port), "db", "upgrade"],
-            check=True,
-            capture_output=True,
-        )
         for port in self.ports:
             log = open(self.here / f"server-{port}.log", "w")
             self.processes.append(

@@ -28,6 +28,9 @@ test suite gets these fixtures by installing ``consultroom[test]``:
                     the test's own at ``path`` (a copy of one migrated once
                     per session), for a command or server under test
 
+``migrated_database(server, sqlite_path)`` (a function) is the same for a
+server of its own outside the fixtures, on SQLite or PostgreSQL.
+
 The database is SQLite unless ``CONSULTROOM_TEST_DB`` names a PostgreSQL
 server (``postgresql+psycopg://root@127.0.0.1/postgres``): a fresh database
 is then created for the run and dropped afterwards. Migrations of the core and
@@ -267,12 +270,58 @@ def scratch_database(
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False), (
+        lambda: _drop_database(admin, name)
+    )
 
-    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+
+# server (or "" for SQLite) -> this process's migrated template database.
+_templates: dict[str, str] = {}
+
+
+def migrated_database(
+    server: str, sqlite_path: str | Path, prefix: str = "consultroom_test"
+) -> tuple[str, Callable[[], None]]:
+    """Like ``scratch_database``, but migrated to every installed plugin's
+    head, as ``consultroom db upgrade`` leaves it: a copy of a template this
+    process migrates once (a file copy on SQLite, ``CREATE DATABASE …
+    TEMPLATE`` on PostgreSQL), for a server or command under test. Running
+    the migrations for each one cost seconds."""
+    sqlite = not server or server == "sqlite"
+    key = "" if sqlite else server
+    if key not in _templates:
+        _templates[key] = _migrated_template(server, prefix)
+    template = _templates[key]
+    if sqlite:
+        shutil.copyfile(make_url(template).database or "", sqlite_path)
+        return f"sqlite:///{sqlite_path}", lambda: None
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+    return make_url(server).set(database=name).render_as_string(hide_password=False), (
+        lambda: _drop_database(admin, name)
+    )
+
+
+def _migrated_template(server: str, prefix: str) -> str:
+    import atexit
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="consultroom-template-"))
+    url, drop = scratch_database(server, folder / "template.sqlite", f"{prefix}_template")
+    engine: Engine = make_engine({"sqlalchemy.url": url})
+    migrate.upgrade(engine, PluginRegistry.discover())
+    # PostgreSQL copies a template only while nobody is connected to it.
+    engine.dispose()
+    atexit.register(lambda: (drop(), shutil.rmtree(folder, ignore_errors=True)))
+    return url
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
