@@ -253,23 +253,26 @@ def smtp(smtp_server: CapturingSMTP) -> CapturingSMTP:
 
 def _test_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Callable[[], None]]:
     return scratch_database(
-        os.environ.get("CONSULTROOM_TEST_DB", ""), tmp_path_factory.mktemp("db") / "test.sqlite"
+        os.environ.get("CONSULTROOM_TEST_DB", ""),
+        tmp_path_factory.mktemp("db") / "test.sqlite",
+        durable=False,
     )
 
 
 def scratch_database(
-    server: str, sqlite_path: str | Path, prefix: str = "consultroom_test"
+    server: str, sqlite_path: str | Path, prefix: str = "consultroom_test", durable: bool = True
 ) -> tuple[str, Callable[[], None]]:
     """A new, empty database and a function that drops it: a SQLite file at
     ``sqlite_path`` when ``server`` is empty or "sqlite", else a database of
-    its own on that PostgreSQL server (for tests and benchmarks)."""
+    its own on that PostgreSQL server (for tests and benchmarks).
+    ``durable=False``: on PostgreSQL a commit does not wait for the disk
+    (``synchronous_commit = off``), for tests, whose data may die with a
+    crash; benchmarks keep production's commits."""
     if not server or server == "sqlite":
         return f"sqlite:///{sqlite_path}", lambda: None
     name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
+    _create_database(admin, name, "", durable)
     return make_url(server).set(database=name).render_as_string(hide_password=False), (
         lambda: _drop_database(admin, name)
     )
@@ -286,7 +289,8 @@ def migrated_database(
     head, as ``consultroom db upgrade`` leaves it: a copy of a template this
     process migrates once (a file copy on SQLite, ``CREATE DATABASE …
     TEMPLATE`` on PostgreSQL), for a server or command under test. Running
-    the migrations for each one cost seconds."""
+    the migrations for each one cost seconds. Not durable (see
+    ``scratch_database``)."""
     sqlite = not server or server == "sqlite"
     key = "" if sqlite else server
     if key not in _templates:
@@ -297,8 +301,7 @@ def migrated_database(
         return f"sqlite:///{sqlite_path}", lambda: None
     name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+    _create_database(admin, name, f' TEMPLATE "{make_url(template).database}"', durable=False)
     return make_url(server).set(database=name).render_as_string(hide_password=False), (
         lambda: _drop_database(admin, name)
     )
@@ -309,13 +312,21 @@ def _migrated_template(server: str, prefix: str) -> str:
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="consultroom-template-"))
-    url, drop = scratch_database(server, folder / "template.sqlite", f"{prefix}_template")
+    url, drop = scratch_database(server, folder / "template.sqlite", f"{prefix}_template", False)
     engine: Engine = make_engine({"sqlalchemy.url": url})
     migrate.upgrade(engine, PluginRegistry.discover())
     # PostgreSQL copies a template only while nobody is connected to it.
     engine.dispose()
     atexit.register(lambda: (drop(), shutil.rmtree(folder, ignore_errors=True)))
     return url
+
+
+def _create_database(admin: Engine, name: str, template: str, durable: bool) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+        if not durable:
+            # A template's settings are not copied with it.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
 
 
 def _drop_database(admin: Engine, name: str) -> None:
