@@ -26,7 +26,11 @@ In a room, what a socket learnt of its room (the conversation, its name
 there) is kept while it stays, so that a message needs no database before
 it is relayed, nor any read to be written (one INSERT from the ids kept); a
 conversation deleted meanwhile (the room ended, the client was erased)
-fails the write, and the message is retracted.
+fails the write, and the message is retracted. Before the call-in the
+appointment (and a staff member's right to it) is looked up in a short
+transaction before each message is relayed. As before, what is audited is
+a staff member's read of the history (``service.history``); a message
+heard live is not a read of the stored ones.
 
 The core has already checked the frame's size, the flood throttle and that
 the organisation enabled chat (a ``chat.*`` frame elsewhere is an unknown
