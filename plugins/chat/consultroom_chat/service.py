@@ -388,8 +388,8 @@ def unread_counts(request, user=None):
         if not hasattr(request, "chat_unread"):
             request.chat_unread = unread_counts(request, request.identity)
         return request.chat_unread
-    channels = visible_channels(request, user).subquery()
-    return unread_in(request, select(channels.c.id), user)
+    channels = visible_channels(request, user).with_only_columns(Conversation.id)
+    return unread_in(request, channels, user)
 
 
 def unread_in(request, conversations, user):
