@@ -1,10 +1,12 @@
 """What an open socket holds between its messages (issue 11, memory per
-socket): no database session (consultroom.realtime.dbsession), and an inbox
-without gevent's queues (consultroom.realtime.connection.Inbox). The
+socket): no database session (consultroom.realtime.dbsession), an inbox
+without gevent's queues (consultroom.realtime.connection.Inbox), and a small
+read buffer (consultroom.realtime.frames.shrink_read_buffer). The
 sockets' behaviour over real websockets is tested in test_realtime_ws and
 the others; here, that what is let go of is gone."""
 
 import gc
+import sys
 import types
 import weakref
 
@@ -14,6 +16,7 @@ from sqlalchemy import select
 
 from consultroom.clients.models import Client
 from consultroom.db.scope import follow_request, in_scope
+from consultroom.realtime import frames
 from consultroom.realtime.connection import Inbox
 from consultroom.realtime.dbsession import SessionPerBurst
 
@@ -97,3 +100,46 @@ def test_the_inbox_is_first_in_first_out_and_wakes_its_reader():
     assert got == []
     reader.join(timeout=1)
     assert got == ["a", "b"]
+
+
+def upgraded(sent_early=b""):
+    """A websocket as gevent-websocket leaves it after the upgrade (the
+    parts frames.shrink_read_buffer touches), and the client's end."""
+    from gevent import socket
+
+    server, client = socket.socketpair()
+    client.sendall(b"GET /ws HTTP/1.1\r\n\r\n" + sent_early)
+    rfile = server.makefile("rb", -1)
+    assert rfile.readline() == b"GET /ws HTTP/1.1\r\n" and rfile.readline() == b"\r\n"
+    wsgi_input = types.SimpleNamespace(rfile=rfile)  # gevent's Input
+    handler = types.SimpleNamespace(socket=server, rfile=rfile, wsgi_input=wsgi_input)
+    environ = {"wsgi.input": rfile}  # for an upgrade, gevent's handler puts the file
+    stream = types.SimpleNamespace(read=rfile.read)
+    ws = types.SimpleNamespace(
+        handler=handler, environ=environ, stream=stream, raw_read=rfile.read, closed=False
+    )
+    return ws, client
+
+
+def test_an_idle_socket_reads_through_a_small_buffer():
+    ws, client = upgraded()
+    old = ws.handler.rfile
+    assert frames.shrink_read_buffer(ws)
+    rfile = ws.handler.rfile
+    # The buffer counts in a buffered file's size.
+    assert sys.getsizeof(rfile) + 6000 < sys.getsizeof(old)
+    assert ws.environ["wsgi.input"] is rfile and ws.handler.wsgi_input.rfile is rfile
+    client.sendall(b"x" * 3000)  # larger than the buffer: read past it
+    assert ws.raw_read(3000) == b"x" * 3000
+    assert ws.stream.read == rfile.read
+    assert ws.handler.socket.gettimeout() is None  # blocking again
+
+
+def test_what_the_client_sent_before_is_still_read():
+    ws, client = upgraded(sent_early=b"hello")
+    old = ws.handler.rfile
+    assert not frames.shrink_read_buffer(ws)  # not yet
+    assert ws.handler.rfile is old
+    assert ws.raw_read(5) == b"hello"
+    assert frames.shrink_read_buffer(ws)  # read: now
+    assert ws.handler.rfile is not old

@@ -10,8 +10,9 @@ closes goes through the inbox.
 
 Thousands of sockets stay open per process, most of them idle: what one
 holds is kept small. The reader is a raw greenlet (no spawning stack
-recorded), the inbox a list with one waiter, and the database session is
-held only while the socket is busy (consultroom.realtime.dbsession).
+recorded), the inbox a list with one waiter, the read buffer small
+(``frames.shrink_read_buffer``), and the database session is held only
+while the socket is busy (consultroom.realtime.dbsession).
 
 No socket has a timer of its own: one heartbeat greenlet per process
 (``Heartbeat``) pings the sockets, closes idle ones and refuses those that
@@ -213,8 +214,10 @@ class Connection:
 
     def _reader(self):
         limits = self.limits
+        shrunk = False
         try:
             while True:
+                shrunk = shrunk or frames.shrink_read_buffer(self.ws)
                 message = frames.receive(self.ws, limits.max_bytes, limits.hard_limit)
                 if message is None:
                     return

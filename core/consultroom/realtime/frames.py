@@ -18,6 +18,10 @@ from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header
 
 CHUNK = 65536
+# The read buffer of an open socket: a signal or a hello fits in one read,
+# a larger message is read past it; the server's 8 KiB, kept by every idle
+# socket, would cost more than all else it holds.
+READ_BUFFER = 1024
 TOO_LARGE = object()  # returned instead of a message that was over the limit
 
 
@@ -105,3 +109,32 @@ def receive(ws, max_bytes, hard_limit):
     except (WebSocketError, OSError):
         close(ws, 1011)
     return None
+
+
+def shrink_read_buffer(ws):
+    """Read ``ws`` through a ``READ_BUFFER`` buffer instead of the HTTP
+    handler's 8 KiB one, when that one holds nothing and nothing more has
+    come (what it holds must still be read from it); whether it is done.
+    The reader tries between messages until it is (an idle socket: after
+    its hello)."""
+    if ws.closed:
+        return True
+    handler = ws.handler
+    sock = handler.socket
+    timeout = sock.gettimeout()
+    sock.settimeout(0)  # peek() reads once when its buffer is empty: not waiting
+    try:
+        pending = handler.rfile.peek(1)
+    except OSError:
+        return True  # the client is gone: the next read says so
+    finally:
+        sock.settimeout(timeout)
+    if pending:
+        return False
+    # A file of its own: the old one, when collected, closes only its own.
+    rfile = sock.makefile("rb", READ_BUFFER)
+    # Everything gevent's handler and gevent-websocket keep it in (for an
+    # upgrade, the environ's wsgi.input is the file itself).
+    handler.rfile = handler.wsgi_input.rfile = ws.environ["wsgi.input"] = rfile
+    ws.stream.read = ws.raw_read = rfile.read
+    return True
