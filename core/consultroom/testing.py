@@ -39,11 +39,13 @@ every installed plugin run once per session.
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import shutil
 import socket
 import subprocess  # only to stop test servers  # nosec B404
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -308,16 +310,14 @@ def migrated_database(
 
 
 def _migrated_template(server: str, prefix: str) -> str:
-    import atexit
-    import tempfile
-
     folder = Path(tempfile.mkdtemp(prefix="consultroom-template-"))
     url, drop = scratch_database(server, folder / "template.sqlite", f"{prefix}_template", False)
     engine: Engine = make_engine({"sqlalchemy.url": url})
     migrate.upgrade(engine, PluginRegistry.discover())
     # PostgreSQL copies a template only while nobody is connected to it.
     engine.dispose()
-    atexit.register(lambda: (drop(), shutil.rmtree(folder, ignore_errors=True)))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    atexit.register(drop)
     return url
 
 
