@@ -18,6 +18,7 @@ from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.waitingroom.texts import service_messages_for
 
 MAX_NOTE = 200
+LIST_OPTIONS = ("audio_alarm", "force_start")  # the organisation's, as the list sends them
 
 
 def organisation_of(connection, dbsession):
@@ -72,7 +73,9 @@ class StaffList:
                 else []
             )
             switch = dbsession.get(WalkInSwitch, self.staff.id)
-            return organisation.options, bool(switch and switch.available)
+            # Only the options the list reads: kept for as long as the socket is open.
+            options = organisation.options
+            return {key: options[key] for key in LIST_OPTIONS}, bool(switch and switch.available)
 
         self.options, self.walk_in = self.conn.transaction(load)
         if since is not None:
