@@ -270,14 +270,9 @@ def scratch_database(
     ``durable=False``: on PostgreSQL a commit does not wait for the disk
     (``synchronous_commit = off``), for tests, whose data may die with a
     crash; benchmarks keep production's commits."""
-    if not server or server == "sqlite":
+    if _is_sqlite(server):
         return f"sqlite:///{sqlite_path}", lambda: None
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    _create_database(admin, name, "", durable)
-    return make_url(server).set(database=name).render_as_string(hide_password=False), (
-        lambda: _drop_database(admin, name)
-    )
+    return _server_database(server, prefix, "", durable)
 
 
 # server (or "" for SQLite) -> this process's migrated template database.
@@ -293,20 +288,19 @@ def migrated_database(
     TEMPLATE`` on PostgreSQL), for a server or command under test. Running
     the migrations for each one cost seconds. Not durable (see
     ``scratch_database``)."""
-    sqlite = not server or server == "sqlite"
+    sqlite = _is_sqlite(server)
     key = "" if sqlite else server
     if key not in _templates:
         _templates[key] = _migrated_template(server, prefix)
-    template = _templates[key]
+    template = make_url(_templates[key]).database or ""
     if sqlite:
-        shutil.copyfile(make_url(template).database or "", sqlite_path)
+        shutil.copyfile(template, sqlite_path)
         return f"sqlite:///{sqlite_path}", lambda: None
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    _create_database(admin, name, f' TEMPLATE "{make_url(template).database}"', durable=False)
-    return make_url(server).set(database=name).render_as_string(hide_password=False), (
-        lambda: _drop_database(admin, name)
-    )
+    return _server_database(server, prefix, f' TEMPLATE "{template}"', durable=False)
+
+
+def _is_sqlite(server: str) -> bool:
+    return not server or server == "sqlite"
 
 
 def _migrated_template(server: str, prefix: str) -> str:
@@ -321,12 +315,20 @@ def _migrated_template(server: str, prefix: str) -> str:
     return url
 
 
-def _create_database(admin: Engine, name: str, template: str, durable: bool) -> None:
+def _server_database(
+    server: str, prefix: str, template: str, durable: bool
+) -> tuple[str, Callable[[], None]]:
+    """A new database on that PostgreSQL server (``template``: the clause
+    that copies one) and a function that drops it."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
         if not durable:
             # A template's settings are not copied with it.
             conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    return url, lambda: _drop_database(admin, name)
 
 
 def _drop_database(admin: Engine, name: str) -> None:

@@ -223,15 +223,15 @@ class Draft:
         }
 
 
-def draft(author, name, raw_text):
-    """A message ready to be relayed and stored; raises ``Invalid``. No
-    database: the relay does not wait for one."""
-    return Draft(uuid.uuid4().hex, utcnow(), author, name[:200], clean_text(raw_text))
+def draft(author, name, text):
+    """A message of ``text`` (as ``clean_text`` returned it) ready to be
+    relayed and stored. No database: the relay does not wait for one."""
+    return Draft(uuid.uuid4().hex, utcnow(), author, name[:200], text)
 
 
 def post(request, conversation, author, name, raw_text, user=None):
     """Write a message in ``conversation``; raises ``Invalid`` (nothing written)."""
-    return store(request, conversation, draft(author, name, raw_text), user=user)
+    return store(request, conversation, draft(author, name, clean_text(raw_text)), user=user)
 
 
 def store(request, conversation, message_draft, user=None):
