@@ -123,6 +123,20 @@ def test_the_own_echo_and_unsubscribed_channels_are_not_parsed(buses, monkeypatc
     assert parsed == [b'{"type":"y"}']  # once: by the second bus
 
 
+def test_a_message_that_is_not_json_reaches_the_own_subscribers_and_the_bus_goes_on(buses):
+    first, second = buses
+    got_first, got_second = [], []
+    first.subscribe("room:odd", got_first.append)
+    second.subscribe("room:odd", got_second.append)
+    odd = {"type": "odd", "at": object()}
+    first.publish("room:odd", odd)  # encoded by the publisher thread: no error here
+    first.publish("room:odd", {"type": "fine"})
+    wait_until(lambda: got_second)
+    time.sleep(0.2)
+    assert got_first == [odd, {"type": "fine"}]
+    assert got_second == [{"type": "fine"}]
+
+
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory):
     here = tmp_path_factory.mktemp("realtime-redis")

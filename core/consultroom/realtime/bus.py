@@ -140,7 +140,7 @@ class RedisBus(MemoryBus):
         self._channel = channel
         self._origin = secrets.token_hex(8).encode("ascii")
         self._publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._outgoing: queue.SimpleQueue[tuple[str, Message] | None] = queue.SimpleQueue()
         self._stopped = threading.Event()
         self._ready = threading.Event()
         self._connected_once = False
@@ -166,22 +166,34 @@ class RedisBus(MemoryBus):
                 "redis bus: %d messages wait for Redis; dropped one on %s", self.MAX_QUEUED, channel
             )
             return
-        body = json.dumps(message, separators=(",", ":"))
-        self._outgoing.put(b"%s%s\n%s" % (self._origin, channel.encode(), body.encode()))
+        # Encoded by the publisher, not here: the publishing socket goes on
+        # at once (local subscribers already have the message).
+        self._outgoing.put((channel, message))
+
+    def _payload(self, channel: str, message: Message) -> bytes | None:
+        try:
+            body = json.dumps(message, separators=(",", ":"))
+        except (TypeError, ValueError):
+            # A publisher's bug; the publisher thread must outlive it.
+            log.exception("redis bus: a message on %s is not JSON; not published", channel)
+            return None
+        return b"%s%s\n%s" % (self._origin, channel.encode(), body.encode())
 
     def _send(self) -> None:
         """The publisher: everything queued, in order, one pipeline at a time."""
         while True:
-            payload = self._outgoing.get()
+            item = self._outgoing.get()
             batch = []
-            while payload is not None:
-                batch.append(payload)
+            while item is not None:
+                payload = self._payload(*item)
+                if payload is not None:
+                    batch.append(payload)
                 if len(batch) == self.BATCH or self._outgoing.empty():
                     break
-                payload = self._outgoing.get()
+                item = self._outgoing.get()
             if batch:
                 self._publish_batch(batch)
-            if payload is None:  # close()
+            if item is None:  # close()
                 return
 
     def _publish_batch(self, batch: list[bytes]) -> None:

@@ -15,7 +15,7 @@ conversation's organisation.
 """
 
 import re
-import uuid
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -226,7 +226,7 @@ class Draft:
 def draft(author, name, text):
     """A message of ``text`` (as ``clean_text`` returned it) ready to be
     relayed and stored. No database: the relay does not wait for one."""
-    return Draft(uuid.uuid4().hex, utcnow(), author, name[:200], text)
+    return Draft(secrets.token_hex(16), utcnow(), author, name[:200], text)
 
 
 def post(request, conversation, author, name, raw_text, user=None):
