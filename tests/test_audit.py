@@ -739,10 +739,8 @@ def test_the_migration_finds_the_facets_of_an_existing_trail(command_database, p
         engine.dispose()
 
 
-postgresql_only = pytest.mark.skipif(
-    "sqlite" in os.environ.get("CONSULTROOM_TEST_DB", "sqlite"),
-    reason="SQLite has one writer at a time: nothing runs concurrently",
-)
+# SQLite has one writer at a time: nothing runs concurrently there.
+postgresql_only = pytest.mark.postgresql_only
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from consultroom.tenancy.models import Organisation
 from consultroom.testing import migrated_database, scratch_database
 
 SERVER = os.environ.get("CONSULTROOM_TEST_DB", "")
-POSTGRESQL = SERVER.startswith("postgresql")
 
 
 def _connect(url):
@@ -48,7 +47,7 @@ def test_each_copy_is_migrated_to_every_head_and_its_own(tmp_path):
 
 
 # SQLite has no such setting (the copy is a file): the PostgreSQL pass runs it.
-@pytest.mark.skipif(not POSTGRESQL, reason="a PostgreSQL setting")
+@pytest.mark.postgresql_only
 def test_on_postgresql_tests_commit_without_waiting_for_the_disk(tmp_path):
     for url, drop, expected in (
         (*migrated_database(SERVER, tmp_path / "unused.sqlite"), "off"),
