@@ -15,4 +15,5 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.add_request_method(load_user, "user", reify=True)
     config.set_security_policy(SecurityPolicy())
+    config.include(".login_page")
     config.include(".views")

@@ -7,7 +7,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from consultroom.accounts import forms, service
+from consultroom.accounts import forms, login_page, service
 from consultroom.accounts.login import PASSWORD, login_method, start_staff_session
 from consultroom.accounts.models import Role, User
 from consultroom.accounts.navigation import safe_next
@@ -60,6 +60,10 @@ def _find_login_user(request, email):
 def login(request):
     if request.identity is not None:
         return HTTPFound(safe_next(request))
+    if login_page.applies(request):
+        kept = login_page.response(request, lambda: {"form": forms.LoginForm(request), "next": ""})
+        if kept is not None:
+            return kept
     form = forms.LoginForm(request)
     if request.method == "POST" and form.validate():
         limits = _limits(request)
