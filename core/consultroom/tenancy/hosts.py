@@ -75,10 +75,19 @@ def _loaded_values(org):
 
 
 def _attach(dbsession, values):
-    # A copy: the request may change the JSON settings in place.
-    org = Organisation(**copy.deepcopy(values))
+    # A copy of what the request may change in place (the JSON settings);
+    # the other values are immutable (text, numbers, times).
+    org = Organisation(**{k: _copy(v) for k, v in values.items()})
     make_transient_to_detached(org)
-    return dbsession.merge(org, load=False)
+    if inspect(org).key in dbsession.identity_map:  # read before the site was
+        return dbsession.merge(org, load=False)
+    # Added as it is: merging would copy every value once more.
+    dbsession.add(org)
+    return org
+
+
+def _copy(value):
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 def site(request):
