@@ -1,12 +1,15 @@
 """What an open socket holds between its messages (issue 11, memory per
 socket): no database session (consultroom.realtime.dbsession), an inbox
-without gevent's queues (consultroom.realtime.connection.Inbox), and a small
-read buffer (consultroom.realtime.frames.shrink_read_buffer). The
+without gevent's queues (consultroom.realtime.connection.Inbox), a small
+read buffer (consultroom.realtime.frames.shrink_read_buffer), and no logger
+for its transactions (consultroom.db). The
 sockets' behaviour over real websockets is tested in test_realtime_ws and
 the others; here, that what is let go of is gone."""
 
 import gc
+import logging
 import sys
+import threading
 import types
 import weakref
 
@@ -85,6 +88,36 @@ def test_the_session_the_request_made_itself_is_let_go_of_too(_app_dbmaker, db_c
     assert gone(held)
     for callback in request.finished_callbacks:
         callback(request)
+
+
+def test_transactions_in_many_greenlets_add_no_logger(app):
+    """``transaction`` names a logger after the thread's ident, which under
+    gevent is the greenlet's: each socket's transactions (its request's
+    manager, as in socket_request) would add one that logging keeps for
+    good. The application makes them share one
+    (consultroom.db._one_transaction_logger)."""
+    loggers = logging.Logger.manager.loggerDict
+    before = {name for name in loggers if name.startswith("txn.")}
+    count = 20
+    together = threading.Barrier(count)  # all alive at once: no ident is reused
+    idents = set()
+
+    def socket_transactions():
+        manager = transaction.TransactionManager(explicit=True)
+        together.wait()
+        idents.add(threading.get_ident())
+        for _ in range(3):
+            with manager:
+                pass
+        together.wait()
+
+    workers = [threading.Thread(target=socket_transactions) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert len(idents) == count  # each its own ident: its own logger, unshared
+    assert {name for name in loggers if name.startswith("txn.")} == before
 
 
 def test_the_inbox_is_first_in_first_out_and_wakes_its_reader():

@@ -6,6 +6,7 @@ succeeds and aborts when it raises, and pyramid_retry replays the request on
 a serialisation conflict.
 """
 
+import logging
 import sqlite3
 from datetime import UTC, datetime
 
@@ -155,6 +156,23 @@ def _sqlite_lock_is_retryable():
         datamanager._retryable_errors.append(entry)
 
 
+def _one_transaction_logger():
+    """Every transaction logs to the one logger "txn".
+
+    ``transaction`` gives each thread a logger of its own, named after the
+    thread's ident (``_makeLogger``); under gevent the ident is the current
+    greenlet's, so every greenlet that runs a transaction (each HTTP
+    request, each websocket, each heartbeat's marking) adds a logger that
+    the logging module keeps for the life of the process: about 0.6 KiB
+    each, never freed. The package's module-level ``_LOGGER`` is its hook
+    for one logger instead (private: tests/test_realtime_footprint checks
+    that no per-greenlet logger is made, so a release that drops the hook
+    is noticed)."""
+    from transaction import _transaction
+
+    _transaction._LOGGER = logging.getLogger("txn")
+
+
 def in_request_transaction(request):
     """pyramid_tm's activate hook: every request runs in one transaction,
     except a websocket, which lives for hours. Holding a transaction (and a
@@ -168,6 +186,7 @@ def includeme(config):
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     settings["tm.activate_hook"] = in_request_transaction
     _sqlite_lock_is_retryable()
+    _one_transaction_logger()
     config.include("pyramid_tm")
     config.include("pyramid_retry")
     if "dbmaker" not in config.registry:
