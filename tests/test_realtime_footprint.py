@@ -1,8 +1,9 @@
 """What an open socket holds between its messages (issue 11, memory per
 socket): no database session (consultroom.realtime.dbsession), an inbox
 without gevent's queues (consultroom.realtime.connection.Inbox), a small
-read buffer (consultroom.realtime.frames.shrink_read_buffer), and no logger
-for its transactions (consultroom.db). The
+read buffer (consultroom.realtime.frames.shrink_read_buffer), no logger for
+its transactions (consultroom.db), and no class of its own for its request
+(consultroom.realtime.views.share_request_class). The
 sockets' behaviour over real websockets is tested in test_realtime_ws and
 the others; here, that what is let go of is gone."""
 
@@ -15,13 +16,16 @@ import weakref
 
 import gevent
 import transaction
+from pyramid.request import Request, apply_request_extensions
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consultroom.clients.models import Client
 from consultroom.db.scope import follow_request, in_scope
 from consultroom.realtime import frames
 from consultroom.realtime.connection import Inbox
 from consultroom.realtime.dbsession import SessionPerBurst
+from consultroom.realtime.views import share_request_class
 
 
 def socket_request(dbmaker):
@@ -118,6 +122,29 @@ def test_transactions_in_many_greenlets_add_no_logger(app):
         worker.join(timeout=10)
     assert len(idents) == count  # each its own ident: its own logger, unshared
     assert {name for name in loggers if name.startswith("txn.")} == before
+
+
+def test_the_sockets_requests_share_one_class(app, db_connection):
+    """Pyramid makes a class for each request (to carry the properties of
+    add_request_method); a socket's request, kept for hours, takes the
+    class of the process's first socket instead, and its own is let go of."""
+
+    def request():
+        made = Request.blank("/ws")
+        made.registry = app.registry
+        apply_request_extensions(made)
+        return made
+
+    first, second = request(), request()
+    own = weakref.ref(type(second))
+    assert type(first) is not own()
+    share_request_class(first)
+    share_request_class(second)
+    assert type(second) is type(first)
+    assert gone(own)
+    # The properties still work: a reified one, kept on the request.
+    assert isinstance(second.dbsession, Session) and second.dbsession is second.dbsession
+    assert second.dbsession is not first.dbsession
 
 
 def test_the_inbox_is_first_in_first_out_and_wakes_its_reader():
