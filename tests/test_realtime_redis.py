@@ -80,26 +80,154 @@ def test_a_message_reaches_the_other_bus_once_and_the_own_subscribers_directly(b
     assert len(got_second) == 1
 
 
-def test_a_unicast_channel_with_its_subscriber_here_does_not_go_through_redis(buses):
-    first, _second = buses
-    spy = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
-    spy.subscribe(first._channel)
-    got = []
+class Spy:
+    """Who listens on the bus's Redis channel: the channels of the messages
+    that went through Redis (announcements left out)."""
+
+    def __init__(self, bus):
+        self.pubsub = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(bus._channel)
+        self.pubsub.get_message(timeout=0.5)  # the subscription's confirmation
+
+    def channels(self, seconds=0.3):
+        seen = []
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            item = self.pubsub.get_message(timeout=0.05)
+            if item is not None:
+                header = item["data"].split(b"\n", 1)[0][16:].decode()
+                if not header.startswith("!"):
+                    seen.append(header)
+        return seen
+
+    def close(self):
+        self.pubsub.close()
+
+
+@pytest.fixture
+def spy(buses):
+    watching = Spy(buses[0])
+    yield watching
+    watching.close()
+
+
+def test_a_message_goes_through_redis_only_when_another_process_may_subscribe(buses, spy):
+    first, second = buses
+    got, got_there = [], []
     first.subscribe("peer:here", got.append)
-    first.subscribe("room:r", got.append)
+    first.subscribe("room:here", got.append)
+    first.subscribe("room:both", got.append)
+    second.subscribe("room:both", got_there.append)
     first.publish("peer:here", {"type": "_signal", "n": 1})
     first.publish("peer:elsewhere", {"type": "_signal", "n": 2})
-    first.publish("room:r", {"type": "peer_left", "n": 3})
-    seen = []
-    deadline = time.time() + 2
-    while len(seen) < 2 and time.time() < deadline:
-        item = spy.get_message(timeout=0.1)
-        if item is not None:
-            seen.append(item["data"])
-    spy.close()
-    assert [m["n"] for m in got] == [1, 3]
-    # The other processes may have a subscriber of the room, not of a peer that is here.
-    assert [payload.split(b"\n", 1)[0][16:] for payload in seen] == [b"peer:elsewhere", b"room:r"]
+    first.publish("room:here", {"type": "peer_left", "n": 3})
+    first.publish("room:nobody", {"type": "peer_left", "n": 4})
+    first.publish("room:both", {"type": "peer_left", "n": 5})
+    # A peer's socket may be in another process unless it is here; a
+    # room's, only when that process said it has one.
+    assert spy.channels() == ["peer:elsewhere", "room:both"]
+    assert [m["n"] for m in got] == [1, 3, 5]
+    assert [m["n"] for m in got_there] == [5]
+
+
+def test_a_subscription_hears_every_message_sent_after_it_returns(buses, spy):
+    first, second = buses
+    got = []
+    first.publish("room:later", {"type": "x", "n": 1})
+    second.subscribe("room:later", got.append)
+    # No pause: the first process acknowledged the subscription before it returned.
+    first.publish("room:later", {"type": "x", "n": 2})
+    wait_until(lambda: got)
+    assert spy.channels() == ["room:later"]
+    assert got == [{"type": "x", "n": 2}]
+
+
+def test_after_the_last_subscriber_leaves_the_messages_stay_in_their_process(buses, spy):
+    first, second = buses
+    got = []
+    second.subscribe("room:gone", got.append)
+    first.publish("room:gone", {"type": "x"})
+    wait_until(lambda: got)
+    second.unsubscribe("room:gone", got.append)
+    wait_until(lambda: not first._interests.needs_redis("room:gone"))
+    spy.channels()
+    first.publish("room:gone", {"type": "y"})
+    assert spy.channels() == []
+
+
+class QuickBus(RedisBus):
+    HEARTBEAT = 0.1
+    EXPIRY = 0.6
+
+
+def test_a_process_that_joins_later_hears_the_others_and_a_dead_one_is_forgotten():
+    channel = f"consultroom:test:{secrets.token_hex(4)}"
+    first = QuickBus(REDIS_URL, channel=channel)
+    assert first.wait_ready()
+    watching = Spy(first)
+    got_first = []
+    first.subscribe("room:r", got_first.append)
+    first.publish("room:r", {"n": 1})
+    assert watching.channels() == []  # alone: nothing goes through Redis
+    second = QuickBus(REDIS_URL, channel=channel)
+    try:
+        # Its directory entry made it wait for the first's list.
+        assert second.wait_ready()
+        got_second = []
+        second.subscribe("room:r", got_second.append)
+        second.publish("room:r", {"n": 2})
+        first.publish("room:r", {"n": 3})
+        wait_until(lambda: len(got_first) == 3 and got_second == [{"n": 2}, {"n": 3}])
+        assert watching.channels() == ["room:r", "room:r"]
+        # It dies without a word: its directory entry grows old.
+        _die(second)
+        wait_until(lambda: not first._interests.needs_redis("room:r"))
+        watching.channels()
+        first.publish("room:r", {"n": 4})
+        assert watching.channels() == []
+        assert second._origin not in redis.Redis.from_url(REDIS_URL).hkeys(first._directory)
+    finally:
+        watching.close()
+        first.close()
+
+
+class PatientBus(RedisBus):
+    EXPIRY = 60.0  # a dead process stays listed for the whole test
+    ACK_SECONDS = 0.3
+
+
+def _die(bus):
+    """Stop ``bus`` as SIGKILL would: no goodbye, its directory entry left."""
+    bus._stopped.set()
+    bus._outgoing.put(None)
+    for thread in bus._threads:
+        thread.join(timeout=3)
+
+
+def test_a_process_that_died_delays_one_subscription_not_each():
+    channel = f"consultroom:test:{secrets.token_hex(4)}"
+    first, second = PatientBus(REDIS_URL, channel=channel), PatientBus(REDIS_URL, channel=channel)
+    try:
+        assert first.wait_ready() and second.wait_ready()
+        _die(second)
+        started = time.monotonic()
+        first.subscribe("room:a", lambda message: None)
+        assert time.monotonic() - started >= PatientBus.ACK_SECONDS
+        started = time.monotonic()
+        first.subscribe("room:b", lambda message: None)
+        assert time.monotonic() - started < PatientBus.ACK_SECONDS
+    finally:
+        first.close()
+        redis.Redis.from_url(REDIS_URL).delete(first._directory)
+
+
+def test_a_process_that_closes_says_goodbye(buses, spy):
+    first, second = buses
+    second.subscribe("room:bye", lambda message: None)
+    assert first._interests.needs_redis("room:bye")
+    second.close()
+    wait_until(lambda: not first._interests.needs_redis("room:bye"))
+    assert second._origin not in redis.Redis.from_url(REDIS_URL).hkeys(first._directory)
 
 
 def test_the_own_echo_and_unsubscribed_channels_are_not_parsed(buses, monkeypatch):

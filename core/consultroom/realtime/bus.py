@@ -20,16 +20,20 @@ registering another ``IMessageBus`` utility.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
 import secrets
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zope.interface import Interface, implementer
+
+from consultroom.realtime.interest import Interests
 
 if TYPE_CHECKING:
     from pyramid.registry import Registry
@@ -43,7 +47,9 @@ Callback = Callable[[Message], None]
 
 # Channels with at most one subscriber in all processes: a socket's own
 # channel, named after its random peer id (consultroom.realtime.peer_channel).
-# When that subscriber is in the publishing process, nobody else can be.
+# When that subscriber is in the publishing process, nobody else can be;
+# else the message goes to Redis. They are not announced to the other
+# processes: every socket has one, and each process would keep all of them.
 UNICAST_PREFIXES = ("peer:",)
 
 
@@ -78,16 +84,28 @@ class MemoryBus:
         self._reconnect_callbacks: list[Callable[[], None]] = []
 
     def subscribe(self, channel: str, callback: Callback) -> None:
-        with self._lock:
-            self._subscribers[channel].append(callback)
+        self._add(channel, callback)
 
     def unsubscribe(self, channel: str, callback: Callback) -> None:
+        self._remove(channel, callback)
+
+    def _add(self, channel: str, callback: Callback) -> bool:
+        """Whether ``channel`` had no subscriber here before."""
+        with self._lock:
+            callbacks = self._subscribers[channel]
+            callbacks.append(callback)
+            return len(callbacks) == 1
+
+    def _remove(self, channel: str, callback: Callback) -> bool:
+        """Whether ``channel`` has no subscriber here any more."""
         with self._lock:
             callbacks = self._subscribers.get(channel)
             if callbacks and callback in callbacks:
                 callbacks.remove(callback)
                 if not callbacks:
                     del self._subscribers[channel]
+                    return True
+        return False
 
     def on_reconnect(self, callback: Callable[[], None]) -> None:
         self._reconnect_callbacks.append(callback)
@@ -115,21 +133,34 @@ class RedisBus(MemoryBus):
     """Local subscribers directly, the other processes through Redis.
 
     A message is delivered to this process's subscribers at once, without
-    Redis. It goes to Redis too, unless its channel is a unicast channel
-    whose one subscriber is here (a signal between two sockets of this
-    process never leaves it). A background publisher sends what queued up
-    in one pipeline, so that ``publish`` never waits on Redis.
+    Redis. It goes to Redis too only when another process may have a
+    subscriber of its channel (consultroom.realtime.interest; a unicast
+    channel: unless its subscriber is here): a message between sockets of
+    one process never leaves it. A background publisher
+    encodes and sends what queued up in one pipeline, so that ``publish``
+    never waits on Redis.
 
     Every process subscribes to one Redis channel (one subscription per
     process, not per socket, keeps resubscribing after a Redis restart a
     single command). A payload starts with the publishing process's id and
     the bus channel, then the JSON: a process drops its own echo, and
     messages for channels it has no subscriber of, before parsing any JSON.
+    The same channel carries the processes' announcements, whose header
+    starts with ``!`` (bus channels never do): ``!hello`` and ``!list``
+    (a process's whole list of channels; a hello asks the others for
+    theirs), ``!+`` and ``!-`` (a channel gained, with an id to
+    acknowledge, or lost), ``!ack`` and ``!bye``. Each process also keeps
+    its entry in a Redis hash (the directory, the channel's name with
+    ``:processes``) fresh every ``HEARTBEAT`` seconds; an entry older than
+    ``EXPIRY`` is a process that died, whose channels are forgotten.
     """
 
     BACKOFF = (0.1, 0.2, 0.5, 1.0)
     MAX_QUEUED = 10000  # messages waiting for Redis; more are dropped (resync makes good)
     BATCH = 200  # messages per pipeline
+    HEARTBEAT = 2.0
+    EXPIRY = 10.0  # seconds; wall clocks of the app hosts agree far better than that
+    ACK_SECONDS = 2.0  # a subscription's longest wait for the others' acknowledgements
 
     def __init__(self, url: str, channel: str = "consultroom:realtime") -> None:
         super().__init__()
@@ -138,28 +169,68 @@ class RedisBus(MemoryBus):
         self._redis = redis
         self._url = url
         self._channel = channel
+        self._directory = f"{channel}:processes"
         self._origin = secrets.token_hex(8).encode("ascii")
+        self._interests = Interests()
         self._publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._outgoing: queue.SimpleQueue[tuple[str, Message] | None] = queue.SimpleQueue()
+        self._outgoing: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._stopped = threading.Event()
         self._ready = threading.Event()
         self._connected_once = False
         self._threads = [
             threading.Thread(target=self._listen, name="redis-bus", daemon=True),
             threading.Thread(target=self._send, name="redis-bus-publisher", daemon=True),
+            threading.Thread(target=self._beat, name="redis-bus-directory", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
 
     def wait_ready(self, timeout: float = 5) -> bool:
-        """Whether the subscription is in place (for tests and start-up checks)."""
-        return self._ready.wait(timeout)
+        """Whether the subscription is in place and every process alive has
+        sent its list (for tests and start-up checks)."""
+        deadline = time.monotonic() + timeout
+        if not self._ready.wait(timeout):
+            return False
+        while not self._interests.synced:
+            if time.monotonic() > deadline:
+                return False
+            self._stopped.wait(0.01)
+        return True
+
+    # -- subscriptions ----------------------------------------------------------
+
+    def subscribe(self, channel: str, callback: Callback) -> None:
+        if not self._add(channel, callback) or channel.startswith(UNICAST_PREFIXES):
+            return
+        # Once the others have acknowledged, their messages on the channel
+        # come here through Redis: what the subscriber loads next misses none.
+        ident, done = self._interests.expect()
+        self._outgoing.put(("!+", f"{ident} {channel}"))
+        if done.wait(self.ACK_SECONDS):
+            self._interests.finished(ident)
+        else:
+            log.warning("redis bus: a process did not acknowledge %s in time", channel)
+            self._interests.give_up(ident)
+
+    def unsubscribe(self, channel: str, callback: Callback) -> None:
+        if self._remove(channel, callback) and not channel.startswith(UNICAST_PREFIXES):
+            self._outgoing.put(("!-", channel))
+
+    def _announce_list(self, kind: str) -> None:
+        # Under the lock: no channel is gained or lost between the list and
+        # its place in the queue, so the others see them in order.
+        with self._lock:
+            listed = (c for c in self._subscribers if not c.startswith(UNICAST_PREFIXES))
+            self._outgoing.put((kind, "\n".join(listed)))
 
     # -- out ------------------------------------------------------------------
 
     def publish(self, channel: str, message: Message) -> None:
         delivered = self._deliver(channel, message)
-        if delivered and channel.startswith(UNICAST_PREFIXES):
+        if channel.startswith(UNICAST_PREFIXES):
+            if delivered:
+                return
+        elif not self._interests.needs_redis(channel):
             return
         if self._outgoing.qsize() >= self.MAX_QUEUED:
             log.warning(
@@ -170,7 +241,9 @@ class RedisBus(MemoryBus):
         # at once (local subscribers already have the message).
         self._outgoing.put((channel, message))
 
-    def _payload(self, channel: str, message: Message) -> bytes | None:
+    def _payload(self, channel: str, message: Any) -> bytes | None:
+        if channel.startswith("!"):  # an announcement: its text as it is
+            return b"%s%s\n%s" % (self._origin, channel.encode(), message.encode())
         try:
             body = json.dumps(message, separators=(",", ":"))
         except (TypeError, ValueError):
@@ -208,6 +281,35 @@ class RedisBus(MemoryBus):
                 if attempt:
                     log.warning("redis bus: %d messages not published", len(batch))
 
+    # -- the directory ----------------------------------------------------------
+
+    def _beat(self) -> None:
+        """Keep this process's directory entry fresh; find processes that
+        came (asked for their lists) and those that died (forgotten)."""
+        while not self._stopped.wait(self.HEARTBEAT):
+            if self._ready.is_set():
+                try:
+                    self._look_around()
+                except self._redis.RedisError as exc:
+                    log.info("redis bus: directory not refreshed: %s", exc)
+
+    def _look_around(self) -> None:
+        now = time.time()
+        pipeline = self._publisher.pipeline(transaction=False)
+        pipeline.hset(self._directory, self._origin, now)
+        pipeline.hgetall(self._directory)
+        entries = pipeline.execute()[1]
+        alive, dead = set(), []
+        for process, seen in entries.items():
+            if now - float(seen) > self.EXPIRY:
+                dead.append(process)
+            elif process != self._origin:
+                alive.add(process)
+        if dead:
+            self._publisher.hdel(self._directory, *dead)
+        if self._interests.alive(alive):
+            self._announce_list("!hello")
+
     # -- in -------------------------------------------------------------------
 
     def _listen(self) -> None:
@@ -230,8 +332,13 @@ class RedisBus(MemoryBus):
         pubsub: PubSub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self._channel)
-            # After a Redis restart, messages may have been lost meanwhile.
+            # After a Redis restart, messages may have been lost meanwhile,
+            # announcements too.
             resync, self._connected_once = self._connected_once, True
+            if resync:
+                self._interests.forget_lists()
+            self._look_around()
+            self._announce_list("!hello")
             self._ready.set()
             if resync:
                 self._resync()
@@ -256,6 +363,9 @@ class RedisBus(MemoryBus):
             return  # delivered when it was published
         header, _, body = data[origin:].partition(b"\n")
         channel = header.decode("utf-8", "replace")
+        if channel.startswith("!"):
+            self._announced(data[:origin], channel, body.decode("utf-8", "replace"))
+            return
         if channel not in self._subscribers:
             return
         try:
@@ -264,8 +374,34 @@ class RedisBus(MemoryBus):
             return
         self._deliver(channel, message)
 
+    def _announced(self, process: bytes, kind: str, text: str) -> None:
+        interests = self._interests
+        if kind in ("!hello", "!list"):
+            interests.listed(process, set(text.split("\n")) - {""})
+            if kind == "!hello":
+                self._announce_list("!list")
+        elif kind == "!+":
+            ident, _, channel = text.partition(" ")
+            interests.gained(process, channel)
+            self._outgoing.put(("!ack", f"{process.decode('ascii')} {ident}"))
+        elif kind == "!-":
+            interests.lost(process, text)
+        elif kind == "!ack":
+            to, _, ident = text.partition(" ")
+            late = to.encode("ascii") == self._origin and interests.acknowledged(
+                process, int(ident)
+            )
+            if late:
+                log.warning("redis bus: a late acknowledgement; every socket resyncs")
+                self._resync()
+        elif kind == "!bye":
+            interests.gone(process)
+
     def close(self) -> None:
         self._stopped.set()
+        with contextlib.suppress(self._redis.RedisError):
+            self._publisher.hdel(self._directory, self._origin)
+        self._outgoing.put(("!bye", ""))
         self._outgoing.put(None)  # the publisher sends what is queued, then stops
         for thread in self._threads:
             thread.join(timeout=3)

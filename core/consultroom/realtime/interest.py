@@ -1,0 +1,184 @@
+"""Which channels the other app processes have subscribers of.
+
+The Redis bus (consultroom.realtime.bus) asks ``needs_redis(channel)`` for
+every message: a message goes to Redis only when another process may have
+a subscriber of its channel. Most do not: a consultation's sockets, a staff
+member's, a waiting section's watchers are often all in one process, and
+with one process none are elsewhere.
+
+What a process knows of another comes in the order that process sent it,
+through the shared Redis channel: its whole list of channels (``listed``,
+with its hello or as the answer to ours), then each channel it gains or
+loses. A process found alive in the directory (a Redis hash each process
+refreshes) whose list has not come yet is *unsynced*: while there is one,
+and before the directory was first read (a process just started, such as
+a worker publishing one message), every message goes to Redis, as it would
+without this bookkeeping.
+
+A channel gained is announced, and ``subscribe`` returns only once every
+process known alive has acknowledged it (``expect`` / ``acknowledged``):
+from then on their messages on it come through Redis. An acknowledgement
+that comes after the wait gave up means messages may have been lost: the
+bus makes every socket resync, as after a Redis restart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+
+
+class Interests:
+    """The other processes' channels, kept by the bus's listener thread and
+    read by every publisher."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._channels: dict[bytes, set[str]] = {}  # process -> its channels
+        # Alive, its list not yet heard; None: the directory not read yet
+        # (a process just started knows nothing of the others).
+        self._unsynced: set[bytes] | None = None
+        self._wanted: defaultdict[str, int] = defaultdict(int)  # channel -> processes
+        self._ids = itertools.count(1)
+        self._waits: dict[int, tuple[set[bytes], threading.Event]] = {}
+        self._late: dict[int, set[bytes]] = {}  # id -> processes not heard in time
+        self._suspects: set[bytes] = set()  # let a wait time out; not heard since
+
+    def needs_redis(self, channel: str) -> bool:
+        """Whether another process may have a subscriber of ``channel``."""
+        unsynced = self._unsynced
+        return unsynced is None or bool(unsynced) or self._wanted.get(channel, 0) > 0
+
+    @property
+    def synced(self) -> bool:
+        return self._unsynced == set()
+
+    # -- what the other processes said ---------------------------------------
+
+    def listed(self, process: bytes, channels: set[str]) -> None:
+        """``process`` sent its whole list: it replaces what was known."""
+        with self._lock:
+            self._suspects.discard(process)
+            self._replace(process, channels)
+            if self._unsynced is not None:
+                self._unsynced.discard(process)
+
+    def gained(self, process: bytes, channel: str) -> None:
+        with self._lock:
+            self._suspects.discard(process)
+            channels = self._channels.setdefault(process, set())
+            if channel not in channels:
+                channels.add(channel)
+                self._wanted[channel] += 1
+
+    def lost(self, process: bytes, channel: str) -> None:
+        with self._lock:
+            channels = self._channels.get(process)
+            if channels is not None and channel in channels:
+                channels.discard(channel)
+                self._drop_wanted(channel)
+
+    def gone(self, process: bytes) -> None:
+        """``process`` said goodbye, or its directory entry expired."""
+        with self._lock:
+            self._replace(process, set())
+            del self._channels[process]
+            if self._unsynced is not None:
+                self._unsynced.discard(process)
+            for waiting, done in self._waits.values():
+                waiting.discard(process)
+                if not waiting:
+                    done.set()
+            self._suspects.discard(process)
+            for ident, late in list(self._late.items()):
+                late.discard(process)
+                if not late:
+                    del self._late[ident]
+
+    def alive(self, processes: set[bytes]) -> set[bytes]:
+        """The directory lists ``processes`` (this one left out): those not
+        known before are unsynced until their list comes; returned, to be
+        asked for it. Known ones missing from the directory are gone."""
+        with self._lock:
+            if self._unsynced is None:
+                self._unsynced = set()
+            new = processes - self._channels.keys()
+            for process in new:
+                self._channels[process] = set()
+                self._unsynced.add(process)
+            missing = self._channels.keys() - processes
+        for process in missing:
+            self.gone(process)
+        return new
+
+    def forget_lists(self) -> None:
+        """Announcements may have been missed (the subscription broke): every
+        process known is unsynced until it sends its list again."""
+        with self._lock:
+            self._unsynced = set(self._channels)
+
+    # -- waiting for acknowledgements ----------------------------------------
+
+    def expect(self) -> tuple[int, threading.Event]:
+        """An announcement's id, and the event set once every process alive
+        now has acknowledged it. A process that let an earlier wait time
+        out is not waited for again until it is heard from: its
+        acknowledgement counts as late (a process that died keeps its
+        directory entry for ``EXPIRY``; subscriptions must not each wait
+        for it meanwhile)."""
+        with self._lock:
+            ident = next(self._ids)
+            done = threading.Event()
+            waiting = set(self._channels) - self._suspects
+            if not waiting:
+                done.set()
+            self._waits[ident] = (waiting, done)
+            if self._suspects & self._channels.keys():
+                self._late[ident] = self._suspects & self._channels.keys()
+        return ident, done
+
+    def give_up(self, ident: int) -> None:
+        """The wait for ``ident`` timed out: the processes not heard are
+        suspects, whose acknowledgement will say it came late."""
+        with self._lock:
+            waiting, _done = self._waits.pop(ident, (set(), None))
+            if waiting:
+                self._suspects |= waiting
+                self._late.setdefault(ident, set()).update(waiting)
+
+    def finished(self, ident: int) -> None:
+        with self._lock:
+            self._waits.pop(ident, None)
+
+    def acknowledged(self, process: bytes, ident: int) -> bool:
+        """``process`` acknowledged announcement ``ident``; whether it came
+        late (messages it sent on the channel meanwhile may be lost)."""
+        with self._lock:
+            self._suspects.discard(process)
+            late = self._late.get(ident)
+            if late is not None and process in late:
+                late.discard(process)
+                if not late:
+                    del self._late[ident]
+                return True
+            waiting, done = self._waits.get(ident, (set(), None))
+            waiting.discard(process)
+            if done is not None and not waiting:
+                done.set()
+        return False
+
+    # -- inside the lock -----------------------------------------------------
+
+    def _replace(self, process: bytes, channels: set[str]) -> None:
+        before = self._channels.get(process, set())
+        for channel in before - channels:
+            self._drop_wanted(channel)
+        for channel in channels - before:
+            self._wanted[channel] += 1
+        self._channels[process] = set(channels)
+
+    def _drop_wanted(self, channel: str) -> None:
+        self._wanted[channel] -= 1
+        if self._wanted[channel] <= 0:
+            del self._wanted[channel]
