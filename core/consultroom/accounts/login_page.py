@@ -26,6 +26,7 @@ import copy
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -98,8 +99,13 @@ def _organisation_values(request):
     org = request.organisation
     if org is None:
         return None
-    state = inspect(org)
-    return {attr.key: state.dict.get(attr.key) for attr in state.mapper.column_attrs}
+    loaded = vars(org)  # what the ORM holds of the row: no query
+    return {key: loaded.get(key) for key in _columns()}
+
+
+@cache
+def _columns():
+    return tuple(attr.key for attr in inspect(Organisation).column_attrs)
 
 
 def _render(request, values, organisation):

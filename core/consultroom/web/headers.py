@@ -95,13 +95,21 @@ def delegate(request, origin, features=("camera", "microphone")):
         delegated.setdefault(feature, []).append(origin)
 
 
-def _permissions(request):
-    delegated = request.__dict__.get("permissions_delegated", {})
+def _permissions_header(delegated):
     features = []
     for feature, allowed in PERMISSIONS.items():
         origins = [f'"{origin}"' for origin in dict.fromkeys(delegated.get(feature, ()))]
         features.append(f"{feature}=({' '.join(filter(None, [allowed, *origins]))})")
     return ", ".join(features)
+
+
+# Most responses delegate nothing: their header is always this one.
+_UNDELEGATED = _permissions_header({})
+
+
+def _permissions(request):
+    delegated = request.__dict__.get("permissions_delegated")
+    return _permissions_header(delegated) if delegated else _UNDELEGATED
 
 
 def only(request, directive, sources):
@@ -142,7 +150,7 @@ def _parse(header):
 
 def _add_headers(event):
     request, response = event.request, event.response
-    own = _parse(response.headers.get(HEADER, ""))
+    own = _parse(response.headers[HEADER]) if HEADER in response.headers else {}
     directives = {**own, **{k: v for k, v in _policy(request).items() if k not in own}}
     response.headers[HEADER] = "; ".join(
         f"{name} {value}".strip() for name, value in directives.items()
