@@ -80,17 +80,15 @@ def _attach(dbsession, values):
     # the rest). A copy of what the request may change in place (the JSON
     # settings); the other values are immutable (text, numbers, times).
     org = Organisation.__mapper__.class_manager.new_instance()
-    org.__dict__.update({k: _copy(v) for k, v in values.items()})
+    org.__dict__.update(
+        {k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v for k, v in values.items()}
+    )
     make_transient_to_detached(org)
     if inspect(org).key in dbsession.identity_map:  # read before the site was
         return dbsession.merge(org, load=False)
     # Added as it is: merging would copy every value once more.
     dbsession.add(org)
     return org
-
-
-def _copy(value):
-    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 def site(request):
