@@ -5,6 +5,8 @@ admission step of a paid appointment; "paid" on the waiting list and the
 appointments list; the appointment page's payment and refund; the bundled
 providers (Stripe, PayPal)."""
 
+from functools import cache
+
 from pyramid.renderers import render
 
 from consultroom.appointments.models import Kind
@@ -23,8 +25,6 @@ from consultroom_payments.i18n import _, page
 from consultroom_payments.listing import STATE_LABELS, receipt_numbers
 from consultroom_payments.models import Charge
 from consultroom_payments.money import display
-from consultroom_payments.providers.paypal_orders import PayPalProvider
-from consultroom_payments.providers.stripe_checkout import StripeProvider
 
 STEP = "payments.pay"
 # Where the booking widget's visitors book (its pages' addresses).
@@ -152,9 +152,19 @@ def consultroom_template_slot(request, slot, context):
     return render("consultroom_payments:templates/appointment_slot.html", values, request)
 
 
-BUNDLED = [PayPalProvider(), StripeProvider()]
+@cache
+def bundled():
+    """The bundled providers, made when a process first asks for the
+    organisation's providers (a payment's pages, their settings, a webhook),
+    not when the plugin loads: their SDKs (stripe with aiohttp, PayPal's)
+    cost every process ~250 ms to import, the web app's and each command's.
+    A payment asks before it writes, so the import never holds a lock."""
+    from consultroom_payments.providers.paypal_orders import PayPalProvider
+    from consultroom_payments.providers.stripe_checkout import StripeProvider
+
+    return [PayPalProvider(), StripeProvider()]
 
 
 @hookimpl
 def consultroom_payments_providers(request):
-    return BUNDLED
+    return bundled()

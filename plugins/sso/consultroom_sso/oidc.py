@@ -11,24 +11,16 @@ minute), and carry this connection's issuer and audience, an expiry in the
 future, an issue time not in the future, and the nonce stored with the
 login. Google's ``hd`` and Microsoft's ``tid`` are checked on the token,
 never only asked for.
+
+requests, authlib's client and joserfc are imported by the functions that
+use them, not here: together ~200 ms that every process loading the plugin
+(the web app, each ``consultroom`` command, the tests' servers) would pay
+without a login.
 """
 
 import threading
 import time
 from dataclasses import dataclass
-
-import requests
-from authlib.integrations.requests_client import OAuth2Session
-from joserfc import jws, jwt
-from joserfc.errors import (
-    BadSignatureError,
-    ClaimError,
-    ExpiredTokenError,
-    InvalidKeyIdError,
-    JoseError,
-    MissingClaimError,
-)
-from joserfc.jwk import KeySet
 
 from consultroom_sso.i18n import _
 from consultroom_sso.models import Kind
@@ -84,6 +76,8 @@ _key_sets = _Cache()
 
 
 def _fetch_json(url):
+    import requests  # a login's: see the module's docstring
+
     try:
         # No redirects: the addresses are the admin's and the provider's own.
         response = requests.get(
@@ -119,6 +113,9 @@ def discovery(issuer):
 
 def _key_set(jwks_uri, kid):
     """The provider's keys, fetched again if they do not hold ``kid``."""
+    from joserfc.errors import JoseError  # a login's: see the module's docstring
+    from joserfc.jwk import KeySet
+
     keys = _key_sets.get(jwks_uri, JWKS_SECONDS)
     age = _key_sets.age(jwks_uri)
     stale = keys is not None and kid is not None and kid not in {k.kid for k in keys.keys}
@@ -131,6 +128,9 @@ def _key_set(jwks_uri, kid):
 
 
 def client(connection, secret, redirect_uri):
+    # A login's: see the module's docstring.
+    from authlib.integrations.requests_client import OAuth2Session
+
     return OAuth2Session(
         client_id=connection.client_id,
         client_secret=secret,
@@ -161,6 +161,8 @@ def authorization_url(connection, session, *, state, nonce, code_verifier):
 
 def exchange(connection, session, *, code, code_verifier):
     """The ID token the provider gives for ``code`` (with the PKCE verifier)."""
+    import requests  # a login's: see the module's docstring
+
     metadata = discovery(connection.issuer)
     try:
         token = session.fetch_token(
@@ -180,6 +182,9 @@ def exchange(connection, session, *, code, code_verifier):
 
 
 def _header(id_token):
+    from joserfc import jws  # a login's: see the module's docstring
+    from joserfc.errors import JoseError
+
     try:
         return jws.extract_compact(id_token.encode()).headers()
     except (JoseError, ValueError) as exc:
@@ -196,6 +201,9 @@ def _expected_issuer(connection, metadata, claims):
 
 def verify_id_token(connection, id_token, nonce):
     """The ID token's claims, once everything about it is checked; else ``Refused``."""
+    from joserfc import jwt  # a login's: see the module's docstring
+    from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
+
     metadata = discovery(connection.issuer)
     header = _header(id_token)
     if header.get("alg") not in ALGORITHMS:
@@ -213,6 +221,9 @@ def verify_id_token(connection, id_token, nonce):
 
 
 def _check_claims(connection, metadata, claims, nonce):
+    from joserfc import jwt  # a login's: see the module's docstring
+    from joserfc.errors import ClaimError, ExpiredTokenError, MissingClaimError
+
     registry = jwt.JWTClaimsRegistry(
         leeway=LEEWAY,
         iss={"essential": True, "value": _expected_issuer(connection, metadata, claims)},

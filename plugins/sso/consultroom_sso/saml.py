@@ -11,19 +11,15 @@ used once). An assertion's id is remembered until the assertion expires,
 so a response replayed with another request's id is refused too. Any XML
 comment inside the assertion is refused outright (the NameID truncation
 attack, CVE-2017-11427, hides one in the NameID).
+
+python3-saml, lxml and requests are imported by the functions that use
+them, not here: every process that loads the plugin (the web app, each
+``consultroom`` command, the tests' servers) would pay for them without a
+SAML login.
 """
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
-
-import requests
-from lxml import etree
-from onelogin.saml2.auth import OneLogin_Saml2_Auth
-from onelogin.saml2.constants import OneLogin_Saml2_Constants as SAML
-from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
-from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
-from onelogin.saml2.settings import OneLogin_Saml2_Settings
-from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from consultroom.db import utcnow
 from consultroom.web.sites import org_url
@@ -50,6 +46,9 @@ def idp_settings(xml):
     its metadata document; ``MetadataError`` when any is missing."""
     if not xml or len(xml) > METADATA_BYTES:
         raise MetadataError(_("The metadata must be an XML document of at most 500 kB."))
+    # A SAML login's: see the module's docstring.
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
     try:
         parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml)
     except Exception as exc:  # python3-saml raises whatever lxml raises on bad XML
@@ -74,6 +73,8 @@ def parse_metadata(xml):
 
 def fetch_metadata(url):
     """The metadata document at ``url`` (https, or http on this machine)."""
+    import requests  # a SAML login's: see the module's docstring
+
     if not secure_address(url):
         raise MetadataError(_("Enter the metadata's https:// address."))
     try:
@@ -100,6 +101,10 @@ def sp_urls(request, connection):
 
 
 def settings(request, connection, sp_only=False):
+    # A SAML login's: see the module's docstring.
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as SAML
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
     entity, acs = sp_urls(request, connection)
     values = {
         "strict": True,
@@ -144,6 +149,8 @@ def _request_data(request, connection, post=None):
 
 def authn_request(request, connection):
     """The IdP's address with a new authentication request, and the request's id."""
+    from onelogin.saml2.auth import OneLogin_Saml2_Auth  # a SAML login's: see the docstring
+
     try:
         auth = OneLogin_Saml2_Auth(
             _request_data(request, connection), settings(request, connection)
@@ -155,6 +162,9 @@ def authn_request(request, connection):
 
 
 def _document(saml_response):
+    from lxml import etree  # a SAML login's: see the module's docstring
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
     try:
         xml = OneLogin_Saml2_Utils.b64decode(saml_response)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -182,6 +192,10 @@ def _first(values):
 def verified_answer(request, connection, saml_response, request_id):
     """The subject, e-mail address, name, assertion id and its expiry of a
     valid response to ``request_id``; else ``Refused``."""
+    # A SAML login's: see the module's docstring.
+    from onelogin.saml2.auth import OneLogin_Saml2_Auth
+    from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
+
     if not isinstance(saml_response, str) or len(saml_response) > 2 * METADATA_BYTES:
         raise Refused("saml_malformed", INVALID_TOKEN)
     _refuse_comments(saml_response)

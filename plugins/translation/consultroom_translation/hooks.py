@@ -107,9 +107,15 @@ def consultroom_room_opened(request, room):
         service.switch(request.dbsession, room, True)
 
 
+def _run_worker(registry):
+    """``consultroom captions``: the caption worker, imported when it runs:
+    aiortc, av and numpy cost ~220 ms that every other command would pay."""
+    from consultroom_translation.worker import run_worker
+
+    run_worker(registry)
+
+
 @hookimpl
 def consultroom_commands():
     """``consultroom captions``: the caption worker."""
-    from consultroom_translation.worker import run_worker
-
-    return [Command("captions", "the caption worker: live captions for rooms", run_worker)]
+    return [Command("captions", "the caption worker: live captions for rooms", _run_worker)]
