@@ -329,9 +329,12 @@ class RedisBus(MemoryBus):
         client = self._redis.Redis.from_url(
             self._url, socket_connect_timeout=2, health_check_interval=10
         )
-        pubsub: PubSub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub: PubSub = client.pubsub()
         try:
             pubsub.subscribe(self._channel)
+            # Confirmed before the directory lists this process: another
+            # that finds it there may announce a channel at once.
+            self._confirmed(pubsub)
             # After a Redis restart, messages may have been lost meanwhile,
             # announcements too.
             resync, self._connected_once = self._connected_once, True
@@ -344,11 +347,19 @@ class RedisBus(MemoryBus):
                 self._resync()
             while not self._stopped.is_set():
                 item = pubsub.get_message(timeout=1.0)
-                if item is not None:
+                if item is not None and item["type"] == "message":
                     self._receive(item["data"])
         finally:
             pubsub.close()
             client.close()
+
+    def _confirmed(self, pubsub: PubSub) -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            item = pubsub.get_message(timeout=1.0)
+            if item is not None and item["type"] == "subscribe":
+                return
+        raise self._redis.ConnectionError("the subscription was not confirmed")
 
     def _resync(self) -> None:
         for callback in self._reconnect_callbacks:
