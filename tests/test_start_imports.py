@@ -1,9 +1,10 @@
 """What a process of Consultroom imports when it starts: the web application
 (loaded as pserve and gunicorn load it) and the ``consultroom`` program's
-command line with every installed plugin. The SDKs that only a payment, a
-login through a provider or the caption worker need are imported by the
-code that does that, not at start: every process (the tests' servers and
-commands too) would pay for them."""
+command line with every installed plugin. The SDKs and libraries that only
+a payment, a receipt, a login through a provider, the caption worker, a PDF,
+a push message, an invitation's calendar file or a QR code need are imported
+by the code that does that, not at start: every process (the tests' servers
+and commands too) would pay for them."""
 
 import json
 import subprocess
@@ -17,14 +18,22 @@ pytestmark = pytest.mark.sqlite_only
 HEAVY = (
     "stripe",  # payments: a checkout, a webhook, a refund
     "paypalserversdk",
+    "aiohttp",  # stripe's and pywebpush's HTTP client
+    "requests",  # PayPal, OpenID Connect, SAML metadata, the translators
+    "reportlab.pdfgen.canvas",  # receipts, the portal letter, questionnaire exports
+    "reportlab.platypus",
     "authlib.integrations.requests_client",  # an OpenID Connect login
     "authlib.oauth1",
     "joserfc.jwt",
     "onelogin.saml2.auth",  # a SAML login
+    "lxml.etree",
     "aiortc",  # the caption worker
     "av",
     "numpy",
     "faster_whisper",
+    "pywebpush",  # a push message to staff
+    "icalendar",  # an invitation's calendar file
+    "qrcode",  # a page showing a QR code
 )
 
 SCRIPT = """

@@ -14,7 +14,6 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import gevent
-from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, select
 
 from consultroom.accounts.models import Role, User
@@ -117,6 +116,10 @@ def arrived(request, appointment):
 
 
 def _send_all(registry, sends, key, subject):
+    # Here, not at the top: pywebpush brings aiohttp and requests, ~200 ms that
+    # every process would pay at start for the first arrival's push.
+    from pywebpush import WebPushException, webpush
+
     gone = []
     for subscription, data in sends:
         try:

@@ -1,10 +1,11 @@
 """The iCalendar attachment: one event per appointment, kept up to date in the
-client's calendar by its fixed UID and rising SEQUENCE."""
+client's calendar by its fixed UID and rising SEQUENCE.
+
+icalendar is imported by the functions that write an event, not here:
+~35 ms that every process (the web app, each command) would pay at start."""
 
 from datetime import UTC
 from email.utils import parseaddr
-
-from icalendar import Calendar, Event, vCalAddress, vText
 
 from consultroom.db import utcnow
 from consultroom.i18n import _
@@ -30,6 +31,8 @@ def _utc(naive):
 
 
 def _address(email, name, **params):
+    from icalendar import vCalAddress, vText  # when writing: see the module's docstring
+
     address = vCalAddress(f"mailto:{email}")
     address.params["cn"] = vText(name)
     address.params.update(params)
@@ -46,6 +49,8 @@ def calendar(request, appointment, kind, link, localizer, attendee=None):
     """The .ics bytes for ``kind`` of ``appointment`` for ``attendee`` (by
     default its client; an extra participant gets the same event, with their
     own link): a cancellation cancels the event, everything else requests it."""
+    from icalendar import Calendar, Event  # when writing: see the module's docstring
+
     org, attendee = request.organisation, attendee or appointment.client
     cancelled = kind == "cancellation"
     cal = Calendar()

@@ -14,7 +14,6 @@ from consultroom.clients.models import new_token
 from consultroom.i18n import _
 from consultroom.mail import queue_mail
 from consultroom.portal import pins
-from consultroom.portal.letter import letter_pdf
 from consultroom.web import ID, flash
 from consultroom.web.sites import org_url
 
@@ -65,6 +64,10 @@ def send(request):
 
 @view_config(route_name="client_portal_letter", request_method="GET", permission="staff")
 def letter(request):
+    # Here, not at the top: reportlab's PDF machinery costs every process
+    # ~50 ms at start, for a letter now and then.
+    from consultroom.portal.letter import letter_pdf
+
     client = _client(request)
     record(request, "client.portal_letter", "client", client.id)
     response = Response(

@@ -1,19 +1,18 @@
 """A client's answers to download: as plain text and as PDF (drawn with
 reportlab), both in the reader's language and with the same lines, so that
 what the PDF shows can be checked against the text. The PDF embeds the
-uploaded images."""
+uploaded images.
+
+reportlab's PDF machinery is imported by the functions that draw, not here:
+~60 ms that every process loading the plugin would pay without an export.
+(Its page sizes and units are light.)"""
 
 from html import escape
 from io import BytesIO
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Image as PDFImage
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from consultroom_questionnaires.i18n import _
 
@@ -24,6 +23,9 @@ IMAGE_WIDTH = 120 * mm
 
 
 def _font():
+    from reportlab.pdfbase import pdfmetrics  # an export's: see the module's docstring
+    from reportlab.pdfbase.ttfonts import TTFont
+
     if "QuestionnairesSans" in pdfmetrics.getRegisteredFontNames():
         return "QuestionnairesSans"
     if DEJAVU.is_file():
@@ -79,6 +81,10 @@ def as_text(parts):
 def as_pdf(parts, images, author):
     """``parts`` (see ``lines``) with ``images`` ({field label: png bytes})
     after their line, as PDF bytes."""
+    from reportlab.lib.styles import getSampleStyleSheet  # see the module's docstring
+    from reportlab.platypus import Image as PDFImage
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
     font = _font()
     styles = getSampleStyleSheet()
     for name in ("Heading1", "Heading2", "BodyText"):
