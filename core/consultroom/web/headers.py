@@ -152,18 +152,29 @@ def _add_headers(event):
     request, response = event.request, event.response
     own = _parse(response.headers[HEADER]) if HEADER in response.headers else {}
     directives = {**own, **{k: v for k, v in _policy(request).items() if k not in own}}
-    response.headers[HEADER] = "; ".join(
-        f"{name} {value}".strip() for name, value in directives.items()
-    )
-    headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    # Pages with a token in their address set no-referrer themselves.
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers["Permissions-Policy"] = _permissions(request)
+    values = {
+        HEADER: "; ".join(f"{name} {value}".strip() for name, value in directives.items()),
+        "X-Content-Type-Options": "nosniff",
+        "Permissions-Policy": _permissions(request),
+    }
     if directives["frame-ancestors"] == "'none'":
-        headers["X-Frame-Options"] = "DENY"  # for browsers without CSP level 2
+        values["X-Frame-Options"] = "DENY"  # for browsers without CSP level 2
     if request.registry.settings.get("security.hsts", "false").lower() == "true":
-        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        values["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    # Pages with a token in their address set no-referrer themselves.
+    _set_headers(response, values, defaults={"Referrer-Policy": "same-origin"})
+
+
+def _set_headers(response, values, defaults):
+    """Set ``values`` (replacing the response's own) and ``defaults`` (where
+    the response has none) in one pass over its header list: webob's
+    ``headers[name] = value`` scans the whole list once for each header."""
+    replaced = {name.lower() for name in values}
+    kept = [(name, value) for name, value in response.headerlist if name.lower() not in replaced]
+    present = {name.lower() for name, _value in kept}
+    kept += values.items()
+    kept += [(name, value) for name, value in defaults.items() if name.lower() not in present]
+    response.headerlist = kept
 
 
 def _nonce(request):
