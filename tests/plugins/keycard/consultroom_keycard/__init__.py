@@ -260,4 +260,5 @@ def consultroom_worker_jobs():
 def includeme(config):
     config.add_plugin_route("keycard.login", "/keycard/login")
     config.add_plugin_route("keycard.issue", f"/keycard/issue/{ID}")
-    config.scan()
+    # Not the migrations: they are Alembic's, and importing Alembic costs each start ~0.1 s.
+    config.scan(ignore=".migrations")

@@ -62,4 +62,5 @@ def consultroom_menu_items(request):
 
 def includeme(config):
     config.add_plugin_route("notes.list", "/notes")
-    config.scan()
+    # Not the migrations: they are Alembic's, and importing Alembic costs each start ~0.1 s.
+    config.scan(ignore=".migrations")
