@@ -16,14 +16,18 @@ import weakref
 
 import gevent
 import transaction
+from pyramid.decorator import reify
+from pyramid.registry import Registry
 from pyramid.request import Request, apply_request_extensions
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consultroom.accounts.models import User
 from consultroom.clients.models import Client
 from consultroom.db.scope import follow_request, in_scope
 from consultroom.realtime import frames
-from consultroom.realtime.connection import Inbox
+from consultroom.realtime.bus import IMessageBus, MemoryBus
+from consultroom.realtime.connection import Connection, Inbox, Limits
 from consultroom.realtime.dbsession import SessionPerBurst
 from consultroom.realtime.views import share_request_class
 
@@ -145,6 +149,47 @@ def test_the_sockets_requests_share_one_class(app, db_connection):
     # The properties still work: a reified one, kept on the request.
     assert isinstance(second.dbsession, Session) and second.dbsession is second.dbsession
     assert second.dbsession is not first.dbsession
+
+
+class HelloRequest:
+    """What a Connection reads of its request, and its reified ``localizer``,
+    whose language follows the user's (consultroom.i18n)."""
+
+    def __init__(self, registry, user):
+        self.registry = registry
+        self.organisation = types.SimpleNamespace(id=1)
+        self.user = user
+
+    @reify
+    def localizer(self):
+        return f"the language of {self.__dict__.get('user')!r}"
+
+
+def test_the_user_the_hello_loaded_is_let_go_of():
+    """The hello reads ``request.user`` (reified: kept on the request); the
+    role keeps what it needs of it, the request lets it go once the
+    socket's language is settled."""
+    registry = Registry()
+    registry.registerUtility(MemoryBus(), IMessageBus)
+    user = User(id=7)
+    request = HelloRequest(registry, user)
+    spoken = f"the language of {user!r}"
+    held = weakref.ref(user)
+    del user
+    conn = Connection(ws=None, request=request, limits=Limits())
+    conn.inbox.put(("socket", '{"type":"hello","role":"staff"}'))
+    kept = []
+    role = types.SimpleNamespace(name="staff", start=lambda: None)
+
+    def authenticate(connection, hello):
+        kept.append(connection.request.user.id)
+        return role
+
+    assert conn._hello(authenticate) is role
+    assert kept == [7]
+    assert "user" not in vars(request)
+    assert gone(held)
+    assert request.localizer == spoken
 
 
 def test_the_inbox_is_first_in_first_out_and_wakes_its_reader():

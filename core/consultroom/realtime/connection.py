@@ -375,6 +375,16 @@ class Connection:
             role = authenticate(self, hello)
         except Refused as exc:
             return self._refuse(exc)
+        finally:
+            # The user the hello was told by (an ORM object, reified on the
+            # request, about 1.5 KiB) would stay for as long as the socket:
+            # the role keeps the values it needs (consultroom.waitingroom.live
+            # .Staff). The socket's language follows the user's
+            # (consultroom.i18n): settled first, while the user is loaded and
+            # not in a transaction later. Read again in a transaction,
+            # ``request.user`` is loaded again.
+            self.request.localizer  # noqa: B018
+            self.request.__dict__.pop("user", None)
         self.send({"type": "welcome", "peer": self.peer, "role": role.name})
         try:
             role.start()
