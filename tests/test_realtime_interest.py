@@ -3,7 +3,7 @@
 
 import pytest
 
-from consultroom.realtime.interest import Interests
+from consultroom.realtime.interest import EVERYTHING, Interests
 
 pytestmark = pytest.mark.sqlite_only  # no database
 
@@ -118,3 +118,14 @@ def test_a_process_that_let_a_wait_time_out_is_not_waited_for_until_heard_from()
     assert not done.is_set()  # A was heard from: waited for again
     interests.gone(A)
     assert done.is_set()
+
+
+def test_a_process_that_lists_everything_gets_every_message():
+    interests = interests_read()
+    interests.listed(A, {EVERYTHING})
+    assert interests.needs_redis("room:1")
+    interests.listed(A, set())
+    assert not interests.needs_redis("room:1")
+    interests.listed(B, {EVERYTHING})
+    interests.gone(B)
+    assert not interests.needs_redis("room:1")

@@ -221,6 +221,34 @@ def test_a_process_that_died_delays_one_subscription_not_each():
         redis.Redis.from_url(REDIS_URL).delete(first._directory)
 
 
+def test_on_sqlite_every_message_goes_through_redis():
+    # A subscription waits for the other processes, sometimes in a database
+    # transaction; SQLite's busy wait would stop a whole process meanwhile.
+    channel = f"consultroom:test:{secrets.token_hex(4)}"
+    settings = {"realtime.bus": "redis", "redis.url": REDIS_URL, "realtime.redis_channel": channel}
+    on_sqlite = bus_module.make_bus({**settings, "sqlalchemy.url": "sqlite:///x.sqlite"})
+    on_postgresql = bus_module.make_bus(
+        {**settings, "sqlalchemy.url": "postgresql+psycopg:///consultroom"}
+    )
+    try:
+        assert on_sqlite.wait_ready() and on_postgresql.wait_ready()
+        wait_until(lambda: on_postgresql._interests.needs_redis("room:any"))  # the hello heard
+        watching = Spy(on_sqlite)
+        on_sqlite.publish("room:nobody", {"type": "x"})
+        # It said it wants every message: the other sends it every message.
+        on_postgresql.publish("room:nobody", {"type": "y"})
+        got = []
+        on_sqlite.subscribe("room:later", got.append)
+        on_postgresql.publish("room:later", {"type": "z"})
+        wait_until(lambda: got)
+        # Two publishers: Redis keeps each one's order, not theirs together.
+        assert sorted(watching.channels()) == ["room:later", "room:nobody", "room:nobody"]
+        watching.close()
+    finally:
+        on_sqlite.close()
+        on_postgresql.close()
+
+
 def test_a_process_that_closes_says_goodbye(buses, spy):
     first, second = buses
     second.subscribe("room:bye", lambda message: None)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from zope.interface import Interface, implementer
 
-from consultroom.realtime.interest import Interests
+from consultroom.realtime.interest import EVERYTHING, Interests
 
 if TYPE_CHECKING:
     from pyramid.registry import Registry
@@ -162,7 +162,9 @@ class RedisBus(MemoryBus):
     EXPIRY = 10.0  # seconds; wall clocks of the app hosts agree far better than that
     ACK_SECONDS = 2.0  # a subscription's longest wait for the others' acknowledgements
 
-    def __init__(self, url: str, channel: str = "consultroom:realtime") -> None:
+    def __init__(
+        self, url: str, channel: str = "consultroom:realtime", interest: bool = True
+    ) -> None:
         super().__init__()
         import redis
 
@@ -172,6 +174,9 @@ class RedisBus(MemoryBus):
         self._directory = f"{channel}:processes"
         self._origin = secrets.token_hex(8).encode("ascii")
         self._interests = Interests()
+        # Off: every message goes to Redis, and the others send this process
+        # every message (its list is EVERYTHING); see make_bus.
+        self._interest = interest
         self._publisher = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._outgoing: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._stopped = threading.Event()
@@ -200,7 +205,8 @@ class RedisBus(MemoryBus):
     # -- subscriptions ----------------------------------------------------------
 
     def subscribe(self, channel: str, callback: Callback) -> None:
-        if not self._add(channel, callback) or channel.startswith(UNICAST_PREFIXES):
+        first = self._add(channel, callback)
+        if not (first and self._interest) or channel.startswith(UNICAST_PREFIXES):
             return
         # Once the others have acknowledged, their messages on the channel
         # come here through Redis: what the subscriber loads next misses none.
@@ -213,12 +219,16 @@ class RedisBus(MemoryBus):
             self._interests.give_up(ident)
 
     def unsubscribe(self, channel: str, callback: Callback) -> None:
-        if self._remove(channel, callback) and not channel.startswith(UNICAST_PREFIXES):
+        last = self._remove(channel, callback)
+        if last and self._interest and not channel.startswith(UNICAST_PREFIXES):
             self._outgoing.put(("!-", channel))
 
     def _announce_list(self, kind: str) -> None:
         # Under the lock: no channel is gained or lost between the list and
         # its place in the queue, so the others see them in order.
+        if not self._interest:
+            self._outgoing.put((kind, EVERYTHING))
+            return
         with self._lock:
             listed = (c for c in self._subscribers if not c.startswith(UNICAST_PREFIXES))
             self._outgoing.put((kind, "\n".join(listed)))
@@ -230,7 +240,7 @@ class RedisBus(MemoryBus):
         if channel.startswith(UNICAST_PREFIXES):
             if delivered:
                 return
-        elif not self._interests.needs_redis(channel):
+        elif self._interest and not self._interests.needs_redis(channel):
             return
         if self._outgoing.qsize() >= self.MAX_QUEUED:
             log.warning(
@@ -434,5 +444,10 @@ def make_bus(settings: Mapping[str, str]) -> MemoryBus:
         return RedisBus(
             settings.get("redis.url", "redis://127.0.0.1:6379/0"),
             channel=settings.get("realtime.redis_channel", "consultroom:realtime"),
+            # A subscription waits for the other processes, sometimes inside
+            # a database transaction. On SQLite a process waiting for a lock
+            # stops whole (its busy wait is not gevent's), and two processes
+            # would wait for each other: there, every message goes to Redis.
+            interest=not settings.get("sqlalchemy.url", "").startswith("sqlite"),
         )
     raise ValueError(f"realtime.bus: unknown bus {kind!r} (memory or redis)")

@@ -28,6 +28,10 @@ import itertools
 import threading
 from collections import defaultdict
 
+# A process's list that is this one channel wants every message (its bus does
+# not keep interests: consultroom.realtime.bus.make_bus).
+EVERYTHING = "*"
+
 
 class Interests:
     """The other processes' channels, kept by the bus's listener thread and
@@ -40,6 +44,7 @@ class Interests:
         # (a process just started knows nothing of the others).
         self._unsynced: set[bytes] | None = None
         self._wanted: defaultdict[str, int] = defaultdict(int)  # channel -> processes
+        self._everything: set[bytes] = set()  # processes that want every message
         self._ids = itertools.count(1)
         self._waits: dict[int, tuple[set[bytes], threading.Event]] = {}
         self._late: dict[int, set[bytes]] = {}  # id -> processes not heard in time
@@ -48,7 +53,9 @@ class Interests:
     def needs_redis(self, channel: str) -> bool:
         """Whether another process may have a subscriber of ``channel``."""
         unsynced = self._unsynced
-        return unsynced is None or bool(unsynced) or self._wanted.get(channel, 0) > 0
+        if unsynced is None or unsynced or self._everything:
+            return True
+        return self._wanted.get(channel, 0) > 0
 
     @property
     def synced(self) -> bool:
@@ -171,6 +178,10 @@ class Interests:
     # -- inside the lock -----------------------------------------------------
 
     def _replace(self, process: bytes, channels: set[str]) -> None:
+        if EVERYTHING in channels:
+            self._everything.add(process)
+        else:
+            self._everything.discard(process)
         before = self._channels.get(process, set())
         for channel in before - channels:
             self._drop_wanted(channel)
