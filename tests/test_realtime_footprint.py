@@ -2,8 +2,9 @@
 socket): no database session (consultroom.realtime.dbsession), an inbox
 without gevent's queues (consultroom.realtime.connection.Inbox), a small
 read buffer (consultroom.realtime.frames.shrink_read_buffer), no logger for
-its transactions (consultroom.db), and no class of its own for its request
-(consultroom.realtime.views.share_request_class). The
+its transactions (consultroom.db), and not the user its hello loaded. Its
+request has no class of its own either: no request of the application has
+(consultroom.app.one_request_class, tested in test_request_class). The
 sockets' behaviour over real websockets is tested in test_realtime_ws and
 the others; here, that what is let go of is gone."""
 
@@ -18,9 +19,7 @@ import gevent
 import transaction
 from pyramid.decorator import reify
 from pyramid.registry import Registry
-from pyramid.request import Request, apply_request_extensions
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from consultroom.accounts.models import User
 from consultroom.clients.models import Client
@@ -29,7 +28,6 @@ from consultroom.realtime import frames
 from consultroom.realtime.bus import IMessageBus, MemoryBus
 from consultroom.realtime.connection import Connection, Inbox, Limits
 from consultroom.realtime.dbsession import SessionPerBurst
-from consultroom.realtime.views import share_request_class
 
 
 def socket_request(dbmaker):
@@ -126,29 +124,6 @@ def test_transactions_in_many_greenlets_add_no_logger(app):
         worker.join(timeout=10)
     assert len(idents) == count  # each its own ident: its own logger, unshared
     assert {name for name in loggers if name.startswith("txn.")} == before
-
-
-def test_the_sockets_requests_share_one_class(app, db_connection):
-    """Pyramid makes a class for each request (to carry the properties of
-    add_request_method); a socket's request, kept for hours, takes the
-    class of the process's first socket instead, and its own is let go of."""
-
-    def request():
-        made = Request.blank("/ws")
-        made.registry = app.registry
-        apply_request_extensions(made)
-        return made
-
-    first, second = request(), request()
-    own = weakref.ref(type(second))
-    assert type(first) is not own()
-    share_request_class(first)
-    share_request_class(second)
-    assert type(second) is type(first)
-    assert gone(own)
-    # The properties still work: a reified one, kept on the request.
-    assert isinstance(second.dbsession, Session) and second.dbsession is second.dbsession
-    assert second.dbsession is not first.dbsession
 
 
 class HelloRequest:

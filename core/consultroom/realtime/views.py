@@ -19,8 +19,6 @@ from consultroom.realtime import frames
 from consultroom.realtime.connection import Connection, Refused
 from consultroom.realtime.door import door
 
-SHARED_REQUEST_CLASS = "realtime_request_class"
-
 
 def websocket_tween_factory(handler, registry):
     """For a websocket, load what routing and the tweens under pyramid_tm
@@ -29,7 +27,6 @@ def websocket_tween_factory(handler, registry):
 
     def websocket_tween(request):
         if "wsgi.websocket" in request.environ:
-            share_request_class(request)
             with request.tm:
                 request.site_and_organisation  # noqa: B018
                 request.session  # noqa: B018
@@ -37,22 +34,6 @@ def websocket_tween_factory(handler, registry):
         return handler(request)
 
     return websocket_tween
-
-
-def share_request_class(request):
-    """Give a websocket's request the class of the process's first one.
-
-    Pyramid gives every request a class of its own, made to carry the
-    properties added with ``add_request_method`` (see
-    pyramid.util.InstancePropertyHelper.apply_properties): about 4 KiB,
-    let go of with an HTTP request after milliseconds, but kept with a
-    socket's for hours. The classes are alike (the same base and the same
-    descriptor objects), so the first is kept and given to the others; a
-    class that differs keeps its own."""
-    cls = type(request)
-    shared = request.registry.setdefault(SHARED_REQUEST_CLASS, cls)
-    if shared is not cls and shared.__bases__ == cls.__bases__ and vars(shared) == vars(cls):
-        request.__class__ = shared
 
 
 def same_origin(request):
