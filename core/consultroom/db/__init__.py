@@ -8,12 +8,15 @@ a serialisation conflict.
 
 import logging
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 
 import zope.sqlalchemy
 from sqlalchemy import MetaData, engine_from_config, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from zope.sqlalchemy.datamanager import ZopeTransactionEvents
 
@@ -135,6 +138,57 @@ def after_commit(request, function, *args):
             function(*args)
 
     request.tm.get().addAfterCommitHook(call)
+
+
+def execute_alone(registry, statement, params, attempts=3):
+    """Run ``statement`` with ``params`` as a transaction of its own, off
+    any request's: for a write that is one statement and nothing else (a
+    websocket's chat message). On PostgreSQL it commits as it runs
+    (autocommit: one round trip, where BEGIN, the statement and COMMIT take
+    three), on a connection the process keeps for such writes (no pool
+    checkout and reset for each); SQLite's "database is locked" (a
+    concurrent writer) is retried."""
+    engine = registry["dbmaker"].kw["bind"]
+    for attempt in range(attempts):
+        try:
+            if engine.dialect.name == "postgresql":
+                _autocommitted(registry, engine).execute(statement, params)
+            else:
+                with engine.begin() as connection:
+                    connection.execute(statement, params)
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+class _Autocommitted:
+    """One autocommit connection of an engine, for one greenlet at a time;
+    a broken one is replaced at the next statement."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.connection = None
+
+    def execute(self, statement, params):
+        with self.lock:
+            if self.connection is None or self.connection.invalidated:
+                self.connection = self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                )
+            self.connection.execute(statement, params)
+
+
+def _autocommitted(registry, engine):
+    found = registry.get(_AUTOCOMMITTED)
+    if found is None:
+        found = registry[_AUTOCOMMITTED] = _Autocommitted(engine)
+    return found
+
+
+_AUTOCOMMITTED = "consultroom.db.autocommitted"
 
 
 def _dbsession(request):

@@ -7,8 +7,9 @@ A message can be written in two steps: ``draft`` validates it and gives it
 its identity (a random ``key``) and time without touching the database, so
 that the room's sockets can be told of it at once; then ``store`` encrypts
 and writes it (in a consultation ``store_in_consultation``: one INSERT from
-the ids a socket keeps). See consultroom_chat.sockets: the relay does not wait on the
-commit, and a message that could not be stored is retracted.
+the ids a socket keeps; in its room ``store_in_room``, that INSERT alone).
+See consultroom_chat.sockets: the relay does not wait on the commit, and a
+message that could not be stored is retracted.
 
 Every function works in the caller's transaction, through a request of the
 conversation's organisation.
@@ -29,7 +30,7 @@ from consultroom.audit import record
 from consultroom.clients.access import visible_clients
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
-from consultroom.db import utcnow
+from consultroom.db import execute_alone, utcnow
 from consultroom.twofactor.crypto import secret_box
 from consultroom.web.forms import MAX_INTEGER
 from consultroom.web.sites import org_url
@@ -261,24 +262,36 @@ def store(request, conversation, message_draft, user=None):
 
 def store_in_consultation(request, organisation_id, conversation_id, message_draft, user_id=None):
     """Write ``message_draft`` in consultation ``conversation_id`` with one
-    INSERT, from ids alone: no row is read first (the websocket keeps the
-    ids; see consultroom_chat.sockets), and a conversation deleted
-    meanwhile fails it (its foreign key). A consultation has neither unread
-    marks nor notices: it is read live."""
+    INSERT in the request's transaction, from ids alone: no row is read
+    first (the websocket keeps the ids; see consultroom_chat.sockets), and a
+    conversation deleted meanwhile fails it (its foreign key). A
+    consultation has neither unread marks nor notices: it is read live."""
     dbsession = request.dbsession
-    dbsession.connection().execute(
-        _INSERT,
-        {
-            "organisation_id": organisation_id,
-            "conversation_id": conversation_id,
-            "at": message_draft.at,
-            "author": message_draft.author,
-            "author_user_id": user_id,
-            "author_name": message_draft.name,
-            "body": secret_box(request.registry).encrypt(message_draft.text.encode()),
-        },
+    row = _consultation_row(
+        request.registry, organisation_id, conversation_id, message_draft, user_id
     )
+    dbsession.connection().execute(_INSERT, row)
     mark_changed(dbsession)  # written past the session: its transaction must commit
+
+
+def store_in_room(registry, organisation_id, conversation_id, message_draft, user_id=None):
+    """``store_in_consultation`` for a message written in the room, where
+    nothing else is written with it: the INSERT alone is its transaction
+    (``consultroom.db.execute_alone``: on PostgreSQL one round trip)."""
+    row = _consultation_row(registry, organisation_id, conversation_id, message_draft, user_id)
+    execute_alone(registry, _INSERT, row)
+
+
+def _consultation_row(registry, organisation_id, conversation_id, message_draft, user_id):
+    return {
+        "organisation_id": organisation_id,
+        "conversation_id": conversation_id,
+        "at": message_draft.at,
+        "author": message_draft.author,
+        "author_user_id": user_id,
+        "author_name": message_draft.name,
+        "body": secret_box(registry).encrypt(message_draft.text.encode()),
+    }
 
 
 # The table's INSERT, its values bound, on the session's connection: the

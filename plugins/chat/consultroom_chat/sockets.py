@@ -164,17 +164,18 @@ def _publish(connection, target, data):
 
 
 def _store(connection, target, draft):
-    """Write the relayed ``draft`` in one transaction of its own: one
-    INSERT, and before the call-in the waiting list's badge, published
-    after the commit."""
+    """Write the relayed ``draft`` in one transaction of its own: in the
+    room its INSERT alone; before the call-in with the waiting list's
+    badge, published after the commit."""
+    ids = (connection.organisation_id, target.conversation_id, draft, target.user_id)
+    if not target.waiting:
+        service.store_in_room(connection.registry, *ids)
+        return
     request = connection.request
 
     def write(dbsession, events):
-        service.store_in_consultation(
-            request, connection.organisation_id, target.conversation_id, draft, target.user_id
-        )
-        if target.waiting:
-            entry_changed(request, target.appointment_id)
+        service.store_in_consultation(request, *ids)
+        entry_changed(request, target.appointment_id)
 
     connection.transaction(write)
 
