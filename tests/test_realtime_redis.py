@@ -186,6 +186,8 @@ def test_a_process_that_joins_later_hears_the_others_and_a_dead_one_is_forgotten
         first.publish("room:r", {"n": 4})
         assert watching.channels() == []
         assert second._origin not in redis.Redis.from_url(REDIS_URL).hkeys(first._directory)
+        # The directory itself expires with the last process.
+        assert 0 < redis.Redis.from_url(REDIS_URL).ttl(first._directory) <= 3 * QuickBus.EXPIRY
     finally:
         watching.close()
         first.close()

@@ -307,8 +307,10 @@ class RedisBus(MemoryBus):
         now = time.time()
         pipeline = self._publisher.pipeline(transaction=False)
         pipeline.hset(self._directory, self._origin, now)
+        # Gone with the last process (a test server's, a renamed channel's).
+        pipeline.expire(self._directory, max(1, int(self.EXPIRY * 3)))
         pipeline.hgetall(self._directory)
-        entries = pipeline.execute()[1]
+        entries = pipeline.execute()[2]
         alive, dead = set(), []
         for process, seen in entries.items():
             if now - float(seen) > self.EXPIRY:
