@@ -80,12 +80,19 @@ def test_after_a_broken_subscription_every_process_is_unsynced_again():
     assert not interests.needs_redis("room:9")
 
 
+def both_listed(interests):
+    """A and B alive, and their lists heard."""
+    interests.alive({A, B})
+    interests.listed(A, set())
+    interests.listed(B, set())
+
+
 def test_an_announcement_waits_for_every_process_alive():
     interests = interests_read()
     ident, done = interests.expect()
     assert done.is_set()  # nobody else
     interests.finished(ident)
-    interests.alive({A, B})
+    both_listed(interests)
     ident, done = interests.expect()
     assert not interests.acknowledged(A, ident)
     assert not done.is_set()
@@ -95,7 +102,7 @@ def test_an_announcement_waits_for_every_process_alive():
 
 def test_an_acknowledgement_after_the_wait_gave_up_says_messages_may_be_lost():
     interests = interests_read()
-    interests.alive({A, B})
+    both_listed(interests)
     ident, done = interests.expect()
     assert not interests.acknowledged(B, ident)
     interests.give_up(ident)
@@ -105,7 +112,7 @@ def test_an_acknowledgement_after_the_wait_gave_up_says_messages_may_be_lost():
 
 def test_a_process_that_let_a_wait_time_out_is_not_waited_for_until_heard_from():
     interests = interests_read()
-    interests.alive({A, B})
+    both_listed(interests)
     first, _ = interests.expect()
     interests.acknowledged(B, first)
     interests.give_up(first)  # A did not answer: it may have died

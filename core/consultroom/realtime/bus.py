@@ -160,7 +160,10 @@ class RedisBus(MemoryBus):
     BATCH = 200  # messages per pipeline
     HEARTBEAT = 2.0
     EXPIRY = 10.0  # seconds; wall clocks of the app hosts agree far better than that
-    ACK_SECONDS = 2.0  # a subscription's longest wait for the others' acknowledgements
+    # A subscription's longest wait for the others' acknowledgements: a
+    # process alive answers within milliseconds; one that died (listed
+    # until EXPIRY, after a restart) costs each new process this once.
+    ACK_SECONDS = 0.5
 
     def __init__(
         self, url: str, channel: str = "consultroom:realtime", interest: bool = True

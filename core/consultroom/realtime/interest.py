@@ -137,12 +137,13 @@ class Interests:
         with self._lock:
             ident = next(self._ids)
             done = threading.Event()
-            waiting = set(self._channels) - self._suspects
+            suspects = self._suspects & self._channels.keys()
+            waiting = self._channels.keys() - suspects
             if not waiting:
                 done.set()
             self._waits[ident] = (waiting, done)
-            if self._suspects & self._channels.keys():
-                self._late[ident] = self._suspects & self._channels.keys()
+            if suspects:
+                self._late[ident] = suspects
         return ident, done
 
     def give_up(self, ident: int) -> None:
