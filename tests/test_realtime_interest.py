@@ -136,3 +136,23 @@ def test_a_process_that_lists_everything_gets_every_message():
     interests.listed(B, {EVERYTHING})
     interests.gone(B)
     assert not interests.needs_redis("room:1")
+
+
+def test_a_process_heard_of_by_its_hello_is_unsynced_until_its_answer_comes():
+    interests = interests_read()
+    assert not interests.heard_of(A)
+    assert interests.heard_of(A)
+    assert interests.needs_redis("room:1")
+    interests.listed(A, set())
+    assert not interests.needs_redis("room:1")
+
+
+def test_a_process_heard_of_before_the_directory_was_read_stays_unsynced():
+    interests = Interests()
+    interests.heard_of(A)
+    interests.heard_of(B)
+    interests.listed(B, set())
+    interests.alive({A, B})
+    assert not interests.synced
+    interests.listed(A, set())
+    assert interests.synced

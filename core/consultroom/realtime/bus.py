@@ -226,15 +226,18 @@ class RedisBus(MemoryBus):
         if last and self._interest and not channel.startswith(UNICAST_PREFIXES):
             self._outgoing.put(("!-", channel))
 
-    def _announce_list(self, kind: str) -> None:
+    def _announce_list(self, kind: str, to: bytes = b"") -> None:
+        """``!hello`` (to all: send me your lists) or ``!list`` (to one
+        process, in answer): the first line is the process it is for."""
+        head = to.decode("ascii")
+        if not self._interest:
+            self._outgoing.put((kind, f"{head}\n{EVERYTHING}"))
+            return
         # Under the lock: no channel is gained or lost between the list and
         # its place in the queue, so the others see them in order.
-        if not self._interest:
-            self._outgoing.put((kind, EVERYTHING))
-            return
         with self._lock:
             listed = (c for c in self._subscribers if not c.startswith(UNICAST_PREFIXES))
-            self._outgoing.put((kind, "\n".join(listed)))
+            self._outgoing.put((kind, "\n".join((head, *listed))))
 
     # -- out ------------------------------------------------------------------
 
@@ -402,10 +405,17 @@ class RedisBus(MemoryBus):
 
     def _announced(self, process: bytes, kind: str, text: str) -> None:
         interests = self._interests
-        if kind in ("!hello", "!list"):
-            interests.listed(process, set(text.split("\n")) - {""})
-            if kind == "!hello":
-                self._announce_list("!list")
+        if kind == "!hello":
+            # Its list may be older than its subscriptions since (made before
+            # it knew of this process, they waited for no answer from here):
+            # only a list it makes in answer to this process's hello counts.
+            self._announce_list("!list", to=process)
+            if not interests.heard_of(process):
+                self._announce_list("!hello")
+        elif kind == "!list":
+            to, _, channels = text.partition("\n")
+            if to.encode("ascii") == self._origin:
+                interests.listed(process, set(channels.split("\n")) - {""})
         elif kind == "!+":
             ident, _, channel = text.partition(" ")
             interests.gained(process, channel)

@@ -43,6 +43,7 @@ class Interests:
         # Alive, its list not yet heard; None: the directory not read yet
         # (a process just started knows nothing of the others).
         self._unsynced: set[bytes] | None = None
+        self._listed: set[bytes] = set()  # their lists came
         self._wanted: defaultdict[str, int] = defaultdict(int)  # channel -> processes
         self._everything: set[bytes] = set()  # processes that want every message
         self._ids = itertools.count(1)
@@ -68,8 +69,21 @@ class Interests:
         with self._lock:
             self._suspects.discard(process)
             self._replace(process, channels)
+            self._listed.add(process)
             if self._unsynced is not None:
                 self._unsynced.discard(process)
+
+    def heard_of(self, process: bytes) -> bool:
+        """A process made itself known (its hello); whether it was known.
+        One not known is unsynced until the list it sends in answer to
+        this process's own hello comes."""
+        with self._lock:
+            if process in self._channels:
+                return True
+            self._channels[process] = set()
+            if self._unsynced is not None:
+                self._unsynced.add(process)
+            return False
 
     def gained(self, process: bytes, channel: str) -> None:
         with self._lock:
@@ -91,6 +105,7 @@ class Interests:
         with self._lock:
             self._replace(process, set())
             del self._channels[process]
+            self._listed.discard(process)
             if self._unsynced is not None:
                 self._unsynced.discard(process)
             for waiting, done in self._waits.values():
@@ -109,7 +124,7 @@ class Interests:
         asked for it. Known ones missing from the directory are gone."""
         with self._lock:
             if self._unsynced is None:
-                self._unsynced = set()
+                self._unsynced = self._channels.keys() - self._listed
             new = processes - self._channels.keys()
             for process in new:
                 self._channels[process] = set()
@@ -124,6 +139,7 @@ class Interests:
         process known is unsynced until it sends its list again."""
         with self._lock:
             self._unsynced = set(self._channels)
+            self._listed.clear()
 
     # -- waiting for acknowledgements ----------------------------------------
 
