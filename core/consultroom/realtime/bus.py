@@ -146,9 +146,10 @@ class RedisBus(MemoryBus):
     the bus channel, then the JSON: a process drops its own echo, and
     messages for channels it has no subscriber of, before parsing any JSON.
     The same channel carries the processes' announcements, whose header
-    starts with ``!`` (bus channels never do): ``!hello`` and ``!list``
-    (a process's whole list of channels; a hello asks the others for
-    theirs), ``!+`` and ``!-`` (a channel gained, with an id to
+    starts with ``!`` (bus channels never do): ``!hello`` (asks the
+    others for their lists) and ``!list`` (a process's whole list of
+    channels, in answer to one process's hello), ``!+`` and ``!-`` (a
+    channel gained, with an id to
     acknowledge, or lost), ``!ack`` and ``!bye``. Each process also keeps
     its entry in a Redis hash (the directory, the channel's name with
     ``:processes``) fresh every ``HEARTBEAT`` seconds; an entry older than

@@ -8,9 +8,10 @@ with one process none are elsewhere.
 
 What a process knows of another comes in the order that process sent it,
 through the shared Redis channel: its whole list of channels (``listed``,
-with its hello or as the answer to ours), then each channel it gains or
-loses. A process found alive in the directory (a Redis hash each process
-refreshes) whose list has not come yet is *unsynced*: while there is one,
+in answer to this process's hello, so made while it knew of this one),
+then each channel it gains or loses. A process found alive in the
+directory (a Redis hash each process refreshes) or heard of by its own
+hello, whose list has not come yet, is *unsynced*: while there is one,
 and before the directory was first read (a process just started, such as
 a worker publishing one message), every message goes to Redis, as it would
 without this bookkeeping.
