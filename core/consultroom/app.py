@@ -108,6 +108,7 @@ def make_config(
     """
     settings = {**DEFAULTS, **settings}
     config = Configurator(settings=settings)
+    config.include("consultroom.web.routing")
     registered = plugins or PluginRegistry.discover(only=_plugin_filter(settings))
     if not allow_broken_plugins:
         registered.refuse_broken()
