@@ -111,10 +111,20 @@ def decode(keyset, organisation_id, filters, cursor):
     return values
 
 
-def keyset_page(request, query, paging, keyset, filters, dump, object_type):
+def objects(dbsession, query):
+    return dbsession.scalars(query).all()
+
+
+def plain_rows(dbsession, query):
+    return dbsession.execute(query).all()
+
+
+def keyset_page(request, query, paging, keyset, filters, dump, object_type, fetch=objects):
     """One page of ``query`` (already ordered by ``keyset``'s columns) as the
     list's JSON body; ``filters`` are the query parameters that chose the
-    rows, ``dump(request, rows)`` the JSON of the page's rows."""
+    rows, ``dump(request, rows)`` the JSON of the page's rows, ``fetch``
+    reads them: ORM objects (``objects``) or, for a select of columns,
+    ``plain_rows``."""
     organisation_id = request.organisation.id
     whole = query
     if paging.cursor is not None:
@@ -122,7 +132,7 @@ def keyset_page(request, query, paging, keyset, filters, dump, object_type):
         pairs = zip(after, keyset.columns, strict=True)
         bound = (bindparam(None, value, type_=column.type) for value, column in pairs)
         query = query.where(tuple_(*keyset.columns) > tuple_(*bound))
-    rows = request.dbsession.scalars(query.limit(paging.limit + 1)).all()
+    rows = fetch(request.dbsession, query.limit(paging.limit + 1))
     more, rows = len(rows) > paging.limit, rows[: paging.limit]
     record(request, f"{object_type}.list", object_type, ids=[row.id for row in rows], via="api")
     body = {

@@ -250,20 +250,6 @@ class AppointmentOut(BaseModel):
     def of(cls, appointment):
         return cls(**_appointment_fields(appointment, (p.id for p in appointment.participants)))
 
-    @classmethod
-    def json_of(cls, appointment, participant_ids):
-        """What ``of(appointment).model_dump(mode="json")`` gives, without
-        pydantic's validation and serialisation, which cost more than the
-        rest of a list page (up to 100 rows) together: the values are the
-        database's, of the types above."""
-        fields = _appointment_fields(appointment, participant_ids)
-        for name in _TIMES:
-            fields[name] = _utc_z(fields[name])
-        return fields
-
-
-_TIMES = ("starts_at", "ends_at", "created_at", "updated_at")
-
 
 def _appointment_fields(appointment, participant_ids):
     return {
