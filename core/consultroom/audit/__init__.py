@@ -96,7 +96,11 @@ def _insert(dbsession, entries):
     # rows back in the request). Now: a session that has not run a
     # statement yet joins the transaction as it begins one here, and so
     # commits with it.
-    dbsession.connection().execute(insert(AuditPending.__table__), entries)
+    # One entry (the usual) as one row: a list goes the executemany way,
+    # whose set-up costs more than the row.
+    dbsession.connection().execute(
+        insert(AuditPending.__table__), entries[0] if len(entries) == 1 else entries
+    )
     # Written outside the ORM: tell zope.sqlalchemy, which otherwise rolls
     # back a session that flushed nothing.
     mark_changed(dbsession)
