@@ -397,6 +397,9 @@ class Socket:
         # socket asks for the full list, like the page.
         self.waiting = None
         self.delta_texts = []
+        # The deltas in which the socket saw a number skipped (and so asked
+        # for the full list): ``waiting`` is None only until that list comes.
+        self.gaps = []
         self.peer = None
         self.auto_pong = True
         self.inbox = queue.Queue()
@@ -419,8 +422,12 @@ class Socket:
                 message = json.loads(frame.data)
                 if message["type"] == "ping" and self.auto_pong:
                     self.send({"type": "pong"})
+                # The list kept first: a test that has received a message
+                # sees ``waiting`` (and ``delta_texts``) as they are after it.
+                shown = self._keep_waiting_list(message, frame.data)
                 self.inbox.put(message)
-                self._keep_waiting_list(message, frame.data)
+                if shown is not None:
+                    self.inbox.put(shown)
         except Exception:
             return
         finally:
@@ -428,6 +435,8 @@ class Socket:
             self.inbox.put(None)
 
     def _keep_waiting_list(self, message, text):
+        """Keep the list as the page would after ``message``; the list the
+        page now shows if a delta changed it (received after the delta)."""
         kind = message["type"]
         if kind == "waiting_list":
             self.waiting = WaitingList(message)
@@ -435,12 +444,14 @@ class Socket:
             self.delta_texts.append(text)
             applied = self.waiting.apply(message) if self.waiting else None
             if applied == "ok":
-                self.inbox.put(self.waiting.listing())
-            elif applied == "gap":
+                return self.waiting.listing()
+            if applied == "gap":
+                self.gaps.append(message)
                 self.waiting = None
                 self.send({"type": "resync"})
         elif kind == "walk_in" and self.waiting:
             self.waiting.message = {**self.waiting.message, "walk_in_available": message["on"]}
+        return None
 
     def send(self, message):
         self.ws.send(message if isinstance(message, str) else json.dumps(message))

@@ -416,8 +416,10 @@ def test_a_client_that_misses_a_delta_asks_for_the_full_list(server, clinic):
     staff.waiting.seq[key] = listing["seq"][key] - 1
     appointment = server.appointment(org, doctor)
     client_socket(server, org, appointment).expect("waiting")
-    staff.expect("waiting_delta")
-    assert staff.waiting is None  # gap seen: the socket sent "resync"
+    delta = staff.expect("waiting_delta")
+    # The gap seen in this delta: the socket sent "resync" (``staff.waiting``
+    # is None only until the answer comes, which may be before this line).
+    assert staff.gaps == [delta]
     full = staff.expect("waiting_list")
     assert not full.get("applied")
     assert [e["appointment_id"] for e in full["entries"]] == [appointment.id]
