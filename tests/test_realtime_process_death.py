@@ -50,12 +50,14 @@ def _expired_now(server, org):
 
 
 def _worker_once(server):
-    return subprocess.run(
+    """What one round of the worker printed, and its log (a job's failure)."""
+    done = subprocess.run(
         [BIN / "consultroom", "-c", server.ini(server.ports[1]), "worker", "--once"],
         check=True,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    return done.stdout, done.stderr
 
 
 def test_a_dead_process_clients_leave_the_room_and_come_back_through_another(two_processes):
@@ -86,7 +88,8 @@ def test_a_dead_process_clients_leave_the_room_and_come_back_through_another(two
     server.processes[0].send_signal(signal.SIGKILL)
     server.processes[0].wait()
     time.sleep(4 * PRESENCE)
-    assert "sockets expired: 1" in _worker_once(server)  # its visit and its room member
+    printed, logged = _worker_once(server)
+    assert "sockets expired: 1" in printed, logged  # its visit and its room member
     assert staff.expect("peer_left", timeout=10)["peer"] == client.peer
     [(connected,)] = server.query(
         select(Visit.connected).where(Visit.appointment_id == appointment.id)

@@ -11,6 +11,7 @@ PostgreSQL server of CONSULTROOM_TEST_DB when that names one.
 
 import logging
 import os
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -18,11 +19,13 @@ import pytest
 import time_machine
 from consultroom_keycard import JOBS, KeycardCode
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from consultroom import jobs
 from consultroom.accounts.models import User
 from consultroom.app import make_config
 from consultroom.db import make_engine, make_session_factory, migrate
-from consultroom.jobs import jobs_for, run_due
+from consultroom.jobs import in_organisation, jobs_for, run_due
 from consultroom.jobs.claims import claim, next_period
 from consultroom.jobs.hooks import CORE_JOBS
 from consultroom.jobs.models import JobClaim
@@ -137,6 +140,58 @@ def test_one_organisations_failure_stops_no_other(
     with caplog.at_level(logging.ERROR, logger="consultroom.jobs"):
         run_due(app.registry)
     assert caplog.records == []
+
+
+def test_a_run_refused_for_a_concurrent_transaction_runs_again(
+    app, make_organisation, make_user, dbsession, monkeypatch
+):
+    waits = []
+    monkeypatch.setattr(jobs, "sleep", waits.append)
+    # What SQLite says to a transaction that read and then writes while
+    # another process commits (an app process marking its sockets).
+    locked = OperationalError("UPDATE visit", {}, sqlite3.OperationalError("database is locked"))
+    org = make_organisation("acme")
+    user = make_user(org, name="Piet")
+    requests = []
+
+    def run(request):
+        requests.append(request)
+        if len(requests) == 1:
+            request.dbsession.get(User, user.id).name = "Refused"
+            request.dbsession.flush()
+            raise locked
+        request.dbsession.get(User, user.id)
+        return 7
+
+    assert in_organisation(app.registry, "acme", run) == 7
+    assert len(requests) == 2 and requests[0] is not requests[1]  # a new request
+    assert waits == [jobs.BACKOFF]  # not at once: the other writer is still at it
+    dbsession.expire_all()
+    assert dbsession.get(User, user.id).name == "Piet"  # the refused run undone
+
+    def refused(request):
+        requests.append(request)
+        request.dbsession.get(User, user.id)
+        raise locked
+
+    requests.clear()
+    waits.clear()
+    with pytest.raises(OperationalError):
+        in_organisation(app.registry, "acme", refused)
+    # Then it gives up, until the job's next period.
+    assert len(requests) == jobs.ATTEMPTS and waits == [
+        jobs.BACKOFF * 2**n for n in range(jobs.ATTEMPTS - 1)
+    ]
+
+    def broken(request):
+        requests.append(request)
+        request.dbsession.get(User, user.id)
+        raise ValueError("not the database's")
+
+    requests.clear()
+    with pytest.raises(ValueError):
+        in_organisation(app.registry, "acme", broken)
+    assert len(requests) == 1
 
 
 def test_an_organisation_has_the_core_jobs_and_its_plugins_jobs(app):

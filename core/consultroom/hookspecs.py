@@ -651,7 +651,10 @@ class WorkerJob:
     request for its site, as the worker builds one), inside one
     transaction that commits when it returns and is undone when it raises;
     it returns how much it did (a number, shown in the worker's log) or
-    ``None``.
+    ``None``. A transaction the database refused for a concurrent one
+    (SQLite's "database is locked", PostgreSQL's serialization failure) is
+    undone and ``run`` called again with a new request, as an HTTP request
+    is retried.
     """
 
     name: str

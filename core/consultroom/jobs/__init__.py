@@ -13,6 +13,7 @@ failure is logged and does not stop the others.
 
 import logging
 from collections import Counter
+from time import sleep
 
 from sqlalchemy import select
 
@@ -25,13 +26,44 @@ from consultroom.web.sites import site_request
 log = logging.getLogger(__name__)
 
 
-def in_organisation(registry, subdomain, action):
-    """``action(request)`` in one transaction, for the organisation at ``subdomain``."""
-    request = site_request(registry, subdomain)
-    with request.tm:
-        if request.organisation is None:
-            return None  # deleted meanwhile
-        return action(request)
+ATTEMPTS = 5
+BACKOFF = 0.05  # seconds before the second attempt, doubled for each next one
+
+
+def in_organisation(registry, subdomain, action, attempts=ATTEMPTS):
+    """``action(request)`` in one transaction, for the organisation at ``subdomain``.
+
+    A transaction refused for a concurrent one is run again a little later,
+    with a new request, as pyramid_retry does for an HTTP request (up to
+    ``attempts`` times); otherwise the job's run for the organisation would
+    be lost until its next period. SQLite refuses a transaction that read and
+    then writes while another connection is writing ("database is locked"),
+    without waiting for it: the app processes write every
+    ``realtime.presence_seconds`` (their open sockets' marks), and an
+    attempt at once would fall in the same write. On PostgreSQL: a
+    serialization failure or a deadlock."""
+    attempt = 1
+    while True:
+        request = site_request(registry, subdomain)
+        manager = request.tm
+        manager.begin()
+        try:
+            if request.organisation is None:
+                manager.abort()
+                return None  # deleted meanwhile
+            result = action(request)
+            manager.commit()
+            return result
+        except Exception as exc:
+            # Asked before the abort, which lets go of the data managers that
+            # know their database's retryable errors (pyramid_tm does the same).
+            retry = attempt < attempts and manager._retryable(type(exc), exc)
+            manager.abort()
+            if not retry:
+                raise
+            log.info("worker: a transaction for %s was refused (%s); again", subdomain, exc)
+        sleep(BACKOFF * 2 ** (attempt - 1))
+        attempt += 1
 
 
 def organisations(registry):
