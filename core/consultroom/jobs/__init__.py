@@ -57,7 +57,7 @@ def in_organisation(registry, subdomain, action, attempts=ATTEMPTS):
         except Exception as exc:
             # Asked before the abort, which lets go of the data managers that
             # know their database's retryable errors (pyramid_tm does the same).
-            retry = attempt < attempts and manager._retryable(type(exc), exc)
+            retry = attempt < attempts and manager.get().isRetryableError(exc)
             manager.abort()
             if not retry:
                 raise
