@@ -33,7 +33,7 @@ Fixtures (names are stable; other test modules rely on them):
 ``client_context``, ``staff_context``   two such contexts.
 ``log_in``               ``log_in(page, user)``: logs ``user`` in through the
                          login page of their organisation.
-``poll``                 ``poll(page, "js expression", timeout=15)``: evaluates it until
+``poll``                 ``poll(page_or_frame, "js expression", timeout=15)``: evaluates it until
                          truthy and returns the value (Playwright's
                          wait_for_function needs eval, which the CSP forbids).
 ``rtc_stats``            ``rtc_stats(page)``: inbound-rtp/outbound-rtp reports of

@@ -70,7 +70,7 @@ def _wait_until_on_duty(live_db, user, seconds=10):
 
 
 def test_a_visitor_writes_from_the_widget_and_the_staff_on_duty_answer(
-    clinic, site, live_server, live_db, client_context, staff_context, log_in
+    clinic, site, live_server, live_db, client_context, staff_context, log_in, poll
 ):
     org, doctor = clinic
     staff = staff_context.new_page()
@@ -80,7 +80,7 @@ def test_a_visitor_writes_from_the_widget_and_the_staff_on_duty_answer(
     expect(visitors).to_contain_text("No visitor has written yet.")
     switch = visitors.locator("[data-chat-duty]")
     expect(visitors.locator("[data-chat-duty-save]")).to_be_hidden()  # live: no button
-    staff.wait_for_function("window.consultroom.socket.connected")
+    poll(staff, "window.consultroom.socket.connected")
     switch.check()
     _wait_until_on_duty(live_db, doctor)
 
@@ -99,11 +99,9 @@ def test_a_visitor_writes_from_the_widget_and_the_staff_on_duty_answer(
     row.locator("a").click()
     conversation = staff.locator("[data-chat-visitor]")
     expect(conversation.locator(".chat-text")).to_have_text(["Do you take new patients?"])
-    staff.wait_for_function("window.consultroom.socket.connected")
+    poll(staff, "window.consultroom.socket.connected")
 
-    home.main_frame.child_frames[0].wait_for_function(
-        "window.consultroom && window.consultroom.socket.connected"
-    )
+    poll(home.main_frame.child_frames[0], "window.consultroom && window.consultroom.socket.connected")
     widget.locator("textarea[name=text]").fill("Also on Saturdays?")
     widget.locator("button[type=submit]").click()
     expect(conversation.locator(".chat-text").last).to_have_text("Also on Saturdays?")
