@@ -101,7 +101,9 @@ def test_a_visitor_writes_from_the_widget_and_the_staff_on_duty_answer(
     expect(conversation.locator(".chat-text")).to_have_text(["Do you take new patients?"])
     poll(staff, "window.consultroom.socket.connected")
 
-    poll(home.main_frame.child_frames[0], "window.consultroom && window.consultroom.socket.connected")
+    poll(
+        home.main_frame.child_frames[0], "window.consultroom && window.consultroom.socket.connected"
+    )
     widget.locator("textarea[name=text]").fill("Also on Saturdays?")
     widget.locator("button[type=submit]").click()
     expect(conversation.locator(".chat-text").last).to_have_text("Also on Saturdays?")
