@@ -78,17 +78,24 @@ BAD_BODIES = [
 # Forms whose submission ends the session the walk is made with.
 SESSION_ENDING = ("/logout", "/session/end-all", "/support/end")
 NOT_TEXT = (Checkbox, File, MultipleSelect, Radio, Select, Submit)
+# The walker's session row is copied this often (Visitor.go_on_in_a_copy).
+FRESH_SESSION_EVERY = 250
 
 
 class Walker:
     """A visitor that keeps every request answered with a 500 or an
     exception, with ``bad``: what was bad in it."""
 
-    def __init__(self, visitor):
+    def __init__(self, visitor, dbsession):
         self.visitor = visitor
+        self.dbsession = dbsession
         self.failures = []
+        self.requests = 0
 
     def __call__(self, method, url, bad=None, **kw):
+        self.requests += 1
+        if self.requests % FRESH_SESSION_EVERY == 0:
+            self.visitor.go_on_in_a_copy(self.dbsession)
         try:
             response = self.visitor(method, url, **kw)
         except Exception as exc:  # noqa: BLE001  (an escaping exception is a 500 too)
@@ -168,7 +175,7 @@ def walker(webtest, login, world, dbsession):
     def make(role):
         host = "" if role == Role.superuser else "beta"
         if role is None:
-            return Walker(Visitor(webtest(host)))
+            return Walker(Visitor(webtest(host)), dbsession)
         user = (
             superuser
             if role == Role.superuser
@@ -178,7 +185,7 @@ def walker(webtest, login, world, dbsession):
         )
         session = webtest(host)
         login(session, user)
-        return Walker(Visitor(webtest(host), session_from=session))
+        return Walker(Visitor(webtest(host), session_from=session), dbsession)
 
     return make
 
@@ -245,7 +252,7 @@ def test_no_api_request_gives_a_500(app, world, webtest, dbsession):
     _a, b, *_, b_values = world
     key = b.rotate_api_key()
     dbsession.flush()
-    walk = Walker(KeyVisitor(webtest("beta"), key))
+    walk = Walker(KeyVisitor(webtest("beta"), key), dbsession)
     api = [
         pattern
         for _name, pattern, _perms, _methods in routes(app.registry)
