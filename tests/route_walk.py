@@ -7,6 +7,7 @@ Shared by the tenant isolation walk and the bad-input fuzz walk; import the
 ``world`` fixture into a test module to use it.
 """
 
+import collections
 import hashlib
 import itertools
 import re
@@ -21,7 +22,7 @@ from consultroom_payments.models import Charge, Payment, Rate, Receipt, VatRule
 from consultroom_payments.models import Status as PaymentStatus
 from consultroom_sso.models import Connection as SsoConnection
 from consultroom_sso.models import Kind as SsoKind
-from sqlalchemy import event, func, insert, inspect, literal, select
+from sqlalchemy import event, insert, inspect, literal, select
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
@@ -104,17 +105,13 @@ def _number_alike(dbsession, start):
     makes as many requests on a fresh database as on one whose sequences
     earlier tests have moved on (PostgreSQL's do not roll back).
     """
-    numbers = {}
+    numbers = collections.defaultdict(lambda: itertools.count(start))
 
     def number(session, _context, _instances):
         for obj in session.new:
             key = inspect(obj).mapper.primary_key
             if len(key) == 1 and key[0].name == "id" and obj.id is None:
-                table = key[0].table
-                if table not in numbers:
-                    highest = session.connection().scalar(select(func.max(table.c.id)))
-                    numbers[table] = itertools.count(max(start, (highest or 0) + 1))
-                obj.id = next(numbers[table])
+                obj.id = next(numbers[key[0].table])
 
     event.listen(dbsession, "before_flush", number)
 
@@ -371,7 +368,8 @@ class Visitor:
         else:  # any logged-in page: the logout form carries the token
             page = source.get("/" if _is_console(source) else "/profile")
         self.csrf = page.forms[0]["csrf_token"].value
-        self.headers = {"Cookie": f"{COOKIE}={source.cookies[COOKIE]}"}
+        self.session_id = source.cookies[COOKIE]
+        self.headers = {"Cookie": f"{COOKIE}={self.session_id}"}
         testapp.reset()
 
     def go_on_in_a_copy(self, dbsession):
@@ -386,15 +384,17 @@ class Visitor:
         table = StoredSession.__table__
         copied = [c for c in table.c if c.name != "id_hash"]
         session_id = secrets.token_urlsafe(32)
-        old = self.headers["Cookie"].split("=", 1)[1]
         copy = insert(table).from_select(
             ["id_hash", *(c.name for c in copied)],
-            select(literal(hash_id(session_id)), *copied).where(table.c.id_hash == hash_id(old)),
+            select(literal(hash_id(session_id)), *copied).where(
+                table.c.id_hash == hash_id(self.session_id)
+            ),
         )
         inserted = dbsession.connection().execute(
             copy, execution_options={"preserve_rowcount": True}
         )
         if inserted.rowcount:  # none stored: an anonymous visitor's, or ended by the walk
+            self.session_id = session_id
             self.headers = {**self.headers, "Cookie": f"{COOKIE}={session_id}"}
 
     def __call__(self, method, url, params=None, headers=None, **kw):
