@@ -5,7 +5,13 @@ as the push service's browser would and hands it to the staff page's
 service worker (DevTools' ServiceWorker.deliverPushMessage: headless
 Chromium has no push service of its own here), which shows the
 notification. The device's subscription is made by the test, with keys of
-its own, for the same reason."""
+its own, for the same reason.
+
+The test reads the shown notifications once, after the worker's
+showNotification() has resolved. Chromium's getNotifications() deletes a
+stored notification that the platform does not report as displayed yet, so
+reading while one is being shown can lose it for good (polling every 100 ms
+did, in a CI run)."""
 
 import json
 import time
@@ -14,6 +20,17 @@ from playwright.sync_api import expect
 from test_alerts import Device, FakePushService
 
 from consultroom.accounts.models import Role
+
+# Run inside the staff service worker: counts its resolved showNotification()s.
+COUNT_SHOWN_JS = """() => {
+  self.shownForTest = 0;
+  const show = self.registration.showNotification.bind(self.registration);
+  self.registration.showNotification = (...args) =>
+    show(...args).then((result) => {
+      self.shownForTest += 1;
+      return result;
+    });
+}"""
 
 
 def _registration_id(session, timeout=10):
@@ -53,6 +70,10 @@ def test_the_staff_device_is_notified_when_a_client_arrives(
         staff.evaluate("navigator.serviceWorker.ready.then(() => true)")
         cdp = staff_context.new_cdp_session(staff)
         registration = _registration_id(cdp)
+        worker = next(iter(staff_context.service_workers), None) or staff_context.wait_for_event(
+            "serviceworker"
+        )
+        worker.evaluate(COUNT_SHOWN_JS)
 
         client = client_context.new_page()
         client.goto(live_server.url(org.subdomain, f"/c/{appointment.token}"))
@@ -65,15 +86,14 @@ def test_the_staff_device_is_notified_when_a_client_arrives(
             {"origin": origin, "registrationId": registration, "data": json.dumps(message)},
         )
         deadline = time.monotonic() + 10
-        shown = []
-        while not shown:
+        while not worker.evaluate("() => self.shownForTest"):
             assert time.monotonic() < deadline, "no notification shown"
-            shown = staff.evaluate(
-                """navigator.serviceWorker.ready
-                  .then((r) => r.getNotifications())
-                  .then((list) => list.map((n) => [n.title, n.body, n.data.url]))"""
-            )
             time.sleep(0.1)
+        shown = staff.evaluate(
+            """navigator.serviceWorker.ready
+              .then((r) => r.getNotifications())
+              .then((list) => list.map((n) => [n.title, n.body, n.data.url]))"""
+        )
         assert shown == [
             [
                 "A client is waiting",
