@@ -13,7 +13,7 @@ from pyramid.response import Response
 from translationstring import TranslationString
 
 from consultroom.i18n import LANGUAGES, _
-from consultroom.web import themes
+from consultroom.web import template_cache, themes
 from consultroom.web.badges import list_badges
 from consultroom.web.sites import public_base
 
@@ -137,6 +137,7 @@ def includeme(config):
     settings.setdefault("jinja2.trim_blocks", "true")
     settings.setdefault("jinja2.lstrip_blocks", "true")
     settings.setdefault("jinja2.finalize", "consultroom.web.translate_shown")
+    template_cache.configure(settings)
     config.include("pyramid_jinja2")
     config.include(".themes")
     config.add_subscriber(_template_globals, BeforeRender)
