@@ -10,8 +10,8 @@ Shared by the tenant isolation walk and the bad-input fuzz walk; import the
 import collections
 import hashlib
 import itertools
+import os
 import re
-import secrets
 from datetime import time, timedelta
 from decimal import Decimal
 
@@ -22,19 +22,19 @@ from consultroom_payments.models import Charge, Payment, Rate, Receipt, VatRule
 from consultroom_payments.models import Status as PaymentStatus
 from consultroom_sso.models import Connection as SsoConnection
 from consultroom_sso.models import Kind as SsoKind
-from sqlalchemy import event, insert, inspect, literal, select
+from sqlalchemy import event, inspect
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
 from consultroom.clientmail.models import TemplateSet
 from consultroom.clients.models import Client, Group, Participant
-from consultroom.db import utcnow
+from consultroom.db import make_engine, utcnow
 from consultroom.remotesupport.models import SupportToken
 from consultroom.room.models import Room, RoomInvite, SharedFile
 from consultroom.scheduling.models import AvailabilityBlock
-from consultroom.sessions.models import StoredSession
-from consultroom.sessions.store import COOKIE, hash_id
+from consultroom.sessions.store import COOKIE
 from consultroom.tenancy.models import Department
+from consultroom.testing import migrated_database
 from consultroom.waitingroom.models import ServiceMessage
 from consultroom.webpages.models import WebImage, WebPage, WebPageSet
 from consultroom.widgets.models import WalkInWidget
@@ -123,6 +123,36 @@ def _organisation(make_organisation, enable_plugin, subdomain, **settings):
     for plugin in ("hello", "chat", "sso", "payments"):
         enable_plugin(org, plugin)  # flushes
     return org
+
+
+def committed_on_postgresql(request, db_connection, _app_dbmaker, tmp_path):
+    """``db_connection`` for the walks (the tests that use ``world``): on
+    PostgreSQL, a connection to a migrated database of the test's own,
+    outside any transaction, so that each request commits as in production
+    (the fixtures commit what they made: ``world`` does). A module of walks
+    sets it as its ``db_connection`` fixture.
+
+    PostgreSQL keeps every version of a row updated in a transaction until
+    the transaction ends: in the test's one transaction, the rows a walk
+    writes on every request (its session, the audit chain's head and
+    pending entries) made each later read of them slower, 20 to 30 times
+    late in a walk of thousands of requests. SQLite keeps no versions (and
+    commits there wait for the disk): the walk stays in the test's
+    transaction."""
+    server = os.environ.get("CONSULTROOM_TEST_DB", "")
+    if not server.startswith("postgresql") or "world" not in request.fixturenames:
+        yield db_connection
+        return
+    url, drop = migrated_database(server, tmp_path / "unused.sqlite")
+    engine = make_engine({"sqlalchemy.url": url})
+    connection = engine.connect()
+    _app_dbmaker.configure(bind=connection)
+    try:
+        yield connection
+    finally:
+        connection.close()
+        engine.dispose()
+        drop()
 
 
 @pytest.fixture
@@ -254,6 +284,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         "room": [r.id for r in rooms],
         "user_id": [u.id for u in b_users],
     }
+    dbsession.commit()
     return a, b, a_admin, superuser, b_values
 
 
@@ -368,34 +399,8 @@ class Visitor:
         else:  # any logged-in page: the logout form carries the token
             page = source.get("/" if _is_console(source) else "/profile")
         self.csrf = page.forms[0]["csrf_token"].value
-        self.session_id = source.cookies[COOKIE]
-        self.headers = {"Cookie": f"{COOKIE}={self.session_id}"}
+        self.headers = {"Cookie": f"{COOKIE}={source.cookies[COOKIE]}"}
         testapp.reset()
-
-    def go_on_in_a_copy(self, dbsession):
-        """Go on with a new session id whose stored row is a copy of this
-        visitor's as it is now (the same person, language and CSRF token),
-        if it has one.
-
-        PostgreSQL keeps each version of a row updated in a transaction until
-        the transaction ends, and a test is one: a session row written on
-        hundreds of requests (each flash message) makes every later read of
-        it slower, 20 times late in a long walk."""
-        table = StoredSession.__table__
-        copied = [c for c in table.c if c.name != "id_hash"]
-        session_id = secrets.token_urlsafe(32)
-        copy = insert(table).from_select(
-            ["id_hash", *(c.name for c in copied)],
-            select(literal(hash_id(session_id)), *copied).where(
-                table.c.id_hash == hash_id(self.session_id)
-            ),
-        )
-        inserted = dbsession.connection().execute(
-            copy, execution_options={"preserve_rowcount": True}
-        )
-        if inserted.rowcount:  # none stored: an anonymous visitor's, or ended by the walk
-            self.session_id = session_id
-            self.headers = {**self.headers, "Cookie": f"{COOKIE}={session_id}"}
 
     def __call__(self, method, url, params=None, headers=None, **kw):
         """The response, whatever its status; a POST's ``params`` default to

@@ -28,7 +28,17 @@ from consultroom.realtime.connection import parse
 from consultroom.tenancy.models import Department
 from consultroom.web.forms import Form
 
-from route_walk import PLACEHOLDER, STAR, KeyVisitor, Visitor, fill, routes
+from route_walk import (
+    PLACEHOLDER,
+    STAR,
+    KeyVisitor,
+    Visitor,
+    committed_on_postgresql,
+    fill,
+    routes,
+)
+
+db_connection = pytest.fixture(committed_on_postgresql, name="db_connection")
 
 INVALID_UTF8 = b"\xff\xfe\xc0\x80"
 BAD_TEXT = [
@@ -78,24 +88,17 @@ BAD_BODIES = [
 # Forms whose submission ends the session the walk is made with.
 SESSION_ENDING = ("/logout", "/session/end-all", "/support/end")
 NOT_TEXT = (Checkbox, File, MultipleSelect, Radio, Select, Submit)
-# The walker's session row is copied this often (Visitor.go_on_in_a_copy).
-FRESH_SESSION_EVERY = 250
 
 
 class Walker:
     """A visitor that keeps every request answered with a 500 or an
     exception, with ``bad``: what was bad in it."""
 
-    def __init__(self, visitor, dbsession):
+    def __init__(self, visitor):
         self.visitor = visitor
-        self.dbsession = dbsession
         self.failures = []
-        self.requests = 0
 
     def __call__(self, method, url, bad=None, **kw):
-        self.requests += 1
-        if self.requests % FRESH_SESSION_EVERY == 0:
-            self.visitor.go_on_in_a_copy(self.dbsession)
         try:
             response = self.visitor(method, url, **kw)
         except Exception as exc:  # noqa: BLE001  (an escaping exception is a 500 too)
@@ -175,7 +178,7 @@ def walker(webtest, login, world, dbsession):
     def make(role):
         host = "" if role == Role.superuser else "beta"
         if role is None:
-            return Walker(Visitor(webtest(host)), dbsession)
+            return Walker(Visitor(webtest(host)))
         user = (
             superuser
             if role == Role.superuser
@@ -185,7 +188,8 @@ def walker(webtest, login, world, dbsession):
         )
         session = webtest(host)
         login(session, user)
-        return Walker(Visitor(webtest(host), session_from=session), dbsession)
+        dbsession.commit()  # the session stored (route_walk.committed_on_postgresql)
+        return Walker(Visitor(webtest(host), session_from=session))
 
     return make
 
@@ -251,8 +255,8 @@ def _api_bodies():
 def test_no_api_request_gives_a_500(app, world, webtest, dbsession):
     _a, b, *_, b_values = world
     key = b.rotate_api_key()
-    dbsession.flush()
-    walk = Walker(KeyVisitor(webtest("beta"), key), dbsession)
+    dbsession.commit()
+    walk = Walker(KeyVisitor(webtest("beta"), key))
     api = [
         pattern
         for _name, pattern, _perms, _methods in routes(app.registry)

@@ -9,7 +9,9 @@ routes are covered automatically.
 
 import pytest
 
-from route_walk import PLACEHOLDER, KeyVisitor, Visitor, fill, routes
+from route_walk import PLACEHOLDER, KeyVisitor, Visitor, committed_on_postgresql, fill, routes
+
+db_connection = pytest.fixture(committed_on_postgresql, name="db_connection")
 
 
 def _succeeded(response):
@@ -48,7 +50,7 @@ def a_sends(webtest, login, world, dbsession):
     app_a = webtest("alpha")
     login(app_a, a_admin)
     key = a.rotate_api_key()
-    dbsession.flush()
+    dbsession.commit()  # the session and key (route_walk.committed_on_postgresql)
     assert KeyVisitor(webtest("alpha"), key)("GET", "/api/v1/clients").status_int == 200
 
     def visitor(credential, host):
@@ -93,10 +95,11 @@ def test_b_ids_in_organisation_a_urls_get_nothing(app, world, a_sends, credentia
     assert successes == []
 
 
-def test_superuser_session_means_nothing_on_an_organisation(app, webtest, login, world):
+def test_superuser_session_means_nothing_on_an_organisation(app, webtest, login, world, dbsession):
     a, b, a_admin, superuser, b_values = world
     console = webtest()
     login(console, superuser)
+    dbsession.commit()
     su_on_b = Visitor(webtest("beta"), session_from=console)
     anonymous_b = Visitor(webtest("beta"))
     differences = []
