@@ -55,6 +55,16 @@ def assert_plausible(figures):
     assert 0 <= figures["loss-percent"] < 5
 
 
+def verdict_of(figures):
+    """nettest.js's verdict for the figures the page shows."""
+    rtt, loss, up = figures["rtt-ms"], figures["loss-percent"], figures["up-kbps"]
+    if rtt > 400 or loss > 10 or up < 100:
+        return "poor"
+    if rtt > 150 or loss > 2 or up < 200:
+        return "fair"
+    return "good"
+
+
 def test_practitioner_tests_camera_and_connection(server, media, live_data, new_context):
     org = live_data.organisation()
     user = live_data.user(org)
@@ -69,7 +79,11 @@ def test_practitioner_tests_camera_and_connection(server, media, live_data, new_
     assert "fake" in page.text_content("#nettest-devices").lower()  # Chromium's fake devices
     figures = run_test(page)
     assert_plausible(figures)
-    assert page.get_attribute("#nettest", "data-verdict") == "good"  # loopback
+    # On loopback mostly "good"; with two browsers and the Python peer on two
+    # busy cores, the round trip can pass 150 ms ("fair").
+    verdict = page.get_attribute("#nettest", "data-verdict")
+    assert verdict == verdict_of(figures), figures
+    assert verdict != "poor", figures
     # The page closed its connection: the media server lets the peer go.
     deadline = time.monotonic() + 10
     while media.health()["peers"] and time.monotonic() < deadline:
