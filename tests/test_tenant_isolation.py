@@ -61,9 +61,7 @@ def a_sends(webtest, login, world, dbsession):
     return visitor
 
 
-# One test per credential and place: every request of a test runs in one
-# database transaction, and PostgreSQL's lock table bounds how many a
-# transaction may make.
+# One test per credential and place, so that a failure names them.
 @pytest.mark.parametrize(
     "credential, host", [("session", "beta"), ("session", ""), ("API key", "beta")]
 )
