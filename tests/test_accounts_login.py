@@ -496,6 +496,38 @@ def test_production_hashes_passwords_at_full_cost(app_settings, _app_dbmaker, db
     )
 
 
+@pytest.mark.parametrize("profile", ["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"])
+def test_an_unknown_account_is_checked_against_a_hash_of_the_profiles_cost(profile, monkeypatch):
+    """A login for an address nobody has verifies a dummy hash made with the
+    profile's parameters (so it takes as long as a wrong password), and
+    starting a process hashes nothing to get it."""
+    from argon2 import PasswordHasher, extract_parameters, profiles
+
+    from consultroom.accounts.passwords import Argon2Hasher
+
+    def no_hashing(self, password, **kw):
+        raise AssertionError("hashed at start")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(PasswordHasher, "hash", no_hashing)
+        hasher = Argon2Hasher(profile)
+    assert extract_parameters(hasher._dummy) == getattr(profiles, profile)
+    if profile == "CHEAPEST":  # the others cost seconds or gigabytes to verify
+        assert hasher.verify(None, "not a real password") is False
+
+
+def test_a_profile_whose_parameters_changed_gets_a_dummy_hash_of_its_own(monkeypatch):
+    from argon2 import extract_parameters, profiles
+
+    from consultroom.accounts import passwords
+
+    stale = passwords.DUMMY_HASHES["RFC_9106_LOW_MEMORY"]
+    monkeypatch.setitem(passwords.DUMMY_HASHES, "CHEAPEST", stale)
+    hasher = passwords.Argon2Hasher("CHEAPEST")
+    assert extract_parameters(hasher._dummy) == profiles.CHEAPEST
+    assert hasher.verify(None, "not a real password") is False
+
+
 def test_an_unknown_hashing_profile_stops_the_start(app_settings, _app_dbmaker):
     from consultroom.app import make_config
     from consultroom.plugins.registry import PluginRegistry

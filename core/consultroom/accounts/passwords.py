@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher, profiles
+from argon2 import PasswordHasher, extract_parameters, profiles
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from zope.interface import Interface, implementer
 
@@ -31,6 +31,21 @@ MIN_LENGTH = 10
 SETTING = "passwords.argon2_profile"
 DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
 PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
+# What a login for an account that does not exist verifies against, so that
+# a wrong e-mail address takes as long as a wrong password: a hash of
+# "not a real password" with each profile's parameters (a hash carries them,
+# and they set its cost). Made once, here, rather than when each process
+# starts: that cost a quarter of a second per process (each command, worker
+# and test app) for the default profile, and 2 GiB of memory for the
+# high-memory one. A process whose argon2-cffi changed a profile's
+# parameters makes its own (``Argon2Hasher``).
+DUMMY_HASHES = {
+    "RFC_9106_LOW_MEMORY": "$argon2id$v=19$m=65536,t=3,p=4$JWRJWvSz1nTtkzBLuB6/aA"
+    "$+2tdPHRFz5PERDQhaKOeWoCQppH9E805VJnTCVl/YrE",
+    "RFC_9106_HIGH_MEMORY": "$argon2id$v=19$m=2097152,t=1,p=4$/EyOZ1p353cYZjc+EcJWVQ"
+    "$AbCKZLKNWzktiitCbROpkqaEfk84Vsfi4leK+8Ym2G4",
+    "CHEAPEST": "$argon2id$v=19$m=8,t=1,p=1$QtqPQRcYhBo$HEOwYQ",
+}
 
 
 class IPasswordHasher(Interface):
@@ -50,9 +65,9 @@ class Argon2Hasher:
             raise ValueError(f"{SETTING}: one of {', '.join(PROFILES)}, not {profile!r}")
         self.parameters = getattr(profiles, profile)
         self._hasher = PasswordHasher.from_parameters(self.parameters)
-        # Verified against when the account does not exist, so that a wrong
-        # e-mail address takes as long as a wrong password.
-        self._dummy = self._hasher.hash("not a real password")
+        self._dummy = DUMMY_HASHES[profile]
+        if extract_parameters(self._dummy) != self.parameters:
+            self._dummy = self._hasher.hash("not a real password")
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
