@@ -35,9 +35,9 @@ PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 # a wrong e-mail address takes as long as a wrong password: a hash of
 # "not a real password" with each profile's parameters (a hash carries them,
 # and they set its cost). Made once, here, rather than when each process
-# starts: that cost a quarter of a second per process (each command, worker
-# and test app) for the default profile, and 2 GiB of memory for the
-# high-memory one. A process whose argon2-cffi changed a profile's
+# starts: that cost one full hash per process (each command, worker and test
+# app; 0.1 s of a 0.31 s configuration with the default profile), and 2 GiB
+# of memory with the high-memory one. A process whose argon2-cffi changed a profile's
 # parameters makes its own (``Argon2Hasher``).
 DUMMY_HASHES = {
     "RFC_9106_LOW_MEMORY": "$argon2id$v=19$m=65536,t=3,p=4$JWRJWvSz1nTtkzBLuB6/aA"
