@@ -2,12 +2,24 @@
 
 import csv
 import io
+import re
 
 from consultroom.clients.models import Client, Group, Participant
+from consultroom.sessions.store import COOKIE
+
+TOKEN_FIELD = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 
 
 def csrf(app):
-    return app.get("/profile").html.find("input", attrs={"name": "csrf_token"})["value"]
+    """The CSRF token of ``app``'s staff session, from a page, as a browser
+    has it. A session keeps its token, so it is read once per session
+    cookie: a page for every POST was a good part of the tests that post."""
+    session = app.cookies.get(COOKIE)
+    known = getattr(app, "csrf_of_session", None)
+    if known is None or known[0] != session:
+        token = TOKEN_FIELD.search(app.get("/profile").text).group(1)
+        app.csrf_of_session = known = (session, token)
+    return known[1]
 
 
 def post(app, url, data, **kw):
