@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consultroom.accounts.models import Role
+from consultroom.accounts.passwords import PROFILES
 from consultroom.accounts.security import ILoginStep
 from consultroom.testing import PASSWORD
 
@@ -496,7 +497,7 @@ def test_production_hashes_passwords_at_full_cost(app_settings, _app_dbmaker, db
     )
 
 
-@pytest.mark.parametrize("profile", ["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"])
+@pytest.mark.parametrize("profile", PROFILES)
 def test_an_unknown_account_is_checked_against_a_hash_of_the_profiles_cost(profile, monkeypatch):
     """A login for an address nobody has verifies a dummy hash made with the
     profile's parameters (so it takes as long as a wrong password), and
