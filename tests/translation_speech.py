@@ -12,6 +12,10 @@ def say(text: str, path: Path, pad_before: float = 0.5, pad_after: float = 1.0) 
     subprocess.run(
         [
             "sox",
+            # No dither: sox's is random, so the same sentence would be
+            # different audio in every run, and Whisper tiny now and then
+            # mishears one of them (1 in 30 seen).
+            "--no-dither",
             str(raw),
             "-r",
             "16000",
