@@ -60,8 +60,8 @@ from consultroom.accounts.models import Role, User
 from consultroom.appointments.models import Appointment
 from consultroom.browser_testing import (
     CHROMIUM,
-    CHROMIUM_FLAGS,
     RECORD_CONNECTIONS_JS,
+    TEST_CHROMIUM_FLAGS,
     only_loopback,
 )
 from consultroom.clients.models import Client
@@ -275,7 +275,7 @@ def browser(private_network):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            executable_path=CHROMIUM, headless=True, args=TEST_CHROMIUM_FLAGS
         )
         yield browser
         browser.close()

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from test_two_processes import Redis
 from translation_speech import say
 
-from consultroom.browser_testing import CHROMIUM, CHROMIUM_FLAGS
+from consultroom.browser_testing import CHROMIUM, TEST_CHROMIUM_FLAGS
 from consultroom.plugins.models import PluginEnablement
 from consultroom.room.models import RoomInvite
 from consultroom.testing import stop_process
@@ -77,7 +77,7 @@ def speaking_browser(browser, speech):
     speaking = browser.browser_type.launch(
         executable_path=CHROMIUM,
         headless=True,
-        args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={speech}"],
+        args=[*TEST_CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={speech}"],
     )
     yield speaking
     speaking.close()

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from consultroom.browser_testing import CHROMIUM, CHROMIUM_FLAGS
+from consultroom.browser_testing import CHROMIUM, TEST_CHROMIUM_FLAGS
 from consultroom.room import extras
 from consultroom.room.models import BackgroundImage
 
@@ -77,7 +77,7 @@ def checkerboard_camera(browser, checkerboard):
     other = browser.browser_type.launch(
         executable_path=CHROMIUM,
         headless=True,
-        args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={checkerboard}"],
+        args=[*TEST_CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={checkerboard}"],
     )
     context = other.new_context(permissions=["camera", "microphone"])
     context.set_default_timeout(20_000)
