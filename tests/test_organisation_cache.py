@@ -4,6 +4,7 @@ answer after a change, made here or in another process."""
 
 import pytest
 from sqlalchemy import event, update
+from sqlalchemy.orm import Session
 
 from consultroom.accounts.models import Role
 from consultroom.app import make_config
@@ -13,7 +14,9 @@ from consultroom.plugins.registry import PluginRegistry
 from consultroom.realtime import CACHE_CHANNEL
 from consultroom.realtime.bus import message_bus
 from consultroom.tenancy.hosts import CACHE as ORGANISATIONS_CACHE
-from consultroom.tenancy.models import Organisation
+from consultroom.tenancy.models import Department, Organisation
+
+from clientmail_support import org_request
 
 
 @pytest.fixture
@@ -23,24 +26,40 @@ def org(make_organisation, dbsession):
     return org
 
 
-@pytest.fixture
-def statements(db_connection):
+def _noted(target, name, pick):
+    """What ``pick`` takes from the arguments of each ``name`` event of
+    ``target``, while the test runs."""
     seen = []
 
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
+    def note(*args):
+        seen.append(pick(args))
 
-    event.listen(db_connection, "before_cursor_execute", note)
+    event.listen(target, name, note)
     yield seen
-    event.remove(db_connection, "before_cursor_execute", note)
+    event.remove(target, name, note)
 
 
-def test_a_cached_organisation_costs_no_query(webtest, org, statements):
+@pytest.fixture
+def statements(db_connection):
+    yield from _noted(db_connection, "before_cursor_execute", lambda args: args[2])
+
+
+@pytest.fixture
+def transactions_begun():
+    yield from _noted(Session, "after_transaction_create", lambda args: args[1])
+
+
+def test_a_cached_organisation_costs_no_query_nor_the_login_page_a_session(
+    webtest, org, statements, transactions_begun
+):
     page = webtest("acme")
     page.get("/login")
     statements.clear()
+    transactions_begun.clear()
     assert "Acme Care" in page.get("/login").text
     assert not [s for s in statements if "organisation" in s or "plugin_enablement" in s]
+    # Nothing on the page needs the database: no session is made for it.
+    assert transactions_begun == []
 
 
 def test_a_committed_change_is_seen_by_the_next_request(webtest, org, dbsession):
@@ -139,3 +158,20 @@ def test_entries_expire_and_the_cache_is_bounded(monkeypatch):
     for key in "bcd":
         rows.put(key, key)
     assert (rows.get("b"), rows.get("c"), rows.get("d")) == (None, "c", "d")
+
+
+def test_the_cached_organisation_joins_the_session_its_request_makes(app, org, dbsession):
+    dbsession.add(Department(organisation=org, name="Physio"))
+    org.logo = b"\x89PNG logo"
+    dbsession.commit()
+    with org_request(app, "acme") as request:
+        assert request.organisation.name == "Acme Care"  # now cached
+    with org_request(app, "acme") as request:
+        cached = request.organisation
+        assert "dbsession" not in request.__dict__
+        cached.name = "Acme Health"  # before the request has a session
+        assert cached in request.dbsession
+        assert [d.name for d in cached.departments] == ["Physio"]
+        assert cached.logo == b"\x89PNG logo"
+    dbsession.expire_all()
+    assert dbsession.get(Organisation, org.id).name == "Acme Health"

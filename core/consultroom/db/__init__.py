@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 
 import zope.sqlalchemy
-from sqlalchemy import MetaData, engine_from_config, event
+from sqlalchemy import MetaData, engine_from_config, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -195,7 +195,28 @@ def _dbsession(request):
     session = request_session(request.registry["dbmaker"], request.tm)
     # Only the request's organisation's rows, even where a query forgets it.
     follow_request(session, request)
+    for instance in request.__dict__.pop(_ADD_WHEN_OPENED, ()):
+        session.add(instance)
     return session
+
+
+_ADD_WHEN_OPENED = "consultroom.db.add_when_opened"
+
+
+def add_when_opened(request, instance):
+    """``instance`` (detached: a row's object made without a query, e.g. from
+    a cache) in ``request.dbsession``: at once if the request has made its
+    session, else as soon as it does. A request that never uses the
+    database then never makes a session: the login page, served from its
+    cache, spent a quarter of its time putting its organisation in one."""
+    session = request.__dict__.get("dbsession")
+    if session is None:
+        request.__dict__.setdefault(_ADD_WHEN_OPENED, []).append(instance)
+        return instance
+    if inspect(instance).key in session.identity_map:  # read before, by a query
+        return session.merge(instance, load=False)
+    session.add(instance)
+    return instance
 
 
 def _sqlite_lock_is_retryable():

@@ -227,6 +227,10 @@ class Session(dict):
     # --- saving ---------------------------------------------------------------------
 
     def _save(self):
+        if not self and not self._ended and self._hash is None:
+            # A visitor with nothing stored: no row, so no database session.
+            self._cookie = self._anonymous_cookie()
+            return
         db = self._request.dbsession
         for old in self._ended:
             db.execute(delete(StoredSession).where(StoredSession.id_hash == old))

@@ -5,13 +5,14 @@ subdomain; the ``site`` route predicate.
 Every request of an organisation's site needs its row, so the rows are
 kept per process (:mod:`consultroom.db.cache`: emptied when the table
 changes here or in another process) and put into the request's session
-without a query."""
+without a query, once the request has one."""
 
 import copy
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import make_transient_to_detached
 
+from consultroom.db import add_when_opened
 from consultroom.db.cache import RowCache
 from consultroom.db.scope import all_organisations
 from consultroom.i18n import regional
@@ -62,7 +63,7 @@ def organisation_at(request, subdomain):
         if org is not None:
             cache.put(subdomain, _loaded_values(org))
         return org
-    return _attach(request.dbsession, values)
+    return add_when_opened(request, _detached(values))
 
 
 def _loaded_values(org):
@@ -74,7 +75,7 @@ def _loaded_values(org):
     }
 
 
-def _attach(dbsession, values):
+def _detached(values):
     # Made as the ORM makes a loaded row's object (no constructor: setting
     # each attribute one by one through its instrumentation cost more than
     # the rest). A copy of what the request may change in place (the JSON
@@ -84,10 +85,6 @@ def _attach(dbsession, values):
         {k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v for k, v in values.items()}
     )
     make_transient_to_detached(org)
-    if inspect(org).key in dbsession.identity_map:  # read before the site was
-        return dbsession.merge(org, load=False)
-    # Added as it is: merging would copy every value once more.
-    dbsession.add(org)
     return org
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
 from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
-from consultroom.tenancy.models import Department
+from consultroom.tenancy.models import Department, Organisation
 from consultroom.tenancy.options import ADVANCED_SETTINGS
 from consultroom.tenancy.sections import sections_of
 from consultroom.web import ID, flash
@@ -25,10 +25,15 @@ ADDRESS_LANGUAGES = ("nl", "en", "de", "sv")
 
 @view_config(route_name="logo")
 def logo(request):
-    org = request.organisation
-    if not org.logo:
+    # Read by a query: the request's organisation comes from the cache
+    # without its logo, and joins the request's session only once the
+    # request has one (consultroom.db.add_when_opened).
+    body = request.dbsession.scalar(
+        select(Organisation.logo).where(Organisation.id == request.organisation.id)
+    )
+    if not body:
         raise HTTPNotFound()
-    return Response(body=org.logo, content_type="image/png", cache_control="public, max-age=300")
+    return Response(body=body, content_type="image/png", cache_control="public, max-age=300")
 
 
 @view_config(route_name="custom_css")
