@@ -26,7 +26,7 @@ from test_cli import CLI
 from consultroom.accounts.models import Role
 from consultroom.audit import CHAINER, record
 from consultroom.audit.anchor import AnchorError, from_settings
-from consultroom.audit.chain import Chainer, entry_hash, link_all, verify
+from consultroom.audit.chain import Chainer, _note_facets, entry_hash, link_all, verify
 from consultroom.audit.models import AuditChain, AuditEntry, AuditFacet, AuditPending
 from consultroom.db import make_engine, make_session_factory, migrate, request_session, utcnow
 from consultroom.tenancy.models import Organisation
@@ -1038,3 +1038,20 @@ def test_another_organisations_entries_are_never_shown(
         csv.reader(io.StringIO(admin_app.get("/organisation/audit.csv").body.decode("utf-8-sig")))
     )[1:]
     assert exported and {row[0] for row in exported} <= ours
+
+
+def test_linking_notes_facets_and_a_user_s_label_is_their_latest_name(dbsession, org):
+    entry = {"action": "client.read", "object_type": None, "user_id": 5, "user_name": "Ann"}
+    _note_facets(dbsession, org.id, [entry])
+    renamed = {**entry, "action": "client.list", "user_name": "Ann Renamed"}
+    _note_facets(dbsession, org.id, [entry, renamed])
+    facets = dbsession.execute(
+        select(AuditFacet.kind, AuditFacet.value, AuditFacet.label)
+        .where(AuditFacet.organisation_id == org.id)
+        .order_by(AuditFacet.kind, AuditFacet.value)
+    ).all()
+    assert facets == [
+        ("action", "client.list", "client.list"),
+        ("action", "client.read", "client.read"),
+        ("user", "5", "Ann Renamed"),
+    ]

@@ -153,18 +153,19 @@ def _note_facets(dbsession, organisation_id, entries):
             facets[OBJECT_TYPE, entry["object_type"]] = entry["object_type"]
         if entry["user_id"] is not None:
             facets[USER, str(entry["user_id"])] = entry["user_name"]
-    insert_facets = upsert(dbsession, FACET).values(
-        [
-            {"organisation_id": organisation_id, "kind": kind, "value": value, "label": label}
-            for (kind, value), label in facets.items()
-        ]
-    )
+    insert_facets = upsert(dbsession, FACET)
+    # The rows as parameters, not in the statement: a statement with its
+    # values in it has no cache key, and was compiled again at every link.
     dbsession.connection().execute(
         insert_facets.on_conflict_do_update(
             index_elements=["organisation_id", "kind", "value"],
             set_={"label": insert_facets.excluded.label},
             where=FACET.c.label != insert_facets.excluded.label,
-        )
+        ),
+        [
+            {"organisation_id": organisation_id, "kind": kind, "value": value, "label": label}
+            for (kind, value), label in facets.items()
+        ],
     )
 
 
