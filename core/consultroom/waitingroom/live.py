@@ -25,8 +25,9 @@ then marks the visit ``admitted``.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, update
 from sqlalchemy.orm import object_session, selectinload
 from zope.sqlalchemy import mark_changed
 
@@ -297,14 +298,34 @@ def waiting_appointment_ids(dbsession, organisation_id):
     ).all()
 
 
-def _waiting_for(staff, grace):
-    """SQL condition: the visits in ``staff``'s waiting list now."""
-    return and_(visible_to(staff), Visit.state == WAITING, _present(grace, utcnow()))
+# Made once per staff member (every staff page counts their list): building
+# the condition cost about as much as running the count. The time it depends
+# on is bound at each execution (_now_params).
+@lru_cache(maxsize=4096)
+def _waiting_for(staff):
+    """SQL condition: the visits in ``staff``'s waiting list at the time the
+    parameters of ``_now_params`` give."""
+    return and_(
+        visible_to(staff),
+        Visit.state == WAITING,
+        or_(Visit.connected, Visit.left_at > bindparam("left_after")),
+    )
+
+
+def _now_params(grace):
+    """The parameters of ``_waiting_for`` for now: who left less than
+    ``grace`` seconds ago is still in the list."""
+    return {"left_after": utcnow() - timedelta(seconds=grace)}
+
+
+@lru_cache(maxsize=4096)
+def _count_statement(staff):
+    return select(func.count(Visit.id)).where(_waiting_for(staff))
 
 
 def waiting_count(dbsession, staff, grace):
     """How many clients wait in ``staff``'s list (the menu's count)."""
-    return dbsession.scalar(select(func.count(Visit.id)).where(_waiting_for(staff, grace)))
+    return dbsession.scalar(_count_statement(staff), _now_params(grace))
 
 
 def waiting_visits(dbsession, staff, grace, limit=20):
@@ -312,10 +333,11 @@ def waiting_visits(dbsession, staff, grace, limit=20):
     with their appointment and client (the dashboard's "waiting now")."""
     return dbsession.scalars(
         select(Visit)
-        .where(_waiting_for(staff, grace))
+        .where(_waiting_for(staff))
         .order_by(Visit.arrived_at, Visit.id)
         .limit(limit)
-        .options(selectinload(Visit.appointment).selectinload(Appointment.client))
+        .options(selectinload(Visit.appointment).selectinload(Appointment.client)),
+        _now_params(grace),
     ).all()
 
 
