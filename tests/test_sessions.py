@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
@@ -77,6 +77,24 @@ def test_cookie_is_a_random_id_whose_hash_is_stored(webtest, user, login, dbsess
     row = row_of(dbsession, app)
     assert row.user_id == user.id and row.organisation_id == user.organisation_id
     assert cookie not in row.id_hash and cookie not in str(row.data)
+
+
+def test_the_session_and_its_user_are_read_in_one_statement(
+    webtest, user, login, dbsession, db_connection
+):
+    app = webtest("acme")
+    login(app, user)
+    dbsession.commit()
+    app.get("/profile")
+    reads = []
+    note = lambda conn, cursor, statement, *args: reads.append(statement)  # noqa: E731
+    event.listen(db_connection, "before_cursor_execute", note)
+    try:
+        assert "Dr Ada" in app.get("/profile").text
+    finally:
+        event.remove(db_connection, "before_cursor_execute", note)
+    users = [s for s in reads if "user_account.session_generation" in s]  # the whole row
+    assert len(users) == 1 and "server_session" in users[0]
 
 
 def test_cookie_flags(webtest, org, app, monkeypatch):

@@ -26,10 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyramid.interfaces import ISession
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from transaction.interfaces import NoTransaction
 from zope.interface import implementer
 
+from consultroom.accounts.models import User
 from consultroom.accounts.security import SESSION_USER
 from consultroom.db import utcnow
 from consultroom.sessions.models import StoredSession
@@ -302,6 +303,9 @@ class Session(dict):
         )
 
 
+_USER_ROW = "consultroom.sessions.user_row"
+
+
 def _stored_row(request, session_id):
     """The row of the cookie's session id on this site, or None.
 
@@ -310,9 +314,17 @@ def _stored_row(request, session_id):
     session it was copied from."""
     if not (0 < len(session_id) <= 64 and session_id.isascii()):
         return None
-    row = request.dbsession.get(StoredSession, hash_id(session_id))
-    if row is None or row.organisation_id != _site_organisation_id(request):
+    # With its user, in the same statement: a logged-in staff member's page
+    # loads them next, and finds them in the database session's identity
+    # map, which holds them only while something else does.
+    found = request.dbsession.execute(
+        select(StoredSession, User)
+        .outerjoin(User, User.id == StoredSession.user_id)
+        .where(StoredSession.id_hash == hash_id(session_id))
+    ).first()
+    if found is None or found[0].organisation_id != _site_organisation_id(request):
         return None
+    row, request.__dict__[_USER_ROW] = found
     return row
 
 
