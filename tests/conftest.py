@@ -2,12 +2,15 @@
 plugin) provides the application, the database and the factories; these
 support modules add the real realtime server (``server``, ``clinic``), the
 clinic of the client-mail tests (``clinic_oost``) and the world of the route
-walks (``world``)."""
+walks (``world``); here, what the database is sent (``statements``,
+``transactions_begun``)."""
 
 import gc
 import os
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 pytest_plugins = ["realtime_support", "clientmail_support", "route_walk"]
 
@@ -29,6 +32,32 @@ def pytest_configure(config):
 def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
+
+
+def _noted(target, name, pick):
+    """What ``pick`` takes from the arguments of each ``name`` event of
+    ``target``, while the test runs."""
+    seen = []
+
+    def note(*args):
+        seen.append(pick(args))
+
+    event.listen(target, name, note)
+    yield seen
+    event.remove(target, name, note)
+
+
+@pytest.fixture
+def statements(db_connection):
+    """The SQL the test's connection sends from now on (``clear()`` it after
+    a warm-up)."""
+    yield from _noted(db_connection, "before_cursor_execute", lambda args: args[2])
+
+
+@pytest.fixture
+def transactions_begun():
+    """The ORM session transactions begun from now on, by any session."""
+    yield from _noted(Session, "after_transaction_create", lambda args: args[1])
 
 
 def pytest_runtest_setup(item):

@@ -3,8 +3,7 @@
 answer after a change, made here or in another process."""
 
 import pytest
-from sqlalchemy import event, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from consultroom.accounts.models import Role
 from consultroom.app import make_config
@@ -24,29 +23,6 @@ def org(make_organisation, dbsession):
     org = make_organisation("acme", name="Acme Care")
     dbsession.commit()
     return org
-
-
-def _noted(target, name, pick):
-    """What ``pick`` takes from the arguments of each ``name`` event of
-    ``target``, while the test runs."""
-    seen = []
-
-    def note(*args):
-        seen.append(pick(args))
-
-    event.listen(target, name, note)
-    yield seen
-    event.remove(target, name, note)
-
-
-@pytest.fixture
-def statements(db_connection):
-    yield from _noted(db_connection, "before_cursor_execute", lambda args: args[2])
-
-
-@pytest.fixture
-def transactions_begun():
-    yield from _noted(Session, "after_transaction_create", lambda args: args[1])
 
 
 def test_a_cached_organisation_costs_no_query_nor_the_login_page_a_session(

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
@@ -80,20 +80,15 @@ def test_cookie_is_a_random_id_whose_hash_is_stored(webtest, user, login, dbsess
 
 
 def test_the_session_and_its_user_are_read_in_one_statement(
-    webtest, user, login, dbsession, db_connection
+    webtest, user, login, dbsession, statements
 ):
     app = webtest("acme")
     login(app, user)
     dbsession.commit()
     app.get("/profile")
-    reads = []
-    note = lambda conn, cursor, statement, *args: reads.append(statement)  # noqa: E731
-    event.listen(db_connection, "before_cursor_execute", note)
-    try:
-        assert "Dr Ada" in app.get("/profile").text
-    finally:
-        event.remove(db_connection, "before_cursor_execute", note)
-    users = [s for s in reads if "user_account.session_generation" in s]  # the whole row
+    statements.clear()
+    assert "Dr Ada" in app.get("/profile").text
+    users = [s for s in statements if "user_account.session_generation" in s]  # the whole row
     assert len(users) == 1 and "server_session" in users[0]
 
 
