@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import aliased
 
 from consultroom.accounts.models import Role, User
@@ -111,6 +112,18 @@ def test_lazy_loads_are_filtered(world, dbsession):
         appointment = dbsession.get(Appointment, world.crossed.id)
         assert appointment.client_id == world.b_client.id
         assert appointment.client is None
+
+
+def test_a_lazy_load_keeps_to_the_scope_it_was_read_in_or_is_refused(world, dbsession):
+    with organisation_scope(dbsession, world.a.id):
+        appointment = dbsession.get(Appointment, world.crossed.id)
+        with all_organisations(dbsession):
+            assert appointment.client is None
+        dbsession.expire(appointment, ["client"])
+    # Out of every scope, the criteria it was read with want the
+    # organisation: refused, rather than loaded unfiltered.
+    with pytest.raises(StatementError, match="consultroom_scope_organisation_id"):
+        _ = appointment.client
 
 
 def test_bulk_updates_and_deletes_touch_only_the_organisations_rows(world, dbsession):

@@ -12,7 +12,8 @@ request for a site) is *in scope*, and then every ORM statement it runs:
   added for every scoped entity in it (``with_loader_criteria``: joins,
   subqueries, aliases, ``select(Model.column)``, bulk UPDATE and DELETE),
   and ``Organisation.id = <that organisation>``; relationships lazily
-  loaded from the rows read that way are filtered too;
+  loaded from the rows read that way are filtered too (out of every scope,
+  such a load is refused);
 * on the console (or a site we do not know), which is "organisation NULL":
   gets ``organisation_id IS NULL`` for the scoped models whose rows may
   belong to no organisation (``User``: the superusers; ``StoredSession``:
@@ -46,12 +47,12 @@ What the wall does not cover, and why that is acceptable:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import ForeignKey, Table, event
+from sqlalchemy import ForeignKey, Table, bindparam, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql.elements import ClauseElement
@@ -223,11 +224,41 @@ def _console_criteria(state: ORMExecuteState) -> tuple[LoaderCriteriaOption, ...
     )
 
 
-# Options are immutable, so one organisation's can serve every statement:
-# building them (the lambdas' closure tracking) was a good part of each
-# statement's cost.
+# A SELECT's criteria get the organisation's id as this statement parameter,
+# which ``_keep_to_scope`` supplies at every execution in a scope (the
+# lazy loads and refreshes of rows read there included): a statement that
+# carries the criteria out of every scope is refused for want of it rather
+# than read unfiltered. A closure variable, as in an UPDATE's or DELETE's
+# criteria below, would work too, but SQLAlchemy extracts it as a parameter
+# of each entity's annotated copy of the criteria; the copies share one
+# hash, and telling them apart at each execution built a SQL expression per
+# comparison: a tenth of a staff page's time. (The name is spelled out in
+# the lambdas: SQLAlchemy would make a name it finds there a parameter of
+# its own.)
+SCOPE_PARAMETER = "consultroom_scope_organisation_id"
+
+
+@cache
+def _select_criteria() -> tuple[LoaderCriteriaOption, ...]:
+    return (
+        with_loader_criteria(
+            OrganisationScoped,
+            lambda cls: cls.organisation_id == bindparam("consultroom_scope_organisation_id"),
+            include_aliases=True,
+        ),
+        with_loader_criteria(
+            organisation_model(),
+            lambda cls: cls.id == bindparam("consultroom_scope_organisation_id"),
+            include_aliases=True,
+        ),
+    )
+
+
+# A bulk UPDATE or DELETE keeps the objects the session holds in step by
+# evaluating its criteria in Python, which needs the id in them. Options are
+# immutable, so one organisation's serve every such statement.
 @lru_cache(maxsize=4096)
-def _organisation_criteria(organisation_id: int) -> tuple[LoaderCriteriaOption, ...]:
+def _write_criteria(organisation_id: int) -> tuple[LoaderCriteriaOption, ...]:
     return (
         with_loader_criteria(
             OrganisationScoped,
@@ -242,21 +273,29 @@ def _organisation_criteria(organisation_id: int) -> tuple[LoaderCriteriaOption, 
 
 @event.listens_for(Session, "do_orm_execute")
 def _keep_to_scope(state: ORMExecuteState) -> None:
-    if not in_scope(state.session):
-        return
+    scope: _Scope | None = state.session.info.get(SCOPE)
+    if scope is None or scope.resolving:
+        return  # no scope; or finding the organisation by its subdomain
     if not (state.is_select or state.is_update or state.is_delete):
         return  # an INSERT's values say whose row it is
-    if state.is_column_load or state.is_relationship_load:
+    organisation_id = scope.organisation_id()
+    if state.is_select and organisation_id is not None:
+        _supply(state, organisation_id)
+    if not in_scope(state.session) or state.is_column_load or state.is_relationship_load:
         # Refreshing a row the session holds; relationships of rows read in
         # scope carry the criteria of the statement that read them.
         return
-    scope: _Scope = state.session.info[SCOPE]
-    if scope.resolving:
-        return  # finding the organisation by its subdomain
-    organisation_id = scope.organisation_id()
-    criteria = (
-        _console_criteria(state)
-        if organisation_id is None
-        else _organisation_criteria(organisation_id)
-    )
+    if organisation_id is None:
+        criteria = _console_criteria(state)
+    elif state.is_select:
+        criteria = _select_criteria()
+    else:
+        criteria = _write_criteria(organisation_id)
     state.statement = state.statement.options(*criteria)
+
+
+def _supply(state: ORMExecuteState, organisation_id: int) -> None:
+    """The scope's organisation as the SELECT criteria's parameter (a
+    SELECT has one set of parameters, not an executemany's list)."""
+    parameters = cast(Mapping[str, object], state.parameters or {})
+    state.parameters = {**parameters, SCOPE_PARAMETER: organisation_id}
