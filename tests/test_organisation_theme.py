@@ -5,6 +5,7 @@ refused with the reason and nothing is saved; other organisations keep
 theirs."""
 
 import pytest
+from pyramid_jinja2 import SmartAssetSpecLoader
 from sqlalchemy import select
 from webtest import TestApp
 
@@ -182,3 +183,26 @@ def test_emptying_the_custom_css_removes_it(admin, themed_app, dbsession):
     assert save(admin, custom_css="").status_int == 303
     assert stored(dbsession, "acme").custom_css == ""
     assert themed_app("acme").get("/login").html.select_one('link[href^="/custom.css"]') is None
+
+
+def test_a_template_missing_beside_its_caller_is_looked_for_there_once(
+    webtest, make_organisation, make_user, login, monkeypatch
+):
+    """``render()`` makes a renderer per call; the package-relative name it
+    tries first (consultroom.waitingroom:...) is asked of the loader at most
+    once, not on every page, and the page still finds the template."""
+    asked = []
+    original = SmartAssetSpecLoader.get_source
+
+    def spy(loader, environment, template):
+        asked.append(template)
+        return original(loader, environment, template)
+
+    monkeypatch.setattr(SmartAssetSpecLoader, "get_source", spy)
+    org = make_organisation()
+    browser = webtest(org.subdomain)
+    login(browser, make_user(org, Role.org_admin))
+    for _ in range(3):
+        assert "data-waiting-count" in browser.get("/departments").text
+    beside = "consultroom.waitingroom:waitingroom/_shell_count.html"
+    assert asked.count(beside) <= 1
