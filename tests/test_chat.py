@@ -107,6 +107,36 @@ def test_booking_makes_the_channel_the_client_writes_and_the_department_answers(
     assert "Of course." in webtest("chat").get(f"/c/{token}/messages").text
 
 
+def test_the_shells_unread_count_is_kept_until_what_it_reads_changes(
+    app, clinic, webtest, login, dbsession, statements
+):
+    """Every staff page shows the count; it is read from the database again
+    only after a table it reads changed, and then it is right at once: a new
+    message, a read, an organisation's segregation, a staff member's
+    department."""
+    token = _book(app, clinic)
+    _client_writes(webtest, token, "One")
+    doctor = _staff(webtest, login, clinic["doctor"])
+    therapist = _staff(webtest, login, clinic["therapist"])  # Physio; the client is GP's
+    assert "Messages (1)" in doctor.get("/").text
+    statements.clear()
+    assert "Messages (1)" in doctor.get("/").text
+    assert not [sql for sql in statements if "chat_message" in sql]  # kept
+
+    _client_writes(webtest, token, "Two")
+    assert "Messages (2)" in doctor.get("/").text
+    assert "Messages (2)" in therapist.get("/").text  # departments not strict
+    clinic["org"].settings = {"strict_departments": True}
+    dbsession.flush()
+    assert "Messages (" not in therapist.get("/").text
+    clinic["therapist"].department_id = clinic["gp"].id
+    dbsession.flush()
+    assert "Messages (2)" in therapist.get("/").text
+    doctor.get(f"/messages/{_channel(dbsession, clinic).id}")
+    assert "Messages (" not in doctor.get("/").text
+    assert "Messages (2)" in therapist.get("/").text  # read by the doctor only
+
+
 def test_messages_are_encrypted_at_rest_and_every_staff_read_is_audited(
     app, clinic, webtest, login, dbsession
 ):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from consultroom.accounts.models import Role
+from consultroom.db.cache import ResultCache
 from consultroom.waitingroom import shell_hooks
 
 
@@ -43,12 +44,11 @@ def test_the_waiting_count_is_counted_once_and_shown_twice(staff_page, monkeypat
 
 
 def test_the_unread_messages_are_counted_once_and_shown_twice(staff_page, monkeypatch):
-    from consultroom_chat import hooks
-
     # Clients' channels and the website's visitors, counted in one statement
-    # (on a page without a list, which shows each client's count as well).
-    unread = Counting({11: 2, 12: 3})
-    monkeypatch.setattr(hooks.service, "unread_in", unread)
+    # (on a page without a list, which shows each client's count as well),
+    # read through the unread totals' cache (tests/test_chat.py).
+    unread = Counting(((11, 2), (12, 3)))
+    monkeypatch.setattr(ResultCache, "rows", unread)
     page = staff_page("/profile")
     assert "Messages (5)" in page.text
     assert "5 unread messages" in page.text

@@ -6,8 +6,20 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
-from consultroom.clients.models import Client
+from consultroom.clients.models import Client, client_department, client_practitioner
 from consultroom.tenancy.models import Department
+
+# What visible_clients reads: for a cache of what is selected through it
+# (consultroom.db.cache.ResultCache), which must hear of their changes.
+TABLES_READ = frozenset(
+    {
+        Client.__tablename__,
+        client_department.name,
+        Department.__tablename__,
+        client_practitioner.name,
+        User.__tablename__,
+    }
+)
 
 
 def visible_clients(request, user=None):

@@ -1,6 +1,7 @@
 """Per-process caches of the few rows that nearly every request reads and
 that rarely change: the organisation a site belongs to, the plugins it has
-enabled.
+enabled; and of the rows of a few statements that nearly every page runs
+(``ResultCache``: a staff member's unread count).
 
 A cache is emptied whenever one of its tables changes:
 
@@ -16,8 +17,9 @@ A cache is emptied whenever one of its tables changes:
   the bus).
 
 Emptying the whole cache rather than one entry keeps this simple and right
-(a renamed subdomain, a plugin enabled by the console): the tables are
-written a few times a day.
+(a renamed subdomain, a plugin enabled by the console): the organisations'
+and plugins' tables are written a few times a day, the unread count's (chat
+messages, clients) far less often than staff pages are shown.
 """
 
 import threading
@@ -25,12 +27,14 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar, cast
 
 from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.visitors import iterate
+
+from consultroom.db.scope import scope_key, tables_in
 
 _PENDING = "consultroom.cache.changed_tables"
 
@@ -43,7 +47,7 @@ class RowCache(Generic[V]):
     is the type of what it holds."""
 
     @classmethod
-    def configured(cls, settings: Mapping[str, Any], tables: Iterable[str]) -> "RowCache[V]":
+    def configured(cls, settings: Mapping[str, Any], tables: Iterable[str]) -> Self:
         """A cache whose entries live ``cache.seconds`` (the setting; 60 by
         default, 0 turns caching off)."""
         return cls(tables, ttl=float(settings.get("cache.seconds", 60)))
@@ -77,6 +81,68 @@ class RowCache(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class ResultCache(RowCache[tuple[Any, ...]]):
+    """The rows of read statements that nearly every page runs and whose
+    tables change far less often than pages are shown (a staff member's
+    unread count), kept per statement, parameters and tenancy scope.
+
+    The key is the statement itself: its structure (SQLAlchemy's cache key)
+    and the values of its parameters, so whatever decides the rows (a
+    user's department, an organisation's segregation option) is in it
+    without being listed. A statement is read through the cache only when
+    every table it reads is one of ``tables`` (declared when the cache is
+    made, so that every process is told of their changes from the start),
+    and not by a session that has written one of them in its transaction
+    (it must see its own writes, which nobody else may see yet).
+    """
+
+    MAX_SHAPES = 256
+
+    def __init__(self, tables: Iterable[str], ttl: float = 60.0, size: int = 1024) -> None:
+        super().__init__(tables, ttl, size)
+        self._readable: dict[Hashable, bool] = {}  # per statement structure
+
+    def rows(self, session: Session, statement: Executable) -> tuple[Any, ...]:
+        """``session.execute(statement).all()``, from the cache when it may."""
+        key = self._key(session, statement)
+        found = None if key is None else self.get(key)
+        if found is None:
+            found = tuple(session.execute(statement).all())
+            if key is not None:
+                self.put(key, found)
+        return found
+
+    def _key(self, session: Session, statement: Executable) -> Hashable | None:
+        scope = scope_key(session)
+        generated = cast(ClauseElement, statement)._generate_cache_key()
+        if scope is None or generated is None or not self._reads_ours(generated.key, statement):
+            return None
+        if session.info.get(_PENDING, frozenset()) & self.tables:
+            return None
+        values = tuple(_hashable(b.effective_value) for b in generated.bindparams)
+        key = (scope, generated.key, values)
+        try:
+            hash(key)
+        except TypeError:  # a JSON value as a parameter: not kept
+            return None
+        return key
+
+    def _reads_ours(self, shape: Hashable, statement: Executable) -> bool:
+        readable = self._readable.get(shape)
+        if readable is None:
+            read = {table.name for table in tables_in(cast(ClauseElement, statement))}
+            readable = read <= self.tables
+            if len(self._readable) >= self.MAX_SHAPES:
+                self._readable.clear()
+            self._readable[shape] = readable
+        return readable
+
+
+def _hashable(value: Any) -> Any:
+    """A parameter's value as part of a key (an IN's list as a tuple)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 # Caches of every kind of value; only their tables are read and they are cleared.
@@ -137,8 +203,7 @@ def _bulk_statement(state: ORMExecuteState) -> None:
         return
     # A Core statement on a table: a clause element, which the ORM's state
     # types only as Executable.
-    statement = cast(ClauseElement, state.statement)
-    _note(state.session, {el.name for el in iterate(statement) if isinstance(el, Table)})
+    _note(state.session, {table.name for table in tables_in(cast(ClauseElement, state.statement))})
 
 
 @event.listens_for(Session, "after_commit")

@@ -175,6 +175,20 @@ def in_scope(session: Session) -> bool:
     return SCOPE in session.info and not session.info.get(ALL_ORGANISATIONS)
 
 
+def scope_key(session: Session) -> tuple[str, int | None] | None:
+    """What ``session``'s statements read now, as part of a cache key:
+    ``("organisation", id)``, ``("console", None)`` or ``("all", None)``
+    (out of scope: every organisation's rows); None while its scope is
+    still being found."""
+    scope: _Scope | None = session.info.get(SCOPE)
+    if not in_scope(session) or scope is None:
+        return ("all", None)
+    if scope.resolving:
+        return None
+    organisation_id = scope.organisation_id()
+    return ("console", None) if organisation_id is None else ("organisation", organisation_id)
+
+
 def _scoped_tables() -> dict[FromClause, bool]:
     """``{table: nullable}`` for every scoped model's table."""
     from consultroom.db import Base
@@ -196,7 +210,8 @@ def organisation_model() -> type[OrganisationRow]:
     return model
 
 
-def _tables_in(statement: ClauseElement) -> set[Table]:
+def tables_in(statement: ClauseElement) -> set[Table]:
+    """The tables ``statement`` reads or writes, in all its parts."""
     found: set[Table] = set()
     for element in iterate(statement):
         if isinstance(element, Table):
@@ -210,7 +225,7 @@ def _console_criteria(state: ORMExecuteState) -> tuple[LoaderCriteriaOption, ...
     scoped = _scoped_tables()
     # A SELECT, UPDATE or DELETE: a clause element, which the ORM's state
     # types only as Executable.
-    touched = _tables_in(cast(ClauseElement, state.statement)) & scoped.keys()
+    touched = tables_in(cast(ClauseElement, state.statement)) & scoped.keys()
     refused = sorted(table.name for table in touched if not scoped[table])
     if refused:
         raise UnscopedQuery(

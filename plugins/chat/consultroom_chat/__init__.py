@@ -11,6 +11,7 @@ Enabled per organisation like every plugin (docs/plugins.md).
 
 from consultroom.plugins import PluginInfo
 from consultroom_chat.hooks import (  # noqa: F401 (hook implementations, found on this module)
+    UNREAD_TOTALS,
     consultroom_appointment_anonymised,
     consultroom_appointment_created,
     consultroom_client_erased,
@@ -22,6 +23,7 @@ from consultroom_chat.hooks import (  # noqa: F401 (hook implementations, found 
     consultroom_template_slot,
     consultroom_waiting_list_annotations,
     consultroom_worker_jobs,
+    unread_totals_cache,
 )
 from consultroom_chat.settings import OPTIONS
 
@@ -36,6 +38,7 @@ plugin = PluginInfo(
 
 
 def includeme(config):
+    config.registry[UNREAD_TOTALS] = unread_totals_cache(config.get_settings())
     config.add_translation_dirs("consultroom_chat:locale")
     config.include(".views")
     config.include(".client")

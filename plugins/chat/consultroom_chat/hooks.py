@@ -10,7 +10,9 @@ from markupsafe import Markup
 from pyramid.renderers import render
 from sqlalchemy import delete, func, select, union_all
 
+from consultroom.clients.access import TABLES_READ
 from consultroom.db import utcnow
+from consultroom.db.cache import ResultCache
 from consultroom.hookspecs import (
     ListBadge,
     MenuItem,
@@ -23,10 +25,12 @@ from consultroom.hookspecs import (
 from consultroom_chat import service, visitors
 from consultroom_chat.client import unread_by_client
 from consultroom_chat.i18n import _, page
-from consultroom_chat.models import Conversation, Kind, Message
+from consultroom_chat.models import Conversation, Kind, Message, ReadMark
 from consultroom_chat.settings import settings_of
 
 STATIC = "/chat-static/"
+# The registry's cache of the staff shell's unread totals (_unread_total).
+UNREAD_TOTALS = "consultroom_chat.unread_totals"
 # Where the organisation shows messages in the waiting room: the staff's
 # live list, and the client's waiting page.
 WAITING_SLOTS = {
@@ -92,17 +96,25 @@ def consultroom_template_slot(request, slot, context):
 def _unread_total(request):
     """What the staff member has not read: clients' channels and the
     website's visitors; counted once per request, as the menu and the top
-    bar both show it, in one statement (every staff page asks)."""
+    bar both show it, in one statement (every staff page asks), kept until
+    a table it reads changes (``UNREAD_TOTALS``)."""
     if "chat_unread_total" not in request.__dict__:
         user = request.identity
         readable = union_all(
             service.visible_channels(request, user).with_only_columns(Conversation.id),
             visitors.visible(request).with_only_columns(Conversation.id),
         )
-        counts = service.unread_in(request, readable, user)
-        request.__dict__["chat_unread_total"] = sum(counts.values())
+        statement = service.unread_statement(readable, user)
+        rows = request.registry[UNREAD_TOTALS].rows(request.dbsession, statement)
+        request.__dict__["chat_unread_total"] = sum(count for _conversation, count in rows)
     total: int = request.__dict__["chat_unread_total"]
     return total
+
+
+def unread_totals_cache(settings):
+    """The cache of ``_unread_total``'s statement, by the tables it reads."""
+    chat = {Conversation.__tablename__, Message.__tablename__, ReadMark.__tablename__}
+    return ResultCache.configured(settings, chat | TABLES_READ)
 
 
 def _top_bar(request):

@@ -408,12 +408,17 @@ def unread_counts(request, user=None):
 def unread_in(request, conversations, user):
     """``{conversation id: messages not written by staff that user has not
     read}``, for the conversations whose ids ``conversations`` selects."""
+    return dict(request.dbsession.execute(unread_statement(conversations, user)).all())
+
+
+def unread_statement(conversations, user):
+    """The select of ``unread_in``: rows of (conversation id, count)."""
     last_read = (
         select(ReadMark.last_read_id)
         .where(ReadMark.conversation_id == Message.conversation_id, ReadMark.user_id == user.id)
         .scalar_subquery()
     )
-    rows = request.dbsession.execute(
+    return (
         select(Message.conversation_id, func.count())
         .where(
             Message.conversation_id.in_(conversations),
@@ -422,7 +427,6 @@ def unread_in(request, conversations, user):
         )
         .group_by(Message.conversation_id)
     )
-    return dict(rows.all())
 
 
 def waiting_unread(request, appointments):
