@@ -2,6 +2,9 @@
 segregated departments" and "strictly segregated clients" are applied to
 clients. Every list, search, detail page, export and API call starts here."""
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
@@ -22,20 +25,57 @@ TABLES_READ = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """All that decides which of an organisation's clients (and
+    appointments, consultroom.appointments.access) someone may see, as plain
+    values. ``clients_visible_to`` reads nothing else, so that its select
+    can be kept per viewer; what decides more (a new segregation rule) is
+    added here, or it cannot be read."""
+
+    organisation_id: int
+    user_id: int | None  # None: an API key, which sees every client
+    role: Role | None
+    department_id: int | None
+    strict_departments: bool
+    strict_clients: bool
+
+    @classmethod
+    def of(cls, request, user=None):
+        """The viewer ``user`` is on ``request``'s organisation (the
+        logged-in staff member by default; None with an API key)."""
+        org = request.organisation
+        user = user if user is not None else request.identity
+        options = org.options
+        return cls(
+            org.id,
+            user.id if user is not None else None,
+            user.role if user is not None else None,
+            user.department_id if user is not None else None,
+            options["strict_departments"],
+            options["strict_clients"],
+        )
+
+
 def visible_clients(request, user=None):
     """A select of the request organisation's clients that ``user`` (the
     logged-in staff member by default; None with an API key: everything)
     may see."""
-    org = request.organisation
-    query = select(Client).where(Client.organisation_id == org.id)
-    user = user if user is not None else request.identity
-    if user is None or user.role is Role.org_admin:
+    return clients_visible_to(Viewer.of(request, user))
+
+
+# Built once per viewer: statements are immutable (what callers add makes a
+# new one), and a kept one's SQLAlchemy cache key is made once.
+@lru_cache(maxsize=4096)
+def clients_visible_to(viewer):
+    """``visible_clients`` for a ``Viewer``."""
+    query = select(Client).where(Client.organisation_id == viewer.organisation_id)
+    if viewer.user_id is None or viewer.role is Role.org_admin:
         return query
-    options = org.options
-    if options["strict_departments"]:
-        query = query.where(Client.departments.any(Department.id == user.department_id))
-    if options["strict_clients"] and user.role is Role.practitioner:
-        query = query.where(Client.practitioners.any(User.id == user.id))
+    if viewer.strict_departments:
+        query = query.where(Client.departments.any(Department.id == viewer.department_id))
+    if viewer.strict_clients and viewer.role is Role.practitioner:
+        query = query.where(Client.practitioners.any(User.id == viewer.user_id))
     return query
 
 

@@ -5,12 +5,13 @@ forgetting messages with the consultations, clients and days they belong
 to; and the refusal to delete a department with a history."""
 
 from datetime import timedelta
+from functools import lru_cache
 
 from markupsafe import Markup
 from pyramid.renderers import render
 from sqlalchemy import delete, func, select, union_all
 
-from consultroom.clients.access import TABLES_READ
+from consultroom.clients.access import TABLES_READ, Viewer
 from consultroom.db import utcnow
 from consultroom.db.cache import ResultCache
 from consultroom.hookspecs import (
@@ -99,16 +100,20 @@ def _unread_total(request):
     bar both show it, in one statement (every staff page asks), kept until
     a table it reads changes (``UNREAD_TOTALS``)."""
     if "chat_unread_total" not in request.__dict__:
-        user = request.identity
-        readable = union_all(
-            service.visible_channels(request, user).with_only_columns(Conversation.id),
-            visitors.visible(request).with_only_columns(Conversation.id),
-        )
-        statement = service.unread_statement(readable, user)
+        statement = _unread_total_statement(Viewer.of(request))
         rows = request.registry[UNREAD_TOTALS].rows(request.dbsession, statement)
         request.__dict__["chat_unread_total"] = sum(count for _conversation, count in rows)
     total: int = request.__dict__["chat_unread_total"]
     return total
+
+
+@lru_cache(maxsize=4096)  # built once per viewer, as the channels' select
+def _unread_total_statement(viewer):
+    readable = union_all(
+        service.channels_visible_to(viewer).with_only_columns(Conversation.id),
+        visitors.visible_in(viewer.organisation_id).with_only_columns(Conversation.id),
+    )
+    return service.unread_statement(readable, viewer.user_id)
 
 
 def unread_totals_cache(settings):

@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 from pyramid.httpexceptions import HTTPNotFound
@@ -27,7 +28,7 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.accounts.models import Role
 from consultroom.audit import record
-from consultroom.clients.access import visible_clients
+from consultroom.clients.access import Viewer, clients_visible_to
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.db import execute_alone, utcnow
@@ -166,15 +167,20 @@ def visible_channels(request, user=None):
     """A select of the channels ``user`` (the logged-in staff member) may
     read: those of the clients they may see, and under strictly segregated
     departments only their own department's."""
-    user = user if user is not None else request.identity
-    clients = visible_clients(request, user).with_only_columns(Client.id)
+    return channels_visible_to(Viewer.of(request, user))
+
+
+@lru_cache(maxsize=4096)  # as clients_visible_to: built once per viewer
+def channels_visible_to(viewer):
+    """``visible_channels`` for a ``consultroom.clients.access.Viewer``."""
+    clients = clients_visible_to(viewer).with_only_columns(Client.id)
     query = select(Conversation).where(
-        Conversation.organisation_id == request.organisation.id,
+        Conversation.organisation_id == viewer.organisation_id,
         Conversation.kind == Kind.channel,
         Conversation.client_id.in_(clients),
     )
-    if user.role is not Role.org_admin and request.organisation.options["strict_departments"]:
-        query = query.where(Conversation.department_id == user.department_id)
+    if viewer.role is not Role.org_admin and viewer.strict_departments:
+        query = query.where(Conversation.department_id == viewer.department_id)
     return query
 
 
@@ -408,14 +414,14 @@ def unread_counts(request, user=None):
 def unread_in(request, conversations, user):
     """``{conversation id: messages not written by staff that user has not
     read}``, for the conversations whose ids ``conversations`` selects."""
-    return dict(request.dbsession.execute(unread_statement(conversations, user)).all())
+    return dict(request.dbsession.execute(unread_statement(conversations, user.id)).all())
 
 
-def unread_statement(conversations, user):
+def unread_statement(conversations, user_id):
     """The select of ``unread_in``: rows of (conversation id, count)."""
     last_read = (
         select(ReadMark.last_read_id)
-        .where(ReadMark.conversation_id == Message.conversation_id, ReadMark.user_id == user.id)
+        .where(ReadMark.conversation_id == Message.conversation_id, ReadMark.user_id == user_id)
         .scalar_subquery()
     )
     return (

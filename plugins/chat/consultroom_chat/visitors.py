@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import time
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -210,8 +211,13 @@ def _tell_visitor(request, conversation, message):
 def visible(request):
     """A select of the organisation's visitor conversations: every staff
     member of the organisation may read them."""
+    return visible_in(request.organisation.id)
+
+
+@lru_cache(maxsize=4096)  # built once per organisation, as the channels' select
+def visible_in(organisation_id):
     return select(Conversation).where(
-        Conversation.organisation_id == request.organisation.id,
+        Conversation.organisation_id == organisation_id,
         Conversation.kind == Kind.visitor,
     )
 
