@@ -1,11 +1,14 @@
 """Which appointments a staff member may see, and with whom they may book:
 the segregation settings applied to appointments, in one place."""
 
+from functools import lru_cache
+
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import or_, select
 
 from consultroom.accounts.models import STAFF_ROLES, Role, User
 from consultroom.appointments.models import Appointment
+from consultroom.clients.access import Viewer
 from consultroom.tenancy.models import Department
 
 
@@ -20,26 +23,29 @@ def visible_appointments(request, user=None):
     """A select of the request organisation's appointments that ``user`` (the
     logged-in staff member by default; None with an API key: everything) may
     see."""
-    org = request.organisation
-    query = select(Appointment).where(Appointment.organisation_id == org.id)
-    user = _restricted(request, user)
-    if user is None:
+    return appointments_visible_to(Viewer.of(request, user))
+
+
+@lru_cache(maxsize=4096)  # built once per viewer, as clients_visible_to
+def appointments_visible_to(viewer):
+    """``visible_appointments`` for a ``consultroom.clients.access.Viewer``."""
+    query = select(Appointment).where(Appointment.organisation_id == viewer.organisation_id)
+    if viewer.user_id is None or viewer.role is Role.org_admin:
         return query
-    options = org.options
-    if options["strict_departments"]:
-        if user.department_id is None:
+    if viewer.strict_departments:
+        if viewer.department_id is None:
             # In no department: only their own appointments, not those of
             # every other practitioner without a department.
-            query = query.where(Appointment.practitioner_id == user.id)
+            query = query.where(Appointment.practitioner_id == viewer.user_id)
         else:
             query = query.where(
                 or_(
-                    Appointment.department_id == user.department_id,
-                    Appointment.practitioner.has(User.department_id == user.department_id),
+                    Appointment.department_id == viewer.department_id,
+                    Appointment.practitioner.has(User.department_id == viewer.department_id),
                 )
             )
-    if options["strict_clients"] and user.role is Role.practitioner:
-        query = query.where(Appointment.practitioner_id == user.id)
+    if viewer.strict_clients and viewer.role is Role.practitioner:
+        query = query.where(Appointment.practitioner_id == viewer.user_id)
     return query
 
 
