@@ -23,10 +23,11 @@ import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from pyramid.interfaces import ISession
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from transaction.interfaces import NoTransaction
 from zope.interface import implementer
 
@@ -306,6 +307,15 @@ class Session(dict):
 _USER_ROW = "consultroom.sessions.user_row"
 
 
+@cache  # built once: every page with a session cookie runs it
+def _row_and_user():
+    return (
+        select(StoredSession, User)
+        .outerjoin(User, User.id == StoredSession.user_id)
+        .where(StoredSession.id_hash == bindparam("id_hash"))
+    )
+
+
 def _stored_row(request, session_id):
     """The row of the cookie's session id on this site, or None.
 
@@ -317,11 +327,7 @@ def _stored_row(request, session_id):
     # With its user, in the same statement: a logged-in staff member's page
     # loads them next, and finds them in the database session's identity
     # map, which holds them only while something else does.
-    found = request.dbsession.execute(
-        select(StoredSession, User)
-        .outerjoin(User, User.id == StoredSession.user_id)
-        .where(StoredSession.id_hash == hash_id(session_id))
-    ).first()
+    found = request.dbsession.execute(_row_and_user(), {"id_hash": hash_id(session_id)}).first()
     if found is None or found[0].organisation_id != _site_organisation_id(request):
         return None
     row, request.__dict__[_USER_ROW] = found
