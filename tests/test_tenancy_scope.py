@@ -114,6 +114,20 @@ def test_lazy_loads_are_filtered(world, dbsession):
         assert appointment.client is None
 
 
+def test_one_statement_object_reads_each_scopes_own_rows(world, dbsession):
+    # A statement built once and run on many sites (the shell's counts
+    # keep theirs): its copy with the criteria is kept too, and must not
+    # keep the first organisation's rows.
+    statement = select(Client.id)
+    for org, client in (
+        (world.a, world.a_client),
+        (world.b, world.b_client),
+        (world.a, world.a_client),
+    ):
+        with organisation_scope(dbsession, org.id):
+            assert set(dbsession.scalars(statement)) == {client.id}
+
+
 def test_a_lazy_load_keeps_to_the_scope_it_was_read_in_or_is_refused(world, dbsession):
     with organisation_scope(dbsession, world.a.id):
         appointment = dbsession.get(Appointment, world.crossed.id)

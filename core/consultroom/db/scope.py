@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import ForeignKey, Table, bindparam, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.orm.util import LoaderCriteriaOption
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import iterate
@@ -301,12 +302,25 @@ def _keep_to_scope(state: ORMExecuteState) -> None:
         # scope carry the criteria of the statement that read them.
         return
     if organisation_id is None:
-        criteria = _console_criteria(state)
+        state.statement = state.statement.options(*_console_criteria(state))
     elif state.is_select:
-        criteria = _select_criteria()
+        state.statement = _with_select_criteria(state.statement)
     else:
-        criteria = _write_criteria(organisation_id)
-    state.statement = state.statement.options(*criteria)
+        state.statement = state.statement.options(*_write_criteria(organisation_id))
+
+
+# A SELECT's criteria are the same for every organisation, so its copy with
+# them is too: kept while the statement lives, a statement built once (a
+# page's count, the session's row) is not copied, nor its SQLAlchemy cache
+# key made again, at every execution.
+_scoped_selects: weakref.WeakKeyDictionary[Executable, Executable] = weakref.WeakKeyDictionary()
+
+
+def _with_select_criteria(statement: Executable) -> Executable:
+    scoped = _scoped_selects.get(statement)
+    if scoped is None:
+        scoped = _scoped_selects[statement] = statement.options(*_select_criteria())
+    return scoped
 
 
 def _supply(state: ORMExecuteState, organisation_id: int) -> None:
