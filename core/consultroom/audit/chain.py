@@ -25,9 +25,10 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import column, delete, func, insert, select, table, update
+from sqlalchemy import Integer, bindparam, column, delete, func, insert, select, table, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from consultroom.audit.models import (
@@ -43,7 +44,7 @@ from consultroom.audit.models import (
     AuditFacet,
     AuditPending,
 )
-from consultroom.db import upsert
+from consultroom.db import upsert, upsert_for
 from consultroom.db.scope import all_organisations
 
 BATCH = 500  # entries linked in one transaction
@@ -80,6 +81,29 @@ def entry_hash(entry):
     return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
+# The chainer's statements, built once: it runs after every request that
+# records an entry, and building each statement and its cache key cost
+# about as much as running it. What differs is in the parameters.
+_HEAD = (
+    select(CHAIN.c.length, CHAIN.c.head_hash)
+    .where(CHAIN.c.organisation_id == bindparam("organisation"))
+    .with_for_update()
+)
+_PENDING_FIRST = (
+    select(PENDING)
+    .where(PENDING.c.organisation_id == bindparam("organisation"))
+    .order_by(PENDING.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_LINK = insert(ENTRY)
+_LINKED = delete(PENDING).where(PENDING.c.id.in_(bindparam("ids", expanding=True)))
+_ADVANCE = (
+    update(CHAIN)
+    .where(CHAIN.c.organisation_id == bindparam("organisation"))
+    .values(length=bindparam("new_length"), head_hash=bindparam("new_head"))
+)
+
+
 def _locked_chain(dbsession, organisation_id):
     """The organisation's chain head ``(length, head_hash)``, created if
     new, locked until commit.
@@ -89,20 +113,16 @@ def _locked_chain(dbsession, organisation_id):
     the pending rows as it left them); SQLite has one writer at a time. The
     head exists but for an organisation's first entry: only then is it
     inserted (a conflict meaning that another chainer just did)."""
-    locked = (
-        select(CHAIN.c.length, CHAIN.c.head_hash)
-        .where(CHAIN.c.organisation_id == organisation_id)
-        .with_for_update()
-    )
     connection = dbsession.connection()
-    head = connection.execute(locked).one_or_none()
+    which = {"organisation": organisation_id}
+    head = connection.execute(_HEAD, which).one_or_none()
     if head is None:
         connection.execute(
             upsert(dbsession, CHAIN)
             .values(organisation_id=organisation_id, length=0, head_hash=GENESIS)
             .on_conflict_do_nothing()
         )
-        head = connection.execute(locked).one()
+        head = connection.execute(_HEAD, which).one()
     return head
 
 
@@ -118,10 +138,7 @@ def link_pending(dbsession, organisation_id, limit=BATCH):
     length, head_hash = _locked_chain(dbsession, organisation_id)
     connection = dbsession.connection()
     pending = connection.execute(
-        select(PENDING)
-        .where(PENDING.c.organisation_id == organisation_id)
-        .order_by(PENDING.c.id)
-        .limit(limit)
+        _PENDING_FIRST, {"organisation": organisation_id, "limit": limit}
     ).all()
     if not pending:
         return 0
@@ -132,12 +149,10 @@ def link_pending(dbsession, organisation_id, limit=BATCH):
         entry.update(seq=length, prev_hash=head_hash)
         entry["hash"] = head_hash = entry_hash(SimpleNamespace(**entry))
         entries.append(entry)
-    connection.execute(insert(ENTRY), entries)
-    connection.execute(delete(PENDING).where(PENDING.c.id.in_([row.id for row in pending])))
+    connection.execute(_LINK, entries)
+    connection.execute(_LINKED, {"ids": [row.id for row in pending]})
     connection.execute(
-        update(CHAIN)
-        .where(CHAIN.c.organisation_id == organisation_id)
-        .values(length=length, head_hash=head_hash)
+        _ADVANCE, {"organisation": organisation_id, "new_length": length, "new_head": head_hash}
     )
     _note_facets(dbsession, organisation_id, entries)
     return len(pending)
@@ -153,19 +168,24 @@ def _note_facets(dbsession, organisation_id, entries):
             facets[OBJECT_TYPE, entry["object_type"]] = entry["object_type"]
         if entry["user_id"] is not None:
             facets[USER, str(entry["user_id"])] = entry["user_name"]
-    insert_facets = upsert(dbsession, FACET)
     # The rows as parameters, not in the statement: a statement with its
     # values in it has no cache key, and was compiled again at every link.
     dbsession.connection().execute(
-        insert_facets.on_conflict_do_update(
-            index_elements=["organisation_id", "kind", "value"],
-            set_={"label": insert_facets.excluded.label},
-            where=FACET.c.label != insert_facets.excluded.label,
-        ),
+        _facets_upsert(dbsession.get_bind().dialect.name),
         [
             {"organisation_id": organisation_id, "kind": kind, "value": value, "label": label}
             for (kind, value), label in facets.items()
         ],
+    )
+
+
+@cache  # one per database kind
+def _facets_upsert(dialect):
+    insert_facets = upsert_for(dialect, FACET)
+    return insert_facets.on_conflict_do_update(
+        index_elements=["organisation_id", "kind", "value"],
+        set_={"label": insert_facets.excluded.label},
+        where=FACET.c.label != insert_facets.excluded.label,
     )
 
 

@@ -64,7 +64,11 @@ def _sqlite_transactions(engine):
 def upsert(dbsession, model):
     """An INSERT into ``model``'s table that takes ``on_conflict_do_nothing``
     and ``on_conflict_do_update``, for the session's database."""
-    dialect = dbsession.get_bind().dialect.name
+    return upsert_for(dbsession.get_bind().dialect.name, model)
+
+
+def upsert_for(dialect, model):
+    """``upsert`` for a database kind (the dialect's name)."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
