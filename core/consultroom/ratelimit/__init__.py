@@ -43,13 +43,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, bindparam, delete, select
+from sqlalchemy.sql.base import Executable
 from zope.interface import Interface, implementer
 from zope.sqlalchemy import mark_changed
 
-from consultroom.db import upsert, utcnow
+from consultroom.db import upsert_for, utcnow
 from consultroom.i18n import _
 from consultroom.ratelimit.models import Failure, LimitedKey
 
@@ -245,13 +247,8 @@ class DatabaseCounter:
 
     def recent_failures(self, request: Request, key: str, limit: Limit) -> Sequence[datetime]:
         dbsession: Session = request.dbsession
-        times = dbsession.scalars(
-            select(Failure.at)
-            .where(Failure.key == key)
-            .order_by(Failure.at.desc())
-            .limit(limit.max_failures)
-        ).all()
-        return times[::-1]
+        latest = {"limited_key": key, "count": limit.max_failures}
+        return dbsession.scalars(_LATEST_FAILURES, latest).all()[::-1]
 
     def fail(self, request: Request, key: str, limit: Limit) -> None:
         request.dbsession.add(Failure(key=key))
@@ -275,14 +272,30 @@ class DatabaseCounter:
         request.dbsession.execute(delete(Failure).where(Failure.key == key))
 
 
+# The statements of every login, PIN and code attempt, built once; what
+# differs is in their parameters.
+_LATEST_FAILURES = (
+    select(Failure.at)
+    .where(Failure.key == bindparam("limited_key"))
+    .order_by(Failure.at.desc())
+    .limit(bindparam("count", type_=Integer))
+)
+
+
+@cache  # one per database kind
+def _take_key_statement(dialect: str) -> Executable:
+    insert_key = upsert_for(dialect, LimitedKey.__table__)
+    statement: Executable = insert_key.values(
+        key=bindparam("limited_key"), touched_at=bindparam("now")
+    ).on_conflict_do_update(index_elements=["key"], set_={"touched_at": bindparam("now")})
+    return statement
+
+
 def _take_key(dbsession: Session, key: str, now: datetime) -> None:
     """Write ``key``'s row, so that no other transaction reads or counts the
     key's failures until this one ends."""
-    dbsession.execute(
-        upsert(dbsession, LimitedKey)
-        .values(key=key, touched_at=now)
-        .on_conflict_do_update(index_elements=[LimitedKey.key], set_={"touched_at": now})
-    )
+    statement = _take_key_statement(dbsession.get_bind().dialect.name)
+    dbsession.execute(statement, {"limited_key": key, "now": now})
     # A Core statement: without this, zope.sqlalchemy would not commit it.
     mark_changed(dbsession)
 
