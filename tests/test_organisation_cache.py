@@ -38,6 +38,16 @@ def test_a_cached_organisation_costs_no_query_nor_the_login_page_a_session(
     assert transactions_begun == []
 
 
+def test_an_organisation_not_cached_is_looked_up_once(webtest, org, statements):
+    # Looking it up runs outside the request's scope, which the lookup
+    # itself decides: asking the scope then would look it up again, within
+    # the lookup (on a database not yet in a transaction: an error).
+    statements.clear()
+    webtest("acme").get("/login")
+    looked_up = [s for s in statements if "FROM organisation" in s and "subdomain" in s]
+    assert len(looked_up) == 1
+
+
 def test_a_committed_change_is_seen_by_the_next_request(webtest, org, dbsession):
     page = webtest("acme")
     page.get("/login")

@@ -294,12 +294,17 @@ def _keep_to_scope(state: ORMExecuteState) -> None:
         return  # no scope; or finding the organisation by its subdomain
     if not (state.is_select or state.is_update or state.is_delete):
         return  # an INSERT's values say whose row it is
+    # Refreshing a row the session holds, or loading its relationships: rows
+    # read in the scope carry the criteria of the statement that read them,
+    # under all_organisations too (where nothing else is asked of the scope:
+    # finding the request's organisation runs there).
+    carried = state.is_column_load or state.is_relationship_load
+    if not (in_scope(state.session) or carried):
+        return
     organisation_id = scope.organisation_id()
     if state.is_select and organisation_id is not None:
         _supply(state, organisation_id)
-    if not in_scope(state.session) or state.is_column_load or state.is_relationship_load:
-        # Refreshing a row the session holds; relationships of rows read in
-        # scope carry the criteria of the statement that read them.
+    if carried or not in_scope(state.session):
         return
     if organisation_id is None:
         state.statement = state.statement.options(*_console_criteria(state))
