@@ -248,7 +248,7 @@ def _console_criteria(state: ORMExecuteState) -> tuple[LoaderCriteriaOption, ...
 # criteria below, would work too, but SQLAlchemy extracts it as a parameter
 # of each entity's annotated copy of the criteria; the copies share one
 # hash, and telling them apart at each execution built a SQL expression per
-# comparison: a tenth of a staff page's time. (The name is spelled out in
+# comparison: about 5 % of a staff page's time. (The name is spelled out in
 # the lambdas: SQLAlchemy would make a name it finds there a parameter of
 # its own.)
 SCOPE_PARAMETER = "consultroom_scope_organisation_id"
