@@ -724,11 +724,7 @@ def test_the_migration_finds_the_facets_of_an_existing_trail(command_database, p
             )
         migrate.upgrade(engine, plugin_registry, "0008")
         with Session(engine) as session:
-            facets = session.execute(
-                select(AuditFacet.kind, AuditFacet.value, AuditFacet.label)
-                .where(AuditFacet.organisation_id == 7)
-                .order_by(AuditFacet.kind, AuditFacet.value)
-            ).all()
+            facets = _facets(session, 7)
         assert facets == [
             ("action", "client.list", "client.list"),
             ("action", "client.read", "client.read"),
@@ -1045,13 +1041,18 @@ def test_linking_notes_facets_and_a_user_s_label_is_their_latest_name(dbsession,
     _note_facets(dbsession, org.id, [entry])
     renamed = {**entry, "action": "client.list", "user_name": "Ann Renamed"}
     _note_facets(dbsession, org.id, [entry, renamed])
-    facets = dbsession.execute(
-        select(AuditFacet.kind, AuditFacet.value, AuditFacet.label)
-        .where(AuditFacet.organisation_id == org.id)
-        .order_by(AuditFacet.kind, AuditFacet.value)
-    ).all()
+    facets = _facets(dbsession, org.id)
     assert facets == [
         ("action", "client.list", "client.list"),
         ("action", "client.read", "client.read"),
         ("user", "5", "Ann Renamed"),
     ]
+
+
+def _facets(session, organisation_id):
+    """The organisation's facets as (kind, value, label), in order."""
+    return session.execute(
+        select(AuditFacet.kind, AuditFacet.value, AuditFacet.label)
+        .where(AuditFacet.organisation_id == organisation_id)
+        .order_by(AuditFacet.kind, AuditFacet.value)
+    ).all()

@@ -46,15 +46,10 @@ class Viewer:
         logged-in staff member by default; None with an API key)."""
         org = request.organisation
         user = user if user is not None else request.identity
-        options = org.options
-        return cls(
-            org.id,
-            user.id if user is not None else None,
-            user.role if user is not None else None,
-            user.department_id if user is not None else None,
-            options["strict_departments"],
-            options["strict_clients"],
-        )
+        strict = (org.options["strict_departments"], org.options["strict_clients"])
+        if user is None:
+            return cls(org.id, None, None, None, *strict)
+        return cls(org.id, user.id, user.role, user.department_id, *strict)
 
 
 def visible_clients(request, user=None):

@@ -115,11 +115,11 @@ class ResultCache(RowCache[tuple[Any, ...]]):
         return found
 
     def _key(self, session: Session, statement: Executable) -> Hashable | None:
+        if session.info.get(_PENDING, frozenset()) & self.tables:
+            return None
         scope = scope_key(session)
         generated = cast(ClauseElement, statement)._generate_cache_key()
         if scope is None or generated is None or not self._reads_ours(generated.key, statement):
-            return None
-        if session.info.get(_PENDING, frozenset()) & self.tables:
             return None
         values = tuple(_hashable(b.effective_value) for b in generated.bindparams)
         key = (scope, generated.key, values)

@@ -316,7 +316,7 @@ class ThemedRenderer:
         self.names = [info.name]
         if ":" not in info.name and info.package is not None:
             beside = f"{info.package.__name__}:{info.name}"
-            if beside not in self.registry.setdefault(MISSING_BESIDE, set()):
+            if beside not in self.registry[MISSING_BESIDE]:
                 self.names.insert(0, beside)
 
     def template(self, request):
@@ -354,6 +354,7 @@ def _register_environment(config):
         config.registry.registerUtility(env, IJinja2Environment, name=".html")
 
     config.action(("jinja2-renderer", ".html"), register, order=ENV_CONFIG_PHASE)
+    config.registry[MISSING_BESIDE] = set()
     config.add_renderer(".html", ThemedRenderer)
 
 
