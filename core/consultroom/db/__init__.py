@@ -60,6 +60,16 @@ def _sqlite_transactions(engine):
     def _begin(connection):
         connection.exec_driver_sql("BEGIN")
 
+    @event.listens_for(engine.pool, "checkin")
+    def _end_a_refused_commit(dbapi_connection, _record):
+        # A COMMIT that SQLite refuses ("database is locked": a reader still
+        # holds the file) leaves the transaction open, but SQLAlchemy counts
+        # it as ended and returns the connection unreset: the pool handed it
+        # out mid-transaction (the next BEGIN failed) while its write lock
+        # kept every other writer out.
+        if dbapi_connection is not None and dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
+
 
 def upsert(dbsession, model):
     """An INSERT into ``model``'s table that takes ``on_conflict_do_nothing``
