@@ -82,19 +82,10 @@ def copy_sources(destination):
 def build_wheels(sources, wheels):
     """The core's and chat's, built as a build server would, in isolated
     environments: their requirements (setuptools, wheel, Babel) come from the
-    index or pip's cache."""
+    index or uv's cache."""
     for source in (sources, sources / "plugins" / "chat"):
         subprocess.run(
-            [
-                BIN / "pip",
-                "wheel",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "-w",
-                wheels,
-                source,
-            ],
+            [BIN / "uv", "build", "--quiet", "--wheel", "--out-dir", wheels, source],
             check=True,
         )
     return sorted(wheels.glob("consultroom*.whl"))
