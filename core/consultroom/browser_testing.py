@@ -1,6 +1,7 @@
 """What browser tests and benchmarks share: Debian's Chromium with the flags
 that let two headless pages call each other with fake camera and microphone
-(``CHROMIUM_FLAGS``, a camera's usual frame rate, for the benchmarks;
+(``CHROMIUM_FLAGS``, a camera's usual frame rate, for the benchmarks and
+the network test, which measures the bitrate;
 ``TEST_CHROMIUM_FLAGS``, a slower camera, for the tests),
 a script that records a page's peer connections for getStats(), and the
 check that real WebRTC runs only in a loopback-only network namespace."""
