@@ -90,6 +90,8 @@ def test_practitioner_tests_camera_and_connection(server, media, live_data, new_
     page.click(".menu-profile a[href='/network-test']")
     page.wait_for_function("() => document.getElementById('nettest-devices').textContent !== ''")
     assert "fake" in page.text_content("#nettest-devices").lower()  # Chromium's fake devices
+    # The microphone's level (its fake microphone beeps).
+    page.wait_for_function("() => document.getElementById('nettest-level').value > 0.01")
     figures = run_test(page)
     assert_plausible(figures)
     # On loopback mostly "good"; with two browsers and the Python peer on two

@@ -2,7 +2,7 @@
 // camera and microphone preview, then ten seconds of sending them to the
 // server's echo peer and back, measuring round-trip time (data-channel
 // pings), bitrate in both directions and packet loss (getStats).
-"use strict";
+import { showLevel } from "./level.js";
 
 (() => {
   const root = document.getElementById("nettest");
@@ -24,20 +24,6 @@
   const say = (id, text) => { $(id).textContent = text; };
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  function showLevel(media) {
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    context.createMediaStreamSource(media).connect(analyser);
-    const samples = new Float32Array(analyser.fftSize);
-    const meter = $("nettest-level");
-    const draw = () => {
-      analyser.getFloatTimeDomainData(samples);
-      meter.value = samples.reduce((peak, v) => Math.max(peak, Math.abs(v)), 0);
-      requestAnimationFrame(draw);
-    };
-    draw();
-  }
-
   async function startDevices() {
     if (stream) return stream;
     try {
@@ -53,7 +39,8 @@
     };
     say("nettest-devices",
         fill(messages.devices, {camera: label("video"), microphone: label("audio")}));
-    if (stream.getAudioTracks().length) showLevel(stream);
+    const microphone = stream.getAudioTracks()[0];
+    if (microphone) showLevel(microphone, $("nettest-level"));
     $("nettest-camera").hidden = true;
     return stream;
   }

@@ -8,6 +8,7 @@ import {
   WaitingList, bindWalkInSwitch, format, pageSocket, readJSON, showStatus, showWaitingCount,
   waitingBadge,
 } from "./realtime.js";
+import { showLevel } from "./level.js";
 
 const STORED_DEVICE = { videoinput: "consultroom.camera", audioinput: "consultroom.microphone" };
 const RESOLUTIONS = { "360": [640, 360], "720": [1280, 720], "1080": [1920, 1080] };
@@ -65,7 +66,7 @@ export class DeviceCheck {
       audioinput: root.querySelector("[data-device=audioinput]"),
     };
     this.stream = null;
-    this.audio = null;
+    this.stopMeter = null;
     for (const [kind, select] of Object.entries(this.selects)) {
       select.addEventListener("change", () => {
         storeDevice(kind, select.value);
@@ -107,33 +108,19 @@ export class DeviceCheck {
   }
 
   meter() {
-    if (this.audio) this.audio.context.close();
-    this.audio = null;
+    this.stopLevel();
     const track = this.stream && this.stream.getAudioTracks()[0];
-    if (!track || !this.level) return;
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 512;
-    context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-    const samples = new Float32Array(analyser.fftSize);
-    const audio = { context };
-    this.audio = audio;
-    const draw = () => {
-      if (this.audio !== audio) return;
-      analyser.getFloatTimeDomainData(samples);
-      let sum = 0;
-      for (const s of samples) sum += s * s;
-      // RMS of speech sits around 0.05-0.3: scale it to fill the meter.
-      this.level.value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
-      requestAnimationFrame(draw);
-    };
-    context.resume().then(draw);
+    if (track && this.level) this.stopMeter = showLevel(track, this.level);
+  }
+
+  stopLevel() {
+    if (this.stopMeter) this.stopMeter();
+    this.stopMeter = null;
   }
 
   // Hands the stream over (to the room) without stopping it.
   release() {
-    if (this.audio) this.audio.context.close();
-    this.audio = null;
+    this.stopLevel();
     this.preview.srcObject = null;
     const stream = this.stream;
     this.stream = null;
