@@ -104,8 +104,8 @@ def test_a_kept_page_of_older_values_is_not_used(webtest, org, app):
     """Even when the kept pages were not dropped (a change that raced a
     render): the page is used only with the values it was rendered from."""
     webtest("acme").get("/login")
-    entry = app.registry[ORGANISATIONS].get("acme")
-    app.registry[ORGANISATIONS].put("acme", {**entry, "name": "Acme Renamed"})
+    fixed, in_place = app.registry[ORGANISATIONS].get("acme")
+    app.registry[ORGANISATIONS].put("acme", ({**fixed, "name": "Acme Renamed"}, in_place))
     page = webtest("acme").get("/login")
     assert "Acme Renamed" in page.text and "Acme Clinic" not in page.text
 

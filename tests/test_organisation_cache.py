@@ -161,3 +161,18 @@ def test_the_cached_organisation_joins_the_session_its_request_makes(app, org, d
         assert cached.logo == b"\x89PNG logo"
     dbsession.expire_all()
     assert dbsession.get(Organisation, org.id).name == "Acme Health"
+
+
+def test_a_change_in_place_stays_in_its_request(app, org):
+    """Each request gets its own copy of the JSON columns (the settings):
+    one changed in place, never flushed, is not what the next request reads."""
+    with org_request(app, "acme") as request:
+        assert request.organisation.settings == {}  # now cached
+    with org_request(app, "acme") as request:
+        request.organisation.settings["strictly_segregated_clients"] = True
+        request.organisation.address_forms["nl"] = "dokter"
+        request.organisation.embed_origins.append("https://www.example.org")
+        assert "dbsession" not in request.__dict__  # so never written
+    with org_request(app, "acme") as request:
+        org = request.organisation
+        assert (org.settings, org.address_forms, org.embed_origins) == ({}, {}, [])
