@@ -46,7 +46,8 @@ class Viewer:
         logged-in staff member by default; None with an API key)."""
         org = request.organisation
         user = user if user is not None else request.identity
-        strict = (org.options["strict_departments"], org.options["strict_clients"])
+        options = org.options  # a dict built at each access
+        strict = (options["strict_departments"], options["strict_clients"])
         if user is None:
             return cls(org.id, None, None, None, *strict)
         return cls(org.id, user.id, user.role, user.department_id, *strict)

@@ -66,7 +66,7 @@ export class DeviceCheck {
       audioinput: root.querySelector("[data-device=audioinput]"),
     };
     this.stream = null;
-    this.stopMeter = null;
+    this.endMeter = null;
     for (const [kind, select] of Object.entries(this.selects)) {
       select.addEventListener("change", () => {
         storeDevice(kind, select.value);
@@ -108,19 +108,19 @@ export class DeviceCheck {
   }
 
   meter() {
-    this.stopLevel();
+    this.stopMeter();
     const track = this.stream && this.stream.getAudioTracks()[0];
-    if (track && this.level) this.stopMeter = showLevel(track, this.level);
+    if (track && this.level) this.endMeter = showLevel(track, this.level);
   }
 
-  stopLevel() {
-    if (this.stopMeter) this.stopMeter();
-    this.stopMeter = null;
+  stopMeter() {
+    if (this.endMeter) this.endMeter();
+    this.endMeter = null;
   }
 
   // Hands the stream over (to the room) without stopping it.
   release() {
-    this.stopLevel();
+    this.stopMeter();
     this.preview.srcObject = null;
     const stream = this.stream;
     this.stream = null;
