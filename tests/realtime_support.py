@@ -106,6 +106,21 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
 """
 
 
+# The servers started and not stopped yet: a test that fails shows the end of
+# their logs (CI keeps nothing else of a failed run).
+_running = set()
+LOG_LINES_SHOWN = 150
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        for server in sorted(_running, key=lambda s: s.ports):
+            report.sections.append((f"server log, ports {server.ports}", server.log_tail()))
+    return report
+
+
 def database_url(here):
     """A database for ``Server``, already migrated."""
     return migrated_database(
@@ -177,6 +192,7 @@ class Server:
             self.processes.append(
                 subprocess.Popen(self.command(port), stdout=log, stderr=subprocess.STDOUT)
             )
+        _running.add(self)
         for port in self.ports:
             wait_for_port(port)
         return self
@@ -199,12 +215,16 @@ class Server:
         return [BIN / "pserve", self.ini(port)]
 
     def stop(self):
+        _running.discard(self)
         for process in self.processes:
             stop_process(process)
         self.engine.dispose()
 
     def log(self):
         return "\n".join((self.here / f"server-{p}.log").read_text() for p in self.ports)
+
+    def log_tail(self, lines=LOG_LINES_SHOWN):
+        return "\n".join(self.log().splitlines()[-lines:])
 
     # -- data -----------------------------------------------------------------
 

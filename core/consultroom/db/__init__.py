@@ -2,17 +2,19 @@
 
 ``request.dbsession`` is joined to the request's transaction manager by
 zope.sqlalchemy, so a view never commits: pyramid_tm commits when the view
-succeeds and aborts when it raises, and pyramid_retry replays the request on
-a serialisation conflict.
+succeeds and aborts when it raises, and pyramid_retry replays the request,
+after a short random pause, on a serialisation conflict.
 """
 
 import logging
+import random
 import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
 
 import zope.sqlalchemy
+from pyramid_retry import IBeforeRetry
 from sqlalchemy import MetaData, engine_from_config, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -245,6 +247,25 @@ def _sqlite_lock_is_retryable():
         datamanager._retryable_errors.append(entry)
 
 
+RETRY_FIRST_PAUSE = 0.005  # seconds, at most, before a request's second attempt
+RETRY_LONGEST_PAUSE = 0.25
+
+
+def pause_before_retry(before_retry):
+    """Wait a little before a refused request runs again: up to
+    ``RETRY_FIRST_PAUSE``, doubled at each further attempt, at most
+    ``RETRY_LONGEST_PAUSE``, and a random part of that ("full jitter").
+
+    At once, the attempts of a request fell in the same write as the first
+    (SQLite refuses without waiting while another process commits; a
+    loaded machine can leave that process off the CPU for longer than all
+    the attempts took), and requests that collided collided again. The
+    pause yields to other greenlets under gevent."""
+    attempt = before_retry.environ["retry.attempt"]  # the refused one, from 0
+    longest = min(RETRY_LONGEST_PAUSE, RETRY_FIRST_PAUSE * 2**attempt)
+    time.sleep(random.uniform(0, longest))  # nosec B311: timing, not a secret
+
+
 def _one_transaction_logger():
     """Every transaction logs to the one logger "txn".
 
@@ -278,6 +299,7 @@ def includeme(config):
     _one_transaction_logger()
     config.include("pyramid_tm")
     config.include("pyramid_retry")
+    config.add_subscriber(pause_before_retry, IBeforeRetry)
     if "dbmaker" not in config.registry:
         config.registry["dbmaker"] = make_session_factory(make_engine(settings))
     config.add_request_method(_dbsession, "dbsession", reify=True)
