@@ -5,6 +5,7 @@ test suite installs (a test plugin under tests/plugins/ or a bundled one
 under plugins/), so that its door is tried the way a third party uses it."""
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ def _python_files(*tops):
                 yield path
 
 
+# The scans read and parse every source file: once per run, not once per hook.
+@cache
 def _called_by_the_core():
     """Hook names the core reaches: ``<anything>.consultroom_x(...)`` or
     named as a string (``call_lifecycle(id, "consultroom_x", ...)``)."""
@@ -39,9 +42,10 @@ def _called_by_the_core():
                 called.add(node.func.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 called.add(node.value)
-    return called
+    return frozenset(called)
 
 
+@cache
 def _implemented_by_plugins():
     implemented = set()
     for path in _python_files(ROOT / "tests" / "plugins", ROOT / "plugins"):
@@ -50,7 +54,7 @@ def _implemented_by_plugins():
                 isinstance(d, ast.Name) and d.id == "hookimpl" for d in node.decorator_list
             ):
                 implemented.add(node.name)
-    return implemented
+    return frozenset(implemented)
 
 
 def test_the_reference_in_the_docs_is_generated_from_the_hookspecs():
