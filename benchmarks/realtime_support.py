@@ -135,7 +135,7 @@ def raise_open_files_limit():
 
 def server_command(ini, port, runner, workers=1, *options):
     """The command that serves the paste ``ini`` on ``port``: ``pserve`` with
-    our gevent-websocket runner, or gunicorn with gevent-websocket's worker
+    our gevent-websocket runner, or gunicorn with Consultroom's worker
     as production.ini says (``options`` are more of gunicorn's)."""
     if runner == "pserve":
         return [BIN / "pserve", str(ini)]
@@ -145,7 +145,7 @@ def server_command(ini, port, runner, workers=1, *options):
         "--paste",
         str(ini),
         "--worker-class",
-        "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+        "consultroom.gunicorn_worker.Worker",
         "--workers",
         str(workers),
         # gevent workers serve 1,000 connections each unless told otherwise.
@@ -209,7 +209,7 @@ class BaselineServer:
 
 class AppServer:
     """The application (``pserve`` with the gevent-websocket runner, or with
-    ``runner="gunicorn"`` gunicorn with gevent-websocket's worker and
+    ``runner="gunicorn"`` gunicorn with Consultroom's worker and
     ``workers`` workers, as production.ini says) on a fresh SQLite database,
     or a fresh database on the PostgreSQL server at ``db``
     (``postgresql+psycopg://root@/postgres?host=/var/run/postgresql``), with

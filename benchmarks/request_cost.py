@@ -41,7 +41,7 @@ GOALS = {API_LIST: 0.2, LOGIN: 0.4}
 
 class HelloServer:
     """``hello_app.py`` served by pserve with the gevent-websocket runner or
-    by gunicorn with gevent-websocket's worker (production.ini's choice)."""
+    by gunicorn with Consultroom's worker (production.ini's choice)."""
 
     def __init__(self, tmp, runner="pserve"):
         self.port = free_port()

@@ -198,8 +198,8 @@ class Server:
         return self
 
     def command(self, port):
-        """pserve with our runner, or gunicorn with gevent-websocket's
-        worker as production.ini suggests."""
+        """pserve with our runner, or gunicorn with our worker class as
+        production.ini suggests."""
         if self.runner == "gunicorn":
             return [
                 BIN / "gunicorn",
@@ -208,7 +208,7 @@ class Server:
                 "--workers",
                 "1",
                 "--worker-class",
-                "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                "consultroom.gunicorn_worker.Worker",
                 "--bind",
                 f"127.0.0.1:{port}",
             ]

@@ -59,7 +59,7 @@ def redis_or_skip():
 
 
 class OneConnectionWorkers(Server):
-    """gunicorn with three gevent-websocket workers of one connection each."""
+    """gunicorn with three of Consultroom's workers of one connection each."""
 
     def command(self, port):
         return [
@@ -71,7 +71,7 @@ class OneConnectionWorkers(Server):
             "--worker-connections",
             "1",
             "--worker-class",
-            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            "consultroom.gunicorn_worker.Worker",
             "--bind",
             f"127.0.0.1:{port}",
         ]
