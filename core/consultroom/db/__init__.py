@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from zope.sqlalchemy.datamanager import ZopeTransactionEvents
 
+from consultroom.db import sqlite
 from consultroom.db.scope import follow_request
 
 # Stable constraint names, so that Alembic migrations can refer to them on
@@ -43,36 +44,6 @@ def utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _sqlite_transactions(engine):
-    """Give pysqlite real transactions and savepoints, and enforce foreign keys.
-
-    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT;
-    the SQLAlchemy documentation recommends emitting BEGIN ourselves.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
-
-    @event.listens_for(engine.pool, "checkin")
-    def _end_a_refused_commit(dbapi_connection, _record):
-        # A COMMIT that SQLite refuses ("database is locked": a reader still
-        # holds the file) leaves the transaction open, but SQLAlchemy counts
-        # it as ended and returns the connection unreset: the pool handed it
-        # out mid-transaction (the next BEGIN failed) while its write lock
-        # kept every other writer out.
-        if dbapi_connection is not None and dbapi_connection.in_transaction:
-            dbapi_connection.rollback()
-
-
 def upsert(dbsession, model):
     """An INSERT into ``model``'s table that takes ``on_conflict_do_nothing``
     and ``on_conflict_do_update``, for the session's database."""
@@ -87,7 +58,7 @@ def upsert_for(dialect, model):
 def make_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
-        _sqlite_transactions(engine)
+        sqlite.set_up(engine)
     return engine
 
 
