@@ -4,6 +4,7 @@ file, or a fresh PostgreSQL database when CONSULTROOM_TEST_DB names a
 server), and helpers to make data in that database and to talk to the server
 over HTTP and websockets (websocket-client)."""
 
+import http.client
 import json
 import os
 import queue
@@ -193,8 +194,9 @@ class Server:
                 subprocess.Popen(self.command(port), stdout=log, stderr=subprocess.STDOUT)
             )
         _running.add(self)
-        for port in self.ports:
-            wait_for_port(port)
+        for port, process in zip(self.ports, self.processes, strict=True):
+            wait_for_port(port, process)
+            served(port, process)
         return self
 
     def command(self, port):
@@ -293,6 +295,26 @@ class Server:
     def query(self, statement):
         with self.dbmaker() as session:
             return session.execute(statement).all()
+
+
+def served(port, process, timeout=90):
+    """Wait until the server on ``port`` answers a request. gunicorn listens
+    before its workers have loaded the application, which on a loaded
+    machine took longer than a test's request may wait."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/")
+            connection.getresponse().read()  # an answer, whatever it says
+            return
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            connection.close()
+    raise RuntimeError(f"no answer on port {port} after {timeout} s")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
