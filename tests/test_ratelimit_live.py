@@ -8,15 +8,16 @@ counts in Redis and in the database (``redis.url`` empty):
   HTTP: valid tokens do not count, and once the limit is reached even a valid
   token is refused, with the reason.
 
-The servers: on PostgreSQL two pserve processes; on SQLite three gunicorn
-workers taking one connection at a time, since SQLite's wait for its write
-lock blocks the whole gevent process, and the request holding the lock with
-it. SQLite has one writer, and a transaction that has read cannot write once
-another has: a request is retried (up to 20 times here) and then fails (500),
-an answer that reveals nothing either. The race of checking before and
-counting after the verification shows on PostgreSQL (where the bursts fail
-without the atomic step); on SQLite the database backend never had it, and
-with Redis SQLite's own conflicts hide it.
+The servers: two pserve processes. On SQLite a process opens one request's
+transaction at a time (consultroom.db.sqlite; before, SQLite's wait for a
+lock held by another request of the same process stopped the whole process,
+and the bursts here failed). SQLite has one writer, and a transaction that
+has read cannot write once another has: a request is retried (up to 20
+times here) and then fails (500), an answer that reveals nothing either.
+The race of checking before and counting after the verification shows on
+PostgreSQL (where the bursts fail without the atomic step); on SQLite the
+database backend never had it, and with Redis SQLite's own conflicts hide
+it.
 
 The Redis runs need a server at 127.0.0.1:6379; under CI=true it must be there.
 """
@@ -34,7 +35,7 @@ from consultroom.db import utcnow
 from consultroom.twofactor.crypto import box_from_settings
 from consultroom.twofactor.models import TwoFactor
 
-from realtime_support import BIN, PASSWORD, Browser, Server, database_url, refused
+from realtime_support import PASSWORD, Browser, Server, database_url, refused
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMIT = 5  # the default of login_account and second_factor_account
@@ -58,25 +59,6 @@ def redis_or_skip():
         pytest.skip(f"no Redis at {REDIS_URL}")
 
 
-class OneConnectionWorkers(Server):
-    """gunicorn with three of Consultroom's workers of one connection each."""
-
-    def command(self, port):
-        return [
-            BIN / "gunicorn",
-            "--paste",
-            self.ini(port),
-            "--workers",
-            "3",
-            "--worker-connections",
-            "1",
-            "--worker-class",
-            "consultroom.gunicorn_worker.Worker",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ]
-
-
 def on_sqlite(server):
     return server.url.startswith("sqlite")
 
@@ -87,12 +69,11 @@ def server(request, tmp_path_factory):
         redis_or_skip()
     here = tmp_path_factory.mktemp(f"ratelimit-{request.param}")
     url, drop = database_url(here)
-    kind, processes = (OneConnectionWorkers, 1) if url.startswith("sqlite") else (Server, 2)
     # The address limits are set high: every request comes from 127.0.0.1.
-    server = kind(
+    server = Server(
         here,
         url,
-        processes=processes,
+        processes=2,
         redis_url=REDIS_URL if request.param == "redis" else "",
         settings={
             "ratelimit.login_address.max": 1000,
@@ -100,7 +81,7 @@ def server(request, tmp_path_factory):
             "ratelimit.token_address.max": TOKEN_LIMIT,
             "retry.attempts": 20,
         },
-    ).start()  # SQLite
+    ).start()
     yield server
     server.stop()
     drop()
