@@ -149,7 +149,15 @@ import { showLevel } from "./level.js";
     return "good";
   }
 
-  function show(r) {
+  // The figures as the page shows them, to one decimal: the verdict judges
+  // those, or a page showing 200 kbit/s could call it too little.
+  function rounded(r) {
+    const one = (value) => (value === null ? null : Math.round(value * 10) / 10);
+    return {rtt: one(r.rtt), up: one(r.up), down: one(r.down), loss: one(r.loss)};
+  }
+
+  function show(measured) {
+    const r = rounded(measured);
     const list = $("nettest-results");
     const shown = (value, unit) => (value === null ? "–" : `${number.format(value)} ${unit}`);
     say("nettest-rtt", shown(r.rtt, "ms"));
@@ -158,7 +166,7 @@ import { showLevel } from "./level.js";
     say("nettest-loss", shown(r.loss, "%"));
     Object.assign(list.dataset, {
       rttMs: r.rtt === null ? "" : r.rtt.toFixed(1), upKbps: r.up.toFixed(1),
-      downKbps: r.down.toFixed(1), lossPercent: r.loss.toFixed(2),
+      downKbps: r.down.toFixed(1), lossPercent: r.loss.toFixed(1),
     });
     list.hidden = false;
     const kind = verdict(r);
