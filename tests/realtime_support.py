@@ -33,7 +33,6 @@ from consultroom.testing import (
     migrated_database,
     password_hash,
     stop_process,
-    wait_for_port,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,7 +194,6 @@ class Server:
             )
         _running.add(self)
         for port, process in zip(self.ports, self.processes, strict=True):
-            wait_for_port(port, process)
             served(port, process)
         return self
 
@@ -298,9 +296,10 @@ class Server:
 
 
 def served(port, process, timeout=90):
-    """Wait until the server on ``port`` answers a request. gunicorn listens
-    before its workers have loaded the application, which on a loaded
-    machine took longer than a test's request may wait."""
+    """Wait until the server on ``port`` answers a request (a refused
+    connection is tried again). gunicorn listens before its workers have
+    loaded the application, which on a loaded machine took longer than a
+    test's request may wait."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -15,7 +15,6 @@ transactions of other processes, which go on while this one waits.
 
 import sqlite3
 
-import gevent
 import gevent.lock
 from gevent import monkey
 from sqlalchemy import event
