@@ -194,13 +194,14 @@ class RedisBus(MemoryBus):
         for thread in self._threads:
             thread.start()
 
-    def wait_ready(self, timeout: float = 5) -> bool:
+    def wait_ready(self, timeout: float = 5, peers: int = 0) -> bool:
         """Whether the subscription is in place and every process alive has
-        sent its list (for tests and start-up checks)."""
+        sent its list, at least ``peers`` of them (for tests and start-up
+        checks: a process that starts later is not known at once)."""
         deadline = time.monotonic() + timeout
         if not self._ready.wait(timeout):
             return False
-        while not self._interests.synced:
+        while not (self._interests.synced and self._interests.peers >= peers):
             if time.monotonic() > deadline:
                 return False
             self._stopped.wait(0.01)

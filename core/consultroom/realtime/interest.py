@@ -63,6 +63,11 @@ class Interests:
     def synced(self) -> bool:
         return self._unsynced == set()
 
+    @property
+    def peers(self) -> int:
+        """How many other processes' lists came (and they are still alive)."""
+        return len(self._listed)
+
     # -- what the other processes said ---------------------------------------
 
     def listed(self, process: bytes, channels: set[str]) -> None:
