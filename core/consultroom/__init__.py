@@ -8,22 +8,24 @@ anything imports Pyramid, the transaction manager or the database driver
 :mod:`consultroom.app`.
 """
 
-from consultroom import patching
+from consultroom import collector, patching
 
 
 def main(global_config, **settings):
     """The WSGI application for an ini file's ``[app:main]``."""
     patching.patch()
     patching.ensure()
-    from consultroom.app import make_config
+    with collector.assembling():
+        from consultroom.app import make_config
 
-    return make_config(settings).make_wsgi_app()
+        return make_config(settings).make_wsgi_app()
 
 
 def command(argv=None):
     """The ``consultroom`` command line."""
     patching.patch()
     patching.ensure()
-    from consultroom.cli import main as run
-
+    # Most of a command's start is importing the application's code.
+    with collector.assembling():
+        from consultroom.cli import main as run
     return run(argv)
