@@ -2,7 +2,8 @@
 (gevent's WSGIServer with the websocket handler) in its own process.
 
 ``python live_server.py <settings.json> <port>``. gevent patches the standard
-library before the application is imported, as ``consultroom.main`` does.
+library before the server is imported; the application is made by
+``consultroom.main``, as pserve and gunicorn make it.
 """
 
 from consultroom import patching
@@ -12,14 +13,14 @@ patching.patch()
 import json  # noqa: E402
 import sys  # noqa: E402
 
-from consultroom.app import make_config  # noqa: E402
+import consultroom  # noqa: E402
 from consultroom.server import serve  # noqa: E402
 
 
 def main(settings_path, port):
     with open(settings_path) as f:
         settings = json.load(f)
-    serve(make_config(settings).make_wsgi_app(), {}, host="127.0.0.1", port=port)
+    serve(consultroom.main({}, **settings), {}, host="127.0.0.1", port=port)
 
 
 if __name__ == "__main__":
