@@ -94,8 +94,10 @@ def enabled_plugin_ids(request: Request) -> frozenset[str]:
             )
         )
     )
-    request.registry[CACHE].put(org.id, enabled)
-    return _usable(request.registry, enabled)
+    usable = _usable(request.registry, enabled)
+    # Kept as returned: a socket asks for every frame of a plugin's type.
+    request.registry[CACHE].put(org.id, usable)
+    return usable
 
 
 def cached_plugin_ids(registry: Any, organisation_id: int) -> frozenset[str] | None:
@@ -103,8 +105,7 @@ def cached_plugin_ids(registry: Any, organisation_id: int) -> frozenset[str] | N
     None when it holds nothing for it: no database, no transaction (a
     socket asks for every frame of a plugin's type)."""
     cache: RowCache[frozenset[str]] = registry[CACHE]
-    enabled: frozenset[str] | None = cache.get(organisation_id)
-    return None if enabled is None else _usable(registry, enabled)
+    return cache.get(organisation_id)
 
 
 def _usable(registry: Any, enabled: frozenset[str]) -> frozenset[str]:
