@@ -76,8 +76,7 @@ def former_plugin_ids(request: Request) -> frozenset[str]:
             )
         )
     )
-    plugins: PluginRegistry = request.registry.plugins
-    return former & {p.id for p in plugins.usable()}
+    return _usable(request.registry, former)
 
 
 def enabled_plugin_ids(request: Request) -> frozenset[str]:
