@@ -156,3 +156,21 @@ def test_a_process_heard_of_before_the_directory_was_read_stays_unsynced():
     assert not interests.synced
     interests.listed(A, set())
     assert interests.synced
+
+
+def test_a_process_heard_of_while_the_directory_is_read_is_not_forgotten():
+    """Its hello can come while this process reads the directory, from a
+    read made before the new process's entry was written: its absence
+    from that read says nothing."""
+    interests = interests_read()
+    interests.alive({A})
+    interests.listed(A, {"room:1"})
+    read_after = interests.mark()
+    interests.heard_of(B)
+    interests.listed(B, {"room:2"})
+    interests.alive(set(), read_after)
+    assert not interests.needs_redis("room:1")  # A, known before the read, is gone
+    assert interests.needs_redis("room:2")
+    assert interests.synced
+    interests.alive(set(), interests.mark())  # a later read without B
+    assert not interests.needs_redis("room:2")

@@ -318,6 +318,7 @@ class RedisBus(MemoryBus):
         # Gone with the last process (a test server's, a renamed channel's).
         pipeline.expire(self._directory, max(1, int(self.EXPIRY * 3)))
         pipeline.hgetall(self._directory)
+        read_after = self._interests.mark()
         entries = pipeline.execute()[2]
         alive, dead = set(), []
         for process, seen in entries.items():
@@ -327,7 +328,7 @@ class RedisBus(MemoryBus):
                 alive.add(process)
         if dead:
             self._publisher.hdel(self._directory, *dead)
-        if self._interests.alive(alive):
+        if self._interests.alive(alive, read_after):
             self._announce_list("!hello")
 
     # -- in -------------------------------------------------------------------

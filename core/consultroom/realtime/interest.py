@@ -51,6 +51,10 @@ class Interests:
         self._waits: dict[int, tuple[set[bytes], threading.Event]] = {}
         self._late: dict[int, set[bytes]] = {}  # id -> processes not heard in time
         self._suspects: set[bytes] = set()  # let a wait time out; not heard since
+        # process -> when it became known, in a count of processes that did
+        # (compared with a mark() taken before the directory is read).
+        self._known_since: dict[bytes, int] = {}
+        self._known_count = 0
 
     def needs_redis(self, channel: str) -> bool:
         """Whether another process may have a subscriber of ``channel``."""
@@ -86,7 +90,7 @@ class Interests:
         with self._lock:
             if process in self._channels:
                 return True
-            self._channels[process] = set()
+            self._know(process)
             if self._unsynced is not None:
                 self._unsynced.add(process)
             return False
@@ -94,7 +98,9 @@ class Interests:
     def gained(self, process: bytes, channel: str) -> None:
         with self._lock:
             self._suspects.discard(process)
-            channels = self._channels.setdefault(process, set())
+            if process not in self._channels:
+                self._know(process)
+            channels = self._channels[process]
             if channel not in channels:
                 channels.add(channel)
                 self._wanted[channel] += 1
@@ -111,6 +117,7 @@ class Interests:
         with self._lock:
             self._replace(process, set())
             del self._channels[process]
+            del self._known_since[process]
             self._listed.discard(process)
             if self._unsynced is not None:
                 self._unsynced.discard(process)
@@ -124,18 +131,30 @@ class Interests:
                 if not late:
                     del self._late[ident]
 
-    def alive(self, processes: set[bytes]) -> set[bytes]:
+    def mark(self) -> int:
+        """Taken before the directory is read, and given to ``alive``."""
+        with self._lock:
+            return self._known_count
+
+    def alive(self, processes: set[bytes], read_after: int | None = None) -> set[bytes]:
         """The directory lists ``processes`` (this one left out): those not
         known before are unsynced until their list comes; returned, to be
-        asked for it. Known ones missing from the directory are gone."""
+        asked for it. Known ones missing from the directory are gone, except
+        those that became known after ``read_after`` (a ``mark()``): the
+        listener may hear a new process's hello while the directory is
+        read, and its entry may be newer than the read."""
         with self._lock:
             if self._unsynced is None:
                 self._unsynced = self._channels.keys() - self._listed
             new = processes - self._channels.keys()
             for process in new:
-                self._channels[process] = set()
+                self._know(process)
                 self._unsynced.add(process)
-            missing = self._channels.keys() - processes
+            missing = {
+                process
+                for process in self._channels.keys() - processes
+                if read_after is None or self._known_since[process] <= read_after
+            }
         for process in missing:
             self.gone(process)
         return new
@@ -200,12 +219,19 @@ class Interests:
 
     # -- inside the lock -----------------------------------------------------
 
+    def _know(self, process: bytes) -> None:
+        self._known_count += 1
+        self._known_since[process] = self._known_count
+        self._channels[process] = set()
+
     def _replace(self, process: bytes, channels: set[str]) -> None:
         if EVERYTHING in channels:
             self._everything.add(process)
         else:
             self._everything.discard(process)
-        before = self._channels.get(process, set())
+        if process not in self._channels:
+            self._know(process)
+        before = self._channels[process]
         for channel in before - channels:
             self._drop_wanted(channel)
         for channel in channels - before:
