@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from pyramid.registry import Registry
 
 from consultroom.accounts.models import Role
-from consultroom.i18n import LANGUAGES, LOCALE_DIR, regional
+from consultroom.i18n import LANGUAGES, LOCALE_DIR, _, localizer_for, regional
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
@@ -272,3 +273,17 @@ def test_a_plugins_page_speaks_its_own_domain_and_the_cores(
 )
 def test_dates_are_written_as_in_the_organisations_region(language, zone, expected):
     assert regional(language, zone) == expected
+
+
+def test_a_localizer_outside_a_request_is_made_once_per_language(app):
+    # Making one reads every catalogue from disk; API errors and client
+    # pages ask for one per request.
+    nl = localizer_for(app.registry, "nl")
+    assert nl.translate(_("Log in")) == "Inloggen"
+    assert localizer_for(app.registry, "nl") is nl
+    assert localizer_for(app.registry, "de") is not nl
+
+
+def test_a_language_we_do_not_speak_is_not_kept():
+    registry = Registry()
+    assert localizer_for(registry, "xx") is not localizer_for(registry, "xx")

@@ -50,10 +50,17 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ForeignKey, Table, bindparam, event
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm import (
+    Mapped,
+    Mapper,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    with_loader_criteria,
+)
 from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
@@ -194,9 +201,16 @@ def _scoped_tables() -> dict[FromClause, bool]:
     """``{table: nullable}`` for every scoped model's table."""
     from consultroom.db import Base
 
+    return _scoped_tables_of(Base.registry.mappers)
+
+
+# Asked on every console statement: worked out once per set of mapped
+# models (a plugin's, imported later, make a new set).
+@cache
+def _scoped_tables_of(mappers: frozenset[Mapper[Any]]) -> dict[FromClause, bool]:
     return {
         mapper.local_table: mapper.local_table.c.organisation_id.nullable
-        for mapper in Base.registry.mappers
+        for mapper in mappers
         if issubclass(mapper.class_, OrganisationScoped)
     }
 
@@ -233,6 +247,11 @@ def _console_criteria(state: ORMExecuteState) -> tuple[LoaderCriteriaOption, ...
             f"a query on {', '.join(refused)} without an organisation in scope; wrap it in"
             " all_organisations(session) if it is meant to see every organisation"
         )
+    return _console_only()
+
+
+@cache
+def _console_only() -> tuple[LoaderCriteriaOption, ...]:
     return (
         with_loader_criteria(
             OrganisationScoped, lambda cls: cls.organisation_id.is_(None), include_aliases=True

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError, get_global
 from pyramid.i18n import TranslationStringFactory, make_localizer
-from pyramid.interfaces import ITranslationDirectories
+from pyramid.interfaces import ILocalizer, ITranslationDirectories
 from translationstring import TranslationString
 
 _ = TranslationStringFactory("consultroom")
@@ -53,8 +53,20 @@ def _remember_switch(event):
 
 
 def localizer_for(registry, language):
-    """A localizer for ``language``, whatever the current request speaks."""
-    return make_localizer(language, registry.queryUtility(ITranslationDirectories) or [])
+    """A localizer for ``language``, whatever the current request speaks.
+
+    The one Pyramid keeps in the registry for requests in that language
+    (``request.localizer``): making one reads every catalogue from disk,
+    and API errors and client pages ask for one per request. Only the
+    supported languages are kept, so stored data cannot grow the registry."""
+    directories = registry.queryUtility(ITranslationDirectories) or []
+    if language not in LANGUAGES:
+        return make_localizer(language, directories)
+    localizer = registry.queryUtility(ILocalizer, name=language)
+    if localizer is None:
+        localizer = make_localizer(language, directories)
+        registry.registerUtility(localizer, ILocalizer, name=language)
+    return localizer
 
 
 def speak(request, language):
