@@ -90,7 +90,7 @@ class Interests:
         with self._lock:
             if process in self._channels:
                 return True
-            self._know(process)
+            self._channels_of(process)
             if self._unsynced is not None:
                 self._unsynced.add(process)
             return False
@@ -98,9 +98,7 @@ class Interests:
     def gained(self, process: bytes, channel: str) -> None:
         with self._lock:
             self._suspects.discard(process)
-            if process not in self._channels:
-                self._know(process)
-            channels = self._channels[process]
+            channels = self._channels_of(process)
             if channel not in channels:
                 channels.add(channel)
                 self._wanted[channel] += 1
@@ -148,7 +146,7 @@ class Interests:
                 self._unsynced = self._channels.keys() - self._listed
             new = processes - self._channels.keys()
             for process in new:
-                self._know(process)
+                self._channels_of(process)
                 self._unsynced.add(process)
             missing = {
                 process
@@ -219,19 +217,22 @@ class Interests:
 
     # -- inside the lock -----------------------------------------------------
 
-    def _know(self, process: bytes) -> None:
-        self._known_count += 1
-        self._known_since[process] = self._known_count
-        self._channels[process] = set()
+    def _channels_of(self, process: bytes) -> set[str]:
+        """``process``'s channels; a process not known yet is known from
+        now on, stamped for ``alive``."""
+        channels = self._channels.get(process)
+        if channels is None:
+            self._known_count += 1
+            self._known_since[process] = self._known_count
+            channels = self._channels[process] = set()
+        return channels
 
     def _replace(self, process: bytes, channels: set[str]) -> None:
         if EVERYTHING in channels:
             self._everything.add(process)
         else:
             self._everything.discard(process)
-        if process not in self._channels:
-            self._know(process)
-        before = self._channels[process]
+        before = self._channels_of(process)
         for channel in before - channels:
             self._drop_wanted(channel)
         for channel in channels - before:
