@@ -12,9 +12,17 @@ passes, they took a minute and a half of the whole run."""
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+from webtest import TestApp
+
+from consultroom.appointments.models import Appointment
+from consultroom.audit.models import AuditPending
+from consultroom.tenancy.models import Organisation
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 # Benchmarks that use no database (the captions' speech engine) take no
@@ -88,3 +96,38 @@ def test_benchmark_runs(script, args):
     )
     assert done.returncode == 0, done.stderr
     assert "ratio" in done.stdout
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL request_cost.py's smoke run serves it
+def test_the_floor_app_lists_and_audits_as_the_api_list_does(tmp_path, fresh_sqlite):
+    """benchmarks/floor_app.py, request_cost.py's floor, does the API list's
+    work: the key's organisation's appointments, one audit entry each read."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import floor_app
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    url = fresh_sqlite(tmp_path / "floor.sqlite")
+    engine = create_engine(url)
+    with Session(engine) as db:
+        org, other = Organisation(subdomain="a", name="A"), Organisation(subdomain="b", name="B")
+        db.add_all([org, other])
+        key = org.rotate_api_key()
+        db.flush()
+        for n, owner in enumerate([org, org, other]):
+            db.add(Appointment(organisation_id=owner.id, starts_at=datetime(2027, 1, 1, 9 + n)))
+        db.commit()
+        org_id = org.id
+    floor = TestApp(floor_app.make_app({"sqlalchemy.url": url}))
+    listed = floor.get("/api/v1/appointments", headers={"Authorization": f"Bearer {key}"})
+    floor.get("/api/v1/appointments", headers={"Authorization": "Bearer wrong"}, status=401)
+    assert [a["starts_at"] for a in listed.json["items"]] == [
+        "2027-01-01T09:00:00",
+        "2027-01-01T10:00:00",
+    ]
+    with Session(engine) as db:
+        entries = db.scalars(select(AuditPending)).all()
+    assert [(e.organisation_id, e.action) for e in entries] == [
+        (org_id + floor_app.FLOOR_CHAIN_OFFSET, "appointment.list")
+    ]
+    engine.dispose()
