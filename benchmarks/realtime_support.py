@@ -191,13 +191,13 @@ def stack(args):
 
 
 class BaselineServer:
-    """``baseline_server.py`` in a subprocess."""
+    """``baseline_server.py`` in a subprocess (``relay_redis``: its
+    ``/relay``'s Redis URL)."""
 
-    def __init__(self, bus="memory"):
+    def __init__(self, bus="memory", relay_redis=None):
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "baseline_server.py"), str(self.port), bus]
-        )
+        command = [sys.executable, str(HERE / "baseline_server.py"), str(self.port), bus]
+        self.process = subprocess.Popen(command + ([relay_redis] if relay_redis else []))
         wait_for_port(self.port, self.process)
 
     def socket(self, path):

@@ -8,7 +8,10 @@ on the same application process, and the client on a second process (the
 signal crosses the Redis bus). The baseline is a plain gevent-websocket echo
 server (no application) with the same number of idle sockets: its round
 trip client -> server -> client is the same path as a relay from one client
-through the server to another.
+through the server to another. With the Redis bus, the relay across two
+processes is also measured on the bare stack, for comparison: two plain
+gevent-websocket servers (``baseline_server.py``'s ``/relay``) that
+publish and receive with bare redis-py, the least such a relay does.
 
 The application runs as in production: gunicorn with gevent-websocket's
 worker (or ``--runner pserve``), the Redis bus, on a fresh SQLite database
@@ -49,6 +52,7 @@ CANDIDATE = {
     "sdpMLineIndex": 0,
 }
 WARM_UP = 50
+FLOOR = "bare redis-py relay, two processes"
 
 
 def timed(send, receive, count, settle=None):
@@ -86,12 +90,13 @@ def relay(app, staff_port, client_port):
     return relayed(staff_sock, client_sock, signal, "signal")
 
 
-def relayed(sender, receiver, message, answer, settle=None):
+def relayed(sender, receiver, message, answer=None, settle=None):
     """A measurement: ``message`` sent by ``sender`` until ``receiver`` has
-    the message of type ``answer`` (``settle``: see ``timed``)."""
+    the message of type ``answer``, or any message (``settle``: see
+    ``timed``)."""
     return lambda count: timed(
         lambda: sender.send(message),
-        lambda: receiver.receive_until(lambda m: m["type"] == answer),
+        lambda: receiver.receive_until(lambda m: answer is None or m["type"] == answer),
         count,
         settle,
     )
@@ -108,12 +113,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     raise_open_files_limit()
 
-    baseline = BaselineServer()
     app = AppServer(db=args.db, runner=args.runner, **{"realtime.bus": args.bus})
+    redis_url = app.settings.get("redis.url") if args.bus == "redis" else None
+    baseline = BaselineServer(relay_redis=redis_url)
+    other = BaselineServer(relay_redis=redis_url) if redis_url else None
     crowds = []
     try:
         crowds.append(Crowd(lambda: baseline.socket("/echo"), args.idle))
         measure = {"plain websocket echo (baseline)": echo(baseline)}
+        if other is not None:
+            crowds.append(Crowd(lambda: other.socket("/echo"), args.idle))
+            measure[FLOOR] = relayed(baseline.socket("/relay"), other.socket("/relay"), CANDIDATE)
         first = app.port
         second = app.start_process() if args.bus == "redis" else first
         cookie = app.log_in(app.staff(name="Idle"))
@@ -132,32 +142,49 @@ def main(argv=None):
             crowd.close()
         app.stop()
         baseline.stop()
+        if other is not None:
+            other.stop()
 
     print(
         f"idle sockets: {args.idle} per process, {args.rounds} rounds of {args.messages}"
         f" messages, {stack(args)}"
     )
-    base = None
-    for name, rounds in results.items():
-        p50 = statistics.median(r[0] for r in rounds)
-        p99 = statistics.median(r[1] for r in rounds)
-        line = (
-            f"{name:34} p50 {spread([r[0] for r in rounds], ' ms', 3)}"
-            f" | p99 {spread([r[1] for r in rounds], ' ms', 3)}"
+    medians = {
+        name: (
+            statistics.median(r[0] for r in rounds),
+            statistics.median(r[1] for r in rounds),
         )
-        if base is None:
-            base = (p50, p99)
-            print(line)
+        for name, rounds in results.items()
+    }
+    base_name, *names = results
+    base = medians[base_name]
+    print(_line(base_name, results[base_name]))
+    for name in names:
+        ratios = (medians[name][0] / base[0], medians[name][1] / base[1])
+        print(_line(name, results[name]) + f" | ratio p50 {ratios[0]:.2f} p99 {ratios[1]:.2f}")
+    echo_text = f"raw websocket echo: p50 {base[0]:.3f} ms, p99 {base[1]:.3f} ms"
+    for name in names:
+        if name == FLOOR:  # the bare stack's, for comparison: no goal of its own
             continue
-        ratios = (p50 / base[0], p99 / base[1])
-        print(line + f" | ratio p50 {ratios[0]:.2f} p99 {ratios[1]:.2f}")
+        (p50, p99), ratios = medians[name], (medians[name][0] / base[0], medians[name][1] / base[1])
+        baseline = echo_text
+        if FLOOR in medians and name.endswith("two processes"):
+            floor = medians[FLOOR]
+            baseline += f"; {FLOOR}: p50 {floor[0] / base[0]:.2f}×, p99 {floor[1] / base[1]:.2f}×"
         figure(
             f"signalling {name}, {args.idle:,} idle sockets per process, {args.bus} bus",
             f"p50 {ratios[0]:.2f}× ({p50:.3f} ms), p99 {ratios[1]:.2f}× ({p99:.3f} ms)",
-            f"raw websocket echo: p50 {base[0]:.3f} ms, p99 {base[1]:.3f} ms",
+            baseline,
             "p50 ≤ 2×, p99 ≤ 3×",
             ratios[0] <= 2 and ratios[1] <= 3,
         )
+
+
+def _line(name, rounds):
+    return (
+        f"{name:34} p50 {spread([r[0] for r in rounds], ' ms', 3)}"
+        f" | p99 {spread([r[1] for r in rounds], ' ms', 3)}"
+    )
 
 
 if __name__ == "__main__":

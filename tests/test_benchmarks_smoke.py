@@ -7,13 +7,19 @@ Those that use a database run on the PostgreSQL pass, with ``--db``, as
 ``benchmarks/run`` runs them; one of them on the SQLite pass too, without
 it, as a benchmark starts by default (every benchmark makes its database
 with the same helper). Each costs seconds of server starts: run on both
-passes, they took a minute and a half of the whole run."""
+passes, they took a minute and a half of the whole run. And the bare-stack
+floors that request_cost.py compares the application with do the work they
+stand for."""
 
+import hashlib
+import hmac
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -98,15 +104,21 @@ def test_benchmark_runs(script, args):
     assert "ratio" in done.stdout
 
 
-@pytest.mark.sqlite_only  # on PostgreSQL request_cost.py's smoke run serves it
-def test_the_floor_app_lists_and_audits_as_the_api_list_does(tmp_path, fresh_sqlite):
-    """benchmarks/floor_app.py, request_cost.py's floor, does the API list's
-    work: the key's organisation's appointments, one audit entry each read."""
+@pytest.fixture
+def floor_app():
     sys.path.insert(0, str(BENCHMARKS))
     try:
         import floor_app
     finally:
         sys.path.remove(str(BENCHMARKS))
+    return floor_app
+
+
+@pytest.fixture
+def floor(tmp_path, fresh_sqlite, floor_app):
+    """floor_app.py (request_cost.py's floors) on a database with
+    organisations "a" (its API key in ``floor.key``, two appointments) and
+    "b" (one)."""
     url = fresh_sqlite(tmp_path / "floor.sqlite")
     engine = create_engine(url)
     with Session(engine) as db:
@@ -118,16 +130,40 @@ def test_the_floor_app_lists_and_audits_as_the_api_list_does(tmp_path, fresh_sql
             db.add(Appointment(organisation_id=owner.id, starts_at=datetime(2027, 1, 1, 9 + n)))
         db.commit()
         org_id = org.id
-    floor = TestApp(floor_app.make_app({"sqlalchemy.url": url}))
-    listed = floor.get("/api/v1/appointments", headers={"Authorization": f"Bearer {key}"})
-    floor.get("/api/v1/appointments", headers={"Authorization": "Bearer wrong"}, status=401)
+    app = TestApp(floor_app.make_app({"sqlalchemy.url": url, "session.secret": "s" * 40}))
+    yield SimpleNamespace(app=app, key=key, organisation_id=org_id, engine=engine)
+    engine.dispose()
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL request_cost.py's smoke run serves it
+def test_the_api_list_floor_lists_and_audits_as_the_api_list_does(floor, floor_app):
+    """The floor does the API list's work: the key's organisation's
+    appointments, and one audit entry for each read, committed."""
+    listed = floor.app.get("/api/v1/appointments", headers={"Authorization": f"Bearer {floor.key}"})
+    floor.app.get("/api/v1/appointments", headers={"Authorization": "Bearer wrong"}, status=401)
     assert [a["starts_at"] for a in listed.json["items"]] == [
         "2027-01-01T09:00:00",
         "2027-01-01T10:00:00",
     ]
-    with Session(engine) as db:
+    with Session(floor.engine) as db:
         entries = db.scalars(select(AuditPending)).all()
     assert [(e.organisation_id, e.action) for e in entries] == [
-        (org_id + floor_app.FLOOR_CHAIN_OFFSET, "appointment.list")
+        (floor.organisation_id + floor_app.FLOOR_CHAIN_OFFSET, "appointment.list")
     ]
-    engine.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_the_login_page_floor_signs_a_token_and_sends_the_headers(floor, floor_app):
+    """The login page's floor: a new visitor's signed CSRF token in a page
+    of the login page's size, the CSP nonce its style uses, the headers."""
+    page = floor.app.get("/login", extra_environ={"HTTP_HOST": "a.localhost"})
+    floor.app.get("/login", extra_environ={"HTTP_HOST": "nobody.localhost"}, status=404)
+    visitor = page.headers["Set-Cookie"].split(";")[0].removeprefix("session=")
+    token = hmac.new(
+        b"s" * 40, f"csrf:{floor.organisation_id}:{visitor}".encode(), hashlib.sha256
+    ).hexdigest()
+    nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"])[1]
+    assert f'value="{token}"' in page.text
+    assert f'nonce="{nonce}"' in page.text
+    assert len(page.body) == 1777
+    assert page.headers["X-Frame-Options"] == "DENY"
