@@ -95,7 +95,8 @@ def make_app(settings):
     from sqlalchemy.orm import sessionmaker
     from zope.sqlalchemy import register
 
-    maker = sessionmaker(bind=create_engine(settings["sqlalchemy.url"]))
+    engine = create_engine(settings["sqlalchemy.url"])
+    maker = sessionmaker(bind=engine)
     register(maker)  # every session joins the request's transaction
     with Configurator(settings=settings) as config:
         # The login page reads no database in a request: no transaction.
@@ -105,7 +106,7 @@ def make_app(settings):
         config.add_route("appointments", "/api/v1/appointments")
         config.add_view(_api_list(), route_name="appointments", renderer="json")
         config.add_route("login", "/login")
-        config.add_view(_login_page(maker, settings["session.secret"]), route_name="login")
+        config.add_view(_login_page(engine, settings["session.secret"]), route_name="login")
         return config.make_wsgi_app()
 
 
@@ -149,7 +150,7 @@ def _json(row):
     }
 
 
-def _login_page(maker, secret):
+def _login_page(engine, secret):
     from pyramid.httpexceptions import HTTPNotFound
     from pyramid.response import Response
     from sqlalchemy import text
@@ -160,8 +161,8 @@ def _login_page(maker, secret):
 
     def organisation_of(subdomain):
         if subdomain not in organisations:
-            with maker() as db:
-                organisations[subdomain] = db.scalar(by_subdomain, {"subdomain": subdomain})
+            with engine.connect() as connection:  # outside any transaction of a request
+                organisations[subdomain] = connection.scalar(by_subdomain, {"subdomain": subdomain})
         return organisations[subdomain]
 
     def login(request):

@@ -187,10 +187,10 @@ def main(argv=None):
         ratio = rps[name] / baseline_rps
         measured = f"{ratio:.3f}× ({rps[name]:,.0f} req/s)"
         # What the stack alone allows the request: the goal's context.
-        floor = (
+        context = (
             f"; the same on the bare stack (floor_app.py): {rps[FLOORS[name]] / baseline_rps:.3f}×"
         )
-        figure(name, measured, hello_rps + floor, f"≥ {goal}×", ratio >= goal)
+        figure(name, measured, hello_rps + context, f"≥ {goal}×", ratio >= goal)
     # The runner adds nothing: pserve serves the hello as fast as gunicorn.
     ratio = baseline_rps / rps[GUNICORN]
     figure(

@@ -115,13 +115,16 @@ def main(argv=None):
 
     app = AppServer(db=args.db, runner=args.runner, **{"realtime.bus": args.bus})
     redis_url = app.settings.get("redis.url") if args.bus == "redis" else None
-    baseline = BaselineServer(relay_redis=redis_url)
-    other = BaselineServer(relay_redis=redis_url) if redis_url else None
+    baselines = []  # the echo's server, and the relay floor's other end
     crowds = []
     try:
+        baseline = BaselineServer(relay_redis=redis_url)
+        baselines.append(baseline)
         crowds.append(Crowd(lambda: baseline.socket("/echo"), args.idle))
         measure = {"plain websocket echo (baseline)": echo(baseline)}
-        if other is not None:
+        if redis_url:
+            other = BaselineServer(relay_redis=redis_url)
+            baselines.append(other)
             crowds.append(Crowd(lambda: other.socket("/echo"), args.idle))
             measure[FLOOR] = relayed(baseline.socket("/relay"), other.socket("/relay"), CANDIDATE)
         first = app.port
@@ -141,9 +144,8 @@ def main(argv=None):
         for crowd in crowds:
             crowd.close()
         app.stop()
-        baseline.stop()
-        if other is not None:
-            other.stop()
+        for server in baselines:
+            server.stop()
 
     print(
         f"idle sockets: {args.idle} per process, {args.rounds} rounds of {args.messages}"
@@ -159,14 +161,12 @@ def main(argv=None):
     base_name, *names = results
     base = medians[base_name]
     print(_line(base_name, results[base_name]))
-    for name in names:
-        ratios = (medians[name][0] / base[0], medians[name][1] / base[1])
-        print(_line(name, results[name]) + f" | ratio p50 {ratios[0]:.2f} p99 {ratios[1]:.2f}")
     echo_text = f"raw websocket echo: p50 {base[0]:.3f} ms, p99 {base[1]:.3f} ms"
     for name in names:
+        (p50, p99), ratios = medians[name], (medians[name][0] / base[0], medians[name][1] / base[1])
+        print(_line(name, results[name]) + f" | ratio p50 {ratios[0]:.2f} p99 {ratios[1]:.2f}")
         if name == FLOOR:  # the bare stack's, for comparison: no goal of its own
             continue
-        (p50, p99), ratios = medians[name], (medians[name][0] / base[0], medians[name][1] / base[1])
         baseline = echo_text
         if FLOOR in medians and name.endswith("two processes"):
             floor = medians[FLOOR]
