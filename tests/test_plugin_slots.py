@@ -3,15 +3,23 @@ walk-in widgets and the client portal: the hello test plugin's fragment is
 on each page of an organisation that enabled it, with what the slot's
 context promises, and absent from the same pages of one that did not."""
 
+import importlib
+import inspect
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+import pluggy
 import pytest
 import time_machine
 
+from consultroom import hookspecs
 from consultroom.accounts.models import Role
+from consultroom.app import CORE_PLUGINS
 from consultroom.appointments.models import Appointment, AppointmentParticipant
 from consultroom.clients.models import Client, Participant
+from consultroom.hookspecs import fills_slots, hookimpl
+from consultroom.plugins.registry import PluginRegistry, TenantHooks
 from consultroom.scheduling.models import AvailabilityBlock
 from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.models import WalkInWidget
@@ -19,6 +27,7 @@ from consultroom.widgets.models import WalkInWidget
 NOW = datetime(2030, 6, 3, 8, 0)  # Monday 08:00 UTC
 DAY = date(2030, 6, 4)
 SLOT = "20300604T0900"  # a free slot on DAY (UTC)
+BUNDLED = {"chat", "payments", "questionnaires", "sso", "translation"}
 
 
 @pytest.fixture(autouse=True)
@@ -209,3 +218,71 @@ def test_slot_output_is_escaped_where_it_shows_user_data(webtest, orgs, dbsessio
     dbsession.flush()
     page = webtest("on").get(f"/portal/{on.client.portal_token}")
     assert "&lt;b&gt;Bold&lt;/b&gt;" in page.text and "<b>Bold" not in page.text
+
+
+class _Filler:
+    """A plugin whose slot implementation answers with its own name."""
+
+    def __init__(self, name, *slots):
+        self.name = name
+
+        def consultroom_template_slot(slot):
+            return f"{self.name}:{slot}"
+
+        fill = hookimpl(consultroom_template_slot)
+        self.consultroom_template_slot = fills_slots(*slots)(fill) if slots else fill
+
+
+def _tenant_hooks(*plugins, left_out=()):
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for plugin in plugins:
+        pm.register(plugin)
+    return TenantHooks(pm, left_out)
+
+
+def _filled(hooks, slot):
+    filler = hooks.slot_filler(slot)
+    return None if filler is None else list(reversed(filler(request=None, slot=slot, context={})))
+
+
+def test_a_declared_implementation_is_called_for_its_slots_only():
+    login, profile, every = (
+        _Filler("sso", "login"),
+        _Filler("2fa", "profile", "login"),
+        _Filler("x"),
+    )
+    hooks = _tenant_hooks(login, profile, every)
+    assert _filled(hooks, "login") == ["sso:login", "2fa:login", "x:login"]
+    assert _filled(hooks, "profile") == ["2fa:profile", "x:profile"]
+    assert _filled(hooks, "footer") == ["x:footer"]
+
+
+def test_no_filler_where_no_enabled_implementation_declared_the_slot():
+    sso, chat = _Filler("sso", "login"), _Filler("chat", "top_bar")
+    hooks = _tenant_hooks(sso, chat, left_out=[chat])
+    assert _filled(hooks, "login") == ["sso:login"]
+    assert hooks.slot_filler("top_bar") is None  # only a left-out plugin fills it
+    assert hooks.slot_filler("footer") is None
+
+
+def test_fills_slots_needs_names():
+    for names in [(), ("",), (None,)]:
+        with pytest.raises(TypeError, match="names of the slots"):
+            fills_slots(*names)
+
+
+def test_the_core_and_bundled_plugins_declare_every_slot_they_fill():
+    """A declaration that left out a slot its implementation fills would
+    hide that slot's HTML: each slot the code compares ``slot`` with is
+    declared."""
+    registry = PluginRegistry.discover(only=BUNDLED)
+    for name in CORE_PLUGINS:
+        registry.register_core(importlib.import_module(name))
+    implementations = registry.pm.hook.consultroom_template_slot.get_hookimpls()
+    assert len(implementations) == 12  # seven of the core's, five bundled plugins'
+    for impl in implementations:
+        source = inspect.getsource(impl.function)
+        compared = set(re.findall(r'slot (?:==|!=) "(\w+)"', source))
+        assert compared, impl.plugin_name
+        assert compared <= getattr(impl.function, hookspecs.SLOTS), impl.plugin_name

@@ -17,8 +17,9 @@ list with one result per implementation, ``None`` results left out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -37,6 +38,23 @@ PROJECT = "consultroom"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# Where fills_slots records an implementation's slots.
+SLOTS = "consultroom_slots"
+_Function = TypeVar("_Function", bound=Callable[..., object])
+
+
+def fills_slots(*names: str) -> Callable[[_Function], _Function]:
+    """Declare the slots a ``consultroom_template_slot`` implementation
+    fills, so that it is called only for those (see that hook)."""
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise TypeError("fills_slots needs the names of the slots, such as fills_slots('login')")
+
+    def declare(function: _Function) -> _Function:
+        setattr(function, SLOTS, frozenset(names))
+        return function
+
+    return declare
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,13 @@ def consultroom_template_slot(request: Request, slot: str, context: dict[str, An
     Results are joined in registration order. A client-facing widget page
     may be shown in an iframe on the organisation's own site: links that
     should open as the main page need ``target="_top"``.
+
+    Declare the slots your implementation fills with
+    ``@fills_slots("login", "profile")`` (from this module, beside
+    ``@hookimpl``): it is then called for those slots only, and a page
+    whose slots no enabled plugin fills calls no plugin code at all, as
+    every page shows several slots. An implementation without the
+    declaration is called for every slot.
     """
 
 

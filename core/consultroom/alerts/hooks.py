@@ -6,7 +6,7 @@ from pyramid.renderers import render
 
 from consultroom.alerts import email, push
 from consultroom.alerts.keys import application_server_key
-from consultroom.hookspecs import hookimpl
+from consultroom.hookspecs import fills_slots, hookimpl
 
 
 @hookimpl
@@ -16,6 +16,7 @@ def consultroom_client_arrived(request, appointment):
 
 
 @hookimpl
+@fills_slots("profile")
 def consultroom_template_slot(request, slot, context):
     if slot != "profile" or request.organisation is None:
         return None

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment, Status
 from consultroom.db import utcnow
-from consultroom.hookspecs import MenuItem, hookimpl
+from consultroom.hookspecs import MenuItem, fills_slots, hookimpl
 from consultroom.i18n import _
 from consultroom.tenancy.timezones import to_local
 
@@ -26,6 +26,7 @@ def consultroom_menu_items(request):
 
 
 @hookimpl
+@fills_slots("client")
 def consultroom_template_slot(request, slot, context):
     if slot != "client":
         return None

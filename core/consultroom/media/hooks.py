@@ -3,7 +3,7 @@ the client's waiting-room page."""
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import MenuItem, hookimpl
+from consultroom.hookspecs import MenuItem, fills_slots, hookimpl
 from consultroom.i18n import _
 
 
@@ -20,6 +20,7 @@ def consultroom_menu_items(request):
 
 
 @hookimpl
+@fills_slots("waiting_room")
 def consultroom_template_slot(request, slot, context):
     if slot != "waiting_room":
         return None

@@ -329,6 +329,7 @@ class TenantHooks:
         self._pm = pm
         self._left_out = left_out
         self._cache: dict[str, pluggy.HookCaller] = {}
+        self._slot_fillers: dict[str, pluggy.HookCaller | None] = {}
 
     def __getattr__(self, name: str) -> pluggy.HookCaller:
         if not name.startswith(hookspecs.PROJECT + "_"):
@@ -337,6 +338,24 @@ class TenantHooks:
         if caller is None:
             caller = self._cache[name] = self._pm.subset_hook_caller(name, self._left_out)
         return caller
+
+    def slot_filler(self, slot: str) -> pluggy.HookCaller | None:
+        """``consultroom_template_slot`` for the implementations that may
+        fill ``slot`` (those that declared it with ``hookspecs.fills_slots``
+        and those that declared nothing); None when there are none."""
+        try:
+            return self._slot_fillers[slot]
+        except KeyError:
+            pass
+        name = "consultroom_template_slot"
+        elsewhere = [
+            impl.plugin
+            for impl in self.__getattr__(name).get_hookimpls()
+            if slot not in getattr(impl.function, hookspecs.SLOTS, (slot,))
+        ]
+        caller = self._pm.subset_hook_caller(name, [*self._left_out, *elsewhere])
+        filler = self._slot_fillers[slot] = caller if caller.get_hookimpls() else None
+        return filler
 
 
 def _one_line(text: str) -> str:

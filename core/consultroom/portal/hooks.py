@@ -3,12 +3,13 @@ copy, its QR code, and the actions of ``staff``."""
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import hookimpl
+from consultroom.hookspecs import fills_slots, hookimpl
 from consultroom.portal.staff import portal_url
 from consultroom.web.qr import qr_code_svg
 
 
 @hookimpl
+@fills_slots("client")
 def consultroom_template_slot(request, slot, context):
     if slot != "client" or not request.has_permission("staff"):
         return None

@@ -24,7 +24,15 @@ from urllib.parse import urlsplit
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import MenuItem, RoomButton, RoomOverlay, RoomScript, RoomTab, hookimpl
+from consultroom.hookspecs import (
+    MenuItem,
+    RoomButton,
+    RoomOverlay,
+    RoomScript,
+    RoomTab,
+    fills_slots,
+    hookimpl,
+)
 from consultroom.i18n import _
 from consultroom.room.backgrounds import backgrounds_of
 from consultroom.web import headers
@@ -74,6 +82,7 @@ def consultroom_room_regions(request, role, room):
 
 
 @hookimpl
+@fills_slots("waiting_room", "participant_waiting_room")
 def consultroom_template_slot(request, slot, context):
     if slot not in WAITING_SLOTS or request.organisation is None:
         return None

@@ -3,12 +3,13 @@ page, and an administrator's switch on a staff member's page."""
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import hookimpl
+from consultroom.hookspecs import fills_slots, hookimpl
 from consultroom.twofactor import forms, service
 from consultroom.twofactor.login import policy
 
 
 @hookimpl
+@fills_slots("profile", "staff_member")
 def consultroom_template_slot(request, slot, context):
     if slot == "profile":
         return _profile(request, context["user"])

@@ -4,7 +4,7 @@ the count of now, kept live over the page's socket (static/js/waitingcount.js)."
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import hookimpl
+from consultroom.hookspecs import fills_slots, hookimpl
 from consultroom.realtime.pages import page_config
 from consultroom.waitingroom.live import Staff, waiting_count
 
@@ -22,6 +22,7 @@ def shown_waiting_count(request):
 
 
 @hookimpl
+@fills_slots("top_bar")
 def consultroom_template_slot(request, slot, context):
     if slot != "top_bar" or request.organisation is None or not request.has_permission("staff"):
         return None

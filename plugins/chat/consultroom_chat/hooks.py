@@ -21,6 +21,7 @@ from consultroom.hookspecs import (
     RoomTab,
     WaitingAnnotation,
     WorkerJob,
+    fills_slots,
     hookimpl,
 )
 from consultroom_chat import service, visitors
@@ -82,6 +83,7 @@ def consultroom_department_delete_blockers(request, department):
 
 
 @hookimpl
+@fills_slots("client", "client_portal", "top_bar", *WAITING_SLOTS)
 def consultroom_template_slot(request, slot, context):
     if slot == "client" and request.has_permission("staff"):
         return _client_page_links(request, context["client"])

@@ -17,6 +17,7 @@ from consultroom.hookspecs import (
     MailPlaceholder,
     MenuItem,
     WaitingAnnotation,
+    fills_slots,
     hookimpl,
 )
 from consultroom_payments import checkout, refunds, report, service
@@ -128,6 +129,7 @@ def consultroom_list_badges(request, list_name, rows):
 
 
 @hookimpl
+@fills_slots("usage_report", "appointment")
 def consultroom_template_slot(request, slot, context):
     """The appointment page's payment (rate, state, receipt, refund), and
     the payments' figures in the usage report."""

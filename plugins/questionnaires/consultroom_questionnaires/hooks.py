@@ -15,6 +15,7 @@ from consultroom.hookspecs import (
     MenuItem,
     RoomTab,
     WaitingAnnotation,
+    fills_slots,
     hookimpl,
 )
 from consultroom.web.sites import org_url
@@ -114,6 +115,9 @@ def _listing(request, found, title):
 
 
 @hookimpl
+@fills_slots(
+    "client", "appointment", "client_portal", "waiting_room", "booking_widget", "walk_in_widget"
+)
 def consultroom_template_slot(request, slot, context):
     if slot == "client" and request.has_permission("staff"):
         found = service.responses_of(request, client_id=context["client"].id)

@@ -4,7 +4,7 @@ and password logins refused where a connection says so."""
 
 from pyramid.renderers import render
 
-from consultroom.hookspecs import LoginMethod, MenuItem, hookimpl
+from consultroom.hookspecs import LoginMethod, MenuItem, fills_slots, hookimpl
 from consultroom_sso.connections import connections_of
 from consultroom_sso.i18n import _, page
 from consultroom_sso.staff import identities_of
@@ -14,6 +14,7 @@ TEMPLATES = "consultroom_sso:templates/"
 
 
 @hookimpl
+@fills_slots("login", "profile", "staff_member")
 def consultroom_template_slot(request, slot, context):
     if slot == "login":
         connections = enabled_connections(request)

@@ -9,7 +9,15 @@ from markupsafe import Markup
 from sqlalchemy import delete
 
 from consultroom.audit import record
-from consultroom.hookspecs import Command, RoomButton, RoomOverlay, RoomScript, RoomTab, hookimpl
+from consultroom.hookspecs import (
+    Command,
+    RoomButton,
+    RoomOverlay,
+    RoomScript,
+    RoomTab,
+    fills_slots,
+    hookimpl,
+)
 from consultroom_translation import service
 from consultroom_translation.i18n import _
 from consultroom_translation.models import TranscriptLine
@@ -74,6 +82,7 @@ def consultroom_room_regions(request, role, room):
 
 
 @hookimpl
+@fills_slots("appointment")
 def consultroom_template_slot(request, slot, context):
     """The kept transcript on the appointment's page (staff only)."""
     if slot != "appointment" or not request.has_permission("staff"):

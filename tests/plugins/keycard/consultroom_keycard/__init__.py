@@ -33,7 +33,7 @@ from consultroom.accounts.security import can_manage_user, staff_from_url
 from consultroom.audit import record
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
-from consultroom.hookspecs import LoginMethod, WorkerJob, hookimpl
+from consultroom.hookspecs import LoginMethod, WorkerJob, fills_slots, hookimpl
 from consultroom.plugins import PluginInfo, enablement
 from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
 from consultroom.tenancy.options import BoolOption, ChoiceOption, OptionSet
@@ -182,6 +182,7 @@ def issue(request):
 
 
 @hookimpl
+@fills_slots("login", "staff_member")
 def consultroom_template_slot(request, slot, context):
     if slot == "login" and request.identity is None:
         return _login_button(request, context.get("next", ""))
