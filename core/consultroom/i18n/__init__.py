@@ -22,10 +22,12 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 
 def _switch(request):
-    """The ``?_LOCALE_=`` value as sent, or None: also when the query or form
-    is not UTF-8 (the error page for that still needs a language)."""
+    """The ``?_LOCALE_=`` value as sent, or None: also when the query is not
+    UTF-8 (the error page for that still needs a language). The query only:
+    the language links are plain links, and reading a form here would parse
+    every posted body before its view does."""
     try:
-        return request.params.get(COOKIE)
+        return request.GET.get(COOKIE)
     except UnicodeDecodeError:
         return None
 

@@ -32,6 +32,7 @@ page may not be framed at all.
 HSTS only with ``security.hsts = true`` (production, behind HTTPS).
 """
 
+import functools
 import re
 import secrets
 
@@ -52,9 +53,41 @@ PERMISSIONS = {
     "payment": "",
     "usb": "",
 }
+# Changes a page may make to its own policy (allow, only).
+_CHANGES = frozenset({"csp_allowed", "csp_only"})
+_NONCE_HOLE = "\x00nonce\x00"
+# The usable plugins that declare CSP sources, once per application.
+_DECLARING = "consultroom.web.csp_declaring"
 
 
-def _policy(request):
+def _policy(request, nonce):
+    """The directives for ``request``'s response, ``nonce`` in ``style-src``
+    when given."""
+    directives = dict(_base_policy(_base_key(request), nonce is not None))
+    if nonce is not None:
+        directives["style-src"] = directives["style-src"].replace(_NONCE_HOLE, nonce)
+    for name, sources in request.__dict__.get("csp_allowed", {}).items():
+        present = directives.get(name, directives["default-src"]).split()
+        directives[name] = " ".join(dict.fromkeys([*present, *sources]))
+    for name, sources in request.__dict__.get("csp_only", {}).items():
+        directives[name] = " ".join(sources) or "'none'"
+    return directives
+
+
+def _base_key(request):
+    """What the policy before a page's own changes depends on: the Host,
+    whether cookies may travel without HTTPS, and the sources of the
+    enabled plugins that declare any."""
+    plain = request.registry.settings.get("session.secure", "true").lower() == "false"
+    return request.host, plain, _plugin_sources(request)
+
+
+# Kept per Host (a strange one too: see _websocket_sources), so bounded.
+@functools.lru_cache(maxsize=256)
+def _base_policy(key, with_nonce):
+    """The directives as ``((name, value), ...)``, ``style-src`` with a hole
+    for the nonce when ``with_nonce``."""
+    host, plain, plugin_sources = key
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -62,23 +95,34 @@ def _policy(request):
         "style-src-attr": "'unsafe-inline'",
         "img-src": "'self' data:",
         "media-src": "'self' blob:",
-        "connect-src": " ".join(["'self'", *_websocket_sources(request)]),
+        "connect-src": " ".join(["'self'", *_websocket_sources(host, plain)]),
         "object-src": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",
         "frame-ancestors": "'none'",
     }
-    nonce = request.__dict__.get("csp_nonce")  # only if the page used one
-    if nonce is not None:
-        directives["style-src"] += f" 'nonce-{nonce}'"
-    for name, sources in _plugin_sources(request).items():
+    if with_nonce:
+        directives["style-src"] += f" 'nonce-{_NONCE_HOLE}'"
+    for name, sources in plugin_sources:
         directives[name] = " ".join([directives.get(name, directives["default-src"]), *sources])
-    for name, sources in request.__dict__.get("csp_allowed", {}).items():
-        present = directives.get(name, directives["default-src"]).split()
-        directives[name] = " ".join(dict.fromkeys([*present, *sources]))
-    for name, sources in request.__dict__.get("csp_only", {}).items():
-        directives[name] = " ".join(sources) or "'none'"
-    return directives
+    return tuple(directives.items())
+
+
+def _usual_header(request, nonce):
+    """The policy's text where the page changed nothing (nearly every
+    response), kept per Host and enabled plugins with a hole for the nonce:
+    building it each time cost a tenth of the login page."""
+    before, _hole, after = _usual_text(_base_key(request), nonce is not None)
+    return before if nonce is None else f"{before}{nonce}{after}"
+
+
+@functools.lru_cache(maxsize=256)
+def _usual_text(key, with_nonce):
+    return _joined(dict(_base_policy(key, with_nonce))).partition(_NONCE_HOLE)
+
+
+def _joined(directives):
+    return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
 
 
 def allow(request, directive, *sources):
@@ -118,25 +162,25 @@ def only(request, directive, sources):
 
 
 def _plugin_sources(request):
-    """The CSP sources declared by the plugins the organisation enabled."""
-    plugins = request.registry.plugins
-    declaring = [p for p in plugins.usable() if p.info.csp]
+    """The CSP sources declared by the plugins the organisation enabled, as
+    ``((directive, sources), ...)``."""
+    declaring = request.registry.get(_DECLARING)
+    if declaring is None:
+        plugins = request.registry.plugins.usable()
+        declaring = request.registry[_DECLARING] = [p for p in plugins if p.info.csp]
     if not declaring:
-        return {}  # no plugin declares any: no need to know the organisation
+        return ()  # no plugin declares any: no need to know the organisation
     enabled = request.__dict__.get("enabled_plugin_ids", ())  # reified when asked
-    return additions(p.info.csp for p in declaring if p.id in enabled)
+    merged = additions(p.info.csp for p in declaring if p.id in enabled)
+    return tuple((name, tuple(sources)) for name, sources in merged.items())
 
 
-def _websocket_sources(request):
+def _websocket_sources(host, plain):
     # Older browsers do not count ws(s): as 'self'. Plain ws: only where
     # cookies may travel without HTTPS (development, tests).
-    host = request.host
     if not _HOST.fullmatch(host):
         return []
-    sources = [f"wss://{host}"]
-    if request.registry.settings.get("session.secure", "true").lower() == "false":
-        sources.append(f"ws://{host}")
-    return sources
+    return [f"wss://{host}", *([f"ws://{host}"] if plain else [])]
 
 
 def _parse(header):
@@ -150,14 +194,20 @@ def _parse(header):
 
 def _add_headers(event):
     request, response = event.request, event.response
-    own = _parse(response.headers[HEADER]) if HEADER in response.headers else {}
-    directives = {**own, **{k: v for k, v in _policy(request).items() if k not in own}}
+    nonce = request.__dict__.get("csp_nonce")  # only if the page used one
+    if HEADER in response.headers or any(key in request.__dict__ for key in _CHANGES):
+        own = _parse(response.headers[HEADER]) if HEADER in response.headers else {}
+        policy = _policy(request, nonce)
+        directives = {**own, **{k: v for k, v in policy.items() if k not in own}}
+        header, framed = _joined(directives), directives["frame-ancestors"] != "'none'"
+    else:
+        header, framed = _usual_header(request, nonce), False
     values = {
-        HEADER: "; ".join(f"{name} {value}".strip() for name, value in directives.items()),
+        HEADER: header,
         "X-Content-Type-Options": "nosniff",
         "Permissions-Policy": _permissions(request),
     }
-    if directives["frame-ancestors"] == "'none'":
+    if not framed:
         values["X-Frame-Options"] = "DENY"  # for browsers without CSP level 2
     if request.registry.settings.get("security.hsts", "false").lower() == "true":
         values["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
