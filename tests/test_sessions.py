@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from webob import Response
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
@@ -14,6 +15,7 @@ from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.sessions import prune
 from consultroom.sessions.models import StoredSession
+from consultroom.sessions.store import COOKIE, _cookie_text
 from consultroom.testing import PASSWORD
 
 
@@ -479,3 +481,13 @@ def test_worker_prunes_ended_sessions(webtest, org, user, login, dbsession, cloc
     assert [r.id_hash for r in rows(dbsession, user_id=user.id)] == [
         row_of(dbsession, active).id_hash
     ]
+
+
+@pytest.mark.parametrize("secure", [True, False])
+@pytest.mark.parametrize(
+    "session_id", ["a.1796549313.SK4OiugHaCasPZjfDaTpj4RPUAVxPRSur33bVauPzu0", "x-Y_z"]
+)
+def test_the_cookie_is_written_as_webob_writes_it(session_id, secure):
+    webob = Response()
+    webob.set_cookie(COOKIE, session_id, path="/", secure=secure, httponly=True, samesite="Lax")
+    assert _cookie_text(session_id, secure) == webob.headers["Set-Cookie"]
