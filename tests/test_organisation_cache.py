@@ -3,11 +3,11 @@
 answer after a change, made here or in another process."""
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 
 from consultroom.accounts.models import Role
 from consultroom.app import make_config
-from consultroom.db import cache
+from consultroom.db import NotYetJoined, cache
 from consultroom.plugins.gating import CACHE as PLUGINS_CACHE
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.realtime import CACHE_CHANNEL
@@ -161,6 +161,33 @@ def test_the_cached_organisation_joins_the_session_its_request_makes(app, org, d
         assert cached.logo == b"\x89PNG logo"
     dbsession.expire_all()
     assert dbsession.get(Organisation, org.id).name == "Acme Health"
+
+
+def test_the_cached_copy_is_its_rows_only_once_it_joins_or_changes(app, org, dbsession):
+    """A request that never opens its database session never makes its
+    organisation the row's; one that reads what the copy was not made with
+    before that is told so, rather than reading it as empty."""
+    dbsession.add(Department(organisation=org, name="Physio"))
+    dbsession.commit()
+    with org_request(app, "acme") as request:
+        assert request.organisation.name == "Acme Care"  # now cached
+    with org_request(app, "acme") as request:
+        cached = request.organisation
+        assert inspect(cached).key is None  # made from the cache, nothing more
+        with pytest.raises(NotYetJoined, match="open request.dbsession first"):
+            cached.departments  # noqa: B018
+        with pytest.raises(NotYetJoined):
+            cached.logo  # noqa: B018
+        request.dbsession  # noqa: B018
+        assert inspect(cached).persistent
+        assert [d.name for d in cached.departments] == ["Physio"]
+    with org_request(app, "acme") as request:
+        cached = request.organisation
+        cached.timezone = "Europe/Stockholm"  # a change: the row's first
+        assert inspect(cached).key is not None
+        assert inspect(cached).attrs.timezone.history.deleted == ["Europe/Amsterdam"]
+    new = Organisation(subdomain="brandnew", name="New")  # not a copy: no such rules
+    assert new.logo is None and inspect(new).key is None
 
 
 def test_a_change_in_place_stays_in_its_request(app, org):

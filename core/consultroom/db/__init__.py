@@ -11,6 +11,7 @@ import random
 import sqlite3
 import threading
 import time
+import weakref
 from datetime import UTC, datetime
 
 import zope.sqlalchemy
@@ -19,7 +20,7 @@ from sqlalchemy import MetaData, engine_from_config, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from zope.sqlalchemy.datamanager import ZopeTransactionEvents
 
 from consultroom.db import sqlite
@@ -183,7 +184,7 @@ def _dbsession(request):
     # Only the request's organisation's rows, even where a query forgets it.
     follow_request(session, request)
     for instance in request.__dict__.pop(_ADD_WHEN_OPENED, ()):
-        session.add(instance)
+        _join(session, instance)
     return session
 
 
@@ -191,15 +192,66 @@ _ADD_WHEN_OPENED = "consultroom.db.add_when_opened"
 
 
 def add_when_opened(request, instance):
-    """``instance`` (detached: a row's object made without a query, e.g. from
-    a cache) in ``request.dbsession``: at once if the request has made its
-    session, else as soon as it does. A request that never uses the
-    database then never makes a session: the login page, served from its
-    cache, spent a quarter of its time putting its organisation in one."""
+    """``instance``, a row's object made without a query from its loaded
+    column values (transient: e.g. from a cache; its model made ready with
+    :func:`copies_join_sessions`), in ``request.dbsession``: at once if the
+    request has made its session, else as soon as it does.
+
+    Until then it holds only the values it was made with: it becomes the
+    row's (:func:`make_transient_to_detached`) when it joins, or when it is
+    first changed, so that the change is the row's. Reading another of its
+    attributes (a deferred column, a relationship) before it joins is an
+    error. A request that never uses the database pays for neither: the
+    login page, served from its cache, spent a quarter of its time putting
+    its organisation in a session, and a tenth making it the row's."""
     session = request.__dict__.get("dbsession")
     if session is None:
+        _COPIES.add(instance)
         request.__dict__.setdefault(_ADD_WHEN_OPENED, []).append(instance)
         return instance
+    return _join(session, instance)
+
+
+class NotYetJoined(Exception):
+    """An attribute a copy was not made with, read before it joined a session."""
+
+
+# Objects given to add_when_opened that are not their row's yet.
+_COPIES = weakref.WeakSet()
+
+
+def copies_join_sessions(model):
+    """Make ``model``'s objects ready for :func:`add_when_opened` (once, for
+    the class): a change to a copy makes it its row's first, and reading
+    what it was not made with raises :class:`NotYetJoined`."""
+    for attribute in inspect(model).attrs:
+        instrumented = getattr(model, attribute.key)
+        event.listen(instrumented, "set", _becomes_the_rows)
+        event.listen(instrumented, "init_scalar", _refuse_unloaded)
+        if getattr(attribute, "uselist", False):
+            for name in ("append", "remove", "bulk_replace"):
+                event.listen(instrumented, name, _becomes_the_rows)
+            event.listen(instrumented, "init_collection", _refuse_unloaded)
+
+
+def _becomes_the_rows(target, *args):
+    if target in _COPIES:
+        _COPIES.discard(target)
+        make_transient_to_detached(target)
+
+
+def _refuse_unloaded(target, *args):
+    if target in _COPIES:
+        raise NotYetJoined(
+            f"{type(target).__name__} read before the request's database session "
+            "was made: open request.dbsession first"
+        )
+
+
+def _join(session, instance):
+    _COPIES.discard(instance)
+    if inspect(instance).key is None:  # not changed before
+        make_transient_to_detached(instance)
     if inspect(instance).key in session.identity_map:  # read before, by a query
         return session.merge(instance, load=False)
     session.add(instance)

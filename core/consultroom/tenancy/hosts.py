@@ -10,9 +10,8 @@ without a query, once the request has one."""
 import json
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import make_transient_to_detached
 
-from consultroom.db import add_when_opened
+from consultroom.db import add_when_opened, copies_join_sessions
 from consultroom.db.cache import RowCache
 from consultroom.db.scope import all_organisations
 from consultroom.i18n import regional
@@ -20,6 +19,7 @@ from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import ORGANISATION, UNKNOWN, subdomain_of
 
 CACHE = "consultroom.organisation_cache"
+copies_join_sessions(Organisation)
 # Other features' sites on a subdomain no organisation has (a published web
 # page set): callables ``(request, subdomain) -> (site, organisation) | None``.
 SUBDOMAIN_SITES = "consultroom.subdomain_sites"
@@ -63,11 +63,11 @@ def organisation_at(request, subdomain):
         if org is not None:
             cache.put(subdomain, _loaded_values(org))
         return org
-    return add_when_opened(request, _detached(values))
+    return add_when_opened(request, _copied(values))
 
 
 def _loaded_values(org):
-    """What ``_detached`` makes a request's copy of ``org`` from: its loaded
+    """What ``_copied`` makes a request's copy of ``org`` from: its loaded
     columns' values; those a request may change in place (the JSON
     columns: the settings) as JSON text."""
     state = inspect(org)
@@ -81,7 +81,7 @@ def _loaded_values(org):
     return fixed, json.dumps(in_place)
 
 
-def _detached(values):
+def _copied(values):
     # Made as the ORM makes a loaded row's object (no constructor: setting
     # each attribute one by one through its instrumentation cost more than
     # the rest). Each request decodes its own copy of the JSON values, in
@@ -91,7 +91,6 @@ def _detached(values):
     org = Organisation.__mapper__.class_manager.new_instance()
     org.__dict__.update(fixed)
     org.__dict__.update(json.loads(in_place))
-    make_transient_to_detached(org)
     return org
 
 
