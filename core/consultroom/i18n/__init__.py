@@ -26,6 +26,8 @@ def _switch(request):
     UTF-8 (the error page for that still needs a language). The query only:
     the language links are plain links, and reading a form here would parse
     every posted body before its view does."""
+    if not request.environ.get("QUERY_STRING"):
+        return None  # most requests: no query to parse
     try:
         return request.GET.get(COOKIE)
     except UnicodeDecodeError:

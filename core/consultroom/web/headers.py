@@ -56,7 +56,8 @@ PERMISSIONS = {
 # Changes a page may make to its own policy (allow, only).
 _CHANGES = frozenset({"csp_allowed", "csp_only"})
 _NONCE_HOLE = "\x00nonce\x00"
-# The usable plugins that declare CSP sources, once per application.
+# The usable plugins that declare CSP sources, and their sources merged per
+# set of enabled plugin ids: once per application.
 _DECLARING = "consultroom.web.csp_declaring"
 
 
@@ -164,15 +165,20 @@ def only(request, directive, sources):
 def _plugin_sources(request):
     """The CSP sources declared by the plugins the organisation enabled, as
     ``((directive, sources), ...)``."""
-    declaring = request.registry.get(_DECLARING)
+    registry = request.registry
+    declaring = registry.get(_DECLARING)
     if declaring is None:
-        plugins = request.registry.plugins.usable()
-        declaring = request.registry[_DECLARING] = [p for p in plugins if p.info.csp]
-    if not declaring:
+        usable = registry.plugins.usable()
+        declaring = registry[_DECLARING] = ([p for p in usable if p.info.csp], {})
+    plugins, merged = declaring
+    if not plugins:
         return ()  # no plugin declares any: no need to know the organisation
-    enabled = request.__dict__.get("enabled_plugin_ids", ())  # reified when asked
-    merged = additions(p.info.csp for p in declaring if p.id in enabled)
-    return tuple((name, tuple(sources)) for name, sources in merged.items())
+    enabled = request.__dict__.get("enabled_plugin_ids", frozenset())  # reified when asked
+    sources = merged.get(enabled)
+    if sources is None:  # once per set of enabled plugins
+        added = additions(p.info.csp for p in plugins if p.id in enabled)
+        sources = merged[enabled] = tuple((k, tuple(v)) for k, v in added.items())
+    return sources
 
 
 def _websocket_sources(host, plain):
