@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -53,7 +54,7 @@ def hash_id(session_id: str) -> str:
 
 
 def _new_anonymous_id():
-    issued = int(utcnow().replace(tzinfo=UTC).timestamp())
+    issued = int(time.time())  # utcnow's instant, as Unix time
     return f"{ANONYMOUS}{issued}.{secrets.token_urlsafe(32)}"
 
 
