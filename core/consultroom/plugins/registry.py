@@ -343,19 +343,16 @@ class TenantHooks:
         """``consultroom_template_slot`` for the implementations that may
         fill ``slot`` (those that declared it with ``hookspecs.fills_slots``
         and those that declared nothing); None when there are none."""
-        try:
-            return self._slot_fillers[slot]
-        except KeyError:
-            pass
-        name = "consultroom_template_slot"
-        elsewhere = [
-            impl.plugin
-            for impl in self.__getattr__(name).get_hookimpls()
-            if slot not in getattr(impl.function, hookspecs.SLOTS, (slot,))
-        ]
-        caller = self._pm.subset_hook_caller(name, [*self._left_out, *elsewhere])
-        filler = self._slot_fillers[slot] = caller if caller.get_hookimpls() else None
-        return filler
+        if slot not in self._slot_fillers:
+            name = "consultroom_template_slot"
+            elsewhere = [
+                impl.plugin
+                for impl in getattr(self, name).get_hookimpls()
+                if slot not in getattr(impl.function, hookspecs.SLOTS, (slot,))
+            ]
+            caller = self._pm.subset_hook_caller(name, [*self._left_out, *elsewhere])
+            self._slot_fillers[slot] = caller if caller.get_hookimpls() else None
+        return self._slot_fillers[slot]
 
 
 def _one_line(text: str) -> str:

@@ -112,7 +112,7 @@ def _base_policy(key, with_nonce):
 def _usual_header(request, nonce):
     """The policy's text where the page changed nothing (nearly every
     response), kept per Host and enabled plugins with a hole for the nonce:
-    building it each time cost a tenth of the login page."""
+    building it each time cost the kept login page about 8 us (4 %)."""
     before, _hole, after = _usual_text(_base_key(request), nonce is not None)
     return before if nonce is None else f"{before}{nonce}{after}"
 
