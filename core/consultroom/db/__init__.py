@@ -250,9 +250,10 @@ def _refuse_unloaded(target, *args):
 
 def _join(session, instance):
     _COPIES.discard(instance)
-    if inspect(instance).key is None:  # not changed before
+    state = inspect(instance)
+    if state.key is None:  # not changed before
         make_transient_to_detached(instance)
-    if inspect(instance).key in session.identity_map:  # read before, by a query
+    if state.key in session.identity_map:  # read before, by a query
         return session.merge(instance, load=False)
     session.add(instance)
     return instance

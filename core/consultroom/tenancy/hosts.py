@@ -19,7 +19,6 @@ from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import ORGANISATION, UNKNOWN, subdomain_of
 
 CACHE = "consultroom.organisation_cache"
-copies_join_sessions(Organisation)
 # Other features' sites on a subdomain no organisation has (a published web
 # page set): callables ``(request, subdomain) -> (site, organisation) | None``.
 SUBDOMAIN_SITES = "consultroom.subdomain_sites"
@@ -79,6 +78,11 @@ def _loaded_values(org):
     in_place = {k: v for k, v in values.items() if isinstance(v, (dict, list))}
     fixed = {k: v for k, v in values.items() if k not in in_place}  # text, numbers, times
     return fixed, json.dumps(in_place)
+
+
+# A request's copy joins its database session only when it has one (once,
+# for the class: the listeners are the model's, whatever the application).
+copies_join_sessions(Organisation)
 
 
 def _copied(values):

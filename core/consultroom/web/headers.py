@@ -201,8 +201,9 @@ def _parse(header):
 def _add_headers(event):
     request, response = event.request, event.response
     nonce = request.__dict__.get("csp_nonce")  # only if the page used one
-    if HEADER in response.headers or any(key in request.__dict__ for key in _CHANGES):
-        own = _parse(response.headers[HEADER]) if HEADER in response.headers else {}
+    own_header = response.headers.get(HEADER)
+    if own_header is not None or any(key in request.__dict__ for key in _CHANGES):
+        own = _parse(own_header) if own_header is not None else {}
         policy = _policy(request, nonce)
         directives = {**own, **{k: v for k, v in policy.items() if k not in own}}
         header, framed = _joined(directives), directives["frame-ancestors"] != "'none'"
