@@ -14,6 +14,8 @@ from consultroom_translation.engine import (
 from consultroom_translation.segments import SAMPLE_RATE, Segmenter
 from translation_speech import pcm_of, say
 
+pytestmark = pytest.mark.sqlite_only  # no database
+
 SECOND = SAMPLE_RATE * 2
 
 

@@ -27,6 +27,8 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.registry import Registry
 from translation_fakes import DEEPL_KEY, LIBRE_KEY, FakeDeepL, FakeLibreTranslate
 
+pytestmark = pytest.mark.sqlite_only  # no database
+
 P = "consultroom_translation."
 # Skipped outside CI only: under CI=true a missing apertium fails the tests.
 needs_apertium = pytest.mark.skipif(
