@@ -10,6 +10,32 @@ import os
 import socket
 
 CHROMIUM = os.environ.get("CONSULTROOM_CHROMIUM", "/usr/bin/chromium")
+# Playwright disables these itself, with a --disable-features switch of its
+# own, before ours; Chromium heeds only the last such switch, so ours repeats
+# them (tests/browser/test_chromium_flags.py checks it still names every one
+# the installed Playwright passes).
+PLAYWRIGHT_DISABLED_FEATURES = [
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+]
+# Chromium 156 makes a WebUI omnibox popup (chrome://omnibox-popup.top-chrome/,
+# a renderer of its own) for every window, and Playwright opens a window for
+# every context: about half of what a new context and its page cost.
+DISABLED_FEATURES = [*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -25,10 +51,7 @@ CHROMIUM_FLAGS = [
     "--auto-select-desktop-capture-source=Entire screen",
     # Autoplay of remote audio without a click.
     "--autoplay-policy=no-user-gesture-required",
-    # Chromium 15x preloads a WebUI omnibox popup (chrome://omnibox-popup.top-chrome/,
-    # a renderer of its own) for every window, and Playwright opens a window
-    # for every context: about half of the CPU a new context and page cost.
-    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
 ]
 # The tests' fake camera sends 5 frames a second instead of 20: encoding and
 # decoding every call's video was about a fifth of the browser tests' CPU
