@@ -2,7 +2,8 @@
 that let two headless pages call each other with fake camera and microphone
 (``CHROMIUM_FLAGS``, a camera's usual frame rate, for the benchmarks and
 the network test, which measures the bitrate;
-``TEST_CHROMIUM_FLAGS``, a slower camera, for the tests),
+``TEST_CHROMIUM_FLAGS``, a slower camera, for the tests; both without the
+browser UI's features that cost every context, ``DISABLED_FEATURES``),
 a script that records a page's peer connections for getStats(), and the
 check that real WebRTC runs only in a loopback-only network namespace."""
 
