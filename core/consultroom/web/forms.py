@@ -7,11 +7,15 @@ database integer, whatever its fields' own validators say: PostgreSQL
 refuses NUL in text and an integer column a larger number, and near the ends
 of the calendar (years 1 and 9999) converting a date between time zones or
 adding a day to it overflows.
+
+Importing this module also gives WTForms a faster ``html_params`` (below).
 """
 
 from datetime import date
 
 import wtforms
+import wtforms.widgets.core
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from consultroom.i18n import _
@@ -87,3 +91,33 @@ class EmailAddress(wtforms.validators.Regexp):
         return super().__call__(
             form, field, message or self.message or field.gettext("Invalid email address.")
         )
+
+
+def html_params(**attributes):
+    """WTForms' ``html_params``: the same attributes, in the same order,
+    escaped alike (names too, and a double quote in a value that is already
+    markup), without ``Markup.format``.
+
+    Since WTForms 3.3 it formats each attribute with ``Markup.format``,
+    which runs markupsafe's escaping ``string.Formatter`` in Python: about
+    100 µs for an input of eight attributes against 10 µs here, most of a
+    form page's rendering (a tenth of the bad-input walk's time)."""
+    parts = []
+    for key, value in sorted(attributes.items()):
+        name = escape(wtforms.widgets.core.clean_key(key))
+        if value is True:
+            parts.append(name)
+        elif value is not False:
+            parts.append(f'{name}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(parts))
+
+
+def _use_faster_html_params():
+    # Where WTForms looks it up: the widgets module's global (Select,
+    # TextArea, ...), the package's (labels) and Input's and Button's own.
+    core = wtforms.widgets.core
+    core.html_params = wtforms.widgets.html_params = html_params
+    core.Input.html_params = core.Button.html_params = staticmethod(html_params)
+
+
+_use_faster_html_params()
