@@ -507,6 +507,11 @@ def test_menu_items(admin_app):
     assert {"Appointments", "Today", "Quick consultation"} <= set(menu)
 
 
+def test_the_menu_marks_the_page_shown(admin_app):
+    current = admin_app.get("/appointments/today").html.select(".menu [aria-current]")
+    assert [(a.text, a["aria-current"]) for a in current] == [("Today", "page")]
+
+
 # ---- segregation
 
 
