@@ -1,6 +1,7 @@
-"""WTForms renders our forms with ``consultroom.web.forms.html_params``:
-the same attributes, escaped alike, as WTForms' own, which since 3.3 costs
-ten times as much (``Markup.format``)."""
+"""How form fields become HTML: WTForms renders them with
+``consultroom.web.forms.html_params`` (the same attributes, escaped alike,
+as WTForms' own, which since 3.3 costs ten times as much: ``Markup.format``),
+and the form macros a select's options with ``consultroom.web.select_options``."""
 
 import importlib.util
 
@@ -10,6 +11,8 @@ import wtforms.widgets.core
 from markupsafe import Markup
 from webob.multidict import MultiDict
 
+from consultroom.accounts.models import Role
+from consultroom.tenancy.timezones import ZONES
 from consultroom.web import forms
 
 
@@ -80,3 +83,34 @@ def test_wtforms_widgets_and_labels_use_it():
     assert form.name.label() == Markup('<label for="name">Name &lt;&amp;&gt;</label>')
     assert '<option selected value="b">&lt;B&gt;</option>' in form.kind()
     assert form.text() == Markup('<textarea id="text" name="text">\r\nt</textarea>')
+
+
+# -- select fields: consultroom.web.select_options --------------------------------
+
+
+@pytest.fixture
+def admin_app(make_organisation, make_user, webtest, login):
+    org = make_organisation("acme")
+    org.timezone = "Europe/Stockholm"
+    admin = make_user(org, role=Role.org_admin)
+    app = webtest("acme")
+    login(app, admin)
+    return app, admin
+
+
+def test_a_select_offers_each_choice_in_order_with_the_current_one_selected(admin_app):
+    app, _admin = admin_app
+    [select] = app.get("/organisation").html.select("select#timezone")
+    options = select.find_all("option")
+    assert [o["value"] for o in options] == [o.get_text() for o in options] == ZONES
+    assert [o["value"] for o in options if o.has_attr("selected")] == ["Europe/Stockholm"]
+
+
+def test_a_select_shows_its_choices_in_the_page_s_language(admin_app):
+    app, admin = admin_app
+    page = app.get(f"/availability/staff/{admin.id}/new", {"_LOCALE_": "nl"})
+    weekdays = page.html.select_one("select#weekday").find_all("option")
+    assert [(o["value"], o.get_text()) for o in weekdays[:2]] == [
+        ("0", "maandag"),
+        ("1", "dinsdag"),
+    ]

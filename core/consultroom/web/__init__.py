@@ -5,7 +5,7 @@ error pages, and bad input refused before any view runs (inputs.py)."""
 from pathlib import Path
 
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.path import AssetResolver
@@ -80,6 +80,19 @@ def slot(request, name, **context):
     return Markup("").join(Markup(p) for p in reversed(parts) if p)  # nosec B704
 
 
+def select_options(request, field):
+    """A select field's ``<option>`` elements, their labels translated: in
+    one call, where a template's loop took some microseconds an option (the
+    organisation's time zone has 599)."""
+    return Markup(
+        "".join(
+            f'<option value="{escape(choice.value)}"{" selected" if choice.selected else ""}>'
+            f"{escape(translate_any(request, choice.label))}</option>"
+            for choice in field.iter_choices()
+        )
+    )
+
+
 def flash(request, message, kind="info"):
     request.session.flash({"text": request.localizer.translate(message), "kind": kind})
 
@@ -99,6 +112,7 @@ def _template_globals(event):
         menu_groups=lambda: menu_groups(request),
         slot=lambda name, **kw: slot(request, name, **kw),
         list_badges=lambda name, rows: list_badges(request, name, rows),
+        select_options=lambda field: select_options(request, field),
         flashes=lambda: request.session.pop_flash(),
         t=lambda text: translate_any(request, text),
         static=lambda path: themes.static_address(request, path),
