@@ -323,6 +323,17 @@ def test_defaults_for_an_organisation_that_never_saved(org):
     assert options["anonymise_after_days"] == 0 and options["disclaimer"] == ""
 
 
+def test_options_follow_each_change_of_the_settings_and_are_the_caller_s_own(org):
+    assert org.options["screen_sharing"] is True
+    org.settings = {**org.settings, "screen_sharing": False}
+    assert org.options["screen_sharing"] is False
+    mine = org.options
+    mine["screen_sharing"] = True
+    assert org.options["screen_sharing"] is False
+    org.settings = {}
+    assert org.options["screen_sharing"] is True
+
+
 def test_unusable_stored_values_fall_back_to_defaults(org):
     org.settings = {
         "anonymise_after_days": "abc",
