@@ -103,7 +103,8 @@ def render(
     for field in fields:
         error = errors.get(field.name)
         # Field HTML comes from installed plugin code, trusted like the core.
-        html = Markup(field.render(request, appointment, posted, error))  # nosec B704
+        rendered = field.render(request, appointment, posted, error)
+        html = Markup(rendered)  # nosec B704
         css = "field plugin-field has-error" if error else "field plugin-field"
         message = (
             Markup('<p class="error" role="alert" id="{}-error">{}</p>').format(field.name, error)

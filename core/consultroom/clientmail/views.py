@@ -314,10 +314,11 @@ def sample_values(request, language):
     org = request.organisation
     tomorrow = local_now(org).replace(tzinfo=None) + timedelta(days=1)
     localizer = localizer_for(request.registry, language)
+    # A preview's sample link, not a secret.
+    client = SimpleNamespace(display_name="J. Jansen", portal_token="example-portal")  # nosec B106
     appointment = _SampleAppointment(
         starts_at=to_utc(tomorrow.replace(hour=10, minute=0, second=0, microsecond=0), org),
-        # A preview's sample link, not a secret.
-        client=SimpleNamespace(display_name="J. Jansen", portal_token="example-portal"),  # nosec B106
+        client=client,
         practitioner=SimpleNamespace(
             name=request.identity.name, department=request.identity.department
         ),

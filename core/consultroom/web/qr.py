@@ -13,4 +13,5 @@ def qr_code_svg(text):
 
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     # qrcode writes only <svg> and <path> with numbers: no text of ours.
-    return Markup(image.to_string(encoding="unicode"))  # nosec B704
+    svg = image.to_string(encoding="unicode")
+    return Markup(svg)  # nosec B704
