@@ -100,8 +100,8 @@ def html_params(**attributes):
 
     Since WTForms 3.3 it formats each attribute with ``Markup.format``,
     which runs markupsafe's escaping ``string.Formatter`` in Python: about
-    100 µs for an input of eight attributes against 10 µs here, most of a
-    form page's rendering (a tenth of the bad-input walk's time)."""
+    100 µs for an input of eight attributes against 10 µs here (the
+    new-appointment page took 7.5 ms with WTForms' own, 6.7 ms with this)."""
     parts = []
     for key, value in sorted(attributes.items()):
         name = escape(wtforms.widgets.core.clean_key(key))
