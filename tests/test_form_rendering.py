@@ -3,6 +3,7 @@
 as WTForms' own, which since 3.3 costs ten times as much: ``Markup.format``),
 and the form macros a select's options with ``consultroom.web.select_options``."""
 
+import functools
 import importlib.util
 
 import pytest
@@ -16,6 +17,7 @@ from consultroom.tenancy.timezones import ZONES
 from consultroom.web import forms
 
 
+@functools.cache
 def _wtforms_own():
     """WTForms' html_params as its module defines it, from a fresh copy of
     the module (importing consultroom.web.forms replaced the loaded one's)."""

@@ -108,7 +108,8 @@ def html_params(**attributes):
         if value is True:
             parts.append(name)
         elif value is not False:
-            parts.append(f'{name}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            quoted = str(escape(value)).replace('"', "&quot;")
+            parts.append(f'{name}="{quoted}"')
     html = " ".join(parts)
     return Markup(html)  # each name and value escaped  # nosec B704
 
