@@ -195,6 +195,31 @@ def test_photo_is_loaded_only_when_read(org, make_user, dbsession):
     assert next(u for u in users if u.has_photo).photo.startswith(b"\x89PNG")
 
 
+def _photo_reads(statements):
+    """The statements that read a photo's bytes (``has_photo`` reads only
+    whether it is there: ``photo IS NOT NULL``)."""
+    return [s for s in statements if re.search(r"\bphoto\b(?! IS NOT NULL)", s)]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_profile_page_does_not_read_the_photo(me, user, dbsession, statements, method):
+    user.photo = png(200, 200)
+    dbsession.flush()
+    page = me.get("/profile")
+    statements.clear()
+    if method == "GET":
+        page = me.get("/profile")
+    else:  # a form with an error is shown again, and still shows the photo
+        form = profile_form(page)
+        form["name"] = ""
+        page = form.submit(status=200)
+        assert errors_of(page)
+    assert f'src="/staff/{user.id}/photo"' in page.text
+    assert any("photo IS NOT NULL" in s for s in statements)
+    assert _photo_reads(statements) == []
+    assert _photo_reads(["SELECT user_account.photo \nFROM user_account"])  # what it looks for
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "GIF", "WEBP"])
 def test_other_image_formats_are_accepted_as_png(me, user, dbsession, fmt):
     out = io.BytesIO()

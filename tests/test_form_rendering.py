@@ -1,10 +1,12 @@
 """How form fields become HTML: WTForms renders them with
 ``consultroom.web.forms.html_params`` (the same attributes, escaped alike,
 as WTForms' own, which since 3.3 costs ten times as much: ``Markup.format``),
-and the form macros a select's options with ``consultroom.web.select_options``."""
+and the form macros a select's options with ``consultroom.web.select_options``;
+and what a form filled from an object reads of it."""
 
 import functools
 import importlib.util
+from types import SimpleNamespace
 
 import pytest
 import wtforms
@@ -116,3 +118,26 @@ def test_a_select_shows_its_choices_in_the_page_s_language(admin_app):
         ("0", "maandag"),
         ("1", "dinsdag"),
     ]
+
+
+# -- filling a form from an object -------------------------------------------------
+
+
+def test_a_form_filled_from_an_object_never_reads_its_file_fields_attributes():
+    class Stored:
+        name = "Acme"
+
+        @property
+        def picture(self):
+            raise AssertionError("the picture was read")
+
+    class Settings(forms.Form):
+        name = wtforms.StringField()
+        picture = wtforms.FileField()
+        pictures = wtforms.MultipleFileField()
+
+    request = SimpleNamespace(method="GET", POST=MultiDict(), locale_name="en")
+    form = Settings(request, obj=Stored())
+    assert form.name.data == "Acme"
+    assert form.picture.data is None and not form.pictures.data
+    assert form.picture() == Markup('<input id="picture" name="picture" type="file">')

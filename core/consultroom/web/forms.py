@@ -41,6 +41,15 @@ class Form(wtforms.Form):
         super().__init__(formdata, meta=meta, **kwargs)
         self.request = request
 
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        # A file input shows no value, yet WTForms reads the object's
+        # attribute of each field's name: for a stored picture (a deferred
+        # column) a query of the whole file, on every showing of the form.
+        if obj is not None:
+            files = {name for name, f in self._fields.items() if isinstance(f, wtforms.FileField)}
+            obj = _Without(obj, files) if files else obj
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+
     def add_error(self, field, message):
         """Attach a (translation string) error to a field after validation."""
         translated = self.request.localizer.translate(message)
@@ -54,6 +63,21 @@ class Form(wtforms.Form):
     @property
     def problems(self):
         return any(field.errors for field in self)
+
+
+class _Without:
+    """``obj`` as a form reads it, without the attributes ``names``."""
+
+    __slots__ = ("_obj", "_names")
+
+    def __init__(self, obj, names):
+        self._obj = obj
+        self._names = names
+
+    def __getattr__(self, name):
+        if name in self._names:
+            raise AttributeError(name)
+        return getattr(self._obj, name)
 
 
 def storable(form, field):
