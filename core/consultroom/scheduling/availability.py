@@ -55,14 +55,16 @@ def _department(request, department_id):
 
 
 def _block(request):
+    """The block in the URL and its owner (a staff member or a department),
+    which the actor may manage; else 404. The owner is returned, not only
+    checked: the session's identity map holds an object only while
+    something else does, and the page reads it again."""
     block = request.dbsession.get(AvailabilityBlock, int(request.matchdict["id"]))
     if block is None or block.organisation_id != request.organisation.id:
         raise HTTPNotFound()
     if block.practitioner_id is not None:
-        _staff_member(request, block.practitioner_id)
-    else:
-        _department(request, block.department_id)
-    return block
+        return block, _staff_member(request, block.practitioner_id)
+    return block, _department(request, block.department_id)
 
 
 def _owner_page(block_or_owner):
@@ -218,13 +220,12 @@ def department_block_new(request):
     route_name="availability_block", renderer="scheduling/block_form.html", permission="staff"
 )
 def block_edit(request):
-    block = _block(request)
-    return _edit(request, block, block.practitioner or block.department)
+    return _edit(request, *_block(request))
 
 
 @view_config(route_name="availability_block_delete", permission="staff", request_method="POST")
 def block_delete(request):
-    block = _block(request)
+    block, _owner = _block(request)
     route, owner_id = _owner_page(block)
     request.dbsession.delete(block)
     _tell_walk_in_widgets(request)

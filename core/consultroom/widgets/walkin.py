@@ -18,7 +18,7 @@ from consultroom.widgets.embed import TOKEN_FIELD, check_form_token, embeddable,
 from consultroom.widgets.forms import intake_form_class
 from consultroom.widgets.live import ROLE, offer_message
 from consultroom.widgets.models import WalkInWidget
-from consultroom.widgets.offer import WALK_IN_MINUTES, available_now, walk_in_offer
+from consultroom.widgets.offer import WALK_IN_MINUTES, walk_in_offer
 
 FORM = "walk-in"
 
@@ -39,10 +39,13 @@ def _page(widget, **values):
     return {"widget": widget, **values}
 
 
-def _listing(request, widget, notice=None):
-    """The list page's values: who is offered, who is busy, and the socket
-    that keeps them live."""
-    offer = walk_in_offer(request.dbsession, request.organisation, widget)
+def _offer(request, widget):
+    return walk_in_offer(request.dbsession, request.organisation, widget)
+
+
+def _listing(request, widget, offer, notice=None):
+    """The list page's values: who is offered (``offer``), who is busy, and
+    the socket that keeps them live."""
     request.response.cache_control = "no-store"  # the list is of this moment
     return _page(
         widget,
@@ -59,7 +62,8 @@ def _listing(request, widget, notice=None):
 @view_config(route_name="walk_in", renderer="widgets/walk_in.html")
 def walk_in(request):
     embeddable(request)
-    return _listing(request, _widget(request))
+    widget = _widget(request)
+    return _listing(request, widget, _offer(request, widget))
 
 
 @view_config(route_name="walk_in_available", renderer="json")
@@ -68,8 +72,7 @@ def walk_in_available(request):
     embeddable(request)
     widget = _widget(request)
     request.response.cache_control = "no-store"
-    offer = walk_in_offer(request.dbsession, request.organisation, widget)
-    return offer_message(request, widget, offer)
+    return offer_message(request, widget, _offer(request, widget))
 
 
 def _image(request, name):
@@ -112,10 +115,10 @@ def intake(request):
     widget = _widget(request)
     if request.method == "POST":
         check_form_token(request, FORM)
-    available = available_now(request.dbsession, request.organisation, widget)
-    practitioner = next((u for u in available if u.id == int(request.matchdict["id"])), None)
+    offer = _offer(request, widget)
+    practitioner = next((u for u in offer.available if u.id == int(request.matchdict["id"])), None)
     if practitioner is None:
-        return _gone(request, widget)
+        return _gone(request, widget, offer)
     form = intake_form_class(widget)(request)
     if request.method == "POST" and form.validate():
         dbsession = request.dbsession
@@ -145,13 +148,12 @@ def intake(request):
     )
 
 
-def _gone(request, widget):
+def _gone(request, widget, offer):
     """The list again: this practitioner is no longer (or never was) available."""
     request.response.status = 409
     request.override_renderer = "widgets/walk_in.html"
-    return _listing(
-        request, widget, _("This practitioner is no longer available. Choose someone else.")
-    )
+    notice = _("This practitioner is no longer available. Choose someone else.")
+    return _listing(request, widget, offer, notice)
 
 
 def includeme(config):

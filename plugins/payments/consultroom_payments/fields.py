@@ -12,22 +12,24 @@ FREE = ""
 
 
 class ChargeField:
+    """``rates``: the organisation's rates on offer, as the hook found them."""
+
     name = "payments_rate"
 
-    def _chosen(self, request, appointment, posted):
-        if posted is not None:
-            return posted.get(self.name, FREE)
-        charge = appointment is not None and checkout.charge_of(request, appointment)
-        return str(charge.rate_id) if charge else FREE
+    def __init__(self, rates):
+        self.rates = rates
 
     def render(self, request, appointment, posted, error):
         t = translator(request)
-        chosen = self._chosen(request, appointment, posted)
+        charge = appointment is not None and checkout.charge_of(request, appointment)
+        if posted is not None:
+            chosen = posted.get(self.name, FREE)
+        else:
+            chosen = str(charge.rate_id) if charge else FREE
         choices = [(FREE, t("Free"))] + [
             (str(rate.id), f"{rate.name} ({service.money_label(request, rate)})")
-            for rate in service.rates(request)
+            for rate in self.rates
         ]
-        charge = appointment is not None and checkout.charge_of(request, appointment)
         if charge and charge.rate.archived:  # keep an archived rate that was chosen
             choices.append((str(charge.rate_id), charge.rate.name))
         options = Markup("").join(

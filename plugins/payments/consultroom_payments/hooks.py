@@ -43,10 +43,9 @@ def consultroom_menu_items(request):
 @hookimpl
 def consultroom_appointment_form_fields(request, appointment):
     """Offered where the organisation has rates, or the appointment one."""
-    if service.rates(request) or (
-        appointment is not None and checkout.charge_of(request, appointment) is not None
-    ):
-        return [ChargeField()]
+    rates = service.rates(request)
+    if rates or (appointment is not None and checkout.charge_of(request, appointment) is not None):
+        return [ChargeField(rates)]
     return None
 
 
