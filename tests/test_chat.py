@@ -245,6 +245,7 @@ def test_a_department_with_a_chat_history_is_not_deleted(
     token = _book(app, clinic)
     _client_writes(webtest, token, "hello")
     admin = _staff(webtest, login, make_user(clinic["org"], role=Role.org_admin))
+    admin.get("/messages")  # what a first page reads once (the caches)
     page = post(admin, f"/departments/{clinic['gp'].id}/delete", {}).maybe_follow()
     assert "1 chat messages were written with this department" in page.text
     assert dbsession.get(Department, clinic["gp"].id) is not None
@@ -375,6 +376,7 @@ def test_erasing_the_client_deletes_their_messages(
     app, clinic, webtest, login, dbsession, make_user
 ):
     admin = _staff(webtest, login, make_user(clinic["org"], role=Role.org_admin))
+    admin.get("/messages")  # what a first page reads once (the caches)
     made = post(admin, "/messages", {"client": clinic["client"].id, "department": clinic["gp"].id})
     _reply(admin, int(made.location.rsplit("/", 1)[1]), "about your health")
     assert dbsession.scalar(select(Message.id)) is not None
@@ -431,3 +433,34 @@ def test_messages_cannot_both_stay_open_and_be_deleted(clinic, enable_plugin):
             "chat",
             settings={"keep_open_after": True, "delete_after_consultation": True},
         )
+
+
+def test_the_channel_list_reads_the_same_statements_for_two_channels_or_twelve(
+    clinic, webtest, login, make_user, dbsession, statements
+):
+    """Each channel's client and department come with the list, not one
+    query each."""
+    admin = _staff(webtest, login, make_user(clinic["org"], role=Role.org_admin))
+    admin.get("/messages")  # what a first page reads once (the caches)
+
+    def listing_statements(clients):
+        for n in range(clients):
+            client = make_client(dbsession, clinic["org"], f"Visser {n}")
+            department = clinic["gp"] if n % 2 else clinic["physio"]
+            dbsession.add(
+                Conversation(
+                    organisation_id=clinic["org"].id,
+                    kind=Kind.channel,
+                    client_id=client.id,
+                    department_id=department.id,
+                )
+            )
+        dbsession.flush()
+        statements.clear()
+        page = admin.get("/messages")
+        return len(statements), page
+
+    few, _page = listing_statements(2)
+    many, page = listing_statements(10)
+    assert "Visser 9" in page.text and "Physio" in page.text and "GP" in page.text
+    assert many == few

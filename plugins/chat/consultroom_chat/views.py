@@ -6,6 +6,7 @@ import wtforms
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import delete
+from sqlalchemy.orm import selectinload
 
 from consultroom.appointments.access import visible_departments
 from consultroom.audit import record
@@ -52,9 +53,10 @@ def messages(request):
         channel = service.channel_for(request, form.client.data, _department_id(form))
         return HTTPSeeOther(request.route_path("chat.channel", id=channel.id))
     channels = request.dbsession.scalars(
-        service.visible_channels(request).order_by(
-            Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()
-        )
+        service.visible_channels(request)
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+        # The list shows each channel's client and department.
+        .options(selectinload(Conversation.client), selectinload(Conversation.department))
     ).all()
     return page(
         request,
