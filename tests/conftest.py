@@ -3,7 +3,7 @@ plugin) provides the application, the database and the factories; these
 support modules add the real realtime server (``server``, ``clinic``), the
 clinic of the client-mail tests (``clinic_oost``) and the world of the route
 walks (``world``); here, what the database is sent (``statements``,
-``transactions_begun``)."""
+``sent`` with the parameters, ``transactions_begun``)."""
 
 import gc
 import os
@@ -52,6 +52,13 @@ def statements(db_connection):
     """The SQL the test's connection sends from now on (``clear()`` it after
     a warm-up)."""
     yield from _noted(db_connection, "before_cursor_execute", lambda args: args[2])
+
+
+@pytest.fixture
+def sent(db_connection):
+    """(statement, parameters) of what the test's connection sends from now
+    on."""
+    yield from _noted(db_connection, "before_cursor_execute", lambda args: (args[2], args[3]))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import collections
 import re
 
 import pytest
-from sqlalchemy import LargeBinary, event, select
+from sqlalchemy import LargeBinary, select
 
 from consultroom.accounts.models import Role, User
 from consultroom.db import Base
@@ -51,19 +51,6 @@ def _repeated(sent):
         if not NOT_COUNTED.match(statement)
     )
     return [" ".join(statement.split())[:120] for (statement, _), n in counts.items() if n > 1]
-
-
-@pytest.fixture
-def sent(db_connection):
-    """(statement, parameters) of what the test's connection sends."""
-    seen = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(db_connection, "before_cursor_execute", note)
-    yield seen
-    event.remove(db_connection, "before_cursor_execute", note)
 
 
 @pytest.mark.parametrize("role", [Role.org_admin, None], ids=["org_admin", "anonymous"])
