@@ -22,9 +22,9 @@ from consultroom.accounts.models import Role, UserToken
 from consultroom.audit.models import AuditEntry
 from consultroom.db import utcnow
 from consultroom.plugins import enablement
+from consultroom.secretbox import encrypt
 from consultroom.sessions.store import ANONYMOUS, COOKIE
 from consultroom.testing import PASSWORD, password_matches
-from consultroom.twofactor.crypto import encrypt
 from consultroom.twofactor.models import TwoFactor
 from consultroom.web.sites import site_request
 

@@ -16,7 +16,7 @@ from payments_fakes import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from sqlalchemy import select
 
 from consultroom.plugins.models import PluginEnablement
-from consultroom.twofactor.crypto import box_from_settings
+from consultroom.secretbox import box_from_settings
 
 from realtime_support import Browser, Server, database_url
 

@@ -32,7 +32,7 @@ import pytest
 import redis
 
 from consultroom.db import utcnow
-from consultroom.twofactor.crypto import box_from_settings
+from consultroom.secretbox import box_from_settings
 from consultroom.twofactor.models import TwoFactor
 
 from realtime_support import PASSWORD, Browser, Server, database_url, refused

@@ -20,8 +20,8 @@ from consultroom.plugins.registry import Plugin, PluginInfo, PluginRegistry
 from consultroom.ratelimit import IRateLimitCounter, rate_limit_counter
 from consultroom.realtime import user_channel
 from consultroom.realtime.bus import IMessageBus, MemoryBus, message_bus
+from consultroom.secretbox import ISecretBox, secret_box
 from consultroom.testing import PASSWORD
-from consultroom.twofactor.crypto import ISecretBox, secret_box
 from consultroom.twofactor.models import TwoFactor
 
 FINDERS = {
@@ -177,3 +177,9 @@ def test_a_swapped_secret_box_seals_the_second_factor(
         select(TwoFactor.secret_encrypted).where(TwoFactor.user_id == user.id)
     )
     assert stored == "mirror:" + shown.replace(" ", "")[::-1]
+
+
+def test_the_secret_box_is_still_found_where_plugin_contract_v1_documented_it():
+    from consultroom.twofactor import crypto
+
+    assert (crypto.ISecretBox, crypto.secret_box) == (ISecretBox, secret_box)

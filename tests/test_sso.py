@@ -29,9 +29,9 @@ from wtforms.fields.core import UnboundField
 from consultroom.accounts.models import Role, User
 from consultroom.db import utcnow
 from consultroom.jobs import run_due
+from consultroom.secretbox import encrypt, secret_box
 from consultroom.sessions.store import COOKIE
 from consultroom.testing import PASSWORD
-from consultroom.twofactor.crypto import encrypt, secret_box
 from consultroom.twofactor.models import TwoFactor
 
 from sso_provider import CLIENT_ID, CLIENT_SECRET, Provider, redirect_target

@@ -17,8 +17,8 @@ from consultroom.appointments.models import Appointment
 from consultroom.audit.models import AuditEntry
 from consultroom.jobs import anonymise
 from consultroom.room.models import Room
+from consultroom.secretbox import secret_box
 from consultroom.tenancy.options import SettingsError
-from consultroom.twofactor.crypto import secret_box
 
 from clients_support import make_client
 

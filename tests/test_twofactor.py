@@ -19,10 +19,10 @@ from sqlalchemy import select
 from consultroom.accounts.models import Role, UserToken
 from consultroom.audit.models import AuditEntry
 from consultroom.db import utcnow
+from consultroom.secretbox import SETTING, box_from_settings, encrypt
 from consultroom.tenancy.models import Department
 from consultroom.testing import PASSWORD
 from consultroom.twofactor import service
-from consultroom.twofactor.crypto import SETTING, box_from_settings, encrypt
 from consultroom.twofactor.models import RecoveryCode, TwoFactor
 
 # The middle of a 30-second step, so that "now" stays in it while a test runs.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 FEATURES = [
     "consultroom.db",
+    "consultroom.secretbox",
     "consultroom.i18n",
     "consultroom.web",
     "consultroom.tenancy",

@@ -14,7 +14,7 @@ from payments_fakes import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from playwright.sync_api import expect
 
 from consultroom.plugins.models import PluginEnablement
-from consultroom.twofactor.crypto import box_from_settings
+from consultroom.secretbox import box_from_settings
 
 
 @pytest.fixture

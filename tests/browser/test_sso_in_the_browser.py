@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
 from consultroom.plugins.models import PluginEnablement
-from consultroom.twofactor.crypto import box_from_settings
+from consultroom.secretbox import box_from_settings
 
 from saml_idp import IdentityProvider
 from sso_provider import CLIENT_ID, CLIENT_SECRET, Provider

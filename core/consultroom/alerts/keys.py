@@ -9,7 +9,7 @@ from py_vapid import Vapid02
 from sqlalchemy.exc import IntegrityError
 
 from consultroom.alerts.models import InstallationKey
-from consultroom.twofactor.crypto import decrypt, encrypt
+from consultroom.secretbox import decrypt, encrypt
 
 NAME = "vapid"
 

@@ -2,6 +2,5 @@
 
 
 def includeme(config):
-    config.include(".crypto")
     config.include(".login")
     config.include(".views")

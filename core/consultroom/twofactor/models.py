@@ -1,6 +1,6 @@
 """Models of consultroom.twofactor: a user's TOTP secret and recovery codes.
 
-The secret is stored encrypted (see ``consultroom.twofactor.crypto``); a
+The secret is stored encrypted (see ``consultroom.secretbox``); a
 recovery code only as a keyed hash.
 """
 

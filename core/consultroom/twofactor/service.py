@@ -26,7 +26,7 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.audit import record
 from consultroom.db import utcnow
-from consultroom.twofactor.crypto import decrypt, encrypt
+from consultroom.secretbox import decrypt, encrypt
 from consultroom.twofactor.models import RecoveryCode, TwoFactor
 
 STEP_SECONDS = 30

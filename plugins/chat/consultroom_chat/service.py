@@ -32,7 +32,7 @@ from consultroom.clients.access import Viewer, clients_visible_to
 from consultroom.clients.contact import language_of
 from consultroom.clients.models import Client
 from consultroom.db import execute_alone, utcnow
-from consultroom.twofactor.crypto import secret_box
+from consultroom.secretbox import secret_box
 from consultroom.web.forms import MAX_INTEGER
 from consultroom.web.sites import org_url
 from consultroom_chat.i18n import _

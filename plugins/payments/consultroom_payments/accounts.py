@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from consultroom.twofactor.crypto import secret_box
+from consultroom.secretbox import secret_box
 from consultroom_payments.models import ProviderAccount
 
 

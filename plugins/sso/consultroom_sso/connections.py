@@ -14,8 +14,8 @@ from wtforms import validators as v
 
 from consultroom.accounts.models import ROLE_LABELS, STAFF_ROLES, Role
 from consultroom.audit import record
+from consultroom.secretbox import secret_box
 from consultroom.tenancy.models import Department
-from consultroom.twofactor.crypto import secret_box
 from consultroom.web import ID, flash
 from consultroom.web.forms import Form, options
 from consultroom.web.images import ImageRejected, read_upload

@@ -30,7 +30,7 @@ from consultroom.accounts.service import AccountError, check_package_limit, find
 from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
-from consultroom.twofactor.crypto import secret_box
+from consultroom.secretbox import secret_box
 from consultroom.web import ID, flash
 from consultroom.web.sites import org_url
 from consultroom_sso import oidc, saml

@@ -9,8 +9,8 @@ from sqlalchemy import delete, or_, select, update
 
 from consultroom.db import utcnow
 from consultroom.room.models import Room
+from consultroom.secretbox import secret_box
 from consultroom.tenancy.models import Organisation
-from consultroom.twofactor.crypto import secret_box
 from consultroom_translation.models import CaptionRoom, TranscriptLine
 from consultroom_translation.settings import settings_of
 
