@@ -14,19 +14,22 @@ from consultroom.accounts.models import Role, User
 from consultroom.cli import main
 from consultroom.mail.models import OutboxMessage
 from consultroom.plugins.models import PluginEnablement
+from consultroom.secretbox import box_from_settings
 from consultroom.tenancy.models import Department, Organisation
+from consultroom.tenancy.options import SEALED
 from consultroom.testing import password_matches
 
 # Each test has a SQLite database of its own.
 pytestmark = pytest.mark.sqlite_only
 
+INI_SECRET = "cli-test-secret-0123456789-0123456789-0123456789"
 INI = """\
 [app:main]
 use = egg:consultroom
 consultroom.base_domain = consultroom.test
 consultroom.public_url = http://consultroom.test:6543
 sqlalchemy.url = {url}
-session.secret = cli-test-secret-0123456789-0123456789-0123456789
+session.secret = {secret}
 session.secure = false
 mail.transport = folder
 mail.folder = {mail}
@@ -40,7 +43,7 @@ class CLI:
         url = url or f"sqlite:///{tmp_path / 'cli.sqlite'}"
         self.mail = tmp_path / "mail"
         self.ini = tmp_path / "cli.ini"
-        self.ini.write_text(INI.format(url=url, mail=self.mail, extra=extra))
+        self.ini.write_text(INI.format(url=url, mail=self.mail, extra=extra, secret=INI_SECRET))
         self.capsys = capsys
         self.engine = create_engine(url)
 
@@ -156,6 +159,27 @@ def test_orgs_list_when_empty(cli):
 
 
 # -- users -----------------------------------------------------------------
+
+
+def test_db_upgrade_encrypts_secret_settings_stored_before_secrets_were(cli):
+    with cli.session() as db:
+        db.add(Organisation(subdomain="old", name="Old", settings={"turn_secret": "plain-s3cret"}))
+        db.add(Organisation(subdomain="new", name="New", settings={"turn_urls": "turn:t.example"}))
+        db.commit()
+    assert "secret settings encrypted: old\n" in cli("db", "upgrade")
+    box = box_from_settings({"session.secret": INI_SECRET})
+    with cli.session() as db:
+        old = db.scalar(select(Organisation).where(Organisation.subdomain == "old"))
+        assert old.settings["turn_secret"].startswith(SEALED)
+        assert old.options_with_secrets(box)["turn_secret"] == "plain-s3cret"
+        sealed = old.settings
+    # Once is enough: the next upgrade leaves the sealed secret as it is.
+    assert "encrypted" not in cli("db", "upgrade")
+    with cli.session() as db:
+        assert (
+            db.scalar(select(Organisation.settings).where(Organisation.subdomain == "old"))
+            == sealed
+        )
 
 
 @pytest.fixture

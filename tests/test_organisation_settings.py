@@ -7,16 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import InvalidToken
 from PIL import Image
 from sqlalchemy import event, inspect, select, text
 from webtest import Upload
 
 from consultroom.accounts.models import Role
 from consultroom.audit.models import AuditEntry
+from consultroom.secretbox import box_from_settings, secret_box
 from consultroom.sessions.models import StoredSession
 from consultroom.tenancy import options as options_module
 from consultroom.tenancy.models import Organisation, hash_api_key
-from consultroom.tenancy.options import ADVANCED_SETTINGS
+from consultroom.tenancy.options import ADVANCED_SETTINGS, SEALED, seal, unseal
 
 
 @pytest.fixture
@@ -360,7 +362,7 @@ def test_advanced_form_shows_defaults(admin_app):
     assert settings_form(page, "anonymise_after_days")["anonymise_after_days"].value == "0"
 
 
-def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
+def test_every_advanced_setting_round_trips(admin_app, app, dbsession, org):
     bools = [o.key for o in ADVANCED_SETTINGS.options if type(o).__name__ == "BoolOption"]
     values = {o.key: not o.default for o in ADVANCED_SETTINGS.options if o.key in bools}
     values.update(
@@ -402,8 +404,12 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
         info_frame_url="https://www.example.org/info",
         evaluation_url="https://forms.example/e/2",
     )
-    assert fresh(dbsession, org).options == expected
-    assert fresh(dbsession, org).settings == expected
+    stored = fresh(dbsession, org).settings
+    # The secret is stored encrypted (sealed) with the secret box.
+    assert stored["turn_secret"].startswith(SEALED)
+    assert "s3cret-of-coturn" not in json.dumps(stored)
+    assert stored == {**expected, "turn_secret": stored["turn_secret"]}
+    assert fresh(dbsession, org).options_with_secrets(secret_box(app.registry)) == expected
 
     # The page shows the saved values; saving each section unchanged changes nothing.
     again = response.follow()
@@ -415,7 +421,7 @@ def test_every_advanced_setting_round_trips(admin_app, dbsession, org):
     assert "s3cret-of-coturn" not in again.text
     for form in section_forms(again):
         form.submit(status=303)
-    assert fresh(dbsession, org).options == expected
+    assert fresh(dbsession, org).settings == stored
 
 
 def test_a_secret_setting_is_audited_by_name_only(admin_app, dbsession, org):
@@ -471,6 +477,29 @@ def test_the_page_is_in_sections_with_headings_and_explanations(admin_app):
     # Every setting is in exactly one section's form.
     fields = [k for f in section_forms(page) for k in f.fields if k and k != "csrf_token"]
     assert sorted(fields) == sorted(o.key for o in ADVANCED_SETTINGS.options)
+
+
+def test_secrets_are_sealed_with_the_box_and_only_its_keys_open_them():
+    box = box_from_settings({"session.secret": "one secret " * 4})
+    sealed = seal("s3cret", box)
+    assert sealed.startswith(SEALED) and "s3cret" not in sealed
+    assert unseal(sealed, box) == "s3cret"
+    assert seal("", box) == ""
+    # A secret stored before secrets were sealed is read as it is.
+    assert unseal("plain", box) == "plain"
+    with pytest.raises(InvalidToken):
+        unseal(sealed, box_from_settings({"session.secret": "another secret " * 4}))
+
+
+def test_only_secrets_not_yet_sealed_are_sealed():
+    box = box_from_settings({"session.secret": "one secret " * 4})
+    already = seal("new", box)
+    assert ADVANCED_SETTINGS.sealed({"turn_secret": already, "turn_urls": "turn:x"}, box) is None
+    assert ADVANCED_SETTINGS.sealed({"turn_secret": ""}, box) is None
+    stored = {"turn_secret": "old", "turn_urls": "turn:x"}
+    sealed = ADVANCED_SETTINGS.sealed(stored, box)
+    assert sealed["turn_urls"] == "turn:x" and unseal(sealed["turn_secret"], box) == "old"
+    assert ADVANCED_SETTINGS.opened(sealed, box) == stored
 
 
 def test_a_section_saves_on_its_own(admin_app, dbsession, org):

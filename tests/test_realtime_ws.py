@@ -13,6 +13,8 @@ import time
 from consultroom.accounts.models import Role
 from consultroom.plugins.models import PluginEnablement
 from consultroom.realtime.turn import turn_credential
+from consultroom.secretbox import box_from_settings
+from consultroom.tenancy.options import seal
 
 from realtime_support import Browser, client_socket, refused, staff_socket
 
@@ -169,8 +171,8 @@ def test_turn_credentials_follow_coturns_use_auth_secret_scheme():
     assert base64.b64decode(credential) == expected
 
 
-def test_admitted_client_gets_short_lived_turn_credentials(server, clinic):
-    org, doctor = clinic
+def _admitted(server, org, doctor):
+    """The client's "admitted" message once the doctor calls them in, and the client."""
     appointment = server.appointment(org, doctor)
     client = client_socket(server, org, appointment)
     client.expect("waiting")
@@ -178,14 +180,36 @@ def test_admitted_client_gets_short_lived_turn_credentials(server, clinic):
     visit = staff.expect("waiting_list")["entries"][0]["id"]
     staff.send({"type": "call_in", "visit": visit})
     staff.expect("claimed")
-    admitted = client.expect("admitted")
+    return client.expect("admitted"), client
+
+
+def _signed_with(secret, turn):
+    digest = hmac.new(secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
+    return turn["credential"] == base64.b64encode(digest).decode()
+
+
+def test_admitted_client_gets_short_lived_turn_credentials(server, clinic):
+    admitted, client = _admitted(server, *clinic)
     turn = [s for s in admitted["ice_servers"] if "username" in s][0]
     expiry, peer = turn["username"].split(":")
     assert peer == client.peer and 590 <= int(expiry) - time.time() <= 601
-    digest = hmac.new(server.turn_secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
-    assert turn["credential"] == base64.b64encode(digest).decode()
+    assert _signed_with(server.turn_secret, turn)
     # Relayed-only media is the installation's choice (turn.relay_only), off by default.
     assert admitted["ice_transport_policy"] == "all"
+
+
+def test_an_organisations_own_turn_servers_sign_with_its_stored_encrypted_secret(server):
+    # The server's secret box: derived from its session secret, as it has no key of its own.
+    box = box_from_settings({"session.secret": server.secret})
+    org = server.organisation(
+        force_start=True,
+        turn_urls="turns:turn.clinic.example:5349",
+        turn_secret=seal("the-clinics-own-s3cret", box),
+    )
+    admitted, _client = _admitted(server, org, server.user(org, name="Dr Who"))
+    [turn] = [s for s in admitted["ice_servers"] if "username" in s]
+    assert turn["urls"] == ["turns:turn.clinic.example:5349"]
+    assert _signed_with("the-clinics-own-s3cret", turn)
 
 
 # -- nothing WebRTC before admission ------------------------------------------------------

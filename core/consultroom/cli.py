@@ -25,6 +25,7 @@ from consultroom.app import make_config
 from consultroom.audit import record
 from consultroom.mail import mail_outbox
 from consultroom.realtime.bus import IMessageBus
+from consultroom.secretbox import secret_box
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.models import Department, Organisation
 from consultroom.tenancy.options import SettingsError
@@ -98,6 +99,13 @@ def cmd_db_upgrade(env, args):
         "database is up to date:",
         ", ".join(sorted(migrate.current_heads(engine, env.registry.plugins))),
     )
+    # A migration has no key: the secrets stored before they were encrypted
+    # are encrypted here, where the settings give one.
+    sealed = env.run(
+        lambda request: tenancy.seal_stored_secrets(request.dbsession, secret_box(env.registry))
+    )
+    if sealed:
+        print("secret settings encrypted:", ", ".join(sealed))
 
 
 def cmd_orgs_create(env, args):

@@ -33,6 +33,7 @@ from consultroom.room import problems
 from consultroom.room import service as rooms
 from consultroom.room.files import delete_paths
 from consultroom.room.models import Room
+from consultroom.secretbox import secret_box
 from consultroom.waitingroom import live
 from consultroom.waitingroom.models import ENDED, IN_ROOM, Visit
 from consultroom.waitingroom.sockets import (
@@ -71,7 +72,11 @@ class RoomRole:
             "room": room.id,
             "peer": self.conn.peer,
             "peers": peers,
-            "ice_servers": ice_servers(settings, organisation.options, self.conn.peer),
+            "ice_servers": ice_servers(
+                settings,
+                organisation.options_with_secrets(secret_box(self.conn.registry)),
+                self.conn.peer,
+            ),
             "ice_transport_policy": ice_transport_policy(settings),
             "settings": room_settings(organisation),
             "started_at": room.started_at.isoformat() + "Z",

@@ -78,6 +78,11 @@ class Organisation(OrganisationRow, Base):
             known = self.__dict__[_OPTIONS] = (settings, ADVANCED_SETTINGS.values(settings))
         return dict(known[1])
 
+    def options_with_secrets(self, box):
+        """The advanced settings with their secrets decrypted with ``box``
+        (the secret box): for the code that uses a secret, never for a page."""
+        return ADVANCED_SETTINGS.opened(self.options, box)
+
     def rotate_api_key(self):
         """Make a new API key, store its hash and return it: shown only once."""
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)

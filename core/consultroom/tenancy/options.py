@@ -17,6 +17,7 @@ from pyramid.i18n import TranslationString
 from wtforms import validators
 
 from consultroom.i18n import _
+from consultroom.secretbox import ISecretBox
 from consultroom.web.forms import options
 
 # Values by key, each of the type its option says (``coerce``): Any, so that
@@ -26,6 +27,24 @@ Values = Mapping[str, Any]
 Rule = Callable[[Values], Mapping[str, str]]
 FormT = TypeVar("FormT", bound=wtforms.Form)
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+# A secret option's value as stored: encrypted with the secret box, behind this
+# mark. A secret without it was stored before secrets were encrypted;
+# ``consultroom db upgrade`` seals it.
+SEALED = "sealed:"
+
+
+def seal(text: str, box: ISecretBox) -> str:
+    """``text`` encrypted for storing, or "" for ""."""
+    return SEALED + box.encrypt(text.encode()).decode() if text else ""
+
+
+def unseal(stored: str, box: ISecretBox) -> str:
+    """The text :func:`seal` made ``stored`` from; a secret stored before
+    secrets were sealed, as it is. Raises ``cryptography.fernet.InvalidToken``
+    when none of the box's keys sealed it."""
+    if not stored.startswith(SEALED):
+        return stored
+    return box.decrypt(stored.removeprefix(SEALED).encode()).decode()
 
 
 class SettingsError(ValueError):
@@ -48,7 +67,8 @@ class Option:
     label: str
     default: object = None
     help: str = ""
-    # A secret is never shown back in the form nor written to the audit trail.
+    # A secret is never shown back in the form nor written to the audit trail,
+    # and is stored sealed (encrypted) where the values are not encrypted whole.
     secret: bool = False
 
     def coerce(self, raw: object) -> object:
@@ -286,17 +306,47 @@ class OptionSet:
         # type() makes a subclass of ``base``, which mypy cannot follow.
         return cast("type[wtforms.Form]", type("OptionsForm", (base,), attrs))
 
-    def from_form(self, form: wtforms.Form, stored: Values | None = None) -> dict[str, Any]:
-        """The submitted values; an empty secret field keeps the stored secret."""
+    def from_form(
+        self, form: wtforms.Form, stored: Values | None = None, box: ISecretBox | None = None
+    ) -> dict[str, Any]:
+        """The submitted values; an empty secret field keeps the stored
+        secret. With ``box`` a secret given anew is sealed (:func:`seal`);
+        without, the caller stores the values encrypted as a whole."""
         kept = self.values(stored)
-        return {
-            o.key: kept[o.key] if o.secret and not form[o.key].data else form[o.key].data
-            for o in self.options
+
+        def value(option: Option) -> Any:
+            given = form[option.key].data
+            if not option.secret:
+                return given
+            if not given:
+                return kept[option.key]
+            return seal(given, box) if box is not None else given
+
+        return {o.key: value(o) for o in self.options}
+
+    def opened(self, values: Values, box: ISecretBox) -> dict[str, Any]:
+        """``values`` with their sealed secrets decrypted: for the code that
+        uses a secret, never for a page or a log."""
+        secret = self._secret_keys()
+        return {k: unseal(v, box) if k in secret and v else v for k, v in values.items()}
+
+    def sealed(self, stored: Values, box: ISecretBox) -> dict[str, Any] | None:
+        """``stored`` with every secret not yet sealed sealed, or None when
+        there is none."""
+        secret = self._secret_keys()
+        unsealed = {
+            k: seal(v, box)
+            for k, v in stored.items()
+            if k in secret and isinstance(v, str) and v and not v.startswith(SEALED)
         }
+        return {**stored, **unsealed} if unsealed else None
+
+    def _secret_keys(self) -> set[str]:
+        return {o.key for o in self.options if o.secret}
 
     def changes(self, old: Values, new: Values) -> dict[str, str | list[Any]]:
         """{key: [old, new]} of what changed, for the audit trail; secrets only by name."""
-        secret = {o.key for o in self.options if o.secret}
+        secret = self._secret_keys()
         return {
             k: "(changed)" if k in secret else [old.get(k), v]
             for k, v in new.items()

@@ -1,4 +1,5 @@
-"""Creating organisations: shared by the console, the CLI and the demo."""
+"""Creating organisations, shared by the console, the CLI and the demo; and
+sealing the secret settings stored before secrets were encrypted."""
 
 import re
 
@@ -6,6 +7,7 @@ from sqlalchemy import select
 
 from consultroom.i18n import _
 from consultroom.tenancy.models import Department, Organisation
+from consultroom.tenancy.options import ADVANCED_SETTINGS
 
 SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED = {"www", "api", "admin", "console", "static", "mail", "smtp", "ftp"}
@@ -66,3 +68,15 @@ def create_organisation(dbsession, *, name, subdomain, max_users=10, departments
 
 def by_subdomain(dbsession, subdomain):
     return dbsession.scalar(select(Organisation).where(Organisation.subdomain == subdomain))
+
+
+def seal_stored_secrets(dbsession, box):
+    """Encrypt with ``box`` every organisation's secret settings stored
+    before secrets were: the subdomains of the organisations changed."""
+    changed = []
+    for org in dbsession.scalars(select(Organisation).order_by(Organisation.subdomain)):
+        sealed = ADVANCED_SETTINGS.sealed(org.settings or {}, box)
+        if sealed is not None:
+            org.settings = sealed
+            changed.append(org.subdomain)
+    return changed

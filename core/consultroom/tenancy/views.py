@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from consultroom.audit import changed_fields, record
 from consultroom.i18n import _
+from consultroom.secretbox import secret_box
 from consultroom.tenancy.forms import DepartmentForm, OrganisationForm
 from consultroom.tenancy.models import Department, Organisation
 from consultroom.tenancy.options import ADVANCED_SETTINGS
@@ -136,7 +137,7 @@ def _save_section(request, section, form, part):
     org = request.organisation
     if not form.validate():
         return False
-    values = {**org.options, **part.from_form(form, org.settings)}
+    values = {**org.options, **part.from_form(form, org.settings, secret_box(request.registry))}
     problems = ADVANCED_SETTINGS.cross_check(values)
     for key, message in problems.items():
         # A rule may name an option of another section: it stays as it was.

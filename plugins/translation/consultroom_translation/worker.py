@@ -43,6 +43,7 @@ from consultroom.realtime.turn import ice_servers
 from consultroom.room import presence
 from consultroom.room import service as rooms
 from consultroom.room.models import Room
+from consultroom.secretbox import secret_box
 from consultroom.tenancy.models import Organisation
 from consultroom.web.sites import site_request
 from consultroom_translation import service
@@ -97,7 +98,11 @@ class RoomCaptions:
             room = dbsession.get(Room, self.room_id)
             organisation = dbsession.get(Organisation, room.organisation_id)
             self.language = languages_in(settings_of(dbsession, organisation)["languages"])[0]
-            self.ice = ice_servers(self.registry.settings, organisation.options, self.peer)
+            self.ice = ice_servers(
+                self.registry.settings,
+                organisation.options_with_secrets(secret_box(self.registry)),
+                self.peer,
+            )
             others = rooms.join(dbsession, room, self.peer, ROLE, "Captions", None, events)
             events.add(
                 room_channel(self.room_id),
