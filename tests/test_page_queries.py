@@ -10,7 +10,11 @@ visitor, with one of everything stored (tests/route_walk.py):
   row looked up again, a list worked out twice). The audit chain's own
   statements are left out: in tests its entries are linked in the request
   (consultroom.audit), whose first link makes the chain's row and reads it
-  again."""
+  again;
+* no request reads with the same statement again with other parameters:
+  a list reads its rows' relations with the list, not row by row (the walk
+  stores two or more of each listed thing). The audit trail's filters read
+  one statement per kind of facet, a fixed number."""
 
 import collections
 import re
@@ -28,6 +32,8 @@ db_connection = pytest.fixture(committed_on_postgresql, name="db_connection")
 FILE_TYPES = ("image/", "application/pdf")
 # A test's savepoints, and the audit chain's linking (above).
 NOT_COUNTED = re.compile(r"(SAVEPOINT|RELEASE|ROLLBACK TO)\b|SELECT audit_chain\.")
+# Statements that may run again with other parameters: reads of a fixed number.
+ONE_PER_KIND = re.compile(r"SELECT audit_facet\.")
 
 
 def _stored_files():
@@ -53,6 +59,18 @@ def _repeated(sent):
     return [" ".join(statement.split())[:120] for (statement, _), n in counts.items() if n > 1]
 
 
+def _row_by_row(sent):
+    """Reads sent again with other parameters (an N+1)."""
+    counts = collections.Counter(
+        statement
+        for statement, _parameters in set((s, repr(p)) for s, p in sent)
+        if statement.lstrip().startswith("SELECT")
+        and not NOT_COUNTED.match(statement)
+        and not ONE_PER_KIND.match(statement)
+    )
+    return [" ".join(statement.split())[:120] for statement, n in counts.items() if n > 1]
+
+
 @pytest.mark.parametrize("role", [Role.org_admin, None], ids=["org_admin", "anonymous"])
 def test_each_address_reads_no_stored_file_but_its_own_and_nothing_twice(
     app, world, webtest, login, dbsession, sent, role
@@ -68,7 +86,7 @@ def test_each_address_reads_no_stored_file_but_its_own_and_nothing_twice(
         login(session, dbsession.scalars(admin).first())
         dbsession.commit()  # the session stored (route_walk.committed_on_postgresql)
         visitor = Visitor(webtest("beta"), session_from=session)
-    file_readers, repeaters, served = [], [], 0
+    file_readers, repeaters, row_by_row, served = [], [], [], 0
     for _name, pattern, _perms, _methods in routes(app.registry):
         for url in fill(pattern, b_values):
             sent.clear()
@@ -79,8 +97,11 @@ def test_each_address_reads_no_stored_file_but_its_own_and_nothing_twice(
                 file_readers.append((url, response.status))
             if _repeated(sent):
                 repeaters.append((url, _repeated(sent)))
+            if _row_by_row(sent):
+                row_by_row.append((url, _row_by_row(sent)))
     assert file_readers == []
     assert repeaters == []
+    assert row_by_row == []
     assert served >= (3 if role is None else 5)  # the files themselves were read and served
 
 
@@ -90,3 +111,11 @@ def test_a_repeated_statement_is_found():
     assert _repeated([(select_user, (1,)), (select_user, (2,))]) == []
     assert _repeated([("SAVEPOINT sa_savepoint_1", ())] * 2) == []
     assert _repeated([("SELECT audit_chain.length FROM audit_chain", (1,))] * 2) == []
+
+
+def test_a_read_row_by_row_is_found():
+    select_user = "SELECT user_account.name FROM user_account WHERE user_account.id = ?"
+    assert _row_by_row([(select_user, (1,)), (select_user, (2,))]) == [select_user]
+    assert _row_by_row([(select_user, (1,)), (select_user, (1,))]) == []  # _repeated's
+    facet = "SELECT audit_facet.value FROM audit_facet WHERE audit_facet.kind = ?"
+    assert _row_by_row([(facet, ("action",)), (facet, ("user",))]) == []

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import false, select
+from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import Role
 from consultroom.audit import record
@@ -246,7 +247,8 @@ def _filtered(request, filters):
 @view_config(route_name="mail_templates", renderer="clientmail/sets.html", permission=PERMISSION)
 def template_sets(request):
     filters = _filters(request)
-    page = paginate(request.dbsession, _filtered(request, filters), page_number(request))
+    listed = _filtered(request, filters).options(selectinload(TemplateSet.departments))
+    page = paginate(request.dbsession, listed, page_number(request))
     return {
         "page": page,
         "filters": filters,

@@ -67,10 +67,14 @@ def owned(request, model, object_id):
     return row
 
 
-def by_name(request, model):
-    """The organisation's ``model`` rows (images, sets, walk-in widgets) by name."""
+def by_name(request, model, *loaded):
+    """The organisation's ``model`` rows (images, sets, walk-in widgets) by
+    name, with the relationships of the ``loaded`` loader options."""
     return request.dbsession.scalars(
-        select(model).where(model.organisation_id == request.organisation.id).order_by(model.name)
+        select(model)
+        .where(model.organisation_id == request.organisation.id)
+        .options(*loaded)
+        .order_by(model.name)
     ).all()
 
 

@@ -5,6 +5,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from consultroom.audit import record
 from consultroom.i18n import _
@@ -49,7 +50,8 @@ def addresses(request, page_set):
 
 @view_config(route_name="webpages", renderer="webpages/list.html", permission=PERMISSION)
 def set_list(request):
-    return {"sets": by_name(request, WebPageSet), "addresses": lambda s: addresses(request, s)}
+    sets = by_name(request, WebPageSet, selectinload(WebPageSet.pages))
+    return {"sets": sets, "addresses": lambda s: addresses(request, s)}
 
 
 def _save_set(request, page_set, form):

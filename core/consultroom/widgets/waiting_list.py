@@ -5,6 +5,7 @@ know them, so they add themselves to its page as it renders."""
 
 from pyramid.events import BeforeRender
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consultroom.widgets.models import WalkInWidget
 
@@ -15,6 +16,7 @@ def fed_by(request, user):
     widgets = request.dbsession.scalars(
         select(WalkInWidget)
         .where(WalkInWidget.organisation_id == request.organisation.id)
+        .options(selectinload(WalkInWidget.departments))
         .order_by(WalkInWidget.name)
     ).all()
     return [w for w in widgets if not w.departments or user.department in w.departments]

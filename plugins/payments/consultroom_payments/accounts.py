@@ -46,6 +46,16 @@ def save_config(request, provider_id, values, active):
     row.active = active
 
 
+def by_provider(request):
+    """{provider id: (stored settings, switched on)} of every account the
+    organisation has stored, decrypted."""
+    box = secret_box(request.registry)
+    rows = request.dbsession.scalars(
+        select(ProviderAccount).where(ProviderAccount.organisation_id == request.organisation.id)
+    )
+    return {row.provider: (json.loads(box.decrypt(row.config)), row.active) for row in rows}
+
+
 def active(request):
     """[(provider, config)] of the providers the organisation switched on
     (and whose plugin it still has), in the order of their ids."""

@@ -192,15 +192,16 @@ def _provider_form(request, provider, stored):
 )
 def providers(request):
     offered = accounts.providers(request)
-    forms = {}
-    for provider_id, provider in sorted(offered.items()):
-        stored = accounts.stored_config(request, provider_id)
-        forms[provider_id] = (
+    stored = accounts.by_provider(request)
+    forms = {
+        provider_id: (
             provider,
-            _provider_form(request, provider, stored),
-            stored is not None,
+            _provider_form(request, provider, stored.get(provider_id, (None, False))[0]),
+            provider_id in stored,
         )
-    active = {p.id for p, _config in accounts.active(request)}
+        for provider_id, provider in sorted(offered.items())
+    }
+    active = {p for p, (_config, on) in stored.items() if on and p in offered}
     return page(request, provider_forms=forms, active=active)
 
 

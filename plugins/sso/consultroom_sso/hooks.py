@@ -8,7 +8,7 @@ from consultroom.hookspecs import LoginMethod, MenuItem, fills_slots, hookimpl
 from consultroom_sso.connections import connections_of
 from consultroom_sso.i18n import _, page
 from consultroom_sso.staff import identities_of
-from consultroom_sso.views import enabled_connections, linked
+from consultroom_sso.views import enabled_connections
 
 TEMPLATES = "consultroom_sso:templates/"
 
@@ -24,8 +24,8 @@ def consultroom_template_slot(request, slot, context):
     if slot == "profile" and request.identity is not None:
         connections = enabled_connections(request)
         if connections:
-            user = request.identity
-            states = [(c, linked(request, c, user)) for c in connections]
+            links = identities_of(request, request.identity)
+            states = [(c, c.id in links) for c in connections]
             return render(TEMPLATES + "profile.html", page(request, states=states), request=request)
     if slot == "staff_member" and request.has_permission("organisation.manage"):
         return _staff_links(request, context["member"])
