@@ -147,6 +147,30 @@ def test_staff_choose_a_rate_on_the_appointment_form(clinic, webtest, login, dbs
     assert edit.html.select_one("#payments_rate option[selected]")["value"] == rate_value
 
 
+def test_the_edit_form_shown_again_with_an_error_reads_the_charge_once(
+    clinic, webtest, login, dbsession, statements
+):
+    rate = charge(dbsession, clinic)
+    app = webtest("pay")
+    login(app, clinic["doctor"])
+    data = {
+        "client_id": clinic["client"].id,
+        "practitioner_id": clinic["doctor"].id,
+        "date": "2030-06-10",
+        "start_time": "10:00",
+        "duration_minutes": "-5",  # refused
+        "message": "",
+        "payments_rate": str(rate.id),
+    }
+    url = f"/appointments/{clinic['appointment'].id}/edit"
+    app.get(url)
+    statements.clear()
+    page = post(app, url, data, status=200)
+    assert errors(page)
+    assert page.html.select_one("#payments_rate option[selected]")["value"] == str(rate.id)
+    assert len([sql for sql in statements if "FROM payments_charge" in sql]) == 1
+
+
 def test_the_link_shows_the_payment_step_until_paid(clinic, webtest, dbsession, fake_stripe):
     app = webtest("pay")
     token = clinic["appointment"].token

@@ -18,10 +18,20 @@ class ChargeField:
 
     def __init__(self, rates):
         self.rates = rates
+        self._charges = {}
+
+    def _charge_of(self, request, appointment):
+        """The appointment's charge (None: free, or a new appointment), read
+        once for the form's validation and its showing again with an error."""
+        if appointment is None:
+            return None
+        if appointment.id not in self._charges:
+            self._charges[appointment.id] = checkout.charge_of(request, appointment)
+        return self._charges[appointment.id]
 
     def render(self, request, appointment, posted, error):
         t = translator(request)
-        charge = appointment is not None and checkout.charge_of(request, appointment)
+        charge = self._charge_of(request, appointment)
         if posted is not None:
             chosen = posted.get(self.name, FREE)
         else:
@@ -49,7 +59,7 @@ class ChargeField:
         if value == FREE:
             return None
         rate = service.rate_by_id(request, value)
-        charge = appointment is not None and checkout.charge_of(request, appointment)
+        charge = self._charge_of(request, appointment)
         if rate is None or (rate.archived and not (charge and charge.rate_id == rate.id)):
             raise FieldInvalid(_("Choose one of the rates, or free."))
         return rate
