@@ -23,7 +23,7 @@ from consultroom.waitingroom.models import WalkInSwitch
 from consultroom.widgets.embed import OriginRejected, parse_origin
 from consultroom.widgets.forms import clean_css
 from consultroom.widgets.models import WalkInWidget
-from consultroom.widgets.offer import available_now, walk_in_offer
+from consultroom.widgets.offer import walk_in_offer
 
 NOW = datetime(2030, 6, 3, 8, 0)  # Monday, 10:00 in Amsterdam
 
@@ -104,23 +104,28 @@ def widget(dbsession, org, departments):
     return made
 
 
+def walk_in_now(dbsession, org, widget):
+    """The practitioners a visitor may walk in to now."""
+    return walk_in_offer(dbsession, org, widget).available
+
+
 def count(dbsession, model):
     dbsession.expire_all()
     return dbsession.scalar(select(func.count()).select_from(model))
 
 
 def test_available_now_follows_availability_and_departments(dbsession, org, staff, widget):
-    assert [u.name for u in available_now(dbsession, org, widget)] == ["Paul Physio", "Pia Physio"]
+    assert [u.name for u in walk_in_now(dbsession, org, widget)] == ["Paul Physio", "Pia Physio"]
     staff["pia"].active = False
     dbsession.flush()
-    assert [u.name for u in available_now(dbsession, org, widget)] == ["Paul Physio"]
+    assert [u.name for u in walk_in_now(dbsession, org, widget)] == ["Paul Physio"]
     widget.departments = []  # none chosen: every practitioner
     dbsession.flush()
-    assert [u.name for u in available_now(dbsession, org, widget)] == ["Paul Physio", "Sam Speech"]
+    assert [u.name for u in walk_in_now(dbsession, org, widget)] == ["Paul Physio", "Sam Speech"]
     with time_machine.travel("2030-06-03T12:30:00Z", tick=False):  # 14:30 local
-        assert [u.name for u in available_now(dbsession, org, widget)] == ["Olga Off"]
+        assert [u.name for u in walk_in_now(dbsession, org, widget)] == ["Olga Off"]
     with time_machine.travel("2030-06-10T08:00:00Z", tick=False):  # next Monday
-        assert "Paul Physio" not in [u.name for u in available_now(dbsession, org, widget)]
+        assert "Paul Physio" not in [u.name for u in walk_in_now(dbsession, org, widget)]
 
 
 def test_public_page_lists_who_is_available(webtest, org, staff, widget, dbsession):
@@ -387,11 +392,11 @@ def test_only_walk_in_time_is_offered(dbsession, org, staff, widget):
     block_of = {b.practitioner_id: b for b in dbsession.scalars(select(AvailabilityBlock))}
     block_of[pia.id].purpose, block_of[paul.id].purpose = "booking", "walk_in"
     dbsession.flush()
-    assert names(available_now(dbsession, org, widget)) == ["Paul Physio"]
+    assert names(walk_in_now(dbsession, org, widget)) == ["Paul Physio"]
     widget.departments = []
     dbsession.flush()
     # Switched on with no walk-in time now (Olga's block starts at 13:00).
-    assert names(available_now(dbsession, org, widget)) == ["Paul Physio", "Sam Speech"]
+    assert names(walk_in_now(dbsession, org, widget)) == ["Paul Physio", "Sam Speech"]
 
 
 def book(dbsession, org, user, starts_at, minutes=20, kind=Kind.appointment, **values):
@@ -422,14 +427,14 @@ def test_a_booked_time_is_never_offered_to_walk_ins(webtest, dbsession, org, sta
     # The widget wakes when Pia's booking ends (10:10 local).
     assert offer.changes_at == datetime(2030, 6, 3, 8, 10)
     with time_machine.travel("2030-06-03T08:10:00Z", tick=False):
-        assert names(available_now(dbsession, org, widget)) == ["Pia Physio"]
+        assert names(walk_in_now(dbsession, org, widget)) == ["Pia Physio"]
     # Walk-ins queue and do not count; a cancelled booking frees the time.
     running.kind = Kind.walk_in
     soon.status = Status.cancelled
     dbsession.flush()
-    assert names(available_now(dbsession, org, widget)) == ["Paul Physio", "Pia Physio"]
+    assert names(walk_in_now(dbsession, org, widget)) == ["Paul Physio", "Pia Physio"]
     later = book(dbsession, org, pia, datetime(2030, 6, 3, 8, 30))  # 10:30: not yet in the way
-    assert names(available_now(dbsession, org, widget)) == ["Paul Physio", "Pia Physio"]
+    assert names(walk_in_now(dbsession, org, widget)) == ["Paul Physio", "Pia Physio"]
     assert walk_in_offer(dbsession, org, widget).changes_at == later.starts_at - timedelta(
         minutes=20
     )

@@ -140,8 +140,3 @@ def walk_in_offer(dbsession, organisation, widget, now=None):
         busy=[u for u in by_name if u.id in busy],
         changes_at=min(changes),
     )
-
-
-def available_now(dbsession, organisation, widget, now=None):
-    """The practitioners a visitor may walk in to now (see the module)."""
-    return walk_in_offer(dbsession, organisation, widget, now).available
