@@ -3,7 +3,8 @@ table as organisation B's admin (who sees the most) and as an anonymous
 visitor, with one of everything stored (tests/route_walk.py):
 
 * stored files (staff photos, the organisation's logo, a walk-in widget's
-  pictures, background images, web page images, payment receipts) are
+  pictures, background images, web page images, payment receipts, images a
+  client answered a questionnaire with) are
   deferred columns, read only by the address that serves the file; any
   other reads at most whether a file is there;
 * no request sends the same statement with the same parameters twice (a
@@ -77,7 +78,12 @@ def test_each_address_reads_no_stored_file_but_its_own_and_nothing_twice(
 ):
     _a, b, *_, b_values = world
     files = _stored_files()
-    assert {"user_account.photo", "organisation.logo", "payments_receipt.pdf"} <= set(files)
+    assert {
+        "user_account.photo",
+        "organisation.logo",
+        "payments_receipt.pdf",
+        "questionnaires_image.data",
+    } <= set(files)
     if role is None:
         visitor = Visitor(webtest("beta"))
     else:

@@ -8,6 +8,7 @@ from pyramid.renderers import render
 from pyramid.response import Response as WebResponse
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from consultroom.appointments.access import visible_appointments
 from consultroom.appointments.models import Appointment
@@ -81,9 +82,9 @@ def answers_page(request):
 def image(request):
     response = response_or_404(request)
     found = request.dbsession.scalar(
-        select(Image).where(
-            Image.response_id == response.id, Image.id == int(request.matchdict["image"])
-        )
+        select(Image)
+        .where(Image.response_id == response.id, Image.id == int(request.matchdict["image"]))
+        .options(undefer(Image.data))
     )
     if found is None:
         raise HTTPNotFound()
@@ -116,10 +117,13 @@ def _download(request, kind):
     name = f"questionnaire-{response.id}.{'pdf' if kind == 'pdf' else 'txt'}"
     if kind == "pdf":
         labels = {f["key"]: f["label"] for f in response.version.fields}
+        stored = request.dbsession.scalars(
+            select(Image).where(Image.response_id == response.id).options(undefer(Image.data))
+        )
         images = {
-            labels[key]: service.image_bytes(request, request.dbsession.get(Image, image_id))
-            for key, image_id in _images(request, response).items()
-            if key in labels
+            labels[image.field_key]: service.image_bytes(request, image)
+            for image in stored
+            if image.field_key in labels
         }
         body = export.as_pdf(parts, images, request.organisation.name)
         content_type = "application/pdf"

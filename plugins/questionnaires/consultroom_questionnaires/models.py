@@ -160,5 +160,5 @@ class Image(OrganisationScoped, Base):
         ForeignKey("questionnaires_response.id", ondelete="CASCADE"), index=True
     )
     field_key: Mapped[str] = mapped_column(String(16))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

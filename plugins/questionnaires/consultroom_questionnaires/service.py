@@ -7,6 +7,7 @@ import json
 
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import undefer
 
 from consultroom.accounts.models import Role
 from consultroom.db import utcnow
@@ -249,7 +250,9 @@ def _rekey(request, client_id):
     kept = responses_of(request, client_id=client_id)
     old_answers = {r.id: answers_of(request, r) for r in kept if r.answers is not None}
     images = request.dbsession.scalars(
-        select(Image).where(Image.response_id.in_([r.id for r in kept]))
+        select(Image)
+        .where(Image.response_id.in_([r.id for r in kept]))
+        .options(undefer(Image.data))
     ).all()
     old_images = {i.id: image_bytes(request, i) for i in images}
     _old, new = crypto.replace_key(request, client_id)
