@@ -362,6 +362,19 @@ def test_the_portal_letter_is_a_pdf_with_the_address_and_a_qr_code(
     assert dark > 2_000
 
 
+def test_the_portal_letter_writes_names_beyond_latin_1(clinic, webtest, login, dbsession, tmp_path):
+    clinic.client.initials, clinic.client.last_name = "Ł.", "Wiśniewski-Çelik"
+    clinic.org.name = "Zdrowie Łódź"
+    dbsession.flush()
+    staff = _staff(webtest, login, clinic.gp_practitioner)
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(staff.get(f"/clients/{clinic.client.id}/portal/letter.pdf").body)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Ł. Wiśniewski-Çelik" in text and "Zdrowie Łódź" in text
+
+
 def test_staff_of_another_organisation_cannot_touch_the_link(
     clinic, webtest, login, make_organisation, make_user
 ):

@@ -9,12 +9,12 @@ from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from consultroom.clients.contact import language_of
 from consultroom.i18n import _, localizer_for
+from consultroom.web.pdf_fonts import sample_styles
 
 QR_SIZE = 50 * mm
 
@@ -64,7 +64,7 @@ def letter_pdf(request, client, url):
     organisation = request.organisation
     localizer = localizer_for(request.registry, language_of(client, organisation))
     texts = _texts(localizer, organisation)
-    styles = getSampleStyleSheet()
+    styles = sample_styles()
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,

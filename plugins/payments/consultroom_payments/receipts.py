@@ -17,6 +17,7 @@ from zope.sqlalchemy import mark_changed
 
 from consultroom.db import utcnow
 from consultroom.i18n import localizer_for
+from consultroom.web.pdf_fonts import pdf_font
 from consultroom_payments import service
 from consultroom_payments.i18n import _
 from consultroom_payments.models import Receipt, ReceiptCounter
@@ -164,7 +165,7 @@ class _Lines:
         self.pdf, self.y = pdf, top
 
     def _font(self, size, bold):
-        self.pdf.setFont("Helvetica-Bold" if bold else "Helvetica", size)
+        self.pdf.setFont(pdf_font(bold), size)
 
     def line(self, text, size=11, bold=False):
         self._font(size, bold)

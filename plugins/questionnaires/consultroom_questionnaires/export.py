@@ -9,29 +9,14 @@ reportlab's PDF machinery is imported by the functions that draw, not here:
 
 from html import escape
 from io import BytesIO
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
+from consultroom.web.pdf_fonts import sample_styles
 from consultroom_questionnaires.i18n import _
 
-# A font with more than Latin-1 where the system has it (Debian's
-# fonts-dejavu-core); else the PDF's built-in Helvetica.
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 IMAGE_WIDTH = 120 * mm
-
-
-def _font():
-    from reportlab.pdfbase import pdfmetrics  # an export's: see the module's docstring
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "QuestionnairesSans" in pdfmetrics.getRegisteredFontNames():
-        return "QuestionnairesSans"
-    if DEJAVU.is_file():
-        pdfmetrics.registerFont(TTFont("QuestionnairesSans", str(DEJAVU)))
-        return "QuestionnairesSans"
-    return "Helvetica"
 
 
 def lines(t, response, client, rows, status_label):
@@ -81,14 +66,10 @@ def as_text(parts):
 def as_pdf(parts, images, author):
     """``parts`` (see ``lines``) with ``images`` ({field label: png bytes})
     after their line, as PDF bytes."""
-    from reportlab.lib.styles import getSampleStyleSheet  # see the module's docstring
-    from reportlab.platypus import Image as PDFImage
+    from reportlab.platypus import Image as PDFImage  # see the module's docstring
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    font = _font()
-    styles = getSampleStyleSheet()
-    for name in ("Heading1", "Heading2", "BodyText"):
-        styles[name].fontName = font
+    styles = sample_styles()
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=A4, title=parts[0][1], author=author, leftMargin=20 * mm
