@@ -6,11 +6,13 @@ import email
 import email.policy
 import json
 import re
+import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy import select
 
+from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Participant
 from consultroom.db import utcnow
 from consultroom.mail.models import OutboxMessage
@@ -68,6 +70,14 @@ def test_a_file_crosses_the_room_and_is_gone_after_the_end(server, clinic):
     assert not Path(path).exists()
     assert server.query(select(SharedFile.id).where(SharedFile.room_id == room)) == []
     assert browser.request(info["url"])[0] == 404
+    # The audit trail names who ended it (linked into the chain after the commit).
+    ended_by = select(AuditEntry.user_name, AuditEntry.detail).where(
+        AuditEntry.action == "room.end", AuditEntry.object_id == room
+    )
+    deadline = time.time() + 5
+    while not (audited := server.query(ended_by)) and time.time() < deadline:
+        time.sleep(0.05)
+    assert audited == [(doctor.name, {})]
 
 
 def test_uploads_are_checked_by_content_size_and_membership(server, clinic):

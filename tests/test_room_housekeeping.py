@@ -1,9 +1,9 @@
 """The worker closes consultation rooms left open: a room that started more
 than ``jobs.close_rooms_after_hours`` (24) ago is ended like "End" does (the
 visit ends, its members leave, its files go from disk and database, the
-sockets still in it hear ``ended``, after the commit); younger rooms and
-ended ones are left alone, and each organisation's run touches only its
-own rooms."""
+sockets still in it hear ``ended``, after the commit; the audit trail
+records it as left open); younger rooms and ended ones are left alone, and
+each organisation's run touches only its own rooms."""
 
 from datetime import UTC, timedelta
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from consultroom.accounts.models import Role
 from consultroom.appointments.models import Appointment
+from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Client
 from consultroom.db import utcnow
 from consultroom.jobs import in_organisation, run_due
@@ -109,6 +110,13 @@ def test_a_room_left_open_for_a_day_is_ended_with_its_visit_members_and_files(
     assert (room_channel(old.id), ended) in heard
     assert (client_channel(appointment.id), ended) in heard
     assert not [m for c, m in heard if c == room_channel(young.id)]
+    # The audit trail says the worker ended it: no one's name, left open.
+    audited = dbsession.execute(
+        select(AuditEntry.object_id, AuditEntry.user_name, AuditEntry.detail).where(
+            AuditEntry.action == "room.end"
+        )
+    ).all()
+    assert audited == [(old.id, "", {"left_open": True})]
     # Nothing left to close.
     assert in_organisation(app.registry, "alpha", lambda r: housekeeping.job(r, now)) == 0
 

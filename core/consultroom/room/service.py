@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from zope.sqlalchemy import mark_changed
 
 from consultroom.appointments import admission
+from consultroom.audit import record
 from consultroom.db import utcnow
 from consultroom.realtime import client_channel, room_channel, walk_in_changed
 from consultroom.realtime.hooks import current_hooks
@@ -200,12 +201,16 @@ def file_info(shared):
     }
 
 
-def end(request, room, follow_up, events):
-    """End the consultation in ``room``. Returns the paths of its files, to
-    delete from disk after the commit (their rows go now)."""
+def end(request, room, follow_up, events, actor=None):
+    """End the consultation in ``room``: by its staff member ``actor``, or
+    without one by the worker, for a room left open (the audit trail says
+    which). Returns the paths of its files, to delete from disk after the
+    commit (their rows go now)."""
     dbsession = request.dbsession
     now = utcnow()
     room.ended_at = now
+    left_open = {} if actor is not None else {"left_open": True}
+    record(request, "room.end", "room", room.id, actor=actor, **left_open)
     visit = live.end_visit(dbsession, room.id, events)
     dbsession.execute(
         update(RoomMember)

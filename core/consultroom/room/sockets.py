@@ -18,7 +18,7 @@ room is checked here, the receiver's by the receiving process.
 
 from sqlalchemy import select
 
-from consultroom.accounts.models import STAFF_ROLES
+from consultroom.accounts.models import STAFF_ROLES, User
 from consultroom.appointments import admission
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
@@ -244,7 +244,8 @@ class StaffRole(RoomRole):
             if room is None:
                 raise Refused("not_found", _("This consultation has already ended."))
             follow_up = organisation_of(self.conn, dbsession).options["follow_up_text"]
-            return rooms.end(self.conn.request, room, follow_up, events)
+            staff = dbsession.get(User, self.staff.id)
+            return rooms.end(self.conn.request, room, follow_up, events, actor=staff)
 
         delete_paths(self.conn.transaction(end))
 
