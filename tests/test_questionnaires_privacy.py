@@ -115,9 +115,9 @@ def test_without_the_key_encryption_key_the_answers_are_unreadable(
     response = answered["response"]
     with org_request(app, "quest") as request:
         assert service.answers_of(request, request.dbsession.get(Response, response.id))
-        request.registry.settings[crypto.SETTING] = crypto.base64.urlsafe_b64encode(
-            b"\1" * 32
-        ).decode()
+    # A request reads a client's data key once; the next one finds the key changed.
+    app.registry.settings[crypto.SETTING] = crypto.base64.urlsafe_b64encode(b"\1" * 32).decode()
+    with org_request(app, "quest") as request:
         with pytest.raises(crypto.Undecryptable):
             service.answers_of(request, request.dbsession.get(Response, response.id))
 

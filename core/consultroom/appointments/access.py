@@ -81,17 +81,23 @@ def bookable_practitioners(request, user=None, include_inactive=False):
 
 def visible_departments(request, user=None):
     """The departments whose appointments ``user`` may see: all of the
-    organisation's, or under strictly segregated departments only their own."""
-    org = request.organisation
-    query = (
-        select(Department)
-        .where(Department.organisation_id == org.id)
-        .order_by(Department.name, Department.id)
-    )
+    organisation's, or under strictly segregated departments only their own.
+    Read once a request and user: the appointment form and the plugins'
+    fields on it each ask."""
     user = _restricted(request, user)
-    if user is not None and org.options["strict_departments"]:
-        query = query.where(Department.id == user.department_id)
-    return request.dbsession.scalars(query).all()
+    known = request.__dict__.setdefault("visible_departments_by_user", {})
+    key = user.id if user is not None else None
+    if key not in known:
+        org = request.organisation
+        query = (
+            select(Department)
+            .where(Department.organisation_id == org.id)
+            .order_by(Department.name, Department.id)
+        )
+        if user is not None and org.options["strict_departments"]:
+            query = query.where(Department.id == user.department_id)
+        known[key] = request.dbsession.scalars(query).all()
+    return list(known[key])
 
 
 def bookable_departments(request, user=None):

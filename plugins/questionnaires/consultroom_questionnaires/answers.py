@@ -82,9 +82,9 @@ def answers_page(request):
 def image(request):
     response = response_or_404(request)
     found = request.dbsession.scalar(
-        select(Image)
-        .where(Image.response_id == response.id, Image.id == int(request.matchdict["image"]))
-        .options(undefer(Image.data))
+        select(Image).where(
+            Image.response_id == response.id, Image.id == int(request.matchdict["image"])
+        )
     )
     if found is None:
         raise HTTPNotFound()

@@ -115,9 +115,25 @@ def _new_key_row(request, client_id):
     return row, raw
 
 
+def _known_keys(request):
+    """The data keys this request has read, by client id: an export reads
+    its answers and each image with the same one."""
+    return request.__dict__.setdefault("questionnaires_data_keys", {})
+
+
 def data_key(request, client_id, create=False):
     """The client's data key (an AESGCM), made now when ``create`` and the
     client has none; None when they have none (or it was destroyed)."""
+    known = _known_keys(request)
+    if client_id not in known:
+        key = _stored_key(request, client_id, create)
+        if key is None:
+            return None
+        known[client_id] = key
+    return known[client_id]
+
+
+def _stored_key(request, client_id, create):
     row = _key_row(request, client_id)
     if row is None:
         if not create:
@@ -139,6 +155,7 @@ def data_key(request, client_id, create=False):
 
 def destroy_key(request, client_id):
     """Forget the client's data key: their answers become unreadable."""
+    _known_keys(request).pop(client_id, None)
     row = _key_row(request, client_id)
     if row is not None:
         request.dbsession.delete(row)

@@ -7,6 +7,7 @@ An edit of a questionnaire that clients answered goes to a new version
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import Role
 from consultroom.audit import record
@@ -68,7 +69,9 @@ def _apply_settings(questionnaire, values):
 
 def _list_page(request, **values):
     questionnaires = request.dbsession.scalars(
-        service.managed_questionnaires(request).order_by(Questionnaire.id)
+        service.managed_questionnaires(request)
+        .options(selectinload(Questionnaire.versions))
+        .order_by(Questionnaire.id)
     ).all()
     questionnaires = sorted(questionnaires, key=lambda q: q.title.casefold())
     defaults = {

@@ -22,17 +22,21 @@ REQUIRED_CHOICES = {
 }
 
 
-def _choices(request, appointment):
+def _attached(request, appointment):
+    return service.responses_of(request, appointment_id=appointment.id) if appointment else []
+
+
+def _choices(request, appointment, attached):
     """The questionnaires staff may give this appointment's client, and the
-    one it has (even if deleted since: saving the form keeps it)."""
+    ones it has (``attached``: its responses; even if deleted since: saving
+    the form keeps it)."""
     departments = {d.id for d in visible_departments(request)}
     if appointment is not None and appointment.department_id is not None:
         departments.add(appointment.department_id)
     found = service.usable_questionnaires(request, departments)
-    if appointment is not None:
-        for response in service.responses_of(request, appointment_id=appointment.id):
-            if response.questionnaire not in found:
-                found.append(response.questionnaire)
+    for response in attached:
+        if response.questionnaire not in found:
+            found.append(response.questionnaire)
     return found
 
 
@@ -47,9 +51,7 @@ class QuestionnaireField:
 
     def render(self, request, appointment, posted, error):
         t = request.localizer.translate
-        attached = (
-            service.responses_of(request, appointment_id=appointment.id) if appointment else []
-        )
+        attached = _attached(request, appointment)
         if posted is not None:
             chosen, required = posted.get(NAME, ""), posted.get(REQUIRED, "default")
         else:
@@ -57,7 +59,10 @@ class QuestionnaireField:
             required = "default"
         options = Markup("").join(
             [_option("", t(_("None")), chosen)]
-            + [_option(str(q.id), q.title, chosen) for q in _choices(request, appointment)]
+            + [
+                _option(str(q.id), q.title, chosen)
+                for q in _choices(request, appointment, attached)
+            ]
         )
         described = Markup(' aria-describedby="{}-error"').format(NAME) if error else ""
         status = Markup("").join(
@@ -89,7 +94,9 @@ class QuestionnaireField:
             raise FieldInvalid(_("Choose whether the questionnaire is required."))
         if chosen == "":
             return None
-        found = {str(q.id): q for q in _choices(request, appointment)}
+        found = {
+            str(q.id): q for q in _choices(request, appointment, _attached(request, appointment))
+        }
         if chosen not in found:
             raise FieldInvalid(_("Choose one of the questionnaires."))
         flag = None if required == "default" else required == "required"

@@ -7,7 +7,7 @@ import json
 
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import delete, exists, select
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import selectinload, undefer
 
 from consultroom.accounts.models import Role
 from consultroom.db import utcnow
@@ -64,7 +64,9 @@ def usable_questionnaires(request, department_ids):
         if ids
         else Questionnaire.department_id.is_(None)
     )
-    found = request.dbsession.scalars(query.order_by(Questionnaire.id)).all()
+    found = request.dbsession.scalars(
+        query.options(selectinload(Questionnaire.versions)).order_by(Questionnaire.id)
+    ).all()
     return sorted(found, key=lambda q: q.title.casefold())
 
 
