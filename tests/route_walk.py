@@ -9,19 +9,24 @@ Shared by the tenant isolation walk and the bad-input fuzz walk; import the
 
 import collections
 import hashlib
+import io
 import itertools
 import os
 import re
 from datetime import time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from consultroom_chat.models import Conversation
 from consultroom_chat.models import Kind as ChatKind
 from consultroom_payments.models import Charge, Payment, Rate, Receipt, VatRule
 from consultroom_payments.models import Status as PaymentStatus
+from consultroom_questionnaires import service as questionnaires
+from consultroom_questionnaires.models import Questionnaire, Version
 from consultroom_sso.models import Connection as SsoConnection
 from consultroom_sso.models import Kind as SsoKind
+from PIL import Image
 from sqlalchemy import event, inspect
 
 from consultroom.accounts.models import Role
@@ -43,6 +48,14 @@ from consultroom.widgets.models import WalkInWidget
 PLACEHOLDER = re.compile(r"\{(\w+)(?::(?:[^{}]|\{[^{}]*\})*)?\}")
 STAR = re.compile(r"\*\w+")
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64  # served as stored; never decoded
+
+
+def _real_png():
+    """A picture a client answered with: the plugin re-encodes uploads as
+    PNG, and its PDF export decodes them."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def routes(registry):
@@ -91,6 +104,8 @@ def _a_few(kind, organisation, fields):
     return [kind(organisation_id=organisation.id, **fields(n)) for n in range(2)]
 
 
+# The plugins both organisations enable (B has rows of each).
+PLUGINS = ("hello", "chat", "sso", "payments", "questionnaires")
 # Rows added after organisation A are numbered from here in every table, far
 # above what the database's sequences reach in a test run.
 B_IDS_FROM = 1_000_000
@@ -120,7 +135,7 @@ def _organisation(make_organisation, enable_plugin, subdomain, **settings):
     """An organisation with a department and the plugins the walk covers."""
     org = make_organisation(subdomain, settings=settings)
     org.departments.append(Department(name="Care"))
-    for plugin in ("hello", "chat", "sso", "payments"):
+    for plugin in PLUGINS:
         enable_plugin(org, plugin)  # flushes
     return org
 
@@ -156,7 +171,7 @@ def committed_on_postgresql(request, db_connection, _app_dbmaker, tmp_path):
 
 
 @pytest.fixture
-def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
+def world(app, make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     a = _organisation(make_organisation, enable_plugin, "alpha")
     a_admin = make_user(a, role=Role.org_admin)
     _number_alike(dbsession, B_IDS_FROM)  # A is complete: the rest is B's
@@ -234,6 +249,7 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     dbsession.flush()
     paid = _payments(dbsession, b, appointments)
     web = _web_pages(dbsession, b)
+    asked, answered, answer_images = _questionnaires(dbsession, b, appointments, app.registry)
     superuser = make_user(None, role=Role.superuser)
     rooms, invites, files = _consultations(dbsession, b, appointments, b_users[2], tmp_path)
     support_tokens = ["support-token-of-beta-0000", "support-token-of-beta-0001"]
@@ -265,6 +281,8 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
         *files,
         *paid,
         *web,
+        *asked,
+        *answered,
     ]
     b_values = {
         # Numbered alike: B_IDS_FROM, the next, and a few more for kinds B has more of.
@@ -274,11 +292,13 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
             + [c.portal_token for c in clients]
             + [i.token for i in invites]
             + support_tokens
+            + [r.token for r in answered]
         ),
         "public_id": [w.public_id for w in widgets]
         + [i.public_id for i in web if isinstance(i, WebImage)],
         "slug": [s.slug for s in web if isinstance(s, WebPageSet)],
-        "plugin": ["hello", "chat", "sso", "payments"],
+        "plugin": list(PLUGINS),
+        "image": answer_images,
         "number": [r.number for r in paid if isinstance(r, Receipt)],
         "provider": ["stripe", "paypal"],
         "room": [r.id for r in rooms],
@@ -286,6 +306,33 @@ def world(make_organisation, make_user, enable_plugin, dbsession, tmp_path):
     }
     dbsession.commit()
     return a, b, a_admin, superuser, b_values
+
+
+def _questionnaires(dbsession, b, appointments, registry):
+    """B's questionnaire (two versions), answered for each appointment by its
+    client: a text and an image, encrypted as the plugin stores them. Its
+    rows, the responses, and the images' ids."""
+    fields = [
+        {"key": key, "type": kind, "label": label, "help": "", "required": False}
+        for key, kind, label in (("gp", "short_text", "Your GP"), ("rash", "image", "A photo"))
+    ]
+    questionnaire = Questionnaire(organisation_id=b.id)
+    questionnaire.versions = [
+        Version(organisation_id=b.id, number=n, title=f"Intake {n}", fields=fields) for n in (1, 2)
+    ]
+    dbsession.add(questionnaire)
+    dbsession.flush()
+    # What the plugin's service reads of a request.
+    as_b = SimpleNamespace(dbsession=dbsession, organisation=b, registry=registry)
+    responses, images = [], []
+    for appointment in appointments:
+        response = questionnaires.attach(as_b, questionnaire, appointment.client_id, appointment.id)
+        images.append(questionnaires.store_image(as_b, response, "rash", _real_png()))
+        answers = {"gp": "Dr. Bakker", "rash": images[-1]}
+        questionnaires.store_answers(as_b, response, answers, finished=True)
+        responses.append(response)
+    dbsession.flush()
+    return [questionnaire, *questionnaire.versions], responses, images
 
 
 def _web_pages(dbsession, b):

@@ -106,8 +106,8 @@ def test_each_address_reads_no_stored_file_but_its_own_and_nothing_twice(
             if _row_by_row(sent):
                 row_by_row.append((url, _row_by_row(sent)))
     assert file_readers == []
-    assert repeaters == []
-    assert row_by_row == []
+    assert not repeaters, "\n".join(map(str, repeaters))
+    assert not row_by_row, "\n".join(map(str, row_by_row))
     assert served >= (3 if role is None else 5)  # the files themselves were read and served
 
 
