@@ -141,6 +141,19 @@ def after_commit(request, function, *args):
     request.tm.get().addAfterCommitHook(call)
 
 
+def unless_committed(request, function, *args):
+    """Call ``function(*args)`` when the request's transaction is aborted or
+    its commit fails: to undo what the transaction did outside the database."""
+    transaction = request.tm.get()
+
+    def call(committed):
+        if not committed:
+            function(*args)
+
+    transaction.addAfterCommitHook(call)
+    transaction.addAfterAbortHook(function, args)
+
+
 def execute_alone(registry, statement, params, attempts=3):
     """Run ``statement`` with ``params`` as a transaction of its own, off
     any request's: for a write that is one statement and nothing else (a

@@ -22,6 +22,7 @@ from consultroom.accounts.models import STAFF_ROLES, User
 from consultroom.appointments import admission
 from consultroom.appointments.models import Appointment
 from consultroom.appointments.service import link_state
+from consultroom.db import unless_committed
 from consultroom.i18n import _
 from consultroom.realtime import client_channel, peer_channel, room_channel, user_channel
 from consultroom.realtime.connection import CLOSE_KICKED, CLOSE_REPLACED, Refused
@@ -91,6 +92,11 @@ class RoomRole:
             )
         except rooms.RoomFull:
             raise Refused("room_full", _("This room is full.")) from None
+        if self.room is None:
+            # In the room once the join commits: subscribed now, so that
+            # nothing said in the room after the commit is missed, and out
+            # again if the transaction does not commit.
+            unless_committed(self.conn.request, self.leave_room)
         self.room = room.id
         self.conn.subscribe(room_channel(room.id))
         return self.room_state(dbsession, room, peers)
