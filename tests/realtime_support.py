@@ -497,6 +497,17 @@ class Socket:
     def send(self, message):
         self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
+    def flood(self, seconds=20):
+        """Pings as fast as the socket takes them, until the server closes
+        it (or ``seconds`` pass): a flood however fast the server reads."""
+        deadline = time.time() + seconds
+        try:
+            while self.closed_with.empty() and time.time() < deadline:
+                for _ in range(50):
+                    self.send({"type": "ping"})
+        except (OSError, websocket.WebSocketException):
+            pass  # closed while sending
+
     def recv(self, timeout=5):
         message = self.inbox.get(timeout=max(timeout, 0.01))
         if message is None:
