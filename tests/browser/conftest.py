@@ -54,6 +54,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine
 
 from consultroom.accounts.models import Role, User
@@ -77,6 +78,11 @@ from consultroom.testing import (
 )
 
 HERE = Path(__file__).resolve().parent
+# How long an expect() waits for what it asserts (Playwright's default: 5 s).
+# The machines CI runs on differ twofold in speed, and with two workers'
+# calls on the two cores a room page took more than 5 s to connect, say
+# hello and be admitted (tests/browser/test_group_appointment.py, once).
+expect.set_options(timeout=15_000)
 PASSWORD = "correct horse battery"
 STATS_JS = """async () => {
   const out = [];
