@@ -16,7 +16,7 @@ from consultroom.mail.models import OutboxMessage
 from consultroom.plugins.models import PluginEnablement
 from consultroom.secretbox import box_from_settings
 from consultroom.tenancy.models import Department, Organisation
-from consultroom.tenancy.options import SEALED
+from consultroom.tenancy.options import SEALED, unseal
 from consultroom.testing import password_matches
 
 # Each test has a SQLite database of its own.
@@ -336,17 +336,35 @@ def stored_settings(cli):
 
 def test_plugins_enable_fills_in_the_defaults_and_takes_settings(cli, acme):
     cli("plugins", "enable", "--org", "acme", "hello")
-    assert stored_settings(cli) == {"greeting": "Hello"}
+    assert stored_settings(cli) == {"greeting": "Hello", "signing_key": ""}
     cli("plugins", "disable", "--org", "acme", "hello")
     out = cli("plugins", "enable", "--org", "acme", "hello", "--set", "greeting= Good day ")
     assert out == "hello enabled for acme\n"
-    assert stored_settings(cli) == {"greeting": "Good day"}
+    assert stored_settings(cli) == {"greeting": "Good day", "signing_key": ""}
+
+
+def test_plugins_enable_seals_a_secret_setting_and_db_upgrade_one_stored_before(cli, acme):
+    key = "sk-live-0123456789wxyz"
+    cli("plugins", "enable", "--org", "acme", "hello", "--set", f"signing_key={key}")
+    box = box_from_settings({"session.secret": INI_SECRET})
+    stored = stored_settings(cli)
+    assert stored["signing_key"].startswith(SEALED) and key not in str(stored)
+    assert unseal(stored["signing_key"], box) == key
+    with cli.session() as db:
+        db.scalar(select(PluginEnablement)).settings = {"greeting": "Hi", "signing_key": key}
+        db.commit()
+    assert "secret settings encrypted: acme/hello\n" in cli("db", "upgrade")
+    assert unseal(stored_settings(cli)["signing_key"], box) == key
+    assert "encrypted" not in cli("db", "upgrade")
 
 
 @pytest.mark.parametrize(
     "argument, message",
     [
-        ("colour=red", "plugin 'hello': there is no setting colour (the settings are: greeting)"),
+        (
+            "colour=red",
+            "plugin 'hello': there is no setting colour (the settings are: greeting, signing_key)",
+        ),
         ("greeting=" + "x" * 101, "plugin 'hello': greeting is at most 100 characters long"),
         ("greeting", "--set takes key=value, not 'greeting'"),
     ],

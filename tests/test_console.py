@@ -8,8 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import Role, User
+from consultroom.audit.models import AuditEntry
 from consultroom.plugins.models import PluginEnablement
+from consultroom.secretbox import secret_box
 from consultroom.tenancy.models import Organisation
+from consultroom.tenancy.options import SEALED, unseal
 from consultroom.testing import PASSWORD
 
 
@@ -265,14 +268,15 @@ def test_plugin_settings_validate_and_save(
         select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
     )
     dbsession.refresh(row)
-    assert row.settings == {"greeting": "Hello"}  # the default, stored on enable
+    # The defaults, stored on enable.
+    assert row.settings == {"greeting": "Hello", "signing_key": ""}
 
     form = form_at(response)
     form["greeting"] = "  Good morning  "
     response = form.submit(status=303)
     assert response.location.endswith(f"/organisations/{org.id}")
     dbsession.refresh(row)
-    assert row.settings == {"greeting": "Good morning"} and row.enabled
+    assert row.settings == {"greeting": "Good morning", "signing_key": ""} and row.enabled
 
     staff = webtest("acme")
     user = make_user(org, name="Petra")
@@ -288,7 +292,40 @@ def test_plugin_settings_can_be_set_before_enabling(console, dbsession, org):
     row = dbsession.scalar(
         select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
     )
-    assert (row.enabled, row.settings) == (False, {"greeting": "Hi"})
+    assert (row.enabled, row.settings) == (False, {"greeting": "Hi", "signing_key": ""})
+
+
+def test_a_secret_plugin_setting_is_stored_sealed_never_shown_and_used(
+    console, webtest, login, make_user, enable_plugin, dbsession, org, app
+):
+    key = "sk-live-0123456789wxyz"
+    enable_plugin(org, "hello")
+    link = f"/organisations/{org.id}/plugins/hello/settings"
+    form = form_at(console.get(link))
+    form["signing_key"] = key
+    form.submit(status=303)
+    row = dbsession.scalar(
+        select(PluginEnablement).where(PluginEnablement.organisation_id == org.id)
+    )
+    dbsession.refresh(row)
+    assert row.settings["signing_key"].startswith(SEALED) and key not in str(row.settings)
+    page = console.get(link)
+    assert key not in page.text and form_at(page)["signing_key"].value == ""
+    entry = dbsession.scalar(
+        select(AuditEntry).where(AuditEntry.action == "plugin.settings_update")
+    )
+    assert entry.detail["changed"] == ["signing_key"] and key not in str(entry.detail)
+
+    staff = webtest("acme")
+    login(staff, make_user(org, name="Petra"))
+    assert "ending in wxyz" in staff.get("/hello").html.find("p", class_="signing-key").text
+    # Saved again with the field left empty, the key stays.
+    form = form_at(page)
+    form["greeting"] = "Hi"
+    form.submit(status=303)
+    dbsession.refresh(row)
+    opened = secret_box(app.registry)
+    assert unseal(row.settings["signing_key"], opened) == key and row.settings["greeting"] == "Hi"
 
 
 def test_settings_of_an_unknown_plugin_are_404(console, org):

@@ -101,11 +101,22 @@ def cmd_db_upgrade(env, args):
     )
     # A migration has no key: the secrets stored before they were encrypted
     # are encrypted here, where the settings give one.
-    sealed = env.run(
-        lambda request: tenancy.seal_stored_secrets(request.dbsession, secret_box(env.registry))
-    )
+    sealed = env.run(_seal_stored_secrets)
     if sealed:
         print("secret settings encrypted:", ", ".join(sealed))
+
+
+def _seal_stored_secrets(request):
+    """The organisations' and plugins' secret settings stored before they
+    were encrypted, encrypted: "<subdomain>" and "<subdomain>/<plugin>"."""
+    box = secret_box(request.registry)
+    sealed = tenancy.seal_stored_secrets(request.dbsession, box)
+    pairs = plugin_service.seal_stored_secrets(request.registry.plugins, request.dbsession, box)
+    for organisation_id, plugin_id in pairs:
+        sealed.append(
+            f"{request.dbsession.get(Organisation, organisation_id).subdomain}/{plugin_id}"
+        )
+    return sealed
 
 
 def cmd_orgs_create(env, args):
@@ -246,6 +257,7 @@ def _switch(env, args, enabled):
                 args.plugin,
                 enabled,
                 settings=given,
+                box=secret_box(request.registry),
             )
         except plugin_service.PluginUnavailable as exc:
             raise CommandError(str(exc)) from None

@@ -195,7 +195,8 @@ def consultroom_plugin_enabled(
 
     Called on the one plugin being enabled (never on the others), inside the
     transaction that records the enablement; raising aborts it. ``settings``
-    is the plugin's settings dict for that organisation. Returns nothing.
+    is the plugin's settings dict for that organisation, its secrets opened.
+    Returns nothing.
     """
 
 

@@ -71,6 +71,7 @@ from consultroom.db import cache, make_engine, make_session_factory, migrate, ut
 from consultroom.plugins import set_enabled
 from consultroom.plugins.registry import PluginRegistry
 from consultroom.portal.pins import SESSION_KEY as PORTAL_SESSION
+from consultroom.secretbox import secret_box
 from consultroom.sessions.models import StoredSession
 from consultroom.sessions.store import COOKIE, expires_at, hash_id
 from consultroom.tenancy.models import Organisation
@@ -498,7 +499,9 @@ def enable_plugin(app: Router, dbsession: Session) -> EnablePlugin:
         enabled: bool = True,
         settings: Mapping[str, object] | None = None,
     ) -> PluginEnablement:
-        row = set_enabled(plugins, dbsession, organisation, plugin_id, enabled, settings)
+        row = set_enabled(
+            plugins, dbsession, organisation, plugin_id, enabled, settings, secret_box(app.registry)
+        )
         dbsession.flush()
         return row
 

@@ -1,5 +1,5 @@
-"""A plugin with one setting of each option type and a rule spanning two:
-its enable hook keeps the settings it was given, for the tests."""
+"""A plugin with one setting of each option type, a secret and a rule
+spanning two: its enable hook keeps the settings it was given, for the tests."""
 
 from consultroom.hookspecs import hookimpl
 from consultroom.plugins import PluginInfo
@@ -31,6 +31,7 @@ plugin = PluginInfo(
                 "tone", "Tone", default="plain", choices=(("plain", "Plain"), ("warm", "Warm"))
             ),
             TextOption("site", "Site", url=True, max_length=40),
+            TextOption("token", "Token", max_length=100, secret=True),
         ),
         rules=(_keep_or_delete,),
     ),

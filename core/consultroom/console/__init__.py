@@ -22,6 +22,7 @@ from consultroom.db.scope import organisation_scope
 from consultroom.i18n import _
 from consultroom.plugins.models import PluginEnablement
 from consultroom.remotesupport import support_staff
+from consultroom.secretbox import secret_box
 from consultroom.tenancy import service as tenancy
 from consultroom.tenancy.models import Organisation
 from consultroom.web import ID, flash
@@ -180,7 +181,12 @@ def org_plugin(request, org):
     enable = request.POST.get("enabled") == "1"
     try:
         plugin_service.set_enabled(
-            request.registry.plugins, request.dbsession, org, plugin_id, enable
+            request.registry.plugins,
+            request.dbsession,
+            org,
+            plugin_id,
+            enable,
+            box=secret_box(request.registry),
         )
     except plugin_service.PluginUnavailable as exc:
         flash(request, _("Cannot enable: ${reason}", mapping={"reason": str(exc)}), "error")
@@ -211,7 +217,7 @@ def org_plugin_settings(request, org):
     row = plugin_service.enablement(request.dbsession, org, plugin.id)
     form = options.form_class(Form)(request, data=options.values(row.settings if row else {}))
     if request.method == "POST" and form.validate():
-        values = options.from_form(form, row.settings if row else {})
+        values = options.from_form(form, row.settings if row else {}, secret_box(request.registry))
         problems = options.cross_check(values)
         for key, message in problems.items():
             form.add_error(key, message)

@@ -327,13 +327,13 @@ class OptionSet:
     def opened(self, values: Values, box: ISecretBox) -> dict[str, Any]:
         """``values`` with their sealed secrets decrypted: for the code that
         uses a secret, never for a page or a log."""
-        secret = self._secret_keys()
+        secret = self.secret_keys()
         return {k: unseal(v, box) if k in secret and v else v for k, v in values.items()}
 
     def sealed(self, stored: Values, box: ISecretBox) -> dict[str, Any] | None:
         """``stored`` with every secret not yet sealed sealed, or None when
         there is none."""
-        secret = self._secret_keys()
+        secret = self.secret_keys()
         unsealed = {
             k: seal(v, box)
             for k, v in stored.items()
@@ -341,27 +341,35 @@ class OptionSet:
         }
         return {**stored, **unsealed} if unsealed else None
 
-    def _secret_keys(self) -> set[str]:
+    def secret_keys(self) -> set[str]:
+        """The keys of the options declared ``secret``."""
         return {o.key for o in self.options if o.secret}
 
     def changes(self, old: Values, new: Values) -> dict[str, str | list[Any]]:
         """{key: [old, new]} of what changed, for the audit trail; secrets only by name."""
-        secret = self._secret_keys()
+        secret = self.secret_keys()
         return {
             k: "(changed)" if k in secret else [old.get(k), v]
             for k, v in new.items()
             if old.get(k) != v
         }
 
-    def validate(self, given: Mapping[str, object], stored: Values | None = None) -> dict[str, Any]:
+    def validate(
+        self,
+        given: Mapping[str, object],
+        stored: Values | None = None,
+        box: ISecretBox | None = None,
+    ) -> dict[str, Any]:
         """Every option's value: ``given`` (checked and converted, from a
-        command line or a test) over ``stored``, over the defaults.
+        command line or a test) over ``stored``, over the defaults. A secret
+        given is sealed with ``box``, which is needed only then.
 
         Raises :class:`SettingsError` for a key no option has, a value its
         option refuses, or a rule that spans several options.
         """
         by_key = {o.key: o for o in self.options}
         values = self.values(stored)
+        parsed = {}
         for key, raw in given.items():
             if key not in by_key:
                 raise SettingsError(
@@ -370,10 +378,19 @@ class OptionSet:
                         mapping={"key": key, "keys": ", ".join(by_key) or "none"},
                     )
                 )
-            values[key] = by_key[key].parse(raw)
-        for key, message in self.cross_check(values).items():
+            parsed[key] = by_key[key].parse(raw)
+        for key, message in self.cross_check({**values, **parsed}).items():
             raise SettingsError(_("${key}: ${message}", mapping={"key": key, "message": message}))
-        return values
+        secret = self.secret_keys()
+
+        def stored_form(key: str, value: Any) -> Any:
+            if key not in secret or not value:
+                return value
+            if box is None:
+                raise TypeError("a secret setting is stored sealed: give the secret box")
+            return seal(value, box)
+
+        return {**values, **{k: stored_form(k, v) for k, v in parsed.items()}}
 
     def cross_check(self, values: Values) -> dict[str, str]:
         errors: dict[str, str] = {}

@@ -1,7 +1,6 @@
 """Chat's settings per organisation (the hosting provider's console), and
 reading them for a request."""
 
-from consultroom.plugins import enablement
 from consultroom.tenancy.options import BoolOption, IntOption, OptionSet
 from consultroom_chat.i18n import _
 
@@ -57,5 +56,4 @@ OPTIONS = OptionSet(
 
 
 def settings_of(request):
-    row = enablement(request.dbsession, request.organisation, PLUGIN_ID)
-    return OPTIONS.values(row.settings if row is not None else None)
+    return request.plugin_settings(PLUGIN_ID)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from consultroom.appointments.fields import FieldInvalid
 from consultroom.db import Base
 from consultroom.hookspecs import MailPlaceholder, MenuItem, hookimpl
-from consultroom.plugins import PluginInfo, enablement
+from consultroom.plugins import PluginInfo
 from consultroom.tenancy.options import OptionSet, TextOption
 
 plugin = PluginInfo(
@@ -25,7 +25,14 @@ plugin = PluginInfo(
     description="Greets the staff of organisations that enable it.",
     author="Consultroom developers",
     requires_core=">=0.1,<1",
-    settings=OptionSet((TextOption("greeting", "Greeting", default="Hello", max_length=100),)),
+    settings=OptionSet(
+        (
+            TextOption("greeting", "Greeting", default="Hello", max_length=100),
+            # A secret setting: stored sealed, never shown back; the page
+            # names its last four characters, as a service's console would.
+            TextOption("signing_key", "Signing key", max_length=100, secret=True),
+        )
+    ),
     migrations="consultroom_hello.migrations",
     # What the hello slots would load from elsewhere (the tests check the header).
     csp={
@@ -67,8 +74,7 @@ class Code(Base):
 
 
 def greeting(request):
-    row = enablement(request.dbsession, request.organisation, "hello")
-    return plugin.settings.values(row.settings if row else {})["greeting"]
+    return request.plugin_settings("hello")["greeting"]
 
 
 @view_config(
@@ -78,7 +84,9 @@ def hello_page(request):
     visits = request.dbsession.scalars(
         select(Visit).where(Visit.organisation_id == request.organisation.id)
     ).all()
-    return {"greeting": greeting(request), "visits": visits}
+    settings = request.plugin_settings("hello")
+    key_ends = settings["signing_key"][-4:] if len(settings["signing_key"]) > 8 else ""
+    return {"greeting": settings["greeting"], "key_ends": key_ends, "visits": visits}
 
 
 @hookimpl

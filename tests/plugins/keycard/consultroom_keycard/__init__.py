@@ -34,7 +34,7 @@ from consultroom.audit import record
 from consultroom.db import Base, utcnow
 from consultroom.db.scope import OrganisationScoped
 from consultroom.hookspecs import LoginMethod, WorkerJob, fills_slots, hookimpl
-from consultroom.plugins import PluginInfo, enablement
+from consultroom.plugins import PluginInfo
 from consultroom.ratelimit import Attempt, Limit, client_address, limits_from_settings
 from consultroom.tenancy.options import BoolOption, ChoiceOption, OptionSet
 from consultroom.web import ID, flash
@@ -79,11 +79,6 @@ class KeycardCode(OrganisationScoped, Base):
 
 def _hash(code):
     return hashlib.sha256(code.encode()).hexdigest()
-
-
-def settings(request):
-    row = enablement(request.dbsession, request.organisation, "keycard")
-    return plugin.settings.values(row.settings if row else {})
 
 
 def issue_code(dbsession, user):
@@ -153,7 +148,7 @@ def keycard_login(request):
         user,
         METHOD,
         next_url=request.POST.get("next"),
-        second_factor_done=settings(request)["second_factor"],
+        second_factor_done=request.plugin_settings("keycard")["second_factor"],
     )
 
 
@@ -222,7 +217,7 @@ def _issue_button(request, member):
 @hookimpl
 def consultroom_login_method(request, email, user):
     # The same answer for every address: it tells nobody who has an account.
-    choice = settings(request)["password_login"]
+    choice = request.plugin_settings("keycard")["password_login"]
     if choice == "keycard_page":
         return LoginMethod(url=request.route_path("keycard.login", _query={"next": _next(request)}))
     if choice == "refused":
