@@ -12,7 +12,7 @@ from icalendar import Calendar
 from pyramid.request import Request, apply_request_extensions
 
 from consultroom.accounts.models import Role, User
-from consultroom.appointments.models import Appointment
+from consultroom.appointments.models import Appointment, Origin
 from consultroom.appointments.service import create_appointment
 from consultroom.clients.models import Client
 from consultroom.tenancy.models import Department
@@ -95,6 +95,7 @@ def book(app, subdomain, client_id, practitioner_id=None, department_id=None, **
             department=db.get(Department, department_id) if department_id else None,
             starts_at=kw.pop("starts_at", START),
             duration_minutes=kw.pop("duration", 20),
+            origin=kw.pop("origin", Origin.staff),
             **kw,
         )
         return appointment.id

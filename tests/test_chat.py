@@ -15,7 +15,7 @@ from consultroom_chat.models import Author, Conversation, Kind, Message
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
-from consultroom.appointments.models import Appointment
+from consultroom.appointments.models import Appointment, Origin
 from consultroom.appointments.service import create_appointment
 from consultroom.audit.models import AuditEntry
 from consultroom.clients.models import Client
@@ -56,6 +56,7 @@ def _book(app, clinic):
             department=request.dbsession.get(Department, clinic["gp"].id),
             starts_at=START,
             duration_minutes=20,
+            origin=Origin.staff,
         )
         return appointment.token
 
@@ -270,6 +271,7 @@ def test_an_organisation_without_chat_has_none_of_it(
             practitioner=request.dbsession.get(User, doctor.id),
             starts_at=START,
             duration_minutes=20,
+            origin=Origin.staff,
         ).token
     assert dbsession.scalar(select(Conversation.id)) is None
     app_off = webtest("nochat")

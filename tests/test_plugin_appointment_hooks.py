@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
-from consultroom.appointments.models import Appointment, Kind
+from consultroom.appointments.models import Appointment, Kind, Origin
 from consultroom.appointments.service import (
     cancel_appointment,
     create_appointment,
@@ -49,6 +49,7 @@ def _create(app, subdomain, orgs, **kw):
             practitioner=request.dbsession.get(User, practitioner.id),
             starts_at=kw.pop("starts_at", START),
             duration_minutes=20,
+            origin=kw.pop("origin", Origin.staff),
             **kw,
         ).id
 
@@ -78,8 +79,8 @@ def test_each_lifecycle_hook_gets_the_appointment_and_what_changed(app, two_orgs
         cancel_appointment(request, load(request, appointment_id))  # already cancelled
 
     assert _events("on") == [
-        ("created", appointment_id, True),
-        ("created", quick_id, False),
+        ("created", appointment_id, True, "staff"),
+        ("created", quick_id, False, "staff"),
         ("changed", appointment_id, {"starts_at": START}),
         ("changed", appointment_id, {"message": "Bring your list"}),
         ("cancelled", appointment_id, "cancelled"),

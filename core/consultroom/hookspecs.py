@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from consultroom.accounts.models import User
-    from consultroom.appointments.models import Appointment
+    from consultroom.appointments.models import Appointment, Origin
     from consultroom.clients.models import Client
     from consultroom.mail.models import OutboxMessage
     from consultroom.room.models import Room
@@ -242,7 +242,7 @@ def consultroom_client_delete_blockers(request: Request, client: Client) -> list
 
 @hookspec
 def consultroom_appointment_created(
-    request: Request, appointment: Appointment, notify: bool
+    request: Request, appointment: Appointment, notify: bool, origin: Origin
 ) -> None:
     """React to a new appointment of the request's organisation.
 
@@ -255,7 +255,11 @@ def consultroom_appointment_created(
     commits. ``notify`` is False when the client must not be messaged: a
     walk-in visitor goes straight to the waiting room, and staff pass on
     the link of a quick consultation themselves unless they ask to send
-    it. Returns nothing.
+    it. ``origin`` (``consultroom.appointments.models.Origin``, a string)
+    says who made it: "staff" (the appointment form or a quick
+    consultation), "booking" (a client, through the booking widget),
+    "walk_in" (a visitor, through the walk-in widget) or "api". Returns
+    nothing.
     """
 
 

@@ -19,7 +19,12 @@ from consultroom.api.errors import ApiError, detail, validation_details
 from consultroom.api.paging import Keyset, keyset_page, plain_rows
 from consultroom.appointments import service
 from consultroom.appointments.access import appointment_or_404, visible_appointments
-from consultroom.appointments.models import Appointment, Status, appointment_participant
+from consultroom.appointments.models import (
+    Appointment,
+    Origin,
+    Status,
+    appointment_participant,
+)
 from consultroom.audit import record
 from consultroom.clients.access import client_or_404, visible_clients
 from consultroom.clients.erasure import erase_client
@@ -408,7 +413,9 @@ def list_appointments(request):
 def create_appointment(request):
     data = parse_body(request, schemas.AppointmentCreate)
     changes = _changes(request, data, schemas.AppointmentCreate.model_fields)
-    appointment = _through_service(service.create_appointment, request, **changes)
+    appointment = _through_service(
+        service.create_appointment, request, origin=Origin.api, **changes
+    )
     _must_see_appointment(request, appointment)
     return _created(request, _appointment_out(appointment))
 

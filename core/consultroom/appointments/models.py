@@ -33,6 +33,16 @@ class Kind(enum.Enum):
     walk_in = "walk_in"  # a visitor from the walk-in widget
 
 
+class Origin(enum.StrEnum):
+    """Who made a new appointment, and through which door (told to
+    ``consultroom_appointment_created`` and the audit trail; not stored)."""
+
+    staff = "staff"  # a staff member: the appointment form or a quick consultation
+    booking = "booking"  # a client, through the booking widget
+    walk_in = "walk_in"  # a visitor, through the walk-in widget
+    api = "api"  # a program, through the REST API
+
+
 class Status(enum.Enum):
     scheduled = "scheduled"
     cancelled = "cancelled"

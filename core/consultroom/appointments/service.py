@@ -93,12 +93,13 @@ def create_appointment(
     kind=Kind.appointment,
     notify=True,
     extra=(),
+    origin,
 ):
     """Store a new appointment (``starts_at`` in naive UTC) and announce it
     (the client's invitation unless ``notify`` is False). ``extra`` are the
     plugin form fields' ``(field, value)`` pairs, saved before the
-    announcement (``appointments.fields``). Raises AppointmentError or
-    SlotTaken."""
+    announcement (``appointments.fields``); ``origin`` (an ``Origin``) says
+    who made it. Raises AppointmentError or SlotTaken."""
     organisation = request.organisation
     _check(
         organisation,
@@ -127,10 +128,11 @@ def create_appointment(
         appointment.id,
         client_id=client.id if client else None,
         kind=kind.value,
+        origin=origin.value,
     )
     save_fields(request, appointment, extra)
     request.hooks.consultroom_appointment_created(
-        request=request, appointment=appointment, notify=notify
+        request=request, appointment=appointment, notify=notify, origin=origin
     )
     return appointment
 

@@ -24,7 +24,7 @@ from consultroom.appointments.access import (
 )
 from consultroom.appointments.display import consult_link, owner, with_name
 from consultroom.appointments.forms import AppointmentForm, FilterForm, with_none
-from consultroom.appointments.models import Appointment, Status
+from consultroom.appointments.models import Appointment, Origin, Status
 from consultroom.appointments.service import (
     AppointmentError,
     SlotTaken,
@@ -233,7 +233,7 @@ def _create(request, form, inline, values, extra):
     """The new appointment, with its new client when asked for (both stored,
     or neither); None when the new client is refused (problems on the forms)."""
     if inline is None or not form.new_client.data:
-        return create_appointment(request, extra=extra, **values)
+        return create_appointment(request, extra=extra, origin=Origin.staff, **values)
     departments, practitioners = newclient.placement(
         request, values["practitioner"], values["department"]
     )
@@ -241,7 +241,9 @@ def _create(request, form, inline, values, extra):
         return None
     with request.dbsession.begin_nested():
         client = newclient.add_client(request, inline, departments, practitioners)
-        appointment = create_appointment(request, extra=extra, **{**values, "client": client})
+        appointment = create_appointment(
+            request, extra=extra, origin=Origin.staff, **{**values, "client": client}
+        )
     newclient.recorded(request, client)
     return appointment
 

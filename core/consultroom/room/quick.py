@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from consultroom.appointments import admission
 from consultroom.appointments.display import consult_link
 from consultroom.appointments.forms import QUICK_DURATION, QuickForm
-from consultroom.appointments.models import Kind
+from consultroom.appointments.models import Kind, Origin
 from consultroom.appointments.service import AppointmentError, create_appointment
 from consultroom.audit import record
 from consultroom.clientmail import send_client_mail
@@ -85,6 +85,7 @@ def _quick(request, client, duration_minutes, participants=(), notify=False):
         kind=Kind.quick,
         participants=participants,
         notify=notify,
+        origin=Origin.staff,
     )
     return start_in_room(request, appointment)
 

@@ -15,6 +15,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from consultroom.accounts.models import STAFF_ROLES, User
+from consultroom.appointments.models import Origin
 from consultroom.appointments.service import AppointmentError, SlotTaken, create_appointment
 from consultroom.clients.contact import client_mail_enabled
 from consultroom.clients.models import Client
@@ -252,6 +253,7 @@ def _book(request, kind, owner, slot, form):
             client=client,
             starts_at=slot.starts_at,
             duration_minutes=slot.minutes,
+            origin=Origin.booking,
             **_owner_args(kind, owner),
         )
 

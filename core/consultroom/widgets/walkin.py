@@ -8,7 +8,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from consultroom.appointments.models import Kind
+from consultroom.appointments.models import Kind, Origin
 from consultroom.appointments.service import AppointmentError, create_appointment
 from consultroom.clients.models import WALK_IN_NAME, Client
 from consultroom.db import utcnow
@@ -134,6 +134,7 @@ def intake(request):
                     duration_minutes=WALK_IN_MINUTES,
                     kind=Kind.walk_in,
                     notify=False,
+                    origin=Origin.walk_in,
                 )
         except AppointmentError as exc:
             form.add_error("terms", exc.args[0])

@@ -9,7 +9,7 @@ from functools import cache
 
 from pyramid.renderers import render
 
-from consultroom.appointments.models import Kind
+from consultroom.appointments.models import Origin
 from consultroom.clients.contact import language_of
 from consultroom.hookspecs import (
     AdmissionStep,
@@ -28,8 +28,9 @@ from consultroom_payments.models import Charge
 from consultroom_payments.money import display
 
 STEP = "payments.pay"
-# Where the booking widget's visitors book (its pages' addresses).
-BOOKING_WIDGET = "/book/"
+# The rate (a column of the Payment settings) of the appointments a widget's
+# visitor makes.
+WIDGET_RATES = {Origin.booking: "booking_rate_id", Origin.walk_in: "walk_in_rate_id"}
 
 
 @hookimpl
@@ -50,18 +51,13 @@ def consultroom_appointment_form_fields(request, appointment):
 
 
 @hookimpl
-def consultroom_appointment_created(request, appointment):
+def consultroom_appointment_created(request, appointment, origin):
     """The booking widget's and walk-in widget's rate (Payment settings)
-    for an appointment their visitor made: staff choose on the form."""
-    if request.identity is not None or checkout.charge_of(request, appointment) is not None:
+    for an appointment their visitor made: staff choose on the form, and an
+    API client chooses none (free unless staff set one)."""
+    if origin not in WIDGET_RATES or checkout.charge_of(request, appointment) is not None:
         return
-    settings = service.settings_row(request)
-    if appointment.kind is Kind.walk_in:
-        rate_id = settings.walk_in_rate_id
-    elif appointment.kind is Kind.appointment and request.path.startswith(BOOKING_WIDGET):
-        rate_id = settings.booking_rate_id
-    else:
-        return  # an API client chooses no rate: free unless staff set one
+    rate_id = getattr(service.settings_row(request), WIDGET_RATES[origin])
     rate = service.rate_by_id(request, rate_id, active_only=True) if rate_id else None
     if rate is not None:
         request.dbsession.add(

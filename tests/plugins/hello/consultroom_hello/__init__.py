@@ -214,8 +214,8 @@ def _event(request, hook, *arguments):
 
 
 @hookimpl
-def consultroom_appointment_created(request, appointment, notify):
-    _event(request, "created", appointment.id, notify)
+def consultroom_appointment_created(request, appointment, notify, origin):
+    _event(request, "created", appointment.id, notify, origin)
 
 
 @hookimpl
