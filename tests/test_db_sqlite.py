@@ -55,6 +55,25 @@ def test_a_refused_commit_leaves_no_transaction_on_the_pooled_connection(engine)
         assert connection.execute(text("SELECT text FROM notes")).scalars().all() == ["kept"] * 2
 
 
+def test_what_is_deleted_is_overwritten_in_the_file_whatever_the_build(tmp_path):
+    path = tmp_path / "erased.sqlite"
+    engine = make_engine({"sqlalchemy.url": f"sqlite:///{path}"})
+    # As SQLite is built elsewhere (python.org, Homebrew); Debian's builds
+    # overwrite by default. Before make_engine's own set-up.
+    event.listen(
+        engine, "connect", lambda dbapi, _r: dbapi.execute("PRAGMA secure_delete=OFF"), insert=True
+    )
+    secret = "Erased-Client-0123456789"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE notes (text TEXT)")
+        connection.execute(text("INSERT INTO notes VALUES (:t)"), {"t": secret * 20})
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM notes")
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    engine.dispose()
+    assert secret.encode() not in path.read_bytes()
+
+
 @pytest.fixture(scope="module")
 def greenlets(tmp_path_factory):
     """What happened in each scenario (one process for all: its start-up
