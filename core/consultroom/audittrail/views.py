@@ -77,23 +77,28 @@ def _entries(request):
     return select(AuditEntry).where(AuditEntry.organisation_id == request.organisation.id)
 
 
-def _facets(request, kind):
-    """``(value, label)`` of what occurs in the organisation's trail."""
-    return request.dbsession.execute(
-        select(AuditFacet.value, AuditFacet.label)
-        .where(AuditFacet.organisation_id == request.organisation.id, AuditFacet.kind == kind)
+def _facets(request):
+    """{kind: [(value, label)]} of what occurs in the organisation's trail."""
+    found = {USER: [], ACTION: [], OBJECT_TYPE: []}
+    rows = request.dbsession.execute(
+        select(AuditFacet.kind, AuditFacet.value, AuditFacet.label)
+        .where(AuditFacet.organisation_id == request.organisation.id)
         .order_by(AuditFacet.label, AuditFacet.value)
-    ).all()
+    )
+    for kind, value, label in rows:
+        found.setdefault(kind, []).append((value, label))
+    return found
 
 
 def _filter_form(request):
     form = AuditFilterForm(request)
     everything = ("", _("All"))
+    facets = _facets(request)
     form.user.choices = options(
-        [("", _("Everyone")), *((int(value), label) for value, label in _facets(request, USER))]
+        [("", _("Everyone")), *((int(value), label) for value, label in facets[USER])]
     )
-    form.action.choices = options([everything, *_facets(request, ACTION)])
-    form.object_type.choices = options([everything, *_facets(request, OBJECT_TYPE)])
+    form.action.choices = options([everything, *facets[ACTION]])
+    form.object_type.choices = options([everything, *facets[OBJECT_TYPE]])
     return form
 
 
