@@ -369,7 +369,7 @@ class OptionSet:
         """
         by_key = {o.key: o for o in self.options}
         values = self.values(stored)
-        parsed = {}
+        parsed: dict[str, Any] = {}
         for key, raw in given.items():
             if key not in by_key:
                 raise SettingsError(
@@ -381,16 +381,12 @@ class OptionSet:
             parsed[key] = by_key[key].parse(raw)
         for key, message in self.cross_check({**values, **parsed}).items():
             raise SettingsError(_("${key}: ${message}", mapping={"key": key, "message": message}))
-        secret = self.secret_keys()
-
-        def stored_form(key: str, value: Any) -> Any:
-            if key not in secret or not value:
-                return value
-            if box is None:
-                raise TypeError("a secret setting is stored sealed: give the secret box")
-            return seal(value, box)
-
-        return {**values, **{k: stored_form(k, v) for k, v in parsed.items()}}
+        for key in self.secret_keys() & parsed.keys():
+            if parsed[key]:
+                if box is None:
+                    raise TypeError("a secret setting is stored sealed: give the secret box")
+                parsed[key] = seal(parsed[key], box)
+        return {**values, **parsed}
 
     def cross_check(self, values: Values) -> dict[str, str]:
         errors: dict[str, str] = {}
